@@ -1,0 +1,129 @@
+import pytest
+import torch
+from torch import nn
+
+from xstyle.hooks import FeatureTap, Intervention, StopForward, assert_no_hooks, list_layers
+
+
+def _net():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, padding=1), nn.ReLU(), nn.Flatten()
+    )
+
+
+def test_list_layers_names_every_submodule_in_order():
+    assert list_layers(_net()) == ["0", "1", "2", "3", "4"]
+
+
+def test_tap_records_exact_outputs_and_removes_hooks():
+    net, x = _net(), torch.rand(2, 3, 8, 8)
+    with FeatureTap(net, ["1", "3"]) as tap:
+        feats = tap.run(x)
+    assert_no_hooks(net)
+    assert torch.equal(feats["1"], net[1](net[0](x)))
+    assert feats["3"].shape == (2, 5, 8, 8)
+    assert not feats["1"].requires_grad
+
+
+def test_tap_keeps_graph_when_not_detached():
+    net, x = _net(), torch.rand(1, 3, 8, 8, requires_grad=True)
+    with FeatureTap(net, "3", detach=False) as tap:
+        feats = tap.run(x)
+    feats["3"].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_stop_after_last_skips_later_layers():
+    net = _net()
+    calls = []
+    net[4].register_forward_hook(lambda *a: calls.append(1))
+    with FeatureTap(net, ["1"], stop_after_last=True) as tap:
+        tap.run(torch.rand(1, 3, 8, 8))
+    assert calls == []
+    assert list(net[1]._forward_hooks) == []  # our hook is gone, the user's one on net[4] stays
+    assert len(net[4]._forward_hooks) == 1
+
+
+def test_unknown_layer_lists_close_matches(caffe_vgg):
+    with pytest.raises(ValueError, match=r"got 'relu9_1'.*Did you mean .*relu"):
+        FeatureTap(caffe_vgg, ["relu9_1"])
+
+
+def test_hooks_removed_when_forward_raises():
+    net = _net()
+    with pytest.raises(RuntimeError, match="boom"):
+        with FeatureTap(net, ["1", "3"]) as tap:
+            net[2].register_forward_pre_hook(_raise_boom)
+            tap.run(torch.rand(1, 3, 8, 8))
+    net[2]._forward_pre_hooks.clear()
+    assert_no_hooks(net)
+    with pytest.raises(RuntimeError, match="boom"):
+        with Intervention(net, {"1": {"mask": 1.0}}):
+            net[2].register_forward_pre_hook(_raise_boom)
+            net(torch.rand(1, 3, 8, 8))
+    net[2]._forward_pre_hooks.clear()
+    assert_no_hooks(net)
+
+
+def _raise_boom(module, args):
+    raise RuntimeError("boom")
+
+
+def test_assert_no_hooks_detects_a_leak():
+    net = _net()
+    handle = net[0].register_forward_hook(lambda *a: None)
+    with pytest.raises(AssertionError, match="'0'"):
+        assert_no_hooks(net)
+    handle.remove()
+    assert_no_hooks(net)
+
+
+def test_stop_forward_is_not_swallowed_outside_run():
+    net = _net()
+    with FeatureTap(net, ["1"], stop_after_last=True):
+        with pytest.raises(StopForward):
+            net(torch.rand(1, 3, 8, 8))
+    assert_no_hooks(net)
+
+
+def test_run_outside_with_block_is_an_error():
+    with pytest.raises(RuntimeError, match="inside its `with` block"):
+        FeatureTap(_net(), ["1"]).run(torch.rand(1, 3, 8, 8))
+
+
+def test_intervention_formula_per_channel():
+    net, x = _net(), torch.rand(1, 3, 8, 8)
+    ref = net[1](net[0](x))
+    mask = torch.tensor([1.0, 0.0, 0.5, 0.0])
+    value = torch.tensor([2.0, 9.0, 4.0, 9.0])
+    bias = torch.tensor([0.0, 1.0, 0.0, 0.0])
+    with Intervention(net, {"1": {"mask": mask, "value": value, "bias": bias}}), FeatureTap(net, "1") as tap:
+        got = tap.run(x)["1"]
+    expected = ref * (1 - mask.view(1, -1, 1, 1)) + (value * mask).view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.all(got[:, 0] == 2.0)
+    assert_no_hooks(net)
+
+
+def test_intervention_zero_ablation_changes_downstream_only_through_channel():
+    net, x = _net(), torch.rand(1, 3, 8, 8)
+    base = net(x)
+    with Intervention(net, {"3": {"mask": torch.tensor([0, 0, 1.0, 0, 0])}}):
+        out = net(x).view(1, 5, 8, 8)
+    base = base.view(1, 5, 8, 8)
+    assert torch.all(out[:, 2] == 0)
+    assert torch.equal(out[:, [0, 1, 3, 4]], base[:, [0, 1, 3, 4]])
+    assert torch.equal(net(x).view(1, 5, 8, 8), base)  # gone after the block
+
+
+def test_intervention_rejects_bad_specs():
+    net = _net()
+    with pytest.raises(ValueError, match="unknown keys"):
+        Intervention(net, {"1": {"scale": 1.0}})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        Intervention(net, {})
+    with pytest.raises(ValueError, match="4 channels|outputs 4"):
+        with Intervention(net, {"1": {"mask": torch.ones(3)}}):
+            net(torch.rand(1, 3, 8, 8))
+    assert_no_hooks(net)

@@ -1,0 +1,242 @@
+"""Image input and output: every image crosses xstyle's API as float RGB in [0, 1], (N, 3, H, W).
+
+:func:`load_image` accepts a path, a PIL image, a numpy array or a tensor; grayscale, RGBA,
+palette, 16-bit and EXIF-rotated files are converted; non-images, corrupt, empty, too small or
+too large inputs raise :class:`ImageError` with one clear line each.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from xstyle.atomic import atomic_path
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "MIN_SIDE",
+    "ImageError",
+    "ImageLike",
+    "load_image",
+    "resize_image",
+    "save_image",
+    "to_pil",
+]
+
+#: Smallest accepted side, in pixels (VGG19 pools four times before relu5_1).
+MIN_SIDE = 16
+#: Default limit on width * height of an input (about 50 megapixels).
+DEFAULT_MAX_PIXELS = 50_000_000
+
+_ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+_NP_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "int16", "int32", "int64")
+_TORCH_UINT16 = getattr(torch, "uint16", None)  # torch >= 2.3
+_TORCH_INT_DTYPES = tuple(
+    d for d in (torch.uint8, _TORCH_UINT16, torch.int16, torch.int32, torch.int64) if d is not None
+)
+
+ImageLike = str | os.PathLike | Image.Image | np.ndarray | torch.Tensor
+
+
+class ImageError(ValueError):
+    """An input is not a usable image; the message says what was wrong and what to do."""
+
+
+def _check_size(h: int, w: int, what: str, max_pixels: int) -> None:
+    if h == 0 or w == 0:
+        raise ImageError(f"{what} is empty (size {w}x{h}); give a non-empty image.")
+    if min(h, w) < MIN_SIDE:
+        raise ImageError(
+            f"{what} is too small ({w}x{h}); each side must be at least {MIN_SIDE} px."
+        )
+    if h * w > max_pixels:
+        raise ImageError(
+            f"{what} is too large ({w}x{h} = {h * w:,} px); the limit is {max_pixels:,} px "
+            "(raise max_pixels if you mean it, or shrink the file)."
+        )
+
+
+def _from_pil(img: Image.Image, what: str, max_pixels: int) -> torch.Tensor:
+    _check_size(img.height, img.width, what, max_pixels)
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if arr.max(initial=0) > 255 or img.mode.startswith("I;16") else 255.0
+        arr = np.clip(arr / peak, 0, 1)
+        return torch.from_numpy(np.repeat(arr[None], 3, 0)).float().unsqueeze(0)
+    if img.mode == "F":
+        arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return torch.from_numpy(np.repeat(arr[None], 3, 0)).unsqueeze(0)
+    if img.mode in _ALPHA_MODES or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)  # transparent areas become white
+    img = img.convert("RGB")
+    arr = np.asarray(img, dtype=np.uint8)
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
+
+
+def _from_array(arr: np.ndarray | torch.Tensor, what: str, max_pixels: int) -> torch.Tensor:
+    channels_last = isinstance(arr, np.ndarray)
+    if channels_last:
+        dtype_ok = arr.dtype.name in _NP_DTYPES
+    else:
+        dtype_ok = arr.is_floating_point() or arr.dtype in _TORCH_INT_DTYPES
+    if not dtype_ok:
+        raise ImageError(
+            f"{what} has dtype {arr.dtype}; images must be float in [0, 1], uint8 (0..255) or "
+            "uint16 (0..65535): convert the array first."
+        )
+    sixteen_bit = arr.dtype.name == "uint16" if channels_last else arr.dtype == _TORCH_UINT16
+    if channels_last:
+        # Native byte order, non-negative strides and no uint16 (which torch < 2.3 lacks).
+        native = arr.dtype.newbyteorder("=")
+        contiguous = np.ascontiguousarray(arr, dtype=np.int32 if sixteen_bit else native)
+        t = torch.from_numpy(contiguous if contiguous.flags.writeable else contiguous.copy())
+    else:
+        t = arr.detach()
+        if sixteen_bit:
+            t = t.to(torch.int32)
+    if t.ndim == 2:
+        t = t.unsqueeze(0 if not channels_last else -1)
+    if t.ndim == 3 and channels_last:
+        t = t.permute(2, 0, 1)
+    if t.ndim == 3:
+        t = t.unsqueeze(0)
+    if t.ndim != 4 or t.shape[1] not in (1, 3, 4):
+        layout = "(H, W[, C])" if channels_last else "(N, C, H, W) or (C, H, W)"
+        raise ImageError(
+            f"{what} has shape {tuple(arr.shape)}; expected {layout} with 1, 3 or 4 channels."
+        )
+    _check_size(t.shape[2], t.shape[3], what, max_pixels)
+    if t.dtype == torch.uint8:
+        t = t.float() / 255
+    elif sixteen_bit or (not t.is_floating_point() and t.max() > 255):
+        t = t.float() / 65535
+    elif not t.is_floating_point():
+        t = t.float() / 255
+    t = t.float()
+    if not torch.isfinite(t).all():
+        raise ImageError(
+            f"{what} contains NaN or infinite values; replace them (e.g. numpy.nan_to_num) first."
+        )
+    if t.min() < -1e-6 or t.max() > 1 + 1e-6:
+        raise ImageError(
+            f"{what} has values in [{float(t.min()):.3g}, {float(t.max()):.3g}]; "
+            "float images must lie in [0, 1] (divide 0..255 data by 255, or pass uint8)."
+        )
+    if t.shape[1] == 4:
+        alpha = t[:, 3:4]
+        t = t[:, :3] * alpha + (1 - alpha)  # composite on white
+    elif t.shape[1] == 1:
+        t = t.expand(-1, 3, -1, -1)
+    return t.clamp(0, 1).contiguous()
+
+
+def load_image(
+    source: ImageLike,
+    *,
+    size: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    name: str | None = None,
+) -> torch.Tensor:
+    """Load an image as float RGB in [0, 1], shape (1, 3, H, W) (or (N, 3, H, W) for a batch tensor).
+
+    Args:
+        source: a file path, a PIL image, a numpy array (H, W[, C]) or a tensor ([N,] C, H, W);
+            uint8 (0..255), uint16 (0..65535) or float in [0, 1]. Alpha is composited on white.
+        size: if given, resize so that the long side is ``size`` px (aspect ratio kept).
+        max_pixels: refuse inputs with more than this many pixels.
+        name: how the input is called in error messages (default: the path or the type).
+
+    Raises:
+        ImageError: missing, empty, corrupt, non-image, too small or too large input.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        what = name or f"image file {str(path)!r}"
+        if not path.exists():
+            raise ImageError(f"{what} does not exist.")
+        if path.is_dir():
+            raise ImageError(f"{what} is a folder; give an image file (PNG, JPEG, ...).")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{what} is empty (0 bytes).")
+        try:
+            with Image.open(path) as img:
+                _check_size(img.height, img.width, what, max_pixels)
+                img.load()
+                tensor = _from_pil(img, what, max_pixels)
+        except UnidentifiedImageError:
+            raise ImageError(f"{what} is not an image PIL can read (PNG, JPEG, BMP, TIFF, ...).") from None
+        except PermissionError:
+            raise ImageError(f"{what} cannot be read (permission denied); check its permissions.") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            if isinstance(exc, ImageError):
+                raise
+            raise ImageError(f"{what} is corrupt or truncated ({exc}).") from None
+        except Image.DecompressionBombError:
+            raise ImageError(
+                f"{what} is too large (PIL decompression-bomb limit); shrink the file, or raise "
+                "PIL.Image.MAX_IMAGE_PIXELS if you trust it."
+            ) from None
+    elif isinstance(source, Image.Image):
+        tensor = _from_pil(source, name or "PIL image", max_pixels)
+    elif isinstance(source, (np.ndarray, torch.Tensor)):
+        tensor = _from_array(source, name or f"{type(source).__name__} image", max_pixels)
+    else:
+        raise ImageError(
+            f"{name or 'image'} must be a path, PIL image, numpy array or tensor; "
+            f"got {type(source).__name__}."
+        )
+    return resize_image(tensor, size) if size is not None else tensor
+
+
+def resize_image(image: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
+    """Resize (N, 3, H, W) so that the long side is ``size`` px, or to exactly (H, W) for a tuple.
+
+    Uses antialiased bilinear interpolation; the result is clamped to [0, 1].
+    """
+    h, w = image.shape[-2:]
+    if isinstance(size, int):
+        if size < MIN_SIDE:
+            raise ImageError(f"size must be at least {MIN_SIDE} px; got {size}.")
+        scale = size / max(h, w)
+        new = (max(MIN_SIDE, round(h * scale)), max(MIN_SIDE, round(w * scale)))
+    else:
+        new = (int(size[0]), int(size[1]))
+    if new == (h, w):
+        return image
+    out = F.interpolate(image, size=new, mode="bilinear", align_corners=False, antialias=True)
+    return out.clamp(0, 1)
+
+
+def to_pil(image: torch.Tensor) -> Image.Image:
+    """Convert (3, H, W) or (1, 3, H, W) float RGB in [0, 1] to an 8-bit PIL image."""
+    if image.ndim == 4:
+        if image.shape[0] != 1:
+            raise ValueError(f"to_pil takes one image; got a batch of {image.shape[0]}.")
+        image = image[0]
+    arr = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(arr)
+
+
+def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write an image atomically (temporary file in the same folder, then rename).
+
+    The format follows the suffix (PNG, JPEG, ...). Returns the path.
+    """
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt.upper() not in Image.SAVE:  # unknown, or a format PIL can only read
+        raise ImageError(
+            f"cannot write {str(path)!r}: unknown image suffix {path.suffix!r}; use .png or .jpg."
+        )
+    pil = to_pil(image)
+    with atomic_path(path) as tmp:
+        pil.save(tmp, format=fmt)
+    return path

@@ -1,0 +1,131 @@
+"""The losses of Gatys et al. (2016), exactly as the seed states them, with per-layer breakdowns.
+
+* content loss, per layer: ``1/2 * sum((F - P)**2)`` (F: features of the image, P: of the content);
+* Gram matrix: ``G = F F^T`` with F reshaped to (N, M), N channels, M = H*W positions;
+* style loss, per layer: ``1/(4 N^2 M^2) * sum((G - A)**2)`` (A: Gram of the style image);
+  the total style loss is ``sum_l w_l * E_l``;
+* total loss: ``alpha * L_content + beta * L_style``.
+
+``normalize="mean"`` is an option for users who want losses that do not grow with the image size:
+content becomes the mean of the squared difference, and the Gram is divided by M.
+Features are (B, C, H, W); each loss returns one value per sample of the batch, shape (B,).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+__all__ = [
+    "LossBreakdown",
+    "content_loss",
+    "gram_matrix",
+    "style_loss",
+    "total_loss",
+]
+
+_NORMALIZE = ("seed", "mean")
+
+
+def _check_normalize(normalize: str) -> None:
+    if normalize not in _NORMALIZE:
+        raise ValueError(f"normalize must be one of {_NORMALIZE}; got {normalize!r}.")
+
+
+def gram_matrix(features: torch.Tensor, *, normalize: str = "seed") -> torch.Tensor:
+    """Gram matrix ``F F^T`` of features (B, C, H, W) -> (B, C, C), computed in float32 or wider.
+
+    ``normalize="mean"`` divides by M = H*W.
+    """
+    _check_normalize(normalize)
+    if features.ndim != 4:
+        raise ValueError(f"features must have shape (B, C, H, W); got {tuple(features.shape)}.")
+    b, c, h, w = features.shape
+    f = features.reshape(b, c, h * w)
+    if f.dtype in (torch.float16, torch.bfloat16):
+        f = f.float()
+    gram = f @ f.transpose(1, 2)
+    return gram / (h * w) if normalize == "mean" else gram
+
+
+def _layer_style_loss(gram: torch.Tensor, target: torch.Tensor, n: int, m: int, normalize: str) -> torch.Tensor:
+    diff = (gram - target.to(gram.dtype)).pow(2).sum(dim=(1, 2))
+    if normalize == "seed":
+        return diff / (4.0 * n * n * m * m)
+    return diff / (4.0 * n * n)  # the Gram already carries 1/M
+
+
+def content_loss(
+    features: Mapping[str, torch.Tensor],
+    targets: Mapping[str, torch.Tensor],
+    *,
+    weights: Mapping[str, float] | None = None,
+    normalize: str = "seed",
+) -> LossBreakdown:
+    """Content loss ``sum_l w_l * 1/2 * sum((F_l - P_l)**2)`` over the layers in ``targets``.
+
+    Args:
+        features: layer -> (B, C, H, W) features of the image being optimised.
+        targets: layer -> (1 or B, C, H, W) features of the content image.
+        weights: layer -> weight (default 1 for every layer).
+    """
+    _check_normalize(normalize)
+    parts = {}
+    for name, target in targets.items():
+        f = features[name]
+        diff = (f - target.to(f.dtype)).float().pow(2)
+        per_sample = diff.flatten(1).sum(1) * 0.5 if normalize == "seed" else diff.flatten(1).mean(1)
+        parts[name] = per_sample * (1.0 if weights is None else float(weights[name]))
+    return LossBreakdown.from_parts(parts)
+
+
+def style_loss(
+    features: Mapping[str, torch.Tensor],
+    gram_targets: Mapping[str, torch.Tensor],
+    *,
+    weights: Mapping[str, float] | None = None,
+    normalize: str = "seed",
+) -> LossBreakdown:
+    """Style loss ``sum_l w_l / (4 N_l^2 M_l^2) * sum((G_l - A_l)**2)``.
+
+    Args:
+        features: layer -> (B, C, H, W) features of the image being optimised.
+        gram_targets: layer -> (1 or B, C, C) Gram matrices of the style image
+            (:func:`gram_matrix` with the same ``normalize``).
+        weights: layer -> w_l (default: 1 / number of layers, as Gatys et al.).
+    """
+    _check_normalize(normalize)
+    parts = {}
+    n_layers = len(gram_targets)
+    for name, target in gram_targets.items():
+        f = features[name]
+        _, c, h, w = f.shape
+        loss = _layer_style_loss(gram_matrix(f, normalize=normalize), target, c, h * w, normalize)
+        weight = 1.0 / n_layers if weights is None else float(weights[name])
+        parts[name] = loss * weight
+    return LossBreakdown.from_parts(parts)
+
+
+def total_loss(content: LossBreakdown, style: LossBreakdown, *, alpha: float, beta: float) -> torch.Tensor:
+    """``alpha * L_content + beta * L_style``, shape (B,)."""
+    return alpha * content.total + beta * style.total
+
+
+@dataclass(frozen=True)
+class LossBreakdown:
+    """A loss and its weighted per-layer parts (each (B,)); ``total`` is their sum."""
+
+    total: torch.Tensor
+    per_layer: dict[str, torch.Tensor]
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, torch.Tensor]) -> LossBreakdown:
+        if not parts:
+            raise ValueError("a loss needs at least one layer.")
+        return cls(total=torch.stack(list(parts.values())).sum(0), per_layer=parts)
+
+    def as_floats(self) -> dict[str, float]:
+        """Batch-summed per-layer values as Python floats (for histories and JSON)."""
+        return {name: float(v.detach().sum()) for name, v in self.per_layer.items()}

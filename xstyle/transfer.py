@@ -1,0 +1,432 @@
+"""Gatys et al. style transfer, instrumented with :class:`~xstyle.hooks.FeatureTap`.
+
+``style_transfer(content, style, config)`` optimises an image so that its VGG19 features match
+the content image's at the content layers and its Gram matrices match the style image's at the
+style layers (Gatys, Ecker & Bethge, CVPR 2016). Defaults follow the paper: content ``relu4_2``,
+style ``relu1_1 .. relu5_1`` with equal weights, L-BFGS, initialisation from the content.
+
+Convention note: the official PyTorch tutorial taps the *conv* layers (``conv_4`` for content,
+``conv_1 .. conv_5`` for style), i.e. before the ReLU, and normalises its Gram by the number of
+elements. xstyle taps the ReLU outputs as the paper does and uses the paper's normalisation
+(``1/(4 N^2 M^2)``); pass ``content_layers``/``style_layers`` to change this.
+
+Speed: the network is truncated after the deepest needed layer, targets are computed once, and
+the default schedule optimises coarse-to-fine (a low-resolution pyramid level first, each result
+upsampled to initialise the next; Gatys et al. 2017, "Controlling Perceptual Factors"), which
+reaches a given loss at full resolution in a fraction of the time of single-scale optimisation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from xstyle.hooks import FeatureTap
+from xstyle.images import ImageLike, resize_image
+from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
+from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+
+__all__ = [
+    "GATYS_CONTENT_LAYERS",
+    "GATYS_STYLE_LAYERS",
+    "StyleObjective",
+    "TransferConfig",
+    "TransferResult",
+    "TransferStep",
+    "style_transfer",
+]
+
+log = logging.getLogger(__name__)
+
+GATYS_CONTENT_LAYERS: tuple[str, ...] = ("relu4_2",)
+GATYS_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+_OPTIMIZERS = ("lbfgs", "adam")
+_INITS = ("content", "noise", "style")
+_PRECISIONS = ("float32", "bfloat16")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferConfig:
+    """Everything that decides a style transfer. Images are resized so their long side is ``size``.
+
+    ``steps`` is one number of optimiser evaluations (closure calls) per pyramid level, coarsest
+    first; its length sets the number of levels, each twice the size of the one before and the
+    last at ``size``. ``steps=(300,)`` is plain single-scale Gatys.
+    """
+
+    content_layers: tuple[str, ...] = GATYS_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
+    #: per style layer w_l; None = 1 / number of style layers (Gatys et al.)
+    style_weights: tuple[float, ...] | None = None
+    alpha: float = 1.0  # content weight
+    beta: float = 1e4  # style weight (alpha/beta = 1e-4, a classic strong stylisation)
+    size: int = 512  # long side of the output, px
+    steps: tuple[int, ...] = (100, 60, 20)  # evaluations per pyramid level, coarsest first
+    optimizer: str = "lbfgs"  # "lbfgs" (Gatys) or "adam"
+    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (on the [0, 1] pixel scale)
+    init: str = "content"  # "content", "noise" (seeded uniform) or "style"
+    pooling: str = "max"  # "max" or "avg" (Gatys et al. prefer avg for smoother images)
+    weights: str = "caffe"  # VGG19 weight source, see xstyle.models.vgg.WEIGHT_SOURCES
+    preserve_color: bool = False  # luminance-only transfer (Gatys et al. 2017)
+    #: arithmetic of the network: "bfloat16" autocasts VGG19 (losses stay float32); it pays off
+    #: only on CPUs with bf16 units (AMX/AVX512-BF16) or GPUs, and is far slower without them
+    precision: str = "float32"
+    normalize: str = "seed"  # "seed" formulas, or "mean" (size-independent variant)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        steps = (self.steps,) if isinstance(self.steps, int) else tuple(int(s) for s in self.steps)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "content_layers", tuple(self.content_layers))
+        object.__setattr__(self, "style_layers", tuple(self.style_layers))
+        if not steps or any(s < 0 for s in steps):
+            raise ValueError(f"steps must be one or more non-negative integers; got {self.steps!r}.")
+        if self.size < 16:
+            raise ValueError(f"size must be at least 16 px; got {self.size}.")
+        if self.size // 2 ** (len(steps) - 1) < 16:
+            raise ValueError(
+                f"steps={steps} asks for {len(steps)} pyramid levels, but the coarsest would be "
+                f"{self.size // 2 ** (len(steps) - 1)} px (< 16); use fewer levels or a larger size."
+            )
+        for name, allowed in (
+            ("optimizer", _OPTIMIZERS),
+            ("init", _INITS),
+            ("precision", _PRECISIONS),
+            ("pooling", ("max", "avg")),
+            ("normalize", ("seed", "mean")),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
+        for name in ("content_layers", "style_layers"):
+            layers = getattr(self, name)
+            if not layers and name == "style_layers":
+                raise ValueError("style_layers must name at least one layer.")
+            bad = [n for n in layers if n not in LAYER_NAMES]
+            if bad:
+                import difflib
+
+                close = difflib.get_close_matches(bad[0], LAYER_NAMES, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"{name} must be VGG19 layer names ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}); "
+                    f"got {bad[0]!r}.{hint}"
+                )
+        if self.style_weights is not None and len(self.style_weights) != len(self.style_layers):
+            raise ValueError(
+                f"style_weights needs one weight per style layer ({len(self.style_layers)}); "
+                f"got {len(self.style_weights)}."
+            )
+        for name in ("alpha", "beta"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number; got {self.lr!r}.")
+
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """Long side of each pyramid level, coarsest first."""
+        n = len(self.steps)
+        return tuple(max(16, round(self.size / 2 ** (n - 1 - i))) for i in range(n))
+
+    @property
+    def deepest_layer(self) -> str:
+        layers = (*self.content_layers, *self.style_layers)
+        return max(layers, key=LAYER_NAMES.index)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StyleObjective:
+    """The Gatys objective for one content/style pair at one resolution.
+
+    Content features and style Gram matrices are computed once, without gradients. Calling the
+    objective on an image batch (B, 3, H, W) in [0, 1] returns ``(total, content, style)``:
+    ``total`` of shape (B,) and two :class:`~xstyle.losses.LossBreakdown` (per-layer parts).
+
+    Args:
+        model: a VGG19 feature extractor (truncation after ``config.deepest_layer`` saves time).
+        content: (1, 3, H, W) content image in [0, 1].
+        style: (1, 3, H', W') style image in [0, 1].
+        config: layers, weights, alpha/beta and normalisation.
+        content_scale: multiplies ``alpha`` (used to keep the balance across pyramid levels).
+        precision: ``"float32"`` or ``"bfloat16"`` (autocast around the network; losses in float32).
+    """
+
+    def __init__(
+        self,
+        model: VGG19Features,
+        content: torch.Tensor,
+        style: torch.Tensor,
+        config: TransferConfig,
+        *,
+        content_scale: float = 1.0,
+        precision: str = "float32",
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.alpha = config.alpha * content_scale
+        self.beta = config.beta
+        self.precision = precision
+        self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
+        weights = config.style_weights or [1.0 / len(config.style_layers)] * len(config.style_layers)
+        self.style_weights = dict(zip(config.style_layers, map(float, weights)))
+        with torch.no_grad():
+            c_feats = self.features(content)
+            s_feats = self.features(style)
+        self.content_targets = {n: c_feats[n].float() for n in config.content_layers}
+        self.gram_targets = {
+            n: gram_matrix(s_feats[n], normalize=config.normalize) for n in config.style_layers
+        }
+
+    def _autocast(self):
+        if self.precision == "bfloat16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return nullcontext()
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Features of the objective's layers for (B, 3, H, W) images, kept in the autograd graph."""
+        with FeatureTap(self.model, self.layers, detach=False, stop_after_last=True) as tap, self._autocast():
+            return tap.run(image)
+
+    def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, LossBreakdown, LossBreakdown]:
+        feats = self.features(image)
+        if self.config.content_layers:
+            c = content_loss(feats, self.content_targets, normalize=self.config.normalize)
+        else:
+            zero = torch.zeros(image.shape[0])
+            c = LossBreakdown(total=zero, per_layer={})
+        s = style_loss(feats, self.gram_targets, weights=self.style_weights, normalize=self.config.normalize)
+        return self.alpha * c.total + self.beta * s.total, c, s
+
+
+@dataclass(frozen=True)
+class TransferStep:
+    """One optimiser evaluation: its level (0 = coarsest), size, evaluation index and losses."""
+
+    level: int
+    size: int
+    step: int
+    total: float
+    content: float
+    style: float
+    content_per_layer: dict[str, float]
+    style_per_layer: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """Outcome of :func:`style_transfer`.
+
+    Attributes:
+        image: (1, 3, H, W) stylised image, float RGB in [0, 1].
+        history: one :class:`TransferStep` per optimiser evaluation, all levels in order.
+        final: losses of ``image`` at full size (float32): total, content, style and per layer.
+        timings: seconds per level (``level0``, ...), ``setup`` and ``total``.
+        config: the :class:`TransferConfig` used.
+    """
+
+    image: torch.Tensor
+    history: list[TransferStep]
+    final: dict
+    timings: dict[str, float]
+    config: TransferConfig
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: config, final losses, timings and the loss history."""
+        return {
+            "config": self.config.to_dict(),
+            "final": self.final,
+            "timings": self.timings,
+            "meta": self.meta,
+            "history": [asdict(s) for s in self.history],
+        }
+
+    def plot(self, *, ax=None, log_scale: bool = True):
+        """Plot the loss curves; returns a :class:`~xstyle.report.displays.TransferLossDisplay`."""
+        from xstyle.report.displays import TransferLossDisplay
+
+        return TransferLossDisplay.from_result(self).plot(ax=ax, log_scale=log_scale)
+
+
+def _luminance(image: torch.Tensor) -> torch.Tensor:
+    r, g, b = image[:, 0:1], image[:, 1:2], image[:, 2:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def _with_luminance(content: torch.Tensor, luminance: torch.Tensor) -> torch.Tensor:
+    """Replace the YIQ luminance of ``content`` by ``luminance`` (1-channel) and return RGB."""
+    r, g, b = content[:, 0:1], content[:, 1:2], content[:, 2:3]
+    i = 0.596 * r - 0.274 * g - 0.322 * b
+    q = 0.211 * r - 0.523 * g + 0.312 * b
+    y = luminance
+    rgb = torch.cat(
+        [y + 0.956 * i + 0.621 * q, y - 0.272 * i - 0.647 * q, y - 1.106 * i + 1.703 * q], dim=1
+    )
+    return rgb.clamp(0, 1)
+
+
+def _luminance_pair(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Grey (3-channel) luminance images; the style's luminance matched to the content's mean/std."""
+    lc, ls = _luminance(content), _luminance(style)
+    ls = (ls - ls.mean()) * (lc.std() / ls.std().clamp_min(1e-6)) + lc.mean()
+    return lc.expand(-1, 3, -1, -1).clamp(0, 1), ls.expand(-1, 3, -1, -1).clamp(0, 1)
+
+
+def _initial_image(kind: str, content: torch.Tensor, style: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    if kind == "content":
+        return content.clone()
+    if kind == "style":
+        return resize_image(style, tuple(content.shape[-2:]))
+    return torch.rand(content.shape, generator=gen)
+
+
+def _optimise_level(
+    objective: StyleObjective,
+    image: torch.Tensor,
+    *,
+    steps: int,
+    config: TransferConfig,
+    on_step: Callable[[torch.Tensor, LossBreakdown, LossBreakdown, int], None],
+) -> torch.Tensor:
+    x = image.detach().clone().requires_grad_(True)
+    if steps == 0:
+        return x.detach()
+    evals = 0
+    if config.optimizer == "lbfgs":
+        opt = torch.optim.LBFGS([x], lr=config.lr or 1.0, max_iter=steps, max_eval=steps, history_size=50)
+    else:
+        opt = torch.optim.Adam([x], lr=config.lr or 0.02)
+
+    def closure() -> torch.Tensor:
+        nonlocal evals
+        with torch.no_grad():
+            x.clamp_(0, 1)
+        opt.zero_grad(set_to_none=True)
+        total, c, s = objective(x)
+        loss = total.sum()
+        loss.backward()
+        on_step(loss.detach(), c, s, evals)
+        evals += 1
+        return loss
+
+    if config.optimizer == "lbfgs":
+        # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier
+        opt.step(closure)
+    else:
+        for _ in range(steps):
+            opt.step(closure)
+    with torch.no_grad():
+        x.clamp_(0, 1)
+    return x.detach()
+
+
+def style_transfer(
+    content: ImageLike,
+    style: ImageLike,
+    config: TransferConfig | None = None,
+    *,
+    model: VGG19Features | None = None,
+    callbacks: Sequence[Callable[[TransferStep], None]] = (),
+) -> TransferResult:
+    """Stylise ``content`` with the style of ``style`` (Gatys et al. 2016).
+
+    Args:
+        content: content image: path, ``sample:NAME``, PIL, array or (1, 3, H, W) tensor in [0, 1].
+        style: style image, same forms; it is resized so its long side equals ``config.size``.
+        config: a :class:`TransferConfig` (defaults: Gatys layers, caffe weights, 512 px).
+        model: a VGG19 extractor to reuse (its weights must match ``config.weights``); by default
+            one is loaded and truncated after the deepest needed layer.
+        callbacks: called with a :class:`TransferStep` after every optimiser evaluation
+            (progress bars, logging, early inspection).
+
+    Returns:
+        A :class:`TransferResult` with the (1, 3, H, W) image in [0, 1] and its loss history.
+    """
+    from xstyle.data import resolve_image
+
+    config = config or TransferConfig()
+    t_start = time.perf_counter()
+    content_img = resolve_image(content, size=config.size)
+    style_img = resolve_image(style, size=config.size)
+    if content_img.shape[0] != 1 or style_img.shape[0] != 1:
+        raise ValueError("style_transfer takes one content and one style image, not batches.")
+    colour_content = content_img
+    if config.preserve_color:
+        content_img, style_img = _luminance_pair(content_img, style_img)
+    if model is None:
+        model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    gen = torch.Generator().manual_seed(config.seed)
+    timings: dict[str, float] = {"setup": time.perf_counter() - t_start}
+    history: list[TransferStep] = []
+    full_pixels = content_img.shape[-2] * content_img.shape[-1]
+    image: torch.Tensor | None = None
+    was_training = model.training
+    model.eval()
+    try:
+        for level, (size, steps) in enumerate(zip(config.level_sizes, config.steps)):
+            t0 = time.perf_counter()
+            last = level == len(config.steps) - 1
+            c_lvl = content_img if last else resize_image(content_img, size)
+            s_lvl = style_img if last else resize_image(style_img, size)
+            # content loss is a sum over positions: scale alpha so the balance holds at every level
+            scale = full_pixels / (c_lvl.shape[-2] * c_lvl.shape[-1]) if config.normalize == "seed" else 1.0
+            objective = StyleObjective(
+                model,
+                c_lvl,
+                s_lvl,
+                config,
+                content_scale=scale,
+                precision=config.precision,
+            )
+            if image is None:
+                image = _initial_image(config.init, c_lvl, s_lvl, gen)
+            else:
+                image = F.interpolate(image, size=c_lvl.shape[-2:], mode="bilinear", align_corners=False)
+
+            def record(loss, c, s, step, _level=level, _size=size):
+                entry = TransferStep(
+                    level=_level,
+                    size=_size,
+                    step=step,
+                    total=float(loss),
+                    content=float(c.total.detach().sum()),
+                    style=float(s.total.detach().sum()),
+                    content_per_layer=c.as_floats(),
+                    style_per_layer=s.as_floats(),
+                )
+                history.append(entry)
+                for callback in callbacks:
+                    callback(entry)
+
+            image = _optimise_level(objective, image, steps=steps, config=config, on_step=record)
+            timings[f"level{level}"] = time.perf_counter() - t0
+            log.info("level %d (%d px): %d evaluations in %.1f s", level, size, steps, timings[f"level{level}"])
+        assert image is not None
+        final_objective = StyleObjective(model, content_img, style_img, config)
+        with torch.no_grad():
+            total, c, s = final_objective(image)
+    finally:
+        model.train(was_training)
+    final = {
+        "total": float(total.sum()),
+        "content": float(c.total.sum()),
+        "style": float(s.total.sum()),
+        "content_per_layer": c.as_floats(),
+        "style_per_layer": s.as_floats(),
+    }
+    if config.preserve_color:
+        image = _with_luminance(colour_content, _luminance(image))
+    timings["total"] = time.perf_counter() - t_start
+    meta = {"weights": str(config.weights), "size_hw": list(image.shape[-2:])}
+    return TransferResult(image=image, history=history, final=final, timings=timings, config=config, meta=meta)
