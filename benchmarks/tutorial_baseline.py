@@ -93,7 +93,9 @@ def tutorial_losses(model, content_losses, style_losses, image, *, alpha, beta):
     return alpha * c + beta * s, c, s
 
 
-def run_tutorial_transfer(content, style, *, steps, alpha, beta, content_layers, style_layers, weights="caffe"):
+def run_tutorial_transfer(
+    content, style, *, steps, alpha, beta, content_layers, style_layers, weights="caffe"
+):
     """L-BFGS for ``steps`` closure evaluations at the content's resolution, tutorial style."""
     model, cls, sls = build_tutorial_model(
         content, style, content_layers=content_layers, style_layers=style_layers, weights=weights

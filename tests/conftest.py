@@ -6,10 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-from xstyle.models.vgg import load_vgg19  # noqa: E402
+from xstyle.models.vgg import load_vgg19
 
 
 @pytest.fixture(autouse=True)

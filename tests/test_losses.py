@@ -30,7 +30,7 @@ def test_style_loss_seed_normalisation():
     # N = 2 channels, M = 2 positions; G - A computed by hand
     f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 1, 2)
     a = torch.tensor([[[4.0, 10.0], [10.0, 25.0]]])
-    diff = (1 + 1 + 1 + 0)  # (5-4)^2 + (11-10)^2 * 2 + 0
+    diff = 1 + 1 + 1 + 0  # (5-4)^2 + (11-10)^2 * 2 + 0
     out = style_loss({"x": f}, {"x": a}, weights={"x": 1.0})
     assert out.total.item() == pytest.approx(diff / (4 * 2**2 * 2**2))
 
@@ -50,7 +50,9 @@ def test_total_loss_combines_alpha_beta():
     f = {"a": torch.ones(1, 2, 2, 2)}
     c = content_loss(f, {"a": torch.zeros(1, 2, 2, 2)})
     s = style_loss(f, {"a": torch.zeros(1, 2, 2)})
-    assert total_loss(c, s, alpha=2.0, beta=3.0).item() == pytest.approx(2 * c.total.item() + 3 * s.total.item())
+    assert total_loss(c, s, alpha=2.0, beta=3.0).item() == pytest.approx(
+        2 * c.total.item() + 3 * s.total.item()
+    )
 
 
 def test_identical_images_have_zero_loss():

@@ -101,8 +101,14 @@ def test_random_weights_are_seeded():
 def test_state_dict_path_round_trip(tmp_path):
     src = load_vgg19("random", seed=1)
     path = tmp_path / "vgg.pt"
-    torch.save({f"features.{i}.{k}": v for i, name in enumerate(LAYER_NAMES)
-                for k, v in getattr(src, name).state_dict().items()}, path)
+    torch.save(
+        {
+            f"features.{i}.{k}": v
+            for i, name in enumerate(LAYER_NAMES)
+            for k, v in getattr(src, name).state_dict().items()
+        },
+        path,
+    )
     loaded = load_vgg19(path)
     assert torch.equal(loaded.conv5_4.weight, src.conv5_4.weight)
 

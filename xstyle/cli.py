@@ -65,12 +65,15 @@ def _layers(text: str) -> tuple[str, ...]:
     return layers
 
 
-def _add_transfer_options(p: argparse.ArgumentParser, *, size: int, steps: tuple[int, ...]) -> None:
+def _add_transfer_options(p: argparse.ArgumentParser) -> None:
     from xstyle.transfer import TransferConfig
 
     d = TransferConfig()
+    size, steps = d.size, d.steps
     g = p.add_argument_group("style transfer options")
-    g.add_argument("--size", type=_positive_int, default=size, help=f"long side of the output in px (default {size})")
+    g.add_argument(
+        "--size", type=_positive_int, default=size, help=f"long side of the output in px (default {size})"
+    )
     g.add_argument(
         "--steps",
         type=_steps,
@@ -78,18 +81,27 @@ def _add_transfer_options(p: argparse.ArgumentParser, *, size: int, steps: tuple
         help="optimiser evaluations per pyramid level, coarsest first, e.g. 300 or 100,60,20 "
         f"(default {','.join(map(str, steps))})",
     )
-    g.add_argument("--alpha", type=_nonneg_float, default=d.alpha, help=f"content weight (default {d.alpha:g})")
+    g.add_argument(
+        "--alpha", type=_nonneg_float, default=d.alpha, help=f"content weight (default {d.alpha:g})"
+    )
     g.add_argument("--beta", type=_nonneg_float, default=d.beta, help=f"style weight (default {d.beta:g})")
     g.add_argument(
-        "--content-layers", type=_layers, default=d.content_layers, metavar="L1,L2",
+        "--content-layers",
+        type=_layers,
+        default=d.content_layers,
+        metavar="L1,L2",
         help=f"VGG19 content layers (default {','.join(d.content_layers)})",
     )
     g.add_argument(
-        "--style-layers", type=_layers, default=d.style_layers, metavar="L1,L2",
+        "--style-layers",
+        type=_layers,
+        default=d.style_layers,
+        metavar="L1,L2",
         help=f"VGG19 style layers (default {','.join(d.style_layers)})",
     )
     g.add_argument(
-        "--weights", default=d.weights,
+        "--weights",
+        default=d.weights,
         help="VGG19 weights: caffe (default, offline), imagenet (torchvision; needs a network or "
         "a cached file), random (control) or a path to a state dict",
     )
@@ -97,12 +109,15 @@ def _add_transfer_options(p: argparse.ArgumentParser, *, size: int, steps: tuple
     g.add_argument("--init", choices=("content", "noise", "style"), default=d.init, help="default content")
     g.add_argument("--pooling", choices=("max", "avg"), default=d.pooling, help="default max")
     g.add_argument(
-        "--precision", choices=("float32", "bfloat16"), default=d.precision,
+        "--precision",
+        choices=("float32", "bfloat16"),
+        default=d.precision,
         help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs)",
     )
     g.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     g.add_argument(
-        "--preserve-color", action="store_true",
+        "--preserve-color",
+        action="store_true",
         help="transfer luminance only and keep the content's colours (Gatys et al. 2017)",
     )
 
@@ -139,7 +154,9 @@ def _run_transfer(content, style, config, *, quiet: bool):
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
     model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
-    with tqdm(total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr) as bar:
+    with tqdm(
+        total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr
+    ) as bar:
 
         def progress(step):
             bar.update(1)
@@ -179,7 +196,10 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     config = _config_from(args)
     result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
     json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
-    print(f"wrote {out} and {json_path} (total loss {result.final['total']:.4g}, {result.timings['total']:.1f} s)")
+    print(
+        f"wrote {out} and {json_path} "
+        f"(total loss {result.final['total']:.4g}, {result.timings['total']:.1f} s)"
+    )
     return 0
 
 
@@ -239,14 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("content", metavar="CONTENT", help="content image: a path or sample:NAME")
     p.add_argument("style", metavar="STYLE", help="style image: a path or sample:NAME")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="output image (.png, .jpg)")
-    _add_transfer_options(p, size=512, steps=(100, 60, 20))
+    _add_transfer_options(p)
     p.set_defaults(func=_cmd_transfer)
 
     p = sub.add_parser("demo", help="stylise a sample photo with a sample painting into reports/demo/")
     p.add_argument("--content", default="sample:astronaut", help="default sample:astronaut")
     p.add_argument("--style", default="sample:starry_night", help="default sample:starry_night")
     p.add_argument("--out", default="reports/demo", help="output folder (default reports/demo)")
-    _add_transfer_options(p, size=512, steps=(100, 60, 20))
+    _add_transfer_options(p)
     p.set_defaults(func=_cmd_demo)
     return parser
 
@@ -264,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError) as exc:

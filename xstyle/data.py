@@ -37,7 +37,9 @@ class Sample:
 
 _PHOTOS = {
     "astronaut": (
-        "Eileen Collins, NASA astronaut", "scikit-image skimage.data.astronaut", "public domain (NASA)"
+        "Eileen Collins, NASA astronaut",
+        "scikit-image skimage.data.astronaut",
+        "public domain (NASA)",
     ),
     "chelsea": ("Chelsea the cat", "scikit-image skimage.data.chelsea", "CC0 (Stefan van der Walt)"),
     "coffee": ("A cup of coffee", "scikit-image skimage.data.coffee", "CC0 (Rachel Michetti)"),
@@ -105,9 +107,7 @@ def load_sample(name: str, *, size: int | None = None) -> torch.Tensor:
     names = [*_PHOTOS, *_PAINTINGS]
     close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join('sample:' + c for c in close)}?" if close else ""
-    raise ImageError(
-        f"unknown sample {name!r}; samples are {', '.join(names)} (see `xstyle samples`).{hint}"
-    )
+    raise ImageError(f"unknown sample {name!r}; samples are {', '.join(names)} (see `xstyle samples`).{hint}")
 
 
 def resolve_image(

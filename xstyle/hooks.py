@@ -54,9 +54,7 @@ def resolve_layers(model: nn.Module, layers: str | Iterable[str], *, param: str 
         if not isinstance(name, str) or not name or name not in known:
             close = difflib.get_close_matches(str(name), [n for n in known if n], n=3, cutoff=0.6)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise ValueError(
-                f"{param} must be names from list_layers(model); got {name!r}.{hint}"
-            )
+            raise ValueError(f"{param} must be names from list_layers(model); got {name!r}.{hint}")
     return names
 
 
@@ -202,8 +200,7 @@ class Intervention(_HookContext):
     def __init__(self, model: nn.Module, edits: Mapping[str, Mapping[str, float | torch.Tensor]]) -> None:
         if not isinstance(edits, Mapping) or not edits:
             raise ValueError(
-                "edits must be a non-empty dict {layer: {'mask'|'value'|'bias': tensor}}; "
-                f"got {edits!r}."
+                f"edits must be a non-empty dict {{layer: {{'mask'|'value'|'bias': tensor}}}}; got {edits!r}."
             )
         super().__init__(model, resolve_layers(model, list(edits), param="edits"))
         self.edits: dict[str, dict[str, torch.Tensor]] = {}

@@ -51,9 +51,7 @@ def _check_size(h: int, w: int, what: str, max_pixels: int) -> None:
     if h == 0 or w == 0:
         raise ImageError(f"{what} is empty (size {w}x{h}); give a non-empty image.")
     if min(h, w) < MIN_SIDE:
-        raise ImageError(
-            f"{what} is too small ({w}x{h}); each side must be at least {MIN_SIDE} px."
-        )
+        raise ImageError(f"{what} is too small ({w}x{h}); each side must be at least {MIN_SIDE} px.")
     if h * w > max_pixels:
         raise ImageError(
             f"{what} is too large ({w}x{h} = {h * w:,} px); the limit is {max_pixels:,} px "
@@ -110,9 +108,7 @@ def _from_array(arr: np.ndarray | torch.Tensor, what: str, max_pixels: int) -> t
         t = t.unsqueeze(0)
     if t.ndim != 4 or t.shape[1] not in (1, 3, 4):
         layout = "(H, W[, C])" if channels_last else "(N, C, H, W) or (C, H, W)"
-        raise ImageError(
-            f"{what} has shape {tuple(arr.shape)}; expected {layout} with 1, 3 or 4 channels."
-        )
+        raise ImageError(f"{what} has shape {tuple(arr.shape)}; expected {layout} with 1, 3 or 4 channels.")
     _check_size(t.shape[2], t.shape[3], what, max_pixels)
     if t.dtype == torch.uint8:
         t = t.float() / 255

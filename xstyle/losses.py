@@ -50,7 +50,9 @@ def gram_matrix(features: torch.Tensor, *, normalize: str = "seed") -> torch.Ten
     return gram / (h * w) if normalize == "mean" else gram
 
 
-def _layer_style_loss(gram: torch.Tensor, target: torch.Tensor, n: int, m: int, normalize: str) -> torch.Tensor:
+def _layer_style_loss(
+    gram: torch.Tensor, target: torch.Tensor, n: int, m: int, normalize: str
+) -> torch.Tensor:
     diff = (gram - target.to(gram.dtype)).pow(2).sum(dim=(1, 2))
     if normalize == "seed":
         return diff / (4.0 * n * n * m * m)

@@ -5,8 +5,8 @@ from xstyle.models.vgg import (
     LAYER_NAMES,
     WEIGHT_SOURCES,
     VGG19Features,
-    WeightSource,
     WeightsError,
+    WeightSource,
     load_vgg19,
 )
 

@@ -168,7 +168,7 @@ class VGG19Features(nn.Sequential):
     def last_layer(self) -> str:
         return next(reversed(self._modules))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 - shapes in class doc
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         for module in self:
             x = module(x)

@@ -1,0 +1,142 @@
+import json
+
+import pytest
+
+from xstyle import __version__
+from xstyle.cli import main
+
+TINY = ["--size", "32", "--steps", "3"]
+
+
+def _run(capsys, *argv):
+    code = main(["-q", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help(capsys):
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "transfer" in out and "samples" in out and "demo" in out
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage: xstyle" in capsys.readouterr().out
+
+
+def test_samples_lists_photos_and_paintings(capsys):
+    code, out, _ = _run(capsys, "samples")
+    assert code == 0
+    assert "sample:astronaut" in out and "sample:starry_night" in out
+    code, out, _ = _run(capsys, "samples", "--kind", "painting")
+    assert "sample:astronaut" not in out and "sample:great_wave" in out
+
+
+def test_transfer_writes_image_and_json(tmp_path, capsys):
+    out = tmp_path / "out" / "result.png"
+    code, _stdout, err = _run(
+        capsys, "transfer", "sample:chelsea", "sample:starry_night", "-o", str(out), *TINY
+    )
+    assert code == 0, err
+    from xstyle.images import load_image
+
+    assert load_image(out).shape[-1] == 32
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["config"]["size"] == 32 and data["content"] == "sample:chelsea"
+    assert len(data["history"]) == 3 and data["final"]["total"] > 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["result.json", "result.png"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["transfer", "missing.png", "sample:starry_night", "-o", "o.png"], "does not exist"),
+        (["transfer", "notimage.png", "sample:starry_night", "-o", "o.png"], "not an image"),
+        (["transfer", "sample:chelsea", "sample:stary_night", "-o", "o.png"], "starry_night"),
+        (
+            ["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.png", "--style-layers", "relu9_1"],
+            "Did you mean",
+        ),
+        (["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.txt"], "image suffix"),
+        (
+            ["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.png", "--weights", "nope.pt"],
+            "neither a known name",
+        ),
+        (["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.png", "--size", "8"], "at least 16"),
+        (
+            [
+                "transfer",
+                "sample:chelsea",
+                "sample:great_wave",
+                "-o",
+                "o.png",
+                "--size",
+                "64",
+                "--steps",
+                "1,1,1,1",
+            ],
+            "pyramid levels",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, argv, match):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notimage.png").write_text("hello, not a picture")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _out, err = _run(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xstyle transfer: error:"), err
+    assert match in lines[0]
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "bad", [["--size", "abc"], ["--beta", "-1"], ["--steps", "x,y"], ["--optimizer", "sgd"]]
+)
+def test_bad_numbers_and_choices_exit_2(tmp_path, capsys, bad):
+    code, _, err = _run(
+        capsys, "transfer", "sample:chelsea", "sample:great_wave", "-o", str(tmp_path / "o.png"), *bad
+    )
+    assert code == 2
+    assert "error:" in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_demo_writes_a_complete_folder_atomically(tmp_path, capsys):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older run")
+    code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "sample:coffee", *TINY)
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["content.png", "losses.png", "style.png", "stylised.json", "stylised.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temp or backup folder left
+
+
+def test_failed_demo_keeps_the_previous_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "stylised.png").write_text("previous")
+    code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "missing.jpg", *TINY)
+    assert code == 2 and "does not exist" in err
+    assert (out / "stylised.png").read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
+
+
+def test_console_script_runs_and_exits_2_on_bad_input(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("xstyle")
+    proc = subprocess.run(
+        [str(exe), "transfer", "nothing.png", "sample:great_wave", "-o", str(tmp_path / "x.png")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "xstyle transfer: error: image file 'nothing.png' does not exist."

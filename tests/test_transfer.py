@@ -1,0 +1,165 @@
+import pytest
+import torch
+
+from xstyle.hooks import assert_no_hooks
+from xstyle.models.vgg import load_vgg19
+from xstyle.transfer import StyleObjective, TransferConfig, TransferStep, style_transfer
+
+
+def _cfg(**kw):
+    base = dict(size=32, steps=(6,), seed=0)
+    base.update(kw)
+    return TransferConfig(**base)
+
+
+def test_config_defaults_follow_gatys():
+    cfg = TransferConfig()
+    assert cfg.content_layers == ("relu4_2",)
+    assert cfg.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    assert cfg.weights == "caffe" and cfg.optimizer == "lbfgs" and cfg.init == "content"
+    assert cfg.deepest_layer == "relu5_1"
+    assert TransferConfig(size=512, steps=(1, 2, 3)).level_sizes == (128, 256, 512)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(style_layers=("relu9_1",)), r"got 'relu9_1'. Did you mean"),
+        (dict(content_layers=("conv4_9",)), "content_layers must be VGG19 layer names"),
+        (dict(optimizer="sgd"), r"optimizer must be one of \('lbfgs', 'adam'\)"),
+        (dict(init="zeros"), "init must be one of"),
+        (dict(beta=-1.0), "beta must be a finite number >= 0"),
+        (dict(alpha=float("nan")), "alpha must be a finite number"),
+        (dict(size=64, steps=(1, 1, 1, 1)), "coarsest would be 8 px"),
+        (dict(style_weights=(1.0,)), "one weight per style layer"),
+        (dict(steps=(-1,)), "non-negative"),
+        (dict(precision="float16"), "precision must be one of"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TransferConfig(**kwargs)
+
+
+def test_objective_matches_loss_functions(caffe_vgg, tiny_images):
+    from xstyle.hooks import FeatureTap
+    from xstyle.losses import content_loss, gram_matrix, style_loss
+
+    content, style = tiny_images
+    cfg = _cfg(alpha=2.0, beta=3.0)
+    obj = StyleObjective(caffe_vgg, content, style, cfg)
+    x = torch.rand(1, 3, *content.shape[-2:], generator=torch.Generator().manual_seed(0))
+    total, c, s = obj(x)
+    layers = list(cfg.content_layers + cfg.style_layers)
+    with FeatureTap(caffe_vgg, layers) as tap:
+        fx, fc, fs = tap.run(x), tap.run(content), tap.run(style)
+    c_ref = content_loss(fx, {n: fc[n] for n in cfg.content_layers}).total
+    s_ref = style_loss(fx, {n: gram_matrix(fs[n]) for n in cfg.style_layers}).total
+    assert torch.allclose(c.total, c_ref, rtol=1e-5)
+    assert torch.allclose(s.total, s_ref, rtol=1e-5)
+    assert torch.allclose(total, 2 * c_ref + 3 * s_ref, rtol=1e-5)
+    assert_no_hooks(caffe_vgg)
+
+
+def test_transfer_lowers_the_loss_and_returns_an_image(caffe_vgg, tiny_images):
+    content, style = tiny_images
+    seen: list[TransferStep] = []
+    res = style_transfer(content, style, _cfg(steps=(12,)), model=caffe_vgg, callbacks=[seen.append])
+    assert res.image.shape == content.shape
+    assert 0 <= float(res.image.min()) and float(res.image.max()) <= 1
+    assert len(res.history) == len(seen) == 12
+    assert res.history[-1].total < 0.5 * res.history[0].total
+    assert res.final["style"] < res.history[0].style
+    assert set(res.final["style_per_layer"]) == set(TransferConfig().style_layers)
+    assert res.timings["total"] > 0
+    assert not torch.equal(res.image, content)
+    assert_no_hooks(caffe_vgg)
+
+
+def test_pyramid_levels_run_coarse_to_fine(caffe_vgg):
+    from xstyle.data import load_sample
+
+    content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
+    res = style_transfer(content, style, _cfg(size=64, steps=(4, 3)), model=caffe_vgg)
+    assert [h.level for h in res.history] == [0] * 4 + [1] * 3
+    assert [h.size for h in res.history][::3] == [32, 32, 64]
+    assert res.image.shape[-1] == 64
+
+
+def test_same_seed_same_image_noise_init(caffe_vgg, tiny_images):
+    content, style = tiny_images
+    a = style_transfer(content, style, _cfg(init="noise", seed=5), model=caffe_vgg).image
+    b = style_transfer(content, style, _cfg(init="noise", seed=5), model=caffe_vgg).image
+    c = style_transfer(content, style, _cfg(init="noise", seed=6), model=caffe_vgg).image
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_adam_and_style_init(caffe_vgg, tiny_images):
+    content, style = tiny_images
+    res = style_transfer(content, style, _cfg(optimizer="adam", init="style", steps=(8,)), model=caffe_vgg)
+    assert res.history[-1].total < res.history[0].total
+
+
+def test_preserve_color_keeps_content_chroma(caffe_vgg, tiny_images):
+    from xstyle.transfer import _luminance, _with_luminance
+
+    content, style = tiny_images
+    res = style_transfer(content, style, _cfg(preserve_color=True), model=caffe_vgg)
+    # re-inserting the result's own luminance into the content gives back the result
+    again = _with_luminance(content, _luminance(res.image))
+    assert float((again - res.image).abs().max()) < 1e-5
+    # and the luminance did change (the style was transferred)
+    assert (_luminance(res.image) - _luminance(content)).abs().mean() > 1e-3
+
+
+def test_failing_callback_leaves_no_hook_and_restores_model(tiny_images):
+    model = load_vgg19("random", last_layer="relu5_1")
+    model.train()
+    model.conv1_1.weight.requires_grad_(True)
+
+    def explode(step):
+        raise RuntimeError("callback failed")
+
+    with pytest.raises(RuntimeError, match="callback failed"):
+        style_transfer(*tiny_images, _cfg(), model=model, callbacks=[explode])
+    assert_no_hooks(model)
+    assert model.training
+    assert model.conv1_1.weight.requires_grad and not model.conv1_2.weight.requires_grad
+
+
+def test_result_serialises_and_plots(caffe_vgg, tiny_images):
+    import json
+
+    res = style_transfer(*tiny_images, _cfg(steps=(3,)), model=caffe_vgg)
+    data = json.loads(json.dumps(res.to_dict()))
+    assert data["config"]["steps"] == [3] and len(data["history"]) == 3
+    display = res.plot()
+    assert display.figure_ is not None and len(display.ax_.lines) == 3
+
+
+def test_random_weights_barely_stylise_compared_with_caffe(caffe_vgg, random_vgg):
+    """The control: with random VGG19 weights the same run changes the picture much less."""
+    from xstyle.data import load_sample
+
+    content, style = load_sample("chelsea", size=48), load_sample("starry_night", size=48)
+    cfg = _cfg(size=48, steps=(15,))
+    trained = style_transfer(content, style, cfg, model=caffe_vgg).image
+    control = style_transfer(content, style, cfg, model=random_vgg).image
+    change = lambda img: float((img - content).abs().mean())  # noqa: E731
+    assert change(trained) > 2 * change(control)
+
+
+@pytest.mark.parametrize("upsample", ["image", "residual"])
+def test_upsample_modes_start_the_fine_level_differently(caffe_vgg, upsample):
+    from xstyle.data import load_sample
+
+    content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
+    res = style_transfer(content, style, _cfg(size=64, steps=(5, 0), upsample=upsample), model=caffe_vgg)
+    coarse = style_transfer(content, style, _cfg(size=32, steps=(5,)), model=caffe_vgg).image
+    # with 0 fine steps the result is just the carried-up coarse result
+    blurred = torch.nn.functional.interpolate(coarse, size=res.image.shape[-2:], mode="bilinear")
+    if upsample == "image":
+        assert torch.allclose(res.image, blurred.clamp(0, 1), atol=1e-5)
+    else:  # the content's fine detail survives: closer to the content than the blurred result is
+        assert (res.image - content).abs().mean() < (blurred - content).abs().mean()
