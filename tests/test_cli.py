@@ -136,7 +136,9 @@ def test_console_script_runs_and_exits_2_on_bad_input(tmp_path):
     exe = Path(sys.executable).with_name("xstyle")
     proc = subprocess.run(
         [str(exe), "transfer", "nothing.png", "sample:great_wave", "-o", str(tmp_path / "x.png")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "xstyle transfer: error: image file 'nothing.png' does not exist."

@@ -379,6 +379,7 @@ def style_transfer(
     history: list[TransferStep] = []
     full_pixels = content_img.shape[-2] * content_img.shape[-1]
     image: torch.Tensor | None = None
+    c_prev = content_img  # content of the previous (coarser) level
     # leave the caller's model as found: training flag and requires_grad restored in `finally`
     was_training = model.training
     grad_flags = [p.requires_grad for p in model.parameters()]
@@ -404,7 +405,8 @@ def style_transfer(
                 image = _initial_image(config.init, c_lvl, s_lvl, gen)
             elif config.upsample == "residual":
                 # carry the coarse level's *change* to the content up, keep the content's fine detail
-                delta = F.interpolate(image - c_prev, size=c_lvl.shape[-2:], mode="bilinear", align_corners=False)
+                delta = image - c_prev
+                delta = F.interpolate(delta, size=c_lvl.shape[-2:], mode="bilinear", align_corners=False)
                 image = (c_lvl + delta).clamp(0, 1)
             else:
                 image = F.interpolate(image, size=c_lvl.shape[-2:], mode="bilinear", align_corners=False)
