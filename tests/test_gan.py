@@ -38,6 +38,18 @@ def test_shapes_range_and_parameter_counts():
     assert g.fc.bias is None and g.deconv3.bias is None
 
 
+def test_keras_initialisation_keeps_the_tanh_out_of_saturation():
+    torch.manual_seed(0)
+    g = Generator()
+    bound = (6 / (64 * 25 + 1 * 25)) ** 0.5  # Glorot-uniform bound of the last layer
+    assert float(g.deconv3.weight.abs().max()) <= bound
+    assert float(Discriminator().fc.bias.abs().max()) == 0
+    with torch.no_grad():
+        x = g(torch.randn(64, 100))
+    assert float((x.abs() > 0.99).float().mean()) < 0.01
+    assert float(x.std(0).mean()) > 0.1  # samples differ
+
+
 def test_every_generator_stage_can_be_tapped():
     g = Generator().eval()
     stages = ["act0", "reshape", "act1", "act2", "tanh"]

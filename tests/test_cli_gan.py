@@ -1,0 +1,152 @@
+"""The `xstyle gan` commands end to end on the offline digit sample (one short epoch)."""
+
+import json
+
+import pytest
+
+from xstyle.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(["-q", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 1-epoch DCGAN run and a 1-epoch classifier, shared by the tests below."""
+    root = tmp_path_factory.mktemp("gan")
+    assert main(["-q", "gan", "train-classifier", "-o", str(root / "clf.pt"), "--epochs", "1"]) == 0
+    code = main(
+        [
+            "-q",
+            "gan",
+            "train",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "128",
+            "--out",
+            str(root / "run"),
+            "--checkpoint-every",
+            "1",
+            "--classifier",
+            str(root / "clf.pt"),
+        ]
+    )
+    assert code == 0
+    return root
+
+
+def test_train_writes_checkpoint_preview_and_metrics(trained):
+    run = trained / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["epoch_0001.json", "epoch_0001.pt", "samples"]
+    meta = json.loads((run / "epoch_0001.json").read_text())
+    assert meta["config"]["batch_size"] == 128
+    assert meta["history"][0]["quality_frechet_distance"] > 0
+    assert 1 <= meta["history"][0]["quality_inception_score"] <= 10
+    clf_meta = json.loads((trained / "clf.json").read_text())
+    assert clf_meta["command"].startswith("xstyle -q gan train-classifier")
+    assert 0.5 < clf_meta["heldout_accuracy"] <= 1
+
+
+def test_sample_and_eval(trained, tmp_path, capsys):
+    from xstyle.images import load_image
+
+    ckpt = str(trained / "run" / "epoch_0001.pt")
+    code, out, err = _run(
+        capsys, "gan", "sample", "--checkpoint", ckpt, "-n", "16", "-o", str(tmp_path / "g.png")
+    )
+    assert code == 0, err
+    assert load_image(tmp_path / "g.png").shape[-2:] == (4 * 28 + 5 * 2, 4 * 28 + 5 * 2)
+    code, out, err = _run(
+        capsys,
+        "gan",
+        "eval",
+        "--checkpoint",
+        ckpt,
+        "--classifier",
+        str(trained / "clf.pt"),
+        "--n-samples",
+        "200",
+        "--json",
+        str(tmp_path / "q.json"),
+    )
+    assert code == 0, err
+    assert "Fréchet distance" in out and "class counts" in out
+    data = json.loads((tmp_path / "q.json").read_text())
+    assert data["n_samples"] == 200 and sum(data["class_counts"]) == 200
+
+
+def test_resume_continues_the_epoch_count(trained, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained / "run", run)
+    code, _, err = _run(
+        capsys,
+        "gan",
+        "train",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "128",
+        "--out",
+        str(run),
+        "--checkpoint-every",
+        "1",
+        "--no-metrics",
+        "--resume",
+        str(run / "epoch_0001.pt"),
+    )
+    assert code == 0, err
+    assert json.loads((run / "epoch_0002.json").read_text())["epoch"] == 2
+
+
+def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
+    import torch
+
+    from xstyle.gan.train import load_checkpoint
+
+    out = tmp_path / "release.pt"
+    code, _, err = _run(
+        capsys,
+        "gan",
+        "export",
+        str(trained / "run" / "epoch_0001.pt"),
+        "-o",
+        str(out),
+        "--classifier",
+        str(trained / "clf.pt"),
+    )
+    assert code == 0, err
+    assert out.stat().st_size < 6_000_000
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["metrics"]["epochs"] == 1 and "quality_release_weights" in card["metrics"]
+    full, release = load_checkpoint(trained / "run" / "epoch_0001.pt"), load_checkpoint(out)
+    z = torch.randn(8, 100, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert (full.generator(z) - release.generator(z)).abs().max() < 0.05  # float16 rounding only
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["gan", "sample", "--checkpoint", "missing.pt", "-o", "g.png"], "does not exist"),
+        (["gan", "sample", "--checkpoint", "x.pt", "-o", "g.txt"], "image suffix"),
+        (["gan", "train", "--out", "o", "--data", "mnist:"], "--data must be"),
+        (["gan", "train", "--out", "o", "--data", "mnist:nowhere"], "offline sample"),
+        (["gan", "eval", "--checkpoint", "notckpt.pt"], "could not be loaded safely"),
+    ],
+)
+def test_gan_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, argv, match):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notckpt.pt").write_text("not a checkpoint")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"xstyle gan {argv[1]}: error:"), err
+    assert match in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -1,0 +1,373 @@
+"""A small CNN digit classifier: the scorer that judges generated digits (see :mod:`xstyle.gan.metrics`).
+
+:class:`DigitClassifier` maps digits (B, 1, 28, 28) in [-1, 1] (the range of :func:`xstyle.data.load_digits`
+and of :class:`xstyle.gan.dcgan.Generator`) to logits (B, 10); its 128-d penultimate activations
+(:meth:`DigitClassifier.features`) are the feature space of the Fréchet distance.
+Every stage is a named, non-inplace submodule so :class:`~xstyle.hooks.FeatureTap` can tap it:
+``conv1, act1, pool1, conv2, act2, pool2, flatten, fc1, act3, drop, fc2``.
+
+:func:`train_classifier` is deterministic: the same :class:`ClassifierConfig` (seed included) gives
+identical weights, and the caller's global torch RNG is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xstyle.atomic import atomic_path, write_json
+from xstyle.data import DigitData, validate_digits
+
+__all__ = [
+    "FEATURE_DIM",
+    "NUM_CLASSES",
+    "ClassifierConfig",
+    "DigitClassifier",
+    "evaluate_classifier",
+    "load_classifier",
+    "save_classifier",
+    "shift_digits",
+    "train_classifier",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Number of digit classes (logits per image).
+NUM_CLASSES = 10
+#: Size of the penultimate feature vector returned by :meth:`DigitClassifier.features`.
+FEATURE_DIM = 128
+_BACKGROUND = -1.0  # the value of an empty pixel in [-1, 1] digits
+
+
+def _check_images(x: torch.Tensor, *, what: str = "images") -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{what} must have shape (B, 1, 28, 28) with values in [-1, 1]; got {shape}.")
+
+
+class DigitClassifier(nn.Module):
+    """Digits (B, 1, 28, 28) in [-1, 1] -> logits (B, 10); features are the (B, 128) ReLU activations.
+
+    conv 1->32 5x5, ReLU, max-pool 2 (28 -> 24 -> 12); conv 32->64 5x5, ReLU, max-pool 2 (12 -> 8 -> 4);
+    flatten (1024); linear -> 128, ReLU (the feature layer); dropout; linear -> 10.
+    (5x5 kernels generalise better than 3x3 ones from the 4,500 training digits at the same cost:
+    about 97.8 % against 97.1 % held-out accuracy after 15 epochs, mean over four seeds.)
+    """
+
+    def __init__(self, *, dropout: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1); got {dropout!r}.")
+        self.conv1 = nn.Conv2d(1, 32, 5)
+        self.act1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(32, 64, 5)
+        self.act2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(64 * 4 * 4, FEATURE_DIM)
+        self.act3 = nn.ReLU()
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(FEATURE_DIM, NUM_CLASSES)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate activations (B, 128), non-negative, of digits (B, 1, 28, 28) in [-1, 1]."""
+        _check_images(x)
+        x = self.pool1(self.act1(self.conv1(x)))
+        x = self.pool2(self.act2(self.conv2(x)))
+        return self.act3(self.fc1(self.flatten(x)))
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 10) from penultimate features (B, 128) (dropout applies in training mode)."""
+        return self.fc2(self.drop(features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 10) of digits (B, 1, 28, 28) in [-1, 1]."""
+        return self.head(self.features(x))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifierConfig:
+    """Training options of :func:`train_classifier`.
+
+    The defaults reach 98.0-98.2 % accuracy on ``load_digits("heldout")`` (seeds 0-2; 98.2 % with
+    seed 0) after training on ``load_digits("train")``, in about 65 s on one busy CPU thread.
+    The held-out digits include a writer's loopy 2s that read as 9s and 3s, so ~97-98 % is the
+    plateau of small CNNs here. No label smoothing: it would cap the softmax confidence near 0.91
+    and so distort the inception score and the confident fraction of :mod:`xstyle.gan.metrics`.
+
+    Attributes:
+        epochs: passes over the training digits (>= 1).
+        batch_size: digits per optimiser step (>= 1).
+        lr: peak AdamW learning rate (> 0); it decays to 0 on a cosine schedule over all steps.
+        weight_decay: decoupled AdamW weight decay (>= 0).
+        seed: seeds the initial weights, the shuffling, the shifts and the dropout masks.
+        augment: shift each training digit by a random whole number of pixels in [-2, 2] on both axes,
+            drawn afresh every epoch (the uncovered border is filled with background, -1).
+    """
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    augment: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ClassifierConfig.{name} must be an integer >= 1; got {value!r}.")
+        if not self.lr > 0:
+            raise ValueError(f"ClassifierConfig.lr must be > 0; got {self.lr!r}.")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"ClassifierConfig.weight_decay must be >= 0; got {self.weight_decay!r}.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"ClassifierConfig.seed must be an integer; got {self.seed!r}.")
+
+
+def shift_digits(images: torch.Tensor, *, max_shift: int = 2, generator: torch.Generator) -> torch.Tensor:
+    """Shift each digit by its own random (dy, dx), whole pixels in [-max_shift, max_shift].
+
+    Args:
+        images: (B, 1, H, W) digits in [-1, 1]; not modified.
+        max_shift: largest shift in pixels (>= 0).
+        generator: the CPU ``torch.Generator`` that draws the shifts.
+
+    Returns:
+        (B, 1, H, W), same dtype/device; pixels shifted in from outside are background (-1).
+    """
+    if max_shift < 0:
+        raise ValueError(f"max_shift must be >= 0; got {max_shift!r}.")
+    if max_shift == 0 or images.shape[0] == 0:
+        return images.clone()
+    b, _, h, w = images.shape
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, b), generator=generator).to(images.device)
+    padded = F.pad(images, (max_shift,) * 4, value=_BACKGROUND)
+    rows = offsets[0][:, None] + torch.arange(h, device=images.device)  # (B, H)
+    cols = offsets[1][:, None] + torch.arange(w, device=images.device)  # (B, W)
+    batch = torch.arange(b, device=images.device)[:, None, None]
+    return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def train_classifier(
+    train: DigitData,
+    *,
+    config: ClassifierConfig = ClassifierConfig(),
+    callbacks: Iterable[Callable[[dict[str, Any]], None]] = (),
+) -> DigitClassifier:
+    """Train a fresh :class:`DigitClassifier` on ``train`` (cross-entropy, AdamW, cosine schedule, on CPU).
+
+    Deterministic: the same data and config give identical weights. The global torch RNG (used for
+    the initial weights and dropout) runs inside ``torch.random.fork_rng`` seeded with ``config.seed``,
+    so the caller's RNG state is unchanged; shuffling and shifts use their own seeded generators.
+
+    Args:
+        train: digits (N, 1, 28, 28) in [-1, 1] with labels (N,) in 0..9, N >= 1.
+        config: the training options.
+        callbacks: each is called after every epoch with
+            ``{"epoch": 1-based int, "epochs": int, "loss": mean training loss, "seconds": elapsed}``.
+
+    Returns:
+        The trained model, in eval mode.
+    """
+    if not isinstance(train, DigitData):
+        raise ValueError(
+            f"train must be a DigitData (see xstyle.data.load_digits); got {type(train).__name__}."
+        )
+    validate_digits(train.images, train.labels, source=train.source)
+    if len(train) == 0:
+        raise ValueError(f"{train.source}: no digits to train on; pass at least one.")
+    callbacks = tuple(callbacks)
+    images, labels = train.images.float(), train.labels
+    n = len(train)
+    steps = config.epochs * -(-n // config.batch_size)
+    start = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = DigitClassifier()
+        shuffle_gen = torch.Generator().manual_seed(config.seed + 1)
+        shift_gen = torch.Generator().manual_seed(config.seed + 2)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        model.train()
+        for epoch in range(1, config.epochs + 1):
+            order = torch.randperm(n, generator=shuffle_gen)
+            total = 0.0
+            for first in range(0, n, config.batch_size):
+                idx = order[first : first + config.batch_size]
+                x = images[idx]
+                if config.augment:
+                    x = shift_digits(x, max_shift=2, generator=shift_gen)
+                loss = F.cross_entropy(model(x), labels[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total += float(loss.detach()) * len(idx)
+            info = {
+                "epoch": epoch,
+                "epochs": config.epochs,
+                "loss": total / n,
+                "seconds": time.perf_counter() - start,
+            }
+            logger.info(
+                "classifier epoch %d/%d: loss %.4f (%.1f s)",
+                epoch,
+                config.epochs,
+                info["loss"],
+                info["seconds"],
+            )
+            rng_state = torch.get_rng_state()  # a callback that draws random numbers cannot change training
+            for callback in callbacks:
+                callback(dict(info))
+            torch.set_rng_state(rng_state)
+    return model.eval()
+
+
+def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 500) -> float:
+    """Accuracy in [0, 1] of ``model`` (logits (B, 10)) on ``data``; ``model.training`` is restored."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
+    validate_digits(data.images, data.labels, source=data.source)
+    if len(data) == 0:
+        raise ValueError(f"{data.source}: no digits to evaluate; pass at least one.")
+    was_training = model.training
+    device = _device_of(model)
+    correct = 0
+    try:
+        model.eval()
+        with torch.no_grad():
+            for first in range(0, len(data), batch_size):
+                x = data.images[first : first + batch_size].to(device)
+                pred = model(x).argmax(dim=1).cpu()
+                correct += int((pred == data.labels[first : first + batch_size]).sum())
+    finally:
+        model.train(was_training)
+    return correct / len(data)
+
+
+def save_classifier(model: DigitClassifier, path: str | os.PathLike, *, metadata: Mapping[str, Any]) -> Path:
+    """Write ``model``'s state dict to ``path`` (``torch.save``) and ``metadata`` beside it as JSON.
+
+    The JSON goes to ``path.with_suffix('.json')``; both files are written atomically. ``metadata``
+    must be JSON-serialisable (e.g. the training config and the held-out accuracy; it is checked before
+    anything is written); ``"architecture": "DigitClassifier"`` is added. Returns ``path``.
+    """
+    path = Path(path)
+    if not isinstance(model, DigitClassifier):
+        raise ValueError(f"model must be a DigitClassifier; got {type(model).__name__}.")
+    if not isinstance(metadata, Mapping):
+        raise ValueError(f"metadata must be a dict of JSON values; got {type(metadata).__name__}.")
+    if path.suffix == ".json":
+        raise ValueError(
+            f"{path}: the weights path must not end in .json (the metadata goes there); use .pt."
+        )
+    info = {"architecture": "DigitClassifier", **metadata}
+    try:
+        json.dumps(info, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"metadata must hold only JSON values (str, numbers, lists, dicts); {exc}."
+        ) from None
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    write_json(info, path.with_suffix(".json"))
+    return path
+
+
+def _state_mismatch(expected: Mapping[str, torch.Tensor], got: Mapping[str, torch.Tensor]) -> list[str]:
+    """Short descriptions of missing keys, unexpected keys and shape mismatches (empty when they match)."""
+
+    def names(keys: list[str]) -> str:
+        return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+    missing = [k for k in expected if k not in got]
+    unexpected = [k for k in got if k not in expected]
+    shapes = [
+        f"{k} is {tuple(got[k].shape)}, expected {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in got and got[k].shape != v.shape
+    ]
+    out = []
+    if missing:
+        out.append(f"missing {names(missing)}")
+    if unexpected:
+        out.append(f"unexpected {names(unexpected)}")
+    return out + shapes[:3]
+
+
+def load_classifier(path: str | os.PathLike) -> DigitClassifier:
+    """Load weights written by :func:`save_classifier` into a fresh :class:`DigitClassifier` (eval mode, CPU).
+
+    The file is read with ``torch.load(..., weights_only=True)``: a pickle that would construct
+    arbitrary objects or run code is refused before anything executes.
+
+    Raises:
+        ValueError: a missing or unreadable file, a file that is not a state dict, a refused pickle, or
+            weights that do not match :class:`DigitClassifier`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(
+            f"{path}: classifier weights not found; train one and write it with save_classifier."
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's weights-only unpickler refuses any global outside its allow-list (a callable that a
+        # pickle would run, a class it would build) before calling it; anything else is a damaged file.
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if found:
+            raise ValueError(
+                f"{path}: refused to load: the pickle references {found.group(1)}, code or an object that "
+                "torch.load(weights_only=True) will not run; load only files written by save_classifier."
+            ) from None
+        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        reason = detail.group(1).strip() if detail else type(exc).__name__
+        raise ValueError(
+            f"{path}: not a readable torch weights file (torch.load(weights_only=True): {reason[:120]}); "
+            "pass a file written by save_classifier."
+        ) from None
+    except Exception as exc:  # a damaged or foreign file can fail in many ways; say so in one line
+        raise ValueError(
+            f"{path}: not a readable torch weights file ({type(exc).__name__}); "
+            "pass a file written by save_classifier."
+        ) from None
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError(
+            f"{path}: not a state dict (a mapping of names to tensors; got {type(state).__name__}); "
+            "pass a file written by save_classifier."
+        )
+    model = DigitClassifier()
+    problems = _state_mismatch(model.state_dict(), state)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError:
+        problems = problems or ["strict load failed"]
+    if problems:
+        raise ValueError(
+            f"{path}: the state dict does not match DigitClassifier ({'; '.join(problems)}); "
+            "pass a file written by save_classifier."
+        )
+    return model.eval()

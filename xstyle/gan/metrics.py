@@ -1,0 +1,275 @@
+"""GAN quality judged by the digit classifier of :mod:`xstyle.gan.classifier`.
+
+These are the MNIST analogues of the Inception Score and the Fréchet Inception Distance: the scorer is
+a small CNN trained on the offline digits (:func:`xstyle.gan.classifier.train_classifier`), not
+Inception-v3 on ImageNet, so the numbers are comparable only with numbers computed with the same
+classifier weights and sample sizes -- never with published IS / FID values.
+
+* :func:`inception_score` -- ``exp(E_x KL(p(y|x) || p(y)))`` over the classifier's softmax: 1 (every
+  sample gets the same prediction) to 10 (confident predictions spread evenly over the 10 digits).
+* :func:`frechet_distance` -- the Fréchet distance between Gaussians fitted to the classifier's
+  128-d penultimate features of generated and real digits (0 = identical statistics).
+* :func:`class_balance` -- how the predicted digits are spread (mode collapse shows as low entropy).
+* :func:`evaluate_generator` -- all of the above for a generator, as a :class:`GANQuality`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.special
+import scipy.stats
+import torch
+from torch import nn
+
+from xstyle.data import DigitData, validate_digits
+from xstyle.gan.classifier import DigitClassifier
+from xstyle.gan.dcgan import LATENT_DIM
+
+__all__ = [
+    "CONFIDENT",
+    "GANQuality",
+    "class_balance",
+    "classifier_outputs",
+    "evaluate_generator",
+    "frechet_distance",
+    "inception_score",
+]
+
+logger = logging.getLogger(__name__)
+
+#: A sample counts as confidently classified when its largest class probability is at least this.
+CONFIDENT = 0.9
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def classifier_outputs(
+    classifier: DigitClassifier, images: torch.Tensor, *, batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax probabilities and penultimate features of ``images``, without gradients.
+
+    Args:
+        classifier: a :class:`DigitClassifier`; run in eval mode, its ``training`` flag is restored.
+        images: digits (N, 1, 28, 28) in [-1, 1], N >= 1, on any device.
+        batch_size: digits per forward pass.
+
+    Returns:
+        ``(probs, features)``: probs (N, 10) float32 on the CPU, rows summing to 1; features (N, 128)
+        float32 on the CPU, non-negative.
+    """
+    _check_batch_size(batch_size)
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must have shape (N, 1, 28, 28) with values in [-1, 1]; got {shape}.")
+    if images.shape[0] == 0:
+        raise ValueError("images is empty; pass at least one digit.")
+    was_training = classifier.training
+    device = _device_of(classifier)
+    probs, feats = [], []
+    try:
+        classifier.eval()
+        with torch.no_grad():
+            for first in range(0, images.shape[0], batch_size):
+                x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
+                f = classifier.features(x)
+                probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
+                feats.append(f.cpu())
+    finally:
+        classifier.train(was_training)
+    return torch.cat(probs), torch.cat(feats)
+
+
+def _as_probs(probs: torch.Tensor | np.ndarray) -> np.ndarray:
+    p = np.asarray(probs.detach().cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:
+        raise ValueError(f"probs must have shape (N, C) with N >= 1 and C >= 2; got {p.shape}.")
+    if not np.isfinite(p).all() or p.min() < 0 or np.abs(p.sum(axis=1) - 1).max() > 1e-3:
+        raise ValueError("probs must be non-negative rows summing to 1 (apply softmax to logits first).")
+    return p
+
+
+def inception_score(probs: torch.Tensor | np.ndarray) -> float:
+    """``exp(mean_x KL(p(y|x) || p(y)))`` of class probabilities (N, C), with ``p(y)`` their mean.
+
+    Lies in [1, C] (C = 10 for digits): 1 when every row is the same, C when the rows are one-hot and
+    spread evenly over the C classes. Computed in float64 with :func:`scipy.special.rel_entr`
+    (0 * log 0 counts as 0).
+    """
+    p = _as_probs(probs)
+    kl = scipy.special.rel_entr(p, p.mean(axis=0, keepdims=True)).sum(axis=1).mean()
+    return float(min(max(math.exp(kl), 1.0), float(p.shape[1])))  # clip rounding noise to [1, C]
+
+
+def _as_features(x: torch.Tensor | np.ndarray, name: str) -> np.ndarray:
+    a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] < 2:
+        raise ValueError(f"{name} must have shape (N, D) with N >= 2 samples; got {a.shape}.")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return a
+
+
+def frechet_distance(feats_a: torch.Tensor | np.ndarray, feats_b: torch.Tensor | np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N_a, D) and (N_b, D), N >= 2.
+
+    ``||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 sqrtm(S_a S_b))`` with unbiased covariances, in float64,
+    the matrix square root by :func:`scipy.linalg.sqrtm` (real part). Rank-deficient covariances
+    (fewer samples than dimensions, dead ReLU units) are fine; if the root is not finite, it is
+    retried with ``1e-6 * I`` added to both covariances. Symmetric up to rounding; tiny negative
+    results from rounding are clipped to 0.
+    """
+    a = _as_features(feats_a, "feats_a")
+    b = _as_features(feats_b, "feats_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"feats_a and feats_b must have the same width D; got {a.shape[1]} and {b.shape[1]}."
+        )
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # singular products are expected
+        root = scipy.linalg.sqrtm(cov_a @ cov_b)
+        if not np.isfinite(root).all():
+            logger.warning(
+                "frechet_distance: sqrtm not finite; retrying with 1e-6 * I added to the covariances"
+            )
+            offset = np.eye(cov_a.shape[0]) * 1e-6
+            root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    if np.iscomplexobj(root):
+        imag = float(np.abs(root.imag).max())
+        if imag > 1e-3 * max(1.0, float(np.abs(root.real).max())):
+            logger.warning(
+                "frechet_distance: sqrtm has an imaginary part up to %.3g; using the real part", imag
+            )
+        root = root.real
+    value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(root))
+    return max(value, 0.0)
+
+
+def class_balance(probs: torch.Tensor | np.ndarray) -> dict[str, Any]:
+    """How the predicted classes (argmax of each row of probs (N, C)) are spread.
+
+    Returns:
+        ``{"counts": [C ints], "fractions": [C floats summing to 1], "entropy": float}``; ``entropy`` is
+        the Shannon entropy of the fractions divided by log C, in [0, 1] (0: one class only, 1: even).
+    """
+    p = _as_probs(probs)
+    n_classes = p.shape[1]
+    counts = np.bincount(p.argmax(axis=1), minlength=n_classes)
+    fractions = counts / counts.sum()
+    entropy = float(scipy.stats.entropy(fractions) / math.log(n_classes))
+    return {
+        "counts": [int(c) for c in counts],
+        "fractions": [float(f) for f in fractions],
+        "entropy": min(max(entropy, 0.0), 1.0),
+    }
+
+
+@dataclass(frozen=True)
+class GANQuality:
+    """Classifier-based quality of generated digits (see the module docstring for what is comparable).
+
+    Attributes:
+        n_samples: generated digits scored.
+        inception_score: in [1, 10], higher is better.
+        frechet_distance: >= 0 between generated and real features, lower is better.
+        confident_fraction: share of samples whose largest class probability is >= 0.9, in [0, 1].
+        mean_confidence: mean largest class probability, in [0.1, 1].
+        class_counts: generated digits predicted as 0..9 (10 ints summing to n_samples).
+        balance_entropy: normalised entropy of class_counts, in [0, 1] (1 = evenly spread).
+    """
+
+    n_samples: int
+    inception_score: float
+    frechet_distance: float
+    confident_fraction: float
+    mean_confidence: float
+    class_counts: tuple[int, ...]
+    balance_entropy: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``class_counts`` as a list)."""
+        out = dataclasses.asdict(self)
+        out["class_counts"] = list(self.class_counts)
+        return out
+
+
+def evaluate_generator(
+    generator: nn.Module,
+    classifier: DigitClassifier,
+    real: DigitData,
+    *,
+    n_samples: int = 1000,
+    seed: int = 0,
+    batch_size: int = 500,
+) -> GANQuality:
+    """Score ``n_samples`` digits from ``generator`` against the ``real`` digits with ``classifier``.
+
+    Latents z (n_samples, latent_dim) ~ N(0, 1) come from a CPU ``torch.Generator`` seeded with ``seed``
+    (so a fixed seed gives the same samples and scores); images are generated in eval mode without
+    gradients, and both models' ``training`` flags are restored afterwards.
+
+    Args:
+        generator: maps z (B, latent_dim) to digits (B, 1, 28, 28) in [-1, 1], e.g.
+            :class:`xstyle.gan.dcgan.Generator` (``latent_dim`` attribute, default 100).
+        classifier: the scorer, e.g. from :func:`xstyle.gan.classifier.load_classifier`.
+        real: the reference digits, typically ``load_digits("heldout")`` (N >= 2).
+        n_samples: generated digits to score (>= 2).
+        seed: seeds the latents.
+        batch_size: digits per forward pass.
+    """
+    _check_batch_size(batch_size)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
+    validate_digits(real.images, real.labels, source=real.source)
+    if len(real) < 2:
+        raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
+    latent_dim = int(getattr(generator, "latent_dim", LATENT_DIM))
+    z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(seed))
+    device = _device_of(generator)
+    was_training = generator.training
+    fakes = []
+    try:
+        generator.eval()
+        with torch.no_grad():
+            for first in range(0, n_samples, batch_size):
+                fakes.append(generator(z[first : first + batch_size].to(device)).float().cpu())
+    finally:
+        generator.train(was_training)
+    fake = torch.cat(fakes)
+    if tuple(fake.shape) != (n_samples, 1, 28, 28):
+        raise ValueError(
+            f"generator must return digits (B, 1, 28, 28); got {tuple(fake.shape[1:])} per batch."
+        )
+    fake_probs, fake_feats = classifier_outputs(classifier, fake, batch_size=batch_size)
+    _, real_feats = classifier_outputs(classifier, real.images, batch_size=batch_size)
+    confidence = fake_probs.max(dim=1).values
+    balance = class_balance(fake_probs)
+    quality = GANQuality(
+        n_samples=n_samples,
+        inception_score=inception_score(fake_probs),
+        frechet_distance=frechet_distance(fake_feats, real_feats),
+        confident_fraction=float((confidence >= CONFIDENT).float().mean()),
+        mean_confidence=float(confidence.mean()),
+        class_counts=tuple(balance["counts"]),
+        balance_entropy=balance["entropy"],
+    )
+    logger.info("GAN quality: %s", quality)
+    return quality
