@@ -332,3 +332,19 @@ def test_evaluate_generator_validates(quick_model, heldout):
 def test_default_config_reaches_97_percent(train_digits, heldout):
     model = train_classifier(train_digits)
     assert evaluate_classifier(model, heldout) >= 0.97
+
+
+def test_shipped_classifier_loads_and_scores_the_heldout_digits():
+    import json
+
+    from xstyle.data import load_digits
+    from xstyle.gan.classifier import evaluate_classifier, load_classifier
+    from xstyle.gan.shipped import shipped_classifier_path
+
+    path = shipped_classifier_path()
+    model = load_classifier(path)
+    accuracy = evaluate_classifier(model, load_digits("heldout"))
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert accuracy >= 0.97
+    assert abs(accuracy - card["heldout_accuracy"]) < 1e-9  # the model card tells the truth
+    assert path.stat().st_size < 10_000_000

@@ -544,3 +544,18 @@ def test_save_unknown_suffix(tmp_path: Path, name: str) -> None:
     with pytest.raises(ImageError, match=rf"unknown image suffix '{suffix}'; use \.png or \.jpg"):
         save_image(torch.rand(1, 3, H, W), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+
+    from xstyle.atomic import write_json
+
+    umask = os.umask(0o022)
+    try:
+        write_json({"a": 1}, tmp_path / "x.json")
+        save_image(torch.rand(1, 3, 16, 16), tmp_path / "x.png")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "x.png").stat().st_mode & 0o777 == 0o644
