@@ -194,3 +194,15 @@ def test_resume_with_another_seed_is_refused(small_digits, tmp_path):
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         GANConfig(**kwargs)
+
+
+def test_training_display_plots_losses_and_frechet_distance():
+    from xstyle.report.displays import GANTrainingDisplay
+
+    history = [
+        {"epoch": 1, "d_loss": 1.2, "g_loss": 0.8},
+        {"epoch": 2, "d_loss": 1.1, "g_loss": 0.9, "quality_frechet_distance": 40.0},
+    ]
+    display = GANTrainingDisplay.from_history(history).plot()
+    assert display.fd_epochs.tolist() == [2] and display.frechet.tolist() == [40.0]
+    assert len(display.ax_.lines) == 2 and len(display.figure_.axes) == 2

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["TransferLossDisplay"]
+__all__ = ["GANTrainingDisplay", "TransferLossDisplay"]
 
 
 @dataclass
@@ -62,5 +62,52 @@ class TransferLossDisplay:
         ax.set_ylabel("loss")
         ax.set_title("Style transfer losses")
         ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class GANTrainingDisplay:
+    """Training curves of a DCGAN run: mean losses per epoch and, where measured, the Fréchet
+    distance (classifier-feature analogue of FID) against held-out digits."""
+
+    epochs: np.ndarray
+    d_loss: np.ndarray
+    g_loss: np.ndarray
+    fd_epochs: np.ndarray
+    frechet: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_history(cls, history: list[dict]) -> GANTrainingDisplay:
+        """``history``: the trainer's per-epoch summaries (``quality_frechet_distance`` optional)."""
+        fd = [(h["epoch"], h["quality_frechet_distance"]) for h in history if "quality_frechet_distance" in h]
+        return cls(
+            epochs=np.array([h["epoch"] for h in history]),
+            d_loss=np.array([h["d_loss"] for h in history]),
+            g_loss=np.array([h["g_loss"] for h in history]),
+            fd_epochs=np.array([e for e, _ in fd]),
+            frechet=np.array([v for _, v in fd]),
+        )
+
+    def plot(self, *, ax=None) -> GANTrainingDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        ax.plot(self.epochs, self.d_loss, label="discriminator loss", color="tab:red")
+        ax.plot(self.epochs, self.g_loss, label="generator loss", color="tab:blue")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("BCE loss (epoch mean)")
+        handles, labels = ax.get_legend_handles_labels()
+        if len(self.frechet):
+            twin = ax.twinx()
+            twin.plot(self.fd_epochs, self.frechet, "o-", color="black", label="Fréchet distance (held-out)")
+            twin.set_ylabel("Fréchet distance (classifier features)")
+            h2, l2 = twin.get_legend_handles_labels()
+            handles, labels = handles + h2, labels + l2
+        ax.legend(handles, labels, fontsize=8, loc="upper right")
+        ax.set_title("DCGAN training")
         self.ax_, self.figure_ = ax, ax.figure
         return self
