@@ -183,30 +183,13 @@ def main(argv=None) -> int:
         args.sizes, args.rounds, args.reps, args.quality_rounds = [64], 2, 1, 1
     has_bf16 = cpu_has_bf16_units()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 units: {has_bf16}")
-    common = dict(alpha=config.alpha, beta=config.beta)
-    if has_bf16:
-        per_step(
-            args.content,
-            args.style,
-            sizes=args.sizes,
-            rounds=args.rounds,
-            reps=args.reps,
-            bf16_sizes=set(args.sizes),
-            **common,
-        )
-    else:
+    common = dict(content_src=args.content, style_src=args.style, alpha=config.alpha, beta=config.beta)
+    bf16_sizes = set(args.sizes) if has_bf16 else set()
+    per_step(sizes=args.sizes, rounds=args.rounds, reps=args.reps, bf16_sizes=bf16_sizes, **common)
+    if not has_bf16:
         # without bf16 units PyTorch emulates bf16 (tens of times slower): measure it once, small
-        per_step(
-            args.content,
-            args.style,
-            sizes=args.sizes,
-            rounds=args.rounds,
-            reps=args.reps,
-            bf16_sizes=set(),
-            **common,
-        )
         print("(no bf16 units: bf16 measured at 128 px only, 3 rounds)")
-        per_step(args.content, args.style, sizes=[128], rounds=3, reps=1, bf16_sizes={128}, **common)
+        per_step(sizes=[128], rounds=3, reps=1, bf16_sizes={128}, **common)
     if not args.skip_quality:
         if args.quick:
             config = TransferConfig(size=64, steps=(4, 2))

@@ -370,7 +370,7 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
 def _cmd_gan_export(args: argparse.Namespace) -> int:
     """Write a small release (float16 weights) of a training checkpoint with a model card."""
     from xstyle.gan.metrics import evaluate_generator
-    from xstyle.gan.train import export_release, load_checkpoint
+    from xstyle.gan.train import export_release, half_precision_copy, load_checkpoint
 
     out = Path(args.output)
     if out.suffix != ".pt":
@@ -387,9 +387,10 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "train_seconds": sum(h.get("seconds", 0.0) for h in source.history),
         "data": train_meta.get("data"),
     }
-    path = export_release(args.checkpoint, out, metrics=card)
-    release = load_checkpoint(path)  # measure the weights that ship (float16 -> float32)
-    quality = evaluate_generator(release.generator, classifier, heldout, n_samples=1000, seed=0)
+    # measure the weights that ship: float16-rounded, loaded back as float32
+    quality = evaluate_generator(
+        half_precision_copy(source.generator), classifier, heldout, n_samples=1000, seed=0
+    )
     export_release(args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()})
     print(
         f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): confident {quality.confident_fraction:.3f}, "

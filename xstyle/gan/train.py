@@ -291,18 +291,7 @@ class GANTrainer:
             "config": self.config.to_dict(),
             "history": self.history,
         }
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
-        meta = {
-            "format": TRAIN_FORMAT,
-            "epoch": self.epoch,
-            "config": self.config.to_dict(),
-            "metrics": metrics or {},
-            "history": self.history,
-            "data": {"source": self.data.source, "n": len(self.data)},
-            "versions": _versions(),
-        }
-        write_json(meta, path.with_suffix(".json"))
+        _write_checkpoint(path, state, metrics, data={"source": self.data.source, "n": len(self.data)})
         return path
 
 
@@ -373,15 +362,30 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
         "history": ckpt.history,
     }
     path = Path(path)
+    _write_checkpoint(path, state, metrics)
+    return path
+
+
+def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) -> None:
+    """Write ``state`` (torch.save) and its JSON metadata beside it, each atomically."""
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     meta = {
-        "format": RELEASE_FORMAT,
-        "epoch": ckpt.epoch,
-        "config": ckpt.config.to_dict(),
+        "format": state["format"],
+        "epoch": state["epoch"],
+        "config": state["config"],
         "metrics": metrics or {},
-        "history": ckpt.history,
+        "history": state["history"],
+        **extra,
         "versions": _versions(),
     }
     write_json(meta, path.with_suffix(".json"))
-    return path
+
+
+def half_precision_copy(generator: Generator) -> Generator:
+    """A float32 generator whose weights went through float16, as a release stores them."""
+    copy = Generator(generator.latent_dim)
+    copy.load_state_dict(
+        {k: v.half().float() if v.is_floating_point() else v for k, v in generator.state_dict().items()}
+    )
+    return copy.eval()
