@@ -42,3 +42,28 @@ def tiny_images():
 @pytest.fixture
 def rng():
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture
+def expect_cli_error(tmp_path, monkeypatch, capsys):
+    """Run the CLI in an empty folder; check exit 2, one `xstyle <command>: error:` line, nothing written.
+
+    Usage: ``expect_cli_error(argv, command="transfer", match="does not exist", files={"x.png": "text"})``.
+    """
+    from xstyle.cli import main
+
+    def check(argv, *, command, match, files=None):
+        monkeypatch.chdir(tmp_path)
+        for name, text in (files or {}).items():
+            (tmp_path / name).write_text(text)
+        before = sorted(p.name for p in tmp_path.iterdir())
+        code = main(["-q", *argv])
+        err = capsys.readouterr().err
+        assert code == 2
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"xstyle {command}: error:"), err
+        assert match in lines[0]
+        assert "Traceback" not in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+    return check

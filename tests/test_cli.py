@@ -82,17 +82,8 @@ def test_transfer_writes_image_and_json(tmp_path, capsys):
         ),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, argv, match):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "notimage.png").write_text("hello, not a picture")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    code, _out, err = _run(capsys, *argv)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("xstyle transfer: error:"), err
-    assert match in lines[0]
-    assert "Traceback" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(expect_cli_error, argv, match):
+    expect_cli_error(argv, command="transfer", match=match, files={"notimage.png": "hello, not a picture"})
 
 
 @pytest.mark.parametrize(

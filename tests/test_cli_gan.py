@@ -140,13 +140,5 @@ def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
         (["gan", "eval", "--checkpoint", "notckpt.pt"], "could not be loaded safely"),
     ],
 )
-def test_gan_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, argv, match):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "notckpt.pt").write_text("not a checkpoint")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = _run(capsys, *argv)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"xstyle gan {argv[1]}: error:"), err
-    assert match in lines[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+def test_gan_bad_input_exits_2_with_one_line(expect_cli_error, argv, match):
+    expect_cli_error(argv, command=f"gan {argv[1]}", match=match, files={"notckpt.pt": "not a checkpoint"})

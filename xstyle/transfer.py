@@ -21,6 +21,7 @@ single-scale Gatys.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import time
@@ -118,8 +119,6 @@ class TransferConfig:
                 raise ValueError("style_layers must name at least one layer.")
             bad = [n for n in layers if n not in LAYER_NAMES]
             if bad:
-                import difflib
-
                 close = difflib.get_close_matches(bad[0], LAYER_NAMES, n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ValueError(
