@@ -10,13 +10,12 @@ import argparse
 import json
 import logging
 import math
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
+from xstyle.atomic import atomic_dir
 
 __all__ = ["main"]
 
@@ -44,6 +43,13 @@ def _nonneg_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = _nonneg_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
 
 
@@ -218,24 +224,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
     config = _config_from(args)
     result, content_img, style_img = _run_transfer(args.content, args.style, config, quiet=args.quiet)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
+    with atomic_dir(out) as tmp:
         save_image(content_img, tmp / "content.png")
         save_image(style_img, tmp / "style.png")
         _write_transfer_outputs(result, tmp / "stylised.png", content=args.content, style=args.style)
         display = result.plot()
         display.figure_.savefig(tmp / "losses.png", dpi=120)
         plt.close(display.figure_)
-        old = out.with_name(f".{out.name}.old")
-        if out.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     print(f"wrote {out}/ (stylised.png, stylised.json, losses.png, content.png, style.png)")
     return 0
 
@@ -286,6 +281,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr_g=args.lr,
         lr_d=args.lr_d if args.lr_d is not None else args.lr,
+        betas=(args.beta1, args.beta2),
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
         out_dir=str(args.out),
@@ -441,6 +437,8 @@ def _add_gan_parsers(sub) -> None:
     p.add_argument(
         "--lr-d", type=_nonneg_float, default=None, help="discriminator learning rate (default --lr)"
     )
+    p.add_argument("--beta1", type=_unit_float, default=0.9, help="Adam beta1 (default 0.9, as Keras)")
+    p.add_argument("--beta2", type=_unit_float, default=0.999, help="Adam beta2 (default 0.999)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--out", required=True, help="output folder")
@@ -481,6 +479,13 @@ def _add_gan_parsers(sub) -> None:
     p.set_defaults(func=_cmd_gan_eval)
 
 
+# ----------------------------------------------------------------------------------------- explain
+
+
+def _add_explain_parsers(esub) -> None:
+    """Register the ``xstyle explain ...`` commands (one function per analysis family)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xstyle`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -511,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_transfer_options(p)
     p.set_defaults(func=_cmd_demo)
     _add_gan_parsers(sub)
+    explain = sub.add_parser("explain", help="attribution, Gram spectra, ablation, latent directions")
+    esub = explain.add_subparsers(dest="explain_command", metavar="EXPLAIN_COMMAND", required=True)
+    _add_explain_parsers(esub)
     return parser
 
 
@@ -535,7 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        command = " ".join(filter(None, [args.command, getattr(args, "gan_command", None)]))
+        sub = getattr(args, "gan_command", None) or getattr(args, "explain_command", None)
+        command = " ".join(filter(None, [args.command, sub]))
         print(f"xstyle {command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
