@@ -111,3 +111,549 @@ class GANTrainingDisplay:
         ax.set_title("DCGAN training")
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+# ------------------------------------------------------------------------ latent probes (issue 6)
+
+
+@dataclass
+class ProbeTableDisplay:
+    """Heatmap of linear-probe scores: rows are z and the generator's stages, columns attributes.
+
+    ``class`` shows accuracy (chance in its label), the other attributes cross-validated R²; the
+    colour scale runs from 0 to 1, so negative R² (worse than guessing the mean) shows as 0.
+    """
+
+    stages: list[str]
+    attributes: list[str]
+    metrics: list[str]
+    scores: np.ndarray
+    chance: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> ProbeTableDisplay:
+        """Collect the table of a :class:`~xstyle.explain.latent.ProbeTableResult`."""
+        return cls(
+            stages=list(result.stages),
+            attributes=list(result.attributes),
+            metrics=list(result.metrics),
+            scores=np.asarray(result.scores, dtype=float),
+            chance=np.asarray(result.chance, dtype=float),
+        )
+
+    def plot(self, *, ax=None) -> ProbeTableDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(
+                figsize=(1.2 + 1.05 * len(self.attributes), 1.0 + 0.5 * len(self.stages)),
+                layout="constrained",
+            )
+        image = ax.imshow(np.clip(self.scores, 0, 1), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for i in range(self.scores.shape[0]):
+            for j in range(self.scores.shape[1]):
+                value = self.scores[i, j]
+                ax.text(
+                    j,
+                    i,
+                    "n/a" if np.isnan(value) else f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if value < 0.6 else "black",
+                )
+        labels = [
+            f"{a}\n({m}, chance {c:.2f})" if m != "r2" else f"{a}\n(R²)"
+            for a, m, c in zip(self.attributes, self.metrics, self.chance, strict=True)
+        ]
+        ax.set_xticks(range(len(self.attributes)), labels, fontsize=7)
+        ax.set_yticks(range(len(self.stages)), self.stages)
+        ax.set_ylabel("probe input (z, then stages)")
+        ax.set_title("Linear probes: how readable is each attribute?")
+        ax.figure.colorbar(image, ax=ax, label="cross-validated score")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class TraversalDisplay:
+    """A grid of generated digits: one row per latent, one column per step along a direction."""
+
+    images: np.ndarray  # (R, S, H, W) in [-1, 1]
+    alphas: np.ndarray
+    title: str
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result, *, rows: int | None = None) -> TraversalDisplay:
+        """Collect the digits of a :class:`~xstyle.explain.traversal.TraversalResult`."""
+        images = result.images[:rows] if rows else result.images
+        d = result.direction
+        parts = [f"{d.label} (score {d.score:.2f})"]
+        if result.dominant:
+            parts.append(f"moves {result.dominant} most ({result.changes[result.dominant]:.2f} sd/σ)")
+        if result.flip_rate is not None:
+            parts.append(f"class flips {result.flip_rate:.0%}")
+        return cls(
+            images=images[:, :, 0].detach().cpu().numpy(),
+            alphas=np.asarray(result.alphas, dtype=float),
+            title="; ".join(parts),
+        )
+
+    def plot(self, *, ax=None) -> TraversalDisplay:
+        import matplotlib.pyplot as plt
+
+        r, s, h, w = self.images.shape
+        if ax is None:
+            _, ax = plt.subplots(figsize=(0.6 * s + 0.6, 0.6 * r + 0.8), layout="constrained")
+        pad = 2
+        canvas = np.ones((r * (h + pad) - pad, s * (w + pad) - pad))
+        for i in range(r):
+            for j in range(s):
+                canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
+                    1 - (self.images[i, j] + 1) / 2
+                )
+        ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([j * (w + pad) + w / 2 for j in range(s)], [f"{a:+g}σ" for a in self.alphas])
+        ax.set_yticks([])
+        ax.set_xlabel("step along the direction")
+        ax.set_title(self.title, fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class DirectionSimilarityDisplay:
+    """Heatmap of signed cosine similarities between latent directions of several methods."""
+
+    labels: list[str]
+    cosine: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> DirectionSimilarityDisplay:
+        """Collect the matrix of a :class:`~xstyle.explain.directions.DirectionComparison`."""
+        return cls(labels=list(result.labels), cosine=np.asarray(result.cosine, dtype=float))
+
+    def plot(self, *, ax=None) -> DirectionSimilarityDisplay:
+        import matplotlib.pyplot as plt
+
+        k = len(self.labels)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(2.5 + 0.38 * k, 2.0 + 0.34 * k), layout="constrained")
+        image = ax.imshow(self.cosine, vmin=-1, vmax=1, cmap="RdBu_r")
+        if k <= 24:
+            for i in range(k):
+                for j in range(k):
+                    c = self.cosine[i, j]
+                    color = "white" if abs(c) > 0.6 else "black"
+                    ax.text(j, i, f"{c:.1f}", ha="center", va="center", fontsize=6, color=color)
+        ax.set_xticks(range(k), self.labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(k), self.labels, fontsize=7)
+        ax.set_title("Cosine similarity of latent directions")
+        ax.figure.colorbar(image, ax=ax, label="cos")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+__all__ += ["DirectionSimilarityDisplay", "ProbeTableDisplay", "TraversalDisplay"]
+
+
+# ----------------------------------------------------- Gram decompositions and ablation (issue 5)
+
+
+def _thumb(image) -> np.ndarray:
+    """(1, 3, H, W) tensor in [0, 1] -> (H, W, 3) float numpy for imshow."""
+    return image[0].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def _thumbnail_figure(n: int, *, width: float = 7.0, curve_height: float = 3.2):
+    """A figure with one wide axes on top and ``n`` small image axes below."""
+    import matplotlib.pyplot as plt
+
+    thumb_h = width / max(n, 1) + 0.35
+    fig = plt.figure(figsize=(width, curve_height + thumb_h), layout="constrained")
+    grid = fig.add_gridspec(2, max(n, 1), height_ratios=[curve_height, thumb_h])
+    ax = fig.add_subplot(grid[0, :])
+    thumbs = [fig.add_subplot(grid[1, i]) for i in range(n)]
+    return ax, thumbs
+
+
+@dataclass
+class GramSpectrumDisplay:
+    """Eigenvalue spectra of Gram matrices, one line per layer, normalised to sum to 1.
+
+    ``kind="spectrum"``: ``λ_i / Σλ`` against i (log-log); a flat line means many components
+    carry the layer's energy, a steep drop a low-rank style. ``kind="cumulative"``: the energy
+    captured by the top k components, with the 90 % level dotted.
+    """
+
+    layers: list[str]
+    spectra: dict[str, np.ndarray]
+    participation_ratio: dict[str, float]
+    entropy_rank: dict[str, float]
+    title: str = "Gram spectra"
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> GramSpectrumDisplay:
+        """Collect the spectra of a :class:`~xstyle.explain.gram.GramDecomposition`."""
+        spectra, pr, er = {}, {}, {}
+        for name in result.layers:
+            sp = result.spectra[name]
+            lam = sp.eigenvalues.clamp_min(0).numpy()
+            spectra[name] = lam / lam.sum()
+            pr[name], er[name] = sp.participation_ratio, sp.entropy_rank
+        image = result.meta.get("image")
+        title = f"Gram spectra of {image}" if image else "Gram spectra"
+        return cls(
+            layers=list(result.layers), spectra=spectra, participation_ratio=pr, entropy_rank=er, title=title
+        )
+
+    def plot(self, *, ax=None, kind: str = "spectrum") -> GramSpectrumDisplay:
+        import matplotlib.pyplot as plt
+
+        if kind not in ("spectrum", "cumulative"):
+            raise ValueError(f"kind must be 'spectrum' or 'cumulative'; got {kind!r}.")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        for name in self.layers:
+            p = self.spectra[name]
+            k = np.arange(1, len(p) + 1)
+            pr, er = self.participation_ratio[name], self.entropy_rank[name]
+            label = f"{name}: PR {pr:.1f}, erank {er:.0f} of {len(p)}"
+            if kind == "spectrum":
+                ax.loglog(k, np.clip(p, 1e-12, None), label=label)
+            else:
+                ax.semilogx(k, np.cumsum(p), label=label)
+        if kind == "spectrum":
+            ax.set_ylabel("eigenvalue / trace")
+        else:
+            ax.axhline(0.9, color="grey", linestyle=":", linewidth=1)
+            ax.set_ylabel("energy of the top k components")
+            ax.set_ylim(0, 1.02)
+        ax.set_xlabel("component k")
+        ax.set_title(self.title, fontsize=10)
+        ax.legend(fontsize=7)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class GramComparisonDisplay:
+    """Style loss per layer split into channel power (diagonal) and co-activation (off-diagonal)."""
+
+    layers: list[str]
+    diagonal: np.ndarray
+    off_diagonal: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> GramComparisonDisplay:
+        """Collect the parts of a :class:`~xstyle.explain.gram.GramComparison`."""
+        per = result.per_layer
+        return cls(
+            layers=list(result.layers),
+            diagonal=np.array([per[n].diagonal for n in result.layers]),
+            off_diagonal=np.array([per[n].off_diagonal for n in result.layers]),
+        )
+
+    def plot(self, *, ax=None) -> GramComparisonDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        x = np.arange(len(self.layers))
+        ax.bar(x, self.diagonal, label="diagonal (channel power)", color="tab:orange")
+        ax.bar(
+            x, self.off_diagonal, bottom=self.diagonal, label="off-diagonal (co-activation)", color="tab:blue"
+        )
+        ax.set_xticks(x, self.layers)
+        ax.set_ylabel("weighted style loss")
+        ax.set_title("Style loss by Gram entry type")
+        ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class LowRankDisplay:
+    """Style loss (against the full target) of transfers whose Gram targets kept only k components."""
+
+    labels: list[str]
+    style_loss: np.ndarray
+    content_loss: np.ndarray
+    images: list[np.ndarray]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> LowRankDisplay:
+        """Collect a :class:`~xstyle.explain.gram.LowRankResult`."""
+        return cls(
+            labels=["full" if k is None else str(k) for k in result.ranks],
+            style_loss=np.asarray(result.style_loss),
+            content_loss=np.asarray(result.content_loss),
+            images=[_thumb(im) for im in result.images],
+        )
+
+    def plot(self, *, ax=None, thumbnails: bool = True) -> LowRankDisplay:
+        import matplotlib.pyplot as plt
+
+        thumbs = []
+        if ax is None and thumbnails:
+            ax, thumbs = _thumbnail_figure(len(self.labels))
+        elif ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        x = np.arange(len(self.labels))
+        ax.semilogy(x, self.style_loss, "o-", color="tab:red", label="style loss vs full target")
+        if "full" in self.labels:
+            ax.axhline(self.style_loss[self.labels.index("full")], color="grey", linestyle=":", linewidth=1)
+        ax.set_xticks(x, self.labels)
+        ax.set_xlabel("eigencomponents kept per layer (k)")
+        ax.set_ylabel("style loss")
+        ax.set_title("How many Gram components carry the style", fontsize=10)
+        ax.legend(fontsize=8)
+        for t, img, label in zip(thumbs, self.images, self.labels, strict=False):
+            t.imshow(img)
+            t.set_title(f"k={label}", fontsize=8)
+            t.axis("off")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+_KIND_COLOURS = {"painting": "tab:red", "photo": "tab:blue", "stylised": "tab:purple", "other": "tab:grey"}
+
+
+@dataclass
+class FingerprintDisplay:
+    """2-D map of the images' Gram fingerprints (PCA or MDS of the Gram style distances)."""
+
+    names: list[str]
+    kinds: list[str]
+    xy: np.ndarray
+    method: str
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> FingerprintDisplay:
+        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        return cls(
+            names=list(result.names),
+            kinds=list(result.kinds),
+            xy=np.asarray(result.embedding),
+            method=result.method,
+        )
+
+    def plot(self, *, ax=None) -> FingerprintDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+        for kind in dict.fromkeys(self.kinds):
+            idx = [i for i, k in enumerate(self.kinds) if k == kind]
+            ax.scatter(self.xy[idx, 0], self.xy[idx, 1], color=_KIND_COLOURS.get(kind, "black"), label=kind)
+        for (x, y), name in zip(self.xy, self.names, strict=True):
+            ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel(f"{self.method.upper()} 1")
+        ax.set_ylabel(f"{self.method.upper()} 2")
+        ax.set_title("Style fingerprints (Gram distances)", fontsize=10)
+        ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class StatisticsAgreementDisplay:
+    """Spearman rank correlation between style statistics, over the distances of all image pairs."""
+
+    statistics: list[str]
+    agreement: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> StatisticsAgreementDisplay:
+        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
+
+    def plot(self, *, ax=None) -> StatisticsAgreementDisplay:
+        import matplotlib.pyplot as plt
+
+        k = len(self.statistics)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(2.5 + 0.6 * k, 2.0 + 0.5 * k), layout="constrained")
+        image = ax.imshow(self.agreement, vmin=-1, vmax=1, cmap="RdBu_r")
+        for i in range(k):
+            for j in range(k):
+                v = self.agreement[i, j]
+                ax.text(j, i, "n/a" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(k), self.statistics, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(k), self.statistics, fontsize=8)
+        ax.set_title("Agreement of style statistics (Spearman)", fontsize=10)
+        ax.figure.colorbar(image, ax=ax, label="ρ")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class AblationCurveDisplay:
+    """Relative change of the style and content losses against the number of channels removed.
+
+    One line per ranking. Two panels by default (style, content); given one Axes, style is drawn
+    solid and content dashed on it. Where a loss was 0 before, the absolute loss is plotted.
+    """
+
+    layer: str
+    mode: str
+    counts: np.ndarray
+    style: dict[str, np.ndarray]
+    content: dict[str, np.ndarray]
+    relative: dict[str, bool]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> AblationCurveDisplay:
+        """Collect the curves of a :class:`~xstyle.explain.ablation.AblationResult`."""
+        rel = {"style": result.style_before > 0, "content": result.content_before > 0}
+        style, content = {}, {}
+        for name in result.style_after:
+            style[name] = (
+                result.relative("style", name) if rel["style"] else np.asarray(result.style_after[name])
+            )
+            content[name] = (
+                result.relative("content", name) if rel["content"] else np.asarray(result.content_after[name])
+            )
+        return cls(
+            layer=result.layer,
+            mode=result.mode,
+            counts=np.asarray(result.counts),
+            style=style,
+            content=content,
+            relative=rel,
+        )
+
+    def plot(self, *, ax=None) -> AblationCurveDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, axes = plt.subplots(1, 2, figsize=(8.5, 3.5), layout="constrained")
+        elif isinstance(ax, (list, tuple, np.ndarray)):
+            axes = list(ax)
+        else:
+            axes = [ax]
+        colours = {
+            "gram": "tab:red",
+            "attribution": "tab:orange",
+            "content_attribution": "tab:blue",
+            "random": "grey",
+        }
+        panels = [("style", self.style), ("content", self.content)]
+        for i, (loss, curves) in enumerate(panels):
+            target = axes[min(i, len(axes) - 1)]
+            style = "-" if i == 0 or len(axes) > 1 else "--"
+            for name, values in curves.items():
+                label = name if len(axes) > 1 else f"{name} ({loss})"
+                target.plot(
+                    self.counts, values, style, marker="o", ms=3, label=label, color=colours.get(name)
+                )
+            target.set_xscale("log", base=2)
+            target.set_xlabel(f"channels of {self.layer} {self.mode}-ablated")
+            what = "relative change" if self.relative[loss] else "value"
+            target.set_ylabel(f"{loss} loss, {what}" if len(axes) > 1 else "relative loss change")
+            if len(axes) > 1:
+                target.set_title(f"{loss.capitalize()} loss", fontsize=10)
+            target.axhline(0, color="black", linewidth=0.6)
+        axes[0].legend(fontsize=7)
+        self.ax_ = axes if len(axes) > 1 else axes[0]
+        self.figure_ = axes[0].figure
+        return self
+
+
+@dataclass
+class TradeoffDisplay:
+    """The style/content trade-off: style loss against content loss over β/α, knee marked.
+
+    Read from the top left (small β/α: the photo) to the bottom right (large β/α: stylised); the
+    knee (red ring) is where extra style weight starts to cost much content for little style.
+    Axes are linear, as the knee is found in linear coordinates.
+    """
+
+    ratios: np.ndarray
+    content: np.ndarray
+    style: np.ndarray
+    ssim: np.ndarray
+    knee: int | None
+    images: list[np.ndarray]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> TradeoffDisplay:
+        """Collect a :class:`~xstyle.explain.tradeoff.TradeoffResult`."""
+        return cls(
+            ratios=np.asarray(result.ratios),
+            content=np.asarray(result.content_loss),
+            style=np.asarray(result.style_loss),
+            ssim=np.asarray(result.ssim),
+            knee=result.knee,
+            images=[_thumb(im) for im in result.images],
+        )
+
+    def plot(self, *, ax=None, thumbnails: bool = True) -> TradeoffDisplay:
+        import matplotlib.pyplot as plt
+
+        thumbs = []
+        if ax is None and thumbnails:
+            ax, thumbs = _thumbnail_figure(len(self.ratios), width=8.0)
+        elif ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        ax.plot(self.content, self.style, "o-", color="black")
+        for x, y, r in zip(self.content, self.style, self.ratios, strict=True):
+            ax.annotate(f"β/α={r:.2g}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        if self.knee is not None:
+            ax.plot(
+                self.content[self.knee],
+                self.style[self.knee],
+                "o",
+                ms=14,
+                mfc="none",
+                mec="red",
+                mew=2,
+                label="knee",
+            )
+            ax.legend(fontsize=8)
+        ax.ticklabel_format(style="sci", scilimits=(-3, 3))
+        ax.set_xlabel("content loss (unweighted)")
+        ax.set_ylabel("style loss (unweighted)")
+        ax.set_title("Style/content trade-off over β/α", fontsize=10)
+        for i, (t, img) in enumerate(zip(thumbs, self.images, strict=False)):
+            t.imshow(img)
+            mark = " (knee)" if i == self.knee else ""
+            t.set_title(
+                f"β/α={self.ratios[i]:.2g}{mark}\nSSIM {self.ssim[i]:.2f}",
+                fontsize=7,
+                color="red" if mark else "black",
+            )
+            t.axis("off")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+__all__ += [
+    "AblationCurveDisplay",
+    "FingerprintDisplay",
+    "GramComparisonDisplay",
+    "GramSpectrumDisplay",
+    "LowRankDisplay",
+    "StatisticsAgreementDisplay",
+    "TradeoffDisplay",
+]
