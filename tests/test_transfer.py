@@ -163,3 +163,17 @@ def test_upsample_modes_start_the_fine_level_differently(caffe_vgg, upsample):
         assert torch.allclose(res.image, blurred.clamp(0, 1), atol=1e-5)
     else:  # the content's fine detail survives: closer to the content than the blurred result is
         assert (res.image - content).abs().mean() < (blurred - content).abs().mean()
+
+
+@pytest.mark.slow
+def test_single_scale_lbfgs_recovers_from_divergence(caffe_vgg):
+    """At 128 px a one-level L-BFGS run overshoots after a few evaluations (it used to end near 1e16,
+    60x above its start); the restart from the best image keeps the loss falling."""
+    from xstyle.data import load_sample
+
+    content, style = load_sample("chelsea", size=128), load_sample("starry_night", size=128)
+    result = style_transfer(content, style, TransferConfig(size=128, steps=(12,)), model=caffe_vgg)
+    losses = [step.total for step in result.history]
+    assert len(losses) == 12
+    assert max(losses) <= losses[0] * 1.0001
+    assert losses[-1] < 0.5 * losses[0]

@@ -53,6 +53,13 @@ GATYS_CONTENT_LAYERS: tuple[str, ...] = ("relu4_2",)
 GATYS_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 _OPTIMIZERS = ("lbfgs", "adam")
+_DIVERGED = 10.0  # an L-BFGS evaluation this many times above the best loss so far counts as divergence
+_MAX_RESTARTS = 3
+
+
+class _Diverged(Exception):
+    """Raised inside the L-BFGS closure to abandon a diverging run."""
+
 _INITS = ("content", "noise", "style")
 _PRECISIONS = ("float32", "bfloat16")
 
@@ -310,27 +317,44 @@ def _optimise_level(
     if steps == 0:
         return x.detach()
     evals = 0
-    if config.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS([x], lr=config.lr or 1.0, max_iter=steps, max_eval=steps, history_size=50)
-    else:
-        opt = torch.optim.Adam([x], lr=config.lr or 0.02)
+    best: tuple[float, torch.Tensor] = (math.inf, x.detach().clone())
 
     def closure() -> torch.Tensor:
-        nonlocal evals
+        nonlocal evals, best
         with torch.no_grad():
             x.clamp_(0, 1)
         opt.zero_grad(set_to_none=True)
         total, c, s = objective(x)
         loss = total.sum()
+        value = float(loss.detach())
+        if config.optimizer == "lbfgs" and value > _DIVERGED * best[0]:
+            raise _Diverged  # L-BFGS overshot (its curvature pairs go stale under clamping): restart
         loss.backward()
         on_step(loss.detach(), c, s, evals)
         evals += 1
+        if value < best[0]:
+            best = (value, x.detach().clone())
         return loss
 
     if config.optimizer == "lbfgs":
-        # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier
-        opt.step(closure)
+        # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier;
+        # a diverging run restarts from the best image with a fresh history, at most a few times
+        for restart in range(_MAX_RESTARTS + 1):
+            left = steps - evals
+            if left <= 0:
+                break
+            opt = torch.optim.LBFGS(
+                [x], lr=(config.lr or 1.0) / 2**restart, max_iter=left, max_eval=left, history_size=50
+            )
+            try:
+                opt.step(closure)
+                break
+            except _Diverged:
+                log.info("L-BFGS diverged after %d evaluations; restarting from the best image", evals)
+                with torch.no_grad():
+                    x.copy_(best[1])
     else:
+        opt = torch.optim.Adam([x], lr=config.lr or 0.02)
         for _ in range(steps):
             opt.step(closure)
     with torch.no_grad():
