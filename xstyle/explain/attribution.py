@@ -310,8 +310,10 @@ def attribute(
         options["window"] = str(tuple(kwargs["sliding_window_shapes"]))
     if uses_steps:
         kwargs["n_steps"] = n_steps
-        kwargs["internal_batch_size"] = internal_batch_size
-        options.update(n_steps=n_steps, internal_batch_size=internal_batch_size)
+        # Captum needs at least one full input batch per pass
+        per_pass = None if internal_batch_size is None else max(internal_batch_size, inputs.shape[0])
+        kwargs["internal_batch_size"] = per_pass
+        options.update(n_steps=n_steps, internal_batch_size=per_pass)
     if method == "layer_gradcam":
         kwargs.setdefault("attr_dim_summation", False)
     if takes_baselines:
