@@ -97,7 +97,7 @@ def test_gram_ranking_curve_is_monotone_on_a_constructed_example(caffe_vgg):
 def test_scores_rankings_and_correlation(caffe_vgg, tiny_images):
     content, style = tiny_images
     scores = channel_scores(content, style, layer="relu2_1", config=CONFIG, model=caffe_vgg)
-    assert set(scores) == {"gram", "attribution", "content_attribution"}
+    assert set(scores) == {"gram", "attribution", "captum_ig", "content_attribution"}
     assert all(v.shape == (128,) and (v >= 0).all() for v in scores.values())
     assert float(scores["attribution"].sum()) > 0 and float(scores["content_attribution"].sum()) > 0
     # the gram score is the style image's Gram energy share (xstyle.explain.gram)
@@ -119,7 +119,17 @@ def test_scores_rankings_and_correlation(caffe_vgg, tiny_images):
     assert result.rank_correlation == pytest.approx(1.0)
     assert result.orders["mine"] == mine and "mine" not in result.scores
     assert result.orders["attribution"] == result.orders["gram"]
-    assert set(result.style_after) == {"gram", "attribution", "content_attribution", "random", "mine"}
+    assert set(result.style_after) == {
+        "gram",
+        "attribution",
+        "captum_ig",
+        "content_attribution",
+        "random",
+        "mine",
+    }
+    rho = result.meta["rank_correlations"]
+    assert set(rho) == {"gram_vs_attribution", "gram_vs_captum_ig", "attribution_vs_captum_ig"}
+    assert rho["gram_vs_attribution"] == pytest.approx(result.rank_correlation)
     again = ablation_curves(content, style, layer="relu2_1", counts=(1, 4), config=CONFIG, model=caffe_vgg)
     assert (
         again.orders["random"]

@@ -337,3 +337,29 @@ def test_explain_latent_end_to_end_is_deterministic(tiny_gan, tiny_clf):
 def test_explain_latent_rejects_bad_options(kwargs, match, tiny_gan, tiny_clf):
     with pytest.raises(ValueError, match=match):
         explain_latent(tiny_gan, tiny_clf, **kwargs)
+
+
+def test_find_directions_from_samples(tiny_gan, tiny_clf):
+    from xstyle.explain.latent import find_directions
+
+    samples = sample_latents(tiny_gan, tiny_clf, n=60, seed=0, stages=["act0"])
+    dirs = find_directions(
+        tiny_gan, samples, attributes=("ink",), conditional=(("slant", "ink"),), n_components=1, cv=3
+    )
+    assert [d.label for d in dirs] == [
+        "interfacegan:ink",
+        "interfacegan-conditional:slant|ink",
+        "ganspace:pc0",
+        "sefa:eig0",
+    ]
+    assert [d.label for d in find_directions(tiny_gan, samples, methods=["sefa"], n_components=2)] == [
+        "sefa:eig0",
+        "sefa:eig1",
+    ]
+    shape_only = sample_latents(tiny_gan, n=60, seed=0, stages=())
+    with pytest.raises(ValueError, match="samples lack the attributes \\['confidence'\\]"):
+        find_directions(tiny_gan, shape_only, methods=["interfacegan"])
+    with pytest.raises(ValueError, match="ganspace needs a tapped generator stage"):
+        find_directions(tiny_gan, shape_only, methods=["ganspace"])
+    with pytest.raises(ValueError, match="methods must be"):
+        find_directions(tiny_gan, samples, methods=["pca"])

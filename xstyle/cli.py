@@ -736,7 +736,8 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
         "xstyle_version": __version__,
         "content": args.content,
         "style": args.style,
-        "attribution_method": "gradient x activation of the style loss (|sum A dL/dA| per channel)",
+        "attribution_method": "attribution: gradient x activation of the style loss (|sum A dL/dA| per "
+        "channel); captum_ig: |LayerIntegratedGradients| of the style loss per channel",
         **result.to_dict(),
     }
     with atomic_dir(out) as tmp:
@@ -858,13 +859,6 @@ def _add_gram_parsers(esub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_tradeoff)
-
-
-def _save_figure(display, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    display.figure_.savefig(path, dpi=110)
-    plt.close(display.figure_)
 
 
 def _cmd_explain_attribution(args: argparse.Namespace) -> int:
@@ -1078,6 +1072,605 @@ def _add_explain_parsers(esub) -> None:
     _add_latent_parsers(esub)
 
 
+# ------------------------------------------------------------------------------------------- probe
+
+
+def _probe_methods(text: str) -> list[str]:
+    from xstyle.explain.latent import METHODS
+
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise UsageError(f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {text!r}.")
+    return methods
+
+
+def _probe_check(args: argparse.Namespace) -> Path:
+    """Check the options every ``probe`` command shares; returns the output folder."""
+    if args.n < 50:
+        raise UsageError(
+            f"--n-samples must be at least 50 (the probes are 5-fold cross-validated); got {args.n}."
+        )
+    return _explain_out(args.out)
+
+
+def _probe_header(args: argparse.Namespace, **extra) -> dict:
+    return {
+        "xstyle_version": __version__,
+        "command": f"probe {args.probe_command}",
+        "classifier": args.classifier or "shipped",
+        **extra,
+    }
+
+
+def _probe_directions(args: argparse.Namespace, methods: list[str]):
+    """Load the models, sample and measure latents, find the directions (shared by directions/traverse)."""
+    from xstyle.explain.latent import find_directions, sample_latents
+
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    # GANSpace reads the first stage only; the other methods need no activations
+    stages = ["act0"] if "ganspace" in methods else []
+    samples = sample_latents(ckpt.generator, classifier, n=args.n, seed=args.seed, stages=stages)
+    directions = find_directions(
+        ckpt.generator, samples, methods=methods, n_components=args.components, random_state=args.seed
+    )
+    return ckpt, classifier, samples, directions
+
+
+def _cmd_probe_attributes(args: argparse.Namespace) -> int:
+    """The layer x attribute probe table of a DCGAN checkpoint: probes.json and probes.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import time
+
+    from xstyle.atomic import write_json
+    from xstyle.explain.latent import probe_layers, sample_latents
+
+    out = _probe_check(args)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    t0 = time.perf_counter()
+    samples = sample_latents(ckpt.generator, classifier, n=args.n, seed=args.seed, style=args.style)
+    table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {"n": args.n, "seed": args.seed, "style": args.style, "pca": args.pca},
+        "samples": samples.summary(),
+        "probes": table.to_dict(),
+        "seconds": time.perf_counter() - t0,
+    }
+    with atomic_dir(out) as tmp:
+        _save_figure(table.plot(), tmp / "probes.png")
+        write_json(data, tmp / "probes.json")
+    print(f"wrote {out}/ (probes.json, probes.png)")
+    for j, attr in enumerate(table.attributes):
+        row = " ".join(f"{s} {table.scores[i, j]:.2f}" for i, s in enumerate(table.stages))
+        print(f"  {attr} ({table.metrics[j]}): {row}")
+    return 0
+
+
+def _cmd_probe_directions(args: argparse.Namespace) -> int:
+    """InterFaceGAN/GANSpace/SeFa directions and their cosine comparison: directions.json, similarity.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.atomic import write_json
+    from xstyle.explain.directions import compare_directions
+
+    methods = _probe_methods(args.methods)
+    out = _probe_check(args)
+    ckpt, _, samples, directions = _probe_directions(args, methods)
+    comparison = compare_directions(directions)
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {"n": args.n, "seed": args.seed, "methods": methods, "n_components": args.components},
+        "samples": samples.summary(),
+        "directions": [d.to_dict() for d in directions],
+        "comparison": comparison.to_dict(),
+    }
+    with atomic_dir(out) as tmp:
+        _save_figure(comparison.plot(), tmp / "similarity.png")
+        write_json(data, tmp / "directions.json")
+    print(f"wrote {out}/ (directions.json, similarity.png; {len(directions)} directions)")
+    for m in comparison.matches:
+        print(f"  {m['direction']} ~ {m['attribute']} (cos {m['cosine']:+.2f})")
+    return 0
+
+
+def _cmd_probe_traverse(args: argparse.Namespace) -> int:
+    """Traversal grids along each direction and what they change: traversals.json, traversals/*.png."""
+    import re
+
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from xstyle.atomic import write_json
+    from xstyle.explain.traversal import traverse
+
+    methods = _probe_methods(args.methods)
+    if args.steps < 2:
+        raise UsageError(f"--steps must be at least 2 (from -sigma to +sigma); got {args.steps}.")
+    if args.sigma <= 0:
+        raise UsageError(f"--sigma must be a number > 0 (the walk's reach in sigmas); got {args.sigma}.")
+    out = _probe_check(args)
+    ckpt, classifier, samples, directions = _probe_directions(args, methods)
+    alphas = np.linspace(-args.sigma, args.sigma, args.steps)
+    scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}
+    traversals = [
+        traverse(
+            ckpt.generator,
+            d,
+            classifier=classifier,
+            n=args.n_traverse,
+            seed=args.seed + 1,
+            alphas=alphas,
+            scales=scales,
+            rows=args.rows,
+        )
+        for d in directions
+    ]
+    alignment = [
+        {
+            "direction": t.direction.label,
+            "dominant_attribute": t.dominant,
+            "change": t.changes[t.dominant] if t.dominant else 0.0,
+            "target": t.target,
+            "disentanglement": t.disentanglement,
+            "flip_rate": t.flip_rate,
+        }
+        for t in traversals
+    ]
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {
+            "n": args.n,
+            "seed": args.seed,
+            "methods": methods,
+            "n_components": args.components,
+            "n_traverse": args.n_traverse,
+            "alphas": alphas.tolist(),
+        },
+        "directions": [d.to_dict() for d in directions],
+        "traversals": [t.to_dict() for t in traversals],
+        "alignment": alignment,
+    }
+    with atomic_dir(out) as tmp:
+        (tmp / "traversals").mkdir()
+        for i, trav in enumerate(traversals):
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", trav.direction.label).strip("-")
+            _save_figure(trav.plot(), tmp / "traversals" / f"{i:02d}_{slug}.png")
+        write_json(data, tmp / "traversals.json")
+    print(f"wrote {out}/ (traversals.json, {len(traversals)} grids in traversals/)")
+    for a in alignment:
+        print(f"  {a['direction']}: moves {a['dominant_attribute']} most ({a['change']:.2f} sd/sigma)")
+    return 0
+
+
+def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
+    """Probe scores across the checkpoints of a training run: dynamics.json and dynamics.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.atomic import write_json
+    from xstyle.explain.dynamics import find_checkpoints, probe_dynamics
+
+    out = _probe_check(args)
+    if not 0 < args.threshold <= 1:
+        raise UsageError(f"--threshold must lie in (0, 1]; got {args.threshold}.")
+    paths = find_checkpoints(args.run_dir) if args.run_dir else list(args.checkpoints)
+    classifier = _classifier(args.classifier)
+
+    def progress(epoch: int, seconds: float) -> None:
+        if not args.quiet:
+            print(f"  epoch {epoch}: probed in {seconds:.1f} s", file=sys.stderr)
+
+    result = probe_dynamics(
+        paths, classifier, n=args.n, seed=args.seed, stages=args.stages, progress=progress
+    )
+    data = {
+        **_probe_header(args, run_dir=args.run_dir),
+        **result.to_dict(threshold=args.threshold),
+    }
+    with atomic_dir(out) as tmp:
+        _save_figure(result.plot(), tmp / "dynamics.png")
+        write_json(data, tmp / "dynamics.json")
+    epochs = ", ".join(str(int(e)) for e in result.epochs)
+    print(f"wrote {out}/ (dynamics.json, dynamics.png; epochs {epochs})")
+    readable = result.readable_epochs(threshold=args.threshold)
+    for stage in ("z", result.stages[-1]):
+        row = ", ".join(f"{a} {'never' if e is None else e}" for a, e in readable[stage].items())
+        print(f"  readable from {stage} (normalised score >= {args.threshold:g}) at epoch: {row}")
+    return 0
+
+
+def _add_probe_parsers(sub) -> None:
+    """Register ``xstyle probe attributes|directions|traverse|dynamics`` (latent probes, issue 6)."""
+    probe = sub.add_parser("probe", help="latent probes: attribute table, directions, traversals, dynamics")
+    psub = probe.add_subparsers(dest="probe_command", metavar="PROBE_COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser, *, n: int, checkpoint: bool = True) -> None:
+        if checkpoint:
+            p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+        p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+        p.add_argument(
+            "-n",
+            "--n-samples",
+            dest="n",
+            type=_positive_int,
+            default=n,
+            help=f"latent samples to measure, >= 50 (default {n})",
+        )
+        p.add_argument("--seed", type=int, default=0, help="seeds latents, folds and PCA (default 0)")
+        p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+
+    def methods(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--methods",
+            default="interfacegan,ganspace,sefa",
+            help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
+        )
+        p.add_argument(
+            "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
+        )
+
+    p = psub.add_parser("attributes", help="the layer x attribute table of linear probes (+ heatmap)")
+    common(p, n=2000)
+    p.add_argument("--pca", type=_positive_int, default=128, help="PCA components per stage (default 128)")
+    p.add_argument("--style", action="store_true", help="also probe the digits' Gram energy")
+    p.set_defaults(func=_cmd_probe_attributes)
+
+    p = psub.add_parser("directions", help="InterFaceGAN/GANSpace/SeFa directions, compared by cosine")
+    common(p, n=2000)
+    methods(p)
+    p.set_defaults(func=_cmd_probe_directions)
+
+    p = psub.add_parser("traverse", help="traversal grids along each direction and what each one changes")
+    common(p, n=2000)
+    methods(p)
+    p.add_argument("--steps", type=_positive_int, default=7, help="steps from -sigma to +sigma (default 7)")
+    p.add_argument("--sigma", type=_nonneg_float, default=3.0, help="reach of the walk in sigmas (default 3)")
+    p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
+    p.add_argument("--rows", type=_positive_int, default=8, help="latents shown per grid (default 8)")
+    p.set_defaults(func=_cmd_probe_traverse)
+
+    p = psub.add_parser("dynamics", help="probe scores across a training run's checkpoints")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--run-dir", default=None, help="folder of epoch_NNNN.pt files (gan train --out)")
+    where.add_argument("--checkpoints", nargs="+", metavar="CKPT", help="checkpoint files, any order")
+    common(p, n=1000, checkpoint=False)
+    p.add_argument("--stages", type=_layers, default=None, help="generator stages, comma-separated (all)")
+    p.add_argument(
+        "--threshold",
+        type=_nonneg_float,
+        default=0.5,
+        help="chance-normalised score that counts as readable (default 0.5)",
+    )
+    p.set_defaults(func=_cmd_probe_dynamics)
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def _report_out(text: str) -> Path:
+    """Validate ``--out`` of a report: a new folder, an empty one or a previous xstyle report."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} exists and is not a folder; choose another --out.")
+    resolved = out.resolve()
+    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
+        raise UsageError(f"--out {str(out)!r} is the current folder or above it; choose a new folder.")
+    # a previous report (metrics.json) or `xstyle demo` output (stylised.json) may be replaced
+    known = any((out / name).is_file() for name in ("metrics.json", "stylised.json"))
+    if out.is_dir() and any(out.iterdir()) and not known:
+        raise UsageError(
+            f"--out {str(out)!r} is a non-empty folder that is not an xstyle report; the report "
+            "replaces its folder as a whole, so choose a new or empty folder."
+        )
+    return out
+
+
+def _report_progress(quiet: bool):
+    """A progress callback with an overall bar (estimated share of the run) and one bar per stage."""
+    from tqdm.auto import tqdm
+
+    bars: dict = {}
+
+    def progress(event) -> None:
+        if "overall" not in bars:
+            bars["overall"] = tqdm(
+                total=100.0,
+                desc="report",
+                unit="%",
+                disable=quiet,
+                file=sys.stderr,
+                position=0,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, about {remaining} left",
+            )
+            bars["base"] = 0.0
+        overall = bars["overall"]
+        if event.kind == "start":
+            log.info("report stage %d/%d: %s", event.index + 1, event.n_stages, event.stage)
+            bars["stage"] = tqdm(
+                total=max(event.total, 1),
+                desc=f"  [{event.index + 1}/{event.n_stages}] {event.stage}",
+                unit="step",
+                disable=quiet,
+                file=sys.stderr,
+                position=1,
+                leave=False,
+            )
+        elif event.kind == "advance":
+            bar = bars.get("stage")
+            if bar is not None:
+                if bar.n >= bar.total:
+                    bar.total = bar.n + 1
+                bar.update(1)
+                bar.set_postfix_str(event.message[:40], refresh=False)
+            frac = min(event.done / max(event.total, 1), 1.0)
+            overall.n = min(100.0 * (bars["base"] + event.share * frac), 100.0)
+            overall.refresh()
+        elif event.kind == "end":
+            bar = bars.pop("stage", None)
+            if bar is not None:
+                bar.close()
+            bars["base"] += event.share
+            overall.n = min(100.0 * bars["base"], 100.0)
+            overall.refresh()
+            log.info("report stage %s done in %.1f s", event.stage, event.seconds or 0.0)
+            if event.index + 1 == event.n_stages:
+                overall.close()
+
+    def close() -> None:
+        for bar in bars.values():
+            if hasattr(bar, "close"):
+                bar.close()
+
+    return progress, close
+
+
+def _run_report(args: argparse.Namespace, prepare, build) -> int:
+    """Check the inputs (``prepare``), build the report into a temporary folder and move it to
+    ``--out`` (atomic: a failure leaves no report and the previous one intact); one-line errors."""
+    import time
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.images import ImageError
+    from xstyle.models.vgg import WeightsError
+    from xstyle.report.writer import write_report
+
+    command = f"report {args.report_command}"
+    t0 = time.perf_counter()
+    progress, close = _report_progress(args.quiet)
+    try:
+        out = _report_out(args.out)
+        state = prepare()
+        with atomic_dir(out) as tmp:
+            report = build(state, tmp, progress)
+            write_report(report, tmp)
+    except (UsageError, ImageError, WeightsError, ValueError) as exc:
+        close()
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"xstyle {command}: error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        close()
+    minutes = (time.perf_counter() - t0) / 60
+    print(
+        f"wrote {out}/ (index.html, report.md, metrics.json, {len(report.figures)} figures) "
+        f"in {minutes:.1f} min"
+    )
+    return 0
+
+
+def _style_report_config(args: argparse.Namespace):
+    from xstyle.report.builders import StyleReportConfig
+
+    changes = {
+        k: v
+        for k, v in {
+            "content": args.content,
+            "style": args.style,
+            "size": args.size,
+            "steps": args.steps,
+            "analysis_size": args.analysis_size,
+            "method": args.method,
+            "channel_method": args.channel_method,
+            "n_steps": args.n_steps,
+            "weights": args.weights,
+            "seed": args.seed,
+        }.items()
+        if v is not None
+    }
+    if args.no_sanity:
+        changes["sanity"] = False
+    return StyleReportConfig.fast(**changes) if args.fast else StyleReportConfig(**changes)
+
+
+def _gan_report_config(args: argparse.Namespace):
+    from xstyle.report.builders import GANReportConfig
+
+    methods = None
+    if getattr(args, "methods", None) is not None:
+        from xstyle.explain.latent import METHODS
+
+        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        if not methods or any(m not in METHODS for m in methods):
+            raise UsageError(
+                f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {args.methods!r}."
+            )
+    changes = {
+        k: v
+        for k, v in {
+            "checkpoint": args.checkpoint,
+            "classifier": args.classifier,
+            "n_latent": getattr(args, "n", None),
+            "n_quality": getattr(args, "n_quality", None),
+            "methods": methods,
+            "n_steps": getattr(args, "gan_n_steps", None),
+            "seed": args.seed,
+        }.items()
+        if v is not None
+    }
+    if getattr(args, "no_sanity", False):
+        changes["sanity"] = False
+    return GANReportConfig.fast(**changes) if args.fast else GANReportConfig(**changes)
+
+
+def _check_report_inputs(style=None, gan=None) -> None:
+    """Fail fast (before minutes of work) on inputs that do not exist."""
+    from xstyle.data import resolve_image
+
+    if style is not None:
+        resolve_image(style.content, size=32)
+        resolve_image(style.style, size=32)
+    if gan is not None:
+        from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
+        from xstyle.gan.train import load_checkpoint
+
+        load_checkpoint(gan.checkpoint or shipped_gan_path())
+        if gan.classifier is None:
+            shipped_classifier_path()
+
+
+def _cmd_report_style(args: argparse.Namespace) -> int:
+    from xstyle.report.builders import build_style_report
+
+    def prepare():
+        config = _style_report_config(args)
+        _check_report_inputs(style=config)
+        return config
+
+    def build(config, root, progress):
+        return build_style_report(config, root=root, progress=progress, title=args.title)
+
+    return _run_report(args, prepare, build)
+
+
+def _cmd_report_gan(args: argparse.Namespace) -> int:
+    from xstyle.report.builders import build_gan_report
+
+    def prepare():
+        config = _gan_report_config(args)
+        _check_report_inputs(gan=config)
+        return config
+
+    def build(config, root, progress):
+        return build_gan_report(config, root=root, progress=progress, title=args.title)
+
+    return _run_report(args, prepare, build)
+
+
+def _cmd_report_demo(args: argparse.Namespace) -> int:
+    from xstyle.report.builders import build_demo_report
+
+    def prepare():
+        style, gan = _style_report_config(args), _gan_report_config(args)
+        _check_report_inputs(style=style, gan=gan)
+        return style, gan
+
+    def build(configs, root, progress):
+        return build_demo_report(*configs, root=root, progress=progress)
+
+    return _run_report(args, prepare, build)
+
+
+def _add_report_parsers(sub) -> None:
+    """Register ``xstyle report style|gan|demo``."""
+    from xstyle.explain.attribution import INPUT_METHODS, LAYER_METHODS
+
+    report = sub.add_parser(
+        "report", help="run the analyses and write an HTML + Markdown + JSON report with figures"
+    )
+    rsub = report.add_subparsers(dest="report_command", metavar="REPORT_COMMAND", required=True)
+
+    def common(p, name: str) -> None:
+        p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+        p.add_argument(
+            "--fast", action="store_true", help="tiny sizes and steps (seconds; every section, for tests)"
+        )
+        p.add_argument(
+            "--out",
+            default=f"reports/{name}",
+            help=f"report folder, replaced atomically (default reports/{name})",
+        )
+
+    def style_options(p) -> None:
+        g = p.add_argument_group("style report options (defaults: xstyle.report.builders.StyleReportConfig)")
+        g.add_argument("--content", default=None, help="content image (default sample:astronaut)")
+        g.add_argument("--style", default=None, help="style image (default sample:starry_night)")
+        g.add_argument("--size", type=_positive_int, default=None, help="stylised size, px (default 192)")
+        g.add_argument(
+            "--steps", type=_steps, default=None, help="L-BFGS evaluations per pyramid level (default 100,20)"
+        )
+        g.add_argument(
+            "--analysis-size",
+            type=_positive_int,
+            default=None,
+            help="size of the attribution, ablation, low-rank and trade-off runs (default 128)",
+        )
+        g.add_argument(
+            "--method",
+            default=None,
+            choices=[m for m in INPUT_METHODS if m != "deeplift"],
+            help="pixel attribution method (default ig)",
+        )
+        g.add_argument("--channel-method", default=None, choices=list(LAYER_METHODS), help="default layer_ig")
+        g.add_argument("--n-steps", type=_positive_int, default=None, help="IG steps (default 12)")
+        g.add_argument("--weights", default=None, help="VGG19 weights (default caffe)")
+        g.add_argument(
+            "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"
+        )
+
+    def gan_options(p, *, full: bool) -> None:
+        g = p.add_argument_group("GAN report options (defaults: xstyle.report.builders.GANReportConfig)")
+        g.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: the shipped one)")
+        g.add_argument("--classifier", default=None, help="digit classifier (default: the shipped one)")
+        if full:
+            g.add_argument(
+                "-n", type=_positive_int, default=None, help="latent samples for probes (default 1500)"
+            )
+            g.add_argument(
+                "--n-quality", type=_positive_int, default=None, help="digits scored (default 1000)"
+            )
+            g.add_argument(
+                "--methods", default=None, help="direction finders (default interfacegan,ganspace,sefa)"
+            )
+            g.add_argument(
+                "--n-steps",
+                dest="gan_n_steps",
+                type=_positive_int,
+                default=None,
+                help="IG steps (default 16)",
+            )
+            g.add_argument(
+                "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"
+            )
+
+    p = rsub.add_parser("style", help="stylise a photo with a painting and explain the result")
+    style_options(p)
+    p.add_argument("--title", default=None, help="page title")
+    common(p, "style")
+    p.set_defaults(func=_cmd_report_style)
+
+    p = rsub.add_parser("gan", help="measure and explain a DCGAN checkpoint")
+    gan_options(p, full=True)
+    p.add_argument("--title", default=None, help="page title")
+    common(p, "gan")
+    p.set_defaults(func=_cmd_report_gan)
+
+    p = rsub.add_parser("demo", help="both reports on the embedded samples and the shipped DCGAN")
+    style_options(p)
+    gan_options(p, full=False)
+    common(p, "demo")
+    p.set_defaults(func=_cmd_report_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xstyle`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -1111,6 +1704,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="attribution, Gram spectra, ablation, latent directions")
     esub = explain.add_subparsers(dest="explain_command", metavar="EXPLAIN_COMMAND", required=True)
     _add_explain_parsers(esub)
+    _add_report_parsers(sub)
+    _add_probe_parsers(sub)
     return parser
 
 
@@ -1135,7 +1730,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sub = getattr(args, "gan_command", None) or getattr(args, "explain_command", None)
+        sub = (
+            getattr(args, "gan_command", None)
+            or getattr(args, "explain_command", None)
+            or getattr(args, "probe_command", None)
+        )
         command = " ".join(filter(None, [args.command, sub]))
         print(f"xstyle {command}: error: {message}", file=sys.stderr)
         return 2

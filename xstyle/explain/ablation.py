@@ -323,7 +323,30 @@ def _scores(setup: _Setup) -> dict[str, torch.Tensor]:
             out[name] = torch.zeros(setup.n_channels)
         else:
             out[name] = (act * grad).sum(dim=(0, 2, 3)).abs().detach().float()
+    out["captum_ig"] = _captum_scores(setup)
     return out
+
+
+def _captum_scores(setup: _Setup) -> torch.Tensor:
+    """|LayerIntegratedGradients| of the style loss per channel of the setup's layer (black baseline)."""
+    from xstyle.explain.attribution import attribute
+    from xstyle.explain.targets import StyleLossTarget
+
+    objective = setup.objective
+    if LAYER_NAMES.index(setup.layer) > max(LAYER_NAMES.index(n) for n in objective.gram_targets):
+        return torch.zeros(setup.n_channels)  # downstream of every style layer: no influence
+    target = StyleLossTarget(
+        setup.model,
+        setup.style,
+        layers=list(objective.gram_targets),
+        weights=objective.style_weights,
+        normalize=setup.config.normalize,
+        _grams=objective.gram_targets,
+    )
+    result = attribute(
+        target, setup.image, method="layer_ig", layer=setup.layer, baselines="black", n_steps=16
+    )
+    return result.channel_scores()[0].abs().float()
 
 
 def channel_scores(
@@ -454,7 +477,8 @@ def ablation_curves(
         counts: numbers of channels to remove (default 1, 2, 4, ... up to half the layer's channels).
         scores: name -> (C,) channel scores, ranked descending; added to (or replacing) the
             built-in ``gram``, ``attribution`` (gradient x activation of the style loss),
-            ``content_attribution`` and ``random`` rankings. Pass Captum attributions here.
+            ``captum_ig`` (Captum LayerIntegratedGradients of the style loss, 16 steps, black
+            baseline), ``content_attribution`` and ``random`` rankings.
         rankings: name -> channel order (most important first), used as given.
         seed: seeds the ``random`` ranking.
 
@@ -513,6 +537,11 @@ def ablation_curves(
     rho = None
     if "gram" in all_scores and "attribution" in all_scores:
         rho = _spearman(all_scores["gram"].numpy(), all_scores["attribution"].numpy())
+    correlations = {
+        f"{a}_vs_{b}": _spearman(all_scores[a].numpy(), all_scores[b].numpy())
+        for a, b in (("gram", "attribution"), ("gram", "captum_ig"), ("attribution", "captum_ig"))
+        if a in all_scores and b in all_scores
+    }
     summary = _summary(counts, content_after, style_after, c0, s0)
     return AblationResult(
         layer=layer,
@@ -530,7 +559,12 @@ def ablation_curves(
         config=config,
         timings={"setup": t_setup, "total": time.perf_counter() - t0},
         image=setup.image,
-        meta={"content": _describe(content), "style": _describe(style), "n_channels": n},
+        meta={
+            "content": _describe(content),
+            "style": _describe(style),
+            "n_channels": n,
+            "rank_correlations": correlations,
+        },
     )
 
 

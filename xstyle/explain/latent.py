@@ -48,6 +48,7 @@ __all__ = [
     "ProbeResult",
     "ProbeTableResult",
     "explain_latent",
+    "find_directions",
     "fit_probe",
     "measure_digits",
     "probe_layers",
@@ -770,6 +771,86 @@ class LatentResult:
 METHODS = ("interfacegan", "ganspace", "sefa")
 
 
+def _check_direction_options(
+    methods: Sequence[str],
+    attributes: Sequence[str],
+    conditional: Sequence[tuple[str, str]],
+    n_components: int,
+    style: bool,
+) -> list[str]:
+    methods = list(methods)
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {list(METHODS)}; got {methods!r}.")
+    _check_int(n_components, "n_components", 1)
+    wanted = [*attributes, *(a for pair in conditional for a in pair)]
+    allowed = [a for a in ATTRIBUTES if a != "class" and (style or a != "gram_energy")]
+    bad = [a for a in wanted if a not in allowed]
+    if bad:
+        raise ValueError(f"attributes must be names from {allowed}; got {bad!r}.")
+    return methods
+
+
+def find_directions(
+    generator: nn.Module,
+    samples: LatentSamples,
+    *,
+    methods: Sequence[str] = METHODS,
+    attributes: Sequence[str] = ("confidence", "ink", "thickness", "slant", "width"),
+    conditional: Sequence[tuple[str, str]] = (("thickness", "ink"),),
+    n_components: int = 5,
+    style: bool = False,
+    cv: int = 5,
+    random_state: int | None = 0,
+) -> list[Direction]:
+    """Latent directions of ``generator`` by each method, from measured ``samples``.
+
+    InterFaceGAN boundaries (one per attribute, then the ``(moved, held)`` conditional directions)
+    are fitted on ``samples.z`` and ``samples.attributes``; GANSpace reads the first tapped stage of
+    ``samples.activations``; SeFa reads the generator's first Linear layer. Options as in
+    :func:`explain_latent` (``style`` allows ``"gram_energy"`` among the attributes).
+
+    Returns:
+        The directions in method order (InterFaceGAN, conditional, GANSpace, SeFa).
+    """
+    from xstyle.explain.directions import (
+        conditional_direction,
+        ganspace_directions,
+        interfacegan_directions,
+        sefa_directions,
+    )
+
+    methods = _check_direction_options(methods, attributes, conditional, n_components, style)
+    wanted = [*attributes, *(a for pair in conditional for a in pair)]
+    directions: list[Direction] = []
+    if "interfacegan" in methods:
+        missing = [a for a in dict.fromkeys(wanted) if a not in samples.attributes]
+        if missing:
+            raise ValueError(
+                f"samples lack the attributes {missing}; measure them (classifier=, style=True) "
+                "in sample_latents."
+            )
+        named = interfacegan_directions(
+            samples.z, samples.attributes, names=list(dict.fromkeys(wanted)), cv=cv, random_state=random_state
+        )
+        by_name = {d.source: d for d in named}
+        directions += [d for d in named if d.source in attributes]
+        directions += [conditional_direction(by_name[a], by_name[b]) for a, b in conditional]
+    if "ganspace" in methods:
+        first = next(iter(samples.activations), None)
+        if first is None:
+            raise ValueError(
+                "ganspace needs a tapped generator stage; the generator has none of "
+                f"{list(GENERATOR_STAGES)}."
+            )
+        directions += ganspace_directions(
+            samples.activations[first], samples.z, n_components=n_components, random_state=random_state
+        )
+    if "sefa" in methods:
+        directions += sefa_directions(generator, n_components=n_components)
+    return directions
+
+
 def explain_latent(
     generator: nn.Module,
     classifier: nn.Module,
@@ -801,25 +882,10 @@ def explain_latent(
         cv: folds of every probe.
         n_traverse: latents per traversal; alphas: steps in units of sigma (z's std along a unit vector).
     """
-    from xstyle.explain.directions import (
-        compare_directions,
-        conditional_direction,
-        ganspace_directions,
-        interfacegan_directions,
-        sefa_directions,
-    )
+    from xstyle.explain.directions import compare_directions
     from xstyle.explain.traversal import traverse
 
-    methods = list(methods)
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise ValueError(f"methods must be a non-empty subset of {list(METHODS)}; got {methods!r}.")
-    _check_int(n_components, "n_components", 1)
-    wanted = [*attributes, *(a for pair in conditional for a in pair)]
-    allowed = [a for a in ATTRIBUTES if a != "class" and (style or a != "gram_energy")]
-    bad = [a for a in wanted if a not in allowed]
-    if bad:
-        raise ValueError(f"attributes must be names from {allowed}; got {bad!r}.")
+    methods = _check_direction_options(methods, attributes, conditional, n_components, style)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     samples = sample_latents(generator, classifier, n=n, seed=seed, style=style, batch_size=batch_size)
@@ -828,26 +894,17 @@ def explain_latent(
     probes = probe_layers(samples, cv=cv, random_state=seed)
     timings["probes"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    directions: list[Direction] = []
-    if "interfacegan" in methods:
-        named = interfacegan_directions(
-            samples.z, samples.attributes, names=list(dict.fromkeys(wanted)), cv=cv, random_state=seed
-        )
-        by_name = {d.source: d for d in named}
-        directions += [d for d in named if d.source in attributes]
-        directions += [conditional_direction(by_name[a], by_name[b]) for a, b in conditional]
-    if "ganspace" in methods:
-        first = next(iter(samples.activations), None)
-        if first is None:
-            raise ValueError(
-                "ganspace needs a tapped generator stage; the generator has none of "
-                f"{list(GENERATOR_STAGES)}."
-            )
-        directions += ganspace_directions(
-            samples.activations[first], samples.z, n_components=n_components, random_state=seed
-        )
-    if "sefa" in methods:
-        directions += sefa_directions(generator, n_components=n_components)
+    directions = find_directions(
+        generator,
+        samples,
+        methods=methods,
+        attributes=attributes,
+        conditional=conditional,
+        n_components=n_components,
+        style=style,
+        cv=cv,
+        random_state=seed,
+    )
     timings["directions"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}

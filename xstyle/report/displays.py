@@ -657,3 +657,77 @@ __all__ += [
     "StatisticsAgreementDisplay",
     "TradeoffDisplay",
 ]
+
+
+# ------------------------------------------------------------ probe training dynamics (issue 6)
+
+
+@dataclass
+class ProbeDynamicsDisplay:
+    """Probe score against training epoch: one panel per generator stage, one line per attribute.
+
+    ``class`` shows accuracy (its chance level dashed in the same colour), the other attributes
+    cross-validated R²; the y axis runs from 0 to 1, so negative R² shows at the bottom edge.
+    """
+
+    epochs: np.ndarray
+    stages: list[str]
+    attributes: list[str]
+    metrics: list[str]
+    scores: np.ndarray  # (A, S, E) for the stages shown
+    chance: np.ndarray  # (A, E)
+    axes_: object = field(default=None, init=False)
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result, *, stages=None) -> ProbeDynamicsDisplay:
+        """Collect a :class:`~xstyle.explain.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
+        names = list(result.stages) if stages is None else list(stages)
+        bad = [s for s in names if s not in result.stages]
+        if bad or not names:
+            raise ValueError(f"stages must be a non-empty subset of {list(result.stages)}; got {names!r}.")
+        idx = [list(result.stages).index(s) for s in names]
+        return cls(
+            epochs=np.asarray(result.epochs),
+            stages=names,
+            attributes=list(result.attributes),
+            metrics=list(result.metrics),
+            scores=np.asarray(result.scores, dtype=float)[:, idx],
+            chance=np.asarray(result.chance, dtype=float),
+        )
+
+    def plot(self, *, axes=None) -> ProbeDynamicsDisplay:
+        import matplotlib.pyplot as plt
+
+        k = len(self.stages)
+        if axes is None:
+            _, axes = plt.subplots(
+                1, k, figsize=(0.6 + 2.9 * k, 3.4), sharey=True, layout="constrained", squeeze=False
+            )
+            axes = list(axes[0])
+        else:
+            axes = list(np.atleast_1d(axes))
+            if len(axes) != k:
+                raise ValueError(f"axes must hold {k} axes, one per stage; got {len(axes)}.")
+        colors = plt.get_cmap("tab10")
+        for s, (ax, stage) in enumerate(zip(axes, self.stages, strict=True)):
+            for a, (attr, metric) in enumerate(zip(self.attributes, self.metrics, strict=True)):
+                label = f"{attr} (accuracy)" if metric != "r2" else f"{attr} (R²)"
+                values = np.clip(self.scores[a, s], -0.02, 1.0)
+                ax.plot(self.epochs, values, "o-", ms=3, color=colors(a % 10), label=label)
+                if metric != "r2":  # chance level of the accuracy, dotted, where it was probed
+                    chance = np.where(np.isfinite(self.scores[a, s]), self.chance[a], np.nan)
+                    ax.plot(self.epochs, chance, ":", lw=1, color=colors(a % 10))
+            ax.set_ylim(-0.05, 1.02)
+            ax.set_xlabel("epoch")
+            ax.set_title(f"read from {stage}", fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel("cross-validated probe score")
+        axes[-1].legend(fontsize=7, loc="best")
+        axes[0].figure.suptitle("When does each attribute become linearly readable?", fontsize=10)
+        self.axes_, self.ax_, self.figure_ = axes, axes[0], axes[0].figure
+        return self
+
+
+__all__ += ["ProbeDynamicsDisplay"]

@@ -1,0 +1,500 @@
+"""The report writer: a small Report / Section / Figure / Table model and its HTML, Markdown and JSON.
+
+A report lives in one folder::
+
+    index.html     one readable page: sections, every figure with its caption, tables, configuration
+    report.md      the same in Markdown
+    metrics.json   every number, machine-readable, with the configuration, versions and seed
+    figures/       PNG (and SVG where useful), referenced by relative paths only
+
+Every piece of text is HTML-escaped when the page is written (titles, captions, table cells, file
+names: anything may come from the user), and every figure path must be relative and resolve inside
+the report folder (``..``, absolute paths and links that leave it are refused with ``ValueError``).
+:func:`write_report` writes into an existing folder; build the folder with
+:func:`xstyle.atomic.atomic_dir` so a failed run leaves no half-written report.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from xstyle.atomic import atomic_path
+
+__all__ = [
+    "Figure",
+    "Report",
+    "Section",
+    "Table",
+    "check_inside",
+    "format_value",
+    "jsonable",
+    "render_html",
+    "render_markdown",
+    "safe_name",
+    "save_figure",
+    "save_image_figure",
+    "versions",
+    "write_report",
+]
+
+FIGURES = "figures"
+_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*")
+
+
+def safe_name(text: str, *, default: str = "figure") -> str:
+    """A file-name stem made of ``[A-Za-z0-9_.-]`` only (no path separators, no leading dot)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._-")
+    return stem[:80] or default
+
+
+def check_inside(root: str | os.PathLike, relative: str) -> Path:
+    """The absolute path of ``relative`` under ``root``; ValueError unless it stays inside ``root``.
+
+    ``relative`` must be a relative POSIX path (as written into the page); ``..`` segments,
+    absolute paths, drive letters and symbolic links that resolve outside ``root`` are refused.
+    """
+    text = str(relative)
+    pure = PurePosixPath(text)
+    if not _PATH.fullmatch(text) or pure.is_absolute() or ".." in pure.parts:
+        raise ValueError(
+            "report paths must be relative paths inside the report folder made of letters, digits "
+            f"and _ . - / (like figures/x.png); got {text!r}."
+        )
+    base = Path(root).resolve()
+    target = (base / Path(*pure.parts)).resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(f"report path {text!r} resolves outside the report folder {str(base)!r}.")
+    return target
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as strict JSON data: tensors and arrays to lists, NaN/inf to None, keys to str."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, torch tensors
+        return jsonable(value.tolist())
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure file of the report with what it shows and how to read it.
+
+    Attributes:
+        path: relative path inside the report folder (``figures/name.png``).
+        title: short title; caption: what the figure shows and how to read it (plain text).
+        svg: optional relative path of a vector version (linked beside the image).
+        alt: alternative text (default: the title).
+    """
+
+    path: str
+    title: str
+    caption: str
+    svg: str | None = None
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of key numbers; cells are formatted with :func:`format_value`."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    title: str = ""
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "rows", tuple(tuple(r) for r in self.rows))
+        bad = [i for i, r in enumerate(self.rows) if len(r) != len(self.columns)]
+        if bad:
+            raise ValueError(
+                f"every table row must have {len(self.columns)} cells (the columns); rows {bad} do not."
+            )
+
+
+@dataclass
+class Section:
+    """A titled part of the report: paragraphs, figures and tables, in the order added."""
+
+    title: str
+    intro: str = ""
+    blocks: list[str | Figure | Table] = field(default_factory=list)
+
+    def text(self, paragraph: str) -> Section:
+        self.blocks.append(paragraph)
+        return self
+
+    def figure(self, figure: Figure) -> Section:
+        self.blocks.append(figure)
+        return self
+
+    def table(self, table: Table) -> Section:
+        self.blocks.append(table)
+        return self
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [b for b in self.blocks if isinstance(b, Figure)]
+
+
+@dataclass
+class Report:
+    """Everything one report shows.
+
+    Attributes:
+        title, summary: page title and a short paragraph under it.
+        sections: in page order.
+        metrics: every number (JSON-ready after :func:`jsonable`), written to ``metrics.json``.
+        config: the options of the run; versions: package versions; seed: the random seed.
+        log: what ran: one dict per stage (``stage``, ``seconds``, ``status``, ``detail``).
+    """
+
+    title: str
+    summary: str = ""
+    sections: list[Section] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    def section(self, title: str, intro: str = "") -> Section:
+        """Append and return a new section."""
+        section = Section(title, intro)
+        self.sections.append(section)
+        return section
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [f for s in self.sections for f in s.figures]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``metrics.json``."""
+        return jsonable(
+            {
+                "title": self.title,
+                "seed": self.seed,
+                "config": self.config,
+                "versions": self.versions,
+                "metrics": self.metrics,
+                "figures": [
+                    {"path": f.path, "svg": f.svg, "title": f.title, "caption": f.caption}
+                    for f in self.figures
+                ],
+                "log": self.log,
+            }
+        )
+
+
+def format_value(value: Any) -> str:
+    """A table cell: floats with 4 significant digits, None as an en dash, booleans as yes/no."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "n/a"
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def save_figure(
+    figure: Any,
+    root: str | os.PathLike,
+    name: str,
+    *,
+    title: str,
+    caption: str,
+    svg: bool = False,
+    dpi: int = 110,
+    close: bool = True,
+) -> Figure:
+    """Save a matplotlib figure (or a Display with ``figure_``) as ``figures/<name>.png`` under ``root``.
+
+    ``name`` is reduced to a safe file-name stem; ``svg=True`` also writes a vector copy. Returns the
+    :class:`Figure` entry (relative paths) to add to a section.
+    """
+    fig = getattr(figure, "figure_", figure)
+    stem = safe_name(name)
+    rel = f"{FIGURES}/{stem}.png"
+    target = check_inside(root, rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(target, dpi=dpi)
+        rel_svg = None
+        if svg:
+            rel_svg = f"{FIGURES}/{stem}.svg"
+            fig.savefig(check_inside(root, rel_svg))
+    finally:
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+    return Figure(path=rel, title=title, caption=caption, svg=rel_svg)
+
+
+def save_image_figure(image: Any, root: str | os.PathLike, name: str, *, title: str, caption: str) -> Figure:
+    """Save an image tensor (1, 3, H, W) in [0, 1] as ``figures/<name>.png`` and return its entry."""
+    from xstyle.images import save_image
+
+    rel = f"{FIGURES}/{safe_name(name)}.png"
+    target = check_inside(root, rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_image(image, target)
+    return Figure(path=rel, title=title, caption=caption)
+
+
+# ------------------------------------------------------------------------------------------ HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:2rem auto;
+padding:0 1rem;line-height:1.5;color:#1d1d1f;background:#fff}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd}
+h3{margin-bottom:.3rem}
+figure{margin:1.5rem 0;padding:.8rem;border:1px solid #e3e3e3;border-radius:6px;background:#fafafa}
+figure img{max-width:100%;height:auto;display:block;margin:0 auto;background:#fff}
+figcaption{font-size:.92rem;color:#333;margin-top:.5rem}
+table{border-collapse:collapse;margin:.8rem 0 1.4rem;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+nav ol{columns:2;font-size:.95rem}pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:.8rem}
+.caption-title{font-weight:600}.muted{color:#666;font-size:.9rem}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _anchor(i: int) -> str:
+    return f"s{i + 1}"
+
+
+def _paragraphs_html(text: str) -> str:
+    return "".join(f"<p>{_e(p.strip())}</p>\n" for p in text.split("\n\n") if p.strip())
+
+
+def _table_html(table: Table) -> str:
+    out = []
+    if table.title:
+        out.append(f"<h3>{_e(table.title)}</h3>")
+    out.append("<table>")
+    out.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in table.rows:
+        cells = []
+        for v in row:
+            cls = ' class="num"' if isinstance(v, int | float) and not isinstance(v, bool) else ""
+            cells.append(f"<td{cls}>{_e(format_value(v))}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    if table.caption:
+        out.append(f'<p class="muted">{_e(table.caption)}</p>')
+    return "\n".join(out) + "\n"
+
+
+def _figure_html(figure: Figure, number: int) -> str:
+    svg = f' <a href="{_e(figure.svg)}">(SVG)</a>' if figure.svg else ""
+    return (
+        "<figure>\n"
+        f'<a href="{_e(figure.path)}"><img src="{_e(figure.path)}" alt="{_e(figure.alt or figure.title)}" '
+        'loading="eager"></a>\n'
+        f'<figcaption><span class="caption-title">Figure {number}. {_e(figure.title)}.</span> '
+        f"{_e(figure.caption)}{svg}</figcaption>\n"
+        "</figure>\n"
+    )
+
+
+def _kv_table(mapping: Mapping[str, Any], *, title: str) -> Table:
+    rows = [
+        (k, json.dumps(jsonable(v)) if isinstance(v, Mapping | list | tuple) else v)
+        for k, v in mapping.items()
+    ]
+    return Table(columns=("key", "value"), rows=tuple(rows), title=title)
+
+
+def _provenance(report: Report) -> Section:
+    """The closing section: configuration, versions, seed and the log of what ran."""
+    section = Section("Configuration, versions and run log")
+    section.text(
+        "Everything below is also in metrics.json. Re-running the same command with the same seed "
+        "and versions gives the same numbers (up to floating-point differences between machines)."
+    )
+    section.table(Table(columns=("setting", "value"), rows=(("seed", report.seed),), title="Seed"))
+    flat: dict[str, Any] = {}
+    for key, value in report.config.items():
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                flat[f"{key}.{k}"] = v
+        else:
+            flat[key] = value
+    section.table(_kv_table(flat, title="Configuration"))
+    section.table(_kv_table(report.versions, title="Versions"))
+    if report.log:
+        section.table(
+            Table(
+                columns=("stage", "seconds", "status", "detail"),
+                rows=tuple(
+                    (r.get("stage", ""), r.get("seconds"), r.get("status", ""), r.get("detail", ""))
+                    for r in report.log
+                ),
+                title="What ran",
+            )
+        )
+    return section
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page (figures referenced by relative paths)."""
+    sections = [*report.sections, _provenance(report)]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(report.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(report.title)}</h1>",
+        _paragraphs_html(report.summary),
+        "<nav><h2>Contents</h2><ol>",
+        *(f'<li><a href="#{_anchor(i)}">{_e(s.title)}</a></li>' for i, s in enumerate(sections)),
+        "</ol></nav>",
+    ]
+    number = 0
+    for i, section in enumerate(sections):
+        parts.append(f'<section id="{_anchor(i)}">')
+        parts.append(f"<h2>{_e(section.title)}</h2>")
+        parts.append(_paragraphs_html(section.intro))
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                number += 1
+                parts.append(_figure_html(block, number))
+            elif isinstance(block, Table):
+                parts.append(_table_html(block))
+            else:
+                parts.append(_paragraphs_html(block))
+        parts.append("</section>")
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+# -------------------------------------------------------------------------------------- Markdown
+
+
+def _md(text: Any) -> str:
+    """Escape Markdown's active characters (and HTML) in one line of user text."""
+    text = html.escape(str(text), quote=False).replace("\n", " ")
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", text)
+
+
+def _md_table(table: Table) -> str:
+    out = []
+    if table.title:
+        out.append(f"**{_md(table.title)}**\n")
+    out.append("| " + " | ".join(_md(c) for c in table.columns) + " |")
+    out.append("| " + " | ".join("---" for _ in table.columns) + " |")
+    for row in table.rows:
+        out.append("| " + " | ".join(_md(format_value(v)) for v in row) + " |")
+    if table.caption:
+        out.append(f"\n*{_md(table.caption)}*")
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    """The report in Markdown (figures as relative image links)."""
+    parts = [f"# {_md(report.title)}\n"]
+    if report.summary:
+        parts += [_md(p.strip()) + "\n" for p in report.summary.split("\n\n") if p.strip()]
+    number = 0
+    for section in [*report.sections, _provenance(report)]:
+        parts.append(f"## {_md(section.title)}\n")
+        if section.intro:
+            parts += [_md(p.strip()) + "\n" for p in section.intro.split("\n\n") if p.strip()]
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                number += 1
+                svg = f" ([SVG](<{block.svg}>))" if block.svg else ""
+                parts.append(f"![{_md(block.alt or block.title)}](<{block.path}>)\n")
+                parts.append(f"*Figure {number}. {_md(block.title)}.* {_md(block.caption)}{svg}\n")
+            elif isinstance(block, Table):
+                parts.append(_md_table(block))
+            else:
+                parts += [_md(p.strip()) + "\n" for p in block.split("\n\n") if p.strip()]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------------------- writing
+
+
+def write_report(report: Report, folder: str | os.PathLike) -> Path:
+    """Write ``index.html``, ``report.md`` and ``metrics.json`` of ``report`` into ``folder``.
+
+    Every figure (and SVG) path must be relative, resolve inside ``folder`` and exist; otherwise
+    ValueError is raised before anything is written. Returns the path of ``index.html``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"report folder {str(folder)!r} does not exist or is not a folder.")
+    for figure in report.figures:
+        for rel in (figure.path, *([figure.svg] if figure.svg is not None else [])):
+            target = check_inside(folder, rel)
+            if not target.is_file():
+                raise ValueError(f"report figure {rel!r} does not exist in {str(folder)!r}.")
+    data = json.dumps(report.to_dict(), indent=2, allow_nan=False)
+    pages = {
+        "index.html": render_html(report),
+        "report.md": render_markdown(report),
+        "metrics.json": data + "\n",
+    }
+    for name, text in pages.items():
+        with atomic_path(folder / name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    return folder / "index.html"
+
+
+def versions() -> dict[str, str]:
+    """Versions of xstyle, Python and the packages that decide the numbers."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in ("xstyle", "torch", "torchvision", "captum", "numpy", "scikit-learn", "matplotlib"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            out[name] = "not installed"
+    return out
+
+
+def figure_list(figures: Sequence[Figure]) -> list[str]:
+    """Relative paths of ``figures`` (PNG and SVG)."""
+    return [p for f in figures for p in (f.path, f.svg) if p]
