@@ -22,8 +22,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# the demo report (style transfer and DCGAN, explained): reports/demo/index.html
 demo: $(VENV)/.installed
-	$(BIN)/xstyle demo --out reports/demo
+	$(BIN)/xstyle report demo --out reports/demo
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check xstyle tests benchmarks

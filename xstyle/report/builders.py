@@ -255,7 +255,7 @@ class _Runner:
 
 def _vgg_cost(size: int) -> float:
     """Estimated seconds of one VGG19 forward + backward at ``size`` px (2-core CPU)."""
-    return 0.22 * (size / 128) ** 2
+    return 0.36 * (size / 128) ** 2
 
 
 def _style_plan(c: StyleReportConfig) -> list[_Stage]:
@@ -282,7 +282,7 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("Gram spectra", 2, 2 + 2 * _vgg_cost(c.size)),
         _Stage("low-rank styles", 1, len(c.ranks) * c.lowrank_steps * u + 1),
         _Stage("style fingerprints", 1, 20 * _vgg_cost(c.fingerprint_size) / 2 + 3),
-        _Stage("channel ablation", 1, 3 + 40 * u / 2),
+        _Stage("channel ablation", 1, 3 + 50 * u),
         _Stage("trade-off sweep", 1, ratios * c.tradeoff_steps * u + 1),
         _Stage("style figures", 1, 8),
     ]
@@ -296,7 +296,7 @@ def _gan_plan(c: GANReportConfig) -> list[_Stage]:
         _Stage("load DCGAN and classifier", 1, 1),
         _Stage("samples and quality", 1, 1 + c.n_quality / 1000),
         _Stage("discriminator maps", 2 + (3 if c.sanity else 0), 1 + 0.1 * c.digits * c.n_steps / 8),
-        _Stage("latent class attribution", 10, 1 + 0.01 * c.n_attribution * c.n_steps / 8),
+        _Stage("latent class attribution", 10, 1 + 0.03 * c.n_attribution * c.n_steps / 8),
         _Stage("latent directions", 1, 5 + c.n_latent / 100 + n_dirs * c.n_traverse / 20),
         _Stage("GAN figures", 1, 2 + n_dirs / 2),
     ]
@@ -419,7 +419,11 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
 
     with runner.stage("trade-off sweep") as step:
         tradeoff = tradeoff_sweep(
-            content, style, ratios=c.tradeoff_ratios, config=replace(adam, steps=(c.tradeoff_steps,))
+            content,
+            style,
+            ratios=c.tradeoff_ratios,
+            config=replace(adam, steps=(c.tradeoff_steps,)),
+            model=model,
         )
         step("swept beta/alpha")
     metrics["tradeoff"] = tradeoff.to_dict()
@@ -462,6 +466,18 @@ def _fingerprint_samples(c: StyleReportConfig) -> list:
     return [s for s in list_samples() if s.name in chosen]
 
 
+def _image_panel(images: list, titles: list[str]):
+    """A matplotlib figure with images (1, 3, H, W) in [0, 1] side by side."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(images), figsize=(3.4 * len(images), 3.6), layout="constrained")
+    for ax, image, title in zip(axes, images, titles, strict=True):
+        ax.imshow(image[0].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
+        ax.set_title(title if len(title) < 40 else title[:37] + "...", fontsize=9)
+        ax.axis("off")
+    return fig
+
+
 def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **r: Any) -> None:
     transfer, maps, carriers, entries = r["transfer"], r["maps"], r["carriers"], r["entries"]
     decomposition, comparison, lowrank = r["decomposition"], r["comparison"], r["lowrank"]
@@ -471,26 +487,26 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
     s = report.section(
         "Style transfer",
         f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, VGG19 "
-        f"{c.weights} weights, {c.size} px, coarse-to-fine L-BFGS with {' + '.join(map(str, c.steps))} "
-        "evaluations). Every later section explains this result.",
-    )
-    s.figure(
-        save_image_figure(
-            r["content_full"],
-            root,
-            f"{p}content",
-            title=f"Content: {c.content}",
-            caption="The photo whose layout (VGG19 relu4_2 features) the result keeps.",
+        f"{c.weights} weights, {c.size} px, "
+        + (
+            f"coarse-to-fine L-BFGS with {' + '.join(map(str, c.steps))} evaluations per level"
+            if len(c.steps) > 1
+            else f"single-scale L-BFGS with {c.steps[0]} evaluations"
         )
+        + "). Every later section explains this result.",
     )
     s.figure(
-        save_image_figure(
-            r["style_full"],
+        save_figure(
+            _image_panel(
+                [r["content_full"], r["style_full"], transfer.image],
+                [f"content: {c.content}", f"style: {c.style}", "stylised"],
+            ),
             root,
-            f"{p}style",
-            title=f"Style: {c.style}",
-            caption="The painting whose texture statistics (Gram matrices of relu1_1 .. relu5_1) the "
-            "result copies.",
+            f"{p}pair",
+            title="Content, style and result",
+            caption="Left: the photo whose layout (VGG19 relu4_2 features) the result keeps. Middle: the "
+            "painting whose texture statistics (Gram matrices of relu1_1 .. relu5_1) it copies. Right: "
+            "the optimised image, the content's layout drawn with the style's textures.",
         )
     )
     s.figure(
@@ -498,8 +514,10 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             transfer.image,
             root,
             f"{p}stylised",
-            title="Stylised result",
-            caption="The optimised image: the content's layout drawn with the style's textures.",
+            title="Stylised result at full resolution",
+            caption=f"The result as computed ({transfer.image.shape[-1]}×{transfer.image.shape[-2]} px), "
+            "shown enlarged; the file is in figures/.",
+            width=max(480, int(transfer.image.shape[-1])),
         )
     )
     s.figure(
@@ -759,7 +777,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             f"{p}statistics_agreement",
             title="Do style statistics agree?",
             caption="Spearman rank correlation between the pairwise distances of the images under each "
-            "style statistic (Gram, mean/std, MMD, ...). Values near 1: the statistics rank styles alike.",
+            "style statistic (Gram matrices, AdaIN mean/std, MMD with linear, polynomial and Gaussian "
+            "kernels). Values near 1: the statistics rank styles alike.",
         )
     )
 
@@ -967,6 +986,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             title="64 generated digits",
             caption=f"G(z) for 64 latents z ~ N(0, I) drawn with seed {c.seed}, drawn like MNIST: white ink "
             "on black. Look for recognisable, varied digits with clean strokes.",
+            width=480,
         )
     )
     s.figure(
@@ -1069,8 +1089,9 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
 
     s = report.section(
         "Which latent dimensions decide the digit?",
-        f"IG of the classifier's logit for the predicted class of G(z), attributed to the 100 latent "
-        f"dimensions (baseline z = 0), over {c.n_attribution} samples; then a causal check.",
+        f"IG of the classifier's logit for the predicted class of G(z), attributed to the "
+        f"{latent_classes.attribution.shape[1]} latent dimensions (baseline z = 0), over "
+        f"{c.n_attribution} samples; then a causal check.",
     )
     s.figure(
         save_figure(
@@ -1135,11 +1156,11 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         label = trav.direction.label
         s.figure(
             save_figure(
-                trav.plot(),
+                trav.plot(rows=4),
                 root,
                 f"{p}traversal_{i:02d}_{label}",
                 title=f"Traversal along {label}",
-                caption="Each row is one latent moved along the direction in steps of σ (columns; the "
+                caption="Each row is one of 4 latents moved along the direction in steps of σ (columns; the "
                 "middle column is the unchanged digit). The title names the attribute that changes "
                 "most and how often the digit's class flips.",
             )

@@ -105,6 +105,7 @@ class Figure:
         title: short title; caption: what the figure shows and how to read it (plain text).
         svg: optional relative path of a vector version (linked beside the image).
         alt: alternative text (default: the title).
+        width: display width in CSS pixels (default: the file's own, at most the page's width).
     """
 
     path: str
@@ -112,6 +113,7 @@ class Figure:
     caption: str
     svg: str | None = None
     alt: str | None = None
+    width: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,15 +261,20 @@ def save_figure(
     return Figure(path=rel, title=title, caption=caption, svg=rel_svg)
 
 
-def save_image_figure(image: Any, root: str | os.PathLike, name: str, *, title: str, caption: str) -> Figure:
-    """Save an image tensor (1, 3, H, W) in [0, 1] as ``figures/<name>.png`` and return its entry."""
+def save_image_figure(
+    image: Any, root: str | os.PathLike, name: str, *, title: str, caption: str, width: int | None = None
+) -> Figure:
+    """Save an image tensor (1, 3, H, W) in [0, 1] as ``figures/<name>.png`` and return its entry.
+
+    ``width``: display width on the page in CSS pixels (small images are shown enlarged).
+    """
     from xstyle.images import save_image
 
     rel = f"{FIGURES}/{safe_name(name)}.png"
     target = check_inside(root, rel)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_image(image, target)
-    return Figure(path=rel, title=title, caption=caption)
+    return Figure(path=rel, title=title, caption=caption, width=width)
 
 
 # ------------------------------------------------------------------------------------------ HTML
@@ -321,10 +328,11 @@ def _table_html(table: Table) -> str:
 
 def _figure_html(figure: Figure, number: int) -> str:
     svg = f' <a href="{_e(figure.svg)}">(SVG)</a>' if figure.svg else ""
+    size = f' style="width:{int(figure.width)}px"' if figure.width else ""
     return (
         "<figure>\n"
-        f'<a href="{_e(figure.path)}"><img src="{_e(figure.path)}" alt="{_e(figure.alt or figure.title)}" '
-        'loading="eager"></a>\n'
+        f'<a href="{_e(figure.path)}"><img src="{_e(figure.path)}" alt="{_e(figure.alt or figure.title)}"'
+        f'{size} loading="eager"></a>\n'
         f'<figcaption><span class="caption-title">Figure {number}. {_e(figure.title)}.</span> '
         f"{_e(figure.caption)}{svg}</figcaption>\n"
         "</figure>\n"
@@ -410,20 +418,25 @@ def render_html(report: Report) -> str:
 # -------------------------------------------------------------------------------------- Markdown
 
 
-def _md(text: Any) -> str:
-    """Escape Markdown's active characters (and HTML) in one line of user text."""
+def _md(text: Any, *, cell: bool = False) -> str:
+    """One line of text made inert in Markdown: HTML escaped, no links, code, emphasis or table cells.
+
+    Underscores inside words stay as they are (GitHub Markdown does not emphasise them).
+    """
     text = html.escape(str(text), quote=False).replace("\n", " ")
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", text)
+    text = re.sub(r"([\\`*\[\]|])", r"\\\1", text)
+    text = re.sub(r"(^|\s)_|_(\s|$)", lambda m: m.group(0).replace("_", "\\_"), text)
+    return "\\" + text if not cell and text.startswith(("#", "-", "+", "=", ">")) else text
 
 
 def _md_table(table: Table) -> str:
     out = []
     if table.title:
         out.append(f"**{_md(table.title)}**\n")
-    out.append("| " + " | ".join(_md(c) for c in table.columns) + " |")
+    out.append("| " + " | ".join(_md(c, cell=True) for c in table.columns) + " |")
     out.append("| " + " | ".join("---" for _ in table.columns) + " |")
     for row in table.rows:
-        out.append("| " + " | ".join(_md(format_value(v)) for v in row) + " |")
+        out.append("| " + " | ".join(_md(format_value(v), cell=True) for v in row) + " |")
     if table.caption:
         out.append(f"\n*{_md(table.caption)}*")
     return "\n".join(out) + "\n"

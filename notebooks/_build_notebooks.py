@@ -1,0 +1,389 @@
+"""Write the three notebooks of this folder from the cells below (outputs stripped).
+
+Run ``.venv/bin/python notebooks/_build_notebooks.py`` after editing a cell here; edit the
+notebooks in Jupyter instead if you prefer, then strip their outputs before committing
+(``jupyter nbconvert --clear-output --inplace notebooks/*.ipynb``). The tests
+(``tests/test_notebooks.py``) execute every notebook with ``XSTYLE_NOTEBOOK_FAST=1``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """import os
+import warnings
+
+import matplotlib.pyplot as plt
+
+# The tests set XSTYLE_NOTEBOOK_FAST=1: tiny sizes and steps (same story, seconds not minutes).
+FAST = os.environ.get("XSTYLE_NOTEBOOK_FAST") == "1"
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets"""
+
+SHOW = '''def show(images, titles, size=3.2):
+    """Images (1, 3, H, W) in [0, 1] side by side."""
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=(size * n, size), layout="constrained")
+    for ax, image, title in zip(axes, images, titles):
+        ax.imshow(image[0].permute(1, 2, 0).clamp(0, 1).numpy())
+        ax.set_title(title)
+        ax.axis("off")
+    plt.show()'''
+
+
+def style_vs_content() -> list:
+    md, code = new_markdown_cell, new_code_cell
+    return [
+        md(
+            "# 01 · Style versus content: where does each live?\n\n"
+            "A stylised image is optimised to keep the *layout* of a photo (VGG19 features at "
+            "`relu4_2`) and the *texture statistics* of a painting (Gram matrices of `relu1_1` … "
+            "`relu5_1`). Both losses are computed from the same pixels, so we can ask Captum which "
+            "pixels lower which loss. This notebook\n\n"
+            "1. stylises a photo with a painting,\n"
+            "2. maps where the style and the content are (Integrated Gradients of each loss),\n"
+            "3. checks that the maps mean something (deletion curves, model randomisation),\n"
+            "4. finds the channels that carry style and those that carry content.\n\n"
+            "Everything uses xstyle's public API; `xstyle report style` runs the same analyses."
+        ),
+        code(SETUP + "\n\n" + SHOW),
+        md("## 1 · Stylise\n\nThe default coarse-to-fine L-BFGS schedule, kept short here."),
+        code(
+            "from xstyle import TransferConfig, load_sample, load_vgg19, resize_image, style_transfer\n\n"
+            "SIZE = 48 if FAST else 192  # long side of the stylised image, px\n"
+            "STEPS = (3,) if FAST else (100, 20)  # evaluations per pyramid level, coarse to fine\n\n"
+            'vgg = load_vgg19("caffe", last_layer="relu5_1")  # the original Oxford VGG19\n'
+            'content = load_sample("astronaut", size=SIZE)\n'
+            'style = load_sample("starry_night", size=SIZE)\n'
+            "result = style_transfer(content, style, TransferConfig(size=SIZE, steps=STEPS), model=vgg)\n"
+            'show([content, style, result.image], ["content", "style", "stylised"])'
+        ),
+        code(
+            "result.plot()  # loss curves; the jump is the move to the finer pyramid level\n"
+            "plt.show()\n"
+            '{k: v for k, v in result.final.items() if k != "style_per_layer"}'
+        ),
+        md(
+            "## 2 · Where are the style and the content?\n\n"
+            "`style_content_maps` attributes the style loss (per layer and in total) and the content "
+            "loss of the stylised image to its pixels, against a black baseline. Each *evidence* map "
+            "is the pixel's share of the loss reduction; the *dominance* map is style minus content "
+            "evidence. Attribution runs at a smaller size: its cost grows with the pixel count."
+        ),
+        code(
+            "from xstyle.explain.style_attribution import channel_carriers, style_content_maps\n\n"
+            "ANALYSIS = 32 if FAST else 128  # long side for the attributions, px\n"
+            "N_STEPS = 2 if FAST else 12  # Integrated Gradients steps\n\n"
+            'small_content = load_sample("astronaut", size=ANALYSIS)\n'
+            'small_style = load_sample("starry_night", size=ANALYSIS)\n'
+            "stylised = resize_image(result.image, tuple(small_content.shape[-2:]))\n"
+            "maps = style_content_maps(\n"
+            "    stylised,\n"
+            "    content=small_content,\n"
+            "    style=small_style,\n"
+            "    model=vgg,\n"
+            "    n_steps=N_STEPS,\n"
+            "    deletion_steps=4 if FAST else 12,\n"
+            ")\n"
+            "maps.plot()\n"
+            "plt.show()\n"
+            'print(f"the style explains more than the content on {maps.style_share:.0%} of the pixels")'
+        ),
+        md(
+            "Shallow style layers respond to fine brush texture everywhere; deeper ones to larger "
+            "strokes. The content evidence follows the photo's edges: `edges` compares the evidence "
+            "on the strongest edges with the flattest areas (ratio > 1: the map prefers edges)."
+        ),
+        code('{name: round(e["edge_to_flat"], 2) for name, e in maps.edges.items()}'),
+        md(
+            "## 3 · Do the maps mean anything?\n\n"
+            "Two sanity checks. **Deletion/insertion**: replace pixels in the map's order; a faithful "
+            "map changes the loss faster than random orders. **Model randomisation** (Adebayo et al. "
+            "2018): re-initialise VGG19 block by block; the maps should stop resembling the trained "
+            "network's, or they only reflect the image."
+        ),
+        code(
+            'fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")\n'
+            'maps.deletion["style:total"].plot(ax=axes[0], title="style loss")\n'
+            'maps.randomisation["style:total"].plot(ax=axes[1])\n'
+            "plt.show()\n"
+            "{\n"
+            '    name: {"deletion": maps.deletion[name].passed, "randomisation": check.passed}\n'
+            "    for name, check in maps.randomisation.items()\n"
+            "}"
+        ),
+        md(
+            "## 4 · Which channels carry the style?\n\n"
+            "Layer Integrated Gradients give each channel's share of the style and of the content "
+            "loss. The score (s − c)/(s + c) is 1 for a pure style carrier and −1 for a pure content "
+            "carrier."
+        ),
+        code(
+            "carriers = channel_carriers(\n"
+            "    stylised, content=small_content, style=small_style, model=vgg, n_steps=N_STEPS\n"
+            ")\n"
+            "carriers.plot()\n"
+            "plt.show()\n"
+            'carriers.top(5, kind="style")'
+        ),
+        md(
+            "**What to take away.** Style and content compete for the same pixels: in the demo pair "
+            "the style wins on about half of them, the content evidence sits on the photo's edges "
+            "(edge/flat ratio above 1) while the style evidence of the shallow layers covers the "
+            "textured areas, and style and content are carried by different channels of the same "
+            "layer. The sanity checks say how far to trust each map: a map that fails the deletion "
+            "test ranks pixels no better than chance, whatever it looks like. Next: "
+            "`02_gram_spectra.ipynb` asks how much of a Gram matrix a style needs."
+        ),
+    ]
+
+
+def gram_spectra() -> list:
+    md, code = new_markdown_cell, new_code_cell
+    return [
+        md(
+            "# 02 · Gram spectra: how much of a Gram matrix is a style?\n\n"
+            "The style loss compares Gram matrices G = F Fᵀ, one per layer. A Gram matrix is "
+            "symmetric, so it has an eigen-decomposition; if a few components hold most of its "
+            "energy, the style is simple. This notebook\n\n"
+            "1. decomposes a painting's Gram matrices,\n"
+            "2. shows where a stylised result still misses the style,\n"
+            "3. stylises with only the top-k components of each Gram target,\n"
+            "4. removes channels to see which carry the style (ablation),\n"
+            "5. sweeps the style weight β/α to trace the style/content trade-off."
+        ),
+        code(
+            SETUP + "\n\n"
+            "from xstyle import TransferConfig, load_sample, load_vgg19, style_transfer\n\n"
+            "SIZE = 32 if FAST else 128  # long side, px\n"
+            "STEPS = 2 if FAST else 30  # Adam evaluations per transfer\n"
+            'vgg = load_vgg19("caffe", last_layer="relu5_1")\n'
+            'content = load_sample("chelsea", size=SIZE)\n'
+            'style = load_sample("great_wave", size=SIZE)\n'
+            "# single-scale runs use Adam: single-scale L-BFGS from the content can diverge at >= 128 px\n"
+            'config = TransferConfig(size=SIZE, steps=(STEPS,), optimizer="adam")'
+        ),
+        md(
+            "## 1 · Spectra\n\n"
+            "Normalised eigenvalues per layer, and the cumulative energy they hold. The participation "
+            "ratio (Σλ)²/Σλ² is an effective number of components."
+        ),
+        code(
+            "from xstyle.explain.gram import compare_grams, decompose_gram, lowrank_style_sweep\n\n"
+            "spectra = decompose_gram(style, model=vgg)\n"
+            "spectra.plot()\n"
+            'spectra.plot(kind="cumulative")\n'
+            "plt.show()\n"
+            "{\n"
+            '    name: {"channels": s.n_channels, "participation ratio": round(s.participation_ratio, 1),\n'
+            '           "components for 90%": s.components_for(0.9)}\n'
+            "    for name, s in spectra.spectra.items()\n"
+            "}"
+        ),
+        md(
+            "## 2 · What does a stylised result still miss?\n\n"
+            "`compare_grams` splits the style loss of an image against the style into the Gram "
+            "diagonal (channel energies) and the off-diagonal (co-activations), per layer."
+        ),
+        code(
+            "result = style_transfer(content, style, config, model=vgg)\n"
+            "comparison = compare_grams(result.image, style, model=vgg)\n"
+            "comparison.plot()\n"
+            "plt.show()\n"
+            'print(f"style loss of the result: {comparison.total:.4g}")'
+        ),
+        md(
+            "## 3 · Low-rank styles\n\n"
+            "Stylise once per k with every Gram target truncated to its top-k eigencomponents, and "
+            "measure each result against the *full* targets. Where the curve flattens, k components "
+            "already carry the look."
+        ),
+        code(
+            "RANKS = (1, None) if FAST else (1, 4, 16, 64, None)  # None = the full target\n"
+            "lowrank = lowrank_style_sweep(content, style, ranks=RANKS, config=config, model=vgg)\n"
+            "lowrank.plot()\n"
+            "plt.show()\n"
+            'dict(zip(["full" if k is None else k for k in lowrank.ranks], lowrank.style_loss))'
+        ),
+        md(
+            "## 4 · Ablation: remove channels, watch the losses\n\n"
+            "Zero the top channels of `relu3_1` under several rankings (Gram energy, gradient × "
+            "activation, random) and measure how much the style and content losses of the result "
+            "change. A ranking that finds style channels moves the style loss more than random."
+        ),
+        code(
+            "from xstyle.explain.ablation import ablation_curves\n\n"
+            "ablation = ablation_curves(\n"
+            '    content, style, layer="relu3_1", image=result.image, config=config, model=vgg\n'
+            ")\n"
+            "ablation.plot()\n"
+            "plt.show()\n"
+            'print("Spearman, gram vs attribution ranking:", ablation.rank_correlation)\n'
+            'ablation.summary["headline"]'
+        ),
+        md(
+            "## 5 · The style/content trade-off\n\n"
+            "One transfer per β/α. Content loss rises and style loss falls as β/α grows; the knee of "
+            "the curve is where more style starts to cost much more content."
+        ),
+        code(
+            "from xstyle.explain.tradeoff import tradeoff_sweep\n\n"
+            "RATIOS = (1e2, 1e4, 1e6) if FAST else None  # None: 7 half-decades around the balance ratio\n"
+            "tradeoff = tradeoff_sweep(content, style, ratios=RATIOS, config=config, model=vgg)\n"
+            "tradeoff.plot()\n"
+            "plt.show()\n"
+            'print(f"knee at β/α = {tradeoff.knee_ratio}, balance ratio {tradeoff.balance:.3g}")'
+        ),
+        md(
+            "**What to take away.** Compare the participation ratios with the channel counts: a style "
+            "needs far fewer components than a layer has channels, and the low-rank curve shows how "
+            "few are enough for the style loss to level off. The ablation curves tell whether Gram "
+            "energy is a good guide to the channels that matter, and the trade-off curve where more "
+            "style starts to cost much more content; its knee moves with the image size, because the "
+            "seed's content loss grows with the pixel count. Next: `03_latent_directions.ipynb` "
+            "turns to a GAN."
+        ),
+    ]
+
+
+def latent_directions() -> list:
+    md, code = new_markdown_cell, new_code_cell
+    return [
+        md(
+            "# 03 · Latent directions of a DCGAN\n\n"
+            "A DCGAN maps a 100-dimensional latent z to a 28×28 digit. Which attributes of the digit "
+            "(class, ink, stroke thickness, slant, width) can be read from z and from each layer of "
+            "the generator, and which directions in z change them? This notebook\n\n"
+            "1. samples digits and measures their attributes,\n"
+            "2. fits linear probes on z and on every generator stage,\n"
+            "3. finds directions three ways: InterFaceGAN (supervised), GANSpace (PCA of a layer), "
+            "SeFa (closed form from the weights),\n"
+            "4. walks along them and compares the methods.\n\n"
+            "It uses the shipped DCGAN; set `XSTYLE_NOTEBOOK_CHECKPOINT` to explain another "
+            "checkpoint (`xstyle gan train` writes them)."
+        ),
+        code(
+            SETUP + "\n\n"
+            "import numpy as np\n"
+            "import torch\n"
+            "from torchvision.utils import make_grid\n\n"
+            "from xstyle.gan.classifier import load_classifier\n"
+            "from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path\n"
+            "from xstyle.gan.train import load_checkpoint\n\n"
+            'CHECKPOINT = os.environ.get("XSTYLE_NOTEBOOK_CHECKPOINT") or shipped_gan_path()\n'
+            "N = 100 if FAST else 2000  # latent samples\n"
+            "K = 2 if FAST else 5  # GANSpace / SeFa directions\n"
+            "N_TRAVERSE = 4 if FAST else 24  # latents walked per direction\n\n"
+            "generator = load_checkpoint(CHECKPOINT).generator\n"
+            "classifier = load_classifier(shipped_classifier_path())\n"
+            "with torch.no_grad():\n"
+            "    z = torch.randn(32, generator.latent_dim, generator=torch.Generator().manual_seed(0))\n"
+            "    digits = generator(z)\n"
+            "grid = make_grid(digits, nrow=8, normalize=True, value_range=(-1, 1), pad_value=1)\n"
+            'plt.figure(figsize=(6, 3))\nplt.imshow(grid[0], cmap="gray")\nplt.axis("off")\nplt.show()'
+        ),
+        md(
+            "## 1 · Sample and measure\n\n"
+            "`sample_latents` draws seeded latents, taps the generator's stages and measures every "
+            "digit: its class and confidence (from the digit classifier) and shape attributes from "
+            "the pixels."
+        ),
+        code(
+            "from xstyle.explain.latent import probe_layers, sample_latents\n\n"
+            "samples = sample_latents(generator, classifier, n=N, seed=0)\n"
+            'samples.summary()["attributes"]'
+        ),
+        md(
+            "## 2 · Linear probes\n\n"
+            "A cross-validated linear model per attribute and stage. Scores that rise from z to the "
+            "later stages show where the generator makes an attribute explicit."
+        ),
+        code("probes = probe_layers(samples)\nprobes.plot()\nplt.show()"),
+        md(
+            "## 3 · Three ways to find directions\n\n"
+            "InterFaceGAN fits a linear boundary for each attribute in z (its normal is the "
+            "direction); GANSpace takes principal components of a generator stage and maps them back "
+            "to z; SeFa takes eigenvectors of the first layer's weights, with no data at all."
+        ),
+        code(
+            "from xstyle.explain.directions import (\n"
+            "    compare_directions,\n"
+            "    ganspace_directions,\n"
+            "    interfacegan_directions,\n"
+            "    sefa_directions,\n"
+            ")\n\n"
+            'names = ["ink", "thickness", "slant", "width"]\n'
+            "named = interfacegan_directions(samples.z, samples.attributes, names=names)\n"
+            "stage = next(iter(samples.activations))  # the first tapped stage\n"
+            "pcs = ganspace_directions(samples.activations[stage], samples.z, n_components=K)\n"
+            "eigs = sefa_directions(generator, n_components=K)\n"
+            "[(d.label, round(d.score, 3)) for d in named + pcs + eigs]"
+        ),
+        md(
+            "## 4 · Walk along them\n\n"
+            "Each row is one latent moved in steps of σ along the direction; the title says which "
+            "attribute changed most and how often the class flipped."
+        ),
+        code(
+            "from xstyle.explain.traversal import traverse\n\n"
+            'scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}\n'
+            "walks = [\n"
+            "    traverse(generator, d, classifier=classifier, n=N_TRAVERSE, seed=1, scales=scales)\n"
+            "    for d in (named[0], pcs[0], eigs[0])\n"
+            "]\n"
+            "for walk in walks:\n"
+            "    walk.plot(rows=4)\n"
+            "plt.show()\n"
+            "[(w.direction.label, w.dominant, round(w.disentanglement, 2)) for w in walks]"
+        ),
+        md(
+            "## 5 · Do the methods agree?\n\n"
+            "Cosine similarities between all directions; for each unsupervised direction, the named "
+            "attribute it is closest to."
+        ),
+        code(
+            "comparison = compare_directions(named + pcs + eigs)\n"
+            "comparison.plot()\n"
+            "plt.show()\n"
+            "list(comparison.matches)"
+        ),
+        md(
+            "**What to take away.** Some attributes (on our 60-epoch run: ink, slant and width) are "
+            "linearly readable from z already, others (thickness) only weakly even at the output; "
+            "unsupervised directions often line up with a named attribute (|cos| well above the "
+            "≈ 0.1 of random 100-d directions), and walking along a direction rarely changes one "
+            "attribute alone. `xstyle explain latent` and `xstyle report gan` run the same analysis "
+            "on more samples."
+        ),
+    ]
+
+
+NOTEBOOKS = {
+    "01_style_vs_content.ipynb": style_vs_content,
+    "02_gram_spectra.ipynb": gram_spectra,
+    "03_latent_directions.ipynb": latent_directions,
+}
+
+
+def build(folder: Path = HERE) -> list[Path]:
+    written = []
+    for name, cells in NOTEBOOKS.items():
+        nb = new_notebook(cells=cells())
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"{Path(name).stem[:2]}-{i:02d}"  # stable ids: no diff when rebuilt
+        nbformat.validate(nb)
+        path = folder / name
+        nbformat.write(nb, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build():
+        print(f"wrote {path}")
