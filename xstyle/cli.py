@@ -1773,9 +1773,11 @@ def _write_stylizer_figures(trainer, heldout: dict, out: Path) -> None:
     display.figure_.savefig(out / "losses.png", dpi=110)
     plt.close(display.figure_)
     rows = []
-    for img in heldout.values():
-        x = resize_image(img, 256)
-        x = torch.nn.functional.interpolate(x, size=(256, 256), mode="bilinear", align_corners=False)
+    for img in heldout.values():  # centre squares, short side 256 px: photo | stylised
+        h, w = img.shape[-2:]
+        x = resize_image(img, (round(h * 256 / min(h, w)), round(w * 256 / min(h, w))))
+        top, left = (x.shape[-2] - 256) // 2, (x.shape[-1] - 256) // 2
+        x = x[..., top : top + 256, left : left + 256]
         rows.append(torch.cat([x, stylize(trainer.net, x)], -1))
     save_image(torch.cat(rows, -2), out / "heldout.png")
 
@@ -1924,7 +1926,7 @@ def _add_stylizer_parsers(sub) -> None:
     p.add_argument("--alpha", type=_nonneg_float, default=1.0, help="content weight (default 1)")
     p.add_argument("--beta", type=_nonneg_float, default=2e-4, help="style weight (default 2e-4)")
     p.add_argument(
-        "--tv-weight", type=_nonneg_float, default=1e5, help="total-variation weight (default 1e5)"
+        "--tv-weight", type=_nonneg_float, default=1e7, help="total-variation weight (default 1e7)"
     )
     p.add_argument(
         "--adv-weight", type=_nonneg_float, default=5e4, help="adversarial weight; 0 = none (default 5e4)"
