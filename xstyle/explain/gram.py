@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle.explain.attribution import frozen
 from xstyle.hooks import FeatureTap, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
@@ -80,16 +81,8 @@ _ENERGY_LEVELS = (0.5, 0.9, 0.99)
 @contextmanager
 def _frozen(model: nn.Module) -> Iterator[nn.Module]:
     """Eval mode and frozen parameters inside the block; the caller's flags are restored after."""
-    was_training = model.training
-    flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    model.requires_grad_(False)
-    try:
+    with frozen([model]):
         yield model
-    finally:
-        model.train(was_training)
-        for param, flag in zip(model.parameters(), flags, strict=True):
-            param.requires_grad_(flag)
 
 
 def _check_vgg_layers(layers: str | Sequence[str], *, param: str) -> tuple[str, ...]:
