@@ -125,7 +125,7 @@ def test_ablation_command_writes_curves(tmp_path):
     assert {p.name for p in out.iterdir()} == {"ablation.json", "ablation_curve.png", "reference.png"}
     data = json.loads((out / "ablation.json").read_text())
     assert data["counts"] == [1, 4] and data["layer"] == "relu2_1"
-    assert set(data["style_after"]) == {"gram", "attribution", "content_attribution", "random"}
+    assert set(data["style_after"]) == {"gram", "attribution", "captum_ig", "content_attribution", "random"}
     assert "rank_correlation_gram_vs_attribution" in data and "headline" in data["summary"]
 
 
