@@ -204,3 +204,11 @@ def test_time_budget_stops_at_an_epoch_boundary_with_a_checkpoint(data, vgg, tmp
     t = StylizerTrainer(*data, tiny_config(epochs=5, checkpoint_every=3, out_dir=str(tmp_path)), vgg=vgg)
     t.fit(max_seconds=1e-6)  # one epoch always runs; the next would pass the budget
     assert t.epoch == 1 and (tmp_path / "epoch_0001.pt").exists()
+
+
+def test_unknown_shipped_stylizer_is_a_one_line_error():
+    from xstyle.stylizer.train import load_stylizer
+
+    with pytest.raises(ValueError, match="is not shipped; choose one of") as info:
+        load_stylizer("shipped:mona_lisa")
+    assert "\n" not in str(info.value)

@@ -64,6 +64,7 @@ __all__ = [
     "StylizerTrainer",
     "export_stylizer",
     "load_stylizer",
+    "shipped_stylizers",
     "stylize",
     "total_variation",
 ]
@@ -540,12 +541,34 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
     write_json(card, path.with_suffix(".json"))
 
 
+SHIPPED_PREFIX = "shipped:"
+
+
+def shipped_stylizers() -> dict[str, Path]:
+    """The stylizers the project trained and ships: name -> release path (model card beside it)."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("xstyle") / "assets" / "stylizers"))
+    return {p.stem: p for p in sorted(folder.glob("*.pt"))} if folder.is_dir() else {}
+
+
 def load_stylizer(path: str | Path) -> Stylizer:
     """Load a stylizer checkpoint or release (``weights_only=True``; nothing in the file runs).
+
+    ``path`` may also be ``"shipped:NAME"`` for a stylizer shipped with xstyle
+    (:func:`shipped_stylizers` lists them).
 
     Raises:
         ValueError: one line: missing file, not loadable safely, not a stylizer, wrong architecture.
     """
+    if isinstance(path, str) and path.startswith(SHIPPED_PREFIX):
+        name, shipped = path[len(SHIPPED_PREFIX) :], shipped_stylizers()
+        if name not in shipped:
+            raise ValueError(
+                f"model {path!r} is not shipped; choose one of "
+                f"{', '.join(SHIPPED_PREFIX + n for n in shipped) or '(none in this install)'}."
+            )
+        path = shipped[name]
     path = Path(path)
     if not path.is_file():
         raise ValueError(
