@@ -212,3 +212,18 @@ def test_unknown_shipped_stylizer_is_a_one_line_error():
     with pytest.raises(ValueError, match="is not shipped; choose one of") as info:
         load_stylizer("shipped:mona_lisa")
     assert "\n" not in str(info.value)
+
+
+def test_shipped_stylizer_loads_and_stylises():
+    """The Starry Night stylizer the project trained ships with xstyle and changes a held-out photo."""
+    from xstyle.data import load_sample
+    from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
+
+    assert "starry_night" in shipped_stylizers()
+    model = load_stylizer("shipped:starry_night")
+    photo = load_sample("chelsea", size=64)  # held out from the stylizer's training photos
+    out = stylize(model.net, photo)
+    assert out.shape == photo.shape
+    assert 0 <= float(out.min()) and float(out.max()) <= 1
+    assert float((out - photo).abs().mean()) > 0.05  # it really restyles the photo
+
