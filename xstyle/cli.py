@@ -887,9 +887,7 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--channel-method must be one of {', '.join(LAYER_METHODS)}; got {args.channel_method!r}."
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
+    out = _explain_out(args.out)
     content = resolve_image(args.content, size=args.size)
     style = resolve_image(args.style, size=args.size)
     model = load_vgg19(args.weights, last_layer="relu5_1")
@@ -965,9 +963,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     from xstyle.atomic import write_json
     from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
+    out = _explain_out(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     real = _digits_from(args.data, split="heldout")
