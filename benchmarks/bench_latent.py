@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--classifier", default=None)
     args = parser.parse_args()
     torch.manual_seed(0)
-    gen = load_checkpoint(args.checkpoint).generator if args.checkpoint else Generator().eval()
+    gen = load_checkpoint(args.checkpoint).sampler if args.checkpoint else Generator().eval()
     clf = load_classifier(args.classifier) if args.classifier else DigitClassifier().eval()
     z = torch.randn(args.n, latent_dim_of(gen), generator=torch.Generator().manual_seed(0))
     stages = ["act0", "act1", "act2", "tanh"]

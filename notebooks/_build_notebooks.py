@@ -278,7 +278,7 @@ def latent_directions() -> list:
             "N = 100 if FAST else 2000  # latent samples\n"
             "K = 2 if FAST else 5  # GANSpace / SeFa directions\n"
             "N_TRAVERSE = 4 if FAST else 24  # latents walked per direction\n\n"
-            "generator = load_checkpoint(CHECKPOINT).generator\n"
+            "generator = load_checkpoint(CHECKPOINT).sampler\n"
             "classifier = load_classifier(shipped_classifier_path())\n"
             "with torch.no_grad():\n"
             "    z = torch.randn(32, generator.latent_dim, generator=torch.Generator().manual_seed(0))\n"

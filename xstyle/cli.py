@@ -285,6 +285,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
         out_dir=str(args.out),
+        ema_decay=args.ema_decay,
     )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
     trainer = GANTrainer(data, config, resume=args.resume)
@@ -295,7 +296,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         if classifier is not None and (epoch % config.checkpoint_every == 0 or epoch == config.epochs):
             from xstyle.gan.metrics import evaluate_generator
 
-            quality = evaluate_generator(trainer.generator, classifier, heldout, n_samples=1000, seed=0)
+            quality = evaluate_generator(trainer.sampler, classifier, heldout, n_samples=1000, seed=0)
             summary.update(
                 {f"quality_{k}": v for k, v in quality.to_dict().items() if not isinstance(v, list)}
             )
@@ -352,9 +353,9 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
     out = Path(args.output)
     _check_image_output(out, "-o/--output")
     ckpt = _gan_checkpoint(args.checkpoint)
-    z = torch.randn(args.n, ckpt.generator.latent_dim, generator=torch.Generator().manual_seed(args.seed))
+    z = torch.randn(args.n, ckpt.sampler.latent_dim, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
-        digits = ckpt.generator(z)
+        digits = ckpt.sampler(z)
     grid = make_grid(
         digits, nrow=max(1, round(args.n**0.5)), normalize=True, value_range=(-1, 1), pad_value=1
     )
@@ -382,10 +383,12 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "epochs": source.epoch,
         "train_seconds": sum(h.get("seconds", 0.0) for h in source.history),
         "data": train_meta.get("data"),
+        "generator_is_ema": source.generator_ema is not None,
+        "ema_decay": source.config.ema_decay,
     }
     # measure the weights that ship: float16-rounded, loaded back as float32
     quality = evaluate_generator(
-        half_precision_copy(source.generator), classifier, heldout, n_samples=1000, seed=0
+        half_precision_copy(source.sampler), classifier, heldout, n_samples=1000, seed=0
     )
     export_release(args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()})
     print(
@@ -405,7 +408,7 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     heldout = _digits_from(args.data, split="heldout")
     accuracy = evaluate_classifier(classifier, heldout)
     quality = evaluate_generator(
-        ckpt.generator, classifier, heldout, n_samples=args.n_samples, seed=args.seed
+        ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed
     )
     q = quality.to_dict()
     rows = [
@@ -439,6 +442,13 @@ def _add_gan_parsers(sub) -> None:
     )
     p.add_argument("--beta1", type=_unit_float, default=0.9, help="Adam beta1 (default 0.9, as Keras)")
     p.add_argument("--beta2", type=_unit_float, default=0.999, help="Adam beta2 (default 0.999)")
+    p.add_argument(
+        "--ema-decay",
+        type=_unit_float,
+        default=None,
+        help="keep a moving average of the generator with this decay (e.g. 0.999); samples, metrics "
+        "and releases then use the average",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--out", required=True, help="output folder")
@@ -507,7 +517,7 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
-    generator = _gan_checkpoint(args.checkpoint).generator
+    generator = _gan_checkpoint(args.checkpoint).sampler
     classifier = _classifier(args.classifier)
     result = explain_latent(
         generator,
@@ -970,7 +980,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     gen = torch.Generator().manual_seed(args.seed)
     pick = torch.randperm(len(real), generator=gen)[: args.digits]
     real_digits = real.images[pick]
-    generator, discriminator = ckpt.generator.eval(), ckpt.discriminator.eval()
+    generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
     with torch.no_grad():
         fake_digits = generator(torch.randn(args.digits, generator.latent_dim, generator=gen))
     progress = log.info
@@ -1107,9 +1117,9 @@ def _probe_directions(args: argparse.Namespace, methods: list[str]):
     classifier = _classifier(args.classifier)
     # GANSpace reads the first stage only; the other methods need no activations
     stages = ["act0"] if "ganspace" in methods else []
-    samples = sample_latents(ckpt.generator, classifier, n=args.n, seed=args.seed, stages=stages)
+    samples = sample_latents(ckpt.sampler, classifier, n=args.n, seed=args.seed, stages=stages)
     directions = find_directions(
-        ckpt.generator, samples, methods=methods, n_components=args.components, random_state=args.seed
+        ckpt.sampler, samples, methods=methods, n_components=args.components, random_state=args.seed
     )
     return ckpt, classifier, samples, directions
 
@@ -1128,7 +1138,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     t0 = time.perf_counter()
-    samples = sample_latents(ckpt.generator, classifier, n=args.n, seed=args.seed, style=args.style)
+    samples = sample_latents(ckpt.sampler, classifier, n=args.n, seed=args.seed, style=args.style)
     table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
     data = {
         **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
@@ -1197,7 +1207,7 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
     scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}
     traversals = [
         traverse(
-            ckpt.generator,
+            ckpt.sampler,
             d,
             classifier=classifier,
             n=args.n_traverse,

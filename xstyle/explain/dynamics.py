@@ -158,9 +158,9 @@ def _load(item: Any) -> tuple[nn.Module, int, str]:
     from xstyle.gan.train import GANCheckpoint, load_checkpoint
 
     if isinstance(item, GANCheckpoint):
-        return item.generator, int(item.epoch), str(item.path) if item.path else "<in memory>"
+        return item.sampler, int(item.epoch), str(item.path) if item.path else "<in memory>"
     ckpt = load_checkpoint(item)
-    return ckpt.generator, int(ckpt.epoch), str(item)
+    return ckpt.sampler, int(ckpt.epoch), str(item)
 
 
 def probe_dynamics(

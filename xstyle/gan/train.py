@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, validate_digits
@@ -61,6 +62,7 @@ class GANConfig:
     device: str = "cpu"
     checkpoint_every: int = 1  # epochs between checkpoints (the last epoch is always saved)
     n_preview: int = 16  # digits in the per-epoch preview grid (fixed latents)
+    ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999)
     out_dir: str | None = None  # where checkpoints and previews go (None: keep nothing on disk)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,11 @@ class GANConfig:
                 raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}.")
+        if self.ema_decay is not None and not (0 < self.ema_decay < 1):
+            raise ValueError(
+                f"ema_decay must be a number in (0, 1) such as 0.999, or None for no average; "
+                f"got {self.ema_decay!r}."
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +115,12 @@ class GANCheckpoint:
     history: list[dict]
     path: Path | None = None
     state: dict = field(default_factory=dict, repr=False)
+    generator_ema: Generator | None = None  # the moving average of G, when the run kept one
+
+    @property
+    def sampler(self) -> Generator:
+        """The generator to sample from: the moving average when there is one, else ``generator``."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
 
 def _versions() -> dict:
@@ -146,6 +159,12 @@ class GANTrainer:
         self.preview_z = torch.randn(
             self.config.n_preview, LATENT_DIM, generator=torch.Generator().manual_seed(self.config.seed + 3)
         )
+        self.ema: AveragedModel | None = None
+        if self.config.ema_decay is not None:
+            # averages BatchNorm statistics too (use_buffers), so the average is a usable generator
+            self.ema = AveragedModel(
+                self.generator, multi_avg_fn=get_ema_multi_avg_fn(self.config.ema_decay), use_buffers=True
+            )
         self.epoch = 0
         self.history: list[dict] = []
         if resume is not None:
@@ -168,6 +187,10 @@ class GANTrainer:
         self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
         self.latent_rng.set_state(ckpt.state["latent_rng"])
         torch.set_rng_state(ckpt.state["torch_rng"])
+        if self.ema is not None and "generator_ema" in ckpt.state:
+            self.ema.module.load_state_dict(ckpt.state["generator_ema"])
+            self.ema.n_averaged.fill_(int(ckpt.state["ema_n_averaged"]))
+        # a checkpoint without an average starts one from its current weights at the first step
         self.epoch = ckpt.epoch
         self.history = list(ckpt.history)
 
@@ -188,6 +211,8 @@ class GANTrainer:
             p.grad = grad
         self.opt_g.step()
         self.opt_d.step()
+        if self.ema is not None:
+            self.ema.update_parameters(g)
         stats = torch.stack(
             [
                 d_loss.detach(),
@@ -255,15 +280,21 @@ class GANTrainer:
         self.discriminator.eval()
         return self.history
 
+    @property
+    def sampler(self) -> Generator:
+        """The generator to sample and evaluate: the moving average when kept, else the trained one."""
+        return self.ema.module if self.ema is not None else self.generator
+
     def preview(self) -> torch.Tensor:
         """Digits of the fixed preview latents, (n_preview, 1, 28, 28) in [-1, 1] (eval mode)."""
-        was = self.generator.training
-        self.generator.eval()
+        sampler = self.sampler
+        was = sampler.training
+        sampler.eval()
         try:
             with torch.no_grad():
-                return self.generator(self.preview_z.to(self.device)).cpu()
+                return sampler(self.preview_z.to(self.device)).cpu()
         finally:
-            self.generator.train(was)
+            sampler.train(was)
 
     def _write_preview(self) -> None:
         from torchvision.utils import make_grid
@@ -291,6 +322,9 @@ class GANTrainer:
             "config": self.config.to_dict(),
             "history": self.history,
         }
+        if self.ema is not None:
+            state["generator_ema"] = self.ema.module.state_dict()
+            state["ema_n_averaged"] = int(self.ema.n_averaged)
         _write_checkpoint(path, state, metrics, data={"source": self.data.source, "n": len(self.data)})
         return path
 
@@ -331,6 +365,17 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         raise ValueError(
             f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first})."
         ) from None
+    generator_ema = None
+    if "generator_ema" in state:
+        generator_ema = Generator()
+        try:
+            generator_ema.load_state_dict(state["generator_ema"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0][:160]
+            raise ValueError(
+                f"checkpoint {str(path)!r}: its moving-average generator does not match the DCGAN ({first})."
+            ) from None
+        generator_ema.eval()
     generator.eval()
     discriminator.eval()
     return GANCheckpoint(
@@ -341,6 +386,7 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         history=list(state.get("history", [])),
         path=path,
         state=state,
+        generator_ema=generator_ema,
     )
 
 
@@ -348,14 +394,17 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
     """Write the weights of a trainer checkpoint as a small release file (float16, no optimiser state).
 
     The generator and discriminator weights are stored in float16 (half the size; the loader casts
-    them back to float32), so a release of the DCGAN takes about 5 MB. Metrics measured on the
-    *release* weights belong in ``metrics``; a JSON model card is written beside the file.
+    them back to float32), so a release of the DCGAN takes about 5 MB. When the run kept a moving
+    average of the generator, the release's generator *is* that average (``ema`` in the metadata).
+    Metrics measured on the *release* weights belong in ``metrics``; a JSON model card is written
+    beside the file.
     """
     ckpt = load_checkpoint(checkpoint)
     half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
     state = {
         "format": RELEASE_FORMAT,
-        "generator": half(ckpt.generator.state_dict()),
+        "generator": half(ckpt.sampler.state_dict()),
+        "generator_is_ema": ckpt.generator_ema is not None,
         "discriminator": half(ckpt.discriminator.state_dict()),
         "config": ckpt.config.to_dict(),
         "epoch": ckpt.epoch,

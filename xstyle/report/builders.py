@@ -877,7 +877,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
         ckpt = load_checkpoint(c.checkpoint or shipped_gan_path())
         classifier = load_classifier(c.classifier or shipped_classifier_path())
         heldout = load_digits("heldout")
-        generator, discriminator = ckpt.generator.eval(), ckpt.discriminator.eval()
+        generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
         step("loaded")
     metrics["checkpoint"] = {"path": str(c.checkpoint or "shipped"), "epoch": ckpt.epoch}
 
