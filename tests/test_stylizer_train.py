@@ -226,4 +226,3 @@ def test_shipped_stylizer_loads_and_stylises():
     assert out.shape == photo.shape
     assert 0 <= float(out.min()) and float(out.max()) <= 1
     assert float((out - photo).abs().mean()) > 0.05  # it really restyles the photo
-

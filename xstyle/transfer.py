@@ -60,6 +60,7 @@ _MAX_RESTARTS = 3
 class _Diverged(Exception):
     """Raised inside the L-BFGS closure to abandon a diverging run."""
 
+
 _INITS = ("content", "noise", "style")
 _PRECISIONS = ("float32", "bfloat16")
 

@@ -30,6 +30,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, validate_digits
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.safeload import first_line, load_tagged_state
 
 __all__ = [
     "RELEASE_FORMAT",
@@ -336,21 +337,14 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     ``ValueError`` with one clear line; nothing in the file is executed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(
-            f"checkpoint {str(path)!r} does not exist (give a .pt file written by `xstyle gan train`)."
-        )
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ValueError(
-            f"checkpoint {str(path)!r} could not be loaded safely with weights_only=True ({first})."
-        ) from None
-    if not isinstance(state, dict) or state.get("format") not in (TRAIN_FORMAT, RELEASE_FORMAT):
-        raise ValueError(
-            f"checkpoint {str(path)!r} is not an xstyle DCGAN checkpoint (written by `xstyle gan train`)."
-        )
+    state = load_tagged_state(
+        path,
+        formats=(TRAIN_FORMAT, RELEASE_FORMAT),
+        what="checkpoint",
+        kind="an xstyle DCGAN checkpoint",
+        made_by="xstyle gan train",
+        map_location=map_location,
+    )
     generator, discriminator = Generator(), Discriminator()
     try:
         # releases store float16 weights: cast back to float32
@@ -361,9 +355,8 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
             {k: v.float() if v.is_floating_point() else v for k, v in state["discriminator"].items()}
         )
     except (RuntimeError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0][:160]
         raise ValueError(
-            f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first})."
+            f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first_line(exc)})."
         ) from None
     generator_ema = None
     if "generator_ema" in state:
@@ -371,9 +364,9 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         try:
             generator_ema.load_state_dict(state["generator_ema"])
         except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0][:160]
             raise ValueError(
-                f"checkpoint {str(path)!r}: its moving-average generator does not match the DCGAN ({first})."
+                f"checkpoint {str(path)!r}: its moving-average generator does not match the DCGAN "
+                f"({first_line(exc)})."
             ) from None
         generator_ema.eval()
     generator.eval()

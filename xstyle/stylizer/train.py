@@ -51,6 +51,7 @@ from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+from xstyle.safeload import first_line, load_tagged_state
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
 
@@ -570,21 +571,13 @@ def load_stylizer(path: str | Path) -> Stylizer:
             )
         path = shipped[name]
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(
-            f"model {str(path)!r} does not exist (give a .pt file written by `xstyle stylizer train`)."
-        )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ValueError(
-            f"model {str(path)!r} could not be loaded safely with weights_only=True ({first})."
-        ) from None
-    if not isinstance(state, dict) or state.get("format") not in (TRAIN_FORMAT, RELEASE_FORMAT):
-        raise ValueError(
-            f"model {str(path)!r} is not an xstyle stylizer (written by `xstyle stylizer train`)."
-        )
+    state = load_tagged_state(
+        path,
+        formats=(TRAIN_FORMAT, RELEASE_FORMAT),
+        what="model",
+        kind="an xstyle stylizer",
+        made_by="xstyle stylizer train",
+    )
     try:
         config = StylizerConfig.from_dict(state["config"])
         net, disc = TransformNet(config.arch), PatchDiscriminator(config.arch)
@@ -595,8 +588,9 @@ def load_stylizer(path: str | Path) -> Stylizer:
         if style.ndim != 4 or style.shape[:2] != (1, 3):
             raise ValueError(f"style has shape {tuple(style.shape)}")
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"model {str(path)!r} does not match the stylizer architecture ({first}).") from None
+        raise ValueError(
+            f"model {str(path)!r} does not match the stylizer architecture ({first_line(exc)})."
+        ) from None
     net.eval()
     disc.eval()
     return Stylizer(
