@@ -10,8 +10,8 @@ and the median images/second over rounds is printed with ratios against the bare
   sync per step, a step callback), as ``fit`` runs it;
 * ``xstyle trainer, channels_last``: the same with the models and batches in channels-last memory.
 
-When ``tensorflow`` is importable (an optional extra, never a runtime dependency) the design's
-TensorFlow step runs side by side too.
+When ``tensorflow`` is importable (the optional ``bench-tf`` extra, never a runtime dependency) the
+design's TensorFlow step runs side by side too, and the trainer's ratio against it is printed.
 
 Run: ``.venv/bin/python benchmarks/bench_gan.py`` (about 3 minutes on 2 cores).
 """
@@ -169,6 +169,11 @@ def main(argv=None) -> int:
     for name in names:
         med = statistics.median(rates[name])
         print(f"{name:<32} {med:>9.0f} {med / base:>7.3f}x")
+    tf_name = "tensorflow (design's loop)"
+    if tf_name in rates:
+        tf_rate = statistics.median(rates[tf_name])
+        for name in names[1:3]:
+            print(f"{name} against TensorFlow: {statistics.median(rates[name]) / tf_rate:.3f}x")
     epoch = len(data) / statistics.median(rates["xstyle trainer"])
     print(f"one epoch over the {len(data)}-digit training split with the trainer: {epoch:.1f} s")
     return 0

@@ -175,9 +175,7 @@ def test_ema_survives_resume_and_release(small_digits, tmp_path):
     full = GANTrainer(small_digits, GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
     full.fit()
     GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg)).fit()
-    resumed = GANTrainer(
-        small_digits, GANConfig(epochs=2, **cfg), resume=tmp_path / "b" / "epoch_0001.pt"
-    )
+    resumed = GANTrainer(small_digits, GANConfig(epochs=2, **cfg), resume=tmp_path / "b" / "epoch_0001.pt")
     resumed.fit()
     a, b = full.sampler.state_dict(), resumed.sampler.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)

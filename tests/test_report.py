@@ -139,6 +139,11 @@ def test_out_foreign_folder_and_bad_input_are_refused(expect_cli_error, tmp_path
         match="missing.png",
     )
     expect_cli_error(
+        ["report", "style", "--fast", "--fast-model", "shipped:nope", "--out", "r"],
+        command="report style",
+        match="not shipped",
+    )
+    expect_cli_error(
         ["report", "gan", "--fast", "--checkpoint", "none.pt", "--out", "r"],
         command="report gan",
         match="none.pt",
@@ -152,7 +157,8 @@ def test_out_foreign_folder_and_bad_input_are_refused(expect_cli_error, tmp_path
 @pytest.fixture(scope="module")
 def style_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("style") / "report"
-    assert main(["-q", "report", "style", "--fast", "--title", f"My {EVIL} report", "--out", str(out)]) == 0
+    argv = ["-q", "report", "style", "--fast", "--title", f"My {EVIL} report", "--out", str(out)]
+    assert main([*argv, "--fast-model", "shipped:starry_night"]) == 0
     return out
 
 
@@ -204,6 +210,14 @@ def test_style_report_fast(style_report):
         assert stem in figures
     assert (style_report / "figures" / "style_gram_spectrum.svg").is_file()
     assert [e["stage"] for e in data["log"]][:2] == ["load images and VGG19", "style transfer"]
+    # --fast-model: the shipped stylizer explained on the same photo, beside the optimisation result
+    fast = style["stylizer"]
+    assert fast["model"] == "shipped:starry_night"
+    for stem in ("output", "attribution", "discriminator", "ablation", "training"):
+        assert f"style_stylizer_{stem}" in figures, stem
+    assert data["log"][-1]["stage"] == "real-time stylizer"
+    html = (style_report / "index.html").read_text()
+    assert "Real-time stylizer" in html and "optimisation" in html
 
 
 @pytest.fixture(scope="module")

@@ -407,9 +407,7 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     classifier = _classifier(args.classifier)
     heldout = _digits_from(args.data, split="heldout")
     accuracy = evaluate_classifier(classifier, heldout)
-    quality = evaluate_generator(
-        ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed
-    )
+    quality = evaluate_generator(ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed)
     q = quality.to_dict()
     rows = [
         ("classifier held-out accuracy", f"{accuracy:.4f}"),
@@ -1481,6 +1479,7 @@ def _style_report_config(args: argparse.Namespace):
             "channel_method": args.channel_method,
             "n_steps": args.n_steps,
             "weights": args.weights,
+            "fast_model": args.fast_model,
             "seed": args.seed,
         }.items()
         if v is not None
@@ -1527,6 +1526,10 @@ def _check_report_inputs(style=None, gan=None) -> None:
     if style is not None:
         resolve_image(style.content, size=32)
         resolve_image(style.style, size=32)
+        if style.fast_model is not None:
+            from xstyle.stylizer.train import load_stylizer
+
+            load_stylizer(style.fast_model)
     if gan is not None:
         from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
         from xstyle.gan.train import load_checkpoint
@@ -1623,6 +1626,13 @@ def _add_report_parsers(sub) -> None:
         g.add_argument("--weights", default=None, help="VGG19 weights (default caffe)")
         g.add_argument(
             "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"
+        )
+        g.add_argument(
+            "--fast-model",
+            default=None,
+            metavar="M",
+            help="also explain this real-time stylizer (a file from `xstyle stylizer train` or "
+            "shipped:NAME) on the same photo",
         )
 
     def gan_options(p, *, full: bool) -> None:

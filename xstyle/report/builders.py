@@ -60,6 +60,7 @@ class StyleReportConfig:
     fingerprint_size: int = 128  # long side for the style fingerprints
     fingerprint_samples: int | None = None  # sample photos/paintings compared (None: all 14)
     weights: str = "caffe"  # VGG19 weights
+    fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -285,7 +286,10 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("channel ablation", 1, 3 + 50 * u),
         _Stage("trade-off sweep", 1, ratios * c.tradeoff_steps * u + 1),
         _Stage("style figures", 1, 8),
-    ]
+    ] + (
+        # pixel maps (2 targets), discriminator maps, block ablation and the training curves
+        [_Stage("real-time stylizer", 6, 5 + 3 * c.n_steps * _vgg_cost(c.size))] if c.fast_model else []
+    )
 
 
 def _gan_plan(c: GANReportConfig) -> list[_Stage]:
@@ -449,7 +453,31 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
             style_layers=GATYS_STYLE_LAYERS,
         )
         step("saved figures")
+    if c.fast_model:
+        with runner.stage("real-time stylizer") as step:
+            metrics["stylizer"] = _stylizer_part(c, root, report, p, transfer, content_full, model, step)
     return metrics
+
+
+def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:
+    """The fast model's section: the same photo at the same size, beside the optimisation result."""
+    from xstyle.stylizer.report import add_stylizer_section
+    from xstyle.stylizer.train import load_stylizer
+
+    own_style = load_stylizer(c.fast_model).meta.get("style_name")
+    # the optimisation's losses are comparable only when both used the same painting
+    same = own_style == c.style
+    return add_stylizer_section(
+        report,
+        root,
+        c.fast_model,
+        content,
+        vgg=vgg,
+        optimisation=transfer.final if same else None,
+        n_steps=c.n_steps,
+        prefix=f"{p}stylizer_",
+        progress=step,
+    )
 
 
 def _fingerprint_samples(c: StyleReportConfig) -> list:
