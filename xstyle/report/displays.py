@@ -245,19 +245,40 @@ class DirectionSimilarityDisplay:
         k = len(self.labels)
         if ax is None:
             _, ax = plt.subplots(figsize=(2.5 + 0.38 * k, 2.0 + 0.34 * k), layout="constrained")
-        image = ax.imshow(self.cosine, vmin=-1, vmax=1, cmap="RdBu_r")
-        if k <= 24:
-            for i in range(k):
-                for j in range(k):
-                    c = self.cosine[i, j]
-                    color = "white" if abs(c) > 0.6 else "black"
-                    ax.text(j, i, f"{c:.1f}", ha="center", va="center", fontsize=6, color=color)
-        ax.set_xticks(range(k), self.labels, rotation=90, fontsize=7)
-        ax.set_yticks(range(k), self.labels, fontsize=7)
-        ax.set_title("Cosine similarity of latent directions")
-        ax.figure.colorbar(image, ax=ax, label="cos")
+        _signed_heatmap(
+            ax,
+            self.cosine,
+            self.labels,
+            fmt="{:.1f}" if k <= 24 else None,
+            fontsize=(6, 7),
+            rotation=90,
+            title="Cosine similarity of latent directions",
+            label="cos",
+        )
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def _signed_heatmap(ax, matrix, labels, *, fmt, fontsize, rotation, title, label) -> None:
+    """Draw a square matrix of values in [-1, 1] with ``labels`` on both axes and a colour bar.
+
+    ``fmt`` formats each cell's annotation (None: no annotations; NaN cells read "n/a");
+    ``fontsize`` is (annotations, tick labels).
+    """
+    k = len(labels)
+    image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
+    if fmt is not None:
+        for i in range(k):
+            for j in range(k):
+                v = matrix[i, j]
+                color = "white" if abs(v) > 0.6 else "black"
+                text = "n/a" if np.isnan(v) else fmt.format(v)
+                ax.text(j, i, text, ha="center", va="center", fontsize=fontsize[0], color=color)
+    ax.set_xticks(range(k), labels, rotation=rotation, ha="center" if rotation == 90 else "right")
+    ax.set_yticks(range(k), labels)
+    ax.tick_params(labelsize=fontsize[1])
+    ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(image, ax=ax, label=label)
 
 
 __all__ += ["DirectionSimilarityDisplay", "ProbeTableDisplay", "TraversalDisplay"]
@@ -490,15 +511,16 @@ class StatisticsAgreementDisplay:
         k = len(self.statistics)
         if ax is None:
             _, ax = plt.subplots(figsize=(2.5 + 0.6 * k, 2.0 + 0.5 * k), layout="constrained")
-        image = ax.imshow(self.agreement, vmin=-1, vmax=1, cmap="RdBu_r")
-        for i in range(k):
-            for j in range(k):
-                v = self.agreement[i, j]
-                ax.text(j, i, "n/a" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
-        ax.set_xticks(range(k), self.statistics, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(k), self.statistics, fontsize=8)
-        ax.set_title("Agreement of style statistics (Spearman)", fontsize=10)
-        ax.figure.colorbar(image, ax=ax, label="ρ")
+        _signed_heatmap(
+            ax,
+            self.agreement,
+            self.statistics,
+            fmt="{:.2f}",
+            fontsize=(7, 8),
+            rotation=45,
+            title="Agreement of style statistics (Spearman)",
+            label="ρ",
+        )
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
