@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="stylizer .pt (default: an untrained network)")
     parser.add_argument("--compare", default=None, help="a second stylizer for the quality table")
+    parser.add_argument("--label", default="stylizer", help="name of --model in the table")
+    parser.add_argument("--compare-label", default="stylizer (compare)", help="name of --compare")
     parser.add_argument("--style", default=None, help="painting (default: the model's own)")
     parser.add_argument("--sizes", default="256,512")
     parser.add_argument("--rounds", type=int, default=10)
@@ -137,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             photos = {k: photos[k] for k in args.photos.split(",")}
         size = args.quality_size
         style_q = resize_image(style, size)
-        methods = {"stylizer": model}
+        methods = {args.label: model}
         if args.compare:
-            methods["stylizer (compare)"] = load_stylizer(args.compare)
+            methods[args.compare_label] = load_stylizer(args.compare)
         table, outputs = {}, {}
         for label, m in methods.items():
             ev = evaluate_stylizer(m.net, photos, style_q, vgg=vgg, size=size, keep_images=True)
@@ -154,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             row["ssim"], row["seconds"] = ssim(res.image, x), time.perf_counter() - t0
             table["optimisation"][name], outputs["optimisation"][name] = row, res.image
         print(f"\nquality at {size} px (Gatys losses; lower is better; SSIM to the photo):")
-        print(f"  {'photo':<14} {'method':<20} {'style':>11} {'content':>11} {'SSIM':>6} {'seconds':>8}")
+        print(f"  {'photo':<14} {'method':<24} {'style':>11} {'content':>11} {'SSIM':>6} {'seconds':>8}")
         for name in photos:
             for label in table:
                 r = table[label][name]
                 print(
-                    f"  {name:<14} {label:<20} {r['style']:11.4g} {r['content']:11.4g} "
+                    f"  {name:<14} {label:<24} {r['style']:11.4g} {r['content']:11.4g} "
                     f"{r['ssim']:6.3f} {r['seconds']:8.2f}"
                 )
         summary = {}
