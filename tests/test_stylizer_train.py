@@ -214,15 +214,24 @@ def test_unknown_shipped_stylizer_is_a_one_line_error():
     assert "\n" not in str(info.value)
 
 
-def test_shipped_stylizer_loads_and_stylises():
-    """The Starry Night stylizer the project trained ships with xstyle and changes a held-out photo."""
+@pytest.mark.parametrize(("name", "other"), [("starry_night", "great_wave"), ("great_wave", "starry_night")])
+def test_shipped_stylizers_restyle_a_heldout_photo_with_their_own_painting(name, other, caffe_vgg):
+    """Both stylizers the project trained ship with xstyle; each output carries its own painting's
+    style: its Gram style loss to that painting is lower than the photo's, and lower than its loss to
+    the other shipped painting."""
     from xstyle.data import load_sample
+    from xstyle.stylizer.explain import image_losses
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
 
-    assert "starry_night" in shipped_stylizers()
-    model = load_stylizer("shipped:starry_night")
-    photo = load_sample("chelsea", size=64)  # held out from the stylizer's training photos
+    assert {"starry_night", "great_wave"} <= set(shipped_stylizers())
+    model = load_stylizer(f"shipped:{name}")
+    assert model.meta["style_name"] == f"sample:{name}"
+    photo = load_sample("chelsea", size=96)  # held out from the stylizers' training photos
     out = stylize(model.net, photo)
     assert out.shape == photo.shape
     assert 0 <= float(out.min()) and float(out.max()) <= 1
     assert float((out - photo).abs().mean()) > 0.05  # it really restyles the photo
+    own, other_painting = load_sample(name, size=96), load_sample(other, size=96)
+    to_own = image_losses(out, photo, own, vgg=caffe_vgg)["style"]
+    assert to_own < image_losses(photo, photo, own, vgg=caffe_vgg)["style"]
+    assert to_own < image_losses(out, photo, other_painting, vgg=caffe_vgg)["style"]
