@@ -1539,44 +1539,24 @@ def _check_report_inputs(style=None, gan=None) -> None:
             shipped_classifier_path()
 
 
-def _cmd_report_style(args: argparse.Namespace) -> int:
-    from xstyle.report.builders import build_style_report
+def _cmd_report(args: argparse.Namespace) -> int:
+    """``xstyle report style|gan|demo``: check the inputs first, then build and write atomically."""
+    from xstyle.report import builders
+
+    kind = args.report_command
 
     def prepare():
-        config = _style_report_config(args)
-        _check_report_inputs(style=config)
-        return config
-
-    def build(config, root, progress):
-        return build_style_report(config, root=root, progress=progress, title=args.title)
-
-    return _run_report(args, prepare, build)
-
-
-def _cmd_report_gan(args: argparse.Namespace) -> int:
-    from xstyle.report.builders import build_gan_report
-
-    def prepare():
-        config = _gan_report_config(args)
-        _check_report_inputs(gan=config)
-        return config
-
-    def build(config, root, progress):
-        return build_gan_report(config, root=root, progress=progress, title=args.title)
-
-    return _run_report(args, prepare, build)
-
-
-def _cmd_report_demo(args: argparse.Namespace) -> int:
-    from xstyle.report.builders import build_demo_report
-
-    def prepare():
-        style, gan = _style_report_config(args), _gan_report_config(args)
+        style = _style_report_config(args) if kind in ("style", "demo") else None
+        gan = _gan_report_config(args) if kind in ("gan", "demo") else None
         _check_report_inputs(style=style, gan=gan)
         return style, gan
 
     def build(configs, root, progress):
-        return build_demo_report(*configs, root=root, progress=progress)
+        style, gan = configs
+        if kind == "demo":
+            return builders.build_demo_report(style, gan, root=root, progress=progress)
+        build_one = builders.build_style_report if kind == "style" else builders.build_gan_report
+        return build_one(style or gan, root=root, progress=progress, title=args.title)
 
     return _run_report(args, prepare, build)
 
@@ -1664,19 +1644,19 @@ def _add_report_parsers(sub) -> None:
     style_options(p)
     p.add_argument("--title", default=None, help="page title")
     common(p, "style")
-    p.set_defaults(func=_cmd_report_style)
+    p.set_defaults(func=_cmd_report)
 
     p = rsub.add_parser("gan", help="measure and explain a DCGAN checkpoint")
     gan_options(p, full=True)
     p.add_argument("--title", default=None, help="page title")
     common(p, "gan")
-    p.set_defaults(func=_cmd_report_gan)
+    p.set_defaults(func=_cmd_report)
 
     p = rsub.add_parser("demo", help="both reports on the embedded samples and the shipped DCGAN")
     style_options(p)
     gan_options(p, full=False)
     common(p, "demo")
-    p.set_defaults(func=_cmd_report_demo)
+    p.set_defaults(func=_cmd_report)
 
 
 # ---------------------------------------------------------------------------------------- stylizer
