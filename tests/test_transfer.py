@@ -168,12 +168,26 @@ def test_upsample_modes_start_the_fine_level_differently(caffe_vgg, upsample):
 @pytest.mark.slow
 def test_single_scale_lbfgs_recovers_from_divergence(caffe_vgg):
     """At 128 px a one-level L-BFGS run overshoots after a few evaluations (it used to end near 1e16,
-    60x above its start); the restart from the best image keeps the loss falling."""
+    60x above its start); the restart from the best image keeps the loss falling (the history also
+    lists the line search's trial points, so only the result is compared)."""
     from xstyle.data import load_sample
 
     content, style = load_sample("chelsea", size=128), load_sample("starry_night", size=128)
     result = style_transfer(content, style, TransferConfig(size=128, steps=(12,)), model=caffe_vgg)
     losses = [step.total for step in result.history]
-    assert len(losses) == 12
-    assert max(losses) <= losses[0] * 1.0001
-    assert losses[-1] < 0.5 * losses[0]
+    assert len(losses) <= 12
+    assert result.final["total"] < 0.5 * losses[0]
+
+
+def test_lbfgs_falls_back_to_a_line_search_where_every_restart_overshoots(caffe_vgg):
+    """On sample:china the line-search-free L-BFGS overshoots on its first quasi-Newton step even
+    at an eighth of the step size (it used to return the photo unchanged, style loss 100x the
+    result's); the strong-Wolfe restart makes it stylise like any other photo."""
+    from xstyle.data import load_sample
+
+    content, style = load_sample("china", size=128), load_sample("starry_night", size=128)
+    result = style_transfer(content, style, TransferConfig(size=128, steps=(16,)), model=caffe_vgg)
+    losses = [step.total for step in result.history]
+    assert len(losses) <= 16
+    assert result.final["total"] < 0.2 * losses[0]
+    assert float((result.image - content).abs().mean()) > 0.01

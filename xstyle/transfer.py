@@ -54,11 +54,14 @@ GATYS_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1
 
 _OPTIMIZERS = ("lbfgs", "adam")
 _DIVERGED = 10.0  # an L-BFGS evaluation this many times above the best loss so far counts as divergence
-_MAX_RESTARTS = 3
 
 
 class _Diverged(Exception):
     """Raised inside the L-BFGS closure to abandon a diverging run."""
+
+
+class _Exhausted(Exception):
+    """Raised inside the closure when a line search asks for more evaluations than ``steps``."""
 
 
 _INITS = ("content", "noise", "style")
@@ -322,13 +325,15 @@ def _optimise_level(
 
     def closure() -> torch.Tensor:
         nonlocal evals, best
+        if evals >= steps:
+            raise _Exhausted  # a line search may ask for a few evaluations past max_eval
         with torch.no_grad():
             x.clamp_(0, 1)
         opt.zero_grad(set_to_none=True)
         total, c, s = objective(x)
         loss = total.sum()
         value = float(loss.detach())
-        if config.optimizer == "lbfgs" and value > _DIVERGED * best[0]:
+        if guard and value > _DIVERGED * best[0]:
             raise _Diverged  # L-BFGS overshot (its curvature pairs go stale under clamping): restart
         loss.backward()
         on_step(loss.detach(), c, s, evals)
@@ -337,18 +342,30 @@ def _optimise_level(
             best = (value, x.detach().clone())
         return loss
 
+    guard = config.optimizer == "lbfgs"  # watch for divergence (the line-search-free L-BFGS only)
     if config.optimizer == "lbfgs":
-        # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier;
-        # a diverging run restarts from the best image with a fresh history, at most a few times
-        for restart in range(_MAX_RESTARTS + 1):
+        # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier.
+        # The fast path is the tutorial's line-search-free L-BFGS; when it overshoots (on some photos
+        # its first quasi-Newton step is 100x too long), the run restarts from the best image with a
+        # fresh history and a strong-Wolfe line search, which only accepts steps that lower the loss.
+        for guard in (True, False):
             left = steps - evals
             if left <= 0:
                 break
             opt = torch.optim.LBFGS(
-                [x], lr=(config.lr or 1.0) / 2**restart, max_iter=left, max_eval=left, history_size=50
+                [x],
+                lr=config.lr or 1.0,
+                max_iter=left,
+                max_eval=left,
+                history_size=50,
+                line_search_fn=None if guard else "strong_wolfe",
             )
             try:
                 opt.step(closure)
+                break
+            except _Exhausted:
+                with torch.no_grad():
+                    x.copy_(best[1])  # the line search stopped at a trial point: keep the best image
                 break
             except _Diverged:
                 log.info("L-BFGS diverged after %d evaluations; restarting from the best image", evals)
