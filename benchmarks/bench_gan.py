@@ -172,7 +172,7 @@ def main(argv=None) -> int:
     tf_name = "tensorflow (design's loop)"
     if tf_name in rates:
         tf_rate = statistics.median(rates[tf_name])
-        for name in names[1:3]:
+        for name in ("xstyle trainer", "xstyle trainer, channels_last"):
             print(f"{name} against TensorFlow: {statistics.median(rates[name]) / tf_rate:.3f}x")
     epoch = len(data) / statistics.median(rates["xstyle trainer"])
     print(f"one epoch over the {len(data)}-digit training split with the trainer: {epoch:.1f} s")

@@ -217,7 +217,33 @@ def test_style_report_fast(style_report):
         assert f"style_stylizer_{stem}" in figures, stem
     assert data["log"][-1]["stage"] == "real-time stylizer"
     html = (style_report / "index.html").read_text()
-    assert "Real-time stylizer" in html and "optimisation" in html
+    assert "Real-time stylizer" in html
+    md = (style_report / "report.md").read_text()
+    assert re.search(r"^\| stylizer \| ", md, re.M) and re.search(r"^\| optimisation \| ", md, re.M)
+
+
+@pytest.mark.parametrize(("painting", "shown"), [("sample:great_wave", True), ("sample:starry_night", False)])
+def test_stylizer_section_compares_with_the_optimisation_only_for_its_own_painting(
+    painting, shown, tmp_path, caffe_vgg
+):
+    from xstyle.data import load_sample
+    from xstyle.report.writer import Report, Table
+    from xstyle.stylizer.report import add_stylizer_section
+
+    report = Report(title="t")
+    add_stylizer_section(
+        report,
+        tmp_path,
+        "shipped:great_wave",
+        load_sample("chelsea", size=32),
+        vgg=caffe_vgg,
+        optimisation={"style": 1.0, "content": 2.0},
+        optimisation_style=painting,
+        n_steps=1,
+        channels=False,
+    )
+    (table,) = [b for b in report.sections[0].blocks if isinstance(b, Table)]
+    assert [row[0] for row in table.rows] == (["stylizer", "optimisation"] if shown else ["stylizer"])
 
 
 @pytest.fixture(scope="module")

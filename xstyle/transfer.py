@@ -322,6 +322,7 @@ def _optimise_level(
         return x.detach()
     evals = 0
     best: tuple[float, torch.Tensor] = (math.inf, x.detach().clone())
+    guard = False  # raise _Diverged on overshoots: set by the L-BFGS loop below (its fast pass only)
 
     def closure() -> torch.Tensor:
         nonlocal evals, best
@@ -342,7 +343,6 @@ def _optimise_level(
             best = (value, x.detach().clone())
         return loss
 
-    guard = config.optimizer == "lbfgs"  # watch for divergence (the line-search-free L-BFGS only)
     if config.optimizer == "lbfgs":
         # one call runs exactly `steps` evaluations unless L-BFGS converges (tolerances) earlier.
         # The fast path is the tutorial's line-search-free L-BFGS; when it overshoots (on some photos

@@ -345,30 +345,20 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         made_by="xstyle gan train",
         map_location=map_location,
     )
+    as_float = lambda sd: {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
     generator, discriminator = Generator(), Discriminator()
+    generator_ema = Generator() if "generator_ema" in state else None
     try:
         # releases store float16 weights: cast back to float32
-        generator.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in state["generator"].items()}
-        )
-        discriminator.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in state["discriminator"].items()}
-        )
+        generator.load_state_dict(as_float(state["generator"]))
+        discriminator.load_state_dict(as_float(state["discriminator"]))
+        if generator_ema is not None:
+            generator_ema.load_state_dict(as_float(state["generator_ema"]))
+            generator_ema.eval()
     except (RuntimeError, KeyError) as exc:
         raise ValueError(
             f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first_line(exc)})."
         ) from None
-    generator_ema = None
-    if "generator_ema" in state:
-        generator_ema = Generator()
-        try:
-            generator_ema.load_state_dict(state["generator_ema"])
-        except RuntimeError as exc:
-            raise ValueError(
-                f"checkpoint {str(path)!r}: its moving-average generator does not match the DCGAN "
-                f"({first_line(exc)})."
-            ) from None
-        generator_ema.eval()
     generator.eval()
     discriminator.eval()
     return GANCheckpoint(
@@ -388,7 +378,7 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
 
     The generator and discriminator weights are stored in float16 (half the size; the loader casts
     them back to float32), so a release of the DCGAN takes about 5 MB. When the run kept a moving
-    average of the generator, the release's generator *is* that average (``ema`` in the metadata).
+    average of the generator, the release's generator *is* that average (``generator_is_ema``).
     Metrics measured on the *release* weights belong in ``metrics``; a JSON model card is written
     beside the file.
     """

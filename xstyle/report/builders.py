@@ -462,18 +462,15 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
 def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:
     """The fast model's section: the same photo at the same size, beside the optimisation result."""
     from xstyle.stylizer.report import add_stylizer_section
-    from xstyle.stylizer.train import load_stylizer
 
-    own_style = load_stylizer(c.fast_model).meta.get("style_name")
-    # the optimisation's losses are comparable only when both used the same painting
-    same = own_style == c.style
     return add_stylizer_section(
         report,
         root,
         c.fast_model,
         content,
         vgg=vgg,
-        optimisation=transfer.final if same else None,
+        optimisation=transfer.final,
+        optimisation_style=c.style,
         n_steps=c.n_steps,
         prefix=f"{p}stylizer_",
         progress=step,

@@ -27,6 +27,7 @@ def add_stylizer_section(
     *,
     vgg: nn.Module | None = None,
     optimisation: dict[str, float] | None = None,
+    optimisation_style: str | None = None,
     n_steps: int = 32,
     channels: bool = True,
     prefix: str = "stylizer_",
@@ -41,6 +42,8 @@ def add_stylizer_section(
         vgg: the loss network (default: ``load_vgg19`` with the model's weights).
         optimisation: the optimisation transfer's ``{"style", "content"}`` losses on the same photo
             and painting size (:attr:`TransferResult.final`), shown side by side when given.
+        optimisation_style: the painting the optimisation used (a path or ``sample:NAME``); its
+            losses are shown only when the stylizer was trained on the same one (or when None).
     """
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
@@ -79,6 +82,8 @@ def add_stylizer_section(
     )
     row = result.evaluation.per_image["content"]
     rows = [("stylizer", row["style"], row["content"], row["ssim"], row["seconds"])]
+    if optimisation_style is not None and stylizer.meta.get("style_name") != optimisation_style:
+        optimisation = None  # another painting: the losses would not compare
     if optimisation:
         rows.append(("optimisation", optimisation.get("style"), optimisation.get("content"), None, None))
     section.table(
