@@ -101,17 +101,26 @@ def test_bad_numbers_and_choices_exit_2(tmp_path, capsys, bad):
 def test_demo_writes_a_complete_folder_atomically(tmp_path, capsys):
     out = tmp_path / "demo"
     out.mkdir()
+    (out / ".xstyle-output").touch()  # an earlier xstyle run's folder
     (out / "stale.txt").write_text("from an older run")
     code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "sample:coffee", *TINY)
     assert code == 0, err
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["content.png", "losses.png", "style.png", "stylised.json", "stylised.png"]
+    assert names == [
+        ".xstyle-output",
+        "content.png",
+        "losses.png",
+        "style.png",
+        "stylised.json",
+        "stylised.png",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temp or backup folder left
 
 
 def test_failed_demo_keeps_the_previous_report(tmp_path, capsys):
     out = tmp_path / "demo"
     out.mkdir()
+    (out / ".xstyle-output").touch()
     (out / "stylised.png").write_text("previous")
     code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "missing.jpg", *TINY)
     assert code == 2 and "does not exist" in err
@@ -133,3 +142,62 @@ def test_console_script_runs_and_exits_2_on_bad_input(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "xstyle transfer: error: image file 'nothing.png' does not exist."
+
+
+FOLDER_COMMANDS = [
+    ["demo"],
+    ["explain", "attribution"],
+    ["explain", "gan-attribution"],
+    ["explain", "gram", "--style", "sample:starry_night"],
+    [
+        "explain",
+        "ablation",
+        "--content",
+        "sample:chelsea",
+        "--style",
+        "sample:starry_night",
+        "--layer",
+        "relu3_1",
+    ],
+    ["explain", "tradeoff", "--content", "sample:chelsea", "--style", "sample:starry_night"],
+    ["explain", "latent"],
+    ["probe", "attributes"],
+    ["probe", "directions"],
+    ["probe", "traverse"],
+    ["probe", "dynamics", "--run-dir", "runs"],
+    ["stylizer", "explain", "--model", "shipped:starry_night", "--content", "sample:chelsea"],
+    ["report", "gan"],
+]
+
+
+@pytest.mark.parametrize("argv", FOLDER_COMMANDS, ids=lambda argv: " ".join(argv[:2]))
+def test_every_folder_command_refuses_to_replace_a_folder_it_did_not_write(argv, expect_cli_error, tmp_path):
+    # each of these replaces --out as a whole: someone else's files must never be deleted
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.txt").write_text("keep me")
+    command = " ".join(argv[:2]) if argv[0] in ("explain", "probe", "stylizer", "report") else argv[0]
+    expect_cli_error([*argv, "--out", "notes"], command=command, match="not written by xstyle")
+    assert (notes / "thesis.txt").read_text() == "keep me"
+    assert [p.name for p in notes.iterdir()] == ["thesis.txt"]
+    expect_cli_error([*argv, "--out", "."], command=command, match="current folder")
+
+
+def test_check_output_dir_allows_new_empty_and_earlier_xstyle_folders(tmp_path):
+    from xstyle.atomic import OUTPUT_MARKER, atomic_dir, check_output_dir
+
+    assert check_output_dir(tmp_path / "new") == tmp_path / "new"
+    (tmp_path / "empty").mkdir()
+    check_output_dir(tmp_path / "empty")
+    with atomic_dir(tmp_path / "run") as tmp:
+        (tmp / "a.txt").write_text("1")
+    assert (tmp_path / "run" / OUTPUT_MARKER).is_file()
+    with atomic_dir(tmp_path / "run") as tmp:  # an earlier xstyle folder is replaced
+        (tmp / "b.txt").write_text("2")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [OUTPUT_MARKER, "b.txt"]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "x.txt").write_text("x")
+    with pytest.raises(ValueError, match="not written by xstyle"):
+        with atomic_dir(tmp_path / "mine"):
+            raise AssertionError("must not be reached")
+    assert (tmp_path / "mine" / "x.txt").read_text() == "x"

@@ -34,6 +34,7 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        ".xstyle-output",
         "attribution.json",
         "channels.png",
         "deletion_content.png",
@@ -80,6 +81,7 @@ def test_gan_attribution(gan_models, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        ".xstyle-output",
         "deletion_fake.png",
         "deletion_real.png",
         "discriminator.png",

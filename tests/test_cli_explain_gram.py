@@ -122,7 +122,8 @@ def test_ablation_command_writes_curves(tmp_path):
     out = tmp_path / "abl"
     argv = ["-q", "explain", "ablation", "--content", CONTENT, "--style", STYLE, "--layer", "relu2_1"]
     assert main([*argv, "--size", "32", "--steps", "2", "--counts", "1,4", "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"ablation.json", "ablation_curve.png", "reference.png"}
+    names = {p.name for p in out.iterdir()}
+    assert names == {".xstyle-output", "ablation.json", "ablation_curve.png", "reference.png"}
     data = json.loads((out / "ablation.json").read_text())
     assert data["counts"] == [1, 4] and data["layer"] == "relu2_1"
     assert set(data["style_after"]) == {"gram", "attribution", "captum_ig", "content_attribution", "random"}

@@ -34,7 +34,7 @@ def test_latent_writes_figures_and_every_number(models, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert "wrote" in capsys.readouterr().out
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["latent.json", "probes.png", "similarity.png", "traversals"]
+    assert names == [".xstyle-output", "latent.json", "probes.png", "similarity.png", "traversals"]
     data = json.loads((out / "latent.json").read_text())
     for key in ("config", "samples", "probes", "directions", "traversals", "comparison", "alignment"):
         assert key in data

@@ -42,7 +42,7 @@ def test_probe_attributes_writes_the_table(models, tmp_path, capsys):
     out = tmp_path / "attrs"
     argv = ["probe", "attributes", "--checkpoint", models["ckpts"][0], "--classifier", models["clf"]]
     text = run_ok([*argv, "--n-samples", "60", "--pca", "8", "--seed", "2", "--out", str(out)], capsys)
-    assert sorted(p.name for p in out.iterdir()) == ["probes.json", "probes.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".xstyle-output", "probes.json", "probes.png"]
     data = json.loads((out / "probes.json").read_text())
     assert data["command"] == "probe attributes" and data["epoch"] == 10
     assert data["config"] == {"n": 60, "seed": 2, "style": False, "pca": 8}
@@ -57,7 +57,7 @@ def test_probe_directions_writes_directions_and_their_similarity(models, tmp_pat
     out = tmp_path / "dirs"
     argv = ["probe", "directions", "--checkpoint", models["ckpts"][1], "--classifier", models["clf"]]
     run_ok([*argv, "-n", "60", "--components", "2", "--out", str(out)], capsys)
-    assert sorted(p.name for p in out.iterdir()) == ["directions.json", "similarity.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".xstyle-output", "directions.json", "similarity.png"]
     data = json.loads((out / "directions.json").read_text())
     assert data["epoch"] == 5 and data["config"]["methods"] == ["interfacegan", "ganspace", "sefa"]
     labels = [d["label"] for d in data["directions"]]
@@ -73,7 +73,7 @@ def test_probe_traverse_writes_one_grid_per_direction(models, tmp_path, capsys):
     argv = ["probe", "traverse", "--checkpoint", models["ckpts"][0], "--classifier", models["clf"]]
     opts = ["--methods", "sefa,ganspace", "--components", "1", "--steps", "3", "--sigma", "2"]
     run_ok([*argv, *opts, "-n", "50", "--n-traverse", "2", "--rows", "2", "--out", str(out)], capsys)
-    assert sorted(p.name for p in out.iterdir()) == ["traversals", "traversals.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".xstyle-output", "traversals", "traversals.json"]
     grids = sorted(p.name for p in (out / "traversals").iterdir())
     assert grids == ["00_ganspace-pc0.png", "01_sefa-eig0.png"]
     data = json.loads((out / "traversals.json").read_text())
@@ -87,7 +87,7 @@ def test_probe_dynamics_over_a_run_folder(models, tmp_path, capsys):
     out = tmp_path / "dyn"
     argv = ["probe", "dynamics", "--run-dir", models["run"], "--classifier", models["clf"]]
     text = run_ok([*argv, "-n", "50", "--stages", "act0", "--out", str(out)], capsys)
-    assert sorted(p.name for p in out.iterdir()) == ["dynamics.json", "dynamics.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".xstyle-output", "dynamics.json", "dynamics.png"]
     data = json.loads((out / "dynamics.json").read_text())
     assert data["command"] == "probe dynamics" and data["run_dir"] == models["run"]
     assert data["epochs"] == [5, 10, 15] and data["stages"] == ["z", "act0"]

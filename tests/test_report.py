@@ -128,7 +128,7 @@ def test_out_foreign_folder_and_bad_input_are_refused(expect_cli_error, tmp_path
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("keep me")
     expect_cli_error(
-        ["report", "style", "--fast", "--out", "notes"], command="report style", match="not an xstyle report"
+        ["report", "style", "--fast", "--out", "notes"], command="report style", match="not written by xstyle"
     )
     expect_cli_error(
         ["report", "style", "--fast", "--out", "."], command="report style", match="current folder"
@@ -164,7 +164,7 @@ def style_report(tmp_path_factory):
 
 def _check_report_folder(out: Path, *, kind: str) -> dict:
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["figures", "index.html", "metrics.json", "report.md"], names
+    assert names == [".xstyle-output", "figures", "index.html", "metrics.json", "report.md"], names
     pngs = sorted((out / "figures").glob("*.png"))
     assert pngs and all(p.stat().st_size > 500 for p in pngs)
     html = (out / "index.html").read_text()

@@ -14,7 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_dir", "atomic_path", "write_json"]
+__all__ = ["OUTPUT_MARKER", "atomic_dir", "atomic_path", "check_output_dir", "write_json"]
+
+#: Empty file that :func:`atomic_dir` puts in every folder it writes: such a folder may be replaced.
+OUTPUT_MARKER = ".xstyle-output"
+# what xstyle's output folders held before the marker existed (they may be replaced too)
+_LEGACY_OUTPUTS = (
+    "metrics.json", "stylised.json", "latent.json", "gram.json", "ablation.json", "tradeoff.json",
+    "attribution.json", "gan_attribution.json", "probes.json", "directions.json", "traversals.json",
+    "dynamics.json", "explanation.json",
+)  # fmt: skip
 
 
 @contextmanager
@@ -35,22 +44,47 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-@contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside ``path``; on success it replaces ``path`` as a whole.
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """Check that ``path`` may be (re)placed by :func:`atomic_dir`; returns it as a Path.
 
-    On error the temporary folder is deleted and a previous ``path`` stays intact. ``path`` must be a
-    folder or not exist (a file there raises ValueError before anything is written).
+    Allowed: a path that does not exist, an empty folder, or a folder xstyle wrote before (it holds
+    :data:`OUTPUT_MARKER` or one of xstyle's result files). Anything else raises ValueError with a
+    one-line reason, because the whole folder would be replaced: a file, the current folder or a
+    folder above it, and a non-empty folder of someone else's files.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"output folder {str(path)!r} exists and is not a folder; choose another --out.")
+    here = Path.cwd().resolve()
+    if path.resolve() == here or path.resolve() in here.parents:
+        raise ValueError(
+            f"output folder {str(path)!r} is the current folder or above it; choose a new folder."
+        )
+    if path.is_dir() and any(path.iterdir()):
+        if not any((path / name).is_file() for name in (OUTPUT_MARKER, *_LEGACY_OUTPUTS)):
+            raise ValueError(
+                f"output folder {str(path)!r} is not empty and was not written by xstyle; it would be "
+                "replaced as a whole, so choose a new or empty folder."
+            )
+    return path
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``path``; on success it replaces ``path`` as a whole.
+
+    On error the temporary folder is deleted and a previous ``path`` stays intact. ``path`` must pass
+    :func:`check_output_dir` (a new or empty folder, or one xstyle wrote), checked before anything is
+    written; the new folder gets an :data:`OUTPUT_MARKER` file so a later run may replace it.
+    """
+    path = check_output_dir(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700 folders
     try:
+        (tmp / OUTPUT_MARKER).touch()
         yield tmp
         old = path.with_name(f".{path.name}.old")
         if path.exists():

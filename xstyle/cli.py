@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.atomic import atomic_dir
+from xstyle.atomic import atomic_dir, check_output_dir
 
 __all__ = ["main"]
 
@@ -219,9 +219,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from xstyle.images import save_image
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
+    out = _output_folder(args.out)
     config = _config_from(args)
     result, content_img, style_img = _run_transfer(args.content, args.style, config, quiet=args.quiet)
     with atomic_dir(out) as tmp:
@@ -512,9 +510,7 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
         raise UsageError(
             f"-n must be at least 50 latent samples (probes are 5-fold cross-validated); got {args.n}."
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
+    out = _output_folder(args.out)
     generator = _gan_checkpoint(args.checkpoint).sampler
     classifier = _classifier(args.classifier)
     result = explain_latent(
@@ -614,11 +610,12 @@ def _ratios(text: str) -> tuple[float, ...]:
     return values
 
 
-def _explain_out(text: str) -> Path:
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder; choose another --out.")
-    return out
+def _output_folder(text: str) -> Path:
+    """Validate a folder ``--out`` up front: new, empty, or written by xstyle (it is replaced whole)."""
+    try:
+        return check_output_dir(text)
+    except ValueError as err:
+        raise UsageError(str(err).replace("output folder", "--out", 1)) from None
 
 
 def _save_figure(display, path: Path) -> None:
@@ -641,7 +638,7 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig
 
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     style = resolve_image(args.style, size=args.size)
     other = resolve_image(getattr(args, "with"), size=args.size) if getattr(args, "with") else None
     content = resolve_image(args.content, size=args.lowrank_size) if args.lowrank_steps else None
@@ -721,7 +718,7 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     _check_vgg_layers([args.layer], param="--layer")
     config = TransferConfig(
         size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
@@ -776,7 +773,7 @@ def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     config = TransferConfig(
         size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
     )
@@ -895,7 +892,7 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--channel-method must be one of {', '.join(LAYER_METHODS)}; got {args.channel_method!r}."
         )
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     content = resolve_image(args.content, size=args.size)
     style = resolve_image(args.style, size=args.size)
     model = load_vgg19(args.weights, last_layer="relu5_1")
@@ -971,7 +968,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     from xstyle.atomic import write_json
     from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
 
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     real = _digits_from(args.data, split="heldout")
@@ -1095,7 +1092,7 @@ def _probe_check(args: argparse.Namespace) -> Path:
         raise UsageError(
             f"--n-samples must be at least 50 (the probes are 5-fold cross-validated); got {args.n}."
         )
-    return _explain_out(args.out)
+    return _output_folder(args.out)
 
 
 def _probe_header(args: argparse.Namespace, **extra) -> dict:
@@ -1358,24 +1355,6 @@ def _add_probe_parsers(sub) -> None:
 # ------------------------------------------------------------------------------------------ report
 
 
-def _report_out(text: str) -> Path:
-    """Validate ``--out`` of a report: a new folder, an empty one or a previous xstyle report."""
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder; choose another --out.")
-    resolved = out.resolve()
-    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
-        raise UsageError(f"--out {str(out)!r} is the current folder or above it; choose a new folder.")
-    # a previous report (metrics.json) or `xstyle demo` output (stylised.json) may be replaced
-    known = any((out / name).is_file() for name in ("metrics.json", "stylised.json"))
-    if out.is_dir() and any(out.iterdir()) and not known:
-        raise UsageError(
-            f"--out {str(out)!r} is a non-empty folder that is not an xstyle report; the report "
-            "replaces its folder as a whole, so choose a new or empty folder."
-        )
-    return out
-
-
 def _report_progress(quiet: bool):
     """A progress callback with an overall bar (estimated share of the run) and one bar per stage."""
     from tqdm.auto import tqdm
@@ -1449,7 +1428,7 @@ def _run_report(args: argparse.Namespace, prepare, build) -> int:
     t0 = time.perf_counter()
     progress, close = _report_progress(args.quiet)
     try:
-        out = _report_out(args.out)
+        out = _output_folder(args.out)
         state = prepare()
         with atomic_dir(out) as tmp:
             report = build(state, tmp, progress)
@@ -1848,7 +1827,7 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
     from xstyle.stylizer import load_stylizer
     from xstyle.stylizer.explain import explain_stylizer
 
-    out = _explain_out(args.out)
+    out = _output_folder(args.out)
     model = load_stylizer(args.model)
     content = resolve_image(args.content, size=args.size)
     style = resize_image(model.style, max(content.shape[-2:]))
@@ -1987,10 +1966,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_transfer_options(p)
     p.set_defaults(func=_cmd_transfer)
 
-    p = sub.add_parser("demo", help="stylise a sample photo with a sample painting into reports/demo/")
+    p = sub.add_parser(
+        "demo", help="stylise a sample photo with a sample painting into reports/transfer_demo/"
+    )
     p.add_argument("--content", default="sample:astronaut", help="default sample:astronaut")
     p.add_argument("--style", default="sample:starry_night", help="default sample:starry_night")
-    p.add_argument("--out", default="reports/demo", help="output folder (default reports/demo)")
+    # not reports/demo: that is the full demo report of `make demo` (`xstyle report demo`)
+    p.add_argument(
+        "--out", default="reports/transfer_demo", help="output folder (default reports/transfer_demo)"
+    )
     _add_transfer_options(p)
     p.set_defaults(func=_cmd_demo)
     _add_gan_parsers(sub)
