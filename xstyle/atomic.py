@@ -44,26 +44,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def check_output_dir(path: str | os.PathLike) -> Path:
+def check_output_dir(path: str | os.PathLike, *, what: str = "output folder") -> Path:
     """Check that ``path`` may be (re)placed by :func:`atomic_dir`; returns it as a Path.
 
     Allowed: a path that does not exist, an empty folder, or a folder xstyle wrote before (it holds
     :data:`OUTPUT_MARKER` or one of xstyle's result files). Anything else raises ValueError with a
     one-line reason, because the whole folder would be replaced: a file, the current folder or a
-    folder above it, and a non-empty folder of someone else's files.
+    folder above it, and a non-empty folder of someone else's files. ``what`` names the path in the
+    messages (the CLI passes ``"--out"``).
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"output folder {str(path)!r} exists and is not a folder; choose another --out.")
-    here = Path.cwd().resolve()
-    if path.resolve() == here or path.resolve() in here.parents:
-        raise ValueError(
-            f"output folder {str(path)!r} is the current folder or above it; choose a new folder."
-        )
+        raise ValueError(f"{what} {str(path)!r} exists and is not a folder; choose another folder.")
+    here, resolved = Path.cwd().resolve(), path.resolve()
+    if resolved == here or resolved in here.parents:
+        raise ValueError(f"{what} {str(path)!r} is the current folder or above it; choose a new folder.")
     if path.is_dir() and any(path.iterdir()):
         if not any((path / name).is_file() for name in (OUTPUT_MARKER, *_LEGACY_OUTPUTS)):
             raise ValueError(
-                f"output folder {str(path)!r} is not empty and was not written by xstyle; it would be "
+                f"{what} {str(path)!r} is not empty and was not written by xstyle; it would be "
                 "replaced as a whole, so choose a new or empty folder."
             )
     return path

@@ -613,9 +613,9 @@ def _ratios(text: str) -> tuple[float, ...]:
 def _output_folder(text: str) -> Path:
     """Validate a folder ``--out`` up front: new, empty, or written by xstyle (it is replaced whole)."""
     try:
-        return check_output_dir(text)
+        return check_output_dir(text, what="--out")
     except ValueError as err:
-        raise UsageError(str(err).replace("output folder", "--out", 1)) from None
+        raise UsageError(str(err)) from None
 
 
 def _save_figure(display, path: Path) -> None:

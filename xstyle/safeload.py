@@ -13,7 +13,15 @@ from typing import Any
 
 import torch
 
-__all__ = ["first_line", "load_tagged_state"]
+__all__ = ["cast_floats", "first_line", "load_tagged_state"]
+
+
+def cast_floats(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """A copy of a state dict with its floating-point tensors cast to ``dtype`` (others as they are).
+
+    Releases store weights in float16 (half the size); loaders cast them back to float32.
+    """
+    return {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
 
 
 def first_line(exc: BaseException, *, limit: int = 160) -> str:

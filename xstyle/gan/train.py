@@ -30,7 +30,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, validate_digits
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
-from xstyle.safeload import first_line, load_tagged_state
+from xstyle.safeload import cast_floats, first_line, load_tagged_state
 
 __all__ = [
     "RELEASE_FORMAT",
@@ -345,15 +345,14 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         made_by="xstyle gan train",
         map_location=map_location,
     )
-    as_float = lambda sd: {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
     generator, discriminator = Generator(), Discriminator()
     generator_ema = Generator() if "generator_ema" in state else None
     try:
         # releases store float16 weights: cast back to float32
-        generator.load_state_dict(as_float(state["generator"]))
-        discriminator.load_state_dict(as_float(state["discriminator"]))
+        generator.load_state_dict(cast_floats(state["generator"], torch.float32))
+        discriminator.load_state_dict(cast_floats(state["discriminator"], torch.float32))
         if generator_ema is not None:
-            generator_ema.load_state_dict(as_float(state["generator_ema"]))
+            generator_ema.load_state_dict(cast_floats(state["generator_ema"], torch.float32))
             generator_ema.eval()
     except (RuntimeError, KeyError) as exc:
         raise ValueError(
@@ -383,12 +382,11 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
     beside the file.
     """
     ckpt = load_checkpoint(checkpoint)
-    half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
     state = {
         "format": RELEASE_FORMAT,
-        "generator": half(ckpt.sampler.state_dict()),
+        "generator": cast_floats(ckpt.sampler.state_dict(), torch.float16),
         "generator_is_ema": ckpt.generator_ema is not None,
-        "discriminator": half(ckpt.discriminator.state_dict()),
+        "discriminator": cast_floats(ckpt.discriminator.state_dict(), torch.float16),
         "config": ckpt.config.to_dict(),
         "epoch": ckpt.epoch,
         "history": ckpt.history,
@@ -417,7 +415,5 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
 def half_precision_copy(generator: Generator) -> Generator:
     """A float32 generator whose weights went through float16, as a release stores them."""
     copy = Generator(generator.latent_dim)
-    copy.load_state_dict(
-        {k: v.half().float() if v.is_floating_point() else v for k, v in generator.state_dict().items()}
-    )
+    copy.load_state_dict(cast_floats(cast_floats(generator.state_dict(), torch.float16), torch.float32))
     return copy.eval()

@@ -51,7 +51,7 @@ from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
-from xstyle.safeload import first_line, load_tagged_state
+from xstyle.safeload import cast_floats, first_line, load_tagged_state
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
 
@@ -581,9 +581,8 @@ def load_stylizer(path: str | Path) -> Stylizer:
     try:
         config = StylizerConfig.from_dict(state["config"])
         net, disc = TransformNet(config.arch), PatchDiscriminator(config.arch)
-        as_float = lambda sd: {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
-        net.load_state_dict(as_float(state["net"]))
-        disc.load_state_dict(as_float(state["discriminator"]))
+        net.load_state_dict(cast_floats(state["net"], torch.float32))
+        disc.load_state_dict(cast_floats(state["discriminator"], torch.float32))
         style = state["style"].float().div(255)
         if style.ndim != 4 or style.shape[:2] != (1, 3):
             raise ValueError(f"style has shape {tuple(style.shape)}")
