@@ -2,6 +2,7 @@ import json
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -106,6 +107,37 @@ def test_mnist_offline_without_files_gives_a_clear_error(tmp_path):
         load_mnist(tmp_path)
 
 
+def _write_mnist_root(root, pixels, labels):
+    """torchvision's raw MNIST files (IDX, uncompressed) holding ``pixels`` (N, 784) uint8 as both splits."""
+    import struct
+
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix in ("train", "t10k"):
+        head = struct.pack(">IIII", 0x803, len(pixels), 28, 28)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(head + pixels.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, len(labels)) + labels.tobytes())
+
+
+def test_mnist_can_leave_out_the_offline_sample(tmp_path):
+    from xstyle.data import _sample_table, load_mnist
+
+    sample_pixels, sample_labels = _sample_table()
+    rng = np.random.default_rng(0)
+    other = rng.integers(0, 256, size=(6, 784), dtype=np.uint8)
+    pixels = np.concatenate([sample_pixels[[3, 4000]], other, sample_pixels[[2500]]])
+    labels = np.concatenate([sample_labels[[3, 4000]], np.arange(6, dtype=np.uint8), sample_labels[[2500]]])
+    _write_mnist_root(tmp_path, pixels, labels)
+
+    full = load_mnist(tmp_path)
+    assert len(full) == 9
+    kept = load_mnist(tmp_path, exclude_sample=True)
+    assert len(kept) == 6
+    assert kept.labels.tolist() == list(range(6))
+    assert torch.equal(kept.images, full.images[2:8])
+    assert "without the 3 digits of the offline sample" in kept.source
+
+
 def test_a_few_steps_lower_the_discriminator_loss(small_digits):
     trainer = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=32, seed=0, lr_d=1e-3))
     real = small_digits.images[:32]
@@ -132,6 +164,20 @@ def test_resume_gives_exactly_the_uninterrupted_weights(small_digits, tmp_path):
         a, b = getattr(full, module).state_dict(), getattr(resumed, module).state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
     assert [h["d_loss"] for h in full.history] == [h["d_loss"] for h in resumed.history]
+
+
+def test_resume_runs_with_this_runs_learning_rates_not_the_checkpoints(small_digits, tmp_path):
+    cfg = dict(batch_size=16, seed=3)
+    GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path), **cfg)).fit()
+    resumed = GANTrainer(
+        small_digits,
+        GANConfig(epochs=2, lr_g=2e-5, lr_d=3e-5, betas=(0.5, 0.99), **cfg),
+        resume=tmp_path / "epoch_0001.pt",
+    )
+    assert [g["lr"] for g in resumed.opt_g.param_groups] == [2e-5]
+    assert [g["lr"] for g in resumed.opt_d.param_groups] == [3e-5]
+    assert resumed.opt_g.param_groups[0]["betas"] == (0.5, 0.99)
+    assert resumed.opt_g.state  # the Adam moments still come from the checkpoint
 
 
 def test_checkpoint_files_and_metadata(small_digits, tmp_path):

@@ -242,7 +242,8 @@ def _digits_from(spec: str, *, split: str):
     if spec == "sample":
         return load_digits(split)
     if spec.startswith("mnist:") and len(spec) > len("mnist:"):
-        return load_mnist(spec[len("mnist:") :], train=split == "train")
+        # training digits leave out the offline sample's, so its held-out digits stay unseen
+        return load_mnist(spec[len("mnist:") :], train=split == "train", exclude_sample=split == "train")
     raise UsageError(f"--data must be 'sample' or 'mnist:ROOT'; got {spec!r}.")
 
 

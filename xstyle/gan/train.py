@@ -185,6 +185,10 @@ class GANTrainer:
         self.discriminator.load_state_dict(ckpt.discriminator.state_dict())
         self.opt_g.load_state_dict(ckpt.state["opt_g"])
         self.opt_d.load_state_dict(ckpt.state["opt_d"])
+        # the optimisers' saved learning rates and betas would override this run's config: keep the config
+        for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in opt.param_groups:
+                group.update(lr=lr, betas=self.config.betas, eps=self.config.eps)
         self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
         self.latent_rng.set_state(ckpt.state["latent_rng"])
         torch.set_rng_state(ckpt.state["torch_rng"])
