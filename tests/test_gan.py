@@ -116,7 +116,9 @@ def _write_mnist_root(root, pixels, labels):
     for prefix in ("train", "t10k"):
         head = struct.pack(">IIII", 0x803, len(pixels), 28, 28)
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(head + pixels.tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, len(labels)) + labels.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            struct.pack(">II", 0x801, len(labels)) + labels.tobytes()
+        )
 
 
 def test_mnist_can_leave_out_the_offline_sample(tmp_path):
