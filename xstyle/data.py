@@ -217,9 +217,9 @@ def load_mnist(
     ``root`` must hold ``MNIST/raw`` (or allow ``download=True`` with a network).
 
     ``exclude_sample=True`` leaves out every digit that is pixel-identical to one of the offline
-    sample's 5,000 (:func:`load_digits`; they are MNIST's first 5,000 training digits, so 55,000
-    training digits remain). Train on those and the sample's held-out digits, which the metrics of
-    :mod:`xstyle.gan.metrics` compare with, stay unseen.
+    sample's 5,000 (:func:`load_digits`: the first 500 of each class in MNIST's training set, all
+    among its first 5,847 digits; 55,000 training digits remain). Train on those and the sample's
+    held-out digits, which the metrics of :mod:`xstyle.gan.metrics` compare with, stay unseen.
     """
     from torchvision.datasets import MNIST
 
