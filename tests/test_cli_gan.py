@@ -137,7 +137,7 @@ def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
         (["gan", "sample", "--checkpoint", "x.pt", "-o", "g.txt"], "image suffix"),
         (["gan", "train", "--out", "o", "--data", "mnist:"], "--data must be"),
         (["gan", "train", "--out", "o", "--data", "mnist:nowhere"], "offline sample"),
-        (["gan", "eval", "--checkpoint", "notckpt.pt"], "could not be loaded safely"),
+        (["gan", "eval", "--checkpoint", "notckpt.pt"], "is not a PyTorch file"),
     ],
 )
 def test_gan_bad_input_exits_2_with_one_line(expect_cli_error, argv, match):

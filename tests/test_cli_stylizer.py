@@ -196,17 +196,17 @@ def test_explain_writes_a_folder(trained, tmp_path, capsys):
         (["stylizer", "train", "--style", "sample:great_wave", "--out", "notckpt.pt"], "not a folder"),
         (
             ["stylizer", "train", "--style", "sample:great_wave", "--out", "o", "--resume", "notckpt.pt"],
-            "could not be loaded safely",
+            "is not a PyTorch file",
         ),
         (["stylizer", "apply", "--model", "missing.pt", "x.png", "-o", "y.png"], "does not exist"),
         (
             ["stylizer", "apply", "--model", "notckpt.pt", "x.png", "-o", "y.png"],
-            "could not be loaded safely",
+            "is not a PyTorch file",
         ),
         (["stylizer", "apply", "--model", "m.pt", "a.png", "b.png", "-o", "y.png"], "names one image"),
         (
             ["stylizer", "explain", "--model", "notckpt.pt", "--content", "sample:chelsea", "--out", "e"],
-            "could not be loaded safely",
+            "is not a PyTorch file",
         ),
         (
             ["stylizer", "explain", "--model", "m.pt", "--content", "sample:chelsea", "--out", "notckpt.pt"],

@@ -176,7 +176,7 @@ def test_dynamics_rejects_bad_input(ckpts, make, kwargs, match):
 def test_dynamics_of_a_file_that_is_not_a_checkpoint(tmp_path):
     bad = tmp_path / "epoch_0001.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="could not be loaded safely"):
+    with pytest.raises(ValueError, match="is not a PyTorch file"):
         probe_dynamics([bad], None, **FAST)
 
 

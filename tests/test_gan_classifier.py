@@ -220,14 +220,20 @@ def test_load_errors(tmp_path):
         load_classifier(tmp_path / "list.pt")
 
     (tmp_path / "text.pt").write_text("not a torch file")
-    with pytest.raises(ValueError, match="not a readable torch weights file"):
+    with pytest.raises(ValueError, match="is not a PyTorch file"):
         load_classifier(tmp_path / "text.pt")
+
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "list.pt").read_bytes()[:200])
+    with pytest.raises(
+        ValueError, match=r"may be damaged; give a \.pt file written by `xstyle gan train-classifier`"
+    ):
+        load_classifier(tmp_path / "cut.pt")
 
     target = tmp_path / "pwned.txt"
     evil = tmp_path / "evil.pt"
     torch.save({"conv1.weight": _CreatesFile(target)}, evil)
     assert not target.exists()
-    with pytest.raises(ValueError, match="refused to load") as info:
+    with pytest.raises(ValueError, match=r"calls or builds .*open, which was not run") as info:
         load_classifier(evil)
     assert "\n" not in str(info.value)
     assert not target.exists()

@@ -7,13 +7,15 @@ PyTorch's weights-only unpickler, and the refusal becomes one clear ``ValueError
 from __future__ import annotations
 
 import os
+import pickle
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["cast_floats", "first_line", "load_tagged_state"]
+__all__ = ["cast_floats", "first_line", "load_tagged_state", "load_weights_only"]
 
 
 def cast_floats(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -28,6 +30,52 @@ def first_line(exc: BaseException, *, limit: int = 160) -> str:
     """The first line of an exception's message (its type name when the message is empty)."""
     text = str(exc).strip()
     return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+_PICKLE_PROTO = b"\x80"  # the legacy format starts with a pickle protocol opcode
+
+
+def load_weights_only(
+    path: str | os.PathLike, *, what: str, made_by: str, map_location: str | torch.device = "cpu"
+) -> Any:
+    """``torch.load(path, weights_only=True)`` whose failures are one ``ValueError`` line each.
+
+    The line says which of three things went wrong and what to pass instead (a .pt file written by
+    ``made_by``): the file is not a PyTorch file at all (a model card, an image, text), its pickle
+    would call or build something a weights-only load never runs (named; nothing was run), or it is
+    a damaged PyTorch file. ``path`` must exist (callers check and word that themselves).
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if not (head.startswith(_ZIP_MAGIC) or head.startswith(_PICKLE_PROTO)):
+        raise ValueError(
+            f"{what} {str(path)!r} is not a PyTorch file (torch.save writes a zip archive); "
+            f"give a .pt file written by `{made_by}`."
+        )
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if found:
+            raise ValueError(
+                f"{what} {str(path)!r} could not be loaded safely with weights_only=True: its pickle "
+                f"calls or builds {found.group(1)}, which was not run; give a .pt file written by "
+                f"`{made_by}`."
+            ) from None
+        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        reason = detail.group(1).strip()[:120] if detail else type(exc).__name__
+        raise ValueError(
+            f"{what} {str(path)!r} could not be loaded safely with weights_only=True ({reason}); "
+            f"the file may be damaged; give a .pt file written by `{made_by}`."
+        ) from None
+    except Exception as exc:  # a truncated archive, a foreign pickle: many ways, one line
+        raise ValueError(
+            f"{what} {str(path)!r} could not be loaded safely with weights_only=True "
+            f"({type(exc).__name__}: {first_line(exc, limit=100)}); the file may be damaged; give a "
+            f".pt file written by `{made_by}`."
+        ) from None
 
 
 def load_tagged_state(
@@ -51,12 +99,7 @@ def load_tagged_state(
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{what} {str(path)!r} does not exist (give a .pt file written by `{made_by}`).")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:
-        raise ValueError(
-            f"{what} {str(path)!r} could not be loaded safely with weights_only=True ({first_line(exc)})."
-        ) from None
+    state = load_weights_only(path, what=what, made_by=made_by, map_location=map_location)
     if not isinstance(state, dict) or state.get("format") not in formats:
         raise ValueError(f"{what} {str(path)!r} is not {kind} (written by `{made_by}`).")
     return state

@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from torch import nn
 
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, validate_digits
+from xstyle.safeload import load_weights_only
 
 __all__ = [
     "FEATURE_DIM",
@@ -330,28 +329,7 @@ def load_classifier(path: str | os.PathLike) -> DigitClassifier:
         raise ValueError(
             f"{path}: classifier weights not found; train one and write it with save_classifier."
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        # torch's weights-only unpickler refuses any global outside its allow-list (a callable that a
-        # pickle would run, a class it would build) before calling it; anything else is a damaged file.
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
-        if found:
-            raise ValueError(
-                f"{path}: refused to load: the pickle references {found.group(1)}, code or an object that "
-                "torch.load(weights_only=True) will not run; load only files written by save_classifier."
-            ) from None
-        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
-        reason = detail.group(1).strip() if detail else type(exc).__name__
-        raise ValueError(
-            f"{path}: not a readable torch weights file (torch.load(weights_only=True): {reason[:120]}); "
-            "pass a file written by save_classifier."
-        ) from None
-    except Exception as exc:  # a damaged or foreign file can fail in many ways; say so in one line
-        raise ValueError(
-            f"{path}: not a readable torch weights file ({type(exc).__name__}); "
-            "pass a file written by save_classifier."
-        ) from None
+    state = load_weights_only(path, what="classifier", made_by="xstyle gan train-classifier")
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):

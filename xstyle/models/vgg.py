@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from xstyle.safeload import load_weights_only
+
 __all__ = [
     "CONV_INDICES",
     "LAYER_NAMES",
@@ -232,12 +234,9 @@ def _path_state_dict(path: Path) -> dict[str, torch.Tensor]:
             f"{str(path)!r} is neither a known name nor an existing file."
         )
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsError(
-            f"weights file {str(path)!r} could not be read as a state dict with weights_only=True "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})."
-        ) from None
+        raw = load_weights_only(path, what="weights file", made_by="torch.save(model.state_dict(), PATH)")
+    except ValueError as exc:
+        raise WeightsError(str(exc)) from None
     if not isinstance(raw, dict):
         raise WeightsError(f"weights file {str(path)!r} holds a {type(raw).__name__}, not a state dict.")
     # accept xstyle names, torchvision 'features.N.*' names, or bare 'N.*' names
