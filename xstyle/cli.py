@@ -895,8 +895,15 @@ def _add_gram_parsers(esub) -> None:
     p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
     p.add_argument("--layer", required=True, help="VGG19 layer, e.g. relu3_1")
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
-    p.add_argument("--steps", type=_positive_int, default=30, help="evaluations of the reference transfer (default 30)")
-    p.add_argument("--counts", type=_int_list, default=None, help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)")
+    p.add_argument(
+        "--steps", type=_positive_int, default=30, help="evaluations of the reference transfer (default 30)"
+    )
+    p.add_argument(
+        "--counts",
+        type=_int_list,
+        default=None,
+        help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)",
+    )
     p.add_argument("--mode", choices=("zero", "mean"), default="zero", help="default zero")
     p.add_argument(
         "--rerun-steps", type=int, default=0, help="also re-run a transfer per point (slow; default 0)"
@@ -1085,7 +1092,9 @@ def _add_attribution_parsers(esub) -> None:
         metavar="IMG",
         help="the stylised image to explain (default: run a transfer of --steps evaluations)",
     )
-    p.add_argument("--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized (default 60)")
+    p.add_argument(
+        "--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized (default 60)"
+    )
     p.add_argument(
         "--method",
         default="ig",
@@ -1116,7 +1125,9 @@ def _add_attribution_parsers(esub) -> None:
     p.add_argument(
         "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
     )
-    p.add_argument("-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)")
+    p.add_argument(
+        "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
+    )
     p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
