@@ -43,7 +43,7 @@ ABLATE = ["explain", "ablation", "--content", CONTENT, "--style", STYLE, "--laye
                 "o",
             ],
             "explain ablation",
-            "--layer must be VGG19 layer names",
+            "--layer must be a VGG19 layer name",
         ),
         (
             [

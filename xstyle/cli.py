@@ -777,7 +777,7 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     from xstyle.transfer import TransferConfig
 
     out = _output_folder(args.out)
-    _check_vgg_layers([args.layer], param="--layer")
+    _check_vgg_layers(args.layer, param="--layer")
     config = TransferConfig(
         size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
     )

@@ -94,8 +94,9 @@ def _check_vgg_layers(layers: str | Sequence[str], *, param: str) -> tuple[str, 
         if name not in LAYER_NAMES:
             close = difflib.get_close_matches(str(name), LAYER_NAMES, n=3, cutoff=0.6)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            what = "a VGG19 layer name" if isinstance(layers, str) else "VGG19 layer names"
             raise ValueError(
-                f"{param} must be VGG19 layer names ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}, see "
+                f"{param} must be {what} ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}, see "
                 f"xstyle.LAYER_NAMES); got {name!r}.{hint}"
             )
     return names
