@@ -387,3 +387,16 @@ def test_every_method_is_listed():
         "layer_conductance",
         "layer_gradcam",
     }
+
+
+def test_attribution_result_plots_over_its_image():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    result = attribute(RegionTarget(RegionNet()), x, method="saliency")
+    display = result.plot(image=x)
+    assert display.figure_.axes
+    plt.close(display.figure_)

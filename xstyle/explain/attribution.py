@@ -125,7 +125,7 @@ class AttributionResult:
 
     def plot(self, *, ax=None, image: torch.Tensor | None = None, index: int = 0, **kwargs):
         """Draw sample ``index``'s map (over ``image`` if given); returns an AttributionDisplay."""
-        from xstyle.report.displays import AttributionDisplay
+        from xstyle.report.attribution_displays import AttributionDisplay
 
         return AttributionDisplay.from_result(self, image=image, index=index).plot(ax=ax, **kwargs)
 
