@@ -27,6 +27,7 @@ __all__ = [
     "SAMPLE_PREFIX",
     "DigitData",
     "Sample",
+    "check_digit_data",
     "list_samples",
     "load_digits",
     "load_mnist",
@@ -167,6 +168,16 @@ def validate_digits(images: torch.Tensor, labels: torch.Tensor, *, source: str =
         raise ValueError(f"{source}: labels must have shape ({images.shape[0]},); got {tuple(labels.shape)}.")
     if labels.numel() and (labels.min() < 0 or labels.max() > 9):
         raise ValueError(f"{source}: labels must lie in 0..9; got {int(labels.min())}..{int(labels.max())}.")
+
+
+def check_digit_data(data: DigitData, *, name: str = "data") -> None:
+    """Raise one clear line unless ``data`` is :class:`DigitData` with digits that validate_digits accepts."""
+    if not isinstance(data, DigitData):
+        raise TypeError(
+            f"{name} must be DigitData (images and labels, e.g. xstyle.data.load_digits('heldout')); "
+            f"got {type(data).__name__}. Wrap tensors as DigitData(images=..., labels=..., source='mine')."
+        )
+    validate_digits(data.images, data.labels, source=data.source)
 
 
 def _to_digits(pixels: np.ndarray, labels: np.ndarray, source: str) -> DigitData:

@@ -22,6 +22,7 @@ __all__ = [
     "MIN_SIDE",
     "ImageError",
     "ImageLike",
+    "check_rgb",
     "load_image",
     "resize_image",
     "save_image",
@@ -192,12 +193,51 @@ def load_image(
     return resize_image(tensor, size) if size is not None else tensor
 
 
+def check_rgb(image: torch.Tensor, *, name: str, single: bool = False, tolerance: float = 1e-3) -> None:
+    """Raise one clear line unless ``image`` is a float RGB batch (N, 3, H, W) with finite values in [0, 1].
+
+    ``single=True`` also requires N == 1. Values up to ``tolerance`` outside [0, 1] (rounding) pass.
+    Raises TypeError for a non-tensor or a non-float dtype, ValueError otherwise.
+    """
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 3, H, W); got {type(image).__name__}.")
+    shape = tuple(image.shape)
+    if image.ndim != 4 or image.shape[1] != 3 or (single and image.shape[0] != 1):
+        want = "(1, 3, H, W)" if single else "(N, 3, H, W)"
+        hint = (
+            " Add a batch dimension with .unsqueeze(0)."
+            if image.ndim == 3 and image.shape[0] == 3
+            else " Load files with xstyle.load_image (it converts grey, RGBA and palette images to RGB)."
+        )
+        raise ValueError(f"{name} must have shape {want} (RGB in [0, 1]); got {shape}.{hint}")
+    if not image.is_floating_point():
+        raise TypeError(
+            f"{name} must be a float tensor in [0, 1]; got {image.dtype} (divide 0..255 pixels by 255)."
+        )
+    if image.numel() and not torch.isfinite(image).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    if image.numel():
+        low, high = float(image.min()), float(image.max())
+        if low < -tolerance or high > 1 + tolerance:
+            raise ValueError(
+                f"{name} must have values in [0, 1]; got [{low:.3g}, {high:.3g}]"
+                + (" (divide 0..255 pixels by 255)." if high > 2 else ".")
+            )
+
+
 def resize_image(image: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
     """Resize (N, 3, H, W) so that the long side is ``size`` px, or to exactly (H, W) for a tuple.
 
     Uses antialiased bilinear interpolation; the result is clamped to [0, 1].
     """
+    if not isinstance(image, torch.Tensor) or image.ndim != 4:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ImageError(f"image must have shape (N, 3, H, W); got {shape}.")
     h, w = image.shape[-2:]
+    if not isinstance(size, int) and (
+        len(size) != 2 or not all(isinstance(v, int) and v >= MIN_SIDE for v in size)
+    ):
+        raise ImageError(f"size must be an int or an (H, W) pair of ints >= {MIN_SIDE}; got {size!r}.")
     if isinstance(size, int):
         if size < MIN_SIDE:
             raise ImageError(f"size must be at least {MIN_SIDE} px; got {size}.")
@@ -212,11 +252,22 @@ def resize_image(image: torch.Tensor, size: int | tuple[int, int]) -> torch.Tens
 
 
 def to_pil(image: torch.Tensor) -> Image.Image:
-    """Convert (3, H, W) or (1, 3, H, W) float RGB in [0, 1] to an 8-bit PIL image."""
+    """Convert (3, H, W) or (1, 3, H, W) float RGB in [0, 1] to an 8-bit PIL image.
+
+    Values slightly outside [0, 1] are clipped; NaN, or a range beyond [-0.5, 1.5] (such as 0..255),
+    raises ValueError.
+    """
     if image.ndim == 4:
         if image.shape[0] != 1:
             raise ValueError(f"to_pil takes one image; got a batch of {image.shape[0]}.")
         image = image[0]
+    if not torch.isfinite(image).all():
+        raise ValueError("the image contains NaN or infinite values; nothing to write.")
+    if image.numel() and (float(image.min()) < -0.5 or float(image.max()) > 1.5):
+        raise ValueError(
+            f"the image must have values in [0, 1] (slight overshoot is clipped); got "
+            f"[{float(image.min()):.3g}, {float(image.max()):.3g}] (divide 0..255 pixels by 255)."
+        )
     arr = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
     return Image.fromarray(arr)
 

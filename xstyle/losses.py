@@ -59,6 +59,16 @@ def _layer_style_loss(
     return diff / (4.0 * n * n)  # the Gram already carries 1/M
 
 
+def _layer(features: Mapping[str, torch.Tensor], name: str, what: str) -> torch.Tensor:
+    if name not in features:
+        have = ", ".join(map(repr, features)) or "none"
+        raise ValueError(
+            f"features has no layer {name!r} that the {what} need (it has {have}); "
+            "tap the same layers the targets were computed on."
+        )
+    return features[name]
+
+
 def content_loss(
     features: Mapping[str, torch.Tensor],
     targets: Mapping[str, torch.Tensor],
@@ -76,7 +86,12 @@ def content_loss(
     _check_normalize(normalize)
     parts = {}
     for name, target in targets.items():
-        f = features[name]
+        f = _layer(features, name, "content targets")
+        if f.shape[1:] != target.shape[1:] or target.shape[0] not in (1, f.shape[0]):
+            raise ValueError(
+                f"content target {name!r} has shape {tuple(target.shape)} but the features have "
+                f"{tuple(f.shape)}; compute both from images of the same size."
+            )
         diff = (f - target.to(f.dtype)).float().pow(2)
         per_sample = diff.flatten(1).sum(1) * 0.5 if normalize == "seed" else diff.flatten(1).mean(1)
         parts[name] = per_sample * (1.0 if weights is None else float(weights[name]))
@@ -102,8 +117,13 @@ def style_loss(
     parts = {}
     n_layers = len(gram_targets)
     for name, target in gram_targets.items():
-        f = features[name]
+        f = _layer(features, name, "Gram targets")
         _, c, h, w = f.shape
+        if target.shape[-2:] != (c, c) or target.ndim not in (2, 3):
+            raise ValueError(
+                f"Gram target {name!r} has shape {tuple(target.shape)}; the layer's {c} channels need "
+                f"(1, {c}, {c}) (xstyle.gram_matrix of the style image's features)."
+            )
         loss = _layer_style_loss(gram_matrix(f, normalize=normalize), target, c, h * w, normalize)
         weight = 1.0 / n_layers if weights is None else float(weights[name])
         parts[name] = loss * weight

@@ -107,6 +107,8 @@ class TransferConfig:
         object.__setattr__(self, "style_layers", tuple(self.style_layers))
         if not steps or any(s < 0 for s in steps):
             raise ValueError(f"steps must be one or more non-negative integers; got {self.steps!r}.")
+        if isinstance(self.size, bool) or not isinstance(self.size, int):
+            raise TypeError(f"size must be a whole number of pixels (int); got {self.size!r}.")
         if self.size < 16:
             raise ValueError(f"size must be at least 16 px; got {self.size}.")
         if self.size // 2 ** (len(steps) - 1) < 16:

@@ -42,6 +42,7 @@ from xstyle.explain.targets import (
     StyleLossTarget,
 )
 from xstyle.hooks import FeatureTap
+from xstyle.images import check_rgb
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import LAYER_NAMES
 
@@ -60,9 +61,7 @@ Progress = Callable[[str], None]
 
 def _check_pair(stylized: torch.Tensor, content: torch.Tensor) -> None:
     for name, img in (("stylized", stylized), ("content", content)):
-        if not isinstance(img, torch.Tensor) or img.ndim != 4 or img.shape[0] != 1 or img.shape[1] != 3:
-            shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
-            raise ValueError(f"{name} must be one RGB image of shape (1, 3, H, W) in [0, 1]; got {shape}.")
+        check_rgb(img, name=name, single=True)
     if stylized.shape != content.shape:
         raise ValueError(
             f"stylized {tuple(stylized.shape)} and content {tuple(content.shape)} must have the same size; "

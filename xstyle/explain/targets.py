@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from xstyle.hooks import FeatureTap, resolve_layers
+from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 
 __all__ = [
@@ -43,15 +44,9 @@ GATYS_CONTENT_LAYERS = ("relu4_2",)
 
 
 def _check_image(image: torch.Tensor, name: str) -> torch.Tensor:
-    if not isinstance(image, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 3, H, W); got {type(image).__name__}.")
-    if image.ndim == 3:
+    if isinstance(image, torch.Tensor) and image.ndim == 3:
         image = image.unsqueeze(0)
-    if image.ndim != 4 or image.shape[1] != 3:
-        raise ValueError(
-            f"{name} must have shape (N, 3, H, W) (RGB in [0, 1]); got {tuple(image.shape)}. "
-            "Load images with xstyle.load_image."
-        )
+    check_rgb(image, name=name)
     return image
 
 

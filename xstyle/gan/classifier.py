@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from xstyle.atomic import atomic_path, write_json
-from xstyle.data import DigitData, validate_digits
+from xstyle.data import DigitData, check_digit_data
 from xstyle.safeload import load_weights_only
 
 __all__ = [
@@ -191,7 +191,7 @@ def train_classifier(
         raise ValueError(
             f"train must be a DigitData (see xstyle.data.load_digits); got {type(train).__name__}."
         )
-    validate_digits(train.images, train.labels, source=train.source)
+    check_digit_data(train, name="train")
     if len(train) == 0:
         raise ValueError(f"{train.source}: no digits to train on; pass at least one.")
     callbacks = tuple(callbacks)
@@ -245,7 +245,7 @@ def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 
     """Accuracy in [0, 1] of ``model`` (logits (B, 10)) on ``data``; ``model.training`` is restored."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
-    validate_digits(data.images, data.labels, source=data.source)
+    check_digit_data(data, name="data")
     if len(data) == 0:
         raise ValueError(f"{data.source}: no digits to evaluate; pass at least one.")
     was_training = model.training

@@ -29,7 +29,7 @@ import scipy.stats
 import torch
 from torch import nn
 
-from xstyle.data import DigitData, validate_digits
+from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.dcgan import LATENT_DIM
 
@@ -238,7 +238,7 @@ def evaluate_generator(
     _check_batch_size(batch_size)
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
-    validate_digits(real.images, real.labels, source=real.source)
+    check_digit_data(real, name="real")
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
     latent_dim = int(getattr(generator, "latent_dim", LATENT_DIM))

@@ -28,7 +28,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from xstyle.atomic import atomic_path, write_json
-from xstyle.data import DigitData, validate_digits
+from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
 
@@ -146,7 +146,7 @@ class GANTrainer:
     """
 
     def __init__(self, data: DigitData, config: GANConfig | None = None, *, resume: str | Path | None = None):
-        validate_digits(data.images, data.labels, source=data.source)
+        check_digit_data(data, name="data")
         self.data = data
         self.config = config or GANConfig()
         self.device = torch.device(self.config.device)

@@ -171,6 +171,14 @@ class VGG19Features(nn.Sequential):
         return next(reversed(self._modules))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB images (N, 3, H, W) in [0, 1] (float, the weights' dtype) -> the last layer's output."""
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(
+                f"VGG19 takes RGB images (N, 3, H, W) in [0, 1]; got shape {tuple(x.shape)} "
+                "(load files with xstyle.load_image, which converts grey and RGBA to RGB)."
+            )
+        if x.dtype == torch.float64 and self.mean.dtype != torch.float64:
+            raise ValueError("VGG19's weights are float32; got a float64 image (call .float() on it).")
         x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         for module in self:
             x = module(x)

@@ -35,6 +35,7 @@ from xstyle.explain.targets import (
     Target,
 )
 from xstyle.hooks import FeatureTap, Intervention
+from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.stylizer.model import PatchDiscriminator, TransformNet
 
@@ -59,9 +60,7 @@ Progress = Callable[[str], None]
 
 
 def _check_image(image: torch.Tensor, name: str) -> None:
-    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[0] != 1 or image.shape[1] != 3:
-        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise ValueError(f"{name} must be one RGB image of shape (1, 3, H, W) in [0, 1]; got {shape}.")
+    check_rgb(image, name=name, single=True)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor) -> float:

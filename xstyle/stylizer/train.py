@@ -49,6 +49,7 @@ from torch import nn
 
 from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap
+from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
@@ -627,9 +628,7 @@ def export_stylizer(checkpoint: str | Path, path: str | Path, *, metrics: dict |
 
 def stylize(net: nn.Module, images: torch.Tensor, *, batch_size: int = 4) -> torch.Tensor:
     """Stylise (N, 3, H, W) images in [0, 1] with ``net`` (no gradients); the net's mode is restored."""
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must have shape (N, 3, H, W) (RGB in [0, 1]); got {shape}.")
+    check_rgb(images, name="images")
     was = net.training
     net.eval()
     try:
