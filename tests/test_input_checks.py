@@ -99,3 +99,14 @@ def test_losses_name_a_missing_layer_and_mismatched_shapes():
         style_loss(f, {"relu1_1": torch.rand(1, 3, 3)})
     good = style_loss(f, {"relu1_1": gram_matrix(torch.rand(1, 4, 6, 6))})
     assert good.total.shape == (1,)
+
+
+def test_a_layer_past_a_truncated_vgg_says_where_the_model_stops():
+    from xstyle.hooks import resolve_layers
+    from xstyle.models.vgg import load_vgg19
+
+    short = load_vgg19("random", last_layer="relu2_1", seed=0)
+    with pytest.raises(ValueError, match=r"stops at 'relu2_1', before 'relu4_2'.*last_layer='relu4_2'"):
+        resolve_layers(short, ["relu1_1", "relu4_2"])
+    with pytest.raises(ValueError, match=r"must be a layer name from list_layers\(model\); got 'relu1_9'"):
+        resolve_layers(short, "relu1_9")
