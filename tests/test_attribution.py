@@ -211,7 +211,7 @@ def test_random_methods_are_seeded_and_leave_the_global_rng_alone():
         ({"method": "lime"}, "method must be one of ig, saliency"),
         ({"method": "layer_ig"}, "pass layer="),
         ({"method": "ig", "layer": "act"}, "layer is only used by the layer methods"),
-        ({"method": "layer_ig", "layer": "conv9"}, "layer must be names from"),
+        ({"method": "layer_ig", "layer": "conv9"}, "layer must be a layer name from"),
         ({"noise_tunnel": "blur"}, "noise_tunnel must be one of"),
         ({"baselines": "grey"}, "baseline must be one of"),
         ({"n_steps": 0}, "n_steps must be a positive integer"),
@@ -330,6 +330,8 @@ def test_deletion_insertion_rewards_the_true_map():
     assert good.deletion_auc < good.random_deletion_auc < bad.deletion_auc + 1e-9
     with pytest.raises(ValueError, match="saliency must be an"):
         deletion_insertion(target, x, truth[:8], baseline=torch.zeros_like(x))
+    batched = deletion_insertion(target, x, truth[None], baseline=torch.zeros_like(x), steps=8)
+    assert (batched.deletion == good.deletion).all()  # maps() of one image, (1, H, W), works as is
 
 
 class InputOnlyTarget(RegionTarget):
@@ -400,3 +402,21 @@ def test_attribution_result_plots_over_its_image():
     display = result.plot(image=x)
     assert display.figure_.axes
     plt.close(display.figure_)
+
+
+def test_a_target_without_one_score_per_sample_is_refused_before_attribution():
+    from xstyle.explain.targets import Target
+
+    class Total(Target):  # sums over the batch too: a common slip
+        def __init__(self):
+            super().__init__()
+            self.model = RegionNet()
+
+        def forward(self, x):
+            return self.model(x).sum()
+
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(
+        ValueError, match=r"scores of shape \(\) for inputs \(2, 3, 16, 16\).*one score per sample"
+    ):
+        attribute(Total(), x, method="ig", n_steps=4)

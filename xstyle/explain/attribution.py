@@ -327,12 +327,19 @@ def attribute(
         model = getattr(target, "model", None)
         if model is None:
             raise ValueError("layer methods need a target with a .model whose layers can be named.")
-        (layer,) = resolve_layers(model, [layer], param="layer")
+        (layer,) = resolve_layers(model, layer, param="layer")
         layer_module = model.get_submodule(layer)
 
     networks = _networks_of(target)
     explainer_cls = getattr(ca, class_name)
     with frozen(networks), torch.random.fork_rng(devices=[]), _numpy_seed(seed):
+        with torch.no_grad():  # one score per sample, checked before the (long) attribution
+            scores = target(inputs.detach()).detach()
+        if scores.ndim != 1 or scores.shape[0] != inputs.shape[0]:
+            raise ValueError(
+                f"the target gave scores of shape {tuple(scores.shape)} for inputs {tuple(inputs.shape)}; "
+                f"it needs one score per sample: pass a batch (N, ...), e.g. add .unsqueeze(0)."
+            )
         torch.manual_seed(seed)
         explainer = explainer_cls(target, layer_module) if layer_module is not None else explainer_cls(target)
         if noise_tunnel is not None:
@@ -348,7 +355,6 @@ def attribute(
         seconds = time.perf_counter() - start
         with torch.no_grad():
             inputs = inputs.detach()
-            scores = target(inputs).detach()
             base_scores = target(base).detach() if base is not None and method != "gradient_shap" else None
     delta = None
     if isinstance(out, tuple):

@@ -132,8 +132,9 @@ def deletion_insertion(
     Args:
         target: f(inputs (B, C, H, W)) -> (B,).
         image: (1, C, H, W) the explained input.
-        saliency: (H, W) map; pixels are removed/inserted from the highest value down. Pass the map
-            oriented so that high means "moves the target from the baseline towards the input".
+        saliency: (H, W) map, or (1, H, W) as ``AttributionResult.maps()`` gives for one image;
+            pixels are removed/inserted from the highest value down. Pass the map oriented so
+            that high means "moves the target from the baseline towards the input".
         baseline: (1, C, H, W) what removed pixels become (and where insertion starts).
         steps: curve points beyond the start (K = steps + 1).
         n_random: random orders averaged for the reference curves (seeded by ``seed``).
@@ -141,6 +142,8 @@ def deletion_insertion(
     """
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"image must have shape (1, C, H, W); got {tuple(image.shape)}.")
+    if saliency.ndim == 3 and saliency.shape[0] == 1:  # AttributionResult.maps() of one image
+        saliency = saliency[0]
     if saliency.shape != image.shape[-2:]:
         raise ValueError(
             f"saliency must be an (H, W) map of the image's size {tuple(image.shape[-2:])}; "
