@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -201,6 +202,48 @@ def test_check_output_dir_allows_new_empty_and_earlier_xstyle_folders(tmp_path):
         with atomic_dir(tmp_path / "mine"):
             raise AssertionError("must not be reached")
     assert (tmp_path / "mine" / "x.txt").read_text() == "x"
+
+
+def test_a_folder_from_before_the_marker_must_hold_only_results(tmp_path):
+    from xstyle.atomic import check_output_dir
+
+    old = tmp_path / "old_report"
+    (old / "figures").mkdir(parents=True)
+    (old / "metrics.json").write_text("{}")
+    (old / "index.html").write_text("<html>")
+    (old / "figures" / "a.png").write_bytes(b"png")
+    check_output_dir(old)  # xstyle's results from before the marker: may be replaced
+    project = tmp_path / "project"  # someone's work that happens to hold a metrics.json
+    (project / "src").mkdir(parents=True)
+    (project / "metrics.json").write_text("{}")
+    (project / "src" / "train.py").write_text("print(1)")
+    with pytest.raises(ValueError, match="not written by xstyle"):
+        check_output_dir(project)
+    (project / "src" / "train.py").unlink()
+    (project / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not written by xstyle"):
+        check_output_dir(project)
+
+
+def test_a_failed_swap_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    from xstyle.atomic import atomic_dir
+
+    with atomic_dir(tmp_path / "run") as tmp:
+        (tmp / "result.txt").write_text("first")
+    real_rename = Path.rename
+
+    def failing_rename(self, target):
+        if self.name.endswith(".tmp"):  # the new folder cannot take the old one's place
+            raise OSError("disk trouble")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(OSError, match="disk trouble"):
+        with atomic_dir(tmp_path / "run") as tmp:
+            (tmp / "result.txt").write_text("second")
+    monkeypatch.undo()
+    assert (tmp_path / "run" / "result.txt").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary or backup folder left
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,8 @@ def test_intervention_rejects_bad_specs():
         Intervention(net, {"1": {"scale": 1.0}})
     with pytest.raises(ValueError, match="non-empty dict"):
         Intervention(net, {})
+    with pytest.raises(ValueError, match="'value' without a 'mask'"):
+        Intervention(net, {"1": {"value": 2.0}})
     with pytest.raises(ValueError, match=r"4 channels|outputs 4"):
         with Intervention(net, {"1": {"mask": torch.ones(3)}}):
             net(torch.rand(1, 3, 8, 8))

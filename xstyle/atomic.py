@@ -24,6 +24,8 @@ _LEGACY_OUTPUTS = (
     "attribution.json", "gan_attribution.json", "probes.json", "directions.json", "traversals.json",
     "dynamics.json", "explanation.json",
 )  # fmt: skip
+# ...and the only kinds of file they held (figures one folder deep at most)
+_RESULT_SUFFIXES = (".json", ".png", ".jpg", ".svg", ".html", ".md")
 
 
 @contextmanager
@@ -59,13 +61,25 @@ def check_output_dir(path: str | os.PathLike, *, what: str = "output folder") ->
     here, resolved = Path.cwd().resolve(), path.resolve()
     if resolved == here or resolved in here.parents:
         raise ValueError(f"{what} {str(path)!r} is the current folder or above it; choose a new folder.")
-    if path.is_dir() and any(path.iterdir()):
-        if not any((path / name).is_file() for name in (OUTPUT_MARKER, *_LEGACY_OUTPUTS)):
-            raise ValueError(
-                f"{what} {str(path)!r} is not empty and was not written by xstyle; it would be "
-                "replaced as a whole, so choose a new or empty folder."
-            )
+    if path.is_dir() and any(path.iterdir()) and not _written_by_xstyle(path):
+        raise ValueError(
+            f"{what} {str(path)!r} is not empty and was not written by xstyle; it would be "
+            "replaced as a whole, so choose a new or empty folder."
+        )
     return path
+
+
+def _written_by_xstyle(path: Path) -> bool:
+    """The marker, or (folders from before it) an xstyle result file and nothing but result files."""
+    if (path / OUTPUT_MARKER).is_file():
+        return True
+    if not any((path / name).is_file() for name in _LEGACY_OUTPUTS):
+        return False
+    for entry in path.iterdir():
+        files = [entry] if not entry.is_dir() else list(entry.iterdir())
+        if entry.is_symlink() or any(f.is_dir() or f.suffix.lower() not in _RESULT_SUFFIXES for f in files):
+            return False
+    return True
 
 
 @contextmanager
@@ -85,12 +99,19 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         (tmp / OUTPUT_MARKER).touch()
         yield tmp
-        old = path.with_name(f".{path.name}.old")
-        if path.exists():
-            shutil.rmtree(old, ignore_errors=True)
+        old = None
+        if path.exists():  # move the previous folder aside under a unique name, then swap
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            old.rmdir()
             path.rename(old)
-        tmp.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(path)
+        except BaseException:
+            if old is not None:
+                old.rename(path)  # put the previous folder back
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.atomic import atomic_dir, check_output_dir
+from xstyle.atomic import atomic_dir, atomic_path, check_output_dir
 
 __all__ = ["main"]
 
@@ -1807,7 +1807,8 @@ def _write_stylizer_figures(trainer, heldout: dict, out: Path) -> None:
     from xstyle.stylizer import stylize
 
     display = StylizerTrainingDisplay.from_steps(trainer.steps).plot()
-    display.figure_.savefig(out / "losses.png", dpi=110)
+    with atomic_path(out / "losses.png") as tmp:
+        display.figure_.savefig(tmp, dpi=110, format="png")
     plt.close(display.figure_)
     rows = []
     for img in heldout.values():  # centre squares, short side 256 px: photo | stylised

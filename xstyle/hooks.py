@@ -82,6 +82,8 @@ def assert_no_hooks(model: nn.Module) -> None:
             module._forward_pre_hooks,
             module._backward_hooks,
             getattr(module, "_forward_hooks_with_kwargs", {}),
+            getattr(module, "_forward_pre_hooks_with_kwargs", {}),
+            getattr(module, "_backward_pre_hooks", {}),
         )
         if any(len(h) for h in hooks):
             raise AssertionError(f"module {name or '<root>'!r} still carries hooks")
@@ -222,6 +224,11 @@ class Intervention(_HookContext):
             if unknown:
                 raise ValueError(
                     f"edits[{name!r}] has unknown keys {sorted(unknown)}; allowed: {list(self._KEYS)}."
+                )
+            if "value" in spec and "mask" not in spec:
+                raise ValueError(
+                    f"edits[{name!r}] gives a 'value' without a 'mask': the value only replaces the "
+                    "masked channels (y = x*(1-m) + v*m + b); add 'mask' (1 for the channels to set)."
                 )
             self.edits[name] = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in spec.items()}
             for key, value in self.edits[name].items():

@@ -221,7 +221,8 @@ def _imagenet_state_dict() -> dict[str, torch.Tensor]:
     hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
     expected = hub_dir / os.path.basename(weights.url)
     try:
-        full = weights.get_state_dict(progress=False, check_hash=False)
+        # weights-only unpickling, and the file's SHA-256 prefix (in its name) checked
+        full = weights.get_state_dict(progress=False, check_hash=True, weights_only=True)
     except Exception as exc:  # urllib raises several types when offline
         raise WeightsError(
             f"weights='imagenet' needs torchvision's VGG19 file, expected at {expected}; it is not "

@@ -248,11 +248,13 @@ def save_figure(
     target = check_inside(root, rel)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fig.savefig(target, dpi=dpi)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
         rel_svg = None
         if svg:
             rel_svg = f"{FIGURES}/{stem}.svg"
-            fig.savefig(check_inside(root, rel_svg))
+            with atomic_path(check_inside(root, rel_svg)) as tmp:
+                fig.savefig(tmp, format="svg")
     finally:
         if close:
             import matplotlib.pyplot as plt
