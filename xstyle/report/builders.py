@@ -563,7 +563,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             columns=("loss of the result", "value"),
             rows=(*_final_losses(final), ("seconds", transfer.timings.get("total"))),
             title="Final losses",
-            caption="Seed formulas: content ½Σ(F−P)², style Σ_l w_l/(4N²M²)Σ(G−A)², total αL_c + βL_s.",
+            caption="Loss formulas (Gatys et al.): content ½Σ(F−P)², style Σ_l w_l/(4N²M²)Σ(G−A)², "
+            "total αL_c + βL_s.",
         )
     )
 
@@ -582,7 +583,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             caption="Top row: the stylised image, the total style evidence, the content evidence and "
             "their difference (red: the style explains the pixel more, blue: the content does). "
             "Lower rows: the style evidence of each VGG19 layer; shallow layers respond to fine "
-            "texture, deep layers to larger strokes. Brighter = more of the loss reduction.",
+            "texture, deep layers to larger strokes. In the evidence maps red pixels lower the loss "
+            "(they carry the style or content), blue ones raise it.",
         )
     )
     s.table(
@@ -650,8 +652,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 rows=tuple(rows),
                 title="Sanity checks",
                 caption="Deletion: area under the map's deletion curve vs random orders (lower is "
-                "better). Randomisation: Spearman |map| correlation after randomising every block vs "
-                "the threshold (lower is better).",
+                "better; passing also needs the insertion curve to beat random orders, not shown). "
+                "Randomisation: Spearman |map| correlation after randomising every block vs the "
+                "threshold (lower is better).",
             )
         )
 
@@ -790,9 +793,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             root,
             f"{p}fingerprints",
             title="Style fingerprints",
-            caption="Every sample photo and painting and the stylised result placed by their Gram "
-            "fingerprints (PCA: close points have similar texture statistics). A successful "
-            "transfer moves the result from the photos towards its painting.",
+            caption=f"{len(fingerprints.names)} images (photos, paintings and the stylised result) "
+            "placed by their Gram fingerprints (PCA: close points have similar texture "
+            "statistics). A successful transfer moves the result from the photos towards its painting.",
         )
     )
     s.figure(
@@ -819,11 +822,12 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             root,
             f"{p}ablation",
             title=f"Ablation curves ({ablation.layer})",
-            caption="Relative change of the style loss (solid) and content loss (dashed) against the "
-            "number of channels removed, per ranking (gram: channel energy in the style Gram; "
-            "attribution: gradient × activation; captum_style: the Captum channel scores above; "
-            "random: a control). A ranking that finds style channels raises the style loss faster "
-            "than random while leaving the content loss flat.",
+            caption="Relative change of the style loss (left) and the content loss (right) against "
+            "the number of channels removed, per ranking (gram: channel energy in the style Gram; "
+            "attribution / content_attribution: gradient × activation of the style / content loss; "
+            "captum_ig, captum_style: Captum channel scores; random: a control). A ranking that "
+            "finds style channels raises the style loss faster than random while leaving the "
+            "content loss flat.",
         )
     )
     s.table(
@@ -864,7 +868,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         Table(
             columns=("β/α", "content loss", "style loss", "SSIM to photo", "knee"),
             rows=tuple(
-                (r_, cl, sl, ss, i == tradeoff.knee)
+                (f"{r_:.3g}", cl, sl, ss, i == tradeoff.knee)  # one format for every ratio
                 for i, (r_, cl, sl, ss) in enumerate(
                     zip(
                         tradeoff.ratios,
@@ -1046,7 +1050,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 ("samples scored", quality.n_samples),
                 ("Inception Score (MNIST analogue, 1..10)", quality.inception_score),
                 ("Fréchet distance (classifier features)", quality.frechet_distance),
-                ("confident samples (max p ≥ 0.9)", quality.confident_fraction),
+                ("confident samples (max p ≥ 0.9), %", 100 * quality.confident_fraction),
                 ("mean confidence", quality.mean_confidence),
                 ("class balance (normalised entropy)", quality.balance_entropy),
             ),
@@ -1108,7 +1112,13 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 for kind in ("real", "fake")
             ),
             title="Discriminator numbers",
-            caption="Attribution on ink above the ink fraction: the map favours the strokes over the paper.",
+            caption="When the attribution share on ink is above the ink fraction, the map favours "
+            "the strokes over the paper; here it is for "
+            + (
+                " and ".join(k for k in ("real", "fake") if d_maps.stroke_share[k] > d_maps.ink_fraction[k])
+                or "neither kind"
+            )
+            + " digits.",
         )
     )
 
@@ -1152,8 +1162,8 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
     s = report.section(
         "Latent directions",
         f"{c.n_latent} latent samples: linear probes read attributes (class, ink, thickness, slant, "
-        "width, confidence) from z and each generator stage; InterFaceGAN, GANSpace and SeFa find "
-        "directions; each direction is walked and its effect measured.",
+        "width, height, confidence) from z and each generator stage; the direction methods find "
+        "directions (see the table); each direction is walked and its effect measured.",
     )
     s.figure(
         save_figure(

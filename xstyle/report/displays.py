@@ -209,18 +209,21 @@ class TraversalDisplay:
         r, s, h, w = self.images.shape
         if ax is None:
             _, ax = plt.subplots(figsize=(0.6 * s + 0.6, 0.6 * r + 0.8), layout="constrained")
+        import textwrap
+
         pad = 2
-        canvas = np.ones((r * (h + pad) - pad, s * (w + pad) - pad))
+        canvas = np.full((r * (h + pad) - pad, s * (w + pad) - pad), 0.5)  # grey gaps
         for i in range(r):
-            for j in range(s):
+            for j in range(s):  # white ink on black, as MNIST and the sample grids
                 canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
-                    1 - (self.images[i, j] + 1) / 2
-                )
+                    self.images[i, j] + 1
+                ) / 2
         ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([j * (w + pad) + w / 2 for j in range(s)], [f"{a:+g}σ" for a in self.alphas])
         ax.set_yticks([])
         ax.set_xlabel("step along the direction")
-        ax.set_title(self.title, fontsize=8)
+        width_chars = max(30, int(ax.figure.get_figwidth() * 13))  # about 13 characters per inch at 8 pt
+        ax.set_title(textwrap.fill(self.title, width_chars), fontsize=8)
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -576,6 +579,8 @@ class AblationCurveDisplay:
             "gram": "tab:red",
             "attribution": "tab:orange",
             "content_attribution": "tab:blue",
+            "captum_ig": "tab:green",
+            "captum_style": "tab:purple",
             "random": "grey",
         }
         panels = [("style", self.style), ("content", self.content)]

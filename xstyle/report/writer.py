@@ -226,6 +226,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def _sentence(title: str) -> str:
+    """A figure title ending in one full stop (none added after ?, ! or .)."""
+    return title if title.rstrip().endswith((".", "?", "!")) else f"{title}."
+
+
 def save_figure(
     figure: Any,
     root: str | os.PathLike,
@@ -335,7 +340,7 @@ def _figure_html(figure: Figure, number: int) -> str:
         "<figure>\n"
         f'<a href="{_e(figure.path)}"><img src="{_e(figure.path)}" alt="{_e(figure.alt or figure.title)}"'
         f'{size} loading="eager"></a>\n'
-        f'<figcaption><span class="caption-title">Figure {number}. {_e(figure.title)}.</span> '
+        f'<figcaption><span class="caption-title">Figure {number}. {_e(_sentence(figure.title))}</span> '
         f"{_e(figure.caption)}{svg}</figcaption>\n"
         "</figure>\n"
     )
@@ -459,7 +464,7 @@ def render_markdown(report: Report) -> str:
                 number += 1
                 svg = f" ([SVG](<{block.svg}>))" if block.svg else ""
                 parts.append(f"![{_md(block.alt or block.title)}](<{block.path}>)\n")
-                parts.append(f"*Figure {number}. {_md(block.title)}.* {_md(block.caption)}{svg}\n")
+                parts.append(f"*Figure {number}. {_md(_sentence(block.title))}* {_md(block.caption)}{svg}\n")
             elif isinstance(block, Table):
                 parts.append(_md_table(block))
             else:
