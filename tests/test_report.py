@@ -326,3 +326,11 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["only.png"]
     assert "second" in (out / "index.html").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_flat_tradeoff_sweep_is_recognised_for_its_caption():
+    from xstyle.report.builders import _flat
+
+    assert _flat([2.0, 2.01, 2.015])  # --fast sweeps: three ratios, losses equal to 4 figures
+    assert not _flat([2.0, 2.5, 9.0])
+    assert not _flat([])

@@ -254,6 +254,12 @@ class _Runner:
         )
 
 
+def _flat(values, *, tolerance: float = 0.01) -> bool:
+    """Whether positive numbers all lie within ``tolerance`` (relative) of each other."""
+    values = [float(v) for v in values]
+    return bool(values) and min(values) > 0 and max(values) / min(values) - 1 < tolerance
+
+
 def _vgg_cost(size: int) -> float:
     """Estimated seconds of one VGG19 forward + backward at ``size`` px (2-core CPU)."""
     return 0.36 * (size / 128) ** 2
@@ -861,7 +867,13 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             title="Trade-off curve",
             caption="Style loss against content loss, one point per β/α, with the results below. The "
             "marked knee is where more style starts to cost much more content; the balance ratio r0 "
-            "is where both ends of the trade-off weigh the same.",
+            "is where both ends of the trade-off weigh the same."
+            + (
+                " Here the losses hardly change across the sweep (under 1 %), so the knee means little:"
+                " sweep wider ratios or run more steps."
+                if _flat(tradeoff.content_loss) and _flat(tradeoff.style_loss)
+                else ""
+            ),
         )
     )
     s.table(
