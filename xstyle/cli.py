@@ -32,7 +32,11 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block) and point at ``--help``."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, _usage_line(self.prog, message) + "\n")
+
+
+def _usage_line(prog: str, message: str) -> str:
+    return f"{prog}: error: {message} (see `{prog} --help`)"
 
 
 def _positive_int(text: str) -> int:
@@ -202,12 +206,7 @@ def _cmd_samples(args: argparse.Namespace) -> int:
 
 
 def _cmd_transfer(args: argparse.Namespace) -> int:
-    from PIL import Image
-
-    out = Path(args.output)
-    if Image.registered_extensions().get(out.suffix.lower()) is None:
-        raise UsageError(f"-o/--output must end in an image suffix such as .png or .jpg; got {str(out)!r}.")
-    _output_file(args.output, "-o/--output")
+    out = _output_file(args.output, "-o/--output", image=True)
     config = _config_from(args)
     result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
     json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
@@ -267,13 +266,6 @@ def _classifier(path: str | None):
     from xstyle.gan.shipped import shipped_classifier_path
 
     return load_classifier(path or shipped_classifier_path())
-
-
-def _check_image_output(out: Path, flag: str) -> None:
-    from PIL import Image
-
-    if Image.registered_extensions().get(out.suffix.lower()) is None:
-        raise UsageError(f"{flag} must end in an image suffix such as .png; got {str(out)!r}.")
 
 
 def _cmd_gan_train(args: argparse.Namespace) -> int:
@@ -358,9 +350,7 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
 
     from xstyle.images import save_image
 
-    out = Path(args.output)
-    _check_image_output(out, "-o/--output")
-    _output_file(args.output, "-o/--output")
+    out = _output_file(args.output, "-o/--output", image=True)
     ckpt = _gan_checkpoint(args.checkpoint)
     z = torch.randn(args.n, ckpt.sampler.latent_dim, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
@@ -644,12 +634,17 @@ def _output_folder(text: str) -> Path:
         raise UsageError(str(err)) from None
 
 
-def _output_file(text: str, flag: str, *, suffixes: tuple[str, ...] | None = None, what: str = "") -> Path:
-    """Validate a file output up front: the right suffix, not a folder, and a folder (or a path that
-    can become one) above it — so a bad name fails before any work instead of after it."""
+def _output_file(
+    text: str, flag: str, *, suffixes: tuple[str, ...] | None = None, image: bool = False
+) -> Path:
+    """Validate a file output up front: the right suffix (``image``: one PIL can write), not a
+    folder, and a folder (or a path that can become one) above it — so a bad name fails before any
+    work instead of after it."""
     out = Path(text)
+    if image and not _is_image_name(out):
+        raise UsageError(f"{flag} must end in an image suffix such as .png or .jpg; got {text!r}.")
     if suffixes is not None and out.suffix.lower() not in suffixes:
-        raise UsageError(f"{flag} must end in {' or '.join(suffixes)}{what}; got {text!r}.")
+        raise UsageError(f"{flag} must end in {' or '.join(suffixes)}; got {text!r}.")
     if out.is_dir():
         raise UsageError(
             f"{flag} {text!r} is a folder; give a file name inside it, such as "
@@ -661,6 +656,12 @@ def _output_file(text: str, flag: str, *, suffixes: tuple[str, ...] | None = Non
     if not parent.is_dir():
         raise UsageError(f"{flag} {text!r} cannot be written: {str(parent)!r} is a file, not a folder.")
     return out
+
+
+def _is_image_name(path: Path) -> bool:
+    from PIL import Image
+
+    return Image.registered_extensions().get(path.suffix.lower()) is not None
 
 
 def _checkpoint_folder(text: str, *, resume: str | None) -> Path:
@@ -1842,7 +1843,6 @@ def _apply_inputs(items: Sequence[str]) -> list[tuple[str, object]]:
 
 
 def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
-    from PIL import Image
     from tqdm.auto import tqdm
 
     from xstyle.data import resolve_image
@@ -1851,13 +1851,13 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     inputs = _apply_inputs(args.inputs)
-    single = Image.registered_extensions().get(out.suffix.lower()) is not None
+    single = _is_image_name(out)
     if single and len(inputs) != 1:
         raise UsageError(
             f"-o/--output {str(out)!r} names one image but there are {len(inputs)} inputs; give a folder."
         )
     if single:
-        _output_file(args.output, "-o/--output")
+        _output_file(args.output, "-o/--output", image=True)
     elif out.suffix and not out.is_dir():
         raise UsageError(
             f"-o/--output {str(out)!r} is neither an image file (.png, .jpg, ...) nor a folder name "
@@ -2089,9 +2089,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.verbose = args.verbose or any(a in ("-v", "--verbose") for a in extra)
     extra = [a for a in extra if a not in ("-q", "--quiet", "-v", "--verbose")]
     if extra:
-        prog = f"xstyle {_command_name(args)}"
         print(
-            f"{prog}: error: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)", file=sys.stderr
+            _usage_line(f"xstyle {_command_name(args)}", f"unrecognized arguments: {' '.join(extra)}"),
+            file=sys.stderr,
         )
         return 2
     args.argv = list(sys.argv[1:] if argv is None else argv)

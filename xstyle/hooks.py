@@ -52,23 +52,16 @@ def resolve_layers(model: nn.Module, layers: str | Iterable[str], *, param: str 
     known = dict(model.named_modules())
     for name in names:
         if not isinstance(name, str) or not name or name not in known:
-            last = getattr(model, "last_layer", None)
-            if isinstance(last, str) and isinstance(name, str) and name in _vgg_layer_names():
-                raise ValueError(
-                    f"{param}: the model stops at {last!r}, before {name!r}; load it with "
-                    f"load_vgg19(..., last_layer={name!r}) or a later layer."
-                )
+            # a model may know why a name is missing (VGG19Features: truncated before that layer)
+            explain = getattr(model, "missing_layer_message", None)
+            message = explain(name, param=param) if callable(explain) and isinstance(name, str) else None
+            if message:
+                raise ValueError(message)
             close = difflib.get_close_matches(str(name), [n for n in known if n], n=3, cutoff=0.6)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             what = "a layer name" if isinstance(layers, str) else "names"
             raise ValueError(f"{param} must be {what} from list_layers(model); got {name!r}.{hint}")
     return names
-
-
-def _vgg_layer_names() -> tuple[str, ...]:
-    from xstyle.models.vgg import LAYER_NAMES  # lazy: hooks does not depend on the VGG module
-
-    return LAYER_NAMES
 
 
 def assert_no_hooks(model: nn.Module) -> None:

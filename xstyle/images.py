@@ -261,13 +261,7 @@ def to_pil(image: torch.Tensor) -> Image.Image:
         if image.shape[0] != 1:
             raise ValueError(f"to_pil takes one image; got a batch of {image.shape[0]}.")
         image = image[0]
-    if not torch.isfinite(image).all():
-        raise ValueError("the image contains NaN or infinite values; nothing to write.")
-    if image.numel() and (float(image.min()) < -0.5 or float(image.max()) > 1.5):
-        raise ValueError(
-            f"the image must have values in [0, 1] (slight overshoot is clipped); got "
-            f"[{float(image.min()):.3g}, {float(image.max()):.3g}] (divide 0..255 pixels by 255)."
-        )
+    check_rgb(image[None], name="the image", single=True, tolerance=0.5)  # overshoot is clipped
     arr = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
     return Image.fromarray(arr)
 

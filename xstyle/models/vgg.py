@@ -170,6 +170,15 @@ class VGG19Features(nn.Sequential):
     def last_layer(self) -> str:
         return next(reversed(self._modules))
 
+    def missing_layer_message(self, name: str, *, param: str) -> str | None:
+        """Why ``name`` is not a layer of this extractor, when it is a VGG19 layer cut off by truncation."""
+        if name in LAYER_NAMES and name not in self._modules:
+            return (
+                f"{param}: the model stops at {self.last_layer!r}, before {name!r}; load it with "
+                f"load_vgg19(..., last_layer={name!r}) or a later layer."
+            )
+        return None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """RGB images (N, 3, H, W) in [0, 1] (float, the weights' dtype) -> the last layer's output."""
         if x.ndim != 4 or x.shape[1] != 3:

@@ -59,10 +59,6 @@ __all__ = [
 Progress = Callable[[str], None]
 
 
-def _check_image(image: torch.Tensor, name: str) -> None:
-    check_rgb(image, name=name, single=True)
-
-
 def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     """Structural similarity of two images (1, 3, H, W) in [0, 1] (scikit-image, RGB, data range 1)."""
     from skimage.metrics import structural_similarity
@@ -177,7 +173,7 @@ def evaluate_stylizer(
     per_image, images = {}, {}
     with frozen([net, vgg]):
         for name, photo in photos.items():
-            _check_image(photo, f"photos[{name!r}]")
+            check_rgb(photo, name=f"photos[{name!r}]", single=True)
             x = resize_image(photo, size)
             t0 = time.perf_counter()
             with torch.no_grad():
@@ -313,8 +309,8 @@ def stylizer_pixel_maps(
     very start, and integrated gradients cannot account for the difference (completeness fails).
     A blur changes the image's structure, not its scale.
     """
-    _check_image(content, "content")
-    _check_image(style, "style")
+    check_rgb(content, name="content", single=True)
+    check_rgb(style, name="style", single=True)
     start = time.perf_counter()
     style_t = StylizedLossTarget(net, StyleLossTarget(vgg, style, normalize=normalize))
     content_t = StylizedLossTarget(net, ContentLossTarget(vgg, content, normalize=normalize))
@@ -394,12 +390,12 @@ def discriminator_patch_maps(
     receptive field, about 46 px); ``attribution`` adds an IG map of the output's mean logit to
     its pixels (default baseline: a blur, which asks what the fine texture contributes).
     """
-    _check_image(output, "output")
+    check_rgb(output, name="output", single=True)
     start = time.perf_counter()
     images = {"output": output}
     for name, img in (("content", content), ("style", style)):
         if img is not None:
-            _check_image(img, name)
+            check_rgb(img, name=name, single=True)
             images[name] = img
     probability, mean_p = {}, {}
     with frozen([discriminator]), torch.no_grad():
@@ -487,8 +483,8 @@ def ablate_blocks(
     With instance normalisation at the end of each branch a channel's spatial mean is near zero,
     so zero ablation is close to mean ablation.
     """
-    _check_image(content, "content")
-    _check_image(style, "style")
+    check_rgb(content, name="content", single=True)
+    check_rgb(style, name="style", single=True)
     say = progress or (lambda _m: None)
     names = list(blocks) if blocks is not None else list(getattr(net, "block_names", []))
     if not names:
@@ -582,7 +578,7 @@ def explain_stylizer(
     ``style`` is the painting at the size the losses should use (e.g. the photo's long side).
     """
     say = progress or (lambda _m: None)
-    _check_image(content, "content")
+    check_rgb(content, name="content", single=True)
     start = time.perf_counter()
     say("evaluating")
     evaluation = evaluate_stylizer(
