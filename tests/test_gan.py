@@ -168,6 +168,26 @@ def test_resume_gives_exactly_the_uninterrupted_weights(small_digits, tmp_path):
     assert [h["d_loss"] for h in full.history] == [h["d_loss"] for h in resumed.history]
 
 
+def test_training_leaves_the_callers_random_state_and_ignores_its_draws(small_digits):
+    cfg = GANConfig(epochs=1, batch_size=16, seed=5)
+    torch.manual_seed(99)
+    caller = torch.get_rng_state()
+    quiet = GANTrainer(small_digits, cfg)
+    quiet.fit()
+    assert torch.equal(torch.get_rng_state(), caller)  # initialisation and dropout used their own stream
+
+    def draw(step):
+        torch.rand(100)  # a callback drawing from the global generator between steps
+
+    noisy = GANTrainer(small_digits, cfg)
+    noisy.fit(callbacks=[draw])
+    for module in ("generator", "discriminator"):
+        a, b = getattr(quiet, module).state_dict(), getattr(noisy, module).state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    other = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=16, seed=6))
+    assert not torch.equal(other.generator.fc.weight, GANTrainer(small_digits, cfg).generator.fc.weight)
+
+
 def test_resume_runs_with_this_runs_learning_rates_not_the_checkpoints(small_digits, tmp_path):
     cfg = dict(batch_size=16, seed=3)
     GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path), **cfg)).fit()

@@ -74,6 +74,14 @@ def test_same_seed_same_weights(data, vgg):
     assert_no_hooks(vgg)
 
 
+def test_training_leaves_the_callers_random_state(data, vgg):
+    torch.manual_seed(42)
+    caller = torch.get_rng_state()
+    t = StylizerTrainer(*data, tiny_config(epochs=1), vgg=vgg)
+    t.fit()
+    assert torch.equal(torch.get_rng_state(), caller)
+
+
 def test_without_adversarial_term_the_discriminator_is_untouched(data, vgg):
     t = StylizerTrainer(*data, tiny_config(adv_weight=0.0, epochs=1), vgg=vgg)
     before = {k: v.clone() for k, v in t.discriminator.state_dict().items()}

@@ -27,6 +27,7 @@ from torch import nn
 
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
+from xstyle.rng import RandomStream
 from xstyle.safeload import load_weights_only
 
 __all__ = [
@@ -175,8 +176,9 @@ def train_classifier(
     """Train a fresh :class:`DigitClassifier` on ``train`` (cross-entropy, AdamW, cosine schedule, on CPU).
 
     Deterministic: the same data and config give identical weights. The global torch RNG (used for
-    the initial weights and dropout) runs inside ``torch.random.fork_rng`` seeded with ``config.seed``,
-    so the caller's RNG state is unchanged; shuffling and shifts use their own seeded generators.
+    the initial weights and dropout) runs from a private :class:`~xstyle.rng.RandomStream` seeded
+    with ``config.seed``, so the caller's RNG state is unchanged and callbacks cannot change the
+    training; shuffling and shifts use their own seeded generators.
 
     Args:
         train: digits (N, 1, 28, 28) in [-1, 1] with labels (N,) in 0..9, N >= 1.
@@ -199,17 +201,18 @@ def train_classifier(
     n = len(train)
     steps = config.epochs * -(-n // config.batch_size)
     start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
+    rng = RandomStream(config.seed)  # initial weights and dropout; the caller's random state is kept
+    with rng.active():
         model = DigitClassifier()
-        shuffle_gen = torch.Generator().manual_seed(config.seed + 1)
-        shift_gen = torch.Generator().manual_seed(config.seed + 2)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-        model.train()
-        for epoch in range(1, config.epochs + 1):
-            order = torch.randperm(n, generator=shuffle_gen)
-            total = 0.0
+    shuffle_gen = torch.Generator().manual_seed(config.seed + 1)
+    shift_gen = torch.Generator().manual_seed(config.seed + 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        order = torch.randperm(n, generator=shuffle_gen)
+        total = 0.0
+        with rng.active():  # a callback that draws random numbers cannot change the training
             for first in range(0, n, config.batch_size):
                 idx = order[first : first + config.batch_size]
                 x = images[idx]
@@ -221,23 +224,21 @@ def train_classifier(
                 optimizer.step()
                 schedule.step()
                 total += float(loss.detach()) * len(idx)
-            info = {
-                "epoch": epoch,
-                "epochs": config.epochs,
-                "loss": total / n,
-                "seconds": time.perf_counter() - start,
-            }
-            logger.info(
-                "classifier epoch %d/%d: loss %.4f (%.1f s)",
-                epoch,
-                config.epochs,
-                info["loss"],
-                info["seconds"],
-            )
-            rng_state = torch.get_rng_state()  # a callback that draws random numbers cannot change training
-            for callback in callbacks:
-                callback(dict(info))
-            torch.set_rng_state(rng_state)
+        info = {
+            "epoch": epoch,
+            "epochs": config.epochs,
+            "loss": total / n,
+            "seconds": time.perf_counter() - start,
+        }
+        logger.info(
+            "classifier epoch %d/%d: loss %.4f (%.1f s)",
+            epoch,
+            config.epochs,
+            info["loss"],
+            info["seconds"],
+        )
+        for callback in callbacks:
+            callback(dict(info))
     return model.eval()
 
 

@@ -6,9 +6,11 @@ from BCE(D(G(z)), 1), the discriminator's from BCE(D(real), 1) + BCE(D(G(z)), 0)
 optimisers step.
 
 Determinism: shuffling, latents and the fixed preview batch use ``torch.Generator`` objects seeded
-from ``config.seed``; dropout uses torch's global generator, which the trainer seeds too. All
-generator states are stored in each checkpoint, so a run resumed from a checkpoint ends with
-exactly the weights of an uninterrupted run (on the CPU).
+from ``config.seed``; module initialisation and dropout draw from torch's global generator, which
+the trainer runs from its own :class:`~xstyle.rng.RandomStream` (the caller's random state is left
+as it was, and nothing the caller draws between steps changes the training). All generator states
+are stored in each checkpoint, so a run resumed from a checkpoint ends with exactly the weights of
+an uninterrupted run (on the CPU).
 
 Checkpoints are ``epoch_NNNN.pt`` (state dicts, optimiser states, RNG states, history; loaded with
 ``weights_only=True``) plus ``epoch_NNNN.json`` (config, epoch, metrics, versions), each written
@@ -30,6 +32,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
 
 __all__ = [
@@ -150,9 +153,10 @@ class GANTrainer:
         self.data = data
         self.config = config or GANConfig()
         self.device = torch.device(self.config.device)
-        torch.manual_seed(self.config.seed)  # module initialisation and dropout
-        self.generator = Generator().to(self.device)
-        self.discriminator = Discriminator().to(self.device)
+        self.rng = RandomStream(self.config.seed, device=self.device)  # module initialisation and dropout
+        with self.rng.active():
+            self.generator = Generator().to(self.device)
+            self.discriminator = Discriminator().to(self.device)
         self.opt_g = self._adam(self.generator, self.config.lr_g)
         self.opt_d = self._adam(self.discriminator, self.config.lr_d)
         self.shuffle_rng = torch.Generator().manual_seed(self.config.seed + 1)
@@ -191,7 +195,7 @@ class GANTrainer:
                 group.update(lr=lr, betas=self.config.betas, eps=self.config.eps)
         self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
         self.latent_rng.set_state(ckpt.state["latent_rng"])
-        torch.set_rng_state(ckpt.state["torch_rng"])
+        self.rng.state = ckpt.state["torch_rng"]
         if self.ema is not None and "generator_ema" in ckpt.state:
             self.ema.module.load_state_dict(ckpt.state["generator_ema"])
             self.ema.n_averaged.fill_(int(ckpt.state["ema_n_averaged"]))
@@ -203,8 +207,9 @@ class GANTrainer:
         """One step on a real batch (B, 1, 28, 28); returns (d_loss, g_loss, D(real), D(fake))."""
         g, d = self.generator, self.discriminator
         z = torch.randn(real.shape[0], LATENT_DIM, generator=self.latent_rng).to(self.device)
-        fake = g(z)
-        real_logits, fake_logits = d(real), d(fake)
+        with self.rng.active():  # dropout
+            fake = g(z)
+            real_logits, fake_logits = d(real), d(fake)
         g_loss = generator_loss(fake_logits)
         d_loss = discriminator_loss(real_logits, fake_logits)
         g_params, d_params = list(g.parameters()), list(d.parameters())
@@ -322,7 +327,7 @@ class GANTrainer:
             "opt_d": self.opt_d.state_dict(),
             "shuffle_rng": self.shuffle_rng.get_state(),
             "latent_rng": self.latent_rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
+            "torch_rng": self.rng.state,
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "history": self.history,

@@ -26,11 +26,13 @@ adv_weight 5e4) then give about 45 % content, 35 % style, 10 % TV and 10 % adver
 objective. Because the style loss is blind to pixel-level texture, the TV term (and the patch
 discriminator) are what act on it; a lower TV weight (1e5) left a visible fine grid in 100-step runs.
 
-Determinism: initialisation from ``torch.manual_seed(seed)``; crops, patches and flips from
-``torch.Generator`` objects whose states go into every checkpoint, so a resumed run ends with
-exactly the weights of an uninterrupted one (on the CPU). Checkpoints are ``epoch_NNNN.pt`` (state
-dicts, optimiser and generator states, the style image as 8-bit pixels, history; loaded with
-``weights_only=True``) plus ``epoch_NNNN.json``, each written atomically.
+Determinism: initialisation from a private :class:`~xstyle.rng.RandomStream` seeded with ``seed``
+(the caller's global random state is left alone; training steps run from the stream too, should a
+layer ever draw from it); crops, patches and flips from ``torch.Generator`` objects whose states go
+into every checkpoint, so a resumed run ends with exactly the weights of an uninterrupted one (on
+the CPU). Checkpoints are ``epoch_NNNN.pt`` (state dicts, optimiser and generator states, the style
+image as 8-bit pixels, history; loaded with ``weights_only=True``) plus ``epoch_NNNN.json``, each
+written atomically.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from xstyle.hooks import FeatureTap
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
@@ -316,9 +319,10 @@ class StylizerTrainer:
             style_layers=cfg.style_layers,
             normalize=cfg.normalize,
         )
-        torch.manual_seed(cfg.seed)
-        self.net = TransformNet(cfg.arch)
-        self.discriminator = PatchDiscriminator(cfg.arch)
+        self.rng = RandomStream(cfg.seed)
+        with self.rng.active():
+            self.net = TransformNet(cfg.arch)
+            self.discriminator = PatchDiscriminator(cfg.arch)
         self.opt_g = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas_d)
         self.crop_rng = torch.Generator().manual_seed(cfg.seed + 1)
@@ -356,7 +360,7 @@ class StylizerTrainer:
         self.opt_d.load_state_dict(s["opt_d"])
         self.crop_rng.set_state(s["crop_rng"])
         self.patch_rng.set_state(s["patch_rng"])
-        torch.set_rng_state(s["torch_rng"])
+        self.rng.state = s["torch_rng"]
         self.epoch, self.step = ckpt.epoch, int(s["step"])
         self.history, self.steps = list(ckpt.history), list(s.get("steps", []))
         self.seconds = float(s.get("seconds", 0.0))
@@ -375,6 +379,10 @@ class StylizerTrainer:
 
     def train_step(self) -> dict[str, float]:
         """One step of both networks; returns the batch means of every loss and D output."""
+        with self.rng.active():
+            return self._step()
+
+    def _step(self) -> dict[str, float]:
         cfg = self.config
         x = self.crops.next_batch(cfg.batch_size)
         y = self.net(x)
@@ -511,7 +519,7 @@ class StylizerTrainer:
             "opt_d": self.opt_d.state_dict(),
             "crop_rng": self.crop_rng.get_state(),
             "patch_rng": self.patch_rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
+            "torch_rng": self.rng.state,
             "epoch": self.epoch,
             "step": self.step,
             "seconds": self.seconds,
