@@ -163,9 +163,10 @@ def test_short_training_beats_chance(quick_model, heldout):
 def test_evaluate_restores_training_flag(quick_model, heldout):
     small = _subset(heldout, 5)
     quick_model.train()
+    quick_model.drop.eval()
     try:
         acc_train_mode = evaluate_classifier(quick_model, small, batch_size=7)
-        assert quick_model.training
+        assert quick_model.training and not quick_model.drop.training  # each submodule's own mode
     finally:
         quick_model.eval()
     assert evaluate_classifier(quick_model, small) == acc_train_mode  # eval mode (no dropout) both times

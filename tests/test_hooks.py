@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.hooks import FeatureTap, Intervention, StopForward, assert_no_hooks, list_layers
+from xstyle.hooks import FeatureTap, Intervention, StopForward, assert_no_hooks, frozen, list_layers
 
 
 def _net():
@@ -129,3 +129,29 @@ def test_intervention_rejects_bad_specs():
         with Intervention(net, {"1": {"mask": torch.ones(3)}}):
             net(torch.rand(1, 3, 8, 8))
     assert_no_hooks(net)
+
+
+def test_frozen_restores_each_submodules_mode_and_each_parameters_flag_even_on_error():
+    net = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    other = nn.Linear(2, 2)
+    net.train()
+    net[1].eval()  # a caller may keep one part in another mode
+    net[0].weight.requires_grad_(False)
+    other.eval()
+    x = torch.ones(5, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="inside"), frozen(net, other):
+        assert not any(m.training for m in [*net.modules(), other])
+        assert not any(p.requires_grad for p in [*net.parameters(), *other.parameters()])
+        out = other(net(x)).sum()
+        out.backward()  # gradients still reach the input
+        assert x.grad is not None and x.grad.abs().sum() > 0
+        raise RuntimeError("error inside the block")
+    assert net.training and not net[1].training and net[2].training and not other.training
+    assert not net[0].weight.requires_grad and net[0].bias.requires_grad and net[2].weight.requires_grad
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_frozen_refuses_what_is_not_a_module():
+    with pytest.raises(TypeError, match=r"frozen\(\) takes torch.nn.Module objects; got list"):
+        with frozen([nn.Linear(1, 1)]):
+            pass

@@ -6,7 +6,7 @@ Public API (everything else is internal)::
 """
 
 from xstyle.data import list_samples, load_sample, resolve_image
-from xstyle.hooks import FeatureTap, Intervention, assert_no_hooks, list_layers
+from xstyle.hooks import FeatureTap, Intervention, assert_no_hooks, frozen, list_layers
 from xstyle.images import ImageError, load_image, resize_image, save_image, to_pil
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss, total_loss
 from xstyle.models.vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features, WeightsError, load_vgg19
@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "assert_no_hooks",
     "content_loss",
+    "frozen",
     "gram_matrix",
     "list_layers",
     "list_samples",

@@ -10,12 +10,18 @@ Two context managers carry every observation and edit xstyle makes inside a netw
 Both register their hooks in ``__enter__`` and remove every handle in ``__exit__`` (also when the
 forward pass raised), and never swallow an exception. The hook handling follows zennit's
 ``Composite.context`` and Captum's try/finally pattern.
+
+:func:`frozen` is the same promise for the model's own state: eval mode and no parameter gradients
+inside the block, and every submodule's ``training`` flag and parameter's ``requires_grad`` as the
+caller left them afterwards (torchvision's ``feature_extraction`` restores the training flag the
+same way).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 import torch
@@ -26,6 +32,7 @@ __all__ = [
     "Intervention",
     "StopForward",
     "assert_no_hooks",
+    "frozen",
     "list_layers",
     "resolve_layers",
 ]
@@ -80,6 +87,32 @@ def assert_no_hooks(model: nn.Module) -> None:
         )
         if any(len(h) for h in hooks):
             raise AssertionError(f"module {name or '<root>'!r} still carries hooks")
+
+
+@contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode and ``requires_grad=False`` for every parameter of ``modules`` inside the block.
+
+    On exit, also when the block raises, each submodule gets back its own ``training`` flag (a
+    caller may keep, say, dropout in train mode inside an otherwise evaluated model) and each
+    parameter its own ``requires_grad``. Gradients with respect to inputs still flow.
+    """
+    for module in modules:
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"frozen() takes torch.nn.Module objects; got {type(module).__name__}.")
+    modes = [(m, m.training) for module in modules for m in module.modules()]
+    flags = [(p, p.requires_grad) for module in modules for p in module.parameters()]
+    try:
+        for module in modules:
+            module.eval()
+        for p, _ in flags:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        for p, flag in flags:
+            p.requires_grad_(flag)
 
 
 class _HookContext:

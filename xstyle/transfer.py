@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 
-from xstyle.hooks import FeatureTap
+from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
@@ -423,12 +423,8 @@ def style_transfer(
     full_pixels = content_img.shape[-2] * content_img.shape[-1]
     image: torch.Tensor | None = None
     c_prev = content_img  # content of the previous (coarser) level
-    # leave the caller's model as found: training flag and requires_grad restored in `finally`
-    was_training = model.training
-    grad_flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    model.requires_grad_(False)
-    try:
+    # leave the caller's model as found: every training flag and requires_grad restored on exit
+    with frozen(model):
         for level, (size, steps) in enumerate(zip(config.level_sizes, config.steps, strict=True)):
             t0 = time.perf_counter()
             last = level == len(config.steps) - 1
@@ -479,10 +475,6 @@ def style_transfer(
         final_objective = StyleObjective(model, content_img, style_img, config)
         with torch.no_grad():
             total, c, s = final_objective(image)
-    finally:
-        model.train(was_training)
-        for param, flag in zip(model.parameters(), grad_flags, strict=True):
-            param.requires_grad_(flag)
     final = {
         "total": float(total.sum()),
         "content": float(c.total.sum()),

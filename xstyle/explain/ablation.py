@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.gram import _check_vgg_layers, _describe, _frozen, _load, _spearman, _spectrum
-from xstyle.hooks import FeatureTap, Intervention, resolve_layers
+from xstyle.explain.gram import _check_vgg_layers, _describe, _load, _spearman, _spectrum
+from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
 from xstyle.models.vgg import LAYER_NAMES, load_vgg19
@@ -264,7 +264,7 @@ def ablate_channels(
     _check_mode(mode)
     config = config or _default_config()
     net = _model(model, config, layer)
-    with _frozen(net):
+    with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)
         chans = _check_channels(channels, setup.n_channels, param="channels")
         if not chans:
@@ -370,7 +370,7 @@ def channel_scores(
     """
     config = config or _default_config()
     net = _model(model, config, layer)
-    with _frozen(net):
+    with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)
         return _scores(setup)
 
@@ -491,7 +491,7 @@ def ablation_curves(
     t0 = time.perf_counter()
     config = config or _default_config()
     net = _model(model, config, layer)
-    with _frozen(net):
+    with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)
         n = setup.n_channels
         if counts is None:

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstyle.hooks import resolve_layers
+from xstyle.hooks import frozen, resolve_layers
 
 __all__ = [
     "INPUT_METHODS",
@@ -159,24 +159,6 @@ def make_baseline(
         raise ValueError(f"sigma must be > 0; got {sigma!r}.")
     kernel = min(2 * round(3 * s) + 1, 2 * (min(inputs.shape[-2:]) // 2) - 1)
     return gaussian_blur(inputs, kernel_size=[kernel, kernel], sigma=[s, s])
-
-
-@contextmanager
-def frozen(networks: list[nn.Module]) -> Iterator[None]:
-    """Eval mode and ``requires_grad=False`` for every parameter; both restored on exit, even on error."""
-    modes = [(m, m.training) for net in networks for m in net.modules()]
-    params = [(p, p.requires_grad) for net in networks for p in net.parameters()]
-    try:
-        for net in networks:
-            net.eval()
-        for p, _ in params:
-            p.requires_grad_(False)
-        yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
-        for p, flag in params:
-            p.requires_grad_(flag)
 
 
 @contextmanager
@@ -332,7 +314,7 @@ def attribute(
 
     networks = _networks_of(target)
     explainer_cls = getattr(ca, class_name)
-    with frozen(networks), torch.random.fork_rng(devices=[]), _numpy_seed(seed):
+    with frozen(*networks), torch.random.fork_rng(devices=[]), _numpy_seed(seed):
         with torch.no_grad():  # one score per sample, checked before the (long) attribution
             scores = target(inputs.detach()).detach()
         if scores.ndim != 1 or scores.shape[0] != inputs.shape[0]:

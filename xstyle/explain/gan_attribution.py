@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import attribute, frozen
+from xstyle.explain.attribution import attribute
 from xstyle.explain.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.targets import ClassTarget, DiscriminatorTarget
+from xstyle.hooks import frozen
 
 __all__ = [
     "DiscriminatorMapsResult",
@@ -233,7 +234,7 @@ def latent_class_attribution(
         raise ValueError(f"top must be an integer in [1, {latent_dim // 2}]; got {top!r}.")
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, latent_dim, generator=gen)
-    with frozen([generator, classifier]), torch.no_grad():
+    with frozen(generator, classifier), torch.no_grad():
         predicted = classifier(generator(z)).argmax(1)
     attribution = np.full((10, latent_dim), np.nan)
     abs_attr = np.full((10, latent_dim), np.nan)
@@ -262,7 +263,7 @@ def latent_class_attribution(
         # IG credits the move from the baseline 0 to z; continuing that move along a dimension with
         # positive attribution (and back along one with negative) should raise the logit
         direction = torch.sign(res.attributions) * torch.sign(members)
-        with frozen([generator, classifier]), torch.no_grad():
+        with frozen(generator, classifier), torch.no_grad():
             before = target(members)
             gains = []
             for chosen in (dims, rand_dims):

@@ -34,16 +34,14 @@ import difflib
 import inspect
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import frozen
-from xstyle.hooks import FeatureTap, resolve_layers
+from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, load_vgg19
@@ -76,13 +74,6 @@ _ENERGY_LEVELS = (0.5, 0.9, 0.99)
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-@contextmanager
-def _frozen(model: nn.Module) -> Iterator[nn.Module]:
-    """Eval mode and frozen parameters inside the block; the caller's flags are restored after."""
-    with frozen([model]):
-        yield model
 
 
 def _check_vgg_layers(layers: str | Sequence[str], *, param: str) -> tuple[str, ...]:
@@ -351,7 +342,7 @@ def decompose_gram(
     img = _load(image, size=size, param="image")
     net = _model_for(model, layers, weights=weights, param="layers")
     t0 = time.perf_counter()
-    with _frozen(net):
+    with frozen(net):
         feats = _features(net, img, list(layers))
     t_feat = time.perf_counter() - t0
     result = decompose_features(feats, normalize=normalize, top_k=top)
@@ -502,7 +493,7 @@ def compare_grams(
     img = _load(image, size=size, param="image")
     ref = _load(reference, size=size, param="reference")
     net = _model_for(model, layers, weights=weights, param="layers")
-    with _frozen(net):
+    with frozen(net):
         fa = _features(net, img, list(layers))
         fb = _features(net, ref, list(layers))
     result = compare_feature_grams(fa, fb, weights=style_weights, normalize=normalize)
@@ -630,7 +621,7 @@ def lowrank_style_sweep(
     )
     images, s_losses, c_losses, per_layer, energy = [], [], [], [], []
     timings: dict[str, float] = {}
-    with _frozen(net):
+    with frozen(net):
         objective = StyleObjective(net, content_img, style_img, config)
         full = dict(objective.gram_targets)
         spectra = {n: _spectrum(n, g[0], 1) for n, g in full.items()}
@@ -944,7 +935,7 @@ def style_fingerprints(
     net = _model_for(model, layers, weights=weights, param="layers")
     gen = torch.Generator().manual_seed(seed)
     stats: list[dict[str, _Stats]] = []
-    with _frozen(net):
+    with frozen(net):
         for n in names:
             feats = _features(net, loaded[n], list(layers))
             stats.append({ly: _layer_stats(feats[ly], max_positions, gen) for ly in layers})

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.hooks import FeatureTap, resolve_layers
+from xstyle.hooks import FeatureTap, frozen, resolve_layers
 
 if TYPE_CHECKING:
     from xstyle.explain.directions import Direction, DirectionComparison
@@ -141,19 +141,18 @@ def _classifier_measures(
     conf, cls = probs.max(dim=1)
     out = {"class": cls.numpy().astype(np.int64), "confidence": conf.double().numpy()}
     if style:
-        was_training = classifier.training
         device = next(classifier.parameters()).device
         energies = []
-        try:
-            classifier.eval()
-            with torch.no_grad(), FeatureTap(classifier, ["act1"], stop_after_last=True) as tap:
-                for first in range(0, images.shape[0], batch_size):
-                    x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
-                    f = tap.run(x)["act1"].double()
-                    gram = gram_matrix(f, normalize="mean")
-                    energies.append((gram.flatten(1).norm(dim=1) / f.shape[1]).cpu())
-        finally:
-            classifier.train(was_training)
+        with (
+            frozen(classifier),
+            torch.no_grad(),
+            FeatureTap(classifier, ["act1"], stop_after_last=True) as tap,
+        ):
+            for first in range(0, images.shape[0], batch_size):
+                x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
+                f = tap.run(x)["act1"].double()
+                gram = gram_matrix(f, normalize="mean")
+                energies.append((gram.flatten(1).norm(dim=1) / f.shape[1]).cpu())
         out["gram_energy"] = torch.cat(energies).numpy()
     return out
 
@@ -279,22 +278,17 @@ def generate(
     _check_int(batch_size, "batch_size", 1)
     stages = resolve_layers(generator, stages, param="stages") if stages else []
     device = _device_of(generator)
-    was_training = generator.training
     images, feats = [], {s: [] for s in stages}
-    try:
-        generator.eval()
-        with torch.no_grad(), ExitStack() as stack:
-            tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
-            for first in range(0, z.shape[0], batch_size):
-                zb = z[first : first + batch_size].to(device=device, dtype=torch.float32)
-                if tap is not None:
-                    tap.features = {}
-                out = generator(zb)
-                images.append(out.float().cpu())
-                for s in stages:
-                    feats[s].append(tap.features[s].float().flatten(1).cpu())
-    finally:
-        generator.train(was_training)
+    with frozen(generator), torch.no_grad(), ExitStack() as stack:
+        tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
+        for first in range(0, z.shape[0], batch_size):
+            zb = z[first : first + batch_size].to(device=device, dtype=torch.float32)
+            if tap is not None:
+                tap.features = {}
+            out = generator(zb)
+            images.append(out.float().cpu())
+            for s in stages:
+                feats[s].append(tap.features[s].float().flatten(1).cpu())
     if not images:
         raise ValueError("z is empty; pass at least one latent.")
     x = torch.cat(images)

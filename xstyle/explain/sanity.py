@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import AttributionResult, attribute, frozen
+from xstyle.explain.attribution import AttributionResult, attribute
+from xstyle.hooks import frozen
 
 __all__ = [
     "DeletionInsertionResult",
@@ -156,7 +157,7 @@ def deletion_insertion(
     counts = [round(n * k / steps) for k in range(steps + 1)]
     fractions = np.array(counts, dtype=float) / n
     nets = list(target.networks()) if hasattr(target, "networks") else []
-    with frozen(nets), torch.no_grad():
+    with frozen(*nets), torch.no_grad():
         f_x = float(target(image.detach())[0])
         f_b = float(target(baseline.detach())[0])
         scale = f_x - f_b if abs(f_x - f_b) > 1e-30 else 1.0

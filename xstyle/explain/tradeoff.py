@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.gram import _describe, _frozen, _load
+from xstyle.explain.gram import _describe, _load
+from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig
@@ -178,7 +179,7 @@ def balance_ratio(
         if model is not None
         else load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
     )
-    with _frozen(net):
+    with frozen(net):
         return _balance(StyleObjective(net, content_img, style_img, config), content_img, style_img)
 
 
@@ -235,7 +236,7 @@ def tradeoff_sweep(
     )
     c_losses, s_losses, scores, images = [], [], [], []
     timings: dict[str, float] = {}
-    with _frozen(net):
+    with frozen(net):
         objective = StyleObjective(net, content_img, style_img, config)
         r0 = _balance(objective, content_img, style_img)
         if values is None:

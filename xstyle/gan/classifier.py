@@ -27,6 +27,7 @@ from torch import nn
 
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
+from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
 from xstyle.safeload import load_weights_only
 
@@ -249,18 +250,13 @@ def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 
     check_digit_data(data, name="data")
     if len(data) == 0:
         raise ValueError(f"{data.source}: no digits to evaluate; pass at least one.")
-    was_training = model.training
     device = _device_of(model)
     correct = 0
-    try:
-        model.eval()
-        with torch.no_grad():
-            for first in range(0, len(data), batch_size):
-                x = data.images[first : first + batch_size].to(device)
-                pred = model(x).argmax(dim=1).cpu()
-                correct += int((pred == data.labels[first : first + batch_size]).sum())
-    finally:
-        model.train(was_training)
+    with frozen(model), torch.no_grad():
+        for first in range(0, len(data), batch_size):
+            x = data.images[first : first + batch_size].to(device)
+            pred = model(x).argmax(dim=1).cpu()
+            correct += int((pred == data.labels[first : first + batch_size]).sum())
     return correct / len(data)
 
 

@@ -32,6 +32,7 @@ from torch import nn
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.dcgan import LATENT_DIM
+from xstyle.hooks import frozen
 
 __all__ = [
     "CONFIDENT",
@@ -79,19 +80,14 @@ def classifier_outputs(
         raise ValueError(f"images must have shape (N, 1, 28, 28) with values in [-1, 1]; got {shape}.")
     if images.shape[0] == 0:
         raise ValueError("images is empty; pass at least one digit.")
-    was_training = classifier.training
     device = _device_of(classifier)
     probs, feats = [], []
-    try:
-        classifier.eval()
-        with torch.no_grad():
-            for first in range(0, images.shape[0], batch_size):
-                x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
-                f = classifier.features(x)
-                probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
-                feats.append(f.cpu())
-    finally:
-        classifier.train(was_training)
+    with frozen(classifier), torch.no_grad():
+        for first in range(0, images.shape[0], batch_size):
+            x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
+            f = classifier.features(x)
+            probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
+            feats.append(f.cpu())
     return torch.cat(probs), torch.cat(feats)
 
 
@@ -244,15 +240,10 @@ def evaluate_generator(
     latent_dim = int(getattr(generator, "latent_dim", LATENT_DIM))
     z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(seed))
     device = _device_of(generator)
-    was_training = generator.training
     fakes = []
-    try:
-        generator.eval()
-        with torch.no_grad():
-            for first in range(0, n_samples, batch_size):
-                fakes.append(generator(z[first : first + batch_size].to(device)).float().cpu())
-    finally:
-        generator.train(was_training)
+    with frozen(generator), torch.no_grad():
+        for first in range(0, n_samples, batch_size):
+            fakes.append(generator(z[first : first + batch_size].to(device)).float().cpu())
     fake = torch.cat(fakes)
     if tuple(fake.shape) != (n_samples, 1, 28, 28):
         raise ValueError(

@@ -32,6 +32,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
 
@@ -297,14 +298,8 @@ class GANTrainer:
 
     def preview(self) -> torch.Tensor:
         """Digits of the fixed preview latents, (n_preview, 1, 28, 28) in [-1, 1] (eval mode)."""
-        sampler = self.sampler
-        was = sampler.training
-        sampler.eval()
-        try:
-            with torch.no_grad():
-                return sampler(self.preview_z.to(self.device)).cpu()
-        finally:
-            sampler.train(was)
+        with frozen(self.sampler), torch.no_grad():
+            return self.sampler(self.preview_z.to(self.device)).cpu()
 
     def _write_preview(self) -> None:
         from torchvision.utils import make_grid

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import attribute, frozen
+from xstyle.explain.attribution import attribute
 from xstyle.explain.targets import (
     GATYS_CONTENT_LAYERS,
     GATYS_STYLE_LAYERS,
@@ -34,7 +34,7 @@ from xstyle.explain.targets import (
     StyleLossTarget,
     Target,
 )
-from xstyle.hooks import FeatureTap, Intervention
+from xstyle.hooks import FeatureTap, Intervention, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.stylizer.model import PatchDiscriminator, TransformNet
@@ -171,7 +171,7 @@ def evaluate_stylizer(
     if not photos:
         raise ValueError("photos must hold at least one image.")
     per_image, images = {}, {}
-    with frozen([net, vgg]):
+    with frozen(net, vgg):
         for name, photo in photos.items():
             check_rgb(photo, name=f"photos[{name!r}]", single=True)
             x = resize_image(photo, size)
@@ -317,7 +317,7 @@ def stylizer_pixel_maps(
     opts = dict(method=method, baselines=baselines, n_steps=n_steps, seed=seed, **attribute_options)
     s_res = attribute(style_t, content, **opts)
     c_res = attribute(content_t, content, **opts)
-    with frozen([net]), torch.no_grad():
+    with frozen(net), torch.no_grad():
         output = net(content)
     s_ev, c_ev = _evidence(s_res.attributions), _evidence(c_res.attributions)
 
@@ -398,7 +398,7 @@ def discriminator_patch_maps(
             check_rgb(img, name=name, single=True)
             images[name] = img
     probability, mean_p = {}, {}
-    with frozen([discriminator]), torch.no_grad():
+    with frozen(discriminator), torch.no_grad():
         for name, img in images.items():
             p = discriminator(img)[0, 0].sigmoid()
             probability[name], mean_p[name] = p, float(p.mean())
@@ -507,7 +507,7 @@ def ablate_blocks(
     def rel(after: float, before: float) -> float:
         return (after - before) / before if before else float("nan")
 
-    with frozen([net, vgg]):
+    with frozen(net, vgg):
         judge = _Judge(vgg, content, style, normalize=normalize)
         y0, base = run(None)
         baseline = {"style": base["style"], "content": base["content"]}

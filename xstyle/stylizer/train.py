@@ -50,7 +50,7 @@ import torch
 from torch import nn
 
 from xstyle.gan.dcgan import discriminator_loss, generator_loss
-from xstyle.hooks import FeatureTap
+from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
@@ -637,10 +637,5 @@ def export_stylizer(checkpoint: str | Path, path: str | Path, *, metrics: dict |
 def stylize(net: nn.Module, images: torch.Tensor, *, batch_size: int = 4) -> torch.Tensor:
     """Stylise (N, 3, H, W) images in [0, 1] with ``net`` (no gradients); the net's mode is restored."""
     check_rgb(images, name="images")
-    was = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat([net(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
-    finally:
-        net.train(was)
+    with frozen(net), torch.no_grad():
+        return torch.cat([net(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
