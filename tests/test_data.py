@@ -174,3 +174,15 @@ def test_resolve_image_max_pixels_and_errors(tmp_path: Path) -> None:
         resolve_image(tmp_path / "missing.png")
     with pytest.raises(ImageError, match=r"Did you mean sample:starry_night"):
         resolve_image("sample:stary_night")
+
+
+def test_load_single_image_accepts_one_image_and_names_a_batch():
+    from xstyle.data import describe_image, load_single_image
+
+    img = load_sample("chelsea", size=32)
+    assert torch.equal(load_single_image(img[0]), img)  # (3, H, W) gets its batch axis
+    assert load_single_image("sample:chelsea", size=32).shape == img.shape
+    with pytest.raises(ValueError, match="content must be one image \\(1, 3, H, W\\); got a batch of 2"):
+        load_single_image(img.repeat(2, 1, 1, 1), param="content")
+    assert describe_image("sample:chelsea") == "sample:chelsea"
+    assert describe_image(img) == f"tensor {tuple(img.shape)}" and img.shape[:2] == (1, 3)

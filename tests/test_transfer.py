@@ -192,3 +192,31 @@ def test_lbfgs_falls_back_to_a_line_search_where_every_restart_overshoots(caffe_
     assert len(losses) <= 16
     assert result.final["total"] < 0.2 * losses[0]
     assert float((result.image - content).abs().mean()) > 0.01
+
+
+def test_initial_image_kinds_and_seeded_noise(tiny_images):
+    from xstyle.transfer import initial_image
+
+    content, style = tiny_images
+    assert torch.equal(initial_image("content", content, style, generator=torch.Generator()), content)
+    styled = initial_image("style", content, style[..., :20, :], generator=torch.Generator())
+    assert styled.shape == content.shape  # resized to the content's size
+    a = initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
+    b = initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and a.shape == content.shape and 0 <= a.min() and a.max() <= 1
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_optimise_image_lowers_the_loss_and_counts_evaluations(caffe_vgg, tiny_images, optimizer):
+    from xstyle.transfer import optimise_image
+
+    content, style = tiny_images
+    cfg = _cfg(optimizer=optimizer)
+    objective = StyleObjective(caffe_vgg, content, style, cfg)
+    seen = []
+    out = optimise_image(objective, content, steps=8, config=cfg, on_step=lambda *a: seen.append(a[-1]))
+    assert seen == list(range(8))
+    with torch.no_grad():
+        before, after = float(objective(content)[0].sum()), float(objective(out)[0].sum())
+    assert after < before and out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+    assert torch.equal(optimise_image(objective, content, steps=0, config=cfg), content)  # no callback needed

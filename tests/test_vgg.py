@@ -154,3 +154,14 @@ def test_imagenet_offline_says_where_the_file_goes(tmp_path, monkeypatch):
         pytest.skip("imagenet weights were downloadable here")
     finally:
         torch.hub.set_dir(os.path.join(os.path.expanduser("~"), ".cache", "torch", "hub"))
+
+
+def test_check_layer_names_before_loading():
+    from xstyle.models.vgg import check_layer_names
+
+    assert check_layer_names("relu4_2", param="layer") == ("relu4_2",)
+    assert check_layer_names(["relu1_1", "relu5_1"], param="layers") == ("relu1_1", "relu5_1")
+    with pytest.raises(ValueError, match=r"--layer must be a VGG19 layer name .*'relu9_1'\. Did you mean"):
+        check_layer_names("relu9_1", param="--layer")
+    with pytest.raises(ValueError, match="layers must name at least one VGG19 layer"):
+        check_layer_names([], param="layers")

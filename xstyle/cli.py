@@ -772,13 +772,12 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     from xstyle.atomic import write_json
     from xstyle.data import resolve_image
     from xstyle.explain.ablation import ablation_curves
-    from xstyle.explain.gram import _check_vgg_layers
     from xstyle.images import save_image
-    from xstyle.models.vgg import load_vgg19
+    from xstyle.models.vgg import check_layer_names, load_vgg19
     from xstyle.transfer import TransferConfig
 
     out = _output_folder(args.out)
-    _check_vgg_layers(args.layer, param="--layer")
+    check_layer_names(args.layer, param="--layer")
     config = TransferConfig(
         size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
     )
@@ -1824,7 +1823,7 @@ def _write_stylizer_figures(trainer, heldout: dict, out: Path) -> None:
 def _apply_inputs(items: Sequence[str]) -> list[tuple[str, object]]:
     """(name, source) for every input: files, sample:NAME, and the images of folders."""
     from xstyle.data import SAMPLE_PREFIX
-    from xstyle.stylizer.data import _EXTENSIONS
+    from xstyle.stylizer.data import IMAGE_EXTENSIONS
 
     found: list[tuple[str, object]] = []
     for item in items:
@@ -1833,9 +1832,9 @@ def _apply_inputs(items: Sequence[str]) -> list[tuple[str, object]]:
             continue
         path = Path(item)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _EXTENSIONS)
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
             if not files:
-                raise UsageError(f"input folder {item!r} holds no images ({', '.join(_EXTENSIONS)}).")
+                raise UsageError(f"input folder {item!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
             found += [(p.stem, p) for p in files]
         else:
             found.append((path.stem, path))

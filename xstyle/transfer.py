@@ -44,6 +44,8 @@ __all__ = [
     "TransferConfig",
     "TransferResult",
     "TransferStep",
+    "initial_image",
+    "optimise_image",
     "style_transfer",
 ]
 
@@ -301,24 +303,43 @@ def _luminance_pair(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.T
     return lc.expand(-1, 3, -1, -1).clamp(0, 1), ls.expand(-1, 3, -1, -1).clamp(0, 1)
 
 
-def _initial_image(
-    kind: str, content: torch.Tensor, style: torch.Tensor, gen: torch.Generator
+def initial_image(
+    kind: str, content: torch.Tensor, style: torch.Tensor, *, generator: torch.Generator
 ) -> torch.Tensor:
+    """The image an optimisation starts from, (1, 3, H, W) in [0, 1] at the content's size.
+
+    ``kind`` is ``"content"`` (a copy of ``content``), ``"style"`` (``style`` resized to the
+    content's H, W) or ``"noise"`` (uniform noise drawn from ``generator``).
+    """
     if kind == "content":
         return content.clone()
     if kind == "style":
         return resize_image(style, tuple(content.shape[-2:]))
-    return torch.rand(content.shape, generator=gen)
+    return torch.rand(content.shape, generator=generator)
 
 
-def _optimise_level(
+def optimise_image(
     objective: StyleObjective,
     image: torch.Tensor,
     *,
     steps: int,
     config: TransferConfig,
-    on_step: Callable[[torch.Tensor, LossBreakdown, LossBreakdown, int], None],
+    on_step: Callable[[torch.Tensor, LossBreakdown, LossBreakdown, int], None] | None = None,
 ) -> torch.Tensor:
+    """Minimise ``objective`` over the pixels of ``image`` for ``steps`` loss evaluations.
+
+    Args:
+        objective: the Gatys loss of one content/style pair (:class:`StyleObjective`).
+        image: the start, (1, 3, H, W) in [0, 1]; not modified.
+        steps: loss evaluations (L-BFGS counts its line-search evaluations too).
+        config: ``optimizer`` (``"lbfgs"`` or ``"adam"``) and ``lr`` are used.
+        on_step: called after each evaluation with ``(total loss, content breakdown, style
+            breakdown, evaluation index)``.
+
+    Returns:
+        The lowest-loss image seen, (1, 3, H, W) in [0, 1], detached. L-BFGS runs without a line
+        search and, should it overshoot, restarts from the best image with a strong-Wolfe search.
+    """
     x = image.detach().clone().requires_grad_(True)
     if steps == 0:
         return x.detach()
@@ -339,7 +360,8 @@ def _optimise_level(
         if guard and value > _DIVERGED * best[0]:
             raise _Diverged  # L-BFGS overshot (its curvature pairs go stale under clamping): restart
         loss.backward()
-        on_step(loss.detach(), c, s, evals)
+        if on_step is not None:
+            on_step(loss.detach(), c, s, evals)
         evals += 1
         if value < best[0]:
             best = (value, x.detach().clone())
@@ -441,7 +463,7 @@ def style_transfer(
                 precision=config.precision,
             )
             if image is None:
-                image = _initial_image(config.init, c_lvl, s_lvl, gen)
+                image = initial_image(config.init, c_lvl, s_lvl, generator=gen)
             elif config.upsample == "residual":
                 # carry the coarse level's *change* to the content up, keep the content's fine detail
                 delta = image - c_prev
@@ -466,7 +488,7 @@ def style_transfer(
                 for callback in callbacks:
                     callback(entry)
 
-            image = _optimise_level(objective, image, steps=steps, config=config, on_step=record)
+            image = optimise_image(objective, image, steps=steps, config=config, on_step=record)
             timings[f"level{level}"] = time.perf_counter() - t0
             log.info(
                 "level %d (%d px): %d evaluations in %.1f s", level, size, steps, timings[f"level{level}"]

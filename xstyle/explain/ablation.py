@@ -35,12 +35,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.gram import _check_vgg_layers, _describe, _load, _spearman, _spectrum
+from xstyle.data import describe_image, load_single_image
+from xstyle.explain.gram import layer_spectrum, rank_correlation
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
-from xstyle.models.vgg import LAYER_NAMES, load_vgg19
-from xstyle.transfer import StyleObjective, TransferConfig
+from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
+from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
 
 __all__ = [
     "ABLATION_MODES",
@@ -80,8 +81,6 @@ class _Setup:
         config: TransferConfig,
         model: nn.Module,
     ) -> None:
-        from xstyle.transfer import _initial_image, _optimise_level
-
         _check_config(config)
         if layer in LAYER_NAMES and LAYER_NAMES.index(layer) > LAYER_NAMES.index(config.deepest_layer):
             raise ValueError(
@@ -90,16 +89,17 @@ class _Setup:
             )
         resolve_layers(model, [layer], param="layer")
         self.layer, self.config = layer, config
-        self.content = _load(content, size=config.size, param="content")
-        self.style = _load(style, size=config.size, param="style")
+        self.content = load_single_image(content, size=config.size, param="content")
+        self.style = load_single_image(style, size=config.size, param="style")
         given = None
         if image is not None:
-            given = resize_image(_load(image, size=None, param="image"), tuple(self.content.shape[-2:]))
+            given = resize_image(
+                load_single_image(image, size=None, param="image"), tuple(self.content.shape[-2:])
+            )
         self.model = model
-        self._optimise = _optimise_level
         self.objective = StyleObjective(self.model, self.content, self.style, config)
-        self.start = _initial_image(
-            config.init, self.content, self.style, torch.Generator().manual_seed(config.seed)
+        self.start = initial_image(
+            config.init, self.content, self.style, generator=torch.Generator().manual_seed(config.seed)
         )
         if given is None:  # a short intact stylisation is the image whose losses we perturb
             given = self.transfer(config.steps[0])
@@ -115,7 +115,7 @@ class _Setup:
 
     def transfer(self, steps: int) -> torch.Tensor:
         """A single-scale run of ``steps`` evaluations with the current network (ablated or not)."""
-        return self._optimise(self.objective, self.start, steps=steps, config=self.config, on_step=_ignore)
+        return optimise_image(self.objective, self.start, steps=steps, config=self.config)
 
     def edits(self, channels: Sequence[int], mode: str) -> dict:
         mask = torch.zeros(self.n_channels)
@@ -152,10 +152,6 @@ class _Setup:
         with torch.no_grad():
             _, c, s = clean(result)
         return float(c.total.sum()), float(s.total.sum())
-
-
-def _ignore(*args) -> None:
-    return None
 
 
 def _check_mode(mode: str) -> None:
@@ -303,13 +299,13 @@ def _model(model: nn.Module | None, config: TransferConfig, layer: str) -> nn.Mo
     if model is not None:
         return model
     _check_config(config)
-    _check_vgg_layers([layer], param="layer")
+    check_layer_names([layer], param="layer")
     return load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
 
 
 def _scores(setup: _Setup) -> dict[str, torch.Tensor]:
     """Built-in channel scores (C,) at the setup's layer: gram, attribution, content_attribution."""
-    spectrum = _spectrum(setup.layer, gram_matrix(setup.style_features)[0], 1)
+    spectrum = layer_spectrum(setup.layer, gram_matrix(setup.style_features)[0], 1)
     x = setup.image.clone().requires_grad_(True)
     with FeatureTap(setup.model, [setup.layer], detach=False) as tap:
         _, c, s = setup.objective(x)
@@ -536,9 +532,9 @@ def ablation_curves(
     c0, s0 = (float(v.total.sum()) for v in setup.before)
     rho = None
     if "gram" in all_scores and "attribution" in all_scores:
-        rho = _spearman(all_scores["gram"].numpy(), all_scores["attribution"].numpy())
+        rho = rank_correlation(all_scores["gram"].numpy(), all_scores["attribution"].numpy())
     correlations = {
-        f"{a}_vs_{b}": _spearman(all_scores[a].numpy(), all_scores[b].numpy())
+        f"{a}_vs_{b}": rank_correlation(all_scores[a].numpy(), all_scores[b].numpy())
         for a, b in (("gram", "attribution"), ("gram", "captum_ig"), ("attribution", "captum_ig"))
         if a in all_scores and b in all_scores
     }
@@ -560,8 +556,8 @@ def ablation_curves(
         timings={"setup": t_setup, "total": time.perf_counter() - t0},
         image=setup.image,
         meta={
-            "content": _describe(content),
-            "style": _describe(style),
+            "content": describe_image(content),
+            "style": describe_image(style),
             "n_channels": n,
             "rank_correlations": correlations,
         },

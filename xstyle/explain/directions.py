@@ -231,13 +231,13 @@ def ganspace_directions(
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LinearRegression
 
-    from xstyle.explain.latent import _as_2d, _check_int
+    from xstyle._checks import check_int, check_matrix
 
-    y = _as_2d(activations, "activations")
+    y = check_matrix(activations, "activations")
     x = _as_latents(z)
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"activations and z must have the same N; got {y.shape[0]} and {x.shape[0]}.")
-    _check_int(n_components, "n_components", 1)
+    check_int(n_components, "n_components", 1)
     if n_components > min(y.shape):
         raise ValueError(
             f"n_components={n_components} is too large for {y.shape[0]} samples of {y.shape[1]} "
@@ -306,9 +306,9 @@ def sefa_directions(
             )
         scale = bn.weight.detach().double().cpu() / (bn.running_var.detach().double().cpu() + bn.eps).sqrt()
         w = w * scale[:, None]
-    from xstyle.explain.latent import _check_int
+    from xstyle._checks import check_int
 
-    _check_int(n_components, "n_components", 1)
+    check_int(n_components, "n_components", 1)
     if n_components > w.shape[1]:
         raise ValueError(f"n_components={n_components} exceeds the latent size {w.shape[1]}.")
     evals, evecs = torch.linalg.eigh(w.T @ w)  # ascending

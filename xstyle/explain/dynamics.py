@@ -201,7 +201,8 @@ def probe_dynamics(
         ValueError: no checkpoint, a missing or invalid file, two checkpoints of the same epoch, or
             bad options (before any checkpoint is probed where it can be told up front).
     """
-    from xstyle.explain.latent import _check_int, probe_layers, sample_latents
+    from xstyle._checks import check_int
+    from xstyle.explain.latent import probe_layers, sample_latents
     from xstyle.gan.train import GANCheckpoint
     from xstyle.hooks import resolve_layers
 
@@ -213,10 +214,10 @@ def probe_dynamics(
             raise ValueError(
                 f"checkpoint {str(item)!r} does not exist (give .pt files written by `xstyle gan train`)."
             )
-    _check_int(n, "n", 2)
-    _check_int(cv, "cv", 2)
+    check_int(n, "n", 2)
+    check_int(cv, "cv", 2)
     if n_components is not None:
-        _check_int(n_components, "n_components", 1)
+        check_int(n_components, "n_components", 1)
     if style and classifier is None:
         raise ValueError("style=True measures the scorer's Gram energy; pass a classifier as well.")
     # a first pass reads every epoch, so that bad files and repeated epochs fail before the long part

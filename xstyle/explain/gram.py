@@ -30,7 +30,6 @@ import :mod:`xstyle.report.displays` lazily.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 import time
@@ -41,11 +40,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
-from xstyle.models.vgg import LAYER_NAMES, load_vgg19
-from xstyle.transfer import GATYS_STYLE_LAYERS, StyleObjective, TransferConfig
+from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
+from xstyle.transfer import GATYS_STYLE_LAYERS, StyleObjective, TransferConfig, initial_image, optimise_image
 
 __all__ = [
     "STYLE_STATISTICS",
@@ -59,8 +59,10 @@ __all__ = [
     "compare_grams",
     "decompose_features",
     "decompose_gram",
+    "layer_spectrum",
     "lowrank_style_sweep",
     "mmd_squared",
+    "rank_correlation",
     "style_distances",
     "style_fingerprints",
     "truncate_gram",
@@ -76,23 +78,6 @@ _ENERGY_LEVELS = (0.5, 0.9, 0.99)
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _check_vgg_layers(layers: str | Sequence[str], *, param: str) -> tuple[str, ...]:
-    """Validate VGG19 layer names before a model is loaded (same message style as resolve_layers)."""
-    names = (layers,) if isinstance(layers, str) else tuple(layers)
-    if not names:
-        raise ValueError(f"{param} must name at least one VGG19 layer; got an empty list.")
-    for name in names:
-        if name not in LAYER_NAMES:
-            close = difflib.get_close_matches(str(name), LAYER_NAMES, n=3, cutoff=0.6)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            what = "a VGG19 layer name" if isinstance(layers, str) else "VGG19 layer names"
-            raise ValueError(
-                f"{param} must be {what} ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}, see "
-                f"xstyle.LAYER_NAMES); got {name!r}.{hint}"
-            )
-    return names
-
-
 def _model_for(
     model: nn.Module | None, layers: Sequence[str], *, weights: str, pooling: str = "max", param: str
 ) -> nn.Module:
@@ -100,19 +85,8 @@ def _model_for(
     if model is not None:
         resolve_layers(model, layers, param=param)
         return model
-    names = _check_vgg_layers(layers, param=param)
+    names = check_layer_names(layers, param=param)
     return load_vgg19(weights, pooling=pooling, last_layer=max(names, key=LAYER_NAMES.index))
-
-
-def _load(image: ImageLike, *, size: int | None, param: str) -> torch.Tensor:
-    from xstyle.data import resolve_image
-
-    if isinstance(image, torch.Tensor) and image.ndim == 3:
-        image = image.unsqueeze(0)
-    img = resolve_image(image, size=size)
-    if img.shape[0] != 1:
-        raise ValueError(f"{param} must be one image (1, 3, H, W); got a batch of {img.shape[0]}.")
-    return img
 
 
 def _features(model: nn.Module, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -120,7 +94,7 @@ def _features(model: nn.Module, image: torch.Tensor, layers: Sequence[str]) -> d
         return tap.run(image)
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
     """Spearman rank correlation, or None where it is undefined (constant input, < 3 points)."""
     from scipy.stats import spearmanr
 
@@ -204,7 +178,7 @@ class LayerSpectrum:
         }
 
 
-def _spectrum(layer: str, gram: torch.Tensor, n_positions: int) -> LayerSpectrum:
+def layer_spectrum(layer: str, gram: torch.Tensor, n_positions: int) -> LayerSpectrum:
     g = gram.double()
     g = 0.5 * (g + g.T)  # exact symmetry for eigh
     evals, evecs = torch.linalg.eigh(g)
@@ -300,7 +274,7 @@ def decompose_features(
                 f"features[{name!r}] must have shape (1, C, H, W) (one image); got {tuple(feats.shape)}."
             )
         gram = gram_matrix(feats.detach(), normalize=normalize)[0]
-        spectra[name] = _spectrum(name, gram, feats.shape[-2] * feats.shape[-1])
+        spectra[name] = layer_spectrum(name, gram, feats.shape[-2] * feats.shape[-1])
     return GramDecomposition(
         layers=tuple(features),
         spectra=spectra,
@@ -339,7 +313,7 @@ def decompose_gram(
     top = _check_top_k(top_k)
     if normalize not in ("seed", "mean"):
         raise ValueError(f"normalize must be 'seed' or 'mean'; got {normalize!r}.")
-    img = _load(image, size=size, param="image")
+    img = load_single_image(image, size=size, param="image")
     net = _model_for(model, layers, weights=weights, param="layers")
     t0 = time.perf_counter()
     with frozen(net):
@@ -353,16 +327,8 @@ def decompose_gram(
         size_hw=(int(img.shape[-2]), int(img.shape[-1])),
         timings={"features": t_feat, **result.timings},
         top_k=top,
-        meta={"weights": getattr(net, "weights_name", "custom"), "image": _describe(image)},
+        meta={"weights": getattr(net, "weights_name", "custom"), "image": describe_image(image)},
     )
-
-
-def _describe(image: object) -> str:
-    if isinstance(image, str):
-        return image
-    if isinstance(image, torch.Tensor):
-        return f"tensor {tuple(image.shape)}"
-    return type(image).__name__
 
 
 # -------------------------------------------------------------------------------------- comparison
@@ -490,14 +456,14 @@ def compare_grams(
     Note: as in :func:`xstyle.losses.style_loss`, ``M`` is the position count of ``image``; with
     ``normalize="seed"`` the loss is only a fair comparison when both images have the same size.
     """
-    img = _load(image, size=size, param="image")
-    ref = _load(reference, size=size, param="reference")
+    img = load_single_image(image, size=size, param="image")
+    ref = load_single_image(reference, size=size, param="reference")
     net = _model_for(model, layers, weights=weights, param="layers")
     with frozen(net):
         fa = _features(net, img, list(layers))
         fb = _features(net, ref, list(layers))
     result = compare_feature_grams(fa, fb, weights=style_weights, normalize=normalize)
-    meta = {"image": _describe(image), "reference": _describe(reference)}
+    meta = {"image": describe_image(image), "reference": describe_image(reference)}
     return GramComparison(
         layers=result.layers,
         per_layer=result.per_layer,
@@ -597,8 +563,6 @@ def lowrank_style_sweep(
             content diverges at >= 128 px with the seed's losses; Adam descends steadily).
         model: a VGG19 extractor to reuse (flags restored afterwards).
     """
-    from xstyle.transfer import _initial_image, _optimise_level
-
     config = config or TransferConfig(size=128, steps=(40,), optimizer="adam")
     if len(config.steps) != 1:
         raise ValueError(
@@ -612,8 +576,8 @@ def lowrank_style_sweep(
         if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
             raise ValueError(f"ranks must be whole numbers >= 1 or None (full); got {k!r}.")
     t0 = time.perf_counter()
-    content_img = _load(content, size=config.size, param="content")
-    style_img = _load(style, size=config.size, param="style")
+    content_img = load_single_image(content, size=config.size, param="content")
+    style_img = load_single_image(style, size=config.size, param="style")
     net = (
         model
         if model is not None
@@ -624,9 +588,9 @@ def lowrank_style_sweep(
     with frozen(net):
         objective = StyleObjective(net, content_img, style_img, config)
         full = dict(objective.gram_targets)
-        spectra = {n: _spectrum(n, g[0], 1) for n, g in full.items()}
-        start = _initial_image(
-            config.init, content_img, style_img, torch.Generator().manual_seed(config.seed)
+        spectra = {n: layer_spectrum(n, g[0], 1) for n, g in full.items()}
+        start = initial_image(
+            config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
         )
         timings["setup"] = time.perf_counter() - t0
         for k in ranks:
@@ -639,7 +603,7 @@ def lowrank_style_sweep(
                 else:
                     targets[name] = sp.reconstruct(k).to(g.dtype).unsqueeze(0)
             objective.gram_targets = targets
-            image = _optimise_level(objective, start, steps=config.steps[0], config=config, on_step=_ignore)
+            image = optimise_image(objective, start, steps=config.steps[0], config=config)
             objective.gram_targets = full
             with torch.no_grad():
                 _, c, s = objective(image)
@@ -658,12 +622,8 @@ def lowrank_style_sweep(
         retained_energy=energy,
         config=config,
         timings=timings,
-        meta={"content": _describe(content), "style": _describe(style)},
+        meta={"content": describe_image(content), "style": describe_image(style)},
     )
-
-
-def _ignore(*args) -> None:
-    return None
 
 
 # ------------------------------------------------------------------------------ style statistics
@@ -931,7 +891,7 @@ def style_fingerprints(
 
     names = list(images)
     t0 = time.perf_counter()
-    loaded = {n: _load(images[n], size=size, param=f"images[{n!r}]") for n in names}
+    loaded = {n: load_single_image(images[n], size=size, param=f"images[{n!r}]") for n in names}
     net = _model_for(model, layers, weights=weights, param="layers")
     gen = torch.Generator().manual_seed(seed)
     stats: list[dict[str, _Stats]] = []
@@ -953,7 +913,7 @@ def style_fingerprints(
     for a, sa in enumerate(STYLE_STATISTICS):
         for b, sb in enumerate(STYLE_STATISTICS):
             if a < b:
-                rho = _spearman(dist[sa][iu], dist[sb][iu])
+                rho = rank_correlation(dist[sa][iu], dist[sb][iu])
                 agreement[a, b] = agreement[b, a] = np.nan if rho is None else rho
     explained = None
     if method == "pca":

@@ -34,7 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.hooks import FeatureTap, frozen, resolve_layers
+from xstyle._checks import check_int, check_matrix
+from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 
 if TYPE_CHECKING:
     from xstyle.explain.directions import Direction, DirectionComparison
@@ -252,17 +253,6 @@ def latent_dim_of(generator: nn.Module) -> int:
     )
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
-
-
 def generate(
     generator: nn.Module,
     z: torch.Tensor,
@@ -275,9 +265,9 @@ def generate(
     Returns ``(images (N, 1, H, W) float32 CPU, {stage: (N, F) float32 CPU})``. The generator's
     ``training`` flag is restored and no hook outlives the call, also when the forward pass raises.
     """
-    _check_int(batch_size, "batch_size", 1)
+    check_int(batch_size, "batch_size", 1)
     stages = resolve_layers(generator, stages, param="stages") if stages else []
-    device = _device_of(generator)
+    device = device_of(generator)
     images, feats = [], {s: [] for s in stages}
     with frozen(generator), torch.no_grad(), ExitStack() as stack:
         tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
@@ -319,7 +309,7 @@ def sample_latents(
         style: also measure ``gram_energy``.
         batch_size: latents per forward pass.
     """
-    _check_int(n, "n", 2)
+    check_int(n, "n", 2)
     if stages is None:
         names = {name for name, _ in generator.named_modules()}
         stages = [s for s in GENERATOR_STAGES if s in names]
@@ -330,16 +320,6 @@ def sample_latents(
 
 
 # --------------------------------------------------------------------------------------- probes
-
-
-def _as_2d(x: Any, name: str) -> np.ndarray:
-    a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (N, D) with N, D >= 1; got {a.shape}.")
-    a = a.astype(np.float64, copy=False)
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values; drop or impute those samples first.")
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -473,7 +453,7 @@ def fit_probe(
 
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {list(_KINDS)}; got {kind!r}.")
-    x = _as_2d(features, "features")
+    x = check_matrix(features, "features")
     y = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise ValueError(
@@ -665,7 +645,7 @@ def probe_layers(
     if bad:
         raise ValueError(f"stages must be tapped stages {sorted(samples.activations)} (or 'z'); got {bad!r}.")
     if n_components is not None:
-        _check_int(n_components, "n_components", 1)
+        check_int(n_components, "n_components", 1)
     rows = ["z", *[s for s in rows if s != "z"]]
     scores = np.zeros((len(rows), len(names)))
     stds = np.zeros_like(scores)
@@ -676,7 +656,7 @@ def probe_layers(
         if n_components is not None and raw.shape[1] > n_components and stage != "z":
             x = _pca_scores(raw, min(n_components, raw.shape[0] - 1), seed=random_state or 0)
         else:
-            x = _as_2d(raw, f"activations[{stage!r}]")
+            x = check_matrix(raw, f"activations[{stage!r}]")
         n_features.append(int(x.shape[1]))
         for j, attr in enumerate(names):
             kind = "classification" if attr == "class" else "regression"
@@ -776,7 +756,7 @@ def _check_direction_options(
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ValueError(f"methods must be a non-empty subset of {list(METHODS)}; got {methods!r}.")
-    _check_int(n_components, "n_components", 1)
+    check_int(n_components, "n_components", 1)
     wanted = [*attributes, *(a for pair in conditional for a in pair)]
     allowed = [a for a in ATTRIBUTES if a != "class" and (style or a != "gram_energy")]
     bad = [a for a in wanted if a not in allowed]

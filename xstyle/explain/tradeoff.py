@@ -28,11 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.gram import _describe, _load
+from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
-from xstyle.transfer import StyleObjective, TransferConfig
+from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "ssim", "tradeoff_sweep"]
 
@@ -172,8 +172,8 @@ def balance_ratio(
     ``r0 * 10**AUTO_GRID``).
     """
     config = config or TransferConfig(size=128, steps=(30,), optimizer="adam")
-    content_img = _load(content, size=config.size, param="content")
-    style_img = _load(style, size=config.size, param="style")
+    content_img = load_single_image(content, size=config.size, param="content")
+    style_img = load_single_image(style, size=config.size, param="style")
     net = (
         model
         if model is not None
@@ -207,8 +207,6 @@ def tradeoff_sweep(
             from the content diverges at >= 128 px with the seed's losses; Adam descends steadily).
         model: a VGG19 extractor to reuse (flags restored afterwards).
     """
-    from xstyle.transfer import _initial_image, _optimise_level
-
     config = config or TransferConfig(size=128, steps=(30,), optimizer="adam")
     if len(config.steps) != 1:
         raise ValueError(
@@ -227,8 +225,8 @@ def tradeoff_sweep(
             )
         values = sorted(set(values))
     t0 = time.perf_counter()
-    content_img = _load(content, size=config.size, param="content")
-    style_img = _load(style, size=config.size, param="style")
+    content_img = load_single_image(content, size=config.size, param="content")
+    style_img = load_single_image(style, size=config.size, param="style")
     net = (
         model
         if model is not None
@@ -241,14 +239,14 @@ def tradeoff_sweep(
         r0 = _balance(objective, content_img, style_img)
         if values is None:
             values = [r0 * 10.0**e for e in AUTO_GRID]
-        start = _initial_image(
-            config.init, content_img, style_img, torch.Generator().manual_seed(config.seed)
+        start = initial_image(
+            config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
         )
         timings["setup"] = time.perf_counter() - t0
         for ratio in values:
             t1 = time.perf_counter()
             objective.alpha, objective.beta = config.alpha, ratio * config.alpha
-            image = _optimise_level(objective, start, steps=config.steps[0], config=config, on_step=_ignore)
+            image = optimise_image(objective, start, steps=config.steps[0], config=config)
             with torch.no_grad():
                 _, c, s = objective(image)
             c_losses.append(float(c.total.sum()))
@@ -269,9 +267,5 @@ def tradeoff_sweep(
         balance=r0,
         config=config,
         timings=timings,
-        meta={"content": _describe(content), "style": _describe(style)},
+        meta={"content": describe_image(content), "style": describe_image(style)},
     )
-
-
-def _ignore(*args) -> None:
-    return None

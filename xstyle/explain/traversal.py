@@ -26,8 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.explain.directions import Direction
-from xstyle.explain.latent import _check_int, generate, latent_dim_of, measure_digits
+from xstyle.explain.latent import generate, latent_dim_of, measure_digits
 
 __all__ = ["TraversalResult", "traverse"]
 
@@ -134,14 +135,14 @@ def traverse(
     if steps.ndim != 1 or len(np.unique(steps)) < 2 or not np.isfinite(steps).all():
         raise ValueError(f"alphas must hold at least 2 distinct finite steps; got {list(alphas)!r}.")
     if z is None:
-        _check_int(n, "n", 1)
+        check_int(n, "n", 1)
         z = torch.randn(n, dim, generator=torch.Generator().manual_seed(int(seed)))
     elif not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != dim or z.shape[0] < 1:
         shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise ValueError(f"z must have shape (n, {dim}); got {shape}.")
     z = z.detach().float().cpu()
     n = z.shape[0]
-    _check_int(rows, "rows", 1)
+    check_int(rows, "rows", 1)
     v = torch.tensor(direction.vector, dtype=torch.float32)
     with_zero = np.concatenate([steps, [0.0]]) if 0.0 not in steps else steps
     walked = z[None] + torch.from_numpy(with_zero).float()[:, None, None] * v  # (S', n, D)

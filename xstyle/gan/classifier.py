@@ -27,7 +27,7 @@ from torch import nn
 
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
-from xstyle.hooks import frozen
+from xstyle.hooks import device_of, frozen
 from xstyle.rng import RandomStream
 from xstyle.safeload import load_weights_only
 
@@ -163,11 +163,6 @@ def shift_digits(images: torch.Tensor, *, max_shift: int = 2, generator: torch.G
     return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def train_classifier(
     train: DigitData,
     *,
@@ -250,7 +245,7 @@ def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 
     check_digit_data(data, name="data")
     if len(data) == 0:
         raise ValueError(f"{data.source}: no digits to evaluate; pass at least one.")
-    device = _device_of(model)
+    device = device_of(model)
     correct = 0
     with frozen(model), torch.no_grad():
         for first in range(0, len(data), batch_size):

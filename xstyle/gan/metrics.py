@@ -29,10 +29,11 @@ import scipy.stats
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.dcgan import LATENT_DIM
-from xstyle.hooks import frozen
+from xstyle.hooks import device_of, frozen
 
 __all__ = [
     "CONFIDENT",
@@ -50,16 +51,6 @@ logger = logging.getLogger(__name__)
 CONFIDENT = 0.9
 
 
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def classifier_outputs(
     classifier: DigitClassifier, images: torch.Tensor, *, batch_size: int = 500
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,13 +65,13 @@ def classifier_outputs(
         ``(probs, features)``: probs (N, 10) float32 on the CPU, rows summing to 1; features (N, 128)
         float32 on the CPU, non-negative.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", 1)
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must have shape (N, 1, 28, 28) with values in [-1, 1]; got {shape}.")
     if images.shape[0] == 0:
         raise ValueError("images is empty; pass at least one digit.")
-    device = _device_of(classifier)
+    device = device_of(classifier)
     probs, feats = [], []
     with frozen(classifier), torch.no_grad():
         for first in range(0, images.shape[0], batch_size):
@@ -231,7 +222,7 @@ def evaluate_generator(
         seed: seeds the latents.
         batch_size: digits per forward pass.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", 1)
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
     check_digit_data(real, name="real")
@@ -239,7 +230,7 @@ def evaluate_generator(
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
     latent_dim = int(getattr(generator, "latent_dim", LATENT_DIM))
     z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(seed))
-    device = _device_of(generator)
+    device = device_of(generator)
     fakes = []
     with frozen(generator), torch.no_grad():
         for first in range(0, n_samples, batch_size):

@@ -12,10 +12,12 @@ Weight sources are declared as data (:data:`WEIGHT_SOURCES`), as torchvision doe
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ __all__ = [
     "VGG19Features",
     "WeightSource",
     "WeightsError",
+    "check_layer_names",
     "load_vgg19",
 ]
 
@@ -333,3 +336,24 @@ def load_vgg19(
     model.requires_grad_(False)
     model.weights_name = str(weights)
     return model
+
+
+def check_layer_names(layers: str | Sequence[str], *, param: str) -> tuple[str, ...]:
+    """Check VGG19 layer names before a model is loaded; returns them as a tuple.
+
+    Raises ValueError naming ``param``, the allowed range and close matches (the message style of
+    :func:`xstyle.hooks.resolve_layers`).
+    """
+    names = (layers,) if isinstance(layers, str) else tuple(layers)
+    if not names:
+        raise ValueError(f"{param} must name at least one VGG19 layer; got an empty list.")
+    for name in names:
+        if name not in LAYER_NAMES:
+            close = difflib.get_close_matches(str(name), LAYER_NAMES, n=3, cutoff=0.6)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            what = "a VGG19 layer name" if isinstance(layers, str) else "VGG19 layer names"
+            raise ValueError(
+                f"{param} must be {what} ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}, see "
+                f"xstyle.LAYER_NAMES); got {name!r}.{hint}"
+            )
+    return names

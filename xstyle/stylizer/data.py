@@ -33,6 +33,7 @@ __all__ = [
     "CONTENT_PHOTOS",
     "EAGER_LIMIT",
     "HELDOUT_PHOTOS",
+    "IMAGE_EXTENSIONS",
     "ContentSet",
     "PhotoCrops",
     "load_content_photos",
@@ -60,15 +61,16 @@ CONTENT_PHOTOS: dict[str, tuple[str, str]] = {
 HELDOUT_PHOTOS: tuple[str, ...] = ("chelsea", "china", "grace_hopper")
 log = logging.getLogger(__name__)
 
-_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: file suffixes read as images from a folder (lower case)
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 #: folders with more images than this are read lazily by :func:`load_folder`
 EAGER_LIMIT = 500
 
 
 def _photo_array(name: str) -> np.ndarray | torch.Tensor:
-    from xstyle.data import _PHOTOS, load_sample
+    from xstyle.data import list_samples, load_sample
 
-    if name in _PHOTOS:
+    if name in {s.name for s in list_samples("photo")}:
         return load_sample(name)  # (1, 3, H, W) already
     import skimage.data
 
@@ -105,10 +107,10 @@ def load_folder(
         raise ValueError(
             f"--content-dir {str(folder)!r} is not a folder; give a folder of photos (PNG, JPEG)."
         )
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _EXTENSIONS)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
         raise ValueError(
-            f"--content-dir {str(folder)!r} holds no images ({', '.join(_EXTENSIONS)}); point it at a "
+            f"--content-dir {str(folder)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}); point it at a "
             "folder of photos such as COCO's train2014."
         )
     files = files[:limit] if limit is not None else files

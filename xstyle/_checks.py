@@ -1,0 +1,30 @@
+"""Argument checks shared by several modules (package-internal).
+
+Each raises one ``ValueError`` that names the parameter, says what is allowed and shows what was
+received, the message style of every xstyle error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def check_int(value: Any, name: str, low: int) -> int:
+    """``value`` as an ``int`` if it is an integer (not a bool) ``>= low``; else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+    return int(value)
+
+
+def check_matrix(x: Any, name: str) -> np.ndarray:
+    """A finite float64 array (N, D), N, D >= 1, from a tensor or array-like; else ValueError."""
+    a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (N, D) with N, D >= 1; got {a.shape}.")
+    a = a.astype(np.float64, copy=False)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values; drop or impute those samples first.")
+    return a
