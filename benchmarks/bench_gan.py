@@ -57,7 +57,7 @@ def bare_loop_case(images, batch_size):
 
 
 def trainer_case(data, batch_size, *, channels_last=False):
-    trainer = GANTrainer(data, GANConfig(batch_size=batch_size, seed=0))
+    trainer = GANTrainer(data, config=GANConfig(batch_size=batch_size, seed=0))
     images = data.images
     if channels_last:
         trainer.generator.to(memory_format=torch.channels_last)

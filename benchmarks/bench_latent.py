@@ -53,7 +53,7 @@ def main() -> None:
     few = images[: args.per_digit]
     t_loop, _ = timed(lambda: [measure_digits(few[i : i + 1], classifier=clf) for i in range(len(few))], 1)
     t_loop *= args.n / len(few)
-    samples = sample_latents(gen, clf, n=args.n, seed=0)
+    samples = sample_latents(gen, classifier=clf, n=args.n, seed=0)
     t_probe, _ = timed(lambda: probe_layers(samples), 1)
     print(f"N = {args.n} digits, torch threads = {torch.get_num_threads()}")
     print(f"{'generate + tap':<28}{t_gen:8.2f} s")

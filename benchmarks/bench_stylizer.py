@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.speedup:
         photo = resize_image(load_content_photos("heldout")["chelsea"], 256)
         t0 = time.perf_counter()
-        style_transfer(photo, resize_image(style, 256), TransferConfig(size=256))
+        style_transfer(photo, resize_image(style, 256), config=TransferConfig(size=256))
         opt_seconds = time.perf_counter() - t0
         fast = results["speed"]["256px_float32"]["seconds"]
         results["speedup_256px"] = {
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, photo in photos.items():
             x = resize_image(photo, size)
             t0 = time.perf_counter()
-            res = style_transfer(x, style_q, config)
+            res = style_transfer(x, style_q, config=config)
             row = image_losses(res.image, x, style_q, vgg=vgg)
             row["ssim"], row["seconds"] = ssim(res.image, x), time.perf_counter() - t0
             table["optimisation"][name], outputs["optimisation"][name] = row, res.image

@@ -139,7 +139,7 @@ def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config):
         )
 
     def xstyle():
-        return style_transfer(content, style, config, model=model).image
+        return style_transfer(content, style, config=config, model=model).image
 
     cases = {
         f"reference: {ref_steps} L-BFGS evals at {size} px (tutorial)": reference,

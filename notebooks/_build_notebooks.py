@@ -60,7 +60,8 @@ def style_vs_content() -> list:
             'vgg = load_vgg19("caffe", last_layer="relu5_1")  # the original Oxford VGG19\n'
             'content = load_sample("astronaut", size=SIZE)\n'
             'style = load_sample("starry_night", size=SIZE)\n'
-            "result = style_transfer(content, style, TransferConfig(size=SIZE, steps=STEPS), model=vgg)\n"
+            "config = TransferConfig(size=SIZE, steps=STEPS)\n"
+            "result = style_transfer(content, style, config=config, model=vgg)\n"
             'show([content, style, result.image], ["content", "style", "stylised"])'
         ),
         code(
@@ -155,7 +156,7 @@ def style_vs_content() -> list:
             "from xstyle.stylizer import HELDOUT_PHOTOS, load_content_photos, load_stylizer, stylize\n"
             "from xstyle.stylizer.explain import explain_stylizer\n\n"
             'fast = load_stylizer("shipped:starry_night")\n'
-            "photo = resize_image(load_content_photos(\"heldout\")[HELDOUT_PHOTOS[0]], SIZE)\n"
+            'photo = resize_image(load_content_photos("heldout")[HELDOUT_PHOTOS[0]], SIZE)\n'
             "start = time.perf_counter()\n"
             "fast_output = stylize(fast.net, photo)\n"
             "seconds = time.perf_counter() - start\n"
@@ -173,7 +174,7 @@ def style_vs_content() -> list:
             "explained.attribution.plot()\n"
             "explained.ablation.plot()\n"
             "plt.show()\n"
-            "explained.evaluation.per_image[\"content\"]  # style/content loss, SSIM to the photo, seconds"
+            'explained.evaluation.per_image["content"]  # style/content loss, SSIM to the photo, seconds'
         ),
         md(
             "Where a residual block's ablation raises the style loss most, that block carries the "
@@ -232,7 +233,7 @@ def gram_spectra() -> list:
             "diagonal (channel energies) and the off-diagonal (co-activations), per layer."
         ),
         code(
-            "result = style_transfer(content, style, config, model=vgg)\n"
+            "result = style_transfer(content, style, config=config, model=vgg)\n"
             "comparison = compare_grams(result.image, style, model=vgg)\n"
             "comparison.plot()\n"
             "plt.show()\n"
@@ -336,7 +337,7 @@ def latent_directions() -> list:
         ),
         code(
             "from xstyle.explain.latent import probe_layers, sample_latents\n\n"
-            "samples = sample_latents(generator, classifier, n=N, seed=0)\n"
+            "samples = sample_latents(generator, classifier=classifier, n=N, seed=0)\n"
             'samples.summary()["attributes"]'
         ),
         md(

@@ -237,12 +237,12 @@ def test_nan_inputs_are_refused():
 
 def test_baselines():
     x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    blur = make_baseline(x, "blur")
+    blur = make_baseline(x, kind="blur")
     assert blur.shape == x.shape and blur.std() < x.std()  # smoother than the image
     assert torch.allclose(blur.mean(dim=(2, 3)), x.mean(dim=(2, 3)), atol=0.05)
-    assert torch.equal(make_baseline(x, "black"), torch.zeros_like(x))
-    assert torch.allclose(make_baseline(x, "mean")[:, :, 0, 0], x.mean(dim=(2, 3)))
-    assert torch.equal(make_baseline(x, "noise", seed=3), make_baseline(x, "noise", seed=3))
+    assert torch.equal(make_baseline(x, kind="black"), torch.zeros_like(x))
+    assert torch.allclose(make_baseline(x, kind="mean")[:, :, 0, 0], x.mean(dim=(2, 3)))
+    assert torch.equal(make_baseline(x, kind="noise", seed=3), make_baseline(x, kind="noise", seed=3))
 
 
 # ---------------------------------------------------- models are left as found, hooks never leak

@@ -17,7 +17,9 @@ def gan_models(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("gan_attr")
     digits = load_digits("heldout")
-    trainer = GANTrainer(DigitData(digits.images[:8], digits.labels[:8], "tiny"), GANConfig(epochs=0, seed=0))
+    trainer = GANTrainer(
+        DigitData(digits.images[:8], digits.labels[:8], "tiny"), config=GANConfig(epochs=0, seed=0)
+    )
     ckpt = trainer.save_checkpoint(root / "gan.pt")
     torch.manual_seed(0)
     clf = save_classifier(DigitClassifier(), root / "clf.pt", metadata={"note": "random"})

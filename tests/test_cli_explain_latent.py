@@ -18,7 +18,7 @@ def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("latent")
     digits = load_digits("heldout")
     data = DigitData(digits.images[:8], digits.labels[:8], "tiny")
-    trainer = GANTrainer(data, GANConfig(epochs=0, seed=0))
+    trainer = GANTrainer(data, config=GANConfig(epochs=0, seed=0))
     ckpt = trainer.save_checkpoint(root / "gan.pt")
     torch.manual_seed(0)
     clf = save_classifier(DigitClassifier(), root / "clf.pt", metadata={"note": "random"})

@@ -24,7 +24,7 @@ def write_checkpoints(root, epochs_and_seeds):
     data = DigitData(digits.images[:8], digits.labels[:8], "tiny")
     paths = []
     for epoch, seed in epochs_and_seeds:
-        trainer = GANTrainer(data, GANConfig(epochs=0, seed=seed))
+        trainer = GANTrainer(data, config=GANConfig(epochs=0, seed=seed))
         trainer.epoch = epoch
         paths.append(trainer.save_checkpoint(root / f"epoch_{epoch:04d}.pt"))
     return paths

@@ -141,7 +141,7 @@ def test_mnist_can_leave_out_the_offline_sample(tmp_path):
 
 
 def test_a_few_steps_lower_the_discriminator_loss(small_digits):
-    trainer = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=32, seed=0, lr_d=1e-3))
+    trainer = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=32, seed=0, lr_d=1e-3))
     real = small_digits.images[:32]
     first = trainer.train_step(real)[0]
     for _ in range(8):
@@ -151,13 +151,13 @@ def test_a_few_steps_lower_the_discriminator_loss(small_digits):
 
 def test_resume_gives_exactly_the_uninterrupted_weights(small_digits, tmp_path):
     cfg = dict(batch_size=16, seed=3)
-    full = GANTrainer(small_digits, GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
+    full = GANTrainer(small_digits, config=GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
     full.fit()
-    half = GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg))
+    half = GANTrainer(small_digits, config=GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg))
     half.fit()
     resumed = GANTrainer(
         small_digits,
-        GANConfig(epochs=2, out_dir=str(tmp_path / "c"), **cfg),
+        config=GANConfig(epochs=2, out_dir=str(tmp_path / "c"), **cfg),
         resume=tmp_path / "b" / "epoch_0001.pt",
     )
     assert resumed.epoch == 1
@@ -172,28 +172,30 @@ def test_training_leaves_the_callers_random_state_and_ignores_its_draws(small_di
     cfg = GANConfig(epochs=1, batch_size=16, seed=5)
     torch.manual_seed(99)
     caller = torch.get_rng_state()
-    quiet = GANTrainer(small_digits, cfg)
+    quiet = GANTrainer(small_digits, config=cfg)
     quiet.fit()
     assert torch.equal(torch.get_rng_state(), caller)  # initialisation and dropout used their own stream
 
     def draw(step):
         torch.rand(100)  # a callback drawing from the global generator between steps
 
-    noisy = GANTrainer(small_digits, cfg)
+    noisy = GANTrainer(small_digits, config=cfg)
     noisy.fit(callbacks=[draw])
     for module in ("generator", "discriminator"):
         a, b = getattr(quiet, module).state_dict(), getattr(noisy, module).state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
-    other = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=16, seed=6))
-    assert not torch.equal(other.generator.fc.weight, GANTrainer(small_digits, cfg).generator.fc.weight)
+    other = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=16, seed=6))
+    assert not torch.equal(
+        other.generator.fc.weight, GANTrainer(small_digits, config=cfg).generator.fc.weight
+    )
 
 
 def test_resume_runs_with_this_runs_learning_rates_not_the_checkpoints(small_digits, tmp_path):
     cfg = dict(batch_size=16, seed=3)
-    GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path), **cfg)).fit()
+    GANTrainer(small_digits, config=GANConfig(epochs=1, out_dir=str(tmp_path), **cfg)).fit()
     resumed = GANTrainer(
         small_digits,
-        GANConfig(epochs=2, lr_g=2e-5, lr_d=3e-5, betas=(0.5, 0.99), **cfg),
+        config=GANConfig(epochs=2, lr_g=2e-5, lr_d=3e-5, betas=(0.5, 0.99), **cfg),
         resume=tmp_path / "epoch_0001.pt",
     )
     assert [g["lr"] for g in resumed.opt_g.param_groups] == [2e-5]
@@ -204,7 +206,7 @@ def test_resume_runs_with_this_runs_learning_rates_not_the_checkpoints(small_dig
 
 def test_checkpoint_files_and_metadata(small_digits, tmp_path):
     trainer = GANTrainer(
-        small_digits, GANConfig(epochs=2, batch_size=32, checkpoint_every=1, out_dir=str(tmp_path))
+        small_digits, config=GANConfig(epochs=2, batch_size=32, checkpoint_every=1, out_dir=str(tmp_path))
     )
     trainer.fit()
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -222,7 +224,7 @@ def test_checkpoint_files_and_metadata(small_digits, tmp_path):
 
 def test_ema_follows_the_moving_average_formula(small_digits):
     decay = 0.9
-    trainer = GANTrainer(small_digits, GANConfig(epochs=1, batch_size=16, seed=0, ema_decay=decay))
+    trainer = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=16, seed=0, ema_decay=decay))
     real = small_digits.images[:16]
     trainer.train_step(real)
     after_first = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
@@ -240,10 +242,12 @@ def test_ema_survives_resume_and_release(small_digits, tmp_path):
     from xstyle.gan.train import export_release
 
     cfg = dict(batch_size=16, seed=3, ema_decay=0.8)
-    full = GANTrainer(small_digits, GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
+    full = GANTrainer(small_digits, config=GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
     full.fit()
-    GANTrainer(small_digits, GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg)).fit()
-    resumed = GANTrainer(small_digits, GANConfig(epochs=2, **cfg), resume=tmp_path / "b" / "epoch_0001.pt")
+    GANTrainer(small_digits, config=GANConfig(epochs=1, out_dir=str(tmp_path / "b"), **cfg)).fit()
+    resumed = GANTrainer(
+        small_digits, config=GANConfig(epochs=2, **cfg), resume=tmp_path / "b" / "epoch_0001.pt"
+    )
     resumed.fit()
     a, b = full.sampler.state_dict(), resumed.sampler.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -288,10 +292,10 @@ def test_bad_checkpoints_get_clear_errors_and_execute_nothing(tmp_path, monkeypa
 
 
 def test_resume_with_another_seed_is_refused(small_digits, tmp_path):
-    GANTrainer(small_digits, GANConfig(epochs=1, batch_size=32, out_dir=str(tmp_path))).fit()
+    GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=32, out_dir=str(tmp_path))).fit()
     with pytest.raises(ValueError, match="seed=0"):
         GANTrainer(
-            small_digits, GANConfig(epochs=2, batch_size=32, seed=1), resume=tmp_path / "epoch_0001.pt"
+            small_digits, config=GANConfig(epochs=2, batch_size=32, seed=1), resume=tmp_path / "epoch_0001.pt"
         )
 
 

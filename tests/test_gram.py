@@ -223,7 +223,7 @@ def test_lowrank_full_rank_reproduces_the_full_target_transfer(caffe_vgg, tiny_i
     assert torch.equal(result.images[1], result.images[2])
     assert result.style_loss[1] == result.style_loss[2]
     # ... and as plain single-scale style transfer with the same config
-    plain = style_transfer(content, style, config, model=caffe_vgg)
+    plain = style_transfer(content, style, config=config, model=caffe_vgg)
     assert torch.equal(plain.image, result.images[2])
     assert result.style_loss[2] == pytest.approx(plain.final["style"], rel=1e-6)
     energy = result.retained_energy

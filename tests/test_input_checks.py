@@ -86,7 +86,7 @@ def test_gan_functions_want_digit_data_not_tensors():
     with pytest.raises(TypeError, match="must be DigitData"):
         evaluate_classifier(DigitClassifier(), images)
     with pytest.raises(TypeError, match="must be DigitData"):
-        GANTrainer(images, GANConfig(epochs=1))
+        GANTrainer(images, config=GANConfig(epochs=1))
 
 
 def test_losses_name_a_missing_layer_and_mismatched_shapes():

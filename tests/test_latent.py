@@ -210,9 +210,9 @@ def test_probe_rejects_bad_input(x, y, kwargs, match):
 
 
 def test_sample_latents_is_seeded_and_taps_every_stage(tiny_gan, tiny_clf):
-    a = sample_latents(tiny_gan, tiny_clf, n=12, seed=3, batch_size=5)
-    b = sample_latents(tiny_gan, tiny_clf, n=12, seed=3)
-    c = sample_latents(tiny_gan, tiny_clf, n=12, seed=4)
+    a = sample_latents(tiny_gan, classifier=tiny_clf, n=12, seed=3, batch_size=5)
+    b = sample_latents(tiny_gan, classifier=tiny_clf, n=12, seed=3)
+    c = sample_latents(tiny_gan, classifier=tiny_clf, n=12, seed=4)
     assert a.z.shape == (12, 100) and a.images.shape == (12, 1, 28, 28)
     assert {k: tuple(v.shape) for k, v in a.activations.items()} == {
         "act0": (12, 12544),
@@ -245,7 +245,7 @@ def test_errors_in_the_forward_pass_leave_no_hooks_and_restore_flags(entry, tiny
     _break(g.deconv2, monkeypatch)
     with pytest.raises(RuntimeError, match="forced failure"):
         if entry == "sample_latents":
-            sample_latents(g, tiny_clf, n=4)
+            sample_latents(g, classifier=tiny_clf, n=4)
         else:
             explain_latent(g, tiny_clf, n=60, n_traverse=2)
     assert_no_hooks(g)
@@ -270,7 +270,7 @@ def test_probe_table_finds_ink_in_z0_of_a_constructed_generator():
 
 
 def test_probe_table_reduces_wide_stages_and_skips_constant_attributes(tiny_gan, tiny_clf):
-    samples = sample_latents(tiny_gan, tiny_clf, n=60, seed=0)
+    samples = sample_latents(tiny_gan, classifier=tiny_clf, n=60, seed=0)
     table = probe_layers(samples, attributes=["class", "ink"], n_components=16, cv=3)
     assert table.stages == ("z", "act0", "act1", "act2", "tanh")
     assert table.n_features == (100, 16, 16, 16, 16)
@@ -343,7 +343,7 @@ def test_explain_latent_rejects_bad_options(kwargs, match, tiny_gan, tiny_clf):
 def test_find_directions_from_samples(tiny_gan, tiny_clf):
     from xstyle.explain.latent import find_directions
 
-    samples = sample_latents(tiny_gan, tiny_clf, n=60, seed=0, stages=["act0"])
+    samples = sample_latents(tiny_gan, classifier=tiny_clf, n=60, seed=0, stages=["act0"])
     dirs = find_directions(
         tiny_gan, samples, attributes=("ink",), conditional=(("slant", "ink"),), n_components=1, cv=3
     )

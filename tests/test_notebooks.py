@@ -39,7 +39,9 @@ def tiny_checkpoint(tmp_path_factory):
     from xstyle.gan.train import GANConfig, GANTrainer
 
     digits = load_digits("heldout")
-    trainer = GANTrainer(DigitData(digits.images[:8], digits.labels[:8], "tiny"), GANConfig(epochs=0, seed=0))
+    trainer = GANTrainer(
+        DigitData(digits.images[:8], digits.labels[:8], "tiny"), config=GANConfig(epochs=0, seed=0)
+    )
     return str(trainer.save_checkpoint(tmp_path_factory.mktemp("nb") / "gan.pt"))
 
 

@@ -21,7 +21,7 @@ def models(tmp_path_factory):
     data = DigitData(digits.images[:8], digits.labels[:8], "tiny")
     ckpts = []
     for epoch, seed in ((10, 0), (5, 1), (15, 2)):
-        trainer = GANTrainer(data, GANConfig(epochs=0, seed=seed))
+        trainer = GANTrainer(data, config=GANConfig(epochs=0, seed=seed))
         trainer.epoch = epoch
         ckpts.append(str(trainer.save_checkpoint(run / f"epoch_{epoch:04d}.pt")))
     torch.manual_seed(0)

@@ -75,7 +75,9 @@ def demo_report(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser")
     digits = load_digits("heldout")
-    trainer = GANTrainer(DigitData(digits.images[:8], digits.labels[:8], "tiny"), GANConfig(epochs=0, seed=0))
+    trainer = GANTrainer(
+        DigitData(digits.images[:8], digits.labels[:8], "tiny"), config=GANConfig(epochs=0, seed=0)
+    )
     ckpt = trainer.save_checkpoint(root / "gan.pt")
     out = root / "demo"
     code = main(["-q", "report", "demo", "--fast", "--checkpoint", str(ckpt), "--out", str(out)])

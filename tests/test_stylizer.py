@@ -296,7 +296,7 @@ def test_report_section(tmp_path, pair, random_vgg):
         arch=TINY,
         out_dir=str(tmp_path / "run"),
     )
-    StylizerTrainer(ContentSet({"c": content}, "t"), style, cfg, vgg=random_vgg).fit()
+    StylizerTrainer(ContentSet({"c": content}, "t"), style, config=cfg, vgg=random_vgg).fit()
     report = Report(title="t")
     root = tmp_path / "report"
     metrics = add_stylizer_section(

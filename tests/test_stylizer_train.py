@@ -58,8 +58,8 @@ def _weights(trainer):
 
 
 def test_same_seed_same_weights(data, vgg):
-    a = StylizerTrainer(*data, tiny_config(), vgg=vgg)
-    b = StylizerTrainer(*data, tiny_config(), vgg=vgg)
+    a = StylizerTrainer(*data, config=tiny_config(), vgg=vgg)
+    b = StylizerTrainer(*data, config=tiny_config(), vgg=vgg)
     a.fit()
     b.fit()
     wa, wb = _weights(a), _weights(b)
@@ -67,7 +67,7 @@ def test_same_seed_same_weights(data, vgg):
     assert [s["total"] for s in a.steps] == [s["total"] for s in b.steps]
     assert len(a.steps) == 4 and len(a.history) == 2
     assert a.steps[0]["adversarial"] > 0 and a.steps[0]["d_loss"] > 0
-    c = StylizerTrainer(*data, tiny_config(seed=1), vgg=vgg)
+    c = StylizerTrainer(*data, config=tiny_config(seed=1), vgg=vgg)
     c.fit(epochs=1)
     assert not torch.equal(c.net.conv_in.conv.weight, a.net.conv_in.conv.weight)
     assert not a.net.training and not a.discriminator.training  # eval after fit
@@ -77,13 +77,13 @@ def test_same_seed_same_weights(data, vgg):
 def test_training_leaves_the_callers_random_state(data, vgg):
     torch.manual_seed(42)
     caller = torch.get_rng_state()
-    t = StylizerTrainer(*data, tiny_config(epochs=1), vgg=vgg)
+    t = StylizerTrainer(*data, config=tiny_config(epochs=1), vgg=vgg)
     t.fit()
     assert torch.equal(torch.get_rng_state(), caller)
 
 
 def test_without_adversarial_term_the_discriminator_is_untouched(data, vgg):
-    t = StylizerTrainer(*data, tiny_config(adv_weight=0.0, epochs=1), vgg=vgg)
+    t = StylizerTrainer(*data, config=tiny_config(adv_weight=0.0, epochs=1), vgg=vgg)
     before = {k: v.clone() for k, v in t.discriminator.state_dict().items()}
     t.fit()
     assert all(torch.equal(before[k], v) for k, v in t.discriminator.state_dict().items())
@@ -91,13 +91,13 @@ def test_without_adversarial_term_the_discriminator_is_untouched(data, vgg):
 
 
 def test_resume_gives_exactly_the_uninterrupted_weights(data, vgg, tmp_path):
-    full = StylizerTrainer(*data, tiny_config(out_dir=str(tmp_path / "a")), vgg=vgg, style_name="s")
+    full = StylizerTrainer(*data, config=tiny_config(out_dir=str(tmp_path / "a")), vgg=vgg, style_name="s")
     full.fit()
-    part = StylizerTrainer(*data, tiny_config(out_dir=str(tmp_path / "b")), vgg=vgg, style_name="s")
+    part = StylizerTrainer(*data, config=tiny_config(out_dir=str(tmp_path / "b")), vgg=vgg, style_name="s")
     part.fit(epochs=1)
     resumed = StylizerTrainer(
         *data,
-        tiny_config(out_dir=str(tmp_path / "b")),
+        config=tiny_config(out_dir=str(tmp_path / "b")),
         vgg=vgg,
         style_name="s",
         resume=tmp_path / "b" / "epoch_0001.pt",
@@ -110,7 +110,9 @@ def test_resume_gives_exactly_the_uninterrupted_weights(data, vgg, tmp_path):
 
 
 def test_checkpoint_files_metadata_and_release(data, vgg, tmp_path):
-    t = StylizerTrainer(*data, tiny_config(out_dir=str(tmp_path), epochs=1), vgg=vgg, style_name="sample:x")
+    t = StylizerTrainer(
+        *data, config=tiny_config(out_dir=str(tmp_path), epochs=1), vgg=vgg, style_name="sample:x"
+    )
     t.fit()
     ckpt = tmp_path / "epoch_0001.pt"
     meta = json.loads(ckpt.with_suffix(".json").read_text())
@@ -130,7 +132,7 @@ def test_checkpoint_files_metadata_and_release(data, vgg, tmp_path):
     with torch.no_grad():
         assert torch.equal(rel.net(x), loaded.net(x))
     with pytest.raises(ValueError, match="release"):
-        StylizerTrainer(*data, tiny_config(), vgg=vgg, resume=release)
+        StylizerTrainer(*data, config=tiny_config(), vgg=vgg, resume=release)
 
 
 class _Evil:
@@ -168,9 +170,9 @@ def test_bad_models_get_clear_errors_and_execute_nothing(tmp_path, monkeypatch):
 
 
 def test_resume_with_another_seed_is_refused(data, vgg, tmp_path):
-    StylizerTrainer(*data, tiny_config(epochs=1, out_dir=str(tmp_path)), vgg=vgg).fit()
+    StylizerTrainer(*data, config=tiny_config(epochs=1, out_dir=str(tmp_path)), vgg=vgg).fit()
     with pytest.raises(ValueError, match="seed=0"):
-        StylizerTrainer(*data, tiny_config(seed=3), vgg=vgg, resume=tmp_path / "epoch_0001.pt")
+        StylizerTrainer(*data, config=tiny_config(seed=3), vgg=vgg, resume=tmp_path / "epoch_0001.pt")
 
 
 def test_training_step_error_leaves_no_hook(data):
@@ -179,7 +181,7 @@ def test_training_step_error_leaves_no_hook(data):
             raise RuntimeError("boom")
 
     broken = load_vgg19("random", last_layer="relu5_1", seed=0)
-    t = StylizerTrainer(*data, tiny_config(), vgg=broken)
+    t = StylizerTrainer(*data, config=tiny_config(), vgg=broken)
     broken.relu3_1 = Boom()
     with pytest.raises(RuntimeError, match="boom"):
         t.fit()
@@ -209,7 +211,9 @@ def test_config_round_trip():
 
 
 def test_time_budget_stops_at_an_epoch_boundary_with_a_checkpoint(data, vgg, tmp_path):
-    t = StylizerTrainer(*data, tiny_config(epochs=5, checkpoint_every=3, out_dir=str(tmp_path)), vgg=vgg)
+    t = StylizerTrainer(
+        *data, config=tiny_config(epochs=5, checkpoint_every=3, out_dir=str(tmp_path)), vgg=vgg
+    )
     t.fit(max_seconds=1e-6)  # one epoch always runs; the next would pass the budget
     assert t.epoch == 1 and (tmp_path / "epoch_0001.pt").exists()
 

@@ -64,7 +64,7 @@ def test_objective_matches_loss_functions(caffe_vgg, tiny_images):
 def test_transfer_lowers_the_loss_and_returns_an_image(caffe_vgg, tiny_images):
     content, style = tiny_images
     seen: list[TransferStep] = []
-    res = style_transfer(content, style, _cfg(steps=(12,)), model=caffe_vgg, callbacks=[seen.append])
+    res = style_transfer(content, style, config=_cfg(steps=(12,)), model=caffe_vgg, callbacks=[seen.append])
     assert res.image.shape == content.shape
     assert 0 <= float(res.image.min()) and float(res.image.max()) <= 1
     assert len(res.history) == len(seen) == 12
@@ -80,7 +80,7 @@ def test_pyramid_levels_run_coarse_to_fine(caffe_vgg):
     from xstyle.data import load_sample
 
     content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
-    res = style_transfer(content, style, _cfg(size=64, steps=(4, 3)), model=caffe_vgg)
+    res = style_transfer(content, style, config=_cfg(size=64, steps=(4, 3)), model=caffe_vgg)
     assert [h.level for h in res.history] == [0] * 4 + [1] * 3
     assert [h.size for h in res.history][::3] == [32, 32, 64]
     assert res.image.shape[-1] == 64
@@ -88,16 +88,18 @@ def test_pyramid_levels_run_coarse_to_fine(caffe_vgg):
 
 def test_same_seed_same_image_noise_init(caffe_vgg, tiny_images):
     content, style = tiny_images
-    a = style_transfer(content, style, _cfg(init="noise", seed=5), model=caffe_vgg).image
-    b = style_transfer(content, style, _cfg(init="noise", seed=5), model=caffe_vgg).image
-    c = style_transfer(content, style, _cfg(init="noise", seed=6), model=caffe_vgg).image
+    a = style_transfer(content, style, config=_cfg(init="noise", seed=5), model=caffe_vgg).image
+    b = style_transfer(content, style, config=_cfg(init="noise", seed=5), model=caffe_vgg).image
+    c = style_transfer(content, style, config=_cfg(init="noise", seed=6), model=caffe_vgg).image
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
 
 
 def test_adam_and_style_init(caffe_vgg, tiny_images):
     content, style = tiny_images
-    res = style_transfer(content, style, _cfg(optimizer="adam", init="style", steps=(8,)), model=caffe_vgg)
+    res = style_transfer(
+        content, style, config=_cfg(optimizer="adam", init="style", steps=(8,)), model=caffe_vgg
+    )
     assert res.history[-1].total < res.history[0].total
 
 
@@ -105,7 +107,7 @@ def test_preserve_color_keeps_content_chroma(caffe_vgg, tiny_images):
     from xstyle.transfer import _luminance, _with_luminance
 
     content, style = tiny_images
-    res = style_transfer(content, style, _cfg(preserve_color=True), model=caffe_vgg)
+    res = style_transfer(content, style, config=_cfg(preserve_color=True), model=caffe_vgg)
     # re-inserting the result's own luminance into the content gives back the result
     again = _with_luminance(content, _luminance(res.image))
     assert float((again - res.image).abs().max()) < 1e-5
@@ -123,7 +125,7 @@ def test_failing_callback_leaves_no_hook_and_restores_model(tiny_images):
         raise RuntimeError("callback failed")
 
     with pytest.raises(RuntimeError, match="callback failed"):
-        style_transfer(*tiny_images, _cfg(), model=model, callbacks=[explode])
+        style_transfer(*tiny_images, config=_cfg(), model=model, callbacks=[explode])
     assert_no_hooks(model)
     assert model.training and model.conv1_2.training and not model.relu1_1.training
     assert model.conv1_1.weight.requires_grad and not model.conv1_2.weight.requires_grad
@@ -132,7 +134,7 @@ def test_failing_callback_leaves_no_hook_and_restores_model(tiny_images):
 def test_result_serialises_and_plots(caffe_vgg, tiny_images):
     import json
 
-    res = style_transfer(*tiny_images, _cfg(steps=(3,)), model=caffe_vgg)
+    res = style_transfer(*tiny_images, config=_cfg(steps=(3,)), model=caffe_vgg)
     data = json.loads(json.dumps(res.to_dict()))
     assert data["config"]["steps"] == [3] and len(data["history"]) == 3
     display = res.plot()
@@ -145,8 +147,8 @@ def test_random_weights_barely_stylise_compared_with_caffe(caffe_vgg, random_vgg
 
     content, style = load_sample("chelsea", size=48), load_sample("starry_night", size=48)
     cfg = _cfg(size=48, steps=(15,))
-    trained = style_transfer(content, style, cfg, model=caffe_vgg).image
-    control = style_transfer(content, style, cfg, model=random_vgg).image
+    trained = style_transfer(content, style, config=cfg, model=caffe_vgg).image
+    control = style_transfer(content, style, config=cfg, model=random_vgg).image
     change = lambda img: float((img - content).abs().mean())  # noqa: E731
     assert change(trained) > 2 * change(control)
 
@@ -156,8 +158,10 @@ def test_upsample_modes_start_the_fine_level_differently(caffe_vgg, upsample):
     from xstyle.data import load_sample
 
     content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
-    res = style_transfer(content, style, _cfg(size=64, steps=(5, 0), upsample=upsample), model=caffe_vgg)
-    coarse = style_transfer(content, style, _cfg(size=32, steps=(5,)), model=caffe_vgg).image
+    res = style_transfer(
+        content, style, config=_cfg(size=64, steps=(5, 0), upsample=upsample), model=caffe_vgg
+    )
+    coarse = style_transfer(content, style, config=_cfg(size=32, steps=(5,)), model=caffe_vgg).image
     # with 0 fine steps the result is just the carried-up coarse result
     blurred = torch.nn.functional.interpolate(coarse, size=res.image.shape[-2:], mode="bilinear")
     if upsample == "image":
@@ -174,7 +178,7 @@ def test_single_scale_lbfgs_recovers_from_divergence(caffe_vgg):
     from xstyle.data import load_sample
 
     content, style = load_sample("chelsea", size=128), load_sample("starry_night", size=128)
-    result = style_transfer(content, style, TransferConfig(size=128, steps=(12,)), model=caffe_vgg)
+    result = style_transfer(content, style, config=TransferConfig(size=128, steps=(12,)), model=caffe_vgg)
     losses = [step.total for step in result.history]
     assert len(losses) <= 12
     assert result.final["total"] < 0.5 * losses[0]
@@ -187,7 +191,7 @@ def test_lbfgs_falls_back_to_a_line_search_where_every_restart_overshoots(caffe_
     from xstyle.data import load_sample
 
     content, style = load_sample("china", size=128), load_sample("starry_night", size=128)
-    result = style_transfer(content, style, TransferConfig(size=128, steps=(16,)), model=caffe_vgg)
+    result = style_transfer(content, style, config=TransferConfig(size=128, steps=(16,)), model=caffe_vgg)
     losses = [step.total for step in result.history]
     assert len(losses) <= 16
     assert result.final["total"] < 0.2 * losses[0]

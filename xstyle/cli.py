@@ -182,7 +182,7 @@ def _run_transfer(content, style, config, *, quiet: bool):
             bar.update(1)
             bar.set_postfix(level=f"{step.size}px", loss=f"{step.total:.3g}", refresh=False)
 
-        result = style_transfer(content_img, style_img, config, model=model, callbacks=[progress])
+        result = style_transfer(content_img, style_img, config=config, model=model, callbacks=[progress])
     return result, content_img, style_img
 
 
@@ -288,7 +288,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         ema_decay=args.ema_decay,
     )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
-    trainer = GANTrainer(data, config, resume=args.resume)
+    trainer = GANTrainer(data, config=config, resume=args.resume)
     steps_per_epoch = len([s for s in range(0, len(data), config.batch_size) if len(data) - s > 1])
     remaining = max(config.epochs - trainer.epoch, 0) * steps_per_epoch
 
@@ -1181,7 +1181,7 @@ def _probe_directions(args: argparse.Namespace, methods: list[str]):
     classifier = _classifier(args.classifier)
     # GANSpace reads the first stage only; the other methods need no activations
     stages = ["act0"] if "ganspace" in methods else []
-    samples = sample_latents(ckpt.sampler, classifier, n=args.n, seed=args.seed, stages=stages)
+    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, stages=stages)
     directions = find_directions(
         ckpt.sampler, samples, methods=methods, n_components=args.components, random_state=args.seed
     )
@@ -1202,7 +1202,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     t0 = time.perf_counter()
-    samples = sample_latents(ckpt.sampler, classifier, n=args.n, seed=args.seed, style=args.style)
+    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, style=args.style)
     table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
     data = {
         **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
@@ -1754,7 +1754,7 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
     else:
         content = ContentSet(load_content_photos("train"), "xstyle shipped photos (train split)")
     heldout = load_content_photos("heldout")
-    trainer = StylizerTrainer(content, style, config, resume=args.resume, style_name=args.style)
+    trainer = StylizerTrainer(content, style, config=config, resume=args.resume, style_name=args.style)
     remaining = max(config.epochs - trainer.epoch, 0) * config.steps_per_epoch
     t0 = time.perf_counter()
     with tqdm(total=remaining, desc="stylizer", unit="step", disable=args.quiet, file=sys.stderr) as bar:

@@ -1,6 +1,6 @@
 """Gatys et al. style transfer, instrumented with :class:`~xstyle.hooks.FeatureTap`.
 
-``style_transfer(content, style, config)`` optimises an image so that its VGG19 features match
+``style_transfer(content, style, config=config)`` optimises an image so that its VGG19 features match
 the content image's at the content layers and its Gram matrices match the style image's at the
 style layers (Gatys, Ecker & Bethge, CVPR 2016). Defaults follow the paper: content ``relu4_2``,
 style ``relu1_1 .. relu5_1`` with equal weights, L-BFGS, initialisation from the content.
@@ -407,8 +407,8 @@ def optimise_image(
 def style_transfer(
     content: ImageLike,
     style: ImageLike,
-    config: TransferConfig | None = None,
     *,
+    config: TransferConfig | None = None,
     model: VGG19Features | None = None,
     callbacks: Sequence[Callable[[TransferStep], None]] = (),
 ) -> TransferResult:

@@ -131,7 +131,7 @@ class AttributionResult:
 
 
 def make_baseline(
-    inputs: torch.Tensor, kind: str = "blur", *, sigma: float | None = None, seed: int = 0
+    inputs: torch.Tensor, *, kind: str = "blur", sigma: float | None = None, seed: int = 0
 ) -> torch.Tensor:
     """A reference input for attribution methods, same shape as ``inputs`` (N, C, H, W).
 
@@ -184,7 +184,7 @@ def _resolve_baselines(baselines: Any, inputs: torch.Tensor, seed: int) -> torch
     if baselines is None:
         baselines = "blur" if inputs.ndim == 4 and inputs.shape[1] == 3 else "zeros"
     if isinstance(baselines, str):
-        return make_baseline(inputs, baselines, seed=seed)
+        return make_baseline(inputs, kind=baselines, seed=seed)
     if not isinstance(baselines, torch.Tensor):
         raise TypeError(f"baselines must be a name {BASELINES} or a tensor; got {type(baselines).__name__}.")
     if baselines.shape != inputs.shape and baselines.shape != (1, *inputs.shape[1:]):

@@ -238,7 +238,13 @@ def probe_dynamics(
         t0 = time.perf_counter()
         generator = _load(item)[0]
         samples = sample_latents(
-            generator, classifier, n=n, seed=seed, stages=stages, style=style, batch_size=batch_size
+            generator,
+            classifier=classifier,
+            n=n,
+            seed=seed,
+            stages=stages,
+            style=style,
+            batch_size=batch_size,
         )
         table = probe_layers(
             samples, attributes=attributes, cv=cv, n_components=n_components, random_state=seed

@@ -289,8 +289,8 @@ def generate(
 
 def sample_latents(
     generator: nn.Module,
-    classifier: nn.Module | None = None,
     *,
+    classifier: nn.Module | None = None,
     n: int = 2000,
     seed: int = 0,
     stages: Sequence[str] | None = None,
@@ -862,7 +862,9 @@ def explain_latent(
     methods = _check_direction_options(methods, attributes, conditional, n_components, style)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    samples = sample_latents(generator, classifier, n=n, seed=seed, style=style, batch_size=batch_size)
+    samples = sample_latents(
+        generator, classifier=classifier, n=n, seed=seed, style=style, batch_size=batch_size
+    )
     timings["sample_and_measure"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     probes = probe_layers(samples, cv=cv, random_state=seed)

@@ -196,7 +196,7 @@ def style_content_maps(
     _check_pair(stylized, content)
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
-    base = make_baseline(stylized, baselines, seed=seed) if isinstance(baselines, str) else baselines
+    base = make_baseline(stylized, kind=baselines, seed=seed) if isinstance(baselines, str) else baselines
     style_target = StyleLossTarget(model, style, layers=style_layers)
     content_target = ContentLossTarget(model, content, layers=content_layers)
     opts = dict(method=method, baselines=base, n_steps=n_steps, seed=seed, **attribute_options)
@@ -363,7 +363,7 @@ def channel_carriers(
         if layers is not None
         else sorted(set(style_target.layers) | set(content_target.layers), key=LAYER_NAMES.index)
     )
-    base = make_baseline(stylized, baselines, seed=seed) if isinstance(baselines, str) else baselines
+    base = make_baseline(stylized, kind=baselines, seed=seed) if isinstance(baselines, str) else baselines
     opts = dict(method=method, baselines=base, n_steps=n_steps, seed=seed, **attribute_options)
     if method == "layer_gradcam":
         opts.pop("baselines")
@@ -478,7 +478,7 @@ def gram_entry_attribution(
     style_target = StyleLossTarget(model, style, layers=layers)
     with torch.no_grad(), FeatureTap(model, style_target.layers, stop_after_last=True) as tap:
         feats = tap.run(stylized)
-    base = make_baseline(stylized, baselines, seed=seed) if isinstance(baselines, str) else baselines
+    base = make_baseline(stylized, kind=baselines, seed=seed) if isinstance(baselines, str) else baselines
     contributions, top_pairs, maps, coact = {}, {}, {}, {}
     for layer in style_target.layers:
         f = feats[layer]

@@ -139,7 +139,7 @@ class GANTrainer:
 
     Example::
 
-        trainer = GANTrainer(load_digits("train"), GANConfig(epochs=50, out_dir="runs/gan"))
+        trainer = GANTrainer(load_digits("train"), config=GANConfig(epochs=50, out_dir="runs/gan"))
         trainer.fit(callbacks=[print])       # per-step TrainStep objects
         trainer.generator                    # the trained Generator
 
@@ -149,7 +149,7 @@ class GANTrainer:
         resume: a checkpoint path to continue from (its config's seed and batch size are kept).
     """
 
-    def __init__(self, data: DigitData, config: GANConfig | None = None, *, resume: str | Path | None = None):
+    def __init__(self, data: DigitData, *, config: GANConfig | None = None, resume: str | Path | None = None):
         check_digit_data(data, name="data")
         self.data = data
         self.config = config or GANConfig()

@@ -344,7 +344,7 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
 
     with runner.stage("style transfer") as step:
         transfer = style_transfer(
-            content_full, style_full, config, model=model, callbacks=[lambda s: step(f"{s.size}px")]
+            content_full, style_full, config=config, model=model, callbacks=[lambda s: step(f"{s.size}px")]
         )
     metrics["transfer"] = transfer.to_dict()
 

@@ -280,7 +280,7 @@ class StylizerTrainer:
         from xstyle.stylizer import StylizerConfig, StylizerTrainer, load_content_photos
         photos = ContentSet(load_content_photos("train"), "shipped photos")
         trainer = StylizerTrainer(photos, load_sample("starry_night", size=512),
-                                  StylizerConfig(epochs=8, out_dir="runs/starry"))
+                                  config=StylizerConfig(epochs=8, out_dir="runs/starry"))
         trainer.fit(callbacks=[print])        # StylizerStep per step
         trainer.net                           # the trained TransformNet
 
@@ -297,8 +297,8 @@ class StylizerTrainer:
         self,
         content: ContentSet,
         style: torch.Tensor,
-        config: StylizerConfig | None = None,
         *,
+        config: StylizerConfig | None = None,
         resume: str | Path | None = None,
         vgg: VGG19Features | None = None,
         style_name: str = "style",

@@ -1,0 +1,65 @@
+"""The public API follows the design's signature rule: data first, options keyword-only."""
+
+import importlib
+import inspect
+import pkgutil
+
+import xstyle
+
+# the one argument that says *what* to load or list, a module's own size, or a whole config
+ALLOWED = {
+    "xstyle.data.list_samples": {"kind"},
+    "xstyle.models.vgg.load_vgg19": {"weights"},
+    "xstyle.data.load_digits": {"split"},
+    "xstyle.stylizer.data.load_content_photos": {"split"},
+    "xstyle.explain.gram.style_fingerprints": {"images"},
+    "xstyle.cli.main": {"argv"},
+    "xstyle.gan.dcgan.Generator": {"latent_dim"},
+    "xstyle.gan.dcgan.Discriminator": {"dropout"},
+    "xstyle.stylizer.model.TransformNet": {"arch"},
+    "xstyle.stylizer.model.PatchDiscriminator": {"arch"},
+    "xstyle.report.builders.build_style_report": {"config"},
+    "xstyle.report.builders.build_gan_report": {"config"},
+    "xstyle.report.builders.build_demo_report": {"style", "gan"},
+}
+
+
+def _public_callables():
+    names = ["xstyle"] + [m.name for m in pkgutil.walk_packages(xstyle.__path__, "xstyle.")]
+    for name in names:
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            if callable(obj) and getattr(obj, "__module__", "").startswith("xstyle"):
+                yield f"{obj.__module__}.{obj.__qualname__}", obj
+
+
+def test_every_name_in_all_exists_and_options_are_keyword_only():
+    offenders = []
+    for qualname, obj in _public_callables():
+        if inspect.isclass(obj) and hasattr(obj, "__dataclass_fields__"):
+            continue  # dataclasses: configs are keyword-only where they have many fields (checked below)
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):
+            continue
+        optional = {
+            p.name
+            for p in sig.parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is not p.empty
+        }
+        if optional - ALLOWED.get(qualname, set()):
+            offenders.append(f"{qualname}: {sorted(optional)}")
+    assert offenders == []
+
+
+def test_configs_are_frozen_and_keyword_only():
+    from dataclasses import fields
+
+    configs = [obj for name, obj in _public_callables() if name.endswith("Config")]
+    assert len(configs) >= 5
+    for cls in configs:
+        params = inspect.signature(cls).parameters.values()
+        assert all(p.kind is p.KEYWORD_ONLY for p in params), cls
+        assert cls.__dataclass_params__.frozen, cls
+        assert fields(cls)
