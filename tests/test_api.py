@@ -63,3 +63,27 @@ def test_configs_are_frozen_and_keyword_only():
         assert all(p.kind is p.KEYWORD_ONLY for p in params), cls
         assert cls.__dataclass_params__.frozen, cls
         assert fields(cls)
+
+
+def test_dataclasses_holding_tensors_compare_by_identity():
+    """``==`` on a dataclass of tensors would raise ("Boolean value of Tensor ... is ambiguous")."""
+    import dataclasses
+
+    import torch
+
+    from xstyle.data import DigitData
+
+    kinds = ("Tensor", "ndarray", "Module", "Generator", "Classifier", "Discriminator")
+    checked = 0
+    for name in ["xstyle"] + [m.name for m in pkgutil.walk_packages(xstyle.__path__, "xstyle.")]:
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if not (isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == name):
+                continue
+            if any(k in str(f.type) for f in dataclasses.fields(obj) for k in kinds):
+                assert obj.__dataclass_params__.eq is False, obj
+                checked += 1
+    assert checked >= 40
+    a = DigitData(torch.zeros(2, 1, 28, 28), torch.zeros(2, dtype=torch.long), "zeros")
+    b = DigitData(a.images, a.labels, "zeros")
+    assert a == a and a != b and len({a, b}) == 2

@@ -162,7 +162,7 @@ def describe_image(image: object) -> str:
 HELDOUT_PER_CLASS = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DigitData:
     """Digits (N, 1, 28, 28) float32 in [-1, 1] and labels (N,) int64 in 0..9."""
 

@@ -269,7 +269,8 @@ def to_pil(image: torch.Tensor) -> Image.Image:
 def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:
     """Write an image atomically (temporary file in the same folder, then rename).
 
-    The format follows the suffix (PNG, JPEG, ...). Returns the path.
+    ``image`` is (3, H, W) or (1, 3, H, W) float RGB in [0, 1] (slight overshoot is clipped; see
+    :func:`to_pil`). The format follows the suffix (PNG, JPEG, ...). Returns the path.
     """
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())

@@ -135,7 +135,7 @@ def total_loss(content: LossBreakdown, style: LossBreakdown, *, alpha: float, be
     return alpha * content.total + beta * style.total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LossBreakdown:
     """A loss and its weighted per-layer parts (each (B,)); ``total`` is their sum."""
 

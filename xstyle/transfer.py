@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,11 @@ from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import TransferLossDisplay
 
 __all__ = [
     "GATYS_CONTENT_LAYERS",
@@ -244,7 +250,7 @@ class TransferStep:
     style_per_layer: dict[str, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TransferResult:
     """Outcome of :func:`style_transfer`.
 
@@ -273,7 +279,7 @@ class TransferResult:
             "history": [asdict(s) for s in self.history],
         }
 
-    def plot(self, *, ax=None, log_scale: bool = True):
+    def plot(self, *, ax: Axes | None = None, log_scale: bool = True) -> TransferLossDisplay:
         """Plot the loss curves; returns a :class:`~xstyle.report.displays.TransferLossDisplay`."""
         from xstyle.report.displays import TransferLossDisplay
 

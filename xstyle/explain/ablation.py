@@ -30,6 +30,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -42,6 +43,11 @@ from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import AblationCurveDisplay
 
 __all__ = [
     "ABLATION_MODES",
@@ -371,7 +377,7 @@ def channel_scores(
         return _scores(setup)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AblationResult:
     """Ablation curves: the losses after removing the top-``k`` channels of each ranking.
 
@@ -431,7 +437,7 @@ class AblationResult:
             "meta": self.meta,
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
         """Loss change against the number of channels removed, per ranking (AblationCurveDisplay)."""
         from xstyle.report.displays import AblationCurveDisplay
 

@@ -21,12 +21,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from xstyle.hooks import frozen, resolve_layers
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.attribution_displays import AttributionDisplay
 
 __all__ = [
     "INPUT_METHODS",
@@ -60,7 +65,7 @@ BASELINES = ("blur", "black", "mean", "noise", "zeros")
 DEFAULT_INTERNAL_BATCH_SIZE = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AttributionResult:
     """Attributions of one target by one method.
 
@@ -123,7 +128,9 @@ class AttributionResult:
             "shape": list(self.attributions.shape),
         }
 
-    def plot(self, *, ax=None, image: torch.Tensor | None = None, index: int = 0, **kwargs):
+    def plot(
+        self, *, ax: Axes | None = None, image: torch.Tensor | None = None, index: int = 0, **kwargs
+    ) -> AttributionDisplay:
         """Draw sample ``index``'s map (over ``image`` if given); returns an AttributionDisplay."""
         from xstyle.report.attribution_displays import AttributionDisplay
 

@@ -19,11 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import DirectionSimilarityDisplay
 
 __all__ = [
     "Direction",
@@ -348,7 +353,7 @@ class DirectionComparison:
             "cross_method": [dict(m) for m in self.cross_method],
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
         """A heatmap of the cosine similarities; returns a ``DirectionSimilarityDisplay``."""
         from xstyle.report.displays import DirectionSimilarityDisplay
 

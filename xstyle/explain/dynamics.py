@@ -19,10 +19,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch import nn
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import ProbeDynamicsDisplay
 
 __all__ = ["ProbeDynamicsResult", "find_checkpoints", "probe_dynamics"]
 
@@ -142,7 +147,9 @@ class ProbeDynamicsResult:
             "timings": list(self.timings),
         }
 
-    def plot(self, *, stages: Sequence[str] | None = None, axes=None):
+    def plot(
+        self, *, stages: Sequence[str] | None = None, axes: Sequence[Axes] | None = None
+    ) -> ProbeDynamicsDisplay:
         """Probe score against epoch, one line per attribute, one panel per stage.
 
         ``stages``: the panels (default every stage); ``axes``: as many matplotlib axes to draw on.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,6 +22,12 @@ from xstyle.explain.attribution import attribute
 from xstyle.explain.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.targets import ClassTarget, DiscriminatorTarget
 from xstyle.hooks import frozen
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from xstyle.report.attribution_displays import DiscriminatorMapsDisplay, LatentClassDisplay
 
 __all__ = [
     "DiscriminatorMapsResult",
@@ -41,7 +47,7 @@ def _check_digits(digits: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name} must hold at least one digit.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DiscriminatorMapsResult:
     """Discriminator attributions on real and generated digits (baseline: an empty, all -1 canvas).
 
@@ -84,7 +90,7 @@ class DiscriminatorMapsResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure=None, n: int = 6):
+    def plot(self, *, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
         from xstyle.report.attribution_displays import DiscriminatorMapsDisplay
 
         return DiscriminatorMapsDisplay(self).plot(figure=figure, n=n)
@@ -154,7 +160,7 @@ def discriminator_maps(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LatentClassResult:
     """Which latent dimensions decide the digit class of G(z).
 
@@ -197,7 +203,7 @@ class LatentClassResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
         from xstyle.report.attribution_displays import LatentClassDisplay
 
         return LatentClassDisplay(self).plot(ax=ax)

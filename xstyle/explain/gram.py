@@ -35,6 +35,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,6 +47,17 @@ from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 from xstyle.transfer import GATYS_STYLE_LAYERS, StyleObjective, TransferConfig, initial_image, optimise_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import (
+        FingerprintDisplay,
+        GramComparisonDisplay,
+        GramSpectrumDisplay,
+        LowRankDisplay,
+        StatisticsAgreementDisplay,
+    )
 
 __all__ = [
     "STYLE_STATISTICS",
@@ -114,7 +126,7 @@ def _check_top_k(top_k: Sequence[int]) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------------ decomposition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerSpectrum:
     """Eigen-decomposition of one layer's Gram matrix ``G = F F^T`` (C x C, symmetric PSD).
 
@@ -242,7 +254,7 @@ class GramDecomposition:
             "spectra": {n: self.spectra[n].to_dict(top_k=self.top_k) for n in self.layers},
         }
 
-    def plot(self, *, ax=None, kind: str = "spectrum"):
+    def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
         """Plot normalised spectra (``kind="spectrum"``) or cumulative energy (``"cumulative"``).
 
         Returns a :class:`~xstyle.report.displays.GramSpectrumDisplay`.
@@ -334,7 +346,7 @@ def decompose_gram(
 # -------------------------------------------------------------------------------------- comparison
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerComparison:
     """One layer's style loss between two images, split by Gram entry type.
 
@@ -387,7 +399,7 @@ class GramComparison:
             "per_layer": {n: self.per_layer[n].to_dict() for n in self.layers},
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
         """Stacked bars of diagonal and off-diagonal loss per layer (GramComparisonDisplay)."""
         from xstyle.report.displays import GramComparisonDisplay
 
@@ -495,7 +507,7 @@ def truncate_gram(gram: torch.Tensor, k: int | None) -> torch.Tensor:
     return ((v * lam.unsqueeze(-2)) @ v.transpose(-1, -2)).to(gram.dtype)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LowRankResult:
     """Style transfer with Gram targets truncated to their top-k eigencomponents (one run per k).
 
@@ -532,7 +544,7 @@ class LowRankResult:
             "meta": self.meta,
         }
 
-    def plot(self, *, ax=None, thumbnails: bool = True):
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
         """Style loss against k with the results as thumbnails (LowRankDisplay)."""
         from xstyle.report.displays import LowRankDisplay
 
@@ -679,7 +691,7 @@ def mmd_squared(
     return k(x, x).mean() + k(y, y).mean() - 2.0 * k(x, y).mean()
 
 
-@dataclass
+@dataclass(eq=False)
 class _Stats:
     """Per-image, per-layer summaries that every style statistic needs (computed once)."""
 
@@ -772,7 +784,7 @@ def _combine(per_layer: dict[str, dict[str, float]], weights: Mapping[str, float
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FingerprintResult:
     """Style fingerprints of a set of images: distances under every style statistic and a 2-D map.
 
@@ -815,7 +827,9 @@ class FingerprintResult:
             "meta": self.meta,
         }
 
-    def plot(self, *, ax=None, kind: str = "embedding"):
+    def plot(
+        self, *, ax: Axes | None = None, kind: str = "embedding"
+    ) -> FingerprintDisplay | StatisticsAgreementDisplay:
         """``kind="embedding"``: the 2-D fingerprint map (FingerprintDisplay); ``"agreement"``:
         the Spearman matrix between statistics (StatisticsAgreementDisplay)."""
         from xstyle.report.displays import FingerprintDisplay, StatisticsAgreementDisplay

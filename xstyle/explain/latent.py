@@ -38,8 +38,11 @@ from xstyle._checks import check_int, check_matrix
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from xstyle.explain.directions import Direction, DirectionComparison
     from xstyle.explain.traversal import TraversalResult
+    from xstyle.report.displays import DirectionSimilarityDisplay, ProbeTableDisplay
 
 __all__ = [
     "ATTRIBUTES",
@@ -587,7 +590,7 @@ class ProbeTableResult:
             "random_state": self.random_state,
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> ProbeTableDisplay:
         """A heatmap (stages x attributes) of the scores; returns a ``ProbeTableDisplay``."""
         from xstyle.report.displays import ProbeTableDisplay
 
@@ -733,7 +736,9 @@ class LatentResult:
             "timings": dict(self.timings),
         }
 
-    def plot(self, what: str = "probes", *, ax=None):
+    def plot(
+        self, what: str = "probes", *, ax: Axes | None = None
+    ) -> ProbeTableDisplay | DirectionSimilarityDisplay:
         """``"probes"``: the probe heatmap; ``"similarity"``: the direction cosine heatmap."""
         if what == "probes":
             return self.probes.plot(ax=ax)

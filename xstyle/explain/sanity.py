@@ -14,7 +14,7 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,6 +22,11 @@ from torch import nn
 
 from xstyle.explain.attribution import AttributionResult, attribute
 from xstyle.hooks import frozen
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.attribution_displays import DeletionInsertionDisplay, RandomisationDisplay
 
 __all__ = [
     "DeletionInsertionResult",
@@ -36,7 +41,7 @@ __all__ = [
 RANDOMISATION_THRESHOLD = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DeletionInsertionResult:
     """Deletion and insertion curves of one map, normalised so the input scores 1 and the baseline 0.
 
@@ -80,7 +85,7 @@ class DeletionInsertionResult:
             "passed": self.passed,
         }
 
-    def plot(self, *, ax=None, title: str | None = None):
+    def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
         from xstyle.report.attribution_displays import DeletionInsertionDisplay
 
         return DeletionInsertionDisplay(self).plot(ax=ax, title=title)
@@ -197,7 +202,7 @@ def deletion_insertion(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RandomisationResult:
     """Cascading model randomisation: rank correlation of maps with the trained network's map.
 
@@ -231,7 +236,7 @@ class RandomisationResult:
             "passed": self.passed,
         }
 
-    def plot(self, *, ax=None):
+    def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
         from xstyle.report.attribution_displays import RandomisationDisplay
 
         return RandomisationDisplay(self).plot(ax=ax)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -45,6 +45,15 @@ from xstyle.hooks import FeatureTap
 from xstyle.images import check_rgb
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import LAYER_NAMES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from xstyle.report.attribution_displays import (
+        ChannelCarriersDisplay,
+        GramEntryDisplay,
+        StyleContentDisplay,
+    )
 
 __all__ = [
     "ChannelCarriersResult",
@@ -95,7 +104,7 @@ def edge_mass(evidence: torch.Tensor, image: torch.Tensor, *, bins: int = 4) -> 
     return {"shares": shares.tolist(), "edge_to_flat": float(shares[-1] / max(shares[0], 1e-12))}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StyleContentResult:
     """Answer 1: pixel attributions of the style and content losses of a stylised image.
 
@@ -145,7 +154,7 @@ class StyleContentResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> StyleContentDisplay:
         from xstyle.report.attribution_displays import StyleContentDisplay
 
         return StyleContentDisplay(self).plot(figure=figure)
@@ -280,7 +289,7 @@ def style_content_maps(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChannelCarriersResult:
     """Answer 2: which channels carry style and which carry content, per tapped layer.
 
@@ -321,7 +330,7 @@ class ChannelCarriersResult:
             "mean_score": {k: float(v.mean()) for k, v in self.score.items()},
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> ChannelCarriersDisplay:
         from xstyle.report.attribution_displays import ChannelCarriersDisplay
 
         return ChannelCarriersDisplay(self).plot(figure=figure)
@@ -352,6 +361,18 @@ def channel_carriers(
 
     A layer after the deepest content layer cannot influence the content loss; its content scores
     are zero by construction (no attribution is run).
+
+    Args:
+        stylized: the image to explain, (1, 3, H, W) RGB in [0, 1].
+        content, style: the pair it was made from, (1, 3, H, W) RGB in [0, 1] (style may differ
+            in size: only its Gram matrices are used).
+        model: a VGG19 feature extractor reaching the deepest loss layer.
+        layers: layers whose channels are scored (default: every style and content layer).
+        method: a layer attribution method of :func:`~xstyle.explain.attribute` (``"layer_ig"``...).
+
+    Returns:
+        A :class:`ChannelCarriersResult`: per layer, (C,) style and content scores and a (C,)
+        style-vs-content score in [-1, 1].
     """
     _check_pair(stylized, content)
     say = progress or (lambda _msg: None)
@@ -414,7 +435,7 @@ def channel_carriers(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GramEntryResult:
     """Answer 3: the channel pairs whose Gram entries carry the most style loss, with pixel maps.
 
@@ -445,7 +466,7 @@ class GramEntryResult:
             "top1_share": {k: v[0]["share"] for k, v in self.top_pairs.items() if v},
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> GramEntryDisplay:
         from xstyle.report.attribution_displays import GramEntryDisplay
 
         return GramEntryDisplay(self).plot(figure=figure)
@@ -468,6 +489,16 @@ def gram_entry_attribution(
     """Rank channel pairs by their part of the style loss and attribute the top ``top_k`` to pixels.
 
     The ranking is exact (the style loss is a sum over Gram entries); the maps use ``method``.
+
+    Args:
+        stylized: the image to explain, (1, 3, H, W) RGB in [0, 1].
+        style: the style image, (1, 3, H', W') RGB in [0, 1] (only its Gram matrices are used).
+        model: a VGG19 feature extractor reaching the deepest of ``layers``.
+        top_k: channel pairs per layer to map (>= 1).
+
+    Returns:
+        A :class:`GramEntryResult`: per layer a (C, C) contribution matrix, and for each top pair
+        an (H, W) signed pixel map and the (h, w) co-activation map F_i * F_j.
     """
     if not isinstance(stylized, torch.Tensor) or stylized.ndim != 4 or stylized.shape[0] != 1:
         raise ValueError("stylized must be one RGB image of shape (1, 3, H, W) in [0, 1].")

@@ -23,6 +23,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -33,6 +34,11 @@ from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import TradeoffDisplay
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "ssim", "tradeoff_sweep"]
 
@@ -88,7 +94,7 @@ def ssim(image: torch.Tensor, reference: torch.Tensor) -> float:
     return float(structural_similarity(a, b, channel_axis=2, data_range=1.0))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TradeoffResult:
     """One stylisation per ratio β/α and its losses (:func:`tradeoff_sweep`).
 
@@ -134,7 +140,7 @@ class TradeoffResult:
             "meta": self.meta,
         }
 
-    def plot(self, *, ax=None, thumbnails: bool = True):
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
         """The trade-off curve with the knee marked and thumbnails below (TradeoffDisplay)."""
         from xstyle.report.displays import TradeoffDisplay
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,11 @@ from torch import nn
 from xstyle._checks import check_int
 from xstyle.explain.directions import Direction
 from xstyle.explain.latent import generate, latent_dim_of, measure_digits
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.report.displays import TraversalDisplay
 
 __all__ = ["TraversalResult", "traverse"]
 
@@ -88,7 +93,7 @@ class TraversalResult:
             "seed": self.seed,
         }
 
-    def plot(self, *, ax=None, rows: int | None = None):
+    def plot(self, *, ax: Axes | None = None, rows: int | None = None) -> TraversalDisplay:
         """The grid of digits (latents x steps); returns a ``TraversalDisplay``."""
         from xstyle.report.displays import TraversalDisplay
 

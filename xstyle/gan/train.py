@@ -109,7 +109,7 @@ class TrainStep:
     d_fake: float  # mean sigmoid(D(G(z)))
 
 
-@dataclass
+@dataclass(eq=False)
 class GANCheckpoint:
     """Everything a checkpoint holds, loaded (models in eval mode)."""
 

@@ -7,10 +7,14 @@ so colour intensity compares within a figure but not across figures.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "AttributionDisplay",
@@ -71,7 +75,7 @@ class AttributionDisplay:
         img = image[index : index + 1] if image is not None and values.shape == image.shape[-2:] else None
         return cls(values, title=title, image=img)
 
-    def plot(self, *, ax=None, colorbar: bool = True) -> AttributionDisplay:
+    def plot(self, *, ax: Axes | None = None, colorbar: bool = True) -> AttributionDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -89,7 +93,7 @@ class DeletionInsertionDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax=None, title: str | None = None) -> DeletionInsertionDisplay:
+    def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
         import matplotlib.pyplot as plt
 
         r = self.result
@@ -121,7 +125,7 @@ class RandomisationDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax=None) -> RandomisationDisplay:
+    def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
         import matplotlib.pyplot as plt
 
         r = self.result
@@ -146,7 +150,7 @@ class StyleContentDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, figure=None) -> StyleContentDisplay:
+    def plot(self, *, figure: Figure | None = None) -> StyleContentDisplay:
         r = self.result
         layers = [k for k in r.style_evidence if k != "total"]
         ncols = max(4, len(layers))
@@ -171,7 +175,7 @@ class ChannelCarriersDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, figure=None) -> ChannelCarriersDisplay:
+    def plot(self, *, figure: Figure | None = None) -> ChannelCarriersDisplay:
         r = self.result
         layers = list(r.score)
         figure, axes = _figure(figure, 1, len(layers), (2.8 * len(layers), 2.9))
@@ -199,7 +203,7 @@ class GramEntryDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, figure=None) -> GramEntryDisplay:
+    def plot(self, *, figure: Figure | None = None) -> GramEntryDisplay:
         r = self.result
         layers = list(r.contributions)
         figure, axes = _figure(figure, 3, len(layers), (2.5 * len(layers), 7.2))
@@ -233,7 +237,7 @@ class DiscriminatorMapsDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, figure=None, n: int = 6) -> DiscriminatorMapsDisplay:
+    def plot(self, *, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
         r = self.result
         n = max(1, min(n, len(r.real), len(r.fake)))
         figure, axes = _figure(figure, 4, n, (1.4 * n, 6))
@@ -257,7 +261,7 @@ class LatentClassDisplay:
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax=None) -> LatentClassDisplay:
+    def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
         import matplotlib.pyplot as plt
 
         r = self.result

@@ -7,13 +7,20 @@ collects the data, ``.plot(ax=None)`` draws it and sets ``ax_`` and ``figure_``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["GANTrainingDisplay", "TransferLossDisplay"]
 
 
-@dataclass
+@dataclass(eq=False)
 class TransferLossDisplay:
     """Loss curves of a style transfer: total, alpha*content and beta*style per evaluation.
 
@@ -44,7 +51,7 @@ class TransferLossDisplay:
             beta=result.config.beta,
         )
 
-    def plot(self, *, ax=None, log_scale: bool = True) -> TransferLossDisplay:
+    def plot(self, *, ax: Axes | None = None, log_scale: bool = True) -> TransferLossDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -66,7 +73,7 @@ class TransferLossDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class GANTrainingDisplay:
     """Training curves of a DCGAN run: mean losses per epoch and, where measured, the Fréchet
     distance (classifier-feature analogue of FID) against held-out digits."""
@@ -91,7 +98,7 @@ class GANTrainingDisplay:
             frechet=np.array([v for _, v in fd]),
         )
 
-    def plot(self, *, ax=None) -> GANTrainingDisplay:
+    def plot(self, *, ax: Axes | None = None) -> GANTrainingDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -116,7 +123,7 @@ class GANTrainingDisplay:
 # ------------------------------------------------------------------------ latent probes (issue 6)
 
 
-@dataclass
+@dataclass(eq=False)
 class ProbeTableDisplay:
     """Heatmap of linear-probe scores: rows are z and the generator's stages, columns attributes.
 
@@ -143,7 +150,7 @@ class ProbeTableDisplay:
             chance=np.asarray(result.chance, dtype=float),
         )
 
-    def plot(self, *, ax=None) -> ProbeTableDisplay:
+    def plot(self, *, ax: Axes | None = None) -> ProbeTableDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -177,7 +184,7 @@ class ProbeTableDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class TraversalDisplay:
     """A grid of generated digits: one row per latent, one column per step along a direction."""
 
@@ -203,7 +210,7 @@ class TraversalDisplay:
             title="; ".join(parts),
         )
 
-    def plot(self, *, ax=None) -> TraversalDisplay:
+    def plot(self, *, ax: Axes | None = None) -> TraversalDisplay:
         import matplotlib.pyplot as plt
 
         r, s, h, w = self.images.shape
@@ -228,7 +235,7 @@ class TraversalDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class DirectionSimilarityDisplay:
     """Heatmap of signed cosine similarities between latent directions of several methods."""
 
@@ -242,7 +249,7 @@ class DirectionSimilarityDisplay:
         """Collect the matrix of a :class:`~xstyle.explain.directions.DirectionComparison`."""
         return cls(labels=list(result.labels), cosine=np.asarray(result.cosine, dtype=float))
 
-    def plot(self, *, ax=None) -> DirectionSimilarityDisplay:
+    def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
         import matplotlib.pyplot as plt
 
         k = len(self.labels)
@@ -307,7 +314,7 @@ def _thumbnail_figure(n: int, *, width: float = 7.0, curve_height: float = 3.2):
     return ax, thumbs
 
 
-@dataclass
+@dataclass(eq=False)
 class GramSpectrumDisplay:
     """Eigenvalue spectra of Gram matrices, one line per layer, normalised to sum to 1.
 
@@ -339,7 +346,7 @@ class GramSpectrumDisplay:
             layers=list(result.layers), spectra=spectra, participation_ratio=pr, entropy_rank=er, title=title
         )
 
-    def plot(self, *, ax=None, kind: str = "spectrum") -> GramSpectrumDisplay:
+    def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
         import matplotlib.pyplot as plt
 
         if kind not in ("spectrum", "cumulative"):
@@ -368,7 +375,7 @@ class GramSpectrumDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class GramComparisonDisplay:
     """Style loss per layer split into channel power (diagonal) and co-activation (off-diagonal)."""
 
@@ -388,7 +395,7 @@ class GramComparisonDisplay:
             off_diagonal=np.array([per[n].off_diagonal for n in result.layers]),
         )
 
-    def plot(self, *, ax=None) -> GramComparisonDisplay:
+    def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -406,7 +413,7 @@ class GramComparisonDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class LowRankDisplay:
     """Style loss (against the full target) of transfers whose Gram targets kept only k components."""
 
@@ -427,7 +434,7 @@ class LowRankDisplay:
             images=[_thumb(im) for im in result.images],
         )
 
-    def plot(self, *, ax=None, thumbnails: bool = True) -> LowRankDisplay:
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
         import matplotlib.pyplot as plt
 
         thumbs = []
@@ -455,7 +462,7 @@ class LowRankDisplay:
 _KIND_COLOURS = {"painting": "tab:red", "photo": "tab:blue", "stylised": "tab:purple", "other": "tab:grey"}
 
 
-@dataclass
+@dataclass(eq=False)
 class FingerprintDisplay:
     """2-D map of the images' Gram fingerprints (PCA or MDS of the Gram style distances)."""
 
@@ -476,7 +483,7 @@ class FingerprintDisplay:
             method=result.method,
         )
 
-    def plot(self, *, ax=None) -> FingerprintDisplay:
+    def plot(self, *, ax: Axes | None = None) -> FingerprintDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -494,7 +501,7 @@ class FingerprintDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class StatisticsAgreementDisplay:
     """Spearman rank correlation between style statistics, over the distances of all image pairs."""
 
@@ -508,7 +515,7 @@ class StatisticsAgreementDisplay:
         """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
         return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
 
-    def plot(self, *, ax=None) -> StatisticsAgreementDisplay:
+    def plot(self, *, ax: Axes | None = None) -> StatisticsAgreementDisplay:
         import matplotlib.pyplot as plt
 
         k = len(self.statistics)
@@ -528,7 +535,7 @@ class StatisticsAgreementDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class AblationCurveDisplay:
     """Relative change of the style and content losses against the number of channels removed.
 
@@ -566,7 +573,7 @@ class AblationCurveDisplay:
             relative=rel,
         )
 
-    def plot(self, *, ax=None) -> AblationCurveDisplay:
+    def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -605,7 +612,7 @@ class AblationCurveDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class TradeoffDisplay:
     """The style/content trade-off: style loss against content loss over β/α, knee marked.
 
@@ -635,7 +642,7 @@ class TradeoffDisplay:
             images=[_thumb(im) for im in result.images],
         )
 
-    def plot(self, *, ax=None, thumbnails: bool = True) -> TradeoffDisplay:
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
         import matplotlib.pyplot as plt
 
         thumbs = []
@@ -689,7 +696,7 @@ __all__ += [
 # ------------------------------------------------------------ probe training dynamics (issue 6)
 
 
-@dataclass
+@dataclass(eq=False)
 class ProbeDynamicsDisplay:
     """Probe score against training epoch: one panel per generator stage, one line per attribute.
 
@@ -724,7 +731,7 @@ class ProbeDynamicsDisplay:
             chance=np.asarray(result.chance, dtype=float),
         )
 
-    def plot(self, *, axes=None) -> ProbeDynamicsDisplay:
+    def plot(self, *, axes: Sequence[Axes] | None = None) -> ProbeDynamicsDisplay:
         import matplotlib.pyplot as plt
 
         k = len(self.stages)
@@ -774,7 +781,7 @@ def _signed_limits(values: np.ndarray) -> float:
     return v if v > 0 else 1.0
 
 
-@dataclass
+@dataclass(eq=False)
 class StylizerTrainingDisplay:
     """Loss curves of a stylizer run: content, style, TV and adversarial losses, and D's outputs,
     per step (thin) with a moving average (thick)."""
@@ -804,7 +811,7 @@ class StylizerTrainingDisplay:
         lo = np.maximum(0, idx - max(1, self.window))
         return (c[idx] - c[lo]) / (idx - lo)
 
-    def plot(self, *, axes=None) -> StylizerTrainingDisplay:
+    def plot(self, *, axes: Sequence[Axes] | None = None) -> StylizerTrainingDisplay:
         import matplotlib.pyplot as plt
 
         if axes is None:
@@ -843,7 +850,7 @@ class StylizerTrainingDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class StylizerAttributionDisplay:
     """Input photo, stylised output, and where in the input the output's style and content come from."""
 
@@ -865,7 +872,7 @@ class StylizerAttributionDisplay:
             dominance=result.dominance.float().numpy(),
         )
 
-    def plot(self, *, figure=None) -> StylizerAttributionDisplay:
+    def plot(self, *, figure: Figure | None = None) -> StylizerAttributionDisplay:
         import matplotlib.pyplot as plt
 
         fig = figure or plt.figure(figsize=(13, 3.0), layout="constrained")
@@ -890,7 +897,7 @@ class StylizerAttributionDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class DiscriminatorPatchDisplay:
     """Each judged image with the discriminator's patch probability of "in style" on top."""
 
@@ -910,7 +917,7 @@ class DiscriminatorPatchDisplay:
             pixel_map=None if result.pixel_map is None else result.pixel_map.float().numpy(),
         )
 
-    def plot(self, *, figure=None) -> DiscriminatorPatchDisplay:
+    def plot(self, *, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
         import matplotlib.pyplot as plt
 
         n = len(self.images) + (self.pixel_map is not None)
@@ -943,7 +950,7 @@ class DiscriminatorPatchDisplay:
         return self
 
 
-@dataclass
+@dataclass(eq=False)
 class BlockAblationDisplay:
     """Style- and content-loss change per ablated residual block, the ablated outputs and, where
     measured, the style-loss change per ablated channel."""
@@ -967,7 +974,7 @@ class BlockAblationDisplay:
             channels={k: v.float().numpy() for k, v in result.channel_style_change.items()},
         )
 
-    def plot(self, *, figure=None) -> BlockAblationDisplay:
+    def plot(self, *, figure: Figure | None = None) -> BlockAblationDisplay:
         import matplotlib.pyplot as plt
 
         k = len(self.images)
@@ -1024,7 +1031,7 @@ class StylizerComparisonDisplay:
             numbers=numbers,
         )
 
-    def plot(self, *, figure=None) -> StylizerComparisonDisplay:
+    def plot(self, *, figure: Figure | None = None) -> StylizerComparisonDisplay:
         import matplotlib.pyplot as plt
 
         names, methods = list(self.photos), list(self.outputs)

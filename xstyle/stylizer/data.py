@@ -168,7 +168,7 @@ def random_crops(
     return torch.cat(out).clamp(0, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ContentSet:
     """Named photos (1, 3, H, W) in [0, 1] (or paths, read when drawn) and where they came from."""
 

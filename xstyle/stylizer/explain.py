@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -38,6 +38,15 @@ from xstyle.hooks import FeatureTap, Intervention, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.stylizer.model import PatchDiscriminator, TransformNet
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from xstyle.report.displays import (
+        BlockAblationDisplay,
+        DiscriminatorPatchDisplay,
+        StylizerAttributionDisplay,
+    )
 
 __all__ = [
     "BlockAblationResult",
@@ -122,7 +131,7 @@ def image_losses(
     return judge(image)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StylizerEvaluation:
     """Losses of a stylizer's outputs on named photos.
 
@@ -241,7 +250,7 @@ def _evidence(attributions: torch.Tensor) -> torch.Tensor:
     return raw if abs(float(total)) < 1e-300 else raw / total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StylizerAttributionResult:
     """Pixel attributions of the output's style and content losses to the stylizer's input.
 
@@ -276,7 +285,7 @@ class StylizerAttributionResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> StylizerAttributionDisplay:
         from xstyle.report.displays import StylizerAttributionDisplay
 
         return StylizerAttributionDisplay.from_result(self).plot(figure=figure)
@@ -340,7 +349,7 @@ def stylizer_pixel_maps(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DiscriminatorPatchResult:
     """Where the patch discriminator sees the style.
 
@@ -367,7 +376,7 @@ class DiscriminatorPatchResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
         from xstyle.report.displays import DiscriminatorPatchDisplay
 
         return DiscriminatorPatchDisplay.from_result(self).plot(figure=figure)
@@ -389,6 +398,15 @@ def discriminator_patch_maps(
     The patch discriminator's logit map is its own patch-level explanation (each logit sees one
     receptive field, about 46 px); ``attribution`` adds an IG map of the output's mean logit to
     its pixels (default baseline: a blur, which asks what the fine texture contributes).
+
+    Args:
+        discriminator: the stylizer's patch discriminator (logits (B, 1, h, w)).
+        output, content, style: (1, 3, H, W) RGB images in [0, 1]; ``content`` and ``style``
+            (optional) are judged too, for comparison.
+
+    Returns:
+        A :class:`DiscriminatorPatchResult`: per image an (h, w) probability map in [0, 1] and its
+        mean, and the output's (H, W) pixel map (None without ``attribution``).
     """
     check_rgb(output, name="output", single=True)
     start = time.perf_counter()
@@ -423,7 +441,7 @@ def discriminator_patch_maps(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BlockAblationResult:
     """Which residual blocks and channels carry the style.
 
@@ -460,7 +478,7 @@ class BlockAblationResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure=None):
+    def plot(self, *, figure: Figure | None = None) -> BlockAblationDisplay:
         from xstyle.report.displays import BlockAblationDisplay
 
         return BlockAblationDisplay.from_result(self).plot(figure=figure)
@@ -482,6 +500,17 @@ def ablate_blocks(
 
     With instance normalisation at the end of each branch a channel's spatial mean is near zero,
     so zero ablation is close to mean ablation.
+
+    Args:
+        net: the stylizer's transform network.
+        content: the photo, (1, 3, H, W) RGB in [0, 1].
+        style: the painting, (1, 3, H', W') RGB in [0, 1] (its Gram matrices are the style target).
+        vgg: the VGG19 extractor of the style and content losses.
+        blocks: residual blocks to ablate (default: all).
+
+    Returns:
+        A :class:`BlockAblationResult`: the losses per ablated block, (1, 3, H, W) outputs and,
+        with ``channels``, a (C,) relative style-loss change per channel of each block.
     """
     check_rgb(content, name="content", single=True)
     check_rgb(style, name="style", single=True)
@@ -542,7 +571,7 @@ def ablate_blocks(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StylizerExplanation:
     """Everything :func:`explain_stylizer` computed for one photo."""
 

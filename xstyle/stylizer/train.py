@@ -245,7 +245,7 @@ class StylizerStep:
     seconds: float
 
 
-@dataclass
+@dataclass(eq=False)
 class Stylizer:
     """A loaded stylizer: the network, its discriminator, the painting, config and history."""
 
