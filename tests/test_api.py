@@ -6,7 +6,8 @@ import pkgutil
 
 import xstyle
 
-# the one argument that says *what* to load or list, a module's own size, or a whole config
+# the one argument that says *what* to load or list, a network's own hyper-parameter (its latent
+# size, dropout rate or architecture, as torch.nn modules take them), or a whole config
 ALLOWED = {
     "xstyle.data.list_samples": {"kind"},
     "xstyle.models.vgg.load_vgg19": {"weights"},

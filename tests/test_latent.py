@@ -318,10 +318,10 @@ def test_explain_latent_end_to_end_is_deterministic(tiny_gan, tiny_clf):
     assert a.traversals[2].target == "slant"
     assert len(a.traversals) == len(a.directions) and a.samples.activations == {}
     assert set(da) == {"config", "samples", "probes", "directions", "traversals", "comparison", "alignment"}
-    for what in ("probes", "similarity"):
-        assert a.plot(what).figure_ is not None
-    with pytest.raises(ValueError, match="what must be"):
-        a.plot("grid")
+    for kind in ("probes", "similarity"):
+        assert a.plot(kind=kind).figure_ is not None
+    with pytest.raises(ValueError, match="kind must be 'probes' or 'similarity'; got 'grid'"):
+        a.plot(kind="grid")
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,16 @@ def test_an_error_inside_the_block_restores_the_callers_state_and_keeps_the_stre
         assert torch.equal(torch.rand(3)[2:], after)
 
 
-@pytest.mark.parametrize("seed", [1.5, "0", True])
-def test_seed_must_be_an_int(seed):
-    with pytest.raises(TypeError, match="seed must be an int"):
+@pytest.mark.parametrize("seed", [1.5, "0", True, None])
+def test_seed_must_be_an_integer(seed):
+    with pytest.raises(ValueError, match="seed must be an integer"):
         RandomStream(seed)
+
+
+def test_numpy_integer_seeds_work_and_creating_a_stream_draws_nothing():
+    import numpy as np
+
+    caller = torch.get_rng_state()
+    a, b = RandomStream(np.int64(9)), RandomStream(9)
+    assert torch.equal(torch.get_rng_state(), caller)
+    assert torch.equal(a.state, b.state)

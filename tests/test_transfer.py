@@ -199,15 +199,17 @@ def test_lbfgs_falls_back_to_a_line_search_where_every_restart_overshoots(caffe_
 
 
 def test_initial_image_kinds_and_seeded_noise(tiny_images):
-    from xstyle.transfer import initial_image
+    from xstyle.transfer import make_initial_image
 
     content, style = tiny_images
-    assert torch.equal(initial_image("content", content, style, generator=torch.Generator()), content)
-    styled = initial_image("style", content, style[..., :20, :], generator=torch.Generator())
+    assert torch.equal(make_initial_image("content", content, style, generator=torch.Generator()), content)
+    styled = make_initial_image("style", content, style[..., :20, :], generator=torch.Generator())
     assert styled.shape == content.shape  # resized to the content's size
-    a = initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
-    b = initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
+    a = make_initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
+    b = make_initial_image("noise", content, style, generator=torch.Generator().manual_seed(4))
     assert torch.equal(a, b) and a.shape == content.shape and 0 <= a.min() and a.max() <= 1
+    with pytest.raises(ValueError, match="kind must be 'content', 'style' or 'noise'; got 'photo'"):
+        make_initial_image("photo", content, style, generator=torch.Generator())
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])

@@ -546,8 +546,8 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
         **result.to_dict(),
     }
     with atomic_dir(out) as tmp:
-        for name, what in (("probes.png", "probes"), ("similarity.png", "similarity")):
-            display = result.plot(what)
+        for name, kind in (("probes.png", "probes"), ("similarity.png", "similarity")):
+            display = result.plot(kind=kind)
             display.figure_.savefig(tmp / name, dpi=120)
             plt.close(display.figure_)
         (tmp / "traversals").mkdir()

@@ -6,11 +6,13 @@ anything else the caller draws between two steps would change the training. :cla
 keeps its own generator state instead: inside ``with stream.active():`` the global generator runs
 from the stream's state, and on leaving, the stream keeps the advanced state and the caller's
 state comes back (``torch.random.fork_rng``). The state is a plain ``uint8`` tensor, so it goes
-into checkpoints and a resumed run continues the same sequence.
+into checkpoints and a resumed run continues the same sequence. The stream is seeded without
+``torch.manual_seed``, which would reseed every device's generator.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,7 +25,8 @@ class RandomStream:
     """Torch's global random generator, seeded and advanced privately.
 
     Args:
-        seed: seeds the stream as ``torch.manual_seed(seed)`` would seed the global generator.
+        seed: an integer; the stream starts where ``torch.manual_seed(seed)`` would put the
+            global generator (without calling it, so no device's generator is reseeded).
         device: on a CUDA device the stream also keeps that device's generator state (dropout on
             the GPU draws from it); on the CPU only the CPU generator is used.
 
@@ -36,15 +39,20 @@ class RandomStream:
     """
 
     def __init__(self, seed: int, *, device: str | torch.device = "cpu") -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int; got {seed!r}.")
-        self.device = torch.device(device)
-        with torch.random.fork_rng(devices=self._cuda_devices()):
-            torch.manual_seed(seed)
-            self.state: torch.Tensor = torch.get_rng_state()
-            self.cuda_state: torch.Tensor | None = (
-                torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
-            )
+        if isinstance(seed, bool):
+            raise ValueError(f"seed must be an integer; got {seed!r}.")
+        try:
+            seed = operator.index(seed)
+        except TypeError:
+            raise ValueError(f"seed must be an integer; got {seed!r}.") from None
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())  # fixed once, not per call
+        self.device = device
+        self.state: torch.Tensor = torch.Generator().manual_seed(seed).get_state()
+        self.cuda_state: torch.Tensor | None = (
+            torch.Generator(device=device).manual_seed(seed).get_state() if device.type == "cuda" else None
+        )
 
     def _cuda_devices(self) -> list[torch.device]:
         return [self.device] if self.device.type == "cuda" else []

@@ -21,7 +21,6 @@ single-scale Gatys.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 import time
@@ -36,7 +35,7 @@ import torch.nn.functional as F
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
-from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,7 +49,7 @@ __all__ = [
     "TransferConfig",
     "TransferResult",
     "TransferStep",
-    "initial_image",
+    "make_initial_image",
     "optimise_image",
     "style_transfer",
 ]
@@ -135,17 +134,8 @@ class TransferConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
         for name in ("content_layers", "style_layers"):
-            layers = getattr(self, name)
-            if not layers and name == "style_layers":
-                raise ValueError("style_layers must name at least one layer.")
-            bad = [n for n in layers if n not in LAYER_NAMES]
-            if bad:
-                close = difflib.get_close_matches(bad[0], LAYER_NAMES, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise ValueError(
-                    f"{name} must be VGG19 layer names ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}); "
-                    f"got {bad[0]!r}.{hint}"
-                )
+            if getattr(self, name) or name == "style_layers":  # no content layers: texture synthesis
+                check_layer_names(getattr(self, name), param=name)
         if self.style_weights is not None and len(self.style_weights) != len(self.style_layers):
             raise ValueError(
                 f"style_weights needs one weight per style layer ({len(self.style_layers)}); "
@@ -309,7 +299,7 @@ def _luminance_pair(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.T
     return lc.expand(-1, 3, -1, -1).clamp(0, 1), ls.expand(-1, 3, -1, -1).clamp(0, 1)
 
 
-def initial_image(
+def make_initial_image(
     kind: str, content: torch.Tensor, style: torch.Tensor, *, generator: torch.Generator
 ) -> torch.Tensor:
     """The image an optimisation starts from, (1, 3, H, W) in [0, 1] at the content's size.
@@ -321,7 +311,9 @@ def initial_image(
         return content.clone()
     if kind == "style":
         return resize_image(style, tuple(content.shape[-2:]))
-    return torch.rand(content.shape, generator=generator)
+    if kind == "noise":
+        return torch.rand(content.shape, generator=generator)
+    raise ValueError(f"kind must be 'content', 'style' or 'noise'; got {kind!r}.")
 
 
 def optimise_image(
@@ -343,7 +335,8 @@ def optimise_image(
             breakdown, evaluation index)``.
 
     Returns:
-        The lowest-loss image seen, (1, 3, H, W) in [0, 1], detached. L-BFGS runs without a line
+        The optimised image, (1, 3, H, W) in [0, 1], detached: the last step's image, clamped (the
+        best image seen when a line search is cut off at ``steps``). L-BFGS runs without a line
         search and, should it overshoot, restarts from the best image with a strong-Wolfe search.
     """
     x = image.detach().clone().requires_grad_(True)
@@ -469,7 +462,7 @@ def style_transfer(
                 precision=config.precision,
             )
             if image is None:
-                image = initial_image(config.init, c_lvl, s_lvl, generator=gen)
+                image = make_initial_image(config.init, c_lvl, s_lvl, generator=gen)
             elif config.upsample == "residual":
                 # carry the coarse level's *change* to the content up, keep the content's fine detail
                 delta = image - c_prev

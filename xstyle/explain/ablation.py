@@ -42,7 +42,7 @@ from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
-from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -104,7 +104,7 @@ class _Setup:
             )
         self.model = model
         self.objective = StyleObjective(self.model, self.content, self.style, config)
-        self.start = initial_image(
+        self.start = make_initial_image(
             config.init, self.content, self.style, generator=torch.Generator().manual_seed(config.seed)
         )
         if given is None:  # a short intact stylisation is the image whose losses we perturb

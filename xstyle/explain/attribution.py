@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from xstyle.hooks import frozen, resolve_layers
+from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -321,7 +322,7 @@ def attribute(
 
     networks = _networks_of(target)
     explainer_cls = getattr(ca, class_name)
-    with frozen(*networks), torch.random.fork_rng(devices=[]), _numpy_seed(seed):
+    with frozen(*networks), _numpy_seed(seed):
         with torch.no_grad():  # one score per sample, checked before the (long) attribution
             scores = target(inputs.detach()).detach()
         if scores.ndim != 1 or scores.shape[0] != inputs.shape[0]:
@@ -329,22 +330,27 @@ def attribute(
                 f"the target gave scores of shape {tuple(scores.shape)} for inputs {tuple(inputs.shape)}; "
                 f"it needs one score per sample: pass a batch (N, ...), e.g. add .unsqueeze(0)."
             )
-        torch.manual_seed(seed)
-        explainer = explainer_cls(target, layer_module) if layer_module is not None else explainer_cls(target)
-        if noise_tunnel is not None:
-            explainer = ca.NoiseTunnel(explainer)
-            kwargs.update(nt_type=noise_tunnel, nt_samples=nt_samples, stdevs=nt_stdevs)
-            if uses_steps and internal_batch_size is not None:  # NoiseTunnel batches noisy copies
-                per_pass = max(1, internal_batch_size // inputs.shape[0])
-                kwargs["nt_samples_batch_size"] = per_pass
-                kwargs["internal_batch_size"] = max(internal_batch_size, per_pass * inputs.shape[0])
-            options.update(noise_tunnel=noise_tunnel, nt_samples=nt_samples, nt_stdevs=nt_stdevs)
-        start = time.perf_counter()
-        out = explainer.attribute(inputs, **kwargs)
-        seconds = time.perf_counter() - start
-        with torch.no_grad():
-            inputs = inputs.detach()
-            base_scores = target(base).detach() if base is not None and method != "gradient_shap" else None
+        # Captum's random draws (noise tunnel, GradientShap's baselines) come from a seeded private stream
+        with RandomStream(seed, device=inputs.device).active():
+            explainer = (
+                explainer_cls(target, layer_module) if layer_module is not None else explainer_cls(target)
+            )
+            if noise_tunnel is not None:
+                explainer = ca.NoiseTunnel(explainer)
+                kwargs.update(nt_type=noise_tunnel, nt_samples=nt_samples, stdevs=nt_stdevs)
+                if uses_steps and internal_batch_size is not None:  # NoiseTunnel batches noisy copies
+                    per_pass = max(1, internal_batch_size // inputs.shape[0])
+                    kwargs["nt_samples_batch_size"] = per_pass
+                    kwargs["internal_batch_size"] = max(internal_batch_size, per_pass * inputs.shape[0])
+                options.update(noise_tunnel=noise_tunnel, nt_samples=nt_samples, nt_stdevs=nt_stdevs)
+            start = time.perf_counter()
+            out = explainer.attribute(inputs, **kwargs)
+            seconds = time.perf_counter() - start
+            with torch.no_grad():
+                inputs = inputs.detach()
+                base_scores = (
+                    target(base).detach() if base is not None and method != "gradient_shap" else None
+                )
     delta = None
     if isinstance(out, tuple):
         out, delta = out

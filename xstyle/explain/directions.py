@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_int, check_matrix
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -236,8 +238,6 @@ def ganspace_directions(
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LinearRegression
 
-    from xstyle._checks import check_int, check_matrix
-
     y = check_matrix(activations, "activations")
     x = _as_latents(z)
     if y.shape[0] != x.shape[0]:
@@ -311,8 +311,6 @@ def sefa_directions(
             )
         scale = bn.weight.detach().double().cpu() / (bn.running_var.detach().double().cpu() + bn.eps).sqrt()
         w = w * scale[:, None]
-    from xstyle._checks import check_int
-
     check_int(n_components, "n_components", 1)
     if n_components > w.shape[1]:
         raise ValueError(f"n_components={n_components} exceeds the latent size {w.shape[1]}.")

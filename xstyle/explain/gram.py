@@ -46,7 +46,13 @@ from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
-from xstyle.transfer import GATYS_STYLE_LAYERS, StyleObjective, TransferConfig, initial_image, optimise_image
+from xstyle.transfer import (
+    GATYS_STYLE_LAYERS,
+    StyleObjective,
+    TransferConfig,
+    make_initial_image,
+    optimise_image,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -191,6 +197,22 @@ class LayerSpectrum:
 
 
 def layer_spectrum(layer: str, gram: torch.Tensor, n_positions: int) -> LayerSpectrum:
+    """Eigen-decompose one layer's Gram matrix.
+
+    Args:
+        layer: the layer's name (kept in the result).
+        gram: (C, C) symmetric positive semi-definite ``F Fᵀ`` of that layer (any float dtype;
+            computed in float64).
+        n_positions: the number of feature positions M = H·W the Gram summed over (metadata; 1
+            when the Gram is a target whose positions are unknown).
+
+    Returns:
+        A :class:`LayerSpectrum`: eigenvalues (C,) descending, eigenvectors (C, C) as columns,
+        cumulative energy, participation ratio, entropy rank and per-channel shares.
+
+    Raises:
+        ValueError: the matrix is zero (every channel silent), so its spectrum is undefined.
+    """
     g = gram.double()
     g = 0.5 * (g + g.T)  # exact symmetry for eigh
     evals, evecs = torch.linalg.eigh(g)
@@ -601,7 +623,7 @@ def lowrank_style_sweep(
         objective = StyleObjective(net, content_img, style_img, config)
         full = dict(objective.gram_targets)
         spectra = {n: layer_spectrum(n, g[0], 1) for n, g in full.items()}
-        start = initial_image(
+        start = make_initial_image(
             config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
         )
         timings["setup"] = time.perf_counter() - t0

@@ -36,6 +36,7 @@ from torch import nn
 
 from xstyle._checks import check_int, check_matrix
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
+from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -145,7 +146,7 @@ def _classifier_measures(
     conf, cls = probs.max(dim=1)
     out = {"class": cls.numpy().astype(np.int64), "confidence": conf.double().numpy()}
     if style:
-        device = next(classifier.parameters()).device
+        device = device_of(classifier)
         energies = []
         with (
             frozen(classifier),
@@ -183,8 +184,7 @@ def measure_digits(
         ``gram_energy`` >= 0. Floats are float64.
     """
     _check_images(images)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
+    check_int(batch_size, "batch_size", 1)
     if style and classifier is None:
         raise ValueError("style=True measures the scorer's Gram energy; pass classifier= as well.")
     p = ((images.detach().to("cpu", torch.float64) + 1) / 2).clamp(0, 1)[:, 0]
@@ -608,8 +608,7 @@ def _pca_scores(x: torch.Tensor | np.ndarray, k: int, *, seed: int) -> np.ndarra
     if t.ndim != 2 or not torch.isfinite(t).all():
         raise ValueError(f"activations must be finite (N, F) numbers; got shape {tuple(t.shape)}.")
     t = t - t.mean(dim=0, keepdim=True)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with RandomStream(seed).active():
         u, s, _ = torch.svd_lowrank(t, q=min(k + 10, min(t.shape)), niter=2)
     return (u[:, :k] * s[:k]).double().numpy()
 
@@ -737,14 +736,14 @@ class LatentResult:
         }
 
     def plot(
-        self, what: str = "probes", *, ax: Axes | None = None
+        self, *, kind: str = "probes", ax: Axes | None = None
     ) -> ProbeTableDisplay | DirectionSimilarityDisplay:
-        """``"probes"``: the probe heatmap; ``"similarity"``: the direction cosine heatmap."""
-        if what == "probes":
+        """``kind="probes"``: the probe heatmap; ``"similarity"``: the direction cosine heatmap."""
+        if kind == "probes":
             return self.probes.plot(ax=ax)
-        if what == "similarity":
+        if kind == "similarity":
             return self.comparison.plot(ax=ax)
-        raise ValueError(f"what must be 'probes' or 'similarity'; got {what!r}.")
+        raise ValueError(f"kind must be 'probes' or 'similarity'; got {kind!r}.")
 
 
 METHODS = ("interfacegan", "ganspace", "sefa")

@@ -21,7 +21,9 @@ import torch
 from torch import nn
 
 from xstyle.explain.attribution import AttributionResult, attribute
+from xstyle.explain.gram import rank_correlation
 from xstyle.hooks import frozen
+from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -255,10 +257,9 @@ def _parametrised_groups(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:
 
 
 def _spearman(a: torch.Tensor, b: torch.Tensor) -> float:
-    from scipy.stats import spearmanr
-
-    rho = spearmanr(a.flatten().double().numpy(), b.flatten().double().numpy()).statistic
-    return float(np.nan_to_num(rho))
+    """Rank correlation of two maps; 0 where it is undefined (a constant map)."""
+    rho = rank_correlation(a.flatten().double().numpy(), b.flatten().double().numpy())
+    return 0.0 if rho is None or not np.isfinite(rho) else rho
 
 
 def randomisation_check(
@@ -299,8 +300,7 @@ def randomisation_check(
     if not groups:
         raise ValueError("the target's network has no Conv/Linear layers to randomise.")
     stages, rho_abs, rho, maps = [], [], [], [trained]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with RandomStream(seed).active():  # the re-initialisations are seeded, the caller's RNG kept
         for name, modules in reversed(groups):
             for module in modules:
                 module.reset_parameters()

@@ -33,7 +33,7 @@ from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
-from xstyle.transfer import StyleObjective, TransferConfig, initial_image, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -245,7 +245,7 @@ def tradeoff_sweep(
         r0 = _balance(objective, content_img, style_img)
         if values is None:
             values = [r0 * 10.0**e for e in AUTO_GRID]
-        start = initial_image(
+        start = make_initial_image(
             config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
         )
         timings["setup"] = time.perf_counter() - t0

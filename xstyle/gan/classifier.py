@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
 from xstyle.hooks import device_of, frozen
@@ -240,8 +241,7 @@ def train_classifier(
 
 def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 500) -> float:
     """Accuracy in [0, 1] of ``model`` (logits (B, 10)) on ``data``; ``model.training`` is restored."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}.")
+    check_int(batch_size, "batch_size", 1)
     check_digit_data(data, name="data")
     if len(data) == 0:
         raise ValueError(f"{data.source}: no digits to evaluate; pass at least one.")

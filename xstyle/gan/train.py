@@ -197,6 +197,8 @@ class GANTrainer:
         self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
         self.latent_rng.set_state(ckpt.state["latent_rng"])
         self.rng.state = ckpt.state["torch_rng"]
+        if self.rng.cuda_state is not None and "torch_cuda_rng" in ckpt.state:
+            self.rng.cuda_state = ckpt.state["torch_cuda_rng"]  # dropout masks on the GPU
         if self.ema is not None and "generator_ema" in ckpt.state:
             self.ema.module.load_state_dict(ckpt.state["generator_ema"])
             self.ema.n_averaged.fill_(int(ckpt.state["ema_n_averaged"]))
@@ -327,6 +329,8 @@ class GANTrainer:
             "config": self.config.to_dict(),
             "history": self.history,
         }
+        if self.rng.cuda_state is not None:
+            state["torch_cuda_rng"] = self.rng.cuda_state
         if self.ema is not None:
             state["generator_ema"] = self.ema.module.state_dict()
             state["ema_n_averaged"] = int(self.ema.n_averaged)

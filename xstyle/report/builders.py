@@ -1179,7 +1179,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
     )
     s.figure(
         save_figure(
-            latent.plot("probes"),
+            latent.plot(kind="probes"),
             root,
             f"{p}probes",
             title="Linear probes",
@@ -1190,7 +1190,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
     )
     s.figure(
         save_figure(
-            latent.plot("similarity"),
+            latent.plot(kind="similarity"),
             root,
             f"{p}direction_similarity",
             title="Agreement between direction finders",

@@ -37,7 +37,6 @@ written atomically.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 import time
@@ -53,7 +52,7 @@ from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
-from xstyle.models.vgg import LAYER_NAMES, VGG19Features, load_vgg19
+from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
@@ -154,17 +153,7 @@ class StylizerConfig:
         if self.normalize not in ("seed", "mean"):
             raise ValueError(f"normalize must be 'seed' or 'mean'; got {self.normalize!r}.")
         for name in ("content_layers", "style_layers"):
-            layers = getattr(self, name)
-            if not layers:
-                raise ValueError(f"{name} must name at least one VGG19 layer.")
-            for layer in layers:
-                if layer not in LAYER_NAMES:
-                    close = difflib.get_close_matches(str(layer), LAYER_NAMES, n=1)
-                    hint = f" Did you mean {close[0]!r}?" if close else ""
-                    raise ValueError(
-                        f"{name} must be VGG19 layer names ({LAYER_NAMES[0]} .. {LAYER_NAMES[-1]}); "
-                        f"got {layer!r}.{hint}"
-                    )
+            check_layer_names(getattr(self, name), param=name)
 
     @property
     def deepest_layer(self) -> str:
