@@ -222,6 +222,27 @@ def test_checkpoint_files_and_metadata(small_digits, tmp_path):
     assert not ckpt.generator.training and ckpt.epoch == 2
 
 
+def test_a_failed_save_keeps_the_previous_checkpoint_pair(small_digits, tmp_path, monkeypatch):
+    trainer = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=32, seed=0))
+    path = trainer.save_checkpoint(tmp_path / "last.pt")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"last.pt", "last.json"}
+    trainer.fit()
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    import xstyle.gan.train as train_module
+
+    for target, name in ((torch, "save"), (train_module, "write_json")):  # the weights or the card
+        with monkeypatch.context() as patch:
+            patch.setattr(target, name, disk_full)
+            with pytest.raises(OSError, match="No space left"):
+                trainer.save_checkpoint(path)
+        # neither a new .pt beside the old card nor a temporary file is left
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_ema_follows_the_moving_average_formula(small_digits):
     decay = 0.9
     trainer = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=16, seed=0, ema_decay=decay))

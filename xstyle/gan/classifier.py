@@ -279,9 +279,9 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike, *, metadata
             f"metadata must hold only JSON values (str, numbers, lists, dicts); {exc}."
         ) from None
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # the weights land last: a failed save keeps the previous pair
         torch.save(state, tmp)
-    write_json(info, path.with_suffix(".json"))
+        write_json(info, path.with_suffix(".json"))
     return path
 
 

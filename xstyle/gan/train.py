@@ -405,9 +405,11 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
 
 
 def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) -> None:
-    """Write ``state`` (torch.save) and its JSON metadata beside it, each atomically."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    """Write ``state`` (torch.save) and its JSON metadata beside it, each atomically.
+
+    Both are written to temporary files first and the weights land last, so a failed save (disk
+    full, an unpicklable value) leaves the previous pair as it was.
+    """
     meta = {
         "format": state["format"],
         "epoch": state["epoch"],
@@ -417,7 +419,9 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
         **extra,
         "versions": _versions(),
     }
-    write_json(meta, path.with_suffix(".json"))
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+        write_json(meta, path.with_suffix(".json"))
 
 
 def half_precision_copy(generator: Generator) -> Generator:

@@ -524,8 +524,6 @@ class StylizerTrainer:
 def _write(path: Path, state: dict, metrics: dict | None) -> None:
     from xstyle.atomic import atomic_path, write_json
 
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
     card = {
         "format": state["format"],
         "epoch": state["epoch"],
@@ -537,7 +535,9 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
         "history": state["history"],
         "versions": _versions(),
     }
-    write_json(card, path.with_suffix(".json"))
+    with atomic_path(path) as tmp:  # the weights land last: a failed save keeps the previous pair
+        torch.save(state, tmp)
+        write_json(card, path.with_suffix(".json"))
 
 
 SHIPPED_PREFIX = "shipped:"
