@@ -26,3 +26,11 @@ def test_check_matrix():
 def test_device_of():
     assert device_of(nn.Linear(2, 2)) == torch.device("cpu")
     assert device_of(nn.ReLU()) == torch.device("cpu")  # no parameters
+
+
+def test_check_finite_epoch_names_the_bad_losses():
+    from xstyle._checks import check_finite_epoch
+
+    check_finite_epoch({"epoch": 3, "d_loss": 0.7, "seconds": float("inf")}, epoch=3, hint="h.")
+    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 3 \(g_loss nan\); lower it\."):
+        check_finite_epoch({"d_loss": 0.7, "g_loss": float("nan")}, epoch=3, hint="lower it.")

@@ -142,3 +142,16 @@ def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
 )
 def test_gan_bad_input_exits_2_with_one_line(expect_cli_error, argv, match):
     expect_cli_error(argv, command=f"gan {argv[1]}", match=match, files={"notckpt.pt": "not a checkpoint"})
+
+
+def test_gan_train_that_diverges_stops_with_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    from xstyle.gan.train import GANTrainer
+
+    monkeypatch.setattr(GANTrainer, "train_step", lambda self, real: (0.7, float("inf"), 0.5, 0.5))
+    out = str(tmp_path / "run")
+    code, _, err = _run(capsys, "gan", "train", "--epochs", "1", "--out", out, "--no-metrics")
+    err = err.strip()
+    assert code == 1
+    assert err.startswith("xstyle gan train: error: training diverged in epoch 1 (g_loss inf); lower")
+    assert "\n" not in err and "Traceback" not in err
+    assert not list(tmp_path.rglob("*.pt"))

@@ -243,6 +243,16 @@ def test_a_failed_save_keeps_the_previous_checkpoint_pair(small_digits, tmp_path
         assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_diverged_run_stops_before_its_checkpoint(small_digits, tmp_path, monkeypatch):
+    trainer = GANTrainer(small_digits, config=GANConfig(epochs=2, batch_size=32, out_dir=str(tmp_path)))
+    trainer.fit(epochs=1)
+    monkeypatch.setattr(trainer, "train_step", lambda real: (float("nan"), 0.7, 0.5, 0.5))
+    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 2 \(d_loss nan\); lower"):
+        trainer.fit()
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["epoch_0001.pt"]  # the last good one stays
+    assert len(trainer.history) == 1
+
+
 def test_ema_follows_the_moving_average_formula(small_digits):
     decay = 0.9
     trainer = GANTrainer(small_digits, config=GANConfig(epochs=1, batch_size=16, seed=0, ema_decay=decay))

@@ -247,3 +247,13 @@ def test_shipped_stylizers_restyle_a_heldout_photo_with_their_own_painting(name,
     to_own = image_losses(out, photo, own, vgg=caffe_vgg)["style"]
     assert to_own < image_losses(photo, photo, own, vgg=caffe_vgg)["style"]
     assert to_own < image_losses(out, photo, other_painting, vgg=caffe_vgg)["style"]
+
+
+def test_a_diverged_run_stops_before_its_checkpoint(data, vgg, tmp_path, monkeypatch):
+    t = StylizerTrainer(*data, config=tiny_config(epochs=2, out_dir=str(tmp_path)), vgg=vgg)
+    t.fit(epochs=1)
+    good = t.train_step()
+    monkeypatch.setattr(t, "train_step", lambda: {**good, "style": float("nan")})
+    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 2 \(style nan\); lower"):
+        t.fit()
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["epoch_0001.pt"]

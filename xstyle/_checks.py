@@ -6,6 +6,8 @@ received, the message style of every xstyle error.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -28,3 +30,17 @@ def check_matrix(x: Any, name: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or infinite values; drop or impute those samples first.")
     return a
+
+
+def check_finite_epoch(summary: Mapping[str, Any], *, epoch: int, hint: str) -> None:
+    """Raise FloatingPointError naming the losses that are NaN or infinite in an epoch's summary.
+
+    Trainers call it before writing the epoch's checkpoint, so a diverged run stops with one clear
+    line (and the previous checkpoints stay the last good ones) instead of a JSON error.
+    """
+    bad = {
+        k: v for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v) and k != "seconds"
+    }
+    if bad:
+        shown = ", ".join(f"{k} {v}" for k, v in bad.items())
+        raise FloatingPointError(f"training diverged in epoch {epoch} ({shown}); {hint}")

@@ -2103,6 +2103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"xstyle {_command_name(args)}: error: {message}", file=sys.stderr)
         return 2
+    except FloatingPointError as exc:  # a training run diverged: not bad input, but no traceback either
+        print(f"xstyle {_command_name(args)}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"xstyle {args.command}: interrupted; nothing was written.", file=sys.stderr)
         return 130

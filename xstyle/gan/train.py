@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from xstyle._checks import check_finite_epoch
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
@@ -280,6 +281,11 @@ class GANTrainer:
                 "seconds": time.perf_counter() - t0,
                 "images_per_second": n / (time.perf_counter() - t0),
             }
+            check_finite_epoch(
+                summary,
+                epoch=self.epoch,
+                hint="lower the learning rates (--lr, --lr-d) or resume from an earlier checkpoint.",
+            )
             self.history.append(summary)
             log.info("epoch %d: d_loss %.4f g_loss %.4f", self.epoch, mean[0], mean[1])
             # epoch callbacks may add numbers to the summary (e.g. a Fréchet distance) before saving

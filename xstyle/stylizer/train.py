@@ -48,6 +48,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from xstyle._checks import check_finite_epoch
 from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
@@ -467,6 +468,12 @@ class StylizerTrainer:
             summary.update({k: v / cfg.steps_per_epoch for k, v in sums.items()})
             summary["seconds"] = last_epoch_seconds = time.perf_counter() - t_epoch
             summary["steps_per_second"] = cfg.steps_per_epoch / summary["seconds"]
+            check_finite_epoch(
+                summary,
+                epoch=self.epoch,
+                hint="lower the learning rate (--lr) or the loss weights, or resume from an earlier "
+                "checkpoint.",
+            )
             self.history.append(summary)
             log.info(
                 "epoch %d: total %.4g style %.4g content %.4g",
