@@ -155,3 +155,35 @@ def test_gan_train_that_diverges_stops_with_one_line_and_exit_1(tmp_path, capsys
     assert err.startswith("xstyle gan train: error: training diverged in epoch 1 (g_loss inf); lower")
     assert "\n" not in err and "Traceback" not in err
     assert not list(tmp_path.rglob("*.pt"))
+
+
+def test_interrupted_training_says_where_to_resume(tmp_path, capsys, monkeypatch):
+    from xstyle.gan.train import GANTrainer
+
+    real_fit = GANTrainer.fit
+
+    def fit_then_interrupt(self, **kwargs):
+        real_fit(self, epochs=1, **{k: v for k, v in kwargs.items() if k != "epochs"})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GANTrainer, "train_step", lambda self, real: (0.7, 0.7, 0.5, 0.5))
+    monkeypatch.setattr(GANTrainer, "fit", fit_then_interrupt)
+    out = tmp_path / "run"
+    code, _, err = _run(
+        capsys, "gan", "train", "--epochs", "3", "--checkpoint-every", "1", "--out", str(out), "--no-metrics"
+    )
+    assert code == 130
+    assert err.strip() == (
+        f"xstyle gan train: interrupted; the checkpoints written so far stay in {out}; "
+        f"continue with --resume {out / 'epoch_0001.pt'}"
+    )
+
+
+def test_interrupted_note_for_commands_that_write_at_the_end(tmp_path):
+    import argparse
+
+    from xstyle.cli import _interrupted_note
+
+    assert _interrupted_note(argparse.Namespace(command="transfer")) == "nothing was written."
+    fresh = argparse.Namespace(command="stylizer", stylizer_command="train", out=str(tmp_path / "none"))
+    assert _interrupted_note(fresh) == "no checkpoint was written yet."

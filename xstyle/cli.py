@@ -2070,6 +2070,16 @@ def _command_name(args: argparse.Namespace) -> str:
     return " ".join(filter(None, [args.command, sub]))
 
 
+def _interrupted_note(args: argparse.Namespace) -> str:
+    """What an interrupted command left behind: training keeps its checkpoints, the rest writes nothing."""
+    if _command_name(args) not in ("gan train", "stylizer train"):
+        return "nothing was written."
+    saved = sorted(Path(args.out).glob("epoch_*.pt")) if Path(args.out).is_dir() else []
+    if not saved:
+        return "no checkpoint was written yet."
+    return f"the checkpoints written so far stay in {args.out}; continue with --resume {saved[-1]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     from xstyle.images import ImageError
@@ -2107,7 +2117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xstyle {_command_name(args)}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"xstyle {args.command}: interrupted; nothing was written.", file=sys.stderr)
+        print(f"xstyle {_command_name(args)}: interrupted; {_interrupted_note(args)}", file=sys.stderr)
         return 130
 
 
