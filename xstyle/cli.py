@@ -2109,13 +2109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (UsageError, ImageError, WeightsError, ValueError) as exc:
+    except (UsageError, ImageError, WeightsError, ValueError, FloatingPointError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"xstyle {_command_name(args)}: error: {message}", file=sys.stderr)
-        return 2
-    except FloatingPointError as exc:  # a training run diverged: not bad input, but no traceback either
-        print(f"xstyle {_command_name(args)}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 1
+        # a diverged training run (FloatingPointError) is not bad input: exit 1, not 2
+        return 1 if isinstance(exc, FloatingPointError) else 2
     except KeyboardInterrupt:
         print(f"xstyle {_command_name(args)}: interrupted; {_interrupted_note(args)}", file=sys.stderr)
         return 130

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.explain.attribution import AttributionResult, attribute
 from xstyle.explain.gram import rank_correlation
 from xstyle.hooks import frozen
@@ -157,8 +158,7 @@ def deletion_insertion(
             f"saliency must be an (H, W) map of the image's size {tuple(image.shape[-2:])}; "
             f"got {tuple(saliency.shape)}."
         )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2; got {steps!r}.")
+    check_int(steps, "steps", 2)
     baseline = baseline.to(image.dtype).expand_as(image)
     n = image.shape[-2] * image.shape[-1]
     counts = [round(n * k / steps) for k in range(steps + 1)]

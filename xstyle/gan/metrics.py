@@ -223,8 +223,7 @@ def evaluate_generator(
         batch_size: digits per forward pass.
     """
     check_int(batch_size, "batch_size", 1)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
+    check_int(n_samples, "n_samples", 2)
     check_digit_data(real, name="real")
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")

@@ -272,14 +272,15 @@ class GANTrainer:
                     callback(entry)
             self.epoch += 1
             mean = (sums / max(steps, 1)).tolist()
+            seconds = time.perf_counter() - t0
             summary = {
                 "epoch": self.epoch,
                 "d_loss": mean[0],
                 "g_loss": mean[1],
                 "d_real": mean[2],
                 "d_fake": mean[3],
-                "seconds": time.perf_counter() - t0,
-                "images_per_second": n / (time.perf_counter() - t0),
+                "seconds": seconds,
+                "images_per_second": n / seconds,
             }
             check_finite_epoch(
                 summary,
