@@ -214,8 +214,8 @@ def test_random_methods_are_seeded_and_leave_the_global_rng_alone():
         ({"method": "layer_ig", "layer": "conv9"}, "layer must be a layer name from"),
         ({"noise_tunnel": "blur"}, "noise_tunnel must be one of"),
         ({"baselines": "grey"}, "baseline must be one of"),
-        ({"n_steps": 0}, "n_steps must be a positive integer"),
-        ({"internal_batch_size": 0}, "internal_batch_size must be a positive integer"),
+        ({"n_steps": 0}, "n_steps must be an integer >= 1"),
+        ({"internal_batch_size": 0}, r"internal_batch_size \(or None\) must be an integer >= 1"),
     ],
 )
 def test_adapter_errors_name_what_exists(kwargs, match):

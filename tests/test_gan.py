@@ -333,7 +333,9 @@ def test_resume_with_another_seed_is_refused(small_digits, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(batch_size=0), "batch_size"),
+        (dict(batch_size=0), "batch_size must be an integer >= 1; got 0"),
+        (dict(epochs=-1), "epochs must be an integer >= 0; got -1"),
+        (dict(checkpoint_every=True), "checkpoint_every must be an integer >= 1; got True"),
         (dict(lr_g=2.0), "lr_g"),
         (dict(betas=(0.9, 1.5)), "betas"),
         (dict(ema_decay=1.0), "ema_decay"),

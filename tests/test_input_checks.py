@@ -11,6 +11,7 @@ from xstyle.gan.dcgan import Generator
 from xstyle.gan.metrics import evaluate_generator
 from xstyle.images import ImageError, check_rgb, resize_image, save_image, to_pil
 from xstyle.losses import content_loss, gram_matrix, style_loss
+from xstyle.report.builders import GANReportConfig, StyleReportConfig
 from xstyle.stylizer import stylize
 from xstyle.transfer import TransferConfig
 
@@ -110,3 +111,18 @@ def test_a_layer_past_a_truncated_vgg_says_where_the_model_stops():
         resolve_layers(short, ["relu1_1", "relu4_2"])
     with pytest.raises(ValueError, match=r"must be a layer name from list_layers\(model\); got 'relu1_9'"):
         resolve_layers(short, "relu1_9")
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: StyleReportConfig(n_steps=0), "n_steps must be an integer >= 1; got 0"),
+        (lambda: StyleReportConfig(top_pairs=2.0), "top_pairs must be an integer >= 1; got 2.0"),
+        (lambda: StyleReportConfig(size=16), "size must be a whole number of pixels >= 32; got 16"),
+        (lambda: GANReportConfig(digits=True), "digits must be an integer >= 1; got True"),
+        (lambda: GANReportConfig(n_quality=1), "n_quality must be at least 2; got 1"),
+    ],
+)
+def test_report_configs_reject_bad_counts(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -191,7 +191,8 @@ def test_training_step_error_leaves_no_hook(data):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(batch_size=0), "batch_size"),
+        (dict(batch_size=0), "batch_size must be an integer >= 1; got 0"),
+        (dict(epochs=True), "epochs must be an integer >= 0; got True"),
         (dict(patch_size=64, crop_size=32), "patch_size"),
         (dict(beta=-1.0), "beta"),
         (dict(lr=2.0), "lr"),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.hooks import frozen, resolve_layers
 from xstyle.rng import RandomStream
 
@@ -260,17 +261,10 @@ def attribute(
         raise ValueError("inputs must be a batched tensor (N, ...); add a batch dimension with x[None].")
     if not torch.isfinite(inputs).all():
         raise ValueError("inputs contain NaN or infinite values; clean them before attributing.")
-    for name, value in (("n_steps", n_steps), ("nt_samples", nt_samples)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    if internal_batch_size is not None and (
-        isinstance(internal_batch_size, bool)
-        or not isinstance(internal_batch_size, int)
-        or internal_batch_size < 1
-    ):
-        raise ValueError(
-            f"internal_batch_size must be a positive integer or None; got {internal_batch_size!r}."
-        )
+    check_int(n_steps, "n_steps", 1)
+    check_int(nt_samples, "nt_samples", 1)
+    if internal_batch_size is not None:
+        check_int(internal_batch_size, "internal_batch_size (or None)", 1)
     if method == "deeplift" and not getattr(target, "deeplift_ok", False):
         raise ValueError(
             f"method 'deeplift' does not cover the non-linearities of {getattr(target, 'label', target)!r} "

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.explain.attribution import attribute
 from xstyle.explain.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.targets import ClassTarget, DiscriminatorTarget
@@ -231,8 +232,7 @@ def latent_class_attribution(
         top: dimensions per class reported and moved in the causal check.
         step: how far each of those coordinates moves (in units of the prior's standard deviation).
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}.")
+    check_int(n, "n", 1)
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
     latent_dim = int(getattr(generator, "latent_dim", 100))

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from xstyle._checks import check_finite_epoch
+from xstyle._checks import check_finite_epoch, check_int
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
@@ -74,9 +74,7 @@ class GANConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         for name in ("epochs", "batch_size", "checkpoint_every", "n_preview"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < (0 if name == "epochs" else 1):
-                raise ValueError(f"{name} must be a positive whole number; got {value!r}.")
+            check_int(getattr(self, name), name, 0 if name == "epochs" else 1)
         for name in ("lr_g", "lr_d", "eps"):
             value = getattr(self, name)
             if not (value > 0 and value < 1):

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from xstyle._checks import check_int
 from xstyle.report.writer import Report, Table, save_figure, save_image_figure, versions
 
 __all__ = [
@@ -69,9 +70,7 @@ class StyleReportConfig:
         if self.tradeoff_ratios is not None:
             object.__setattr__(self, "tradeoff_ratios", tuple(float(r) for r in self.tradeoff_ratios))
         for name in ("n_steps", "lowrank_steps", "tradeoff_steps", "deletion_steps", "top_pairs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}.")
+            check_int(getattr(self, name), name, 1)
         for name in ("size", "analysis_size", "fingerprint_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 32:
@@ -127,9 +126,7 @@ class GANReportConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
         for name in ("n_quality", "n_components", "n_traverse", "digits", "n_attribution", "n_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}.")
+            check_int(getattr(self, name), name, 1)
         if self.n_quality < 2:
             raise ValueError(f"n_quality must be at least 2; got {self.n_quality}.")
         if isinstance(self.n_latent, bool) or not isinstance(self.n_latent, int) or self.n_latent < 50:

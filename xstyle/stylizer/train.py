@@ -48,7 +48,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstyle._checks import check_finite_epoch
+from xstyle._checks import check_finite_epoch, check_int
 from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
@@ -126,10 +126,7 @@ class StylizerConfig:
             "patches_per_image",
             "checkpoint_every",
         ):
-            value = getattr(self, name)
-            low = 0 if name == "epochs" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be a whole number >= {low}; got {value!r}.")
+            check_int(getattr(self, name), name, 0 if name == "epochs" else 1)
         if self.crop_size < 16:
             raise ValueError(f"crop_size must be at least 16 px; got {self.crop_size}.")
         if self.patch_size > self.crop_size:
