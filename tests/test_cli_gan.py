@@ -138,6 +138,8 @@ def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
         (["gan", "train", "--out", "o", "--data", "mnist:"], "--data must be"),
         (["gan", "train", "--out", "o", "--data", "mnist:nowhere"], "offline sample"),
         (["gan", "eval", "--checkpoint", "notckpt.pt"], "is not a PyTorch file"),
+        (["gan", "train", "--out", "o", "--prior", "uniform"], "unknown prior 'uniform'"),
+        (["gan", "train", "--out", "o", "--prior", "mixture:1:4:1"], "K >= 2"),
     ],
 )
 def test_gan_bad_input_exits_2_with_one_line(expect_cli_error, argv, match):
@@ -187,3 +189,26 @@ def test_interrupted_note_for_commands_that_write_at_the_end(tmp_path):
     assert _interrupted_note(argparse.Namespace(command="transfer")) == "nothing was written."
     fresh = argparse.Namespace(command="stylizer", stylizer_command="train", out=str(tmp_path / "none"))
     assert _interrupted_note(fresh) == "no checkpoint was written yet."
+
+
+def test_train_with_a_mixture_prior_records_it(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = _run(
+        capsys,
+        "gan",
+        "train",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "256",
+        "--prior",
+        "mixture:4:4:1",
+        "--no-metrics",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert json.loads((out / "epoch_0001.json").read_text())["config"]["prior"] == "mixture:4:4:1"
+    from xstyle.gan import load_checkpoint
+
+    assert load_checkpoint(out / "epoch_0001.pt").sampler.prior.components == 4

@@ -49,6 +49,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _latent_prior(text: str) -> str:
+    from xstyle.gan.prior import LatentPrior
+
+    try:
+        return LatentPrior.parse(text).spec
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _nonneg_float(text: str) -> float:
     try:
         value = float(text)
@@ -286,6 +295,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         out_dir=str(args.out),
         ema_decay=args.ema_decay,
+        prior=args.prior,
     )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
     trainer = GANTrainer(data, config=config, resume=args.resume)
@@ -348,11 +358,12 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
     import torch
     from torchvision.utils import make_grid
 
+    from xstyle.gan.prior import draw_latents
     from xstyle.images import save_image
 
     out = _output_file(args.output, "-o/--output", image=True)
     ckpt = _gan_checkpoint(args.checkpoint)
-    z = torch.randn(args.n, ckpt.sampler.latent_dim, generator=torch.Generator().manual_seed(args.seed))
+    z = draw_latents(ckpt.sampler, args.n, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
         digits = ckpt.sampler(z)
     grid = make_grid(
@@ -382,6 +393,7 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "data": train_meta.get("data"),
         "generator_is_ema": source.generator_ema is not None,
         "ema_decay": source.config.ema_decay,
+        "prior": source.config.prior,
     }
     # measure the weights that ship: float16-rounded, loaded back as float32
     quality = evaluate_generator(
@@ -455,6 +467,13 @@ def _add_gan_parsers(sub) -> None:
         default=None,
         help="keep a moving average of the generator with this decay (e.g. 0.999); samples, metrics "
         "and releases then use the average",
+    )
+    p.add_argument(
+        "--prior",
+        type=_latent_prior,
+        default="normal",
+        help="where z comes from: 'normal' (N(0, I), the design's) or 'mixture:K:R:S', K Gaussians of "
+        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1 (see the README)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="sample", help=data_help)
@@ -1032,6 +1051,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
     from xstyle.atomic import write_json
     from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
+    from xstyle.gan.prior import draw_latents
 
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
@@ -1042,7 +1062,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     real_digits = real.images[pick]
     generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
     with torch.no_grad():
-        fake_digits = generator(torch.randn(args.digits, generator.latent_dim, generator=gen))
+        fake_digits = generator(draw_latents(generator, args.digits, generator=gen))
     progress = log.info
     d_maps = discriminator_maps(
         discriminator,

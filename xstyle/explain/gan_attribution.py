@@ -228,7 +228,7 @@ def latent_class_attribution(
     Args:
         generator: z (N, latent_dim) -> digits (N, 1, 28, 28) in [-1, 1].
         classifier: digits -> logits (N, 10).
-        n: latent samples (z ~ N(0, I) from ``seed``).
+        n: latent samples (z from the generator's prior, N(0, I) by default, seeded with ``seed``).
         top: dimensions per class reported and moved in the causal check.
         step: how far each of those coordinates moves (in units of the prior's standard deviation).
     """
@@ -239,7 +239,9 @@ def latent_class_attribution(
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= latent_dim // 2:
         raise ValueError(f"top must be an integer in [1, {latent_dim // 2}]; got {top!r}.")
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, latent_dim, generator=gen)
+    from xstyle.gan.prior import draw_latents
+
+    z = draw_latents(generator, n, generator=gen)
     with frozen(generator, classifier), torch.no_grad():
         predicted = classifier(generator(z)).argmax(1)
     attribution = np.full((10, latent_dim), np.nan)

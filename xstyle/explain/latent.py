@@ -1,6 +1,7 @@
 """Latent-space probes: what a GAN's generated digits look like, and where in the generator it is decided.
 
-For N seeded latents z ~ N(0, I) the generator's digits are measured (:func:`measure_digits`):
+For N seeded latents z from the generator's prior (:func:`xstyle.gan.prior.draw_latents`; N(0, I) by
+default) the generator's digits are measured (:func:`measure_digits`):
 
 * ``class`` and ``confidence`` -- the scorer's argmax class and its softmax probability;
 * ``ink`` -- ink mass, the sum of pixel intensities mapped to [0, 1] (in pixels; a 3x10 bar has 30);
@@ -209,7 +210,8 @@ class LatentSamples:
     """Seeded latents, their digits, measured attributes and tapped generator activations.
 
     Attributes:
-        z: latents (N, D), float32, drawn from N(0, I) with ``torch.Generator().manual_seed(seed)``.
+        z: latents (N, D), float32, drawn from the generator's prior with
+            ``torch.Generator().manual_seed(seed)``.
         images: digits (N, 1, H, W) in [-1, 1], float32, CPU.
         attributes: name -> (N,) arrays from :func:`measure_digits`.
         activations: stage name -> (N, F) float32 CPU tensors (each stage's output, flattened).
@@ -306,7 +308,8 @@ def sample_latents(
         generator: z (B, D) -> digits (B, 1, H, W) in [-1, 1], e.g. :class:`xstyle.gan.dcgan.Generator`.
         classifier: the scorer adding ``class``/``confidence`` (and ``gram_energy`` with ``style``).
         n: number of latents (>= 2).
-        seed: seeds ``z ~ N(0, I)`` through a CPU ``torch.Generator``: same seed, same numbers.
+        seed: seeds z (from the generator's prior, N(0, I) by default) through a CPU
+            ``torch.Generator``: same seed, same numbers.
         stages: generator layers to tap (names from ``list_layers``); default: those of
             :data:`GENERATOR_STAGES` the generator has. ``()`` taps nothing.
         style: also measure ``gram_energy``.
@@ -316,7 +319,9 @@ def sample_latents(
     if stages is None:
         names = {name for name, _ in generator.named_modules()}
         stages = [s for s in GENERATOR_STAGES if s in names]
-    z = torch.randn(n, latent_dim_of(generator), generator=torch.Generator().manual_seed(int(seed)))
+    from xstyle.gan.prior import draw_latents
+
+    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(int(seed)))
     images, feats = generate(generator, z, stages=list(stages), batch_size=batch_size)
     attrs = measure_digits(images, classifier=classifier, style=style, batch_size=max(batch_size, 500))
     return LatentSamples(z=z, images=images, attributes=attrs, activations=feats, seed=int(seed))

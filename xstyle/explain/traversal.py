@@ -1,7 +1,9 @@
 """Traversals: walk latents along a direction from -3 sigma to +3 sigma and measure what changes.
 
 For a unit direction v and latents z ~ N(0, I), the steps are ``z + alpha * v``; since z's projection
-on any unit vector has standard deviation 1, ``alpha`` is in units of sigma. At every step the digits
+on any unit vector has standard deviation 1, ``alpha`` is in units of sigma. (Under a mixture prior,
+:mod:`xstyle.gan.prior`, sigma is the components' own standard deviation S; a direction that runs
+between component means also crosses the gaps between them.) At every step the digits
 are measured (:func:`xstyle.explain.latent.measure_digits`) and summarised by:
 
 * **slope** -- change of each attribute per unit step (least squares over the steps, per latent,
@@ -121,7 +123,7 @@ def traverse(
             its ``training`` flag restored, no hook left behind.
         direction: a unit direction of size D.
         classifier: the scorer (adds ``confidence`` and the class-flip rate).
-        z: the latents (n, D) to start from; default ``n`` drawn from N(0, I) with ``seed``.
+        z: the latents (n, D) to start from; default ``n`` drawn from the generator's prior with ``seed``.
         alphas: steps in units of sigma (>= 2 distinct values; 0 need not be among them).
         scales: attribute -> standard deviation used to compare changes across attributes
             (e.g. over a :class:`~xstyle.explain.latent.LatentSamples`); default: the standard
@@ -141,7 +143,9 @@ def traverse(
         raise ValueError(f"alphas must hold at least 2 distinct finite steps; got {list(alphas)!r}.")
     if z is None:
         check_int(n, "n", 1)
-        z = torch.randn(n, dim, generator=torch.Generator().manual_seed(int(seed)))
+        from xstyle.gan.prior import draw_latents
+
+        z = draw_latents(generator, n, generator=torch.Generator().manual_seed(int(seed)))
     elif not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != dim or z.shape[0] < 1:
         shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise ValueError(f"z must have shape (n, {dim}); got {shape}.")

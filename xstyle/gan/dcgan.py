@@ -17,9 +17,14 @@ pattern.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from xstyle.gan.prior import LatentPrior
 
 __all__ = [
     "LATENT_DIM",
@@ -57,11 +62,17 @@ def keras_init_(module: nn.Module) -> None:
 
 
 class Generator(nn.Sequential):
-    """z (B, 100), standard normal -> digits (B, 1, 28, 28) in [-1, 1]."""
+    """z (B, 100) -> digits (B, 1, 28, 28) in [-1, 1].
 
-    def __init__(self, latent_dim: int = LATENT_DIM) -> None:
+    z comes from ``prior`` (:class:`xstyle.gan.prior.LatentPrior`; None: N(0, I), the design's), a
+    plain attribute that travels with the model (not in its state dict); draw from it with
+    :func:`xstyle.gan.prior.sample_latents`.
+    """
+
+    def __init__(self, latent_dim: int = LATENT_DIM, *, prior: LatentPrior | None = None) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        self.prior = prior
         self.fc = nn.Linear(latent_dim, 7 * 7 * 256, bias=False)
         self.bn0 = nn.BatchNorm1d(7 * 7 * 256, **_BN)
         self.act0 = nn.LeakyReLU(_SLOPE)

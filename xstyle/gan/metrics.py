@@ -32,7 +32,7 @@ from torch import nn
 from xstyle._checks import check_int
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
-from xstyle.gan.dcgan import LATENT_DIM
+from xstyle.gan.prior import draw_latents
 from xstyle.hooks import device_of, frozen
 
 __all__ = [
@@ -209,7 +209,8 @@ def evaluate_generator(
 ) -> GANQuality:
     """Score ``n_samples`` digits from ``generator`` against the ``real`` digits with ``classifier``.
 
-    Latents z (n_samples, latent_dim) ~ N(0, 1) come from a CPU ``torch.Generator`` seeded with ``seed``
+    Latents z (n_samples, latent_dim) come from the generator's prior (:func:`xstyle.gan.prior.draw_latents`:
+    N(0, I) unless it was trained with another) and a CPU ``torch.Generator`` seeded with ``seed``
     (so a fixed seed gives the same samples and scores); images are generated in eval mode without
     gradients, and both models' ``training`` flags are restored afterwards.
 
@@ -227,8 +228,7 @@ def evaluate_generator(
     check_digit_data(real, name="real")
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
-    latent_dim = int(getattr(generator, "latent_dim", LATENT_DIM))
-    z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(seed))
+    z = draw_latents(generator, n_samples, generator=torch.Generator().manual_seed(seed))
     device = device_of(generator)
     fakes = []
     with frozen(generator), torch.no_grad():

@@ -32,7 +32,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
-from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.gan.dcgan import Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.gan.prior import LatentPrior, draw_latents
 from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, first_line, load_tagged_state
@@ -69,6 +70,7 @@ class GANConfig:
     checkpoint_every: int = 1  # epochs between checkpoints (the last epoch is always saved)
     n_preview: int = 16  # digits in the per-epoch preview grid (fixed latents)
     ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999)
+    prior: str = "normal"  # where z comes from: 'normal' or 'mixture:K:R:S' (xstyle.gan.prior)
     out_dir: str | None = None  # where checkpoints and previews go (None: keep nothing on disk)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,7 @@ class GANConfig:
                 raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}.")
+        LatentPrior.parse(self.prior)  # a clear error for a bad spec
         if self.ema_decay is not None and not (0 < self.ema_decay < 1):
             raise ValueError(
                 f"ema_decay must be a number in (0, 1) such as 0.999, or None for no average; "
@@ -145,7 +148,7 @@ class GANTrainer:
     Args:
         data: training digits, (N, 1, 28, 28) in [-1, 1].
         config: hyper-parameters; ``out_dir`` receives checkpoints and previews.
-        resume: a checkpoint path to continue from (its config's seed and batch size are kept).
+        resume: a checkpoint path to continue from (trained with the same seed, batch size and prior).
     """
 
     def __init__(self, data: DigitData, *, config: GANConfig | None = None, resume: str | Path | None = None):
@@ -155,14 +158,16 @@ class GANTrainer:
         self.device = torch.device(self.config.device)
         self.rng = RandomStream(self.config.seed, device=self.device)  # module initialisation and dropout
         with self.rng.active():
-            self.generator = Generator().to(self.device)
+            self.generator = Generator(prior=LatentPrior.parse(self.config.prior)).to(self.device)
             self.discriminator = Discriminator().to(self.device)
         self.opt_g = self._adam(self.generator, self.config.lr_g)
         self.opt_d = self._adam(self.discriminator, self.config.lr_d)
         self.shuffle_rng = torch.Generator().manual_seed(self.config.seed + 1)
         self.latent_rng = torch.Generator().manual_seed(self.config.seed + 2)
-        self.preview_z = torch.randn(
-            self.config.n_preview, LATENT_DIM, generator=torch.Generator().manual_seed(self.config.seed + 3)
+        self.preview_z = draw_latents(
+            self.generator,
+            self.config.n_preview,
+            generator=torch.Generator().manual_seed(self.config.seed + 3),
         )
         self.ema: AveragedModel | None = None
         if self.config.ema_decay is not None:
@@ -179,7 +184,7 @@ class GANTrainer:
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas, eps=self.config.eps)
 
     def _restore(self, ckpt: GANCheckpoint) -> None:
-        for key in ("seed", "batch_size"):
+        for key in ("seed", "batch_size", "prior"):
             if getattr(ckpt.config, key) != getattr(self.config, key):
                 raise ValueError(
                     f"cannot resume: the checkpoint was trained with {key}={getattr(ckpt.config, key)}, "
@@ -208,7 +213,7 @@ class GANTrainer:
     def train_step(self, real: torch.Tensor) -> tuple[float, float, float, float]:
         """One step on a real batch (B, 1, 28, 28); returns (d_loss, g_loss, D(real), D(fake))."""
         g, d = self.generator, self.discriminator
-        z = torch.randn(real.shape[0], LATENT_DIM, generator=self.latent_rng).to(self.device)
+        z = draw_latents(g, real.shape[0], generator=self.latent_rng).to(self.device)
         with self.rng.active():  # dropout
             fake = g(z)
             real_logits, fake_logits = d(real), d(fake)
@@ -358,8 +363,10 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         made_by="xstyle gan train",
         map_location=map_location,
     )
-    generator, discriminator = Generator(), Discriminator()
-    generator_ema = Generator() if "generator_ema" in state else None
+    config = GANConfig.from_dict(state.get("config", {}))
+    prior = LatentPrior.parse(config.prior)
+    generator, discriminator = Generator(prior=prior), Discriminator()
+    generator_ema = Generator(prior=prior) if "generator_ema" in state else None
     try:
         # releases store float16 weights: cast back to float32
         generator.load_state_dict(cast_floats(state["generator"], torch.float32))
@@ -376,7 +383,7 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     return GANCheckpoint(
         generator=generator,
         discriminator=discriminator,
-        config=GANConfig.from_dict(state.get("config", {})),
+        config=config,
         epoch=int(state.get("epoch", 0)),
         history=list(state.get("history", [])),
         path=path,
@@ -431,6 +438,6 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
 
 def half_precision_copy(generator: Generator) -> Generator:
     """A float32 generator whose weights went through float16, as a release stores them."""
-    copy = Generator(generator.latent_dim)
+    copy = Generator(generator.latent_dim, prior=generator.prior)
     copy.load_state_dict(cast_floats(cast_floats(generator.state_dict(), torch.float16), torch.float32))
     return copy.eval()

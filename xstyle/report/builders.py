@@ -906,6 +906,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from xstyle.explain.latent import explain_latent
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
     from xstyle.gan.metrics import evaluate_generator
+    from xstyle.gan.prior import draw_latents
     from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
     from xstyle.gan.train import load_checkpoint
 
@@ -917,12 +918,16 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
         heldout = load_digits("heldout")
         generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
         step("loaded")
-    metrics["checkpoint"] = {"path": str(c.checkpoint or "shipped"), "epoch": ckpt.epoch}
+    metrics["checkpoint"] = {
+        "path": str(c.checkpoint or "shipped"),
+        "epoch": ckpt.epoch,
+        "prior": ckpt.config.prior,
+    }
 
     with runner.stage("samples and quality") as step:
         gen = torch.Generator().manual_seed(c.seed)
         with torch.no_grad():
-            grid_digits = generator(torch.randn(64, generator.latent_dim, generator=gen))
+            grid_digits = generator(draw_latents(generator, 64, generator=gen))
         accuracy = evaluate_classifier(classifier, heldout)
         quality = evaluate_generator(generator, classifier, heldout, n_samples=c.n_quality, seed=c.seed)
         step("scored samples")
@@ -932,7 +937,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     with runner.stage("discriminator maps") as step:
         pick = torch.randperm(len(heldout), generator=gen)[: c.digits]
         with torch.no_grad():
-            fake = generator(torch.randn(c.digits, generator.latent_dim, generator=gen))
+            fake = generator(draw_latents(generator, c.digits, generator=gen))
         d_maps = discriminator_maps(
             discriminator,
             heldout.images[pick],
@@ -1022,7 +1027,8 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             root,
             f"{p}samples",
             title="64 generated digits",
-            caption=f"G(z) for 64 latents z ~ N(0, I) drawn with seed {c.seed}, drawn like MNIST: white ink "
+            caption=f"G(z) for 64 latents z drawn from the prior '{ckpt.config.prior}' with seed {c.seed}, "
+            "drawn like MNIST: white ink "
             "on black. Look for recognisable, varied digits with clean strokes.",
             width=480,
         )

@@ -1,0 +1,145 @@
+"""The latent prior a DCGAN samples z from: the standard normal, or a fixed mixture of Gaussians.
+
+The design's DCGAN draws z ~ N(0, I). A continuous generator maps that connected cloud onto ten
+separate digit classes, so some of its mass must land between them: blends that look like no digit
+(the "no GAN's land" of Tanielian et al., ICML 2020). A mixture of well-separated Gaussians
+(DeLiGAN, Gurumurthy et al., CVPR 2017, proposed it for small data sets like the 4,500 digits here)
+gives the generator empty space between components where those transitions can hide. The
+architecture, losses and optimiser stay the design's; only where z comes from changes.
+
+A prior is written as a short spec, used by ``GANConfig.prior``, the CLI's ``--prior`` and the
+checkpoints' JSON:
+
+- ``"normal"``: z ~ N(0, I), the design's default.
+- ``"mixture:K:R:S"``: pick one of K components uniformly, then z ~ N(mu_k, S² I). The K means are
+  fixed, not learned: Gaussian directions from a seeded generator (seed 1234) scaled to norm R.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from xstyle.gan.dcgan import LATENT_DIM
+
+__all__ = ["NORMAL", "LatentPrior", "draw_latents", "prior_of"]
+
+_MEANS_SEED = 1234  # fixes the mixture's means, so a spec names one prior everywhere
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatentPrior:
+    """Where z comes from: ``components == 1`` is N(0, I); more is an equal mixture of Gaussians.
+
+    Attributes:
+        components: K, the number of mixture components (1: the standard normal).
+        radius: R, the norm of every component mean (0 for the standard normal).
+        scale: S, the standard deviation of each component along every axis (1 for the normal).
+    """
+
+    components: int = 1
+    radius: float = 0.0
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.components, bool) or not isinstance(self.components, int) or self.components < 1:
+            raise ValueError(f"prior components must be an integer >= 1; got {self.components!r}.")
+        object.__setattr__(self, "radius", float(self.radius))
+        object.__setattr__(self, "scale", float(self.scale))
+        if not (
+            math.isfinite(self.radius) and self.radius >= 0 and math.isfinite(self.scale) and self.scale > 0
+        ):
+            raise ValueError(
+                f"prior radius must be >= 0 and scale > 0, both finite; got radius={self.radius!r}, "
+                f"scale={self.scale!r}."
+            )
+        if self.components == 1 and (self.radius, self.scale) != (0.0, 1.0):
+            raise ValueError("a one-component prior is the standard normal: write 'normal'.")
+
+    @classmethod
+    def parse(cls, spec: str) -> LatentPrior:
+        """The prior a spec names: ``"normal"`` or ``"mixture:K:R:S"`` (e.g. ``"mixture:10:4:1"``)."""
+        if not isinstance(spec, str):
+            raise ValueError(f"prior must be a spec string like 'normal' or 'mixture:10:4:1'; got {spec!r}.")
+        if spec == "normal":
+            return NORMAL
+        parts = spec.split(":")
+        if len(parts) != 4 or parts[0] != "mixture":
+            raise ValueError(
+                f"unknown prior {spec!r}; use 'normal' or 'mixture:K:R:S' (K components, mean norm R, "
+                f"standard deviation S), e.g. 'mixture:10:4:1'."
+            )
+        try:
+            k, r, s = int(parts[1]), float(parts[2]), float(parts[3])
+        except ValueError:
+            raise ValueError(
+                f"prior {spec!r}: K must be a whole number and R, S numbers, e.g. 'mixture:10:4:1'."
+            ) from None
+        if k < 2:
+            raise ValueError(f"prior {spec!r}: a mixture needs K >= 2 components; for one, write 'normal'.")
+        return cls(components=k, radius=r, scale=s)
+
+    @property
+    def spec(self) -> str:
+        """The spec string that :meth:`parse` turns back into this prior."""
+        if self.components == 1:
+            return "normal"
+        return f"mixture:{self.components}:{self.radius:g}:{self.scale:g}"
+
+    def means(self, latent_dim: int = LATENT_DIM) -> torch.Tensor:
+        """The component means (K, latent_dim), each of norm ``radius`` (zeros for the normal)."""
+        if self.components == 1:
+            return torch.zeros(1, latent_dim)
+        mu = torch.randn(self.components, latent_dim, generator=torch.Generator().manual_seed(_MEANS_SEED))
+        return mu / mu.norm(dim=1, keepdim=True) * self.radius
+
+    def sample(
+        self, n: int, latent_dim: int = LATENT_DIM, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """n latents (n, latent_dim), float32 on the CPU; the same ``generator`` state gives the same z.
+
+        The standard normal draws exactly ``torch.randn(n, latent_dim, generator=generator)``, so
+        runs and seeds from before priors existed give the same numbers. A mixture draws the
+        components first (``torch.randint``), then the noise.
+        """
+        if self.components == 1:
+            return torch.randn(n, latent_dim, generator=generator)
+        component = torch.randint(0, self.components, (n,), generator=generator)
+        return self.component_sample(component, latent_dim, generator=generator)
+
+    def component_sample(
+        self,
+        component: torch.Tensor,
+        latent_dim: int = LATENT_DIM,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Latents (n, latent_dim) from the given components (n,) (integers in [0, K))."""
+        noise = torch.randn(len(component), latent_dim, generator=generator)
+        return self.means(latent_dim)[component] + self.scale * noise
+
+    def component_of(self, z: torch.Tensor) -> torch.Tensor:
+        """The component each latent (n, latent_dim) most likely came from (n,), int64 (the nearest mean)."""
+        return torch.cdist(z.float(), self.means(z.shape[1])).argmin(dim=1)
+
+
+NORMAL = LatentPrior()
+
+
+def prior_of(model: nn.Module) -> LatentPrior:
+    """The prior a generator was trained with (its ``prior`` attribute; N(0, I) when it has none)."""
+    prior = getattr(model, "prior", None)
+    return prior if isinstance(prior, LatentPrior) else NORMAL
+
+
+def draw_latents(model: nn.Module, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """n latents (n, latent_dim) from the prior ``model`` was trained with (float32, CPU).
+
+    ``model`` is a generator mapping z (B, latent_dim) to images; its ``latent_dim`` attribute
+    (default 100) and ``prior`` attribute (default N(0, I)) are used.
+    """
+    latent_dim = int(getattr(model, "latent_dim", LATENT_DIM))
+    return prior_of(model).sample(n, latent_dim, generator=generator)
