@@ -74,9 +74,10 @@ def test_sample_and_eval(trained, tmp_path, capsys):
         str(tmp_path / "q.json"),
     )
     assert code == 0, err
-    assert "Fréchet distance" in out and "class counts" in out
+    assert "Fréchet distance" in out and "class counts" in out and "(latent prior: normal)" in out
     data = json.loads((tmp_path / "q.json").read_text())
     assert data["n_samples"] == 200 and sum(data["class_counts"]) == 200
+    assert data["prior"] == "normal"
 
 
 def test_resume_continues_the_epoch_count(trained, tmp_path, capsys):

@@ -427,7 +427,7 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     q = quality.to_dict()
     rows = [
         ("classifier held-out accuracy", f"{accuracy:.4f}"),
-        ("samples", f"{quality.n_samples}"),
+        ("samples", f"{quality.n_samples} (latent prior: {ckpt.config.prior})"),
         ("Inception Score (MNIST analogue)", f"{quality.inception_score:.3f}"),
         ("Fréchet distance (classifier features)", f"{quality.frechet_distance:.3f}"),
         ("confident (max p >= 0.9)", f"{quality.confident_fraction:.3f}"),
@@ -438,7 +438,10 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     if args.json:
-        write_json({"checkpoint": str(ckpt.path), "classifier_accuracy": accuracy, **q}, args.json)
+        write_json(
+            {"checkpoint": str(ckpt.path), "prior": ckpt.config.prior, "classifier_accuracy": accuracy, **q},
+            args.json,
+        )
     return 0
 
 
