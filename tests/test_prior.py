@@ -83,6 +83,7 @@ def test_config_checks_and_stores_the_prior():
     config = GANConfig(prior="mixture:10:4:1")
     assert GANConfig.from_dict(config.to_dict()) == config
     assert GANConfig.from_dict({}).prior == "normal"  # checkpoints from before priors
+    assert GANConfig(prior="mixture:10:4.0:1.00").prior == "mixture:10:4:1"
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ class Generator(nn.Sequential):
 
     z comes from ``prior`` (:class:`xstyle.gan.prior.LatentPrior`; None: N(0, I), the design's), a
     plain attribute that travels with the model (not in its state dict); draw from it with
-    :func:`xstyle.gan.prior.sample_latents`.
+    :func:`xstyle.gan.prior.draw_latents`.
     """
 
     def __init__(self, latent_dim: int = LATENT_DIM, *, prior: LatentPrior | None = None) -> None:

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch import nn
 
+from xstyle._checks import check_int
 from xstyle.gan.dcgan import LATENT_DIM
 
 __all__ = ["NORMAL", "LatentPrior", "draw_latents", "prior_of"]
@@ -45,8 +47,7 @@ class LatentPrior:
     scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.components, bool) or not isinstance(self.components, int) or self.components < 1:
-            raise ValueError(f"prior components must be an integer >= 1; got {self.components!r}.")
+        check_int(self.components, "prior components", 1)
         object.__setattr__(self, "radius", float(self.radius))
         object.__setattr__(self, "scale", float(self.scale))
         if not (
@@ -91,10 +92,7 @@ class LatentPrior:
 
     def means(self, latent_dim: int = LATENT_DIM) -> torch.Tensor:
         """The component means (K, latent_dim), each of norm ``radius`` (zeros for the normal)."""
-        if self.components == 1:
-            return torch.zeros(1, latent_dim)
-        mu = torch.randn(self.components, latent_dim, generator=torch.Generator().manual_seed(_MEANS_SEED))
-        return mu / mu.norm(dim=1, keepdim=True) * self.radius
+        return _means(self.components, self.radius, latent_dim).clone()
 
     def sample(
         self, n: int, latent_dim: int = LATENT_DIM, *, generator: torch.Generator | None = None
@@ -119,11 +117,20 @@ class LatentPrior:
     ) -> torch.Tensor:
         """Latents (n, latent_dim) from the given components (n,) (integers in [0, K))."""
         noise = torch.randn(len(component), latent_dim, generator=generator)
-        return self.means(latent_dim)[component] + self.scale * noise
+        return _means(self.components, self.radius, latent_dim)[component] + self.scale * noise
 
     def component_of(self, z: torch.Tensor) -> torch.Tensor:
         """The component each latent (n, latent_dim) most likely came from (n,), int64 (the nearest mean)."""
-        return torch.cdist(z.float(), self.means(z.shape[1])).argmin(dim=1)
+        return torch.cdist(z.float(), _means(self.components, self.radius, z.shape[1])).argmin(dim=1)
+
+
+@lru_cache(maxsize=16)
+def _means(components: int, radius: float, latent_dim: int) -> torch.Tensor:
+    """The fixed means (K, latent_dim), computed once per prior (the trainer draws z every step)."""
+    if components == 1:
+        return torch.zeros(1, latent_dim)
+    mu = torch.randn(components, latent_dim, generator=torch.Generator().manual_seed(_MEANS_SEED))
+    return mu / mu.norm(dim=1, keepdim=True) * radius
 
 
 NORMAL = LatentPrior()

@@ -83,7 +83,8 @@ class GANConfig:
                 raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}.")
-        LatentPrior.parse(self.prior)  # a clear error for a bad spec
+        # a clear error for a bad spec; stored canonical, so 'mixture:10:4.0:1' resumes 'mixture:10:4:1'
+        object.__setattr__(self, "prior", LatentPrior.parse(self.prior).spec)
         if self.ema_decay is not None and not (0 < self.ema_decay < 1):
             raise ValueError(
                 f"ema_decay must be a number in (0, 1) such as 0.999, or None for no average; "
