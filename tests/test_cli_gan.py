@@ -105,6 +105,60 @@ def test_resume_continues_the_epoch_count(trained, tmp_path, capsys):
     assert json.loads((run / "epoch_0002.json").read_text())["epoch"] == 2
 
 
+def test_export_fill_history_measures_what_a_no_metrics_run_skipped(trained, tmp_path, capsys):
+    import shutil
+
+    from xstyle.data import load_digits
+    from xstyle.gan.classifier import load_classifier
+    from xstyle.gan.metrics import evaluate_generator, fill_history_quality
+    from xstyle.gan.train import export_release, load_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(trained / "run", run)
+    argv = ["gan", "train", "--epochs", "3", "--batch-size", "128", "--out", str(run), "--no-metrics"]
+    code, _, err = _run(capsys, *argv, "--resume", str(run / "epoch_0001.pt"))
+    assert code == 0, err
+    last = run / "epoch_0003.pt"
+    assert not (run / "epoch_0002.pt").exists()  # no checkpoint there: that epoch stays unmeasured
+    before = load_checkpoint(last).history
+    assert [("quality_frechet_distance" in h) for h in before] == [True, False, False]
+
+    clf = str(trained / "clf.pt")
+    code, _, err = _run(
+        capsys,
+        "gan",
+        "export",
+        str(last),
+        "-o",
+        str(tmp_path / "r.pt"),
+        "--classifier",
+        clf,
+        "--fill-history",
+    )
+    assert code == 0, err
+    card = json.loads((tmp_path / "r.json").read_text())
+    history = card["history"]
+    assert history[0] == before[0]  # measured during training: kept as it was
+    assert "quality_frechet_distance" not in history[1]
+    heldout = load_digits("heldout")
+    expected = evaluate_generator(
+        load_checkpoint(last).sampler, load_classifier(clf), heldout, n_samples=1000, seed=0
+    )
+    assert history[2]["quality_frechet_distance"] == pytest.approx(expected.frechet_distance)
+    assert history[2]["quality_confident_fraction"] == pytest.approx(expected.confident_fraction)
+    assert "measured after training" in card["metrics"]["history_quality"]
+    assert load_checkpoint(last).history == before  # the source checkpoint is not modified
+
+    calls = []
+    filled = fill_history_quality(
+        last, load_classifier(clf), heldout, n_samples=100, progress=lambda *a: calls.append(a)
+    )
+    assert calls == [(1, 1)] and filled[2]["quality_n_samples"] == 100
+    with pytest.raises(ValueError, match="other epochs"):
+        export_release(last, tmp_path / "bad.pt", history=filled[:2])
+    assert not (tmp_path / "bad.pt").exists()
+
+
 def test_export_release_is_small_and_loads(trained, tmp_path, capsys):
     import torch
 

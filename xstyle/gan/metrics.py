@@ -11,6 +11,7 @@ classifier weights and sample sizes -- never with published IS / FID values.
   128-d penultimate features of generated and real digits (0 = identical statistics).
 * :func:`class_balance` -- how the predicted digits are spread (mode collapse shows as low entropy).
 * :func:`evaluate_generator` -- all of the above for a generator, as a :class:`GANQuality`.
+* :func:`fill_history_quality` -- those scores for every checkpoint of a run trained without them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import dataclasses
 import logging
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +44,7 @@ __all__ = [
     "class_balance",
     "classifier_outputs",
     "evaluate_generator",
+    "fill_history_quality",
     "frechet_distance",
     "inception_score",
 ]
@@ -197,6 +201,10 @@ class GANQuality:
         out["class_counts"] = list(self.class_counts)
         return out
 
+    def history_fields(self) -> dict[str, float | int]:
+        """The scalar metrics as ``quality_*`` keys, as the trainer's per-epoch history stores them."""
+        return {f"quality_{k}": v for k, v in self.to_dict().items() if not isinstance(v, list)}
+
 
 def evaluate_generator(
     generator: nn.Module,
@@ -254,3 +262,50 @@ def evaluate_generator(
     )
     logger.info("GAN quality: %s", quality)
     return quality
+
+
+def fill_history_quality(
+    checkpoint: str | Path,
+    classifier: DigitClassifier,
+    real: DigitData,
+    *,
+    n_samples: int = 1000,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """The training history of ``checkpoint`` with the per-checkpoint quality a run skipped, measured now.
+
+    A run trained with ``--no-metrics`` (``xstyle gan train``) has no ``quality_*`` entries in its
+    history. This measures them afterwards exactly as training would have: for every history entry
+    without ``quality_frechet_distance`` whose epoch has a checkpoint -- ``checkpoint`` itself or an
+    ``epoch_NNNN.pt`` beside it -- it scores that checkpoint's sampling generator (the moving average
+    when the run kept one) with :func:`evaluate_generator` (``n_samples`` latents seeded with ``seed``;
+    training uses 1000 and 0) and adds :meth:`GANQuality.history_fields`. Entries without a checkpoint
+    and entries already measured are returned unchanged; ``checkpoint``'s file is not modified.
+
+    Args:
+        checkpoint: a trainer checkpoint (``epoch_NNNN.pt``).
+        classifier, real: the scorer and the real digits, as for :func:`evaluate_generator`.
+        progress: called with ``(done, total)`` after each checkpoint is measured.
+
+    Returns:
+        A new list of new dicts, one per history entry, in the same order.
+    """
+    from xstyle.gan.train import load_checkpoint
+
+    checkpoint = Path(checkpoint)
+    source = load_checkpoint(checkpoint)
+    history = [dict(entry) for entry in source.history]
+    todo = []
+    for entry in history:
+        epoch = int(entry.get("epoch", -1))
+        path = checkpoint if epoch == source.epoch else checkpoint.with_name(f"epoch_{epoch:04d}.pt")
+        if "quality_frechet_distance" not in entry and path.is_file():
+            todo.append((entry, path))
+    for done, (entry, path) in enumerate(todo, start=1):
+        sampler = source.sampler if path == checkpoint else load_checkpoint(path).sampler
+        quality = evaluate_generator(sampler, classifier, real, n_samples=n_samples, seed=seed)
+        entry.update(quality.history_fields())
+        if progress is not None:
+            progress(done, len(todo))
+    return history

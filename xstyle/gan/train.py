@@ -393,16 +393,28 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     )
 
 
-def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | None = None) -> Path:
+def export_release(
+    checkpoint: str | Path,
+    path: str | Path,
+    *,
+    metrics: dict | None = None,
+    history: list[dict] | None = None,
+) -> Path:
     """Write the weights of a trainer checkpoint as a small release file (float16, no optimiser state).
 
     The generator and discriminator weights are stored in float16 (half the size; the loader casts
     them back to float32), so a release of the DCGAN takes about 5 MB. When the run kept a moving
     average of the generator, the release's generator *is* that average (``generator_is_ema``).
     Metrics measured on the *release* weights belong in ``metrics``; a JSON model card is written
-    beside the file.
+    beside the file. ``history`` replaces the checkpoint's training history (e.g. the one of
+    :func:`xstyle.gan.metrics.fill_history_quality`); it must cover the same epochs.
     """
     ckpt = load_checkpoint(checkpoint)
+    if history is not None and [h.get("epoch") for h in history] != [h.get("epoch") for h in ckpt.history]:
+        raise ValueError(
+            f"history covers other epochs than {str(checkpoint)!r}'s training history; pass the history "
+            "of that checkpoint (fill_history_quality(checkpoint, ...)) or none."
+        )
     state = {
         "format": RELEASE_FORMAT,
         "generator": cast_floats(ckpt.sampler.state_dict(), torch.float16),
@@ -410,7 +422,7 @@ def export_release(checkpoint: str | Path, path: str | Path, *, metrics: dict | 
         "discriminator": cast_floats(ckpt.discriminator.state_dict(), torch.float16),
         "config": ckpt.config.to_dict(),
         "epoch": ckpt.epoch,
-        "history": ckpt.history,
+        "history": ckpt.history if history is None else history,
     }
     path = Path(path)
     _write_checkpoint(path, state, metrics)
