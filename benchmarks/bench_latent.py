@@ -20,9 +20,10 @@ import time
 
 import torch
 
-from xstyle.explain.latent import generate, latent_dim_of, measure_digits, probe_layers, sample_latents
+from xstyle.explain.latent import generate, measure_digits, probe_layers, sample_latents
 from xstyle.gan.classifier import DigitClassifier, load_classifier
 from xstyle.gan.dcgan import Generator
+from xstyle.gan.prior import draw_latents
 from xstyle.gan.train import load_checkpoint
 
 
@@ -46,7 +47,7 @@ def main() -> None:
     torch.manual_seed(0)
     gen = load_checkpoint(args.checkpoint).sampler if args.checkpoint else Generator().eval()
     clf = load_classifier(args.classifier) if args.classifier else DigitClassifier().eval()
-    z = torch.randn(args.n, latent_dim_of(gen), generator=torch.Generator().manual_seed(0))
+    z = draw_latents(gen, args.n, generator=torch.Generator().manual_seed(0))  # from the model's own prior
     stages = ["act0", "act1", "act2", "tanh"]
     t_gen, (images, _) = timed(lambda: generate(gen, z, stages=stages), args.rounds)
     t_meas, _ = timed(lambda: measure_digits(images, classifier=clf), args.rounds)

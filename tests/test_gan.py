@@ -356,3 +356,8 @@ def test_training_display_plots_losses_and_frechet_distance():
     display = GANTrainingDisplay.from_history(history).plot()
     assert display.fd_epochs.tolist() == [2] and display.frechet.tolist() == [40.0]
     assert len(display.ax_.lines) == 2 and len(display.figure_.axes) == 2
+    assert display.figure_.axes[1].get_yscale() == "linear"
+    # a fall over more than a decade gets a log axis, so the late epochs stay readable
+    history.append({"epoch": 3, "d_loss": 1.1, "g_loss": 0.9, "quality_frechet_distance": 1500.0})
+    display = GANTrainingDisplay.from_history(history).plot()
+    assert display.figure_.axes[1].get_yscale() == "log"

@@ -111,7 +111,11 @@ class GANTrainingDisplay:
         if len(self.frechet):
             twin = ax.twinx()
             twin.plot(self.fd_epochs, self.frechet, "o-", color="black", label="Fréchet distance (held-out)")
-            twin.set_ylabel("Fréchet distance (classifier features)")
+            positive = self.frechet[self.frechet > 0]
+            log = len(positive) == len(self.frechet) and positive.max() > 10 * positive.min()
+            if log:  # a fall over decades: show the late part too
+                twin.set_yscale("log")
+            twin.set_ylabel("Fréchet distance (classifier features" + (", log scale)" if log else ")"))
             h2, l2 = twin.get_legend_handles_labels()
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, fontsize=8, loc="upper right")
