@@ -83,6 +83,29 @@ def test_probe_traverse_writes_one_grid_per_direction(models, tmp_path, capsys):
     assert [a["direction"] for a in data["alignment"]] == ["ganspace:pc0", "sefa:eig0"]
 
 
+@pytest.mark.slow
+def test_probe_components_of_a_mixture_prior(models, tmp_path, capsys):
+    from xstyle.data import DigitData, load_digits
+    from xstyle.gan.train import GANConfig, GANTrainer
+
+    digits = load_digits("heldout")
+    data = DigitData(digits.images[:8], digits.labels[:8], "tiny")
+    trainer = GANTrainer(data, config=GANConfig(epochs=0, seed=0, prior="mixture:4:4:1"))
+    ckpt = str(trainer.save_checkpoint(tmp_path / "mix.pt"))
+    out = tmp_path / "components"
+    argv = ["probe", "components", "--checkpoint", ckpt, "--classifier", models["clf"], "-n", "30"]
+    text = run_ok([*argv, "--seed", "1", "--out", str(out)], capsys)
+    assert sorted(p.name for p in out.iterdir()) == [".xstyle-output", "components.json", "components.png"]
+    data = json.loads((out / "components.json").read_text())
+    assert data["command"] == "probe components" and data["components"]["prior"] == "mixture:4:4:1"
+    assert [sum(row) for row in data["components"]["counts"]] == [30, 30, 30, 30]
+    assert data["components"]["seed"] == 1 and len(data["components"]["confident_by_distance"]) == 4
+    assert [line.split(":")[0] for line in text.splitlines() if line.startswith("  component ")] == [
+        f"  component {k}" for k in range(4)
+    ]
+    assert "by distance" in text
+
+
 def test_probe_dynamics_over_a_run_folder(models, tmp_path, capsys):
     out = tmp_path / "dyn"
     argv = ["probe", "dynamics", "--run-dir", models["run"], "--classifier", models["clf"]]

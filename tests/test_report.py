@@ -246,17 +246,22 @@ def test_stylizer_section_compares_with_the_optimisation_only_for_its_own_painti
     assert [row[0] for row in table.rows] == (["stylizer", "optimisation"] if shown else ["stylizer"])
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
+def _tiny_checkpoint(folder, prior: str = "normal") -> str:
     """A seeded, untrained DCGAN checkpoint written by the trainer."""
     from xstyle.data import DigitData, load_digits
     from xstyle.gan.train import GANConfig, GANTrainer
 
     digits = load_digits("heldout")
     trainer = GANTrainer(
-        DigitData(digits.images[:8], digits.labels[:8], "tiny"), config=GANConfig(epochs=0, seed=0)
+        DigitData(digits.images[:8], digits.labels[:8], "tiny"),
+        config=GANConfig(epochs=0, seed=0, prior=prior),
     )
-    return str(trainer.save_checkpoint(tmp_path_factory.mktemp("gan") / "gan.pt"))
+    return str(trainer.save_checkpoint(folder / "gan.pt"))
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    return _tiny_checkpoint(tmp_path_factory.mktemp("gan"))
 
 
 @pytest.mark.slow
@@ -272,6 +277,21 @@ def test_gan_report_fast(tiny_checkpoint, tmp_path, capsys):
     stems = {Path(f["path"]).stem for f in data["figures"]}
     assert {"gan_samples", "gan_discriminator_maps", "gan_probes", "gan_direction_similarity"} <= stems
     assert any(s.startswith("gan_traversal_") for s in stems)
+    # an N(0, I) prior has no components to tell apart: no such section
+    assert "prior_components" not in gan and "gan_prior_components" not in stems
+
+
+@pytest.mark.slow
+def test_gan_report_of_a_mixture_prior_shows_its_components(tmp_path, capsys):
+    out = tmp_path / "gan"
+    ckpt = _tiny_checkpoint(tmp_path, prior="mixture:3:4:1")
+    code = main(["-q", "report", "gan", "--fast", "--no-sanity", "--checkpoint", ckpt, "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    data = _check_report_folder(out, kind="gan")
+    components = data["metrics"]["gan"]["prior_components"]
+    assert components["prior"] == "mixture:3:4:1" and [sum(r) for r in components["counts"]] == [20, 20, 20]
+    assert "gan_prior_components" in {Path(f["path"]).stem for f in data["figures"]}
+    assert "Which digit each latent component became" in (out / "report.md").read_text()
 
 
 @pytest.mark.slow

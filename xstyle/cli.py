@@ -1401,9 +1401,48 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_probe_components(args: argparse.Namespace) -> int:
+    """Which digit each component of the latent prior became: components.json and components.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.atomic import write_json
+    from xstyle.explain.latent_prior import prior_components
+
+    out = _output_folder(args.out)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    result = prior_components(
+        ckpt.sampler, _classifier(args.classifier), n_per_component=args.n, seed=args.seed
+    )
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "components": result.to_dict(),
+    }
+    with atomic_dir(out) as tmp:
+        _save_figure(result.plot(), tmp / "components.png")
+        write_json(data, tmp / "components.json")
+    print(
+        f"wrote {out}/ (components.json, components.png); prior {result.prior}, {args.n} digits per component"
+    )
+    for k in range(result.n_components):
+        mix = ", ".join(
+            f"{d}: {share:.0%}"
+            for d, share in sorted(enumerate(result.counts[k] / args.n), key=lambda t: -t[1])[:3]
+            if share >= 0.05
+        )
+        print(f"  component {k}: confident {result.confident[k]:.0%}; digits {mix}")
+    if result.unowned_digits:
+        print(f"  digits no component produces most: {', '.join(map(str, result.unowned_digits))}")
+    bins = ", ".join(f"{100 * c:.1f} %" for c in result.confident_by_distance)
+    print(f"  confident share by distance to the component mean (nearest quarter first): {bins}")
+    return 0
+
+
 def _add_probe_parsers(sub) -> None:
-    """Register ``xstyle probe attributes|directions|traverse|dynamics`` (latent probes, issue 6)."""
-    probe = sub.add_parser("probe", help="latent probes: attribute table, directions, traversals, dynamics")
+    """Register ``xstyle probe attributes|directions|traverse|components|dynamics`` (latent probes)."""
+    probe = sub.add_parser(
+        "probe", help="latent probes: attribute table, directions, traversals, prior components, dynamics"
+    )
     psub = probe.add_subparsers(dest="probe_command", metavar="PROBE_COMMAND", required=True)
 
     def common(p: argparse.ArgumentParser, *, n: int, checkpoint: bool = True) -> None:
@@ -1450,6 +1489,21 @@ def _add_probe_parsers(sub) -> None:
     p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
     p.add_argument("--rows", type=_positive_int, default=8, help="latents shown per grid (default 8)")
     p.set_defaults(func=_cmd_probe_traverse)
+
+    p = psub.add_parser("components", help="which digit each component of the latent prior became")
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument(
+        "-n",
+        "--per-component",
+        dest="n",
+        type=_positive_int,
+        default=500,
+        help="digits per component (default 500)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_probe_components)
 
     p = psub.add_parser("dynamics", help="probe scores across a training run's checkpoints")
     where = p.add_mutually_exclusive_group(required=True)

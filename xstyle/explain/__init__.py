@@ -9,7 +9,8 @@ Each analysis returns a frozen ``*Result`` dataclass with ``to_dict()`` (JSON-ab
 * deletion_insertion, randomisation_check: are the explanations true?
 * decompose_gram, compare_grams, lowrank_style_sweep, style_fingerprints: what a style is;
 * ablate_channels, ablation_curves: causal tests; tradeoff_sweep: choosing alpha and beta;
-* sample_latents, probe_layers, fit_probe, *_directions, traverse, probe_dynamics: latent probes.
+* sample_latents, probe_layers, fit_probe, *_directions, traverse, probe_dynamics: latent probes;
+* prior_components: which digit each component of a mixture latent prior became.
 """
 
 from xstyle.explain.ablation import AblationResult, ChannelAblation, ablate_channels, ablation_curves
@@ -54,6 +55,7 @@ from xstyle.explain.latent import (
     probe_layers,
     sample_latents,
 )
+from xstyle.explain.latent_prior import PriorComponentsResult, prior_components
 from xstyle.explain.sanity import (
     DeletionInsertionResult,
     RandomisationResult,
@@ -103,6 +105,7 @@ __all__ = [
     "LatentClassResult",
     "LatentResult",
     "LowRankResult",
+    "PriorComponentsResult",
     "ProbeDynamicsResult",
     "ProbeResult",
     "ProbeTableResult",
@@ -134,6 +137,7 @@ __all__ = [
     "make_baseline",
     "measure_digits",
     "mmd_squared",
+    "prior_components",
     "probe_dynamics",
     "probe_layers",
     "randomisation_check",

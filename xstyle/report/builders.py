@@ -119,13 +119,22 @@ class GANReportConfig:
     n_traverse: int = 24  # latents walked per traversal
     digits: int = 8  # real and generated digits mapped by the discriminator attribution
     n_attribution: int = 200  # latent samples for the class attribution
+    n_prior: int = 300  # digits per latent-prior component (mixture priors only)
     n_steps: int = 16  # IG steps
     sanity: bool = True  # deletion/insertion curves and model randomisation
     seed: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
-        for name in ("n_quality", "n_components", "n_traverse", "digits", "n_attribution", "n_steps"):
+        for name in (
+            "n_quality",
+            "n_components",
+            "n_traverse",
+            "digits",
+            "n_attribution",
+            "n_steps",
+            "n_prior",
+        ):
             check_int(getattr(self, name), name, 1)
         if self.n_quality < 2:
             raise ValueError(f"n_quality must be at least 2; got {self.n_quality}.")
@@ -146,6 +155,7 @@ class GANReportConfig:
             digits=4,
             n_attribution=20,
             n_steps=4,
+            n_prior=20,
         )
         return cls(**{**tiny, **changes})
 
@@ -304,6 +314,7 @@ def _gan_plan(c: GANReportConfig) -> list[_Stage]:
         _Stage("samples and quality", 1, 1 + c.n_quality / 1000),
         _Stage("discriminator maps", 2 + (3 if c.sanity else 0), 1 + 0.1 * c.digits * c.n_steps / 8),
         _Stage("latent class attribution", 10, 1 + 0.03 * c.n_attribution * c.n_steps / 8),
+        _Stage("prior components", 1, 1 + c.n_prior / 100),  # mixture priors only; else skipped
         _Stage("latent directions", 1, 5 + c.n_latent / 100 + n_dirs * c.n_traverse / 20),
         _Stage("GAN figures", 1, 2 + n_dirs / 2),
     ]
@@ -904,6 +915,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from xstyle.data import load_digits
     from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
     from xstyle.explain.latent import explain_latent
+    from xstyle.explain.latent_prior import prior_components
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.prior import draw_latents
@@ -955,6 +967,13 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
         )
     metrics["latent_classes"] = latent_classes.to_dict()
 
+    components = None
+    with runner.stage("prior components") as step:
+        if ckpt.config.prior != "normal":  # one Gaussian has no components to tell apart
+            components = prior_components(generator, classifier, n_per_component=c.n_prior, seed=c.seed)
+            metrics["prior_components"] = components.to_dict()
+        step("classified each component's digits" if components else "N(0, I) prior: nothing to do")
+
     with runner.stage("latent directions") as step:
         latent = explain_latent(
             generator,
@@ -983,6 +1002,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
             d_maps=d_maps,
             latent_classes=latent_classes,
             latent=latent,
+            components=components,
         )
         step("saved figures")
     return metrics
@@ -1005,6 +1025,8 @@ def _class_count_figure(counts, title: str):
 
 
 def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: Any) -> None:
+    import numpy as np
+
     from xstyle.report.displays import GANTrainingDisplay
 
     ckpt, quality, d_maps, latent_classes, latent = (
@@ -1072,6 +1094,58 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             title="Quality",
         )
     )
+
+    components = r.get("components")
+    if components is not None:
+        pure = [int(k) for k in np.flatnonzero(components.pure)]
+        distance = ", ".join(f"{100 * v:.0f} %" for v in components.confident_by_distance)
+        s = report.section(
+            "Which digit each latent component became",
+            f"This DCGAN draws z from the prior '{components.prior}': {components.n_components} Gaussians "
+            "with fixed, separated means. Training decides which digit each component turns into; "
+            f"{components.n_per_component} latents from every component were generated and classified.",
+        )
+        s.figure(
+            save_figure(
+                components.plot(),
+                root,
+                f"{p}prior_components",
+                title="Prior components and digits",
+                caption="Share of each component's digits the classifier assigns to each digit, with the "
+                "component's confident share (max p ≥ 0.9). One bright cell per row: the component became "
+                "one digit; two cells: the generator splits it between two digits, and the blends near "
+                "that split are the unconfident samples.",
+            )
+        )
+        s.table(
+            Table(
+                columns=("quantity", "value"),
+                rows=(
+                    (
+                        "components that became one digit (≥ 90 % of their samples)",
+                        ", ".join(map(str, pure)) or "none",
+                    ),
+                    (
+                        "their confident share, %",
+                        100 * float(components.confident[pure].mean()) if pure else None,
+                    ),
+                    (
+                        "the other components' confident share, %",
+                        100 * float(np.delete(components.confident, pure).mean())
+                        if len(pure) < components.n_components
+                        else None,
+                    ),
+                    (
+                        "digits no component produces most",
+                        ", ".join(map(str, components.unowned_digits)) or "none",
+                    ),
+                    ("confident share by distance to the mean (nearest quarter first)", distance),
+                ),
+                title="Prior components",
+                caption="If confidence hardly falls with the distance to the component's mean, a narrower "
+                "prior (truncation) would not make the digits more recognisable.",
+            )
+        )
 
     s = report.section(
         "What does the discriminator look at?",

@@ -771,6 +771,56 @@ class ProbeDynamicsDisplay:
 __all__ += ["ProbeDynamicsDisplay"]
 
 
+# ---------------------------------------------------------------- latent prior components (GAN)
+
+
+@dataclass(eq=False)
+class PriorComponentsDisplay:
+    """Heatmap: share of each prior component's digits (rows) predicted as each digit (columns).
+
+    Row labels give the component's confident share; a pure component is one bright cell per row,
+    a component split between two digits shows two cells.
+    """
+
+    result: object
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
+        import matplotlib.pyplot as plt
+
+        r = self.result
+        counts = np.asarray(r.counts, dtype=float)
+        shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+        k = shares.shape[0]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.2, 0.9 + 0.32 * k), layout="constrained")
+        im = ax.imshow(shares, aspect="auto", cmap="Blues", vmin=0, vmax=1)
+        for (i, j), share in np.ndenumerate(shares):
+            if share >= 0.1:
+                ax.text(
+                    j,
+                    i,
+                    f"{share:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if share > 0.6 else "black",
+                )
+        ax.set_xticks(range(10))
+        ax.set_xlabel("predicted digit")
+        labels = [f"{i} ({100 * c:.0f} % conf.)" for i, c in enumerate(np.asarray(r.confident))]
+        ax.set_yticks(range(k), labels, fontsize=7)
+        ax.set_ylabel("prior component")
+        ax.set_title(f"Which digit each component of the prior {r.prior!r} became", fontsize=9)
+        ax.figure.colorbar(im, ax=ax, shrink=0.8, label="share of the component's digits")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+__all__ += ["PriorComponentsDisplay"]
+
+
 # ---------------------------------------------------------------------------- stylizer (issue 8)
 
 
