@@ -108,23 +108,46 @@ def test_resume_continues_the_epoch_count(trained, tmp_path, capsys):
 def test_export_fill_history_measures_what_a_no_metrics_run_skipped(trained, tmp_path, capsys):
     import shutil
 
+    import torch
+
     from xstyle.data import load_digits
     from xstyle.gan.classifier import load_classifier
-    from xstyle.gan.metrics import evaluate_generator, fill_history_quality
-    from xstyle.gan.train import export_release, load_checkpoint
+    from xstyle.gan.metrics import fill_history_quality
+    from xstyle.gan.train import GANConfig, GANTrainer, export_release, load_checkpoint
 
-    run = tmp_path / "run"
+    # a run whose training measured every epoch (the answers), then the same run with those removed
+    run, stripped = tmp_path / "run", tmp_path / "stripped"
     shutil.copytree(trained / "run", run)
-    argv = ["gan", "train", "--epochs", "3", "--batch-size", "128", "--out", str(run), "--no-metrics"]
-    code, _, err = _run(capsys, *argv, "--resume", str(run / "epoch_0001.pt"))
-    assert code == 0, err
-    last = run / "epoch_0003.pt"
-    assert not (run / "epoch_0002.pt").exists()  # no checkpoint there: that epoch stays unmeasured
-    before = load_checkpoint(last).history
-    assert [("quality_frechet_distance" in h) for h in before] == [True, False, False]
-
     clf = str(trained / "clf.pt")
-    code, _, err = _run(
+    argv = [
+        "gan",
+        "train",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "128",
+        "--out",
+        str(run),
+        "--checkpoint-every",
+        "1",
+    ]
+    code, _, err = _run(capsys, *argv, "--classifier", clf, "--resume", str(run / "epoch_0001.pt"))
+    assert code == 0, err
+    recorded = load_checkpoint(run / "epoch_0003.pt").history
+    assert all("quality_frechet_distance" in h for h in recorded)
+    stripped.mkdir()
+    for epoch in (1, 2, 3):
+        name = f"epoch_{epoch:04d}"
+        state = torch.load(run / f"{name}.pt", weights_only=True)
+        state["history"] = [
+            {k: v for k, v in h.items() if not k.startswith("quality_")} for h in state["history"]
+        ]
+        torch.save(state, stripped / f"{name}.pt")
+        shutil.copy(run / f"{name}.json", stripped / f"{name}.json")
+    last = stripped / "epoch_0003.pt"
+    before = load_checkpoint(last).history
+
+    code, out, err = _run(
         capsys,
         "gan",
         "export",
@@ -136,27 +159,37 @@ def test_export_fill_history_measures_what_a_no_metrics_run_skipped(trained, tmp
         "--fill-history",
     )
     assert code == 0, err
+    assert "checkpoint quality" not in err  # the global -q hides the progress bar
+    assert "measured 3 checkpoints; 0 epochs stay unmeasured" in out
     card = json.loads((tmp_path / "r.json").read_text())
-    history = card["history"]
-    assert history[0] == before[0]  # measured during training: kept as it was
-    assert "quality_frechet_distance" not in history[1]
-    heldout = load_digits("heldout")
-    expected = evaluate_generator(
-        load_checkpoint(last).sampler, load_classifier(clf), heldout, n_samples=1000, seed=0
-    )
-    assert history[2]["quality_frechet_distance"] == pytest.approx(expected.frechet_distance)
-    assert history[2]["quality_confident_fraction"] == pytest.approx(expected.confident_fraction)
-    assert "measured after training" in card["metrics"]["history_quality"]
-    assert load_checkpoint(last).history == before  # the source checkpoint is not modified
+    for filled, answer in zip(card["history"], recorded, strict=True):  # epochs 1, 2 from the siblings
+        for key in ("quality_frechet_distance", "quality_confident_fraction", "quality_inception_score"):
+            assert filled[key] == pytest.approx(answer[key], rel=1e-5), (filled["epoch"], key)
+    assert card["metrics"]["history_quality"].startswith("epochs 1, 2, 3: measured after training")
+    assert load_checkpoint(last).history == before  # no file is modified
 
+    # a checkpoint left over from another run in the folder is not measured as this run's
+    digits = load_digits("heldout")
+    other = GANTrainer(digits, config=GANConfig(epochs=0, seed=5, batch_size=128))
+    other.epoch = 2
+    other.save_checkpoint(stripped / "epoch_0002.pt")
     calls = []
     filled = fill_history_quality(
-        last, load_classifier(clf), heldout, n_samples=100, progress=lambda *a: calls.append(a)
+        last, load_classifier(clf), digits, n_samples=100, progress=lambda *a: calls.append(a)
     )
-    assert calls == [(1, 1)] and filled[2]["quality_n_samples"] == 100
+    assert "quality_frechet_distance" not in filled[1] and filled[0]["quality_n_samples"] == 100
+    assert calls == [(1, 3), (2, 3), (3, 3)]
     with pytest.raises(ValueError, match="other epochs"):
         export_release(last, tmp_path / "bad.pt", history=filled[:2])
     assert not (tmp_path / "bad.pt").exists()
+
+    # training scored against its own data's held-out digits: another data set is refused
+    meta = json.loads(last.with_suffix(".json").read_text())
+    meta["data"]["source"] = "MNIST /data (train)"
+    last.with_suffix(".json").write_text(json.dumps(meta))
+    code, _, err = _run(capsys, "gan", "export", str(last), "-o", str(tmp_path / "m.pt"), "--fill-history")
+    assert code == 2 and "MNIST /data (train)" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.pt").exists()
 
 
 def test_export_release_is_small_and_loads(trained, tmp_path, capsys):

@@ -99,9 +99,53 @@ def test_plot_one_row_per_component(painter):
     [
         ({"n_per_component": 0}, "n_per_component"),
         ({"distance_bins": 0}, "distance_bins"),
-        ({"seed": 0, "batch_size": -1}, "batch_size"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_bad_options_raise_one_clear_line(painter, kwargs, match):
     with pytest.raises(ValueError, match=match):
         prior_components(painter, ValueReader(), **kwargs)
+
+
+class NormPainter(nn.Module):
+    """A stand-in generator for the N(0, I) prior: paints every pixel with |z| / 20."""
+
+    latent_dim = 100
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (z.norm(dim=1) / 20).view(-1, 1, 1, 1).expand(-1, 1, 28, 28)
+
+
+class NearIsSure(DigitClassifier):
+    """A stand-in classifier: surely a 1 when |z| < 10, else a 7/8 blend."""
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.mean(dim=(1, 2, 3)) * 20).unsqueeze(1).expand(-1, 128)
+
+    def head(self, f: torch.Tensor) -> torch.Tensor:
+        near = f[:, 0] < 10
+        logits = torch.full((len(f), 10), -30.0)
+        logits[near, 1] = 10.0
+        logits[~near, 7], logits[~near, 8] = 0.1, 0.0
+        return logits
+
+
+def test_confidence_by_distance_bins_are_ordered_nearest_first():
+    # |z| of 100-d latents has median ~9.97: the nearer half is sure, the farther half is not
+    r = prior_components(NormPainter(), NearIsSure(), n_per_component=400, seed=0)
+    c = r.confident_by_distance
+    assert c[0] == 1.0 and c[-1] == 0.0 and np.all(np.diff(c) <= 0)
+    assert r.distance_edges[1] < 10 < r.distance_edges[3]
+    assert r.distance_summary().startswith("100.0 %") and r.distance_summary().endswith("0.0 %")
+    assert r.counts[0, 1] + r.counts[0, 7] == 400
+
+
+def test_too_few_samples_leave_empty_bins_as_none_in_json():
+    import json
+
+    r = prior_components(NormPainter(), NearIsSure(), n_per_component=2, seed=0, distance_bins=4)
+    values = r.to_dict()["confident_by_distance"]
+    assert None in values and len(values) == 4
+    json.dumps(r.to_dict(), allow_nan=False)  # strict JSON: no NaN
+    assert "–" in r.distance_summary()

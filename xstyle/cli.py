@@ -383,8 +383,20 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
     source = load_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     heldout = _digits_from("sample", split="heldout")
-    history = None
+    meta_path = Path(args.checkpoint).with_suffix(".json")
+    train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    history = filled = None
     if args.fill_history:
+        # training scored against the held-out digits of its own data: only the sample's are here
+        trained_on = (train_meta.get("data") or {}).get("source")
+        sample_source = _digits_from("sample", split="train").source
+        if trained_on != sample_source:
+            raise UsageError(
+                f"--fill-history scores against the offline sample's held-out digits, as training on "
+                f"--data sample does; {args.checkpoint} was trained on "
+                f"{trained_on or 'unknown data (no .json beside it)'}. "
+                "Measure such a run with xstyle gan eval per checkpoint instead."
+            )
         with tqdm(desc="checkpoint quality", unit="ckpt", disable=args.quiet, file=sys.stderr) as bar:
 
             def progress(done: int, total: int) -> None:
@@ -392,8 +404,12 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
                 bar.update(1)
 
             history = fill_history_quality(args.checkpoint, classifier, heldout, progress=progress)
-    meta_path = Path(args.checkpoint).with_suffix(".json")
-    train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        before = {h.get("epoch") for h in source.history if "quality_frechet_distance" in h}
+        filled = [h["epoch"] for h in history if "quality_frechet_distance" in h and h["epoch"] not in before]
+        missing = sum("quality_frechet_distance" not in h for h in history)
+        print(
+            f"measured {len(filled)} checkpoints; {missing} epochs stay unmeasured (no checkpoint of the run)"
+        )
     card = {
         "command": args.command_line or None,
         "seed": source.config.seed,
@@ -408,9 +424,10 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
     quality = evaluate_generator(
         half_precision_copy(source.sampler), classifier, heldout, n_samples=1000, seed=0
     )
-    if history is not None:
+    if filled:
         card["history_quality"] = (
-            "measured after training from the run's epoch checkpoints (xstyle gan export --fill-history)"
+            f"epochs {', '.join(map(str, filled))}: measured after training from the run's epoch "
+            f"checkpoints against {heldout.source} (xstyle gan export --fill-history)"
         )
     export_release(
         args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()}, history=history
@@ -527,7 +544,6 @@ def _add_gan_parsers(sub) -> None:
         help="measure the per-checkpoint Fréchet distance etc. that a --no-metrics run skipped, "
         "from the epoch_NNNN.pt files beside CKPT (for the model card's curves)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_gan_export)
 
     p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
@@ -1431,10 +1447,12 @@ def _cmd_probe_components(args: argparse.Namespace) -> int:
             if share >= 0.05
         )
         print(f"  component {k}: confident {result.confident[k]:.0%}; digits {mix}")
-    if result.unowned_digits:
+    if result.unowned_digits and result.n_components > 1:
         print(f"  digits no component produces most: {', '.join(map(str, result.unowned_digits))}")
-    bins = ", ".join(f"{100 * c:.1f} %" for c in result.confident_by_distance)
-    print(f"  confident share by distance to the component mean (nearest quarter first): {bins}")
+    print(
+        f"  confident share by distance to the component mean ({len(result.confident_by_distance)} "
+        f"equal-count bins, nearest first): {result.distance_summary()}"
+    )
     return 0
 
 

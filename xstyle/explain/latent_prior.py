@@ -50,8 +50,8 @@ class PriorComponentsResult:
         confident: (K,) share of each component's digits with max class probability >= 0.9.
         distance_edges: (Q + 1,) edges of the quantile bins of ``|z - mean| / scale``
             (the first is 0, the last the largest distance seen).
-        confident_by_distance: (Q,) confident share of the samples in each distance bin,
-            nearest bin first.
+        confident_by_distance: (Q,) confident share of the samples in each distance bin (equal
+            counts), nearest bin first; NaN for a bin left empty by very few samples.
         n_per_component: latents drawn from each component.
         seed: seeds the latents.
     """
@@ -85,8 +85,12 @@ class PriorComponentsResult:
 
     @property
     def unowned_digits(self) -> list[int]:
-        """Digits that are no component's dominant digit (they only appear inside others' blends)."""
+        """Digits that are no component's dominant digit (rare, or only part of others' mixes)."""
         return sorted(set(range(10)) - {int(d) for d in self.dominant})
+
+    def distance_summary(self) -> str:
+        """The confident share per distance bin as text, e.g. ``"88.5 %, 86.5 %, 84.7 %, 84.2 %"``."""
+        return ", ".join("–" if np.isnan(v) else f"{100 * v:.1f} %" for v in self.confident_by_distance)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers."""
@@ -100,7 +104,7 @@ class PriorComponentsResult:
             "purity": self.purity.tolist(),
             "unowned_digits": self.unowned_digits,
             "distance_edges": self.distance_edges.tolist(),
-            "confident_by_distance": self.confident_by_distance.tolist(),
+            "confident_by_distance": [None if np.isnan(v) else float(v) for v in self.confident_by_distance],
         }
 
     def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
@@ -131,7 +135,12 @@ def prior_components(
         batch_size: digits per forward pass.
 
     Both models run in eval mode without gradients; their ``training`` flags are restored.
+
+    Returns:
+        A :class:`PriorComponentsResult` with K rows, K the prior's number of components (1 for
+        N(0, I)).
     """
+    check_int(seed, "seed", 0)
     check_int(n_per_component, "n_per_component", 1)
     check_int(distance_bins, "distance_bins", 1)
     check_int(batch_size, "batch_size", 1)

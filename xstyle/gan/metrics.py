@@ -276,17 +276,24 @@ def fill_history_quality(
     """The training history of ``checkpoint`` with the per-checkpoint quality a run skipped, measured now.
 
     A run trained with ``--no-metrics`` (``xstyle gan train``) has no ``quality_*`` entries in its
-    history. This measures them afterwards exactly as training would have: for every history entry
-    without ``quality_frechet_distance`` whose epoch has a checkpoint -- ``checkpoint`` itself or an
+    history. This measures them afterwards as training would have: for every history entry without
+    ``quality_frechet_distance`` whose epoch has a checkpoint -- ``checkpoint`` itself or an
     ``epoch_NNNN.pt`` beside it -- it scores that checkpoint's sampling generator (the moving average
     when the run kept one) with :func:`evaluate_generator` (``n_samples`` latents seeded with ``seed``;
-    training uses 1000 and 0) and adds :meth:`GANQuality.history_fields`. Entries without a checkpoint
-    and entries already measured are returned unchanged; ``checkpoint``'s file is not modified.
+    training uses 1000 and 0) and adds :meth:`GANQuality.history_fields`. Training scores against
+    the held-out digits of the data it trained on, so pass those as ``real`` (the offline sample's
+    for ``--data sample``).
+
+    A checkpoint beside ``checkpoint`` counts only if it belongs to the same run: its history is the
+    start of ``checkpoint``'s and its seed, batch size, learning rates, betas, moving-average decay
+    and prior are the same. Others (left over from an earlier run in the same folder) are skipped
+    with a logged warning. Entries without such a checkpoint and entries already measured are
+    returned unchanged; no file is modified.
 
     Args:
         checkpoint: a trainer checkpoint (``epoch_NNNN.pt``).
         classifier, real: the scorer and the real digits, as for :func:`evaluate_generator`.
-        progress: called with ``(done, total)`` after each checkpoint is measured.
+        progress: called with ``(done, total)`` after each checkpoint is measured or skipped.
 
     Returns:
         A new list of new dicts, one per history entry, in the same order.
@@ -295,6 +302,7 @@ def fill_history_quality(
 
     checkpoint = Path(checkpoint)
     source = load_checkpoint(checkpoint)
+    same = ("seed", "batch_size", "lr_g", "lr_d", "betas", "ema_decay", "prior")
     history = [dict(entry) for entry in source.history]
     todo = []
     for entry in history:
@@ -303,9 +311,19 @@ def fill_history_quality(
         if "quality_frechet_distance" not in entry and path.is_file():
             todo.append((entry, path))
     for done, (entry, path) in enumerate(todo, start=1):
-        sampler = source.sampler if path == checkpoint else load_checkpoint(path).sampler
-        quality = evaluate_generator(sampler, classifier, real, n_samples=n_samples, seed=seed)
-        entry.update(quality.history_fields())
+        sampler = source.sampler
+        if path != checkpoint:
+            sibling = load_checkpoint(path)
+            a, b = sibling.config.to_dict(), source.config.to_dict()
+            sampler = sibling.sampler
+            if sibling.history != source.history[: len(sibling.history)] or any(a[k] != b[k] for k in same):
+                logger.warning(
+                    "%s is not from the run of %s (other history or settings); skipped", path, checkpoint
+                )
+                sampler = None
+        if sampler is not None:
+            quality = evaluate_generator(sampler, classifier, real, n_samples=n_samples, seed=seed)
+            entry.update(quality.history_fields())
         if progress is not None:
             progress(done, len(todo))
     return history

@@ -1098,7 +1098,6 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
     components = r.get("components")
     if components is not None:
         pure = [int(k) for k in np.flatnonzero(components.pure)]
-        distance = ", ".join(f"{100 * v:.0f} %" for v in components.confident_by_distance)
         s = report.section(
             "Which digit each latent component became",
             f"This DCGAN draws z from the prior '{components.prior}': {components.n_components} Gaussians "
@@ -1139,7 +1138,11 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                         "digits no component produces most",
                         ", ".join(map(str, components.unowned_digits)) or "none",
                     ),
-                    ("confident share by distance to the mean (nearest quarter first)", distance),
+                    (
+                        f"confident share by distance to the mean ({len(components.confident_by_distance)} "
+                        "equal-count bins, nearest first)",
+                        components.distance_summary(),
+                    ),
                 ),
                 title="Prior components",
                 caption="If confidence hardly falls with the distance to the component's mean, a narrower "
