@@ -1121,8 +1121,8 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 columns=("quantity", "value"),
                 rows=(
                     (
-                        "components that became one digit (≥ 90 % of their samples)",
-                        ", ".join(map(str, pure)) or "none",
+                        "components that became one digit (≥ 90 % of their samples): component → digit",
+                        ", ".join(f"{k} → {components.dominant[k]}" for k in pure) or "none",
                     ),
                     (
                         "their confident share, %",
