@@ -3,10 +3,11 @@
 ``build_style_report`` stylises a content photo with a painting and explains the result (Captum
 maps, channel carriers, Gram entries, sanity checks, Gram spectra, low-rank styles, fingerprints,
 channel ablation and the beta/alpha trade-off); ``build_gan_report`` measures a DCGAN checkpoint
-(samples, quality, discriminator maps, latent class attribution, probes, directions and
-traversals); ``build_demo_report`` does both. Each saves its figures under ``root/figures/`` and
-returns the :class:`~xstyle.report.writer.Report`; :func:`~xstyle.report.writer.write_report` turns
-it into ``index.html``, ``report.md`` and ``metrics.json``.
+(samples, quality, discriminator maps, latent class attribution, the digits of a mixture
+prior's components, probes, directions and traversals); ``build_demo_report`` does both.
+Each saves its figures under ``root/figures/`` and returns the
+:class:`~xstyle.report.writer.Report`; :func:`~xstyle.report.writer.write_report` turns it into
+``index.html``, ``report.md`` and ``metrics.json``.
 
 Progress goes to an optional callback (one :class:`ProgressEvent` per stage start, step and end,
 with each stage's estimated share of the whole run); nothing here prints.
