@@ -13,6 +13,12 @@ def _run(capsys, *argv):
     return code, out, err
 
 
+def _resume(capsys, run, epochs: int, *extra):
+    """Continue the 1-epoch run copied to ``run`` to ``epochs``, a checkpoint every epoch."""
+    argv = ["gan", "train", "--epochs", str(epochs), "--batch-size", "128", "--out", str(run)]
+    return _run(capsys, *argv, "--checkpoint-every", "1", *extra, "--resume", str(run / "epoch_0001.pt"))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A 1-epoch DCGAN run and a 1-epoch classifier, shared by the tests below."""
@@ -85,22 +91,7 @@ def test_resume_continues_the_epoch_count(trained, tmp_path, capsys):
 
     run = tmp_path / "run"
     shutil.copytree(trained / "run", run)
-    code, _, err = _run(
-        capsys,
-        "gan",
-        "train",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "128",
-        "--out",
-        str(run),
-        "--checkpoint-every",
-        "1",
-        "--no-metrics",
-        "--resume",
-        str(run / "epoch_0001.pt"),
-    )
+    code, _, err = _resume(capsys, run, 2, "--no-metrics")
     assert code == 0, err
     assert json.loads((run / "epoch_0002.json").read_text())["epoch"] == 2
 
@@ -119,19 +110,7 @@ def test_export_fill_history_measures_what_a_no_metrics_run_skipped(trained, tmp
     run, stripped = tmp_path / "run", tmp_path / "stripped"
     shutil.copytree(trained / "run", run)
     clf = str(trained / "clf.pt")
-    argv = [
-        "gan",
-        "train",
-        "--epochs",
-        "3",
-        "--batch-size",
-        "128",
-        "--out",
-        str(run),
-        "--checkpoint-every",
-        "1",
-    ]
-    code, _, err = _run(capsys, *argv, "--classifier", clf, "--resume", str(run / "epoch_0001.pt"))
+    code, _, err = _resume(capsys, run, 3, "--classifier", clf)
     assert code == 0, err
     recorded = load_checkpoint(run / "epoch_0003.pt").history
     assert all("quality_frechet_distance" in h for h in recorded)

@@ -1463,19 +1463,20 @@ def _add_probe_parsers(sub) -> None:
     )
     psub = probe.add_subparsers(dest="probe_command", metavar="PROBE_COMMAND", required=True)
 
-    def common(p: argparse.ArgumentParser, *, n: int, checkpoint: bool = True) -> None:
+    def common(
+        p: argparse.ArgumentParser,
+        *,
+        n: int,
+        checkpoint: bool = True,
+        n_flag: str = "--n-samples",
+        n_help: str = "latent samples to measure, >= 50",
+        seed_help: str = "seeds latents, folds and PCA",
+    ) -> None:
         if checkpoint:
             p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
         p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
-        p.add_argument(
-            "-n",
-            "--n-samples",
-            dest="n",
-            type=_positive_int,
-            default=n,
-            help=f"latent samples to measure, >= 50 (default {n})",
-        )
-        p.add_argument("--seed", type=int, default=0, help="seeds latents, folds and PCA (default 0)")
+        p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
+        p.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
         p.add_argument("--out", required=True, help="output folder (replaced atomically)")
 
     def methods(p: argparse.ArgumentParser) -> None:
@@ -1509,18 +1510,7 @@ def _add_probe_parsers(sub) -> None:
     p.set_defaults(func=_cmd_probe_traverse)
 
     p = psub.add_parser("components", help="which digit each component of the latent prior became")
-    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
-    p.add_argument(
-        "-n",
-        "--per-component",
-        dest="n",
-        type=_positive_int,
-        default=500,
-        help="digits per component (default 500)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    common(p, n=500, n_flag="--per-component", n_help="digits per component", seed_help="seeds the latents")
     p.set_defaults(func=_cmd_probe_components)
 
     p = psub.add_parser("dynamics", help="probe scores across a training run's checkpoints")

@@ -24,10 +24,10 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int
+from xstyle.explain.latent import generate, latent_dim_of
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
 from xstyle.gan.prior import prior_of
-from xstyle.hooks import device_of, frozen
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -134,7 +134,8 @@ def prior_components(
         distance_bins: quantile bins of the distance to the component mean (>= 1).
         batch_size: digits per forward pass.
 
-    Both models run in eval mode without gradients; their ``training`` flags are restored.
+    Both models run in eval mode without gradients (:func:`xstyle.explain.latent.generate`); their
+    ``training`` flags are restored.
 
     Returns:
         A :class:`PriorComponentsResult` with K rows, K the prior's number of components (1 for
@@ -145,16 +146,12 @@ def prior_components(
     check_int(distance_bins, "distance_bins", 1)
     check_int(batch_size, "batch_size", 1)
     prior = prior_of(generator)
-    latent_dim = int(getattr(generator, "latent_dim", 100))
+    latent_dim = latent_dim_of(generator)
     rng = torch.Generator().manual_seed(seed)
     component = torch.arange(prior.components).repeat_interleave(n_per_component)
     z = prior.component_sample(component, latent_dim, generator=rng)
     distance = ((z - prior.means(latent_dim)[component]).norm(dim=1) / prior.scale).numpy()
-    device = device_of(generator)
-    with frozen(generator), torch.no_grad():
-        digits = torch.cat(
-            [generator(z[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(z), batch_size)]
-        )
+    digits, _ = generate(generator, z, batch_size=batch_size)
     probs, _ = classifier_outputs(classifier, digits, batch_size=batch_size)
     confidence, predicted = (t.numpy() for t in probs.max(dim=1))
     confident = confidence >= CONFIDENT

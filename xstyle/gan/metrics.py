@@ -303,6 +303,7 @@ def fill_history_quality(
     checkpoint = Path(checkpoint)
     source = load_checkpoint(checkpoint)
     same = ("seed", "batch_size", "lr_g", "lr_d", "betas", "ema_decay", "prior")
+    settings = {k: source.config.to_dict()[k] for k in same}
     history = [dict(entry) for entry in source.history]
     todo = []
     for entry in history:
@@ -314,13 +315,14 @@ def fill_history_quality(
         sampler = source.sampler
         if path != checkpoint:
             sibling = load_checkpoint(path)
-            a, b = sibling.config.to_dict(), source.config.to_dict()
-            sampler = sibling.sampler
-            if sibling.history != source.history[: len(sibling.history)] or any(a[k] != b[k] for k in same):
+            ours = sibling.history == source.history[: len(sibling.history)] and settings == {
+                k: sibling.config.to_dict()[k] for k in same
+            }
+            sampler = sibling.sampler if ours else None
+            if not ours:
                 logger.warning(
                     "%s is not from the run of %s (other history or settings); skipped", path, checkpoint
                 )
-                sampler = None
         if sampler is not None:
             quality = evaluate_generator(sampler, classifier, real, n_samples=n_samples, seed=seed)
             entry.update(quality.history_fields())
