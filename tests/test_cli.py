@@ -269,6 +269,20 @@ def test_a_failed_swap_puts_the_previous_folder_back(tmp_path, monkeypatch):
         (["gan", "train-classifier", "-o", "notes.txt/c.pt"], "gan train-classifier", "is a file"),
         (["gan", "train-classifier", "-o", "clf.txt"], "gan train-classifier", "must end in .pt"),
         (["gan", "train", "--out", "notes.txt"], "gan train", "is not a folder"),
+        # an --out folder below a file: refused up front, not after training or analysing
+        (["gan", "train", "--epochs", "1", "--out", "notes.txt/run"], "gan train", "is a file, not a folder"),
+        (["probe", "components", "-n", "20", "--out", "notes.txt/pc"], "probe components", "is a file, not"),
+        (["report", "gan", "--fast", "--out", "notes.txt/rep"], "report gan", "is a file, not a folder"),
+        (
+            ["stylizer", "train", "--style", "sample:starry_night", "--out", "notes.txt/st"],
+            "stylizer train",
+            "is a file, not a folder",
+        ),
+        (
+            ["explain", "gram", "--style", "sample:starry_night", "--out", "notes.txt/g"],
+            "explain gram",
+            "is a file, not a folder",
+        ),
         (
             ["stylizer", "apply", "--model", "shipped:starry_night", "sample:chelsea", "-o", "s.txt"],
             "stylizer apply",
@@ -291,6 +305,47 @@ def test_a_failed_swap_puts_the_previous_folder_back(tmp_path, monkeypatch):
 )
 def test_usage_errors_are_one_line_and_come_before_any_work(expect_cli_error, argv, command, match):
     expect_cli_error(argv, command=command, match=match, files={"notes.txt": "my notes"})
+
+
+def test_check_writable_names_the_blocking_file_and_unwritable_folders(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from xstyle.atomic import check_writable
+
+    assert check_writable(tmp_path / "a" / "b", what="--out") == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()  # checking creates nothing
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"'.*notes.txt' is a file, not a folder"):
+        check_writable(tmp_path / "notes.txt" / "x", what="--out")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(ValueError, match=r"files cannot be created in .* \(Read-only file system\)"):
+        check_writable(tmp_path / "new", what="--out")
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (FileNotFoundError(2, "No such file or directory", "gone/x.png"), 2),
+        (OSError(28, "No space left on device"), 1),
+    ],
+)
+def test_an_oserror_during_a_command_is_one_line_not_a_traceback(monkeypatch, capsys, error, code):
+    import xstyle.cli as cli
+
+    def failing(args):
+        raise error
+
+    monkeypatch.setattr(cli, "_cmd_samples", failing)
+    assert main(["samples"]) == code
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("xstyle samples: error: could not read or write") and error.strerror in err
 
 
 def test_gan_train_refuses_to_overwrite_another_runs_checkpoints(expect_cli_error, tmp_path):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OUTPUT_MARKER", "atomic_dir", "atomic_path", "check_output_dir", "write_json"]
+__all__ = ["OUTPUT_MARKER", "atomic_dir", "atomic_path", "check_output_dir", "check_writable", "write_json"]
 
 #: Empty file that :func:`atomic_dir` puts in every folder it writes: such a folder may be replaced.
 OUTPUT_MARKER = ".xstyle-output"
@@ -46,6 +46,33 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def check_writable(folder: str | os.PathLike, *, what: str) -> Path:
+    """Check that files can be created in ``folder`` (it exists, or the nearest folder above it does).
+
+    Probes by creating an unnamed temporary file there (gone at once), so a read-only or special
+    file system fails here, before any work, rather than at the end. Raises ValueError with a
+    one-line reason naming ``what`` (e.g. ``"--out 'runs/x'"``); returns ``folder`` as a Path.
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(
+            f"{what} cannot be written: {str(existing)!r} is a file, not a folder; choose another path."
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ValueError(
+            f"{what} cannot be written: files cannot be created in {str(existing)!r} ({reason}); "
+            "choose a folder you can write to."
+        ) from None
+    return folder
+
+
 def check_output_dir(path: str | os.PathLike, *, what: str = "output folder") -> Path:
     """Check that ``path`` may be (re)placed by :func:`atomic_dir`; returns it as a Path.
 
@@ -66,6 +93,7 @@ def check_output_dir(path: str | os.PathLike, *, what: str = "output folder") ->
             f"{what} {str(path)!r} is not empty and was not written by xstyle; it would be "
             "replaced as a whole, so choose a new or empty folder."
         )
+    check_writable(path.parent, what=f"{what} {str(path)!r}")
     return path
 
 

@@ -7,6 +7,7 @@ stderr, write nothing and exit with 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import math
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.atomic import atomic_dir, atomic_path, check_output_dir
+from xstyle.atomic import atomic_dir, atomic_path, check_output_dir, check_writable
 
 __all__ = ["main"]
 
@@ -710,11 +711,10 @@ def _output_file(
             f"{flag} {text!r} is a folder; give a file name inside it, such as "
             f"{out / ('out' + (suffixes or ('.png',))[0])}."
         )
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {text!r} cannot be written: {str(parent)!r} is a file, not a folder.")
+    try:
+        check_writable(out.parent, what=f"{flag} {text!r}")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     return out
 
 
@@ -734,6 +734,10 @@ def _checkpoint_folder(text: str, *, resume: str | None) -> Path:
             f"--out {text!r} already holds checkpoints; pass --resume {out}/epoch_NNNN.pt to continue "
             "or choose another folder."
         )
+    try:
+        check_writable(out, what=f"--out {text!r}")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     return out
 
 
@@ -2187,6 +2191,12 @@ def _interrupted_note(args: argparse.Namespace) -> str:
     return f"the checkpoints written so far stay in {args.out}; continue with --resume {saved[-1]}"
 
 
+# OSErrors that mean a bad path (exit 2, like any bad input) rather than a failing machine (exit 1)
+_PATH_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EROFS}
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     from xstyle.images import ImageError
@@ -2221,6 +2231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xstyle {_command_name(args)}: error: {message}", file=sys.stderr)
         # a diverged training run (FloatingPointError) is not bad input: exit 1, not 2
         return 1 if isinstance(exc, FloatingPointError) else 2
+    except OSError as exc:  # a path checked up front changed, a full disk, a lost mount...
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(
+            f"xstyle {_command_name(args)}: error: could not read or write{where}: "
+            f"{exc.strerror or exc}; check the path and free space, then run it again.",
+            file=sys.stderr,
+        )
+        return 2 if exc.errno in _PATH_ERRNOS else 1
     except KeyboardInterrupt:
         print(f"xstyle {_command_name(args)}: interrupted; {_interrupted_note(args)}", file=sys.stderr)
         return 130
