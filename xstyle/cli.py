@@ -85,6 +85,10 @@ def _steps(text: str) -> tuple[int, ...]:
         ) from None
     if not steps or any(s < 0 for s in steps):
         raise argparse.ArgumentTypeError(f"steps must be non-negative, got {text!r}")
+    if steps[-1] == 0:
+        raise argparse.ArgumentTypeError(
+            f"the last (full-size) level needs at least 1 evaluation, got {text!r}; e.g. 300 or 100,60,20"
+        )
     return steps
 
 
