@@ -34,3 +34,24 @@ def test_check_finite_epoch_names_the_bad_losses():
     check_finite_epoch({"epoch": 3, "d_loss": 0.7, "seconds": float("inf")}, epoch=3, hint="h.")
     with pytest.raises(FloatingPointError, match=r"training diverged in epoch 3 \(g_loss nan\); lower it\."):
         check_finite_epoch({"d_loss": 0.7, "g_loss": float("nan")}, epoch=3, hint="lower it.")
+
+
+@pytest.mark.parametrize(
+    ("message", "limit", "expected"),
+    [
+        ("short", 100, "short"),
+        ("first line\nsecond line", 100, "first line"),
+        (
+            "failed finding central directory. This is an internal error, please report it",
+            50,
+            "failed finding central directory.",
+        ),
+        ("aaaa bbbb cccc dddd eeee", 12, "aaaa bbbb..."),
+        ("x" * 30, 10, "x" * 10 + "..."),
+    ],
+)
+def test_first_line_cuts_long_messages_at_a_sentence_or_word(message, limit, expected):
+    from xstyle.safeload import first_line
+
+    assert first_line(RuntimeError(message), limit=limit) == expected
+    assert first_line(RuntimeError(""), limit=limit) == "RuntimeError"

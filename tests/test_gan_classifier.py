@@ -217,8 +217,28 @@ def test_load_errors(tmp_path):
         load_classifier(tmp_path / "reshaped.pt")
 
     torch.save([torch.zeros(2)], tmp_path / "list.pt")
-    with pytest.raises(ValueError, match="not a state dict"):
+    with pytest.raises(
+        ValueError, match=r"holds a list, not classifier weights.*`xstyle gan train-classifier`"
+    ):
         load_classifier(tmp_path / "list.pt")
+
+    from xstyle.gan.shipped import shipped_gan_path
+
+    with pytest.raises(
+        ValueError, match=r"is an xstyle 'xstyle.dcgan-release/1' checkpoint, not digit-classifier"
+    ):
+        load_classifier(shipped_gan_path())  # the DCGAN passed where the classifier belongs
+
+    cut_message = None
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "list.pt").read_bytes()[:200])
+    try:
+        load_classifier(tmp_path / "cut.pt")
+    except ValueError as err:
+        cut_message = str(err)
+    assert cut_message is not None and "\n" not in cut_message
+    # torch's reason is cut after a whole sentence or word, never mid-word ("...an interna")
+    reason = cut_message.split("(", 1)[1].split("); the file may be damaged")[0]
+    assert reason.endswith((".", "...")) or len(reason) < 100, reason
 
     (tmp_path / "text.pt").write_text("not a torch file")
     with pytest.raises(ValueError, match="is not a PyTorch file"):

@@ -27,9 +27,23 @@ def cast_floats(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str,
 
 
 def first_line(exc: BaseException, *, limit: int = 160) -> str:
-    """The first line of an exception's message (its type name when the message is empty)."""
+    """The first line of an exception's message (its type name when the message is empty).
+
+    A line longer than ``limit`` characters is cut after its last whole sentence that fits, else
+    after its last whole word, and ends in "..." then — never in the middle of a word.
+    """
     text = str(exc).strip()
-    return text.splitlines()[0][:limit] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    line = text.splitlines()[0]
+    if len(line) <= limit:
+        return line
+    head = line[: limit + 1]
+    cut = head.rfind(". ")
+    if cut > limit // 3:
+        return head[: cut + 1]
+    cut = head.rfind(" ")
+    return (head[:cut] if cut > 0 else line[:limit]).rstrip(" ,;:") + "..."
 
 
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6

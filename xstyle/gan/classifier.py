@@ -322,12 +322,22 @@ def load_classifier(path: str | os.PathLike) -> DigitClassifier:
             f"{path}: classifier weights not found; train one and write it with save_classifier."
         )
     state = load_weights_only(path, what="classifier", made_by="xstyle gan train-classifier")
+    if isinstance(state, Mapping) and isinstance(state.get("format"), str):
+        raise ValueError(
+            f"{path} is an xstyle {state['format']!r} checkpoint, not digit-classifier weights; "
+            "pass a classifier written by `xstyle gan train-classifier` (or save_classifier)."
+        )
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
+        held = (
+            "a dict that also holds non-tensors"
+            if isinstance(state, Mapping)
+            else f"a {type(state).__name__}"
+        )
         raise ValueError(
-            f"{path}: not a state dict (a mapping of names to tensors; got {type(state).__name__}); "
-            "pass a file written by save_classifier."
+            f"{path} holds {held}, not classifier weights (a mapping of names to tensors); "
+            "pass a classifier written by `xstyle gan train-classifier` (or save_classifier)."
         )
     model = DigitClassifier()
     problems = _state_mismatch(model.state_dict(), state)
