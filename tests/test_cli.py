@@ -89,7 +89,14 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(expect_cli_error, ar
 
 @pytest.mark.parametrize(
     "bad",
-    [["--size", "abc"], ["--beta", "-1"], ["--steps", "x,y"], ["--steps", "3,0"], ["--optimizer", "sgd"]],
+    [
+        ["--size", "abc"],
+        ["--beta", "-1"],
+        ["--steps", "x,y"],
+        ["--steps", "0"],
+        ["--steps", "0,0"],
+        ["--optimizer", "sgd"],
+    ],
 )
 def test_bad_numbers_and_choices_exit_2(tmp_path, capsys, bad):
     code, _, err = _run(

@@ -33,7 +33,8 @@ def test_config_defaults_follow_gatys():
         (dict(size=64, steps=(1, 1, 1, 1)), "coarsest would be 8 px"),
         (dict(style_weights=(1.0,)), "one weight per style layer"),
         (dict(steps=(-1,)), "non-negative"),
-        (dict(steps=(3, 0)), r"ends with 0 evaluations at full size"),
+        (dict(steps=(0,)), r"runs no evaluation at any level"),
+        (dict(size=64, steps=(0, 0)), r"runs no evaluation at any level"),
         (dict(precision="float16"), "precision must be one of"),
     ],
 )

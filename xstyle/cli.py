@@ -88,9 +88,9 @@ def _steps(text: str) -> tuple[int, ...]:
         ) from None
     if not steps or any(s < 0 for s in steps):
         raise argparse.ArgumentTypeError(f"steps must be non-negative, got {text!r}")
-    if steps[-1] == 0:
+    if not any(steps):
         raise argparse.ArgumentTypeError(
-            f"the last (full-size) level needs at least 1 evaluation, got {text!r}; e.g. 300 or 100,60,20"
+            f"no level has any evaluations, so nothing would change; got {text!r}, use e.g. 300 or 150,30"
         )
     return steps
 

@@ -114,10 +114,10 @@ class TransferConfig:
         object.__setattr__(self, "style_layers", tuple(self.style_layers))
         if not steps or any(s < 0 for s in steps):
             raise ValueError(f"steps must be one or more non-negative integers; got {self.steps!r}.")
-        if steps[-1] == 0:
+        if not any(steps):
             raise ValueError(
-                f"steps={steps} ends with 0 evaluations at full size, so the result would be the "
-                "starting image; give the last level at least 1 (e.g. steps=(300,))."
+                f"steps={steps} runs no evaluation at any level, so the result would be the starting "
+                "image; give at least one level evaluations (e.g. steps=(300,) or (150, 30))."
             )
         if isinstance(self.size, bool) or not isinstance(self.size, int):
             raise TypeError(f"size must be a whole number of pixels (int); got {self.size!r}.")
