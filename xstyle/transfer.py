@@ -117,7 +117,7 @@ class TransferConfig:
         if not any(steps):
             raise ValueError(
                 f"steps={steps} runs no evaluation at any level, so the result would be the starting "
-                "image; give at least one level evaluations (e.g. steps=(300,) or (150, 30))."
+                "image; give at least one level some evaluations (e.g. steps=(300,) or (150, 30))."
             )
         if isinstance(self.size, bool) or not isinstance(self.size, int):
             raise TypeError(f"size must be a whole number of pixels (int); got {self.size!r}.")
