@@ -108,10 +108,11 @@ def test_bad_numbers_and_choices_exit_2(tmp_path, capsys, bad):
 
 
 def test_demo_writes_a_complete_folder_atomically(tmp_path, capsys):
+    from xstyle.atomic import atomic_dir
+
     out = tmp_path / "demo"
-    out.mkdir()
-    (out / ".xstyle-output").touch()  # an earlier xstyle run's folder
-    (out / "stale.txt").write_text("from an older run")
+    with atomic_dir(out) as earlier:  # an earlier xstyle run's folder
+        (earlier / "stale.txt").write_text("from an older run")
     code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "sample:coffee", *TINY)
     assert code == 0, err
     names = sorted(p.name for p in out.iterdir())
@@ -127,10 +128,11 @@ def test_demo_writes_a_complete_folder_atomically(tmp_path, capsys):
 
 
 def test_failed_demo_keeps_the_previous_report(tmp_path, capsys):
+    from xstyle.atomic import atomic_dir
+
     out = tmp_path / "demo"
-    out.mkdir()
-    (out / ".xstyle-output").touch()
-    (out / "stylised.png").write_text("previous")
+    with atomic_dir(out) as earlier:
+        (earlier / "stylised.png").write_text("previous")
     code, _, err = _run(capsys, "demo", "--out", str(out), "--content", "missing.jpg", *TINY)
     assert code == 2 and "does not exist" in err
     assert (out / "stylised.png").read_text() == "previous"
@@ -212,29 +214,11 @@ def test_check_output_dir_allows_new_empty_and_earlier_xstyle_folders(tmp_path):
     assert (tmp_path / "mine" / "x.txt").read_text() == "x"
 
 
-def test_a_folder_from_before_the_marker_must_hold_only_results(tmp_path):
-    from xstyle.atomic import check_output_dir
-
-    old = tmp_path / "old_report"
-    (old / "figures").mkdir(parents=True)
-    (old / "metrics.json").write_text("{}")
-    (old / "index.html").write_text("<html>")
-    (old / "figures" / "a.png").write_bytes(b"png")
-    check_output_dir(old)  # xstyle's results from before the marker: may be replaced
-    project = tmp_path / "project"  # someone's work that happens to hold a metrics.json
-    (project / "src").mkdir(parents=True)
-    (project / "metrics.json").write_text("{}")
-    (project / "src" / "train.py").write_text("print(1)")
-    with pytest.raises(ValueError, match="not written by xstyle"):
-        check_output_dir(project)
-    (project / "src" / "train.py").unlink()
-    (project / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not written by xstyle"):
-        check_output_dir(project)
-
-
 def test_a_failed_swap_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    from xstyle import atomic
     from xstyle.atomic import atomic_dir
+
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)  # the portable two-rename swap
 
     with atomic_dir(tmp_path / "run") as tmp:
         (tmp / "result.txt").write_text("first")

@@ -303,10 +303,12 @@ def test_gan_report_of_a_mixture_prior_shows_its_components(tmp_path, capsys):
 def test_failing_builder_keeps_previous_report(tmp_path, monkeypatch, capsys, error, code):
     import xstyle.explain.style_attribution as sa
 
+    from xstyle.atomic import OUTPUT_MARKER, atomic_dir
+
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "metrics.json").write_text('{"previous": true}')
-    (out / "index.html").write_text("previous report")
+    with atomic_dir(out) as previous:  # a report xstyle wrote before
+        (previous / "metrics.json").write_text('{"previous": true}')
+        (previous / "index.html").write_text("previous report")
 
     def fail(*args, **kwargs):
         raise error
@@ -321,7 +323,7 @@ def test_failing_builder_keeps_previous_report(tmp_path, monkeypatch, capsys, er
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("xstyle report"), err
     assert (out / "index.html").read_text() == "previous report"
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [OUTPUT_MARKER, "index.html", "metrics.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder left
 
 
@@ -332,8 +334,8 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
     import xstyle.report.builders as builders
 
     out = tmp_path / "report"
-    shutil.copytree(style_report, out)
-    (out / "figures" / "stale.png").write_bytes(b"old")
+    shutil.copytree(style_report, out)  # its figures are all xstyle's (listed in its manifest)
+    assert len(list((out / "figures").iterdir())) > 1
 
     def fake(config, *, root, progress=None, title=None):
         import matplotlib.pyplot as plt
