@@ -302,7 +302,6 @@ def test_gan_report_of_a_mixture_prior_shows_its_components(tmp_path, capsys):
 )
 def test_failing_builder_keeps_previous_report(tmp_path, monkeypatch, capsys, error, code):
     import xstyle.explain.style_attribution as sa
-
     from xstyle.atomic import OUTPUT_MARKER, atomic_dir
 
     out = tmp_path / "report"
