@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
+from xstyle._limits import check_memory, gan_eval_bytes
 from xstyle.explain.latent import generate, latent_dim_of
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
@@ -141,12 +142,18 @@ def prior_components(
         A :class:`PriorComponentsResult` with K rows, K the prior's number of components (1 for
         N(0, I)).
     """
-    check_int(seed, "seed", 0)
+    check_seed(seed)
     check_int(n_per_component, "n_per_component", 1)
     check_int(distance_bins, "distance_bins", 1)
     check_int(batch_size, "batch_size", 1)
     prior = prior_of(generator)
     latent_dim = latent_dim_of(generator)
+    check_memory(  # all K * n latents, digits and scores are kept
+        "n_per_component",
+        n_per_component,
+        lambda n: gan_eval_bytes(n * prior.components),
+        what=f"{prior.components} component(s) of generated digits and their scores",
+    )
     rng = torch.Generator().manual_seed(seed)
     component = torch.arange(prior.components).repeat_interleave(n_per_component)
     z = prior.component_sample(component, latent_dim, generator=rng)

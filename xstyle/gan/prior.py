@@ -25,11 +25,15 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int
+from xstyle._limits import check_memory, latent_bytes
 from xstyle.gan.dcgan import LATENT_DIM
 
-__all__ = ["NORMAL", "LatentPrior", "draw_latents", "prior_of"]
+__all__ = ["MAX_COMPONENTS", "NORMAL", "LatentPrior", "draw_latents", "prior_of"]
 
 _MEANS_SEED = 1234  # fixes the mixture's means, so a spec names one prior everywhere
+#: most mixture components: 1000 means are 400 kB and ten digit classes need ~10, while a spec or
+#: checkpoint asking for 10**9 would allocate 400 GB of means (and a cdist as large per call)
+MAX_COMPONENTS = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +52,11 @@ class LatentPrior:
 
     def __post_init__(self) -> None:
         check_int(self.components, "prior components", 1)
+        if self.components > MAX_COMPONENTS:
+            raise ValueError(
+                f"prior components must be at most {MAX_COMPONENTS} (each is a fixed mean in memory); "
+                f"got {self.components}."
+            )
         object.__setattr__(self, "radius", float(self.radius))
         object.__setattr__(self, "scale", float(self.scale))
         if not (
@@ -81,6 +90,11 @@ class LatentPrior:
             ) from None
         if k < 2:
             raise ValueError(f"prior {spec!r}: a mixture needs K >= 2 components; for one, write 'normal'.")
+        if k > MAX_COMPONENTS:  # here, not only in __post_init__, so the message shows the spec
+            raise ValueError(
+                f"prior {spec!r}: K must be at most {MAX_COMPONENTS} components (each is a fixed mean "
+                f"in memory; ten digit classes need about 10), e.g. 'mixture:10:4:1'."
+            )
         return cls(components=k, radius=r, scale=s)
 
     @property
@@ -149,4 +163,5 @@ def draw_latents(model: nn.Module, n: int, *, generator: torch.Generator | None 
     (default 100) and ``prior`` attribute (default N(0, I)) are used.
     """
     latent_dim = int(getattr(model, "latent_dim", LATENT_DIM))
+    check_memory("n", n, lambda v: latent_bytes(v, latent_dim), what=f"{latent_dim}-dimensional latents")
     return prior_of(model).sample(n, latent_dim, generator=generator)
