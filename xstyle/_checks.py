@@ -7,6 +7,7 @@ received, the message style of every xstyle error.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,25 @@ def check_int(value: Any, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
     return int(value)
+
+
+#: Seeds are whole numbers in [0, SEED_LIMIT): NumPy's legacy range, which scikit-learn's
+#: ``random_state`` (probes, PCA, MDS) requires; torch.Generator.manual_seed takes more, but one
+#: range for every seed keeps a seed usable everywhere (and ``seed + 3`` far from torch's 2**64).
+SEED_LIMIT = 2**32
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """``value`` as an ``int`` if it is an integer (not a bool) in [0, 2**32); else one ValueError line."""
+    if not isinstance(value, bool):
+        try:
+            seed = operator.index(value)
+        except TypeError:
+            pass
+        else:
+            if 0 <= seed < SEED_LIMIT:
+                return seed
+    raise ValueError(f"{name} must be an integer from 0 to {SEED_LIMIT - 1} (2**32 - 1); got {value!r}.")
 
 
 def check_matrix(x: Any, name: str) -> np.ndarray:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.atomic import atomic_dir, atomic_path, check_output_dir, check_writable
+from xstyle.atomic import atomic_dir, atomic_path, check_new_files, check_output_dir, check_writable
 
 __all__ = ["main"]
 
@@ -50,6 +50,32 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    """A whole number >= 0 (for step counts where 0 means "skip")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (0 skips), got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A --seed: a whole number in [0, 2**32), the range every seeded library here accepts."""
+    from xstyle._checks import SEED_LIMIT
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {text}"
+        )
     return value
 
 
@@ -147,7 +173,7 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         default=d.precision,
         help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs; default float32)",
     )
-    g.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    g.add_argument("--seed", type=_seed, default=d.seed, help=f"random seed (default {d.seed})")
     g.add_argument(
         "--preserve-color",
         action="store_true",
@@ -219,7 +245,9 @@ def _cmd_samples(args: argparse.Namespace) -> int:
 
 
 def _cmd_transfer(args: argparse.Namespace) -> int:
-    out = _output_file(args.output, "-o/--output", image=True)
+    out = _output_file(
+        args.output, "-o/--output", image=True, overwrite=args.overwrite, siblings=(".json",)
+    )
     config = _config_from(args)
     result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
     json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
@@ -286,7 +314,12 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
 
     from xstyle.gan.train import GANConfig, GANTrainer
 
-    _checkpoint_folder(args.out, resume=args.resume)
+    _checkpoint_folder(
+        args.out,
+        resume=args.resume,
+        run_files=("epoch_*.json", "samples/epoch_*.png"),
+        overwrite=args.overwrite,
+    )
     data = _digits_from(args.data, split="train")
     heldout = _digits_from(args.data, split="heldout")
     config = GANConfig(
@@ -334,7 +367,9 @@ def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
 
     from xstyle.gan.classifier import ClassifierConfig, evaluate_classifier, save_classifier, train_classifier
 
-    out = _output_file(args.output, "-o/--output", suffixes=(".pt",))
+    out = _output_file(
+        args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
+    )
     data, heldout = _digits_from(args.data, split="train"), _digits_from(args.data, split="heldout")
     config = ClassifierConfig(**({"epochs": args.epochs} if args.epochs else {}), seed=args.seed)
     t0 = time.perf_counter()
@@ -363,7 +398,7 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
     from xstyle.gan.prior import draw_latents
     from xstyle.images import save_image
 
-    out = _output_file(args.output, "-o/--output", image=True)
+    out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite)
     ckpt = _gan_checkpoint(args.checkpoint)
     z = draw_latents(ckpt.sampler, args.n, generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
@@ -383,7 +418,9 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
     from xstyle.gan.metrics import evaluate_generator, fill_history_quality
     from xstyle.gan.train import export_release, half_precision_copy, load_checkpoint
 
-    out = _output_file(args.output, "-o/--output", suffixes=(".pt",))
+    out = _output_file(
+        args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
+    )
     source = load_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     heldout = _digits_from("sample", split="heldout")
@@ -454,7 +491,7 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
             f"of 128 features); got {args.n_samples}. The model cards use 1000."
         )
     if args.json:
-        _output_file(args.json, "--json", suffixes=(".json",))
+        _output_file(args.json, "--json", suffixes=(".json",), overwrite=args.overwrite)
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     heldout = _digits_from(args.data, split="heldout")
@@ -519,7 +556,7 @@ def _add_gan_parsers(sub) -> None:
         "default normal)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="seeds weights, batches, latents and dropout (default 0)"
+        "--seed", type=_seed, default=0, help="seeds weights, batches, latents and dropout (default 0)"
     )
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--out", required=True, help="output folder")
@@ -527,20 +564,23 @@ def _add_gan_parsers(sub) -> None:
     p.add_argument("--checkpoint-every", type=_positive_int, default=5, help="epochs (default 5)")
     p.add_argument("--classifier", default=None, help="digit classifier for the metrics (default: shipped)")
     p.add_argument("--no-metrics", action="store_true", help="skip the per-checkpoint Fréchet distance")
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_train)
 
     p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
     p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="where the weights go (.pt)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the digits (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="seeds weights, batches and shifts (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, batches and shifts (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_train_classifier)
 
     p = gsub.add_parser("sample", help="write a grid of generated digits")
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_sample)
 
     p = gsub.add_parser("export", help="write a small release (float16) of a checkpoint with a model card")
@@ -556,6 +596,7 @@ def _add_gan_parsers(sub) -> None:
         help="measure the per-checkpoint Fréchet distance etc. that a --no-metrics run skipped, "
         "from the epoch_NNNN.pt files beside CKPT (for the model card's curves)",
     )
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_export)
 
     p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
@@ -567,9 +608,10 @@ def _add_gan_parsers(sub) -> None:
         default=1000,
         help=f"generated digits, >= {MIN_EVAL_SAMPLES} (default 1000)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seeds the latents (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_eval)
 
 
@@ -648,7 +690,7 @@ def _add_latent_parsers(esub) -> None:
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
     p.add_argument("-n", type=_positive_int, default=2000, help="latent samples to measure (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seeds latents, folds and traversals (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds latents, folds and traversals (default 0)")
     p.add_argument(
         "--methods",
         default="interfacegan,ganspace,sefa",
@@ -707,14 +749,26 @@ def _output_folder(text: str) -> Path:
 
 
 def _output_file(
-    text: str, flag: str, *, suffixes: tuple[str, ...] | None = None, image: bool = False
+    text: str,
+    flag: str,
+    *,
+    suffixes: tuple[str, ...] | None = None,
+    image: bool = False,
+    overwrite: bool = False,
+    siblings: tuple[str, ...] = (),
 ) -> Path:
     """Validate a file output up front: the right suffix (``image``: one PIL can write), not a
-    folder, and a folder (or a path that can become one) above it — so a bad name fails before any
-    work instead of after it."""
+    folder, a folder (or a path that can become one) above it, and no existing file in the way —
+    neither the output nor the ``siblings`` written beside it (suffixes, e.g. ``(".json",)``) —
+    unless ``overwrite`` (``--overwrite``). A bad name fails before any work instead of after it."""
     out = Path(text)
     if image and not _is_image_name(out):
         raise UsageError(f"{flag} must end in an image suffix such as .png or .jpg; got {text!r}.")
+    if image:
+        from xstyle.images import image_write_problem
+
+        if problem := image_write_problem(out):  # e.g. PSD: PIL reads it, cannot write it
+            raise UsageError(f"{flag} {text!r}: {problem}")
     if suffixes is not None and out.suffix.lower() not in suffixes:
         raise UsageError(f"{flag} must end in {' or '.join(suffixes)}; got {text!r}.")
     if out.is_dir():
@@ -723,6 +777,7 @@ def _output_file(
             f"{out / ('out' + (suffixes or ('.png',))[0])}."
         )
     check_writable(out.parent, what=f"{flag} {text!r}")  # its ValueError: one line, exit 2 (main)
+    check_new_files([out, *(out.with_suffix(s) for s in siblings)], what=flag, overwrite=overwrite)
     return out
 
 
@@ -732,8 +787,23 @@ def _is_image_name(path: Path) -> bool:
     return Image.registered_extensions().get(path.suffix.lower()) is not None
 
 
-def _checkpoint_folder(text: str, *, resume: str | None) -> Path:
-    """A training run's --out: a folder (new or existing) that holds no other run's checkpoints."""
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that already exist (default: refuse and name them)",
+    )
+
+
+def _checkpoint_folder(
+    text: str, *, resume: str | None, run_files: tuple[str, ...] = (), overwrite: bool = False
+) -> Path:
+    """A training run's --out: a folder (new or existing) that holds no other run's checkpoints.
+
+    A new run (no ``resume``) also refuses files it would write there (``run_files``: glob patterns
+    such as ``"model.pt"`` or ``"samples/epoch_*.png"``) unless ``overwrite``; a resumed run
+    continues its own folder and rewrites its own outputs.
+    """
     out = Path(text)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {text!r} exists and is not a folder; give a folder for the checkpoints.")
@@ -743,6 +813,9 @@ def _checkpoint_folder(text: str, *, resume: str | None) -> Path:
             "or choose another folder."
         )
     check_writable(out, what=f"--out {text!r}")
+    if resume is None and out.is_dir():
+        in_the_way = sorted({p for pattern in run_files for p in out.glob(pattern)})
+        check_new_files(in_the_way, what=f"--out {text!r}", overwrite=overwrite)
     return out
 
 
@@ -946,7 +1019,7 @@ def _add_gram_parsers(esub) -> None:
     )
     p.add_argument(
         "--lowrank-steps",
-        type=int,
+        type=_nonneg_int,
         default=30,
         help="evaluations per low-rank transfer; 0 skips (default 30)",
     )
@@ -955,7 +1028,7 @@ def _add_gram_parsers(esub) -> None:
         "--fingerprint-size", type=_positive_int, default=128, help="size for fingerprints (default 128)"
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_gram)
 
@@ -980,10 +1053,13 @@ def _add_gram_parsers(esub) -> None:
         help="what an ablated channel is set to: zero, or its mean over the image (default zero)",
     )
     p.add_argument(
-        "--rerun-steps", type=int, default=0, help="also re-run a transfer per point (slow; default 0)"
+        "--rerun-steps",
+        type=_nonneg_int,
+        default=0,
+        help="also re-run a transfer of this many evaluations per point, slow; 0 = none (default 0)",
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_ablation)
 
@@ -1000,7 +1076,7 @@ def _add_gram_parsers(esub) -> None:
         "around the pair's balance ratio r0)",
     )
     p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=int, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_tradeoff)
 
@@ -1186,7 +1262,7 @@ def _add_attribution_parsers(esub) -> None:
     )
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
     p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (baselines, controls; default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (baselines, controls; default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_attribution)
@@ -1204,7 +1280,7 @@ def _add_attribution_parsers(esub) -> None:
         "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
     )
     p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the latents and controls (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents and controls (default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_gan_attribution)
@@ -1490,7 +1566,7 @@ def _add_probe_parsers(sub) -> None:
             p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
         p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
         p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
-        p.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+        p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
         p.add_argument("--out", required=True, help="output folder (replaced atomically)")
 
     def methods(p: argparse.ArgumentParser) -> None:
@@ -1689,12 +1765,26 @@ def _gan_report_config(args: argparse.Namespace):
 
 
 def _check_report_inputs(style=None, gan=None) -> None:
-    """Fail fast (before minutes of work) on inputs that do not exist."""
+    """Fail fast (before minutes of work) on inputs that do not exist, or content equal to style."""
     from xstyle.data import resolve_image
 
     if style is not None:
-        resolve_image(style.content, size=32)
-        resolve_image(style.style, size=32)
+        content_img = resolve_image(style.content, size=style.analysis_size)
+        style_img = resolve_image(style.style, size=style.analysis_size)
+        # A photo stylised with itself: refused here rather than handled in the report. The
+        # trade-off's balance ratio (content loss of the style / style loss of the content) is 0/0,
+        # and every other section would explain a transfer that changes nothing; so one line now
+        # beats a failure after the transfer (or a report of nothing). Compared as the trade-off
+        # sees them: at the analysis size, the style resized to the content's.
+        import torch
+
+        from xstyle.images import resize_image
+
+        if torch.equal(content_img, resize_image(style_img, tuple(content_img.shape[-2:]))):
+            raise UsageError(
+                f"--content and --style are the same image ({style.content!r}, {style.style!r}); "
+                "a photo stylised with itself has nothing to explain: give a painting as --style."
+            )
         if style.fast_model is not None:
             from xstyle.stylizer.train import load_stylizer
 
@@ -1706,6 +1796,10 @@ def _check_report_inputs(style=None, gan=None) -> None:
         load_checkpoint(gan.checkpoint or shipped_gan_path())
         if gan.classifier is None:
             shipped_classifier_path()
+        else:
+            from xstyle.gan.classifier import load_classifier
+
+            load_classifier(gan.classifier)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -1740,7 +1834,7 @@ def _add_report_parsers(sub) -> None:
     rsub = report.add_subparsers(dest="report_command", metavar="REPORT_COMMAND", required=True)
 
     def common(p, name: str) -> None:
-        p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+        p.add_argument("--seed", type=_seed, default=None, help="random seed (default 0)")
         p.add_argument(
             "--fast", action="store_true", help="tiny sizes and steps (seconds; every section, for tests)"
         )
@@ -1850,7 +1944,12 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
     from xstyle.stylizer import ContentSet, StylizerConfig, StylizerTrainer, load_content_photos, load_folder
     from xstyle.stylizer.model import ArchConfig
 
-    out = _checkpoint_folder(args.out, resume=args.resume)
+    out = _checkpoint_folder(
+        args.out,
+        resume=args.resume,
+        run_files=("epoch_*.json", "model.pt", "model.json", "losses.png", "heldout.png"),
+        overwrite=args.overwrite,
+    )
     config = StylizerConfig(
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
@@ -1869,14 +1968,22 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
         weights=args.weights,
         out_dir=str(out),
     )
-    # validate every input before any long work starts
+    # validate every input before any long work starts (the photos take seconds to load)
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.stylizer import load_stylizer
+
     style = _stylizer_style(args.style, config.style_size)
+    if args.resume is not None:
+        load_stylizer(args.resume)  # a bad file is named now, not after the photos are loaded
+    vgg = load_vgg19(config.weights, last_layer=config.deepest_layer)
     if args.content_dir is not None:
         content = ContentSet(load_folder(args.content_dir), f"folder {args.content_dir}")
     else:
         content = ContentSet(load_content_photos("train"), "xstyle shipped photos (train split)")
     heldout = load_content_photos("heldout")
-    trainer = StylizerTrainer(content, style, config=config, resume=args.resume, style_name=args.style)
+    trainer = StylizerTrainer(
+        content, style, config=config, resume=args.resume, style_name=args.style, vgg=vgg
+    )
     remaining = max(config.epochs - trainer.epoch, 0) * config.steps_per_epoch
     t0 = time.perf_counter()
     with tqdm(total=remaining, desc="stylizer", unit="step", disable=args.quiet, file=sys.stderr) as bar:
@@ -1978,7 +2085,7 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
             f"-o/--output {str(out)!r} names one image but there are {len(inputs)} inputs; give a folder."
         )
     if single:
-        _output_file(args.output, "-o/--output", image=True)
+        _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite)
     elif out.suffix and not out.is_dir():
         raise UsageError(
             f"-o/--output {str(out)!r} is neither an image file (.png, .jpg, ...) nor a folder name "
@@ -1986,12 +2093,15 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
         )
     elif out.exists() and not out.is_dir():
         raise UsageError(f"-o/--output {str(out)!r} exists and is not a folder.")
+    if not single:  # a folder that cannot take files (/proc/x, read-only) fails now, not at save time
+        check_writable(out, what=f"-o/--output {str(out)!r}")
+    targets = [out] if single else [out / f"{name}_stylized.png" for name, _ in inputs]
+    if len(set(targets)) != len(targets):
+        raise UsageError("two inputs have the same file name; their outputs would overwrite each other.")
+    check_new_files(targets, what="-o/--output", overwrite=args.overwrite)
     model = load_stylizer(args.model)
     # load (and so validate) every input before anything is written
     images = [(name, resolve_image(src, size=args.size)) for name, src in inputs]
-    targets = [out] if single else [out / f"{name}_stylized.png" for name, _ in images]
-    if len(set(targets)) != len(targets):
-        raise UsageError("two inputs have the same file name; their outputs would overwrite each other.")
     for (_, img), target in tqdm(
         list(zip(images, targets, strict=True)),
         desc="stylizing",
@@ -2098,7 +2208,7 @@ def _add_stylizer_parsers(sub) -> None:
         "--adv-weight", type=_nonneg_float, default=5e4, help="adversarial weight; 0 = none (default 5e4)"
     )
     p.add_argument("--weights", default="caffe", help="VGG19 weights of the losses (default caffe)")
-    p.add_argument("--seed", type=int, default=0, help="seeds weights, crops and batches (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, crops and batches (default 0)")
     p.add_argument(
         "--checkpoint-every", type=_positive_int, default=1, help="epochs between checkpoints (default 1)"
     )
@@ -2116,6 +2226,7 @@ def _add_stylizer_parsers(sub) -> None:
         default=256,
         help="long side of the held-out evaluation, px (default 256)",
     )
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_stylizer_train)
 
     p = ssub.add_parser("apply", help="stylise images or folders of images with a trained stylizer")
@@ -2132,6 +2243,7 @@ def _add_stylizer_parsers(sub) -> None:
         default=None,
         help="resize inputs to this long side, px (default: keep their size)",
     )
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_stylizer_apply)
 
     p = ssub.add_parser(
@@ -2178,6 +2290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("style", metavar="STYLE", help="style image: a path or sample:NAME")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="output image (.png, .jpg)")
     _add_transfer_options(p)
+    _add_overwrite(p)
     p.set_defaults(func=_cmd_transfer)
 
     p = sub.add_parser(
@@ -2217,6 +2330,132 @@ def _interrupted_note(args: argparse.Namespace) -> str:
     return f"the checkpoints written so far stay in {args.out}; continue with --resume {saved[-1]}"
 
 
+def _size_options(command: str) -> list[tuple[str, str, object, str]]:
+    """The size-like options of ``command``: (flag, attribute, need, what it pays for). ``need`` is
+    ``bytes(value, args)`` (xstyle._limits estimates) or an int, a fixed maximum. Epochs and step
+    counts cost time, not memory, and are not listed."""
+    from xstyle import _limits as lim
+
+    def vgg(backward=True, batch=1):
+        return lambda v, a: lim.vgg19_bytes(v, batch=batch, backward=backward)
+
+    def per_item(nbytes):
+        return lambda v, a: lim.BASE_BYTES + v * nbytes
+
+    def per_px(nbytes):
+        return lambda v, a: lim.BASE_BYTES + v * v * nbytes
+
+    train = "VGG19 features and their gradients"
+    ig = "VGG19 gradients of 4 integration steps at a time"
+    gen, grad = lim.GENERATE_BYTES_PER_DIGIT, lim.GRADIENT_BYTES_PER_DIGIT
+    probe = [("--n-samples", "n", per_item(lim.PROBE_BYTES_PER_LATENT), "latent samples and their stages")]
+
+    def crops(batch, crop):  # a training step: `batch` crops of `crop` px
+        return lim.BASE_BYTES + batch * crop**2 * lim.STYLIZER_TRAIN_BYTES_PER_PX
+
+    style_report = [("--size", "size", vgg(), train), ("--analysis-size", "analysis_size", vgg(batch=4), ig)]
+    gan_report = [
+        ("-n", "n", per_item(lim.PROBE_BYTES_PER_LATENT), "latent samples and their stages"),
+        ("--n-quality", "n_quality", lambda v, a: lim.gan_eval_bytes(v), "the scored digits"),
+    ]
+    return {
+        "transfer": [("--size", "size", vgg(), train)],
+        "demo": [("--size", "size", vgg(), train)],
+        "gan train": [
+            ("--batch-size", "batch_size", per_item(gen + grad), "a batch's activations and gradients")
+        ],
+        "gan sample": [("-n", "n", per_item(gen), "generating the digits and their grid")],
+        "gan eval": [("--n-samples", "n_samples", lambda v, a: lim.gan_eval_bytes(v), "the scored digits")],
+        "explain attribution": [("--size", "size", vgg(batch=4), ig)],
+        "explain gan-attribution": [
+            ("--digits", "digits", per_item(gen + grad), "generating and attributing the digits"),
+            ("-n", "n", per_item(gen + grad), "attributing the latents"),
+        ],
+        "explain gram": [
+            ("--size", "size", vgg(backward=False), "VGG19 features"),
+            ("--lowrank-size", "lowrank_size", lambda v, a: vgg()(v, a) if a.lowrank_steps else 0, train),
+            ("--fingerprint-size", "fingerprint_size", vgg(backward=False), "VGG19 features"),
+        ],
+        "explain ablation": [("--size", "size", vgg(), train)],
+        "explain tradeoff": [("--size", "size", vgg(), train)],
+        "explain latent": [
+            ("-n", "n", per_item(lim.PROBE_BYTES_PER_LATENT), "latent samples and their stages"),
+            ("--n-traverse", "n_traverse", per_item(16 * gen), "the traversals' digits"),
+        ],
+        "probe attributes": probe,
+        "probe directions": probe,
+        "probe traverse": [
+            *probe,
+            ("--n-traverse", "n_traverse", lambda v, a: lim.BASE_BYTES + v * a.steps * gen, "the traversals"),
+            ("--steps", "steps", lambda v, a: lim.BASE_BYTES + v * a.n_traverse * gen, "the traversals"),
+        ],
+        "probe dynamics": probe,
+        "report style": style_report,
+        "report gan": gan_report,
+        "report demo": style_report,
+        "stylizer train": [
+            # ArchConfig's bound (64; the shipped stylizers have 3), checked here to name the option
+            ("--residual-blocks", "residual_blocks", 64, "the shipped stylizers use 3"),
+            ("--batch-size", "batch_size", lambda v, a: crops(v, a.crop_size), "crops and their gradients"),
+            ("--crop-size", "crop_size", lambda v, a: crops(a.batch_size, v), "crops and their gradients"),
+            ("--style-size", "style_size", vgg(backward=False), "the painting's VGG19 features"),
+            ("--eval-size", "eval_size", vgg(backward=False), "VGG19 features of the evaluation"),
+        ],
+        "stylizer apply": [("--size", "size", lambda v, a: lim.stylizer_bytes(v), "stylising an image")],
+        "stylizer explain": [
+            ("--size", "size", per_px(lim.STYLIZER_EXPLAIN_BYTES_PER_PX), "stylizer and VGG19 gradients")
+        ],
+    }.get(command, [])
+
+
+def _check_size_options(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a size option the machine cannot hold: one ValueError line naming
+    the option, its value, the estimated and the available memory, and the largest value that fits."""
+    from xstyle import _limits as lim
+
+    free = lim.available_memory()
+    refusals = []  # (whether a smaller value of this option alone would fit, the error)
+    for flag, attr, need, what in _size_options(_command_name(args)):
+        value = getattr(args, attr, None)
+        if value is None:  # an option left to its library default
+            continue
+        if isinstance(need, int):
+            lim.check_maximum(flag, value, need, why=what)
+            continue
+        estimate = lambda v, need=need: need(v, args)  # noqa: E731
+        try:
+            lim.check_memory(flag, value, estimate, what=what, available=free)
+        except ValueError as err:
+            refusals.append((lim.largest_fitting(estimate, value, free) > 0, err))
+    if refusals:  # of options that share the memory (crops x crop size), blame one that can fix it
+        raise next((err for fixable, err in refusals if fixable), refusals[0][1])
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure: MemoryError, torch's OutOfMemoryError, or the
+    RuntimeError torch's CPU allocator raises (checked by name and message: no torch import here)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and any(
+        marker in text
+        for marker in ("DefaultCPUAllocator: can't allocate memory", "not enough memory", "out of memory")
+    )
+
+
+def _out_of_memory_line(args: argparse.Namespace, exc: BaseException) -> str:
+    """``xstyle <command>: error: out of memory (...); make <its size options> smaller``."""
+    command = _command_name(args)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(detail) > 120:
+        detail = detail[:117] + "..."
+    flags = list(dict.fromkeys(f for f, _, need, _ in _size_options(command) if not isinstance(need, int)))
+    if not flags:
+        return f"xstyle {command}: error: out of memory ({detail}); free some memory or use smaller inputs."
+    listed = f"{', '.join(flags[:-1])} or {flags[-1]}" if len(flags) > 1 else flags[0]
+    return f"xstyle {command}: error: out of memory ({detail}); make {listed} smaller."
+
+
 # OSErrors that mean a bad path (exit 2, like any bad input) rather than a failing machine (exit 1)
 _PATH_ERRNOS = frozenset(
     {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EROFS}
@@ -2251,12 +2490,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
     try:
+        _check_size_options(args)  # a size the machine cannot hold: one line now, not an OOM later
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError, FloatingPointError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"xstyle {_command_name(args)}: error: {message}", file=sys.stderr)
         # a diverged training run (FloatingPointError) is not bad input: exit 1, not 2
         return 1 if isinstance(exc, FloatingPointError) else 2
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
+        # exit 1, not 2: the sizes passed the up-front estimate, so it is this machine's memory
+        # (other programs, a tight container) that ran short, not the input that was wrong
+        print(_out_of_memory_line(args, exc), file=sys.stderr)
+        return 1
     except OSError as exc:  # a path checked up front changed, a full disk, a lost mount...
         where = f" {exc.filename!r}" if exc.filename else ""
         print(

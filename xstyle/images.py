@@ -7,7 +7,12 @@ too large inputs raise :class:`ImageError` with one clear line each.
 
 from __future__ import annotations
 
+import functools
+import io
+import logging
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from xstyle._limits import IMAGE_BYTES_PER_PX, check_memory
 from xstyle.atomic import atomic_path
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "ImageError",
     "ImageLike",
     "check_rgb",
+    "image_write_problem",
     "load_image",
     "resize_image",
     "save_image",
@@ -42,6 +49,8 @@ _TORCH_INT_DTYPES = tuple(
 )
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | torch.Tensor
+
+log = logging.getLogger(__name__)
 
 
 class ImageError(ValueError):
@@ -151,8 +160,12 @@ def load_image(
         max_pixels: refuse inputs with more than this many pixels.
         name: how the input is called in error messages (default: the path or the type).
 
+    A file with several frames (an animated GIF, PNG or WebP, a multi-page TIFF) gives its first
+    frame, and a warning on the ``xstyle.images`` logger says so ("used frame 1 of N").
+
     Raises:
-        ImageError: missing, empty, corrupt, non-image, too small or too large input.
+        ImageError: missing, empty, corrupt, non-image, too small or too large input (one line;
+            PIL's own DecompressionBombWarning is not shown: xstyle's ``max_pixels`` decides).
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -164,10 +177,17 @@ def load_image(
         if path.stat().st_size == 0:
             raise ImageError(f"{what} is empty (0 bytes).")
         try:
-            with Image.open(path) as img:
-                _check_size(img.height, img.width, what, max_pixels)
-                img.load()
-                tensor = _from_pil(img, what, max_pixels)
+            # PIL warns (two lines on stderr) about images over its MAX_IMAGE_PIXELS; xstyle's own
+            # max_pixels check below refuses or accepts them with one line instead
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as img:
+                    _check_size(img.height, img.width, what, max_pixels)
+                    frames = getattr(img, "n_frames", 1) if getattr(img, "is_animated", False) else 1
+                    if frames > 1:
+                        log.warning("%s has %d frames; used frame 1 of %d.", what, frames, frames)
+                    img.load()
+                    tensor = _from_pil(img, what, max_pixels)
         except UnidentifiedImageError:
             raise ImageError(f"{what} is not an image PIL can read (PNG, JPEG, BMP, TIFF, ...).") from None
         except PermissionError:
@@ -176,10 +196,20 @@ def load_image(
             if isinstance(exc, ImageError):
                 raise
             raise ImageError(f"{what} is corrupt or truncated ({exc}).") from None
-        except Image.DecompressionBombError:
+        except Image.DecompressionBombError as exc:
+            # PIL refuses before xstyle sees the size; its message has the pixel count. When
+            # max_pixels would refuse the image too, only xstyle's limit is worth naming
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = int(found.group(1)) if found else None
+            if pixels is None or pixels > max_pixels:
+                shown = f"{pixels:,} px" if pixels is not None else "over PIL's decompression-bomb limit"
+                raise ImageError(
+                    f"{what} is too large ({shown}); the limit is {max_pixels:,} px "
+                    "(raise max_pixels if you mean it, or shrink the file)."
+                ) from None
             raise ImageError(
-                f"{what} is too large (PIL decompression-bomb limit); shrink the file, or raise "
-                "PIL.Image.MAX_IMAGE_PIXELS if you trust it."
+                f"{what} is too large for PIL ({pixels:,} px, over its decompression-bomb limit) though "
+                f"within max_pixels ({max_pixels:,}); raise PIL.Image.MAX_IMAGE_PIXELS if you trust it."
             ) from None
     elif isinstance(source, Image.Image):
         tensor = _from_pil(source, name or "PIL image", max_pixels)
@@ -247,6 +277,13 @@ def resize_image(image: torch.Tensor, size: int | tuple[int, int]) -> torch.Tens
         new = (int(size[0]), int(size[1]))
     if new == (h, w):
         return image
+    long_side, n = max(new), image.shape[0]  # the result and interpolate's copy, before allocating them
+    check_memory(
+        "size",
+        long_side,
+        lambda s: n * IMAGE_BYTES_PER_PX * new[0] * new[1] * (s / long_side) ** 2,
+        what=f"{n} resized image(s)",
+    )
     out = F.interpolate(image, size=new, mode="bilinear", align_corners=False, antialias=True)
     return out.clamp(0, 1)
 
@@ -273,12 +310,41 @@ def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:
     :func:`to_pil`). The format follows the suffix (PNG, JPEG, ...). Returns the path.
     """
     path = Path(path)
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None or fmt.upper() not in Image.SAVE:  # unknown, or a format PIL can only read
-        raise ImageError(
-            f"cannot write {str(path)!r}: unknown image suffix {path.suffix!r}; use .png or .jpg."
-        )
+    problem = image_write_problem(path)
+    if problem is not None:
+        raise ImageError(f"cannot write {str(path)!r}: {problem}")
+    fmt = Image.registered_extensions()[path.suffix.lower()]
     pil = to_pil(image)
     with atomic_path(path) as tmp:
         pil.save(tmp, format=fmt)
     return path
+
+
+@functools.cache
+def _writes_rgb(fmt: str) -> str | None:
+    """None if PIL can write an 8-bit RGB image as ``fmt`` (tried once on a 1x1 image, in memory);
+    else PIL's reason, e.g. XBM's "cannot write mode RGB as XBM" (it is 1-bit only)."""
+    try:
+        Image.new("RGB", (1, 1)).save(io.BytesIO(), format=fmt)
+    except (OSError, ValueError, KeyError) as exc:  # what PIL's writers raise for a mode they lack
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def image_write_problem(path: str | os.PathLike) -> str | None:
+    """Why :func:`save_image` could not write ``path`` (one phrase), or None if it can.
+
+    The suffix must name a format PIL knows (``.png``, ``.jpg``, ...), can write (PSD, for one, is
+    read-only), and can write as 8-bit RGB (XBM is 1-bit only). Checked from the name alone, so
+    commands call it before any work.
+    """
+    suffix = Path(path).suffix
+    fmt = Image.registered_extensions().get(suffix.lower())
+    if fmt is None:
+        return f"unknown image suffix {suffix!r}; use .png or .jpg."
+    if fmt.upper() not in Image.SAVE:
+        return f"{fmt} images can be read but not written; use .png or .jpg."
+    reason = _writes_rgb(fmt)
+    if reason is not None:
+        return f"PIL cannot write 8-bit RGB images as {fmt} ({reason}); use .png or .jpg."
+    return None

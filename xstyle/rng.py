@@ -12,11 +12,12 @@ into checkpoints and a resumed run continues the same sequence. The stream is se
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
+
+from xstyle._checks import check_seed
 
 __all__ = ["RandomStream"]
 
@@ -25,7 +26,7 @@ class RandomStream:
     """Torch's global random generator, seeded and advanced privately.
 
     Args:
-        seed: an integer; the stream starts where ``torch.manual_seed(seed)`` would put the
+        seed: an integer in [0, 2**32); the stream starts where ``torch.manual_seed(seed)`` would put the
             global generator (without calling it, so no device's generator is reseeded).
         device: on a CUDA device the stream also keeps that device's generator state (dropout on
             the GPU draws from it); on the CPU only the CPU generator is used.
@@ -39,12 +40,7 @@ class RandomStream:
     """
 
     def __init__(self, seed: int, *, device: str | torch.device = "cpu") -> None:
-        if isinstance(seed, bool):
-            raise ValueError(f"seed must be an integer; got {seed!r}.")
-        try:
-            seed = operator.index(seed)
-        except TypeError:
-            raise ValueError(f"seed must be an integer; got {seed!r}.") from None
+        seed = check_seed(seed)  # 0 <= seed < 2**32, one ValueError line otherwise
         device = torch.device(device)
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", torch.cuda.current_device())  # fixed once, not per call

@@ -48,6 +48,17 @@ def first_line(exc: BaseException, *, limit: int = 160) -> str:
 
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
 _PICKLE_PROTO = b"\x80"  # the legacy format starts with a pickle protocol opcode
+# Every wording torch's weights-only unpickler (torch/_weights_only_unpickler.py) uses for a global
+# it refuses to import, call or build; group 1 names it. Blocked modules (os, posix, nt, sys) have
+# their own wording, without "WeightsUnpickler error:", e.g. the classic os.system pickle's
+# "Trying to load unsupported GLOBAL posix.system whose module posix is blocked."
+_REFUSED_GLOBAL = (
+    re.compile(r"unsupported GLOBAL ([\w.]+) whose module [\w.]+ is blocked", re.IGNORECASE),
+    re.compile(r"Unsupported global: GLOBAL ([\w.]+)"),
+    re.compile(r"Unsupported class ([\w.]+)"),  # torch < 2.4
+    re.compile(r"call reduce for unrecognized function <?(?:built-in )?(?:function |method )?([\w.]+)"),
+    re.compile(r"Can only (?:create new object|build) .*? but got <class '([\w.]+)'>"),
+)
 
 
 def load_weights_only(
@@ -71,7 +82,7 @@ def load_weights_only(
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        found = next((m for m in (r.search(str(exc)) for r in _REFUSED_GLOBAL) if m), None)
         if found:
             raise ValueError(
                 f"{what} {str(path)!r} could not be loaded safely with weights_only=True: its pickle "

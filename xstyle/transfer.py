@@ -14,7 +14,7 @@ Speed: the network is truncated after the deepest needed layer and the targets a
 The default schedule optimises coarse-to-fine (Gatys et al. 2017, "Controlling Perceptual
 Factors"): a half-resolution level first, whose *change* to the content is upsampled and added to
 the full-resolution content to start the last level. On this project's 2-core CPU this costs about
-as much per unit of loss as single-scale optimisation (see the README's performance section) but
+as much per unit of loss as single-scale optimisation (see docs/performance.md) but
 gives the larger, painterly strokes of a classic stylisation at 512 px; ``steps=(n,)`` gives plain
 single-scale Gatys.
 """
@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
+from xstyle._checks import check_seed
+from xstyle._limits import check_memory, vgg19_bytes
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
@@ -61,6 +63,9 @@ GATYS_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1
 
 _OPTIMIZERS = ("lbfgs", "adam")
 _DIVERGED = 10.0  # an L-BFGS evaluation this many times above the best loss so far counts as divergence
+#: largest alpha or beta: caffe-VGG19 losses reach ~1e13 (2048 px), so weight * loss stays < 1e33,
+#: well inside float32 (3.4e38); 1e28 already gives an inf loss at 64 px
+MAX_LOSS_WEIGHT = 1e20
 
 
 class _Diverged(Exception):
@@ -150,6 +155,17 @@ class TransferConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+            if value > MAX_LOSS_WEIGHT:
+                raise ValueError(
+                    f"{name} must be at most 1e20 (a larger weight times the loss overflows float32 to "
+                    f"inf); got {value:g}. Only beta/alpha matters: scale both down."
+                )
+        if self.alpha == 0 and self.beta == 0:
+            raise ValueError(
+                "alpha and beta are both 0, so there is nothing to optimise; give beta > 0 (style) "
+                "and/or alpha > 0 (content)."
+            )
+        object.__setattr__(self, "seed", check_seed(self.seed))
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}.")
 
@@ -343,6 +359,10 @@ def optimise_image(
         The optimised image, (1, 3, H, W) in [0, 1], detached: the last step's image, clamped (the
         best image seen when a line search is cut off at ``steps``). L-BFGS runs without a line
         search and, should it overshoot, restarts from the best image with a strong-Wolfe search.
+
+    Raises:
+        FloatingPointError: at the first evaluation whose loss is inf or NaN (one line naming
+            alpha and beta), instead of optimising on and returning a spoilt image.
     """
     x = image.detach().clone().requires_grad_(True)
     if steps == 0:
@@ -361,6 +381,12 @@ def optimise_image(
         total, c, s = objective(x)
         loss = total.sum()
         value = float(loss.detach())
+        if not math.isfinite(value):  # stop now: an inf/NaN loss only spoils the image from here on
+            beta = getattr(objective, "beta", config.beta)
+            raise FloatingPointError(
+                f"the style-transfer loss became {value} at evaluation {evals + 1} (alpha {config.alpha:g}, "
+                f"beta {beta:g}); lower alpha and beta (only beta/alpha matters), or check the VGG weights."
+            )
         if guard and value > _DIVERGED * best[0]:
             raise _Diverged  # L-BFGS overshot (its curvature pairs go stale under clamping): restart
         loss.backward()
@@ -433,6 +459,8 @@ def style_transfer(
     from xstyle.data import resolve_image
 
     config = config or TransferConfig()
+    # before any image is resized to it (not in TransferConfig: a config only describes a run)
+    check_memory("size", config.size, vgg19_bytes, what="VGG19 features and their gradients")
     t_start = time.perf_counter()
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_seed
 from xstyle.data import describe_image, load_single_image
 from xstyle.explain.gram import layer_spectrum, rank_correlation
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
@@ -505,7 +506,7 @@ def ablation_curves(
             )
         all_scores = _scores(setup)
         all_scores.update({k: torch.as_tensor(v) for k, v in (scores or {}).items()})
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(check_seed(seed))
         orders = {name: _order_from(sc, n, name) for name, sc in all_scores.items()}
         if "random" not in orders:
             orders["random"] = [int(i) for i in torch.randperm(n, generator=gen)]

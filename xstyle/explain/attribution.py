@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
 from xstyle.hooks import frozen, resolve_layers
 from xstyle.rng import RandomStream
 
@@ -155,7 +155,7 @@ def make_baseline(
     if kind in ("black", "zeros"):
         return torch.zeros_like(inputs)
     if kind == "noise":
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(check_seed(seed))
         return torch.rand(inputs.shape, generator=gen, dtype=inputs.dtype).to(inputs.device)
     if inputs.ndim != 4:
         raise ValueError(f"baseline {kind!r} needs image inputs (N, C, H, W); got {tuple(inputs.shape)}.")

@@ -15,6 +15,7 @@ every later checkpoint (:meth:`ProbeDynamicsResult.readable_epochs`).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,16 +33,21 @@ if TYPE_CHECKING:
 __all__ = ["ProbeDynamicsResult", "find_checkpoints", "probe_dynamics"]
 
 
+#: The names ``xstyle gan train`` gives its checkpoints: ``epoch_NNNN.pt`` (four digits or more).
+_CHECKPOINT_NAME = re.compile(r"epoch_\d{4,}\.pt")
+
+
 def find_checkpoints(run_dir: str | os.PathLike) -> list[Path]:
     """The checkpoints ``epoch_NNNN.pt`` a training run wrote into ``run_dir`` (sorted by name).
 
-    Falls back to every ``*.pt`` file when no ``epoch_*.pt`` is there. Raises ValueError when the
-    folder does not exist or holds no checkpoint.
+    Only files named as the trainer names them count: another ``.pt`` in the folder (a release, a
+    copy, ``epoch_best.pt``) is not one of the run's checkpoints and is ignored. Raises ValueError
+    when the folder does not exist or holds no checkpoint.
     """
     folder = Path(run_dir)
     if not folder.is_dir():
         raise ValueError(f"run folder {str(folder)!r} does not exist (give the --out of `xstyle gan train`).")
-    found = sorted(folder.glob("epoch_*.pt")) or sorted(folder.glob("*.pt"))
+    found = sorted(p for p in folder.glob("epoch_*.pt") if _CHECKPOINT_NAME.fullmatch(p.name) and p.is_file())
     if not found:
         raise ValueError(
             f"run folder {str(folder)!r} holds no .pt checkpoint (expected epoch_NNNN.pt files)."

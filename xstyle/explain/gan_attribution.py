@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
 from xstyle.explain.attribution import attribute
 from xstyle.explain.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.targets import ClassTarget, DiscriminatorTarget
@@ -238,7 +238,7 @@ def latent_class_attribution(
     latent_dim = int(getattr(generator, "latent_dim", 100))
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= latent_dim // 2:
         raise ValueError(f"top must be an integer in [1, {latent_dim // 2}]; got {top!r}.")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     from xstyle.gan.prior import draw_latents
 
     z = draw_latents(generator, n, generator=gen)

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._checks import check_seed
 from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
@@ -929,7 +930,7 @@ def style_fingerprints(
     t0 = time.perf_counter()
     loaded = {n: load_single_image(images[n], size=size, param=f"images[{n!r}]") for n in names}
     net = _model_for(model, layers, weights=weights, param="layers")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     stats: list[dict[str, _Stats]] = []
     with frozen(net):
         for n in names:

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle._checks import check_int, check_matrix
+from xstyle._checks import check_int, check_matrix, check_seed
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 from xstyle.rng import RandomStream
 
@@ -321,7 +321,7 @@ def sample_latents(
         stages = [s for s in GENERATOR_STAGES if s in names]
     from xstyle.gan.prior import draw_latents
 
-    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(int(seed)))
+    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)))
     images, feats = generate(generator, z, stages=list(stages), batch_size=batch_size)
     attrs = measure_digits(images, classifier=classifier, style=style, batch_size=max(batch_size, 500))
     return LatentSamples(z=z, images=images, attributes=attrs, activations=feats, seed=int(seed))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
 from xstyle.explain.attribution import AttributionResult, attribute
 from xstyle.explain.gram import rank_correlation
 from xstyle.hooks import frozen
@@ -169,7 +169,7 @@ def deletion_insertion(
         f_b = float(target(baseline.detach())[0])
         scale = f_x - f_b if abs(f_x - f_b) > 1e-30 else 1.0
         order = torch.argsort(saliency.detach().flatten().float(), descending=True, stable=True)
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(check_seed(seed))
         curves = {}
         for insert in (False, True):
             main = _curve(target, image, baseline, order, counts, insert=insert, batch_size=batch_size)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
 from xstyle.explain.directions import Direction
 from xstyle.explain.latent import generate, latent_dim_of, measure_digits
 
@@ -145,7 +145,7 @@ def traverse(
         check_int(n, "n", 1)
         from xstyle.gan.prior import draw_latents
 
-        z = draw_latents(generator, n, generator=torch.Generator().manual_seed(int(seed)))
+        z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)))
     elif not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != dim or z.shape[0] < 1:
         shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise ValueError(f"z must have shape (n, {dim}); got {shape}.")

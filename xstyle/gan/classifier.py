@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from xstyle._checkpoint_fields import CheckpointFields
 from xstyle._checks import check_int
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
@@ -258,7 +259,9 @@ def evaluate_classifier(model: nn.Module, data: DigitData, *, batch_size: int = 
 def save_classifier(model: DigitClassifier, path: str | os.PathLike, *, metadata: Mapping[str, Any]) -> Path:
     """Write ``model``'s state dict to ``path`` (``torch.save``) and ``metadata`` beside it as JSON.
 
-    The JSON goes to ``path.with_suffix('.json')``; both files are written atomically. ``metadata``
+    The JSON goes to ``path.with_suffix('.json')``; both files are written atomically, to temporary
+    files first (a failed save keeps the previous pair), then the weights land first and the card
+    after them, so a run killed in between leaves no card without its weights. ``metadata``
     must be JSON-serialisable (e.g. the training config and the held-out accuracy; it is checked before
     anything is written); ``"architecture": "DigitClassifier"`` is added. Returns ``path``.
     """
@@ -279,31 +282,11 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike, *, metadata
             f"metadata must hold only JSON values (str, numbers, lists, dicts); {exc}."
         ) from None
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:  # the weights land last: a failed save keeps the previous pair
-        torch.save(state, tmp)
-        write_json(info, path.with_suffix(".json"))
+    with atomic_path(path.with_suffix(".json")) as card:
+        write_json(info, card)
+        with atomic_path(path) as tmp:  # the weights land first, the card when this block ends
+            torch.save(state, tmp)
     return path
-
-
-def _state_mismatch(expected: Mapping[str, torch.Tensor], got: Mapping[str, torch.Tensor]) -> list[str]:
-    """Short descriptions of missing keys, unexpected keys and shape mismatches (empty when they match)."""
-
-    def names(keys: list[str]) -> str:
-        return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-
-    missing = [k for k in expected if k not in got]
-    unexpected = [k for k in got if k not in expected]
-    shapes = [
-        f"{k} is {tuple(got[k].shape)}, expected {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in got and got[k].shape != v.shape
-    ]
-    out = []
-    if missing:
-        out.append(f"missing {names(missing)}")
-    if unexpected:
-        out.append(f"unexpected {names(unexpected)}")
-    return out + shapes[:3]
 
 
 def load_classifier(path: str | os.PathLike) -> DigitClassifier:
@@ -313,8 +296,9 @@ def load_classifier(path: str | os.PathLike) -> DigitClassifier:
     arbitrary objects or run code is refused before anything executes.
 
     Raises:
-        ValueError: a missing or unreadable file, a file that is not a state dict, a refused pickle, or
-            weights that do not match :class:`DigitClassifier`.
+        ValueError: one line: a missing or unreadable file, a file that is not a state dict, a refused
+            pickle, weights that do not match :class:`DigitClassifier` (names, shapes, dtypes), or a
+            tensor holding NaN or infinite values (named).
     """
     path = Path(path)
     if not path.is_file():
@@ -340,14 +324,6 @@ def load_classifier(path: str | os.PathLike) -> DigitClassifier:
             "pass a classifier written by `xstyle gan train-classifier` (or save_classifier)."
         )
     model = DigitClassifier()
-    problems = _state_mismatch(model.state_dict(), state)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError:
-        problems = problems or ["strict load failed"]
-    if problems:
-        raise ValueError(
-            f"{path}: the state dict does not match DigitClassifier ({'; '.join(problems)}); "
-            "pass a file written by save_classifier."
-        )
+    check = CheckpointFields(path, what="classifier", made_by="xstyle gan train-classifier")
+    model.load_state_dict(check.state_dict(state, None, model.state_dict(), kind="DigitClassifier"))
     return model.eval()

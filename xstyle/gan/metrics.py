@@ -32,7 +32,8 @@ import scipy.stats
 import torch
 from torch import nn
 
-from xstyle._checks import check_int
+from xstyle._checks import check_int, check_seed
+from xstyle._limits import check_memory, gan_eval_bytes
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.prior import draw_latents
@@ -233,10 +234,11 @@ def evaluate_generator(
     """
     check_int(batch_size, "batch_size", 1)
     check_int(n_samples, "n_samples", 2)
+    check_memory("n_samples", n_samples, gan_eval_bytes, what="the generated digits and their scores")
     check_digit_data(real, name="real")
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
-    z = draw_latents(generator, n_samples, generator=torch.Generator().manual_seed(seed))
+    z = draw_latents(generator, n_samples, generator=torch.Generator().manual_seed(check_seed(seed)))
     device = device_of(generator)
     fakes = []
     with frozen(generator), torch.no_grad():

@@ -23,12 +23,13 @@ import logging
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
@@ -36,7 +37,7 @@ from xstyle.gan.dcgan import Discriminator, Generator, discriminator_loss, gener
 from xstyle.gan.prior import LatentPrior, draw_latents
 from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
-from xstyle.safeload import cast_floats, first_line, load_tagged_state
+from xstyle.safeload import cast_floats, load_tagged_state
 
 __all__ = [
     "RELEASE_FORMAT",
@@ -96,8 +97,9 @@ class GANConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> GANConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: (tuple(v) if k == "betas" else v) for k, v in data.items() if k in known})
+        """The config of a dict of settings (unknown keys ignored); a setting of a wrong type is a
+        one-line ValueError naming it (``config.lr_g must be a finite number; got 'abc'.``)."""
+        return cls(**config_kwargs(cls, data))
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,10 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     """Load a DCGAN checkpoint written by :class:`GANTrainer` (``weights_only=True``).
 
     A file of another architecture, a non-checkpoint or a pickle carrying code gets a
-    ``ValueError`` with one clear line; nothing in the file is executed.
+    ``ValueError`` with one clear line; nothing in the file is executed. Every field is checked
+    before it is used (config settings, epoch, history, the weights' names, shapes and finiteness,
+    and in a trainer checkpoint the optimiser and random-generator states a resume loads), and a
+    bad one is named in that line.
     """
     path = Path(path)
     state = load_tagged_state(
@@ -364,29 +369,40 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
         made_by="xstyle gan train",
         map_location=map_location,
     )
-    config = GANConfig.from_dict(state.get("config", {}))
+    check = CheckpointFields(path, what="checkpoint", made_by="xstyle gan train")
+    config = check.config(GANConfig, state.get("config", {}))
+    epoch = check.integer(state.get("epoch", 0), "epoch")
+    history = check.records(state.get("history", []), "history")
     prior = LatentPrior.parse(config.prior)
     generator, discriminator = Generator(prior=prior), Discriminator()
     generator_ema = Generator(prior=prior) if "generator_ema" in state else None
-    try:
-        # releases store float16 weights: cast back to float32
-        generator.load_state_dict(cast_floats(state["generator"], torch.float32))
-        discriminator.load_state_dict(cast_floats(state["discriminator"], torch.float32))
+    models = {"generator": generator, "discriminator": discriminator, "generator_ema": generator_ema}
+    arch = "the DCGAN architecture"
+    weights = {
+        name: check.state_dict(state.get(name, MISSING), name, model.state_dict(), kind=arch)
+        for name, model in models.items()
+        if model is not None
+    }
+    if state["format"] == TRAIN_FORMAT:
+        check.resume_state(
+            state,
+            optimisers={"opt_g": generator, "opt_d": discriminator},
+            generators=("shuffle_rng", "latent_rng", "torch_rng"),
+        )
+        if "torch_cuda_rng" in state:  # a CUDA generator's state: seed and offset, 16 bytes
+            check.tensor(state["torch_cuda_rng"], "torch_cuda_rng", like=torch.zeros(16, dtype=torch.uint8))
         if generator_ema is not None:
-            generator_ema.load_state_dict(cast_floats(state["generator_ema"], torch.float32))
-            generator_ema.eval()
-    except (RuntimeError, KeyError) as exc:
-        raise ValueError(
-            f"checkpoint {str(path)!r} does not match the DCGAN architecture ({first_line(exc)})."
-        ) from None
-    generator.eval()
-    discriminator.eval()
+            check.integer(state.get("ema_n_averaged", MISSING), "ema_n_averaged")
+    for name, model in models.items():
+        if model is not None:  # releases store float16 weights: cast back to float32
+            model.load_state_dict(cast_floats(weights[name], torch.float32))
+            model.eval()
     return GANCheckpoint(
         generator=generator,
         discriminator=discriminator,
         config=config,
-        epoch=int(state.get("epoch", 0)),
-        history=list(state.get("history", [])),
+        epoch=epoch,
+        history=history,
         path=path,
         state=state,
         generator_ema=generator_ema,
@@ -432,8 +448,10 @@ def export_release(
 def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) -> None:
     """Write ``state`` (torch.save) and its JSON metadata beside it, each atomically.
 
-    Both are written to temporary files first and the weights land last, so a failed save (disk
-    full, an unpicklable value) leaves the previous pair as it was.
+    Both are written to temporary files first, so a failed save (disk full, an unpicklable value)
+    leaves the previous pair as it was. Then the weights land first and the card after them: a run
+    killed between the two renames leaves the new .pt beside the previous card, never a card
+    without its weights.
     """
     meta = {
         "format": state["format"],
@@ -444,9 +462,10 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
         **extra,
         "versions": _versions(),
     }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-        write_json(meta, path.with_suffix(".json"))
+    with atomic_path(path.with_suffix(".json")) as card:
+        write_json(meta, card)
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
 
 
 def half_precision_copy(generator: Generator) -> Generator:

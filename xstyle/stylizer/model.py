@@ -20,12 +20,19 @@ branch channel's spatial mean close to zero, so zero ablation is close to mean a
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from xstyle._checkpoint_fields import config_kwargs
+
 __all__ = ["ArchConfig", "PatchDiscriminator", "ResidualBlock", "TransformNet"]
+
+# bounds of a sane architecture, so a damaged config cannot ask for gigabytes or endless loops
+_MAX_WIDTH = 4096  # channels of a stage
+_MAX_BLOCKS = 64  # residual blocks; discriminator blocks
+_MAX_KERNEL = 31  # side of the outer convolutions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,15 +48,22 @@ class ArchConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         object.__setattr__(self, "disc_channels", tuple(int(c) for c in self.disc_channels))
-        if len(self.channels) != 3 or any(c < 1 for c in self.channels):
-            raise ValueError(f"channels must be three positive widths; got {self.channels!r}.")
-        if not isinstance(self.n_residual, int) or self.n_residual < 0:
-            raise ValueError(f"n_residual must be a whole number >= 0; got {self.n_residual!r}.")
-        if self.outer_kernel < 1 or self.outer_kernel % 2 == 0:
-            raise ValueError(f"outer_kernel must be an odd number >= 1; got {self.outer_kernel!r}.")
-        if not self.disc_channels or any(c < 1 for c in self.disc_channels):
+        if len(self.channels) != 3 or any(not 1 <= c <= _MAX_WIDTH for c in self.channels):
+            raise ValueError(f"channels must be three widths in [1, {_MAX_WIDTH}]; got {self.channels!r}.")
+        if not isinstance(self.n_residual, int) or not 0 <= self.n_residual <= _MAX_BLOCKS:
             raise ValueError(
-                f"disc_channels must be one or more positive widths; got {self.disc_channels!r}."
+                f"n_residual must be a whole number in [0, {_MAX_BLOCKS}]; got {self.n_residual!r}."
+            )
+        if not 1 <= self.outer_kernel <= _MAX_KERNEL or self.outer_kernel % 2 == 0:
+            raise ValueError(
+                f"outer_kernel must be an odd number in [1, {_MAX_KERNEL}]; got {self.outer_kernel!r}."
+            )
+        if not 1 <= len(self.disc_channels) <= _MAX_BLOCKS or any(
+            not 1 <= c <= _MAX_WIDTH for c in self.disc_channels
+        ):
+            raise ValueError(
+                f"disc_channels must be 1 to {_MAX_BLOCKS} widths in [1, {_MAX_WIDTH}]; "
+                f"got {self.disc_channels!r}."
             )
 
     def to_dict(self) -> dict:
@@ -57,8 +71,9 @@ class ArchConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> ArchConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known})
+        """The architecture of a dict of settings (unknown keys ignored); a setting of a wrong type
+        is a one-line ValueError naming it."""
+        return cls(**config_kwargs(cls, data, name="arch"))
 
 
 def _conv_block(

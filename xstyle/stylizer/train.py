@@ -41,13 +41,14 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs, expected_state
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle.gan.dcgan import discriminator_loss, generator_loss
 from xstyle.hooks import FeatureTap, frozen
@@ -55,7 +56,7 @@ from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
 from xstyle.rng import RandomStream
-from xstyle.safeload import cast_floats, first_line, load_tagged_state
+from xstyle.safeload import cast_floats, load_tagged_state
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
 
@@ -78,6 +79,7 @@ log = logging.getLogger(__name__)
 
 TRAIN_FORMAT = "xstyle.stylizer/1"
 RELEASE_FORMAT = "xstyle.stylizer-release/1"
+_MAX_STYLE_SIDE = 8192  # the painting a checkpoint stores, px (config.style_size: 512 by default)
 _STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 _CONTENT_LAYERS = ("relu4_2",)
 
@@ -140,6 +142,11 @@ class StylizerConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        if self.alpha == 0 and self.beta == 0:
+            raise ValueError(
+                "alpha and beta are both 0, so the stylizer would learn neither content nor style; "
+                "give beta > 0 (style) and/or alpha > 0 (content)."
+            )
         for name in ("lr", "lr_d"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 < value < 1):
@@ -162,8 +169,9 @@ class StylizerConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> StylizerConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known})
+        """The config of a dict of settings (unknown keys ignored; ``arch`` a dict too); a setting of
+        a wrong type is a one-line ValueError naming it (``config.arch.channels[0] must be ...``)."""
+        return cls(**config_kwargs(cls, data))
 
 
 def total_variation(images: torch.Tensor) -> torch.Tensor:
@@ -539,9 +547,12 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
         "history": state["history"],
         "versions": _versions(),
     }
-    with atomic_path(path) as tmp:  # the weights land last: a failed save keeps the previous pair
-        torch.save(state, tmp)
-        write_json(card, path.with_suffix(".json"))
+    # both go to temporary files first (a failed save keeps the previous pair); then the weights
+    # land first and the card after them, so a kill between the renames leaves no card without its .pt
+    with atomic_path(path.with_suffix(".json")) as tmp_card:
+        write_json(card, tmp_card)
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
 
 
 SHIPPED_PREFIX = "shipped:"
@@ -561,8 +572,13 @@ def load_stylizer(path: str | Path) -> Stylizer:
     ``path`` may also be ``"shipped:NAME"`` for a stylizer shipped with xstyle
     (:func:`shipped_stylizers` lists them).
 
+    Every field is checked before it is used (config settings, the weights' names, shapes and
+    finiteness, the painting, epoch, step, history, metadata, and in a trainer checkpoint the
+    optimiser and random-generator states a resume loads).
+
     Raises:
-        ValueError: one line: missing file, not loadable safely, not a stylizer, wrong architecture.
+        ValueError: one line: missing file, not loadable safely, not a stylizer, wrong architecture,
+            or a bad field (named).
     """
     if isinstance(path, str) and path.startswith(SHIPPED_PREFIX):
         name, shipped = path[len(SHIPPED_PREFIX) :], shipped_stylizers()
@@ -580,28 +596,52 @@ def load_stylizer(path: str | Path) -> Stylizer:
         kind="an xstyle stylizer",
         made_by="xstyle stylizer train",
     )
-    try:
-        config = StylizerConfig.from_dict(state["config"])
-        net, disc = TransformNet(config.arch), PatchDiscriminator(config.arch)
-        net.load_state_dict(cast_floats(state["net"], torch.float32))
-        disc.load_state_dict(cast_floats(state["discriminator"], torch.float32))
-        style = state["style"].float().div(255)
-        if style.ndim != 4 or style.shape[:2] != (1, 3):
-            raise ValueError(f"style has shape {tuple(style.shape)}")
-    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(
-            f"model {str(path)!r} does not match the stylizer architecture ({first_line(exc)})."
-        ) from None
+    check = CheckpointFields(path, what="model", made_by="xstyle stylizer train")
+    config = check.config(StylizerConfig, state.get("config", MISSING))
+    weights = {  # checked against the architecture built on the meta device: nothing allocated
+        name: check.state_dict(
+            state.get(name, MISSING),
+            name,
+            expected_state(lambda build=build: build(config.arch)),
+            kind="the stylizer architecture",
+        )
+        for name, build in (("net", TransformNet), ("discriminator", PatchDiscriminator))
+    }
+    style = state.get("style", MISSING)
+    if not (
+        isinstance(style, torch.Tensor)
+        and style.dtype == torch.uint8
+        and style.ndim == 4
+        and style.shape[:2] == (1, 3)
+        and 1 <= min(style.shape[2:]) <= max(style.shape[2:]) <= _MAX_STYLE_SIDE
+    ):
+        check.fail("style", f"a uint8 image tensor (1, 3, H, W), sides of 1 to {_MAX_STYLE_SIDE} px", style)
+    epoch = check.integer(state.get("epoch", 0), "epoch")
+    check.integer(state.get("step", 0), "step")
+    check.number(state.get("seconds"), "seconds", optional=True)
+    history = check.records(state.get("history", []), "history")
+    meta = check.json_value(state.get("meta", {}), "meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("style_name", ""), str):
+        check.fail("meta", "a dict with a string 'style_name'", meta)
+    if "steps" in state:
+        check.records(state["steps"], "steps")
+    net, disc = TransformNet(config.arch), PatchDiscriminator(config.arch)
+    if state["format"] == TRAIN_FORMAT:
+        check.resume_state(
+            state, optimisers={"opt_g": net, "opt_d": disc}, generators=("crop_rng", "patch_rng", "torch_rng")
+        )
+    net.load_state_dict(cast_floats(weights["net"], torch.float32))  # releases may store float16
+    disc.load_state_dict(cast_floats(weights["discriminator"], torch.float32))
     net.eval()
     disc.eval()
     return Stylizer(
         net=net,
         discriminator=disc,
-        style=style,
+        style=style.float().div(255),
         config=config,
-        epoch=int(state.get("epoch", 0)),
-        history=list(state.get("history", [])),
-        meta=dict(state.get("meta", {})),
+        epoch=epoch,
+        history=history,
+        meta=dict(meta),
         path=path,
         state=state,
     )
