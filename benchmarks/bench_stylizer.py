@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         if model is None:
             print("--quality needs --model", file=sys.stderr)
             return 2
+        from xstyle._stats import ssim
         from xstyle.models.vgg import load_vgg19
-        from xstyle.stylizer.explain import evaluate_stylizer, image_losses, ssim
+        from xstyle.stylizer.explain import evaluate_stylizer, image_losses
 
         vgg = load_vgg19("caffe", last_layer="relu5_1")
         photos = load_content_photos("heldout")

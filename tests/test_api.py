@@ -10,6 +10,7 @@ import xstyle
 # size, dropout rate or architecture, as torch.nn modules take them), or a whole config
 ALLOWED = {
     "xstyle.data.list_samples": {"kind"},
+    "xstyle.shipped.shipped_models": {"kind"},
     "xstyle.models.vgg.load_vgg19": {"weights"},
     "xstyle.data.load_digits": {"split"},
     "xstyle.stylizer.data.load_content_photos": {"split"},

@@ -328,7 +328,7 @@ def test_check_writable_names_the_blocking_file_and_unwritable_folders(tmp_path,
     ],
 )
 def test_an_oserror_during_a_command_is_one_line_not_a_traceback(monkeypatch, capsys, error, code):
-    import xstyle.cli as cli
+    import xstyle.cli.transfer as cli
 
     def failing(args):
         raise error

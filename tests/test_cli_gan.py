@@ -251,7 +251,7 @@ def test_interrupted_training_says_where_to_resume(tmp_path, capsys, monkeypatch
 def test_interrupted_note_for_commands_that_write_at_the_end(tmp_path):
     import argparse
 
-    from xstyle.cli import _interrupted_note
+    from xstyle.cli._main import _interrupted_note
 
     assert _interrupted_note(argparse.Namespace(command="transfer")) == "nothing was written."
     fresh = argparse.Namespace(command="stylizer", stylizer_command="train", out=str(tmp_path / "none"))

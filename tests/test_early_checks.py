@@ -46,12 +46,12 @@ def _must_not_run(name: str):
 def test_gan_sample_refuses_an_unwritable_image_format_before_sampling(
     expect_cli_error, monkeypatch, name, match
 ):
-    monkeypatch.setattr("xstyle.cli._gan_checkpoint", _must_not_run("loading the DCGAN"))
+    monkeypatch.setattr("xstyle.cli.gan._gan_checkpoint", _must_not_run("loading the DCGAN"))
     expect_cli_error(["gan", "sample", "-o", name], command="gan sample", match=match)
 
 
 def test_transfer_and_stylizer_apply_refuse_psd_before_any_work(expect_cli_error, monkeypatch):
-    monkeypatch.setattr("xstyle.cli._run_transfer", _must_not_run("the transfer"))
+    monkeypatch.setattr("xstyle.cli.transfer._run_transfer", _must_not_run("the transfer"))
     expect_cli_error(
         ["transfer", *PAIR, "-o", "out.psd"],
         command="transfer",
@@ -180,7 +180,7 @@ def test_library_seeds_give_a_clear_value_error():
     ],
 )
 def test_transfer_refuses_weights_before_running(expect_cli_error, monkeypatch, options, match):
-    monkeypatch.setattr("xstyle.cli._run_transfer", _must_not_run("the transfer"))
+    monkeypatch.setattr("xstyle.cli.transfer._run_transfer", _must_not_run("the transfer"))
     expect_cli_error(["transfer", *PAIR, "-o", "o.png", *options], command="transfer", match=match)
 
 

@@ -90,7 +90,7 @@ def test_overwrite_replaces_the_files_it_names(tmp_path, monkeypatch, capsys):
 
 def test_a_resumed_training_run_may_rewrite_its_own_outputs(tmp_path):
     """--resume continues a run in its folder: the run's own previews are not 'in the way'."""
-    from xstyle.cli import _checkpoint_folder
+    from xstyle.cli._args import _checkpoint_folder
 
     (tmp_path / "samples").mkdir()
     (tmp_path / "samples" / "epoch_0001.png").write_text("preview")

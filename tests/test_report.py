@@ -227,8 +227,8 @@ def test_stylizer_section_compares_with_the_optimisation_only_for_its_own_painti
     painting, shown, tmp_path, caffe_vgg
 ):
     from xstyle.data import load_sample
+    from xstyle.report.stylizer import add_stylizer_section
     from xstyle.report.writer import Report, Table
-    from xstyle.stylizer.report import add_stylizer_section
 
     report = Report(title="t")
     add_stylizer_section(

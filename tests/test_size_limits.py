@@ -250,9 +250,10 @@ def _raise(exc):
 def test_an_allocation_failure_anywhere_is_one_line_naming_the_size_options(
     exc, tmp_path, monkeypatch, capsys
 ):
-    import xstyle.cli as cli
+    import xstyle.cli.gan
+    import xstyle.cli.transfer as cli
 
-    monkeypatch.setattr(cli, "_cmd_gan_sample", _raise(exc))
+    monkeypatch.setattr(xstyle.cli.gan, "_cmd_gan_sample", _raise(exc))
     code, err, _ = _run(["gan", "sample", "-n", "64", "-o", "g.png"], tmp_path, monkeypatch, capsys)
     lines = err.strip().splitlines()
     assert code == 1, err
@@ -269,7 +270,7 @@ def test_an_allocation_failure_anywhere_is_one_line_naming_the_size_options(
 
 
 def test_other_runtime_errors_are_not_taken_for_out_of_memory(tmp_path, monkeypatch):
-    import xstyle.cli as cli
+    import xstyle.cli.transfer as cli
 
     monkeypatch.setattr(cli, "_cmd_samples", _raise(RuntimeError("a bug")))
     monkeypatch.chdir(tmp_path)

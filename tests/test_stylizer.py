@@ -281,9 +281,9 @@ def test_displays_from_steps():
 
 
 def test_report_section(tmp_path, pair, random_vgg):
+    from xstyle.report.stylizer import add_stylizer_section
     from xstyle.report.writer import Report, write_report
     from xstyle.stylizer import StylizerConfig, StylizerTrainer
-    from xstyle.stylizer.report import add_stylizer_section
 
     content, style = pair
     cfg = StylizerConfig(

@@ -4,7 +4,9 @@
 * Gram matrix: ``G = F F^T`` with F reshaped to (N, M), N channels, M = H*W positions;
 * style loss, per layer: ``1/(4 N^2 M^2) * sum((G - A)**2)`` (A: Gram of the style image);
   the total style loss is ``sum_l w_l * E_l``;
-* total loss: ``alpha * L_content + beta * L_style``.
+* total loss: ``alpha * L_content + beta * L_style``;
+* adversarial losses (BCE from logits) shared by the DCGAN and the stylizer's patch discriminator:
+  :func:`discriminator_loss`, :func:`generator_loss`.
 
 ``normalize="mean"`` is an option for users who want losses that do not grow with the image size:
 content becomes the mean of the squared difference, and the Gram is divided by M.
@@ -17,10 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 __all__ = [
     "LossBreakdown",
     "content_loss",
+    "discriminator_loss",
+    "generator_loss",
     "gram_matrix",
     "style_loss",
     "total_loss",
@@ -151,3 +156,15 @@ class LossBreakdown:
     def as_floats(self) -> dict[str, float]:
         """Batch-summed per-layer values as Python floats (for histories and JSON)."""
         return {name: float(v.detach().sum()) for name, v in self.per_layer.items()}
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Adversarial loss of a discriminator: BCE(real, 1) + BCE(fake, 0), from logits; a scalar."""
+    return F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+
+def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Adversarial (non-saturating) loss of a generator: BCE(fake, 1), from logits; a scalar."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
+from xstyle import _defaults as D
 from xstyle._checks import check_seed
+from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
 from xstyle._limits import check_memory, vgg19_bytes
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
@@ -42,7 +44,7 @@ from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, loa
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import TransferLossDisplay
+    from xstyle.transfer_plots import TransferLossDisplay
 
 __all__ = [
     "GATYS_CONTENT_LAYERS",
@@ -57,9 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-GATYS_CONTENT_LAYERS: tuple[str, ...] = ("relu4_2",)
-GATYS_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 _OPTIMIZERS = ("lbfgs", "adam")
 _DIVERGED = 10.0  # an L-BFGS evaluation this many times above the best loss so far counts as divergence
@@ -93,24 +92,24 @@ class TransferConfig:
     style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
     #: per style layer w_l; None = 1 / number of style layers (Gatys et al.)
     style_weights: tuple[float, ...] | None = None
-    alpha: float = 1.0  # content weight
-    beta: float = 1e4  # style weight (alpha/beta = 1e-4, a classic strong stylisation)
-    size: int = 512  # long side of the output, px
-    steps: tuple[int, ...] = (150, 30)  # evaluations per pyramid level, coarsest first
-    optimizer: str = "lbfgs"  # "lbfgs" (Gatys) or "adam"
+    alpha: float = D.TRANSFER_ALPHA  # content weight
+    beta: float = D.TRANSFER_BETA  # style weight (alpha/beta = 1e-4, a classic strong stylisation)
+    size: int = D.TRANSFER_SIZE  # long side of the output, px
+    steps: tuple[int, ...] = D.TRANSFER_STEPS  # evaluations per pyramid level, coarsest first
+    optimizer: str = D.TRANSFER_OPTIMIZER  # "lbfgs" (Gatys) or "adam"
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (on the [0, 1] pixel scale)
-    init: str = "content"  # "content", "noise" (seeded uniform) or "style"
-    pooling: str = "max"  # "max" or "avg" (Gatys et al. prefer avg for smoother images)
-    weights: str = "caffe"  # VGG19 weight source, see xstyle.models.vgg.WEIGHT_SOURCES
+    init: str = D.TRANSFER_INIT  # "content", "noise" (seeded uniform) or "style"
+    pooling: str = D.TRANSFER_POOLING  # "max" or "avg" (Gatys et al. prefer avg for smoother images)
+    weights: str = D.TRANSFER_WEIGHTS  # VGG19 weight source, see xstyle.models.vgg.WEIGHT_SOURCES
     preserve_color: bool = False  # luminance-only transfer (Gatys et al. 2017)
     #: arithmetic of the network: "bfloat16" autocasts VGG19 (losses stay float32); it pays off
     #: only on CPUs with bf16 units (AMX/AVX512-BF16) or GPUs, and is far slower without them
-    precision: str = "float32"
+    precision: str = D.TRANSFER_PRECISION
     #: how a coarse result initialises the next level: "image" (upsample it) or "residual"
     #: (upsample its difference to the content and add it to the finer content)
     upsample: str = "residual"
     normalize: str = "seed"  # "seed" formulas, or "mean" (size-independent variant)
-    seed: int = 0
+    seed: int = D.TRANSFER_SEED
 
     def __post_init__(self) -> None:
         steps = (self.steps,) if isinstance(self.steps, int) else tuple(int(s) for s in self.steps)
@@ -291,8 +290,8 @@ class TransferResult:
         }
 
     def plot(self, *, ax: Axes | None = None, log_scale: bool = True) -> TransferLossDisplay:
-        """Plot the loss curves; returns a :class:`~xstyle.report.displays.TransferLossDisplay`."""
-        from xstyle.report.displays import TransferLossDisplay
+        """Plot the loss curves; returns a :class:`~xstyle.transfer_plots.TransferLossDisplay`."""
+        from xstyle.transfer_plots import TransferLossDisplay
 
         return TransferLossDisplay.from_result(self).plot(ax=ax, log_scale=log_scale)
 

@@ -37,8 +37,9 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_seed
+from xstyle._stats import rank_correlation
 from xstyle.data import describe_image, load_single_image
-from xstyle.explain.gram import layer_spectrum, rank_correlation
+from xstyle.explain.gram import layer_spectrum
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
@@ -48,7 +49,7 @@ from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import AblationCurveDisplay
+    from xstyle.explain.plots_style import AblationCurveDisplay
 
 __all__ = [
     "ABLATION_MODES",
@@ -440,7 +441,7 @@ class AblationResult:
 
     def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
         """Loss change against the number of channels removed, per ranking (AblationCurveDisplay)."""
-        from xstyle.report.displays import AblationCurveDisplay
+        from xstyle.explain.plots_style import AblationCurveDisplay
 
         return AblationCurveDisplay.from_result(self).plot(ax=ax)
 

@@ -27,13 +27,14 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._defaults import INPUT_METHODS, LAYER_METHODS  # torch-free: the CLI reads them too
 from xstyle.hooks import frozen, resolve_layers
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.attribution_displays import AttributionDisplay
+    from xstyle.explain.plots_attribution import AttributionDisplay
 
 __all__ = [
     "INPUT_METHODS",
@@ -44,20 +45,6 @@ __all__ = [
     "make_baseline",
 ]
 
-#: method name -> (Captum class name, accepts baselines, returns a convergence delta, uses n_steps)
-INPUT_METHODS: dict[str, tuple[str, bool, bool, bool]] = {
-    "ig": ("IntegratedGradients", True, True, True),
-    "saliency": ("Saliency", False, False, False),
-    "input_x_gradient": ("InputXGradient", False, False, False),
-    "gradient_shap": ("GradientShap", True, True, False),
-    "deeplift": ("DeepLift", True, True, False),
-    "occlusion": ("Occlusion", True, False, False),
-}
-LAYER_METHODS: dict[str, tuple[str, bool, bool, bool]] = {
-    "layer_ig": ("LayerIntegratedGradients", True, True, True),
-    "layer_conductance": ("LayerConductance", True, True, True),
-    "layer_gradcam": ("LayerGradCam", False, False, False),
-}
 METHODS = (*INPUT_METHODS, *LAYER_METHODS)
 NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 BASELINES = ("blur", "black", "mean", "noise", "zeros")
@@ -134,7 +121,7 @@ class AttributionResult:
         self, *, ax: Axes | None = None, image: torch.Tensor | None = None, index: int = 0, **kwargs
     ) -> AttributionDisplay:
         """Draw sample ``index``'s map (over ``image`` if given); returns an AttributionDisplay."""
-        from xstyle.report.attribution_displays import AttributionDisplay
+        from xstyle.explain.plots_attribution import AttributionDisplay
 
         return AttributionDisplay.from_result(self, image=image, index=index).plot(ax=ax, **kwargs)
 

@@ -30,7 +30,7 @@ from xstyle._checks import check_int, check_matrix
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import DirectionSimilarityDisplay
+    from xstyle.explain.plots_latent import DirectionSimilarityDisplay
 
 __all__ = [
     "Direction",
@@ -141,7 +141,7 @@ def interfacegan_directions(
     """
     from sklearn.svm import LinearSVC
 
-    from xstyle.explain.latent import fit_probe
+    from xstyle.explain._latent_common import fit_probe
 
     x = _as_latents(z)
     if not 0 < fraction <= 0.5:
@@ -353,7 +353,7 @@ class DirectionComparison:
 
     def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
         """A heatmap of the cosine similarities; returns a ``DirectionSimilarityDisplay``."""
-        from xstyle.report.displays import DirectionSimilarityDisplay
+        from xstyle.explain.plots_latent import DirectionSimilarityDisplay
 
         return DirectionSimilarityDisplay.from_result(self).plot(ax=ax)
 

@@ -28,7 +28,7 @@ from torch import nn
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import ProbeDynamicsDisplay
+    from xstyle.explain.plots_latent import ProbeDynamicsDisplay
 
 __all__ = ["ProbeDynamicsResult", "find_checkpoints", "probe_dynamics"]
 
@@ -161,9 +161,9 @@ class ProbeDynamicsResult:
         ``stages``: the panels (default every stage); ``axes``: as many matplotlib axes to draw on.
         Returns a ``ProbeDynamicsDisplay``.
         """
-        from xstyle.report.displays import ProbeDynamicsDisplay
+        from xstyle.explain.plots_latent import ProbeDynamicsDisplay
 
-        return ProbeDynamicsDisplay.from_result(self, stages=stages).plot(axes=axes)
+        return ProbeDynamicsDisplay.from_result(self, stages=stages).plot(ax=axes)
 
 
 def _load(item: Any) -> tuple[nn.Module, int, str]:

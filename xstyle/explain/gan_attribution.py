@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from xstyle.report.attribution_displays import DiscriminatorMapsDisplay, LatentClassDisplay
+    from xstyle.explain.plots_attribution import DiscriminatorMapsDisplay
+    from xstyle.explain.plots_latent import LatentClassDisplay
 
 __all__ = [
     "DiscriminatorMapsResult",
@@ -92,9 +93,9 @@ class DiscriminatorMapsResult:
         }
 
     def plot(self, *, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
-        from xstyle.report.attribution_displays import DiscriminatorMapsDisplay
+        from xstyle.explain.plots_attribution import DiscriminatorMapsDisplay
 
-        return DiscriminatorMapsDisplay(self).plot(figure=figure, n=n)
+        return DiscriminatorMapsDisplay.from_result(self).plot(figure=figure, n=n)
 
 
 def discriminator_maps(
@@ -205,9 +206,9 @@ class LatentClassResult:
         }
 
     def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
-        from xstyle.report.attribution_displays import LatentClassDisplay
+        from xstyle.explain.plots_latent import LatentClassDisplay
 
-        return LatentClassDisplay(self).plot(ax=ax)
+        return LatentClassDisplay.from_result(self).plot(ax=ax)
 
 
 def latent_class_attribution(

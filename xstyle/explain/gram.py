@@ -25,7 +25,7 @@ MMD estimate is ``MMD^2 = ||G - A||_F^2 / M^2``, so the seed's layer loss
 
 Images are float RGB in [0, 1], shape (1, 3, H, W) (or anything :func:`xstyle.data.resolve_image`
 takes: paths, ``sample:NAME``, arrays). No matplotlib is imported here; ``.plot()`` methods
-import :mod:`xstyle.report.displays` lazily.
+import :mod:`xstyle.explain.plots_style` lazily.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_seed
+from xstyle._stats import rank_correlation
 from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
@@ -58,7 +59,7 @@ from xstyle.transfer import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import (
+    from xstyle.explain.plots_style import (
         FingerprintDisplay,
         GramComparisonDisplay,
         GramSpectrumDisplay,
@@ -81,7 +82,6 @@ __all__ = [
     "layer_spectrum",
     "lowrank_style_sweep",
     "mmd_squared",
-    "rank_correlation",
     "style_distances",
     "style_fingerprints",
     "truncate_gram",
@@ -111,16 +111,6 @@ def _model_for(
 def _features(model: nn.Module, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
     with torch.no_grad(), FeatureTap(model, layers, stop_after_last=True) as tap:
         return tap.run(image)
-
-
-def rank_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Spearman rank correlation, or None where it is undefined (constant input, < 3 points)."""
-    from scipy.stats import spearmanr
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return None
-    return float(spearmanr(a, b).statistic)
 
 
 def _check_top_k(top_k: Sequence[int]) -> tuple[int, ...]:
@@ -280,9 +270,9 @@ class GramDecomposition:
     def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
         """Plot normalised spectra (``kind="spectrum"``) or cumulative energy (``"cumulative"``).
 
-        Returns a :class:`~xstyle.report.displays.GramSpectrumDisplay`.
+        Returns a :class:`~xstyle.explain.plots_style.GramSpectrumDisplay`.
         """
-        from xstyle.report.displays import GramSpectrumDisplay
+        from xstyle.explain.plots_style import GramSpectrumDisplay
 
         return GramSpectrumDisplay.from_result(self).plot(ax=ax, kind=kind)
 
@@ -424,7 +414,7 @@ class GramComparison:
 
     def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
         """Stacked bars of diagonal and off-diagonal loss per layer (GramComparisonDisplay)."""
-        from xstyle.report.displays import GramComparisonDisplay
+        from xstyle.explain.plots_style import GramComparisonDisplay
 
         return GramComparisonDisplay.from_result(self).plot(ax=ax)
 
@@ -569,7 +559,7 @@ class LowRankResult:
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
         """Style loss against k with the results as thumbnails (LowRankDisplay)."""
-        from xstyle.report.displays import LowRankDisplay
+        from xstyle.explain.plots_style import LowRankDisplay
 
         return LowRankDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 
@@ -855,7 +845,7 @@ class FingerprintResult:
     ) -> FingerprintDisplay | StatisticsAgreementDisplay:
         """``kind="embedding"``: the 2-D fingerprint map (FingerprintDisplay); ``"agreement"``:
         the Spearman matrix between statistics (StatisticsAgreementDisplay)."""
-        from xstyle.report.displays import FingerprintDisplay, StatisticsAgreementDisplay
+        from xstyle.explain.plots_style import FingerprintDisplay, StatisticsAgreementDisplay
 
         if kind == "embedding":
             return FingerprintDisplay.from_result(self).plot(ax=ax)

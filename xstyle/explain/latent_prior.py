@@ -33,7 +33,7 @@ from xstyle.gan.prior import prior_of
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import PriorComponentsDisplay
+    from xstyle.explain.plots_latent import PriorComponentsDisplay
 
 __all__ = ["PriorComponentsResult", "prior_components"]
 
@@ -110,9 +110,9 @@ class PriorComponentsResult:
 
     def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
         """Heatmap of the digit mix per component, with each component's confident share."""
-        from xstyle.report.displays import PriorComponentsDisplay
+        from xstyle.explain.plots_latent import PriorComponentsDisplay
 
-        return PriorComponentsDisplay(self).plot(ax=ax)
+        return PriorComponentsDisplay.from_result(self).plot(ax=ax)
 
 
 def prior_components(

@@ -21,15 +21,15 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._stats import rank_correlation
 from xstyle.explain.attribution import AttributionResult, attribute
-from xstyle.explain.gram import rank_correlation
 from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.attribution_displays import DeletionInsertionDisplay, RandomisationDisplay
+    from xstyle.explain.plots_attribution import DeletionInsertionDisplay, RandomisationDisplay
 
 __all__ = [
     "DeletionInsertionResult",
@@ -89,9 +89,9 @@ class DeletionInsertionResult:
         }
 
     def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
-        from xstyle.report.attribution_displays import DeletionInsertionDisplay
+        from xstyle.explain.plots_attribution import DeletionInsertionDisplay
 
-        return DeletionInsertionDisplay(self).plot(ax=ax, title=title)
+        return DeletionInsertionDisplay.from_result(self).plot(ax=ax, title=title)
 
 
 def _auc(x: np.ndarray, y: np.ndarray) -> float:
@@ -239,9 +239,9 @@ class RandomisationResult:
         }
 
     def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
-        from xstyle.report.attribution_displays import RandomisationDisplay
+        from xstyle.explain.plots_attribution import RandomisationDisplay
 
-        return RandomisationDisplay(self).plot(ax=ax)
+        return RandomisationDisplay.from_result(self).plot(ax=ax)
 
 
 def _parametrised_groups(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:

@@ -49,11 +49,7 @@ from xstyle.models.vgg import LAYER_NAMES
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from xstyle.report.attribution_displays import (
-        ChannelCarriersDisplay,
-        GramEntryDisplay,
-        StyleContentDisplay,
-    )
+    from xstyle.explain.plots_attribution import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [
     "ChannelCarriersResult",
@@ -155,9 +151,9 @@ class StyleContentResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> StyleContentDisplay:
-        from xstyle.report.attribution_displays import StyleContentDisplay
+        from xstyle.explain.plots_attribution import StyleContentDisplay
 
-        return StyleContentDisplay(self).plot(figure=figure)
+        return StyleContentDisplay.from_result(self).plot(figure=figure)
 
 
 def _evidence(result: AttributionResult) -> torch.Tensor:
@@ -331,9 +327,9 @@ class ChannelCarriersResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> ChannelCarriersDisplay:
-        from xstyle.report.attribution_displays import ChannelCarriersDisplay
+        from xstyle.explain.plots_attribution import ChannelCarriersDisplay
 
-        return ChannelCarriersDisplay(self).plot(figure=figure)
+        return ChannelCarriersDisplay.from_result(self).plot(figure=figure)
 
 
 def _shares(x: torch.Tensor) -> torch.Tensor:
@@ -467,9 +463,9 @@ class GramEntryResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> GramEntryDisplay:
-        from xstyle.report.attribution_displays import GramEntryDisplay
+        from xstyle.explain.plots_attribution import GramEntryDisplay
 
-        return GramEntryDisplay(self).plot(figure=figure)
+        return GramEntryDisplay.from_result(self).plot(figure=figure)
 
 
 def gram_entry_attribution(

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._stats import ssim
 from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
@@ -38,9 +39,9 @@ from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import TradeoffDisplay
+    from xstyle.explain.plots_style import TradeoffDisplay
 
-__all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "ssim", "tradeoff_sweep"]
+__all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
 
 #: Default grid, in decades around the balance ratio r0 (:func:`balance_ratio`): r0 * 10**AUTO_GRID.
 AUTO_GRID: tuple[float, ...] = (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
@@ -79,19 +80,6 @@ def find_knee(x: Sequence[float], y: Sequence[float], *, log: bool = False) -> i
         return 0
     dist = np.abs(chord[0] * (ya - p0[1]) - chord[1] * (xa - p0[0])) / norm
     return int(np.argmax(dist))
-
-
-def ssim(image: torch.Tensor, reference: torch.Tensor) -> float:
-    """Structural similarity (scikit-image, RGB, data range 1) of two (1, 3, H, W) images in [0, 1]."""
-    from skimage.metrics import structural_similarity
-
-    if image.shape != reference.shape:
-        raise ValueError(
-            f"images must have the same shape; got {tuple(image.shape)} and {tuple(reference.shape)}."
-        )
-    a = image[0].permute(1, 2, 0).detach().double().numpy()
-    b = reference[0].permute(1, 2, 0).detach().double().numpy()
-    return float(structural_similarity(a, b, channel_axis=2, data_range=1.0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,7 +130,7 @@ class TradeoffResult:
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
         """The trade-off curve with the knee marked and thumbnails below (TradeoffDisplay)."""
-        from xstyle.report.displays import TradeoffDisplay
+        from xstyle.explain.plots_style import TradeoffDisplay
 
         return TradeoffDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 

@@ -29,13 +29,13 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle.explain._latent_common import generate, latent_dim_of, measure_digits
 from xstyle.explain.directions import Direction
-from xstyle.explain.latent import generate, latent_dim_of, measure_digits
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.report.displays import TraversalDisplay
+    from xstyle.explain.plots_latent import TraversalDisplay
 
 __all__ = ["TraversalResult", "traverse"]
 
@@ -97,7 +97,7 @@ class TraversalResult:
 
     def plot(self, *, ax: Axes | None = None, rows: int | None = None) -> TraversalDisplay:
         """The grid of digits (latents x steps); returns a ``TraversalDisplay``."""
-        from xstyle.report.displays import TraversalDisplay
+        from xstyle.explain.plots_latent import TraversalDisplay
 
         return TraversalDisplay.from_result(self, rows=rows).plot(ax=ax)
 

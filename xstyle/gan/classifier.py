@@ -32,6 +32,7 @@ from xstyle.data import DigitData, check_digit_data
 from xstyle.hooks import device_of, frozen
 from xstyle.rng import RandomStream
 from xstyle.safeload import load_weights_only
+from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
     "FEATURE_DIM",
@@ -299,7 +300,11 @@ def load_classifier(path: str | os.PathLike) -> DigitClassifier:
         ValueError: one line: a missing or unreadable file, a file that is not a state dict, a refused
             pickle, weights that do not match :class:`DigitClassifier` (names, shapes, dtypes), or a
             tensor holding NaN or infinite values (named).
+
+    ``path`` may be ``"shipped:digit-classifier"`` (the shipped classifier).
     """
+    if is_shipped_spec(path):
+        path = resolve_shipped(path, "digit-classifier", what="classifier")
     path = Path(path)
     if not path.is_file():
         raise ValueError(

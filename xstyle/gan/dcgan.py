@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from xstyle.losses import discriminator_loss, generator_loss  # re-exported: public here since 0.1
 
 if TYPE_CHECKING:
     from xstyle.gan.prior import LatentPrior
@@ -102,15 +103,3 @@ class Discriminator(nn.Sequential):
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(128 * 7 * 7, 1)
         keras_init_(self)
-
-
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """BCE(real, 1) + BCE(fake, 0), from logits; a scalar."""
-    return F.binary_cross_entropy_with_logits(
-        real_logits, torch.ones_like(real_logits)
-    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-
-
-def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """BCE(fake, 1), from logits; a scalar."""
-    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

@@ -20,7 +20,6 @@ atomically.
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,13 +30,16 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
+from xstyle._runinfo import CARD_VERSION_KEYS, versions
 from xstyle.atomic import atomic_path, write_json
 from xstyle.data import DigitData, check_digit_data
-from xstyle.gan.dcgan import Discriminator, Generator, discriminator_loss, generator_loss
+from xstyle.gan.dcgan import Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents
 from xstyle.hooks import frozen
+from xstyle.losses import discriminator_loss, generator_loss
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, load_tagged_state
+from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
     "RELEASE_FORMAT",
@@ -131,12 +133,6 @@ class GANCheckpoint:
     def sampler(self) -> Generator:
         """The generator to sample from: the moving average when there is one, else ``generator``."""
         return self.generator_ema if self.generator_ema is not None else self.generator
-
-
-def _versions() -> dict:
-    from xstyle import __version__
-
-    return {"xstyle": __version__, "torch": torch.__version__, "python": platform.python_version()}
 
 
 class GANTrainer:
@@ -358,9 +354,9 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     ``ValueError`` with one clear line; nothing in the file is executed. Every field is checked
     before it is used (config settings, epoch, history, the weights' names, shapes and finiteness,
     and in a trainer checkpoint the optimiser and random-generator states a resume loads), and a
-    bad one is named in that line.
+    bad one is named in that line. ``path`` may be ``"shipped:dcgan"`` (the shipped release).
     """
-    path = Path(path)
+    path = resolve_shipped(path, "dcgan", what="checkpoint") if is_shipped_spec(path) else Path(path)
     state = load_tagged_state(
         path,
         formats=(TRAIN_FORMAT, RELEASE_FORMAT),
@@ -460,7 +456,7 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
         "metrics": metrics or {},
         "history": state["history"],
         **extra,
-        "versions": _versions(),
+        "versions": versions(keys=CARD_VERSION_KEYS),
     }
     with atomic_path(path.with_suffix(".json")) as card:
         write_json(meta, card)

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from xstyle.safeload import load_weights_only
+from xstyle.shipped import is_shipped_spec, shipped_model
 
 __all__ = [
     "CONV_INDICES",
@@ -282,7 +283,8 @@ def load_vgg19(
     """Build a :class:`VGG19Features` in eval mode with frozen parameters.
 
     Args:
-        weights: ``"caffe"`` (default, offline, the original Oxford weights), ``"imagenet"``
+        weights: ``"caffe"`` (default, offline, the original Oxford weights; also spelled
+            ``"shipped:vgg19-caffe"``, see :mod:`xstyle.shipped`), ``"imagenet"``
             (torchvision, needs a network or a cached file), ``"random"`` (seeded control) or a
             path to a state dict (xstyle layer names, ``features.N.*`` or ``N.*`` keys).
         pooling: ``"max"`` or ``"avg"``.
@@ -292,6 +294,8 @@ def load_vgg19(
     Raises:
         WeightsError: the weights cannot be found or do not fit VGG19.
     """
+    if is_shipped_spec(weights):  # "shipped:vgg19-caffe" is the weight source "caffe"
+        weights = shipped_model(weights, "vgg19-weights", what="VGG19 weights").meta["weight_source"]
     if isinstance(weights, str) and weights in WEIGHT_SOURCES:
         source = WEIGHT_SOURCES[weights]
         mean, std = source.mean, source.std

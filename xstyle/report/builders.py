@@ -476,7 +476,7 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
 
 def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:
     """The fast model's section: the same photo at the same size, beside the optimisation result."""
-    from xstyle.stylizer.report import add_stylizer_section
+    from xstyle.report.stylizer import add_stylizer_section
 
     return add_stylizer_section(
         report,
@@ -1028,7 +1028,7 @@ def _class_count_figure(counts, title: str):
 def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: Any) -> None:
     import numpy as np
 
-    from xstyle.report.displays import GANTrainingDisplay
+    from xstyle.gan.plots import GANTrainingDisplay
 
     ckpt, quality, d_maps, latent_classes, latent = (
         r["ckpt"],
@@ -1071,7 +1071,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
     if history:
         s.figure(
             save_figure(
-                GANTrainingDisplay.from_history(history).plot(),
+                GANTrainingDisplay.from_result(history).plot(),
                 root,
                 f"{p}training",
                 title="Training history",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xstyle._runinfo import versions  # re-exported: the report's versions table
 from xstyle.atomic import atomic_path
 
 __all__ = [
@@ -499,20 +500,6 @@ def write_report(report: Report, folder: str | os.PathLike) -> Path:
         with atomic_path(folder / name) as tmp:
             tmp.write_text(text, encoding="utf-8")
     return folder / "index.html"
-
-
-def versions() -> dict[str, str]:
-    """Versions of xstyle, Python and the packages that decide the numbers."""
-    import platform
-    from importlib import metadata
-
-    out = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in ("xstyle", "torch", "torchvision", "captum", "numpy", "scikit-learn", "matplotlib"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            out[name] = "not installed"
-    return out
 
 
 def figure_list(figures: Sequence[Figure]) -> list[str]:

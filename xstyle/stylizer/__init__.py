@@ -7,7 +7,8 @@
   (atomic, ``weights_only``), :func:`load_stylizer`, :func:`stylize`;
 * :mod:`~xstyle.stylizer.explain` — evaluation against the optimisation transfer, pixel
   attributions of the output's losses, discriminator patch maps and residual-block ablation;
-* :mod:`~xstyle.stylizer.report` — :func:`add_stylizer_section`, the stylizer's part of a style report.
+* plots of the results in :mod:`~xstyle.stylizer.plots`; the stylizer's part of a style report is
+  :func:`xstyle.report.stylizer.add_stylizer_section` (report/ sits above the stylizer).
 """
 
 from xstyle.stylizer.data import (

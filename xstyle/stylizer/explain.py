@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from xstyle._stats import ssim
 from xstyle.explain.attribution import attribute
 from xstyle.explain.targets import (
     GATYS_CONTENT_LAYERS,
@@ -42,7 +43,7 @@ from xstyle.stylizer.model import PatchDiscriminator, TransformNet
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from xstyle.report.displays import (
+    from xstyle.stylizer.plots import (
         BlockAblationDisplay,
         DiscriminatorPatchDisplay,
         StylizerAttributionDisplay,
@@ -61,20 +62,10 @@ __all__ = [
     "evaluate_stylizer",
     "explain_stylizer",
     "image_losses",
-    "ssim",
     "stylizer_pixel_maps",
 ]
 
 Progress = Callable[[str], None]
-
-
-def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Structural similarity of two images (1, 3, H, W) in [0, 1] (scikit-image, RGB, data range 1)."""
-    from skimage.metrics import structural_similarity
-
-    x = a[0].detach().double().permute(1, 2, 0).numpy()
-    y = b[0].detach().double().permute(1, 2, 0).numpy()
-    return float(structural_similarity(x, y, channel_axis=2, data_range=1.0))
 
 
 class _Judge:
@@ -286,7 +277,7 @@ class StylizerAttributionResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> StylizerAttributionDisplay:
-        from xstyle.report.displays import StylizerAttributionDisplay
+        from xstyle.stylizer.plots import StylizerAttributionDisplay
 
         return StylizerAttributionDisplay.from_result(self).plot(figure=figure)
 
@@ -377,7 +368,7 @@ class DiscriminatorPatchResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
-        from xstyle.report.displays import DiscriminatorPatchDisplay
+        from xstyle.stylizer.plots import DiscriminatorPatchDisplay
 
         return DiscriminatorPatchDisplay.from_result(self).plot(figure=figure)
 
@@ -479,7 +470,7 @@ class BlockAblationResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> BlockAblationDisplay:
-        from xstyle.report.displays import BlockAblationDisplay
+        from xstyle.stylizer.plots import BlockAblationDisplay
 
         return BlockAblationDisplay.from_result(self).plot(figure=figure)
 

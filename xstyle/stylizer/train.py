@@ -50,13 +50,14 @@ from torch import nn
 
 from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs, expected_state
 from xstyle._checks import check_finite_epoch, check_int
-from xstyle.gan.dcgan import discriminator_loss, generator_loss
+from xstyle._runinfo import CARD_VERSION_KEYS, versions
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
-from xstyle.losses import content_loss, gram_matrix, style_loss
+from xstyle.losses import content_loss, discriminator_loss, generator_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats, load_tagged_state
+from xstyle.shipped import is_shipped_spec, resolve_shipped, shipped_models
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
 
@@ -253,14 +254,6 @@ class Stylizer:
     meta: dict = field(default_factory=dict)
     path: Path | None = None
     state: dict = field(default_factory=dict, repr=False)
-
-
-def _versions() -> dict:
-    import platform
-
-    from xstyle import __version__
-
-    return {"xstyle": __version__, "torch": torch.__version__, "python": platform.python_version()}
 
 
 def _to_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -545,7 +538,7 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
         "meta": state["meta"],
         "metrics": metrics or {},
         "history": state["history"],
-        "versions": _versions(),
+        "versions": versions(keys=CARD_VERSION_KEYS),
     }
     # both go to temporary files first (a failed save keeps the previous pair); then the weights
     # land first and the card after them, so a kill between the renames leaves no card without its .pt
@@ -555,15 +548,9 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
             torch.save(state, tmp)
 
 
-SHIPPED_PREFIX = "shipped:"
-
-
 def shipped_stylizers() -> dict[str, Path]:
     """The stylizers the project trained and ships: name -> release path (model card beside it)."""
-    from importlib import resources
-
-    folder = Path(str(resources.files("xstyle") / "assets" / "stylizers"))
-    return {p.stem: p for p in sorted(folder.glob("*.pt"))} if folder.is_dir() else {}
+    return {name: m.path for name, m in shipped_models("stylizer").items()}
 
 
 def load_stylizer(path: str | Path) -> Stylizer:
@@ -580,14 +567,8 @@ def load_stylizer(path: str | Path) -> Stylizer:
         ValueError: one line: missing file, not loadable safely, not a stylizer, wrong architecture,
             or a bad field (named).
     """
-    if isinstance(path, str) and path.startswith(SHIPPED_PREFIX):
-        name, shipped = path[len(SHIPPED_PREFIX) :], shipped_stylizers()
-        if name not in shipped:
-            raise ValueError(
-                f"model {path!r} is not shipped; choose one of "
-                f"{', '.join(SHIPPED_PREFIX + n for n in shipped) or '(none in this install)'}."
-            )
-        path = shipped[name]
+    if is_shipped_spec(path):
+        path = resolve_shipped(path, "stylizer", what="model")
     path = Path(path)
     state = load_tagged_state(
         path,

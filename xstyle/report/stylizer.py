@@ -47,9 +47,9 @@ def add_stylizer_section(
     """
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
-    from xstyle.report.displays import StylizerTrainingDisplay
     from xstyle.report.writer import Table, save_figure, save_image_figure
     from xstyle.stylizer.explain import explain_stylizer
+    from xstyle.stylizer.plots import StylizerTrainingDisplay
     from xstyle.stylizer.train import load_stylizer
 
     stylizer = load_stylizer(model)
@@ -131,7 +131,7 @@ def add_stylizer_section(
     if steps:
         section.figure(
             save_figure(
-                StylizerTrainingDisplay.from_steps(steps).plot(),
+                StylizerTrainingDisplay.from_result(steps).plot(),
                 root,
                 f"{prefix}training",
                 title="Training curves",

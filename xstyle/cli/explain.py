@@ -1,0 +1,572 @@
+"""``xstyle explain gram|ablation|tradeoff|attribution|gan-attribution|latent``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from xstyle import __version__
+from xstyle.cli._args import (
+    UsageError,
+    _int_list,
+    _nonneg_int,
+    _output_folder,
+    _positive_int,
+    _ranks,
+    _ratios,
+    _seed,
+    traversal_figures,
+    write_outputs,
+)
+from xstyle.cli.gan import _classifier, _digits_from, _gan_checkpoint
+from xstyle.cli.transfer import _run_transfer
+
+log = logging.getLogger("xstyle")
+
+
+def _cmd_explain_latent(args: argparse.Namespace) -> int:
+    """Probe, find, traverse and compare latent directions of the DCGAN; write figures and JSON."""
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.explain.latent import METHODS, explain_latent
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise UsageError(
+            f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {args.methods!r}."
+        )
+    if args.n < 50:
+        raise UsageError(
+            f"-n must be at least 50 latent samples (probes are 5-fold cross-validated); got {args.n}."
+        )
+    out = _output_folder(args.out)
+    generator = _gan_checkpoint(args.checkpoint).sampler
+    classifier = _classifier(args.classifier)
+    result = explain_latent(
+        generator,
+        classifier,
+        n=args.n,
+        seed=args.seed,
+        methods=methods,
+        n_components=args.components,
+        style=args.style,
+        n_traverse=args.n_traverse,
+    )
+    data = {
+        "xstyle_version": __version__,
+        "checkpoint": args.checkpoint or "shipped",
+        "classifier": args.classifier or "shipped",
+        **result.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"latent.json": data},
+        figures={
+            "probes.png": lambda: result.plot(kind="probes"),
+            "similarity.png": lambda: result.plot(kind="similarity"),
+            **traversal_figures(result.traversals),
+        },
+        dpi=120,
+        summary=f"latent.json, probes.png, similarity.png, {len(result.traversals)} traversals",
+    )
+    pr = result.probes
+    read = "; ".join(
+        f"{a} {pr.metrics[j]} z {pr.scores[0, j]:.2f} -> {pr.stages[-1]} {pr.scores[-1, j]:.2f}"
+        for j, a in enumerate(pr.attributes)
+        if a in ("class", "ink")
+    )
+    print(f"probes: {read}")
+    return 0
+
+
+def _add_latent_parsers(esub) -> None:
+    p = esub.add_parser(
+        "latent",
+        help="linear probes, InterFaceGAN/GANSpace/SeFa directions and traversals of the DCGAN's latents",
+    )
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument("-n", type=_positive_int, default=2000, help="latent samples to measure (default 2000)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds latents, folds and traversals (default 0)")
+    p.add_argument(
+        "--methods",
+        default="interfacegan,ganspace,sefa",
+        help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
+    )
+    p.add_argument(
+        "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
+    )
+    p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
+    p.add_argument("--style", action="store_true", help="also measure the digits' Gram energy")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_latent)
+
+
+def _cmd_explain_gram(args: argparse.Namespace) -> int:
+    """Gram spectra of the style, its loss split against --with, low-rank styles, fingerprints."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.data import list_samples, resolve_image
+    from xstyle.explain.gram import compare_grams, decompose_gram, lowrank_style_sweep, style_fingerprints
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig
+
+    out = _output_folder(args.out)
+    style = resolve_image(args.style, size=args.size)
+    other = resolve_image(getattr(args, "with"), size=args.size) if getattr(args, "with") else None
+    content = resolve_image(args.content, size=args.lowrank_size) if args.lowrank_steps else None
+    config = TransferConfig(
+        size=args.lowrank_size,
+        steps=(max(args.lowrank_steps, 1),),
+        optimizer="adam",  # single-scale L-BFGS from the content diverges at >= 128 px
+        weights=args.weights,
+        seed=args.seed,
+    )
+    model = load_vgg19(args.weights, last_layer=GATYS_STYLE_LAYERS[-1])
+    decomposition = decompose_gram(style, model=model)
+    comparison = compare_grams(other, style, model=model) if other is not None else None
+    lowrank = None
+    if content is not None:
+        lowrank = lowrank_style_sweep(content, args.style, ranks=args.ranks, config=config, model=model)
+    images: dict = {s.name: f"sample:{s.name}" for s in list_samples()}
+    kinds = {s.name: s.kind for s in list_samples()}
+    for name, image in (("style", args.style), ("with", getattr(args, "with"))):
+        if image and not (image.startswith("sample:") and image[7:] in images):
+            images[name], kinds[name] = image, "other"
+    if lowrank is not None:
+        for k, image in zip(lowrank.ranks, lowrank.images, strict=True):
+            name = f"stylised k={'full' if k is None else k}"
+            images[name], kinds[name] = image, "stylised"
+    fingerprints = style_fingerprints(
+        images, kinds=kinds, model=model, size=args.fingerprint_size, seed=args.seed
+    )
+    data = {
+        "xstyle_version": __version__,
+        "style": args.style,
+        "with": getattr(args, "with"),
+        "weights": args.weights,
+        "size": args.size,
+        "decomposition": decomposition.to_dict(),
+        "comparison": comparison.to_dict() if comparison is not None else None,
+        "lowrank": lowrank.to_dict() if lowrank is not None else None,
+        "fingerprints": fingerprints.to_dict(),
+    }
+    figures = {
+        "spectrum.png": decomposition.plot,
+        "cumulative_energy.png": lambda: decomposition.plot(kind="cumulative"),
+        "fingerprints.png": fingerprints.plot,
+        "statistics_agreement.png": lambda: fingerprints.plot(kind="agreement"),
+    }
+    if comparison is not None:
+        figures["comparison.png"] = comparison.plot
+    if lowrank is not None:
+        figures["lowrank.png"] = lowrank.plot
+    write_outputs(out, json={"gram.json": data}, figures=figures, images={"style.png": style})
+    pr = ", ".join(f"{n} {s.participation_ratio:.1f}" for n, s in decomposition.spectra.items())
+    print(f"participation ratio: {pr}")
+    return 0
+
+
+def _cmd_explain_ablation(args: argparse.Namespace) -> int:
+    """Ablation curves of one layer's channels under gram, attribution and random rankings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.data import resolve_image
+    from xstyle.explain.ablation import ablation_curves
+    from xstyle.models.vgg import check_layer_names, load_vgg19
+    from xstyle.transfer import TransferConfig
+
+    out = _output_folder(args.out)
+    check_layer_names(args.layer, param="--layer")
+    config = TransferConfig(
+        size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
+    )
+    content = resolve_image(args.content, size=config.size)
+    style = resolve_image(args.style, size=config.size)
+    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    result = ablation_curves(
+        content,
+        style,
+        layer=args.layer,
+        counts=args.counts,
+        mode=args.mode,
+        config=config,
+        model=model,
+        rerun_steps=args.rerun_steps,
+        seed=args.seed,
+    )
+    data = {
+        "xstyle_version": __version__,
+        "content": args.content,
+        "style": args.style,
+        "attribution_method": "attribution: gradient x activation of the style loss (|sum A dL/dA| per "
+        "channel); captum_ig: |LayerIntegratedGradients| of the style loss per channel",
+        **result.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"ablation.json": data},
+        figures={"ablation_curve.png": result.plot},
+        images={"reference.png": result.image},
+    )
+    head = result.summary["headline"]
+    rho = result.rank_correlation
+    print(
+        f"gram vs attribution ranking: Spearman {'n/a' if rho is None else f'{rho:.2f}'}; "
+        f"top {head['count']} gram channels change style more than content: "
+        f"{head.get('gram_top_change_style_more_than_content')}"
+    )
+    return 0
+
+
+def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
+    """Sweep beta/alpha; content loss, style loss and SSIM per result; the knee of the curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.data import resolve_image
+    from xstyle.explain.tradeoff import tradeoff_sweep
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.transfer import TransferConfig
+
+    out = _output_folder(args.out)
+    config = TransferConfig(
+        size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
+    )
+    content = resolve_image(args.content, size=config.size)
+    style = resolve_image(args.style, size=config.size)
+    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    result = tradeoff_sweep(content, style, ratios=args.ratios, config=config, model=model)
+    data = {"xstyle_version": __version__, "content": args.content, "style": args.style, **result.to_dict()}
+    images = {
+        f"images/ratio_{ratio:.3e}.png": image
+        for ratio, image in zip(result.ratios, result.images, strict=True)
+    }
+    write_outputs(
+        out,
+        json={"tradeoff.json": data},
+        figures={"tradeoff.png": result.plot},
+        images=images,
+        summary="tradeoff.json, tradeoff.png, images/",
+    )
+    knee = result.knee_ratio
+    print(
+        f"knee at beta/alpha = {'n/a' if knee is None else f'{knee:.3g}'} "
+        f"(balance ratio {result.balance:.3g})"
+    )
+    return 0
+
+
+def _add_gram_parsers(esub) -> None:
+    weights_help = "VGG19 weights: caffe (default), imagenet, random (control) or a state-dict path"
+
+    p = esub.add_parser("gram", help="Gram spectra, loss split, low-rank styles and style fingerprints")
+    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+    p.add_argument(
+        "--with", default=None, metavar="IMG", help="second image (e.g. a stylised result) to compare"
+    )
+    p.add_argument("--size", type=_positive_int, default=256, help="long side for the spectra (default 256)")
+    p.add_argument(
+        "--content",
+        default="sample:chelsea",
+        help="content of the low-rank transfers (default sample:chelsea)",
+    )
+    p.add_argument(
+        "--ranks",
+        type=_ranks,
+        default=(1, 4, 16, 64, None),
+        help="low-rank k values (default 1,4,16,64,full)",
+    )
+    p.add_argument(
+        "--lowrank-steps",
+        type=_nonneg_int,
+        default=30,
+        help="evaluations per low-rank transfer; 0 skips (default 30)",
+    )
+    p.add_argument("--lowrank-size", type=_positive_int, default=128, help="low-rank size px (default 128)")
+    p.add_argument(
+        "--fingerprint-size", type=_positive_int, default=128, help="size for fingerprints (default 128)"
+    )
+    p.add_argument("--weights", default="caffe", help=weights_help)
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_gram)
+
+    p = esub.add_parser("ablation", help="ablate channels of one layer; loss curves by ranking")
+    p.add_argument("--content", required=True, help="content image: a path or sample:NAME")
+    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+    p.add_argument("--layer", required=True, help="VGG19 layer, e.g. relu3_1")
+    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
+    p.add_argument(
+        "--steps", type=_positive_int, default=30, help="evaluations of the reference transfer (default 30)"
+    )
+    p.add_argument(
+        "--counts",
+        type=_int_list,
+        default=None,
+        help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("zero", "mean"),
+        default="zero",
+        help="what an ablated channel is set to: zero, or its mean over the image (default zero)",
+    )
+    p.add_argument(
+        "--rerun-steps",
+        type=_nonneg_int,
+        default=0,
+        help="also re-run a transfer of this many evaluations per point, slow; 0 = none (default 0)",
+    )
+    p.add_argument("--weights", default="caffe", help=weights_help)
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_ablation)
+
+    p = esub.add_parser("tradeoff", help="sweep beta/alpha: content loss, style loss, SSIM and the knee")
+    p.add_argument("--content", required=True, help="content image: a path or sample:NAME")
+    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
+    p.add_argument("--steps", type=_positive_int, default=30, help="evaluations per transfer (default 30)")
+    p.add_argument(
+        "--ratios",
+        type=_ratios,
+        default=None,
+        help="beta/alpha grid, e.g. 1e-2,1e-1,1,10 (default: 7 ratios half a decade apart, r0/100 to 10*r0, "
+        "around the pair's balance ratio r0)",
+    )
+    p.add_argument("--weights", default="caffe", help=weights_help)
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_tradeoff)
+
+
+def _cmd_explain_attribution(args: argparse.Namespace) -> int:
+    """Style-vs-content maps, channel carriers and Gram-entry maps of a stylised image."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tqdm.auto import tqdm
+
+    from xstyle.data import resolve_image
+    from xstyle.explain.attribution import INPUT_METHODS, LAYER_METHODS
+    from xstyle.explain.style_attribution import (
+        channel_carriers,
+        gram_entry_attribution,
+        style_content_maps,
+    )
+    from xstyle.images import resize_image
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.transfer import TransferConfig
+
+    if args.method not in INPUT_METHODS or args.method == "deeplift":
+        allowed = ", ".join(m for m in INPUT_METHODS if m != "deeplift")
+        raise UsageError(f"--method must be one of {allowed}; got {args.method!r}.")
+    if args.channel_method not in LAYER_METHODS:
+        raise UsageError(
+            f"--channel-method must be one of {', '.join(LAYER_METHODS)}; got {args.channel_method!r}."
+        )
+    out = _output_folder(args.out)
+    content = resolve_image(args.content, size=args.size)
+    style = resolve_image(args.style, size=args.size)
+    model = load_vgg19(args.weights, last_layer="relu5_1")
+    if args.stylized is not None:
+        stylized = resize_image(resolve_image(args.stylized), tuple(content.shape[-2:]))
+        transfer = None
+    else:
+        config = TransferConfig(size=args.size, steps=(args.steps,), seed=args.seed, weights=args.weights)
+        transfer, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
+        stylized = resize_image(transfer.image, tuple(content.shape[-2:]))
+    stages = ["maps", "channels", "gram entries"]
+    with tqdm(
+        total=len(stages), desc="attribution", unit="stage", disable=args.quiet, file=sys.stderr
+    ) as bar:
+
+        def progress(message: str) -> None:
+            bar.set_postfix_str(message, refresh=True)
+            log.info(message)
+
+        common = dict(
+            content=content, style=style, model=model, n_steps=args.n_steps, seed=args.seed, progress=progress
+        )
+        maps = style_content_maps(stylized, method=args.method, sanity=not args.no_sanity, **common)
+        bar.update(1)
+        carriers = channel_carriers(stylized, method=args.channel_method, **common)
+        bar.update(1)
+        del common["content"]
+        entries = gram_entry_attribution(
+            stylized,
+            method=args.method,
+            top_k=args.top_pairs,
+            **{**common, "n_steps": max(2, args.n_steps // 2)},
+        )
+        bar.update(1)
+    figures = {
+        "style_content.png": maps.plot,
+        "channels.png": carriers.plot,
+        "gram_entries.png": entries.plot,
+    }
+    for name, curve in maps.deletion.items():
+        figures[f"deletion_{name.replace(':', '_')}.png"] = lambda c=curve, t=name: c.plot(title=t)
+    for name, check in maps.randomisation.items():
+        figures[f"randomisation_{name.replace(':', '_')}.png"] = check.plot
+    data = {
+        "xstyle_version": __version__,
+        "content": args.content,
+        "style": args.style,
+        "stylized": args.stylized,
+        "weights": args.weights,
+        "size": args.size,
+        "seed": args.seed,
+        "transfer": None
+        if transfer is None
+        else {"steps": args.steps, "losses": transfer.to_dict().get("final")},
+        "style_content": maps.to_dict(),
+        "channels": carriers.to_dict(),
+        "gram_entries": entries.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"attribution.json": data},
+        figures=figures,
+        images={"stylized.png": stylized},
+        summary="style_content.png, channels.png, gram_entries.png, attribution.json, ...",
+    )
+    return 0
+
+
+def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
+    """Discriminator maps on real and generated digits; latent dimensions that decide the class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import torch
+
+    from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
+    from xstyle.gan.prior import draw_latents
+
+    out = _output_folder(args.out)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    real = _digits_from(args.data, split="heldout")
+    gen = torch.Generator().manual_seed(args.seed)
+    pick = torch.randperm(len(real), generator=gen)[: args.digits]
+    real_digits = real.images[pick]
+    generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
+    with torch.no_grad():
+        fake_digits = generator(draw_latents(generator, args.digits, generator=gen))
+    progress = log.info
+    d_maps = discriminator_maps(
+        discriminator,
+        real_digits,
+        fake_digits,
+        n_steps=args.n_steps,
+        sanity=not args.no_sanity,
+        seed=args.seed,
+        progress=progress,
+    )
+    latent = latent_class_attribution(
+        generator, classifier, n=args.n, n_steps=args.n_steps, seed=args.seed, progress=progress
+    )
+    figures = {"discriminator.png": d_maps.plot, "latent_classes.png": latent.plot}
+    for name, curve in d_maps.deletion.items():
+        figures[f"deletion_{name}.png"] = lambda c=curve, t=f"D on {name}": c.plot(title=t)
+    if d_maps.randomisation is not None:
+        figures["randomisation.png"] = d_maps.randomisation.plot
+    data = {
+        "xstyle_version": __version__,
+        "checkpoint": str(args.checkpoint or "shipped"),
+        "seed": args.seed,
+        "discriminator": d_maps.to_dict(),
+        "latent": latent.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"gan_attribution.json": data},
+        figures=figures,
+        summary="discriminator.png, latent_classes.png, gan_attribution.json, ...",
+    )
+    return 0
+
+
+def _add_attribution_parsers(esub) -> None:
+    from xstyle._defaults import INPUT_METHODS, LAYER_METHODS  # torch-free: --help stays quick
+
+    p = esub.add_parser(
+        "attribution",
+        help="Captum maps: where the style and the content are (pixels, channels, Gram entries)",
+    )
+    p.add_argument("--content", default="sample:astronaut", help="content image (default sample:astronaut)")
+    p.add_argument("--style", default="sample:starry_night", help="style image (default sample:starry_night)")
+    p.add_argument(
+        "--stylized",
+        default=None,
+        metavar="IMG",
+        help="the stylised image to explain (default: run a transfer of --steps evaluations)",
+    )
+    p.add_argument(
+        "--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized (default 60)"
+    )
+    p.add_argument(
+        "--method",
+        default="ig",
+        help=f"pixel method: {', '.join(m for m in INPUT_METHODS if m != 'deeplift')} (default ig)",
+    )
+    p.add_argument(
+        "--channel-method",
+        default="layer_ig",
+        help=f"channel method: {', '.join(LAYER_METHODS)} (default layer_ig)",
+    )
+    p.add_argument("--n-steps", type=_positive_int, default=16, help="integration steps (default 16)")
+    p.add_argument(
+        "--top-pairs", type=_positive_int, default=2, help="Gram pairs mapped per layer (default 2)"
+    )
+    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
+    p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (baselines, controls; default 0)")
+    p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_attribution)
+
+    p = esub.add_parser(
+        "gan-attribution", help="discriminator maps and the latent dimensions behind each class"
+    )
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument("--data", default="sample", help="real digits: 'sample' or 'mnist:ROOT' (default sample)")
+    p.add_argument(
+        "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
+    )
+    p.add_argument(
+        "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
+    )
+    p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents and controls (default 0)")
+    p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.set_defaults(func=_cmd_explain_gan_attribution)
+
+
+def _add_explain_parsers(esub) -> None:
+    """Register the ``xstyle explain ...`` commands (one function per analysis family)."""
+    _add_attribution_parsers(esub)
+    _add_gram_parsers(esub)
+
+
+def add_parsers(sub) -> None:
+    """Register the ``xstyle explain ...`` commands (one function per analysis family)."""
+    explain = sub.add_parser("explain", help="attribution, Gram spectra, ablation, latent directions")
+    esub = explain.add_subparsers(dest="explain_command", metavar="EXPLAIN_COMMAND", required=True)
+    _add_attribution_parsers(esub)
+    _add_gram_parsers(esub)
+    _add_latent_parsers(esub)

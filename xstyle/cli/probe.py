@@ -1,0 +1,327 @@
+"""``xstyle probe attributes|directions|traverse|components|dynamics``: latent probes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from xstyle import __version__
+from xstyle.cli._args import (
+    UsageError,
+    _layers,
+    _nonneg_float,
+    _output_folder,
+    _positive_int,
+    _seed,
+    traversal_figures,
+    write_outputs,
+)
+from xstyle.cli.gan import _classifier, _gan_checkpoint
+
+
+def _probe_methods(text: str) -> list[str]:
+    from xstyle.explain.latent import METHODS
+
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise UsageError(f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {text!r}.")
+    return methods
+
+
+def _probe_check(args: argparse.Namespace) -> Path:
+    """Check the options every ``probe`` command shares; returns the output folder."""
+    if args.n < 50:
+        raise UsageError(
+            f"--n-samples must be at least 50 (the probes are 5-fold cross-validated); got {args.n}."
+        )
+    return _output_folder(args.out)
+
+
+def _probe_header(args: argparse.Namespace, **extra) -> dict:
+    return {
+        "xstyle_version": __version__,
+        "command": f"probe {args.probe_command}",
+        "classifier": args.classifier or "shipped",
+        **extra,
+    }
+
+
+def _probe_directions(args: argparse.Namespace, methods: list[str]):
+    """Load the models, sample and measure latents, find the directions (shared by directions/traverse)."""
+    from xstyle.explain.latent import find_directions, sample_latents
+
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    # GANSpace reads the first stage only; the other methods need no activations
+    stages = ["act0"] if "ganspace" in methods else []
+    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, stages=stages)
+    directions = find_directions(
+        ckpt.sampler, samples, methods=methods, n_components=args.components, random_state=args.seed
+    )
+    return ckpt, classifier, samples, directions
+
+
+def _cmd_probe_attributes(args: argparse.Namespace) -> int:
+    """The layer x attribute probe table of a DCGAN checkpoint: probes.json and probes.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import time
+
+    from xstyle.explain.latent import probe_layers, sample_latents
+
+    out = _probe_check(args)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    classifier = _classifier(args.classifier)
+    t0 = time.perf_counter()
+    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, style=args.style)
+    table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {"n": args.n, "seed": args.seed, "style": args.style, "pca": args.pca},
+        "samples": samples.summary(),
+        "probes": table.to_dict(),
+        "seconds": time.perf_counter() - t0,
+    }
+    write_outputs(out, json={"probes.json": data}, figures={"probes.png": table.plot()})
+    for j, attr in enumerate(table.attributes):
+        row = " ".join(f"{s} {table.scores[i, j]:.2f}" for i, s in enumerate(table.stages))
+        print(f"  {attr} ({table.metrics[j]}): {row}")
+    return 0
+
+
+def _cmd_probe_directions(args: argparse.Namespace) -> int:
+    """InterFaceGAN/GANSpace/SeFa directions and their cosine comparison: directions.json, similarity.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.explain.directions import compare_directions
+
+    methods = _probe_methods(args.methods)
+    out = _probe_check(args)
+    ckpt, _, samples, directions = _probe_directions(args, methods)
+    comparison = compare_directions(directions)
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {"n": args.n, "seed": args.seed, "methods": methods, "n_components": args.components},
+        "samples": samples.summary(),
+        "directions": [d.to_dict() for d in directions],
+        "comparison": comparison.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"directions.json": data},
+        figures={"similarity.png": comparison.plot()},
+        summary=f"directions.json, similarity.png; {len(directions)} directions",
+    )
+    for m in comparison.matches:
+        print(f"  {m['direction']} ~ {m['attribute']} (cos {m['cosine']:+.2f})")
+    return 0
+
+
+def _cmd_probe_traverse(args: argparse.Namespace) -> int:
+    """Traversal grids along each direction and what they change: traversals.json, traversals/*.png."""
+
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from xstyle.explain.latent import traversal_alignment
+    from xstyle.explain.traversal import traverse
+
+    methods = _probe_methods(args.methods)
+    if args.steps < 2:
+        raise UsageError(f"--steps must be at least 2 (from -sigma to +sigma); got {args.steps}.")
+    if args.sigma <= 0:
+        raise UsageError(f"--sigma must be a number > 0 (the walk's reach in sigmas); got {args.sigma}.")
+    out = _probe_check(args)
+    ckpt, classifier, samples, directions = _probe_directions(args, methods)
+    alphas = np.linspace(-args.sigma, args.sigma, args.steps)
+    scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}
+    traversals = [
+        traverse(
+            ckpt.sampler,
+            d,
+            classifier=classifier,
+            n=args.n_traverse,
+            seed=args.seed + 1,
+            alphas=alphas,
+            scales=scales,
+            rows=args.rows,
+        )
+        for d in directions
+    ]
+    alignment = traversal_alignment(traversals)
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "config": {
+            "n": args.n,
+            "seed": args.seed,
+            "methods": methods,
+            "n_components": args.components,
+            "n_traverse": args.n_traverse,
+            "alphas": alphas.tolist(),
+        },
+        "directions": [d.to_dict() for d in directions],
+        "traversals": [t.to_dict() for t in traversals],
+        "alignment": alignment,
+    }
+    write_outputs(
+        out,
+        json={"traversals.json": data},
+        figures=traversal_figures(traversals),
+        summary=f"traversals.json, {len(traversals)} grids in traversals/",
+    )
+    for a in alignment:
+        print(f"  {a['direction']}: moves {a['dominant_attribute']} most ({a['change']:.2f} sd/sigma)")
+    return 0
+
+
+def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
+    """Probe scores across the checkpoints of a training run: dynamics.json and dynamics.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.explain.dynamics import find_checkpoints, probe_dynamics
+
+    out = _probe_check(args)
+    if not 0 < args.threshold <= 1:
+        raise UsageError(f"--threshold must lie in (0, 1]; got {args.threshold}.")
+    paths = find_checkpoints(args.run_dir) if args.run_dir else list(args.checkpoints)
+    classifier = _classifier(args.classifier)
+
+    def progress(epoch: int, seconds: float) -> None:
+        if not args.quiet:
+            print(f"  epoch {epoch}: probed in {seconds:.1f} s", file=sys.stderr)
+
+    result = probe_dynamics(
+        paths, classifier, n=args.n, seed=args.seed, stages=args.stages, progress=progress
+    )
+    data = {
+        **_probe_header(args, run_dir=args.run_dir),
+        **result.to_dict(threshold=args.threshold),
+    }
+    epochs = ", ".join(str(int(e)) for e in result.epochs)
+    write_outputs(
+        out,
+        json={"dynamics.json": data},
+        figures={"dynamics.png": result.plot()},
+        summary=f"dynamics.json, dynamics.png; epochs {epochs}",
+    )
+    readable = result.readable_epochs(threshold=args.threshold)
+    for stage in ("z", result.stages[-1]):
+        row = ", ".join(f"{a} {'never' if e is None else e}" for a, e in readable[stage].items())
+        print(f"  readable from {stage} (normalised score >= {args.threshold:g}) at epoch: {row}")
+    return 0
+
+
+def _cmd_probe_components(args: argparse.Namespace) -> int:
+    """Which digit each component of the latent prior became: components.json and components.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xstyle.explain.latent_prior import prior_components
+
+    out = _output_folder(args.out)
+    ckpt = _gan_checkpoint(args.checkpoint)
+    result = prior_components(
+        ckpt.sampler, _classifier(args.classifier), n_per_component=args.n, seed=args.seed
+    )
+    data = {
+        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+        "components": result.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"components.json": data},
+        figures={"components.png": result.plot()},
+        note=f"; prior {result.prior}, {args.n} digits per component",
+    )
+    for k in range(result.n_components):
+        mix = ", ".join(
+            f"{d}: {share:.0%}"
+            for d, share in sorted(enumerate(result.counts[k] / args.n), key=lambda t: -t[1])[:3]
+            if share >= 0.05
+        )
+        print(f"  component {k}: confident {result.confident[k]:.0%}; digits {mix}")
+    if result.unowned_digits and result.n_components > 1:
+        print(f"  digits no component produces most: {', '.join(map(str, result.unowned_digits))}")
+    print(
+        f"  confident share by distance to the component mean ({len(result.confident_by_distance)} "
+        f"equal-count bins, nearest first): {result.distance_summary()}"
+    )
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Register ``xstyle probe attributes|directions|traverse|components|dynamics`` (latent probes)."""
+    probe = sub.add_parser(
+        "probe", help="latent probes: attribute table, directions, traversals, prior components, dynamics"
+    )
+    psub = probe.add_subparsers(dest="probe_command", metavar="PROBE_COMMAND", required=True)
+
+    def common(
+        p: argparse.ArgumentParser,
+        *,
+        n: int,
+        checkpoint: bool = True,
+        n_flag: str = "--n-samples",
+        n_help: str = "latent samples to measure, >= 50",
+        seed_help: str = "seeds latents, folds and PCA",
+    ) -> None:
+        if checkpoint:
+            p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+        p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+        p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
+        p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
+        p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+
+    def methods(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--methods",
+            default="interfacegan,ganspace,sefa",
+            help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
+        )
+        p.add_argument(
+            "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
+        )
+
+    p = psub.add_parser("attributes", help="the layer x attribute table of linear probes (+ heatmap)")
+    common(p, n=2000)
+    p.add_argument("--pca", type=_positive_int, default=128, help="PCA components per stage (default 128)")
+    p.add_argument("--style", action="store_true", help="also probe the digits' Gram energy")
+    p.set_defaults(func=_cmd_probe_attributes)
+
+    p = psub.add_parser("directions", help="InterFaceGAN/GANSpace/SeFa directions, compared by cosine")
+    common(p, n=2000)
+    methods(p)
+    p.set_defaults(func=_cmd_probe_directions)
+
+    p = psub.add_parser("traverse", help="traversal grids along each direction and what each one changes")
+    common(p, n=2000)
+    methods(p)
+    p.add_argument("--steps", type=_positive_int, default=7, help="steps from -sigma to +sigma (default 7)")
+    p.add_argument("--sigma", type=_nonneg_float, default=3.0, help="reach of the walk in sigmas (default 3)")
+    p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
+    p.add_argument("--rows", type=_positive_int, default=8, help="latents shown per grid (default 8)")
+    p.set_defaults(func=_cmd_probe_traverse)
+
+    p = psub.add_parser("components", help="which digit each component of the latent prior became")
+    common(p, n=500, n_flag="--per-component", n_help="digits per component", seed_help="seeds the latents")
+    p.set_defaults(func=_cmd_probe_components)
+
+    p = psub.add_parser("dynamics", help="probe scores across a training run's checkpoints")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--run-dir", default=None, help="folder of epoch_NNNN.pt files (gan train --out)")
+    where.add_argument("--checkpoints", nargs="+", metavar="CKPT", help="checkpoint files, any order")
+    common(p, n=1000, checkpoint=False)
+    p.add_argument("--stages", type=_layers, default=None, help="generator stages, comma-separated (all)")
+    p.add_argument(
+        "--threshold",
+        type=_nonneg_float,
+        default=0.5,
+        help="chance-normalised score that counts as readable (default 0.5)",
+    )
+    p.set_defaults(func=_cmd_probe_dynamics)

@@ -1,0 +1,225 @@
+"""``xstyle samples``, ``xstyle transfer`` and ``xstyle demo``: Gatys et al. style transfer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from xstyle import __version__
+from xstyle.cli._args import (
+    _add_overwrite,
+    _layers,
+    _nonneg_float,
+    _output_file,
+    _output_folder,
+    _positive_int,
+    _seed,
+    _steps,
+    write_outputs,
+)
+
+
+def _add_transfer_options(p: argparse.ArgumentParser) -> None:
+    # TransferConfig's defaults, from the torch-free module it reads them from (--help stays quick)
+    from xstyle import _defaults as d
+
+    size, steps = d.TRANSFER_SIZE, d.TRANSFER_STEPS
+    g = p.add_argument_group("style transfer options")
+    g.add_argument(
+        "--size", type=_positive_int, default=size, help=f"long side of the output in px (default {size})"
+    )
+    g.add_argument(
+        "--steps",
+        type=_steps,
+        default=steps,
+        help="optimiser evaluations per pyramid level, coarsest first, e.g. 300 or 100,60,20 "
+        f"(default {','.join(map(str, steps))})",
+    )
+    g.add_argument(
+        "--alpha",
+        type=_nonneg_float,
+        default=d.TRANSFER_ALPHA,
+        help=f"content weight (default {d.TRANSFER_ALPHA:g})",
+    )
+    g.add_argument(
+        "--beta",
+        type=_nonneg_float,
+        default=d.TRANSFER_BETA,
+        help=f"style weight (default {d.TRANSFER_BETA:g})",
+    )
+    g.add_argument(
+        "--content-layers",
+        type=_layers,
+        default=d.GATYS_CONTENT_LAYERS,
+        metavar="L1,L2",
+        help=f"VGG19 content layers (default {','.join(d.GATYS_CONTENT_LAYERS)})",
+    )
+    g.add_argument(
+        "--style-layers",
+        type=_layers,
+        default=d.GATYS_STYLE_LAYERS,
+        metavar="L1,L2",
+        help=f"VGG19 style layers (default {','.join(d.GATYS_STYLE_LAYERS)})",
+    )
+    g.add_argument(
+        "--weights",
+        default=d.TRANSFER_WEIGHTS,
+        help="VGG19 weights: caffe (default, offline), imagenet (torchvision; needs a network or "
+        "a cached file), random (control) or a path to a state dict",
+    )
+    g.add_argument(
+        "--optimizer", choices=("lbfgs", "adam"), default=d.TRANSFER_OPTIMIZER, help="default lbfgs"
+    )
+    g.add_argument(
+        "--init", choices=("content", "noise", "style"), default=d.TRANSFER_INIT, help="default content"
+    )
+    g.add_argument("--pooling", choices=("max", "avg"), default=d.TRANSFER_POOLING, help="default max")
+    g.add_argument(
+        "--precision",
+        choices=("float32", "bfloat16"),
+        default=d.TRANSFER_PRECISION,
+        help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs; default float32)",
+    )
+    g.add_argument(
+        "--seed", type=_seed, default=d.TRANSFER_SEED, help=f"random seed (default {d.TRANSFER_SEED})"
+    )
+    g.add_argument(
+        "--preserve-color",
+        action="store_true",
+        help="transfer luminance only and keep the content's colours (Gatys et al. 2017)",
+    )
+
+
+def _config_from(args: argparse.Namespace):
+    from xstyle.transfer import TransferConfig
+
+    return TransferConfig(
+        size=args.size,
+        steps=args.steps,
+        alpha=args.alpha,
+        beta=args.beta,
+        content_layers=args.content_layers,
+        style_layers=args.style_layers,
+        weights=args.weights,
+        optimizer=args.optimizer,
+        init=args.init,
+        pooling=args.pooling,
+        precision=args.precision,
+        seed=args.seed,
+        preserve_color=args.preserve_color,
+    )
+
+
+def _run_transfer(content, style, config, *, quiet: bool):
+    """Load images, show a progress bar; return (TransferResult, content image, style image)."""
+    from tqdm.auto import tqdm
+
+    from xstyle.data import resolve_image
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.transfer import style_transfer
+
+    # validate everything the user gave before any long work starts
+    content_img = resolve_image(content, size=config.size)
+    style_img = resolve_image(style, size=config.size)
+    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    with tqdm(
+        total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr
+    ) as bar:
+
+        def progress(step):
+            bar.update(1)
+            bar.set_postfix(level=f"{step.size}px", loss=f"{step.total:.3g}", refresh=False)
+
+        result = style_transfer(content_img, style_img, config=config, model=model, callbacks=[progress])
+    return result, content_img, style_img
+
+
+def _transfer_data(result, *, content: str, style: str) -> dict:
+    """The JSON written beside a stylised image."""
+    return {"xstyle_version": __version__, "content": content, "style": style, **result.to_dict()}
+
+
+def _write_transfer_outputs(result, image_path: Path, *, content: str, style: str) -> Path:
+    from xstyle.atomic import write_json
+    from xstyle.images import save_image
+
+    data = _transfer_data(result, content=content, style=style)
+    json_path = image_path.with_suffix(".json")
+    save_image(result.image, image_path)
+    write_json(data, json_path)
+    return json_path
+
+
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from xstyle.data import list_samples
+
+    for s in list_samples(args.kind):
+        print(f"sample:{s.name:<24} {s.kind:<9} {s.title}  [{s.license}]")
+    return 0
+
+
+def _cmd_transfer(args: argparse.Namespace) -> int:
+    out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite, siblings=(".json",))
+    config = _config_from(args)
+    result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
+    json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
+    print(
+        f"wrote {out} and {json_path} "
+        f"(total loss {result.final['total']:.4g}, {result.timings['total']:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Stylise a sample photo with a sample painting into a fresh report folder (atomic)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    out = _output_folder(args.out)
+    config = _config_from(args)
+    result, content_img, style_img = _run_transfer(args.content, args.style, config, quiet=args.quiet)
+    write_outputs(
+        out,
+        json={"stylised.json": _transfer_data(result, content=args.content, style=args.style)},
+        figures={"losses.png": result.plot},
+        images={"stylised.png": result.image, "content.png": content_img, "style.png": style_img},
+        dpi=120,
+        summary="stylised.png, stylised.json, losses.png, content.png, style.png",
+    )
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Register ``xstyle samples|transfer|demo``."""
+    p = sub.add_parser(
+        "samples",
+        help="list the sample photos and paintings",
+        description="List the sample photos and paintings, usable as sample:NAME wherever an image "
+        "is asked for.",
+    )
+    p.add_argument(
+        "--kind", choices=("photo", "painting"), default=None, help="list only photos or paintings"
+    )
+    p.set_defaults(func=_cmd_samples)
+
+    p = sub.add_parser("transfer", help="stylise an image (Gatys et al.); writes OUT and OUT.json")
+    p.add_argument("content", metavar="CONTENT", help="content image: a path or sample:NAME")
+    p.add_argument("style", metavar="STYLE", help="style image: a path or sample:NAME")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="output image (.png, .jpg)")
+    _add_transfer_options(p)
+    _add_overwrite(p)
+    p.set_defaults(func=_cmd_transfer)
+
+    p = sub.add_parser(
+        "demo", help="stylise a sample photo with a sample painting into reports/transfer_demo/"
+    )
+    p.add_argument("--content", default="sample:astronaut", help="default sample:astronaut")
+    p.add_argument("--style", default="sample:starry_night", help="default sample:starry_night")
+    # not reports/demo: that is the full demo report of `make demo` (`xstyle report demo`)
+    p.add_argument(
+        "--out", default="reports/transfer_demo", help="output folder (default reports/transfer_demo)"
+    )
+    _add_transfer_options(p)
+    p.set_defaults(func=_cmd_demo)

@@ -1,0 +1,509 @@
+"""What :mod:`xstyle.explain.latent`, :mod:`~xstyle.explain.directions` and
+:mod:`~xstyle.explain.traversal` share: measuring generated digits, generating and sampling
+latents, fitting one linear probe.
+
+Lives below the three so that directions -> here and traversal -> directions / here, while
+:mod:`~xstyle.explain.latent` (the whole analysis) imports them all: no import cycle. Import the
+public names from :mod:`xstyle.explain.latent`, which re-exports them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from xstyle._checks import check_int, check_matrix, check_seed
+from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
+
+if TYPE_CHECKING:
+    pass
+
+
+#: Generator stages tapped by default (the DCGAN's activations after each block, and its output).
+GENERATOR_STAGES = ("act0", "act1", "act2", "tanh")
+#: Attributes measured from the pixels alone.
+SHAPE_ATTRIBUTES = ("ink", "thickness", "slant", "width", "height")
+#: Every attribute :func:`measure_digits` can return (``gram_energy`` only with ``style=True``).
+ATTRIBUTES = ("class", "confidence", *SHAPE_ATTRIBUTES, "gram_energy")
+_KINDS = ("classification", "regression")
+_ESTIMATORS = {"classification": ("logistic", "linear_svc"), "regression": ("ridge",)}
+
+
+# ------------------------------------------------------------------------------------ attributes
+
+
+def _check_images(images: torch.Tensor) -> None:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must have shape (N, 1, H, W) with values in [-1, 1]; got {shape}.")
+    if images.shape[0] == 0:
+        raise ValueError("images is empty; pass at least one digit.")
+    if not torch.isfinite(images).all():
+        raise ValueError("images contain NaN or infinite values; pass finite digits in [-1, 1].")
+
+
+def _stroke_thickness(ink: np.ndarray) -> np.ndarray:
+    """Thickness in pixels of binary strokes (N, H, W) -> (N,); 0 for an empty image.
+
+    The images are upsampled 2x (nearest) so that every stroke is an even number of fine pixels wide;
+    then the ridge of the Euclidean distance transform (pixels no smaller than their 3x3 neighbours)
+    of a w-pixel-wide stroke lies at distance exactly w fine pixels, i.e. 2w/2 = w coarse pixels.
+    One batched distance transform: the batch axis gets a sampling step far larger than any image,
+    and each image a background border, so every distance stays within its own image.
+    """
+    from scipy import ndimage
+
+    fine = ink.repeat(2, axis=1).repeat(2, axis=2)
+    fine = np.pad(fine, ((0, 0), (1, 1), (1, 1)), constant_values=False)
+    big = 10.0 * (fine.shape[1] + fine.shape[2])
+    dist = ndimage.distance_transform_edt(fine, sampling=(big, 1.0, 1.0))
+    ridge = fine & (dist >= ndimage.maximum_filter(dist, size=(1, 3, 3), mode="constant", cval=0.0))
+    count = ridge.sum(axis=(1, 2))
+    total = (dist * ridge).sum(axis=(1, 2))
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _moments(p: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Slant, width and height of intensity images p (N, H, W) in [0, 1], float64, from moments."""
+    n, h, w = p.shape
+    rows = torch.arange(h, dtype=p.dtype).view(1, h, 1)
+    cols = torch.arange(w, dtype=p.dtype).view(1, 1, w)
+    mass = p.sum(dim=(1, 2))
+    safe = mass.clamp_min(1e-12)
+    cr = (p * rows).sum(dim=(1, 2)) / safe
+    cc = (p * cols).sum(dim=(1, 2)) / safe
+    dr = rows - cr.view(n, 1, 1)
+    dc = cols - cc.view(n, 1, 1)
+    mu_rr = (p * dr * dr).sum(dim=(1, 2)) / safe
+    mu_cc = (p * dc * dc).sum(dim=(1, 2)) / safe
+    mu_rc = (p * dr * dc).sum(dim=(1, 2)) / safe
+    ok = mu_rr > 1e-12
+    # rows grow downwards: a digit leaning right has its ink further right where rows are small
+    slant = torch.where(ok, -mu_rc / mu_rr.clamp_min(1e-12), torch.zeros_like(mu_rr))
+    resid = torch.where(ok, mu_cc - mu_rc**2 / mu_rr.clamp_min(1e-12), mu_cc).clamp_min(0)
+    empty = mass <= 1e-12
+    zero = torch.zeros_like(mass)
+    return {
+        "slant": torch.where(empty, zero, slant),
+        # pixels are unit squares: each adds 1/12 to a variance of pixel centres
+        "width": torch.where(empty, zero, (12 * resid + 1).sqrt()),
+        "height": torch.where(empty, zero, (12 * mu_rr + 1).sqrt()),
+    }
+
+
+def _classifier_measures(
+    classifier: nn.Module, images: torch.Tensor, *, style: bool, batch_size: int
+) -> dict[str, np.ndarray]:
+    from xstyle.gan.metrics import classifier_outputs
+    from xstyle.losses import gram_matrix
+
+    if tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(
+            f"images must have shape (N, 1, 28, 28) for the classifier; got {tuple(images.shape)}."
+        )
+    probs, _ = classifier_outputs(classifier, images, batch_size=batch_size)
+    conf, cls = probs.max(dim=1)
+    out = {"class": cls.numpy().astype(np.int64), "confidence": conf.double().numpy()}
+    if style:
+        device = device_of(classifier)
+        energies = []
+        with (
+            frozen(classifier),
+            torch.no_grad(),
+            FeatureTap(classifier, ["act1"], stop_after_last=True) as tap,
+        ):
+            for first in range(0, images.shape[0], batch_size):
+                x = images[first : first + batch_size].to(device=device, dtype=torch.float32)
+                f = tap.run(x)["act1"].double()
+                gram = gram_matrix(f, normalize="mean")
+                energies.append((gram.flatten(1).norm(dim=1) / f.shape[1]).cpu())
+        out["gram_energy"] = torch.cat(energies).numpy()
+    return out
+
+
+def measure_digits(
+    images: torch.Tensor,
+    *,
+    classifier: nn.Module | None = None,
+    style: bool = False,
+    batch_size: int = 500,
+) -> dict[str, np.ndarray]:
+    """Measure the attributes of digits (see the module docstring for each one's definition).
+
+    Args:
+        images: digits (N, 1, H, W) in [-1, 1] (-1 is background); (N, 1, 28, 28) with a classifier.
+        classifier: the scorer (e.g. :func:`xstyle.gan.classifier.load_classifier`); adds ``class``
+            and ``confidence``. Its ``training`` flag is restored.
+        style: also measure ``gram_energy`` (needs ``classifier``).
+        batch_size: digits per pass (memory only; results do not depend on it).
+
+    Returns:
+        name -> array (N,): ``class`` int64 in 0..9; ``confidence`` in [0.1, 1]; ``ink`` in [0, H*W];
+        ``thickness``, ``width``, ``height`` in pixels (>= 0); ``slant`` (tan of the lean angle);
+        ``gram_energy`` >= 0. Floats are float64.
+    """
+    _check_images(images)
+    check_int(batch_size, "batch_size", 1)
+    if style and classifier is None:
+        raise ValueError("style=True measures the scorer's Gram energy; pass classifier= as well.")
+    p = ((images.detach().to("cpu", torch.float64) + 1) / 2).clamp(0, 1)[:, 0]
+    out: dict[str, np.ndarray] = {}
+    if classifier is not None:
+        out.update(_classifier_measures(classifier, images.detach(), style=style, batch_size=batch_size))
+    out["ink"] = p.sum(dim=(1, 2)).numpy()
+    thick = [_stroke_thickness((p[i : i + batch_size] > 0.5).numpy()) for i in range(0, len(p), batch_size)]
+    out["thickness"] = np.concatenate(thick)
+    moments = _moments(p)
+    for name in ("slant", "width", "height"):
+        out[name] = moments[name].numpy()
+    order = [a for a in ATTRIBUTES if a in out]
+    return {name: out[name] for name in order}
+
+
+# ------------------------------------------------------------------------------------- sampling
+
+
+@dataclass(frozen=True, eq=False)
+class LatentSamples:
+    """Seeded latents, their digits, measured attributes and tapped generator activations.
+
+    Attributes:
+        z: latents (N, D), float32, drawn from the generator's prior with
+            ``torch.Generator().manual_seed(seed)``.
+        images: digits (N, 1, H, W) in [-1, 1], float32, CPU.
+        attributes: name -> (N,) arrays from :func:`measure_digits`.
+        activations: stage name -> (N, F) float32 CPU tensors (each stage's output, flattened).
+        seed: the seed of ``z``.
+    """
+
+    z: torch.Tensor
+    images: torch.Tensor
+    attributes: Mapping[str, np.ndarray]
+    activations: Mapping[str, torch.Tensor]
+    seed: int
+
+    @property
+    def n(self) -> int:
+        return int(self.z.shape[0])
+
+    def summary(self) -> dict[str, Any]:
+        """Mean, std, min and max of each numeric attribute; class counts (JSON-ready)."""
+        out: dict[str, Any] = {"n": self.n, "seed": self.seed, "attributes": {}}
+        for name, values in self.attributes.items():
+            if name == "class":
+                out["class_counts"] = [int(c) for c in np.bincount(values, minlength=10)]
+                continue
+            v = np.asarray(values, dtype=np.float64)
+            out["attributes"][name] = {
+                "mean": float(v.mean()),
+                "std": float(v.std()),
+                "min": float(v.min()),
+                "max": float(v.max()),
+            }
+        return out
+
+
+def latent_dim_of(generator: nn.Module) -> int:
+    """The latent size of ``generator``: its ``latent_dim`` attribute or its first Linear's inputs."""
+    dim = getattr(generator, "latent_dim", None)
+    if isinstance(dim, int) and dim > 0:
+        return dim
+    for module in generator.modules():
+        if isinstance(module, nn.Linear):
+            return module.in_features
+    raise ValueError(
+        f"cannot tell the latent size of {type(generator).__name__}: give it a latent_dim attribute."
+    )
+
+
+def generate(
+    generator: nn.Module,
+    z: torch.Tensor,
+    *,
+    stages: Sequence[str] = (),
+    batch_size: int = 250,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Run ``generator`` on latents z (N, D) in eval mode without gradients, tapping ``stages``.
+
+    Returns ``(images (N, 1, H, W) float32 CPU, {stage: (N, F) float32 CPU})``. The generator's
+    ``training`` flag is restored and no hook outlives the call, also when the forward pass raises.
+    """
+    check_int(batch_size, "batch_size", 1)
+    stages = resolve_layers(generator, stages, param="stages") if stages else []
+    device = device_of(generator)
+    images, feats = [], {s: [] for s in stages}
+    with frozen(generator), torch.no_grad(), ExitStack() as stack:
+        tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
+        for first in range(0, z.shape[0], batch_size):
+            zb = z[first : first + batch_size].to(device=device, dtype=torch.float32)
+            if tap is not None:
+                tap.features = {}
+            out = generator(zb)
+            images.append(out.float().cpu())
+            for s in stages:
+                feats[s].append(tap.features[s].float().flatten(1).cpu())
+    if not images:
+        raise ValueError("z is empty; pass at least one latent.")
+    x = torch.cat(images)
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise ValueError(f"generator must return digits (B, 1, H, W); got {tuple(x.shape[1:])} per sample.")
+    return x, {s: torch.cat(v) for s, v in feats.items()}
+
+
+def sample_latents(
+    generator: nn.Module,
+    *,
+    classifier: nn.Module | None = None,
+    n: int = 2000,
+    seed: int = 0,
+    stages: Sequence[str] | None = None,
+    style: bool = False,
+    batch_size: int = 250,
+) -> LatentSamples:
+    """Generate ``n`` digits from seeded latents, tap the generator's stages and measure the digits.
+
+    Args:
+        generator: z (B, D) -> digits (B, 1, H, W) in [-1, 1], e.g. :class:`xstyle.gan.dcgan.Generator`.
+        classifier: the scorer adding ``class``/``confidence`` (and ``gram_energy`` with ``style``).
+        n: number of latents (>= 2).
+        seed: seeds z (from the generator's prior, N(0, I) by default) through a CPU
+            ``torch.Generator``: same seed, same numbers.
+        stages: generator layers to tap (names from ``list_layers``); default: those of
+            :data:`GENERATOR_STAGES` the generator has. ``()`` taps nothing.
+        style: also measure ``gram_energy``.
+        batch_size: latents per forward pass.
+    """
+    check_int(n, "n", 2)
+    if stages is None:
+        names = {name for name, _ in generator.named_modules()}
+        stages = [s for s in GENERATOR_STAGES if s in names]
+    from xstyle.gan.prior import draw_latents
+
+    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)))
+    images, feats = generate(generator, z, stages=list(stages), batch_size=batch_size)
+    attrs = measure_digits(images, classifier=classifier, style=style, batch_size=max(batch_size, 500))
+    return LatentSamples(z=z, images=images, attributes=attrs, activations=feats, seed=int(seed))
+
+
+# --------------------------------------------------------------------------------------- probes
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeResult:
+    """A cross-validated linear probe: how well a linear model reads ``labels`` from ``features``.
+
+    Attributes:
+        kind: ``"classification"`` or ``"regression"``.
+        estimator: the estimator's name (``"logistic"``, ``"linear_svc"``, ``"ridge"`` or a class name).
+        metric: the cross-validation score (``"accuracy"``, ``"balanced_accuracy"``, ``"r2"``, ...).
+        scores: one score per fold (cv,).
+        score: mean of ``scores``; ``score_std`` their standard deviation.
+        chance: the score of guessing (majority-class share for accuracy, 1/classes for balanced
+            accuracy, 0 for R²).
+        coef: coefficients in the *unscaled* feature space, (D,) for regression and binary
+            classification, (C, D) for C > 2 classes (fitted on all samples).
+        intercept: matching intercept(s).
+        direction: unit vector (D,): ``coef`` normalised (pointing to larger values / the second
+            class); for C > 2 classes the top right-singular vector of the centred class coefficients.
+        classes: the class labels (classification) or ``None``.
+        n_samples, n_features, cv, random_state: the setting.
+    """
+
+    kind: str
+    estimator: str
+    metric: str
+    scores: np.ndarray
+    score: float
+    score_std: float
+    chance: float
+    coef: np.ndarray
+    intercept: np.ndarray
+    direction: np.ndarray
+    classes: tuple | None
+    n_samples: int
+    n_features: int
+    cv: int
+    random_state: int | None
+
+    def to_dict(self, *, vectors: bool = True) -> dict[str, Any]:
+        """JSON-ready numbers; ``vectors=False`` leaves out ``coef``, ``intercept`` and ``direction``."""
+        out = {
+            "kind": self.kind,
+            "estimator": self.estimator,
+            "metric": self.metric,
+            "score": self.score,
+            "score_std": self.score_std,
+            "scores": [float(s) for s in self.scores],
+            "chance": self.chance,
+            "classes": None if self.classes is None else [_jsonable(c) for c in self.classes],
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "cv": self.cv,
+            "random_state": self.random_state,
+        }
+        if vectors:
+            out["coef"] = self.coef.tolist()
+            out["intercept"] = self.intercept.tolist()
+            out["direction"] = self.direction.tolist()
+        return out
+
+
+def _num(value: float) -> float | None:
+    """A float for JSON; ``None`` for NaN (an attribute that was constant and so not probed)."""
+    return None if np.isnan(value) else float(value)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _make_estimator(kind: str, estimator: Any, random_state: int | None):
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+    from sklearn.svm import LinearSVC
+
+    if estimator is None:
+        estimator = "logistic" if kind == "classification" else "ridge"
+    if isinstance(estimator, str):
+        if estimator not in _ESTIMATORS[kind]:
+            raise ValueError(
+                f"estimator must be one of {list(_ESTIMATORS[kind])} for kind={kind!r} "
+                f"(or a scikit-learn estimator); got {estimator!r}."
+            )
+        if estimator == "logistic":
+            return "logistic", LogisticRegression(max_iter=2000)
+        if estimator == "linear_svc":
+            return "linear_svc", LinearSVC(max_iter=20000, random_state=random_state)
+        return "ridge", RidgeCV(alphas=np.logspace(-3, 4, 15))
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
+        raise ValueError(
+            f"estimator must be a name or a scikit-learn estimator; got {type(estimator).__name__}."
+        )
+    return type(estimator).__name__, clone(estimator)
+
+
+def fit_probe(
+    features: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray | Sequence,
+    *,
+    kind: str = "classification",
+    estimator: Any = None,
+    cv: int = 5,
+    scoring: str | None = None,
+    random_state: int | None = 0,
+) -> ProbeResult:
+    """Fit a linear probe ``labels ~ features`` with seeded k-fold cross-validation (scikit-learn).
+
+    Features are standardised (``StandardScaler``) inside each fold, then read by
+    ``LogisticRegression`` (default for classification), ``LinearSVC`` (``"linear_svc"``) or
+    ``RidgeCV`` (``"ridge"``, default for regression; its penalty is chosen among 1e-3..1e4 by
+    leave-one-out inside each training fold), or any scikit-learn estimator passed in. Folds come from
+    ``StratifiedKFold`` (classification) or ``KFold`` (regression), shuffled with ``random_state``.
+
+    Args:
+        features: (N, D) finite numbers.
+        labels: (N,) class labels (classification) or finite numbers (regression).
+        kind: ``"classification"`` or ``"regression"``.
+        estimator: ``None``, a name (see above) or a scikit-learn estimator (cloned, not modified).
+        cv: folds, 2 <= cv <= N (and, for classification, <= the largest class's size).
+        scoring: a scikit-learn scorer name; default ``"accuracy"`` / ``"r2"``.
+        random_state: seeds the folds (and ``LinearSVC``): same seed, same numbers.
+
+    Returns:
+        A :class:`ProbeResult` (scores per fold, coefficients and the unit direction).
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {list(_KINDS)}; got {kind!r}.")
+    x = check_matrix(features, "features")
+    y = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"labels must have shape ({x.shape[0]},) to match features {x.shape}; got {y.shape}."
+        )
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("labels contain NaN or infinite values; drop those samples first.")
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ValueError(f"cv must be an integer >= 2 (number of folds); got {cv!r}.")
+    n = x.shape[0]
+    if cv > n:
+        raise ValueError(f"cv={cv} is too large for {n} samples; use 2 <= cv <= {n}.")
+    name, est = _make_estimator(kind, estimator, random_state)
+    classes: tuple | None = None
+    if kind == "classification":
+        classes_arr, counts = np.unique(y, return_counts=True)
+        if len(classes_arr) < 2:
+            raise ValueError(
+                f"labels must hold at least 2 classes for classification; got {len(classes_arr)}."
+            )
+        if cv > counts.max():
+            raise ValueError(
+                f"cv={cv} is too large: the largest class has {counts.max()} samples; "
+                f"use cv <= {counts.max()}."
+            )
+        classes = tuple(_jsonable(c) for c in classes_arr)
+        splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+        metric = scoring or "accuracy"
+        if metric == "balanced_accuracy":
+            chance = 1.0 / len(classes_arr)
+        else:
+            chance = float(counts.max() / n)
+    else:
+        if y.dtype.kind not in "iuf":
+            raise ValueError(f"labels must be numbers for regression; got dtype {y.dtype}.")
+        y = y.astype(np.float64)
+        splitter = KFold(n_splits=cv, shuffle=True, random_state=random_state)
+        metric = scoring or "r2"
+        chance = 0.0
+    pipe = make_pipeline(StandardScaler(), est)
+    # BLAS runs single-threaded here: the matrices are small (e.g. 1600 x 128), and on a busy
+    # 2-core machine multi-threaded BLAS made these fits 10-20x slower (threads spin-waiting).
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        cvres = cross_validate(pipe, x, y, cv=splitter, scoring=metric)
+        pipe.fit(x, y)
+    scores = np.asarray(cvres["test_score"], dtype=np.float64)
+    scaler, fitted = pipe[0], pipe[-1]
+    raw = getattr(fitted, "coef_", None)
+    if raw is None:
+        raise ValueError(f"estimator {name} has no coef_ after fitting; use a linear estimator.")
+    coef = np.asarray(raw, dtype=np.float64) / scaler.scale_
+    if coef.ndim == 2 and coef.shape[0] == 1:
+        coef = coef[0]
+    intercept = np.atleast_1d(np.asarray(getattr(fitted, "intercept_", 0.0), dtype=np.float64))
+    intercept = intercept - np.atleast_2d(coef) @ scaler.mean_
+    if coef.ndim == 1:
+        direction = coef
+    else:
+        _, _, vt = np.linalg.svd(coef - coef.mean(axis=0, keepdims=True), full_matrices=False)
+        direction = vt[0] * (1.0 if vt[0][np.argmax(np.abs(vt[0]))] >= 0 else -1.0)
+    norm = np.linalg.norm(direction)
+    direction = direction / norm if norm > 0 else direction
+    return ProbeResult(
+        kind=kind,
+        estimator=name,
+        metric=metric,
+        scores=scores,
+        score=float(scores.mean()),
+        score_std=float(scores.std()),
+        chance=chance,
+        coef=coef,
+        intercept=intercept,
+        direction=direction,
+        classes=classes,
+        n_samples=n,
+        n_features=x.shape[1],
+        cv=int(cv),
+        random_state=random_state,
+    )

@@ -1,0 +1,311 @@
+"""Displays of the latent-space explanations: probes, traversals, directions, dynamics, prior.
+
+See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plot(ax=...)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from xstyle._plotting import CMAP, Display, _signed_heatmap
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "DirectionSimilarityDisplay",
+    "LatentClassDisplay",
+    "PriorComponentsDisplay",
+    "ProbeDynamicsDisplay",
+    "ProbeTableDisplay",
+    "TraversalDisplay",
+]
+
+
+@dataclass(eq=False)
+class ProbeTableDisplay(Display):
+    """Heatmap of linear-probe scores: rows are z and the generator's stages, columns attributes.
+
+    ``class`` shows accuracy (chance in its label), the other attributes cross-validated R²; the
+    colour scale runs from 0 to 1, so negative R² (worse than guessing the mean) shows as 0.
+    """
+
+    stages: list[str]
+    attributes: list[str]
+    metrics: list[str]
+    scores: np.ndarray
+    chance: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> ProbeTableDisplay:
+        """Collect the table of a :class:`~xstyle.explain.latent.ProbeTableResult`."""
+        return cls(
+            stages=list(result.stages),
+            attributes=list(result.attributes),
+            metrics=list(result.metrics),
+            scores=np.asarray(result.scores, dtype=float),
+            chance=np.asarray(result.chance, dtype=float),
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> ProbeTableDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(
+                figsize=(1.2 + 1.05 * len(self.attributes), 1.0 + 0.5 * len(self.stages)),
+                layout="constrained",
+            )
+        image = ax.imshow(np.clip(self.scores, 0, 1), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for i in range(self.scores.shape[0]):
+            for j in range(self.scores.shape[1]):
+                value = self.scores[i, j]
+                ax.text(
+                    j,
+                    i,
+                    "n/a" if np.isnan(value) else f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if value < 0.6 else "black",
+                )
+        labels = [
+            f"{a}\n({m}, chance {c:.2f})" if m != "r2" else f"{a}\n(R²)"
+            for a, m, c in zip(self.attributes, self.metrics, self.chance, strict=True)
+        ]
+        ax.set_xticks(range(len(self.attributes)), labels, fontsize=7)
+        ax.set_yticks(range(len(self.stages)), self.stages)
+        ax.set_ylabel("probe input (z, then stages)")
+        ax.set_title("Linear probes: how readable is each attribute?")
+        ax.figure.colorbar(image, ax=ax, label="cross-validated score")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class TraversalDisplay(Display):
+    """A grid of generated digits: one row per latent, one column per step along a direction."""
+
+    images: np.ndarray  # (R, S, H, W) in [-1, 1]
+    alphas: np.ndarray
+    title: str
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result, *, rows: int | None = None) -> TraversalDisplay:
+        """Collect the digits of a :class:`~xstyle.explain.traversal.TraversalResult`."""
+        images = result.images[:rows] if rows else result.images
+        d = result.direction
+        parts = [f"{d.label} (score {d.score:.2f})"]
+        if result.dominant:
+            parts.append(f"moves {result.dominant} most ({result.changes[result.dominant]:.2f} sd/σ)")
+        if result.flip_rate is not None:
+            parts.append(f"class flips {result.flip_rate:.0%}")
+        return cls(
+            images=images[:, :, 0].detach().cpu().numpy(),
+            alphas=np.asarray(result.alphas, dtype=float),
+            title="; ".join(parts),
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> TraversalDisplay:
+        import matplotlib.pyplot as plt
+
+        r, s, h, w = self.images.shape
+        if ax is None:
+            _, ax = plt.subplots(figsize=(0.6 * s + 0.6, 0.6 * r + 0.8), layout="constrained")
+        import textwrap
+
+        pad = 2
+        canvas = np.full((r * (h + pad) - pad, s * (w + pad) - pad), 0.5)  # grey gaps
+        for i in range(r):
+            for j in range(s):  # white ink on black, as MNIST and the sample grids
+                canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
+                    self.images[i, j] + 1
+                ) / 2
+        ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([j * (w + pad) + w / 2 for j in range(s)], [f"{a:+g}σ" for a in self.alphas])
+        ax.set_yticks([])
+        ax.set_xlabel("step along the direction")
+        width_chars = max(30, int(ax.figure.get_figwidth() * 13))  # about 13 characters per inch at 8 pt
+        ax.set_title(textwrap.fill(self.title, width_chars), fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class DirectionSimilarityDisplay(Display):
+    """Heatmap of signed cosine similarities between latent directions of several methods."""
+
+    labels: list[str]
+    cosine: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> DirectionSimilarityDisplay:
+        """Collect the matrix of a :class:`~xstyle.explain.directions.DirectionComparison`."""
+        return cls(labels=list(result.labels), cosine=np.asarray(result.cosine, dtype=float))
+
+    def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
+        import matplotlib.pyplot as plt
+
+        k = len(self.labels)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(2.5 + 0.38 * k, 2.0 + 0.34 * k), layout="constrained")
+        _signed_heatmap(
+            ax,
+            self.cosine,
+            self.labels,
+            fmt="{:.1f}" if k <= 24 else None,
+            fontsize=(6, 7),
+            rotation=90,
+            title="Cosine similarity of latent directions",
+            label="cos",
+        )
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class ProbeDynamicsDisplay(Display):
+    """Probe score against training epoch: one panel per generator stage, one line per attribute.
+
+    ``class`` shows accuracy (its chance level dashed in the same colour), the other attributes
+    cross-validated R²; the y axis runs from 0 to 1, so negative R² shows at the bottom edge.
+    """
+
+    epochs: np.ndarray
+    stages: list[str]
+    attributes: list[str]
+    metrics: list[str]
+    scores: np.ndarray  # (A, S, E) for the stages shown
+    chance: np.ndarray  # (A, E)
+    axes_: object = field(default=None, init=False)
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result, *, stages=None) -> ProbeDynamicsDisplay:
+        """Collect a :class:`~xstyle.explain.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
+        names = list(result.stages) if stages is None else list(stages)
+        bad = [s for s in names if s not in result.stages]
+        if bad or not names:
+            raise ValueError(f"stages must be a non-empty subset of {list(result.stages)}; got {names!r}.")
+        idx = [list(result.stages).index(s) for s in names]
+        return cls(
+            epochs=np.asarray(result.epochs),
+            stages=names,
+            attributes=list(result.attributes),
+            metrics=list(result.metrics),
+            scores=np.asarray(result.scores, dtype=float)[:, idx],
+            chance=np.asarray(result.chance, dtype=float),
+        )
+
+    def plot(self, *, ax: Sequence[Axes] | None = None) -> ProbeDynamicsDisplay:
+        """``ax``: one Axes per stage (a sequence or array)."""
+        import matplotlib.pyplot as plt
+
+        axes = ax
+
+        k = len(self.stages)
+        if axes is None:
+            _, axes = plt.subplots(
+                1, k, figsize=(0.6 + 2.9 * k, 3.4), sharey=True, layout="constrained", squeeze=False
+            )
+            axes = list(axes[0])
+        else:
+            axes = list(np.atleast_1d(axes))
+            if len(axes) != k:
+                raise ValueError(f"axes must hold {k} axes, one per stage; got {len(axes)}.")
+        colors = plt.get_cmap("tab10")
+        for s, (ax, stage) in enumerate(zip(axes, self.stages, strict=True)):
+            for a, (attr, metric) in enumerate(zip(self.attributes, self.metrics, strict=True)):
+                label = f"{attr} (accuracy)" if metric != "r2" else f"{attr} (R²)"
+                values = np.clip(self.scores[a, s], -0.02, 1.0)
+                ax.plot(self.epochs, values, "o-", ms=3, color=colors(a % 10), label=label)
+                if metric != "r2":  # chance level of the accuracy, dotted, where it was probed
+                    chance = np.where(np.isfinite(self.scores[a, s]), self.chance[a], np.nan)
+                    ax.plot(self.epochs, chance, ":", lw=1, color=colors(a % 10))
+            ax.set_ylim(-0.05, 1.02)
+            ax.set_xlabel("epoch")
+            ax.set_title(f"read from {stage}", fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel("cross-validated probe score")
+        axes[-1].legend(fontsize=7, loc="best")
+        axes[0].figure.suptitle("When does each attribute become linearly readable?", fontsize=10)
+        self.axes_, self.ax_, self.figure_ = axes, axes[0], axes[0].figure
+        return self
+
+
+@dataclass(eq=False)
+class PriorComponentsDisplay(Display):
+    """Heatmap: share of each prior component's digits (rows) predicted as each digit (columns).
+
+    Row labels give the component's confident share; a pure component is one bright cell per row,
+    a component split between two digits shows two cells.
+    """
+
+    result: object
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
+        import matplotlib.pyplot as plt
+
+        r = self.result
+        counts = np.asarray(r.counts, dtype=float)
+        shares = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+        k = shares.shape[0]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.2, 0.9 + 0.32 * k), layout="constrained")
+        im = ax.imshow(shares, aspect="auto", cmap="Blues", vmin=0, vmax=1)
+        for (i, j), share in np.ndenumerate(shares):
+            if share >= 0.1:
+                ax.text(
+                    j,
+                    i,
+                    f"{share:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if share > 0.6 else "black",
+                )
+        ax.set_xticks(range(10))
+        ax.set_xlabel("predicted digit")
+        labels = [f"{i} ({100 * c:.0f} % conf.)" for i, c in enumerate(np.asarray(r.confident))]
+        ax.set_yticks(range(k), labels, fontsize=7)
+        ax.set_ylabel("prior component")
+        ax.set_title(f"Which digit each component of the prior {r.prior!r} became", fontsize=9)
+        ax.figure.colorbar(im, ax=ax, shrink=0.8, label="share of the component's digits")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class LatentClassDisplay(Display):
+    """Heatmap: mean attribution of each class logit to each latent dimension."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
+        import matplotlib.pyplot as plt
+
+        r = self.result
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+        a = np.nan_to_num(r.attribution)
+        lim = float(np.abs(a).max()) or 1.0
+        im = ax.imshow(a, aspect="auto", cmap=CMAP, vmin=-lim, vmax=lim)
+        ax.set_yticks(range(10), [f"{d} (n={c})" for d, c in enumerate(r.counts)], fontsize=7)
+        ax.set_xlabel("latent dimension")
+        ax.set_title("Which latent dimensions decide the class (mean IG of the class logit)", fontsize=9)
+        ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self

@@ -1,0 +1,394 @@
+"""Displays of the style explanations: Gram spectra, low-rank styles, fingerprints, ablation, trade-off.
+
+See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plot(ax=...)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from xstyle._plotting import Display, _signed_heatmap, _thumb, _thumbnail_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "AblationCurveDisplay",
+    "FingerprintDisplay",
+    "GramComparisonDisplay",
+    "GramSpectrumDisplay",
+    "LowRankDisplay",
+    "StatisticsAgreementDisplay",
+    "TradeoffDisplay",
+]
+
+
+@dataclass(eq=False)
+class GramSpectrumDisplay(Display):
+    """Eigenvalue spectra of Gram matrices, one line per layer, normalised to sum to 1.
+
+    ``kind="spectrum"``: ``λ_i / Σλ`` against i (log-log); a flat line means many components
+    carry the layer's energy, a steep drop a low-rank style. ``kind="cumulative"``: the energy
+    captured by the top k components, with the 90 % level dotted.
+    """
+
+    layers: list[str]
+    spectra: dict[str, np.ndarray]
+    participation_ratio: dict[str, float]
+    entropy_rank: dict[str, float]
+    title: str = "Gram spectra"
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> GramSpectrumDisplay:
+        """Collect the spectra of a :class:`~xstyle.explain.gram.GramDecomposition`."""
+        spectra, pr, er = {}, {}, {}
+        for name in result.layers:
+            sp = result.spectra[name]
+            lam = sp.eigenvalues.clamp_min(0).numpy()
+            spectra[name] = lam / lam.sum()
+            pr[name], er[name] = sp.participation_ratio, sp.entropy_rank
+        image = result.meta.get("image")
+        title = f"Gram spectra of {image}" if image else "Gram spectra"
+        return cls(
+            layers=list(result.layers), spectra=spectra, participation_ratio=pr, entropy_rank=er, title=title
+        )
+
+    def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
+        import matplotlib.pyplot as plt
+
+        if kind not in ("spectrum", "cumulative"):
+            raise ValueError(f"kind must be 'spectrum' or 'cumulative'; got {kind!r}.")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        for name in self.layers:
+            p = self.spectra[name]
+            k = np.arange(1, len(p) + 1)
+            pr, er = self.participation_ratio[name], self.entropy_rank[name]
+            label = f"{name}: PR {pr:.1f}, erank {er:.0f} of {len(p)}"
+            if kind == "spectrum":
+                ax.loglog(k, np.clip(p, 1e-12, None), label=label)
+            else:
+                ax.semilogx(k, np.cumsum(p), label=label)
+        if kind == "spectrum":
+            ax.set_ylabel("eigenvalue / trace")
+        else:
+            ax.axhline(0.9, color="grey", linestyle=":", linewidth=1)
+            ax.set_ylabel("energy of the top k components")
+            ax.set_ylim(0, 1.02)
+        ax.set_xlabel("component k")
+        ax.set_title(self.title, fontsize=10)
+        ax.legend(fontsize=7)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class GramComparisonDisplay(Display):
+    """Style loss per layer split into channel power (diagonal) and co-activation (off-diagonal)."""
+
+    layers: list[str]
+    diagonal: np.ndarray
+    off_diagonal: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> GramComparisonDisplay:
+        """Collect the parts of a :class:`~xstyle.explain.gram.GramComparison`."""
+        per = result.per_layer
+        return cls(
+            layers=list(result.layers),
+            diagonal=np.array([per[n].diagonal for n in result.layers]),
+            off_diagonal=np.array([per[n].off_diagonal for n in result.layers]),
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        x = np.arange(len(self.layers))
+        ax.bar(x, self.diagonal, label="diagonal (channel power)", color="tab:orange")
+        ax.bar(
+            x, self.off_diagonal, bottom=self.diagonal, label="off-diagonal (co-activation)", color="tab:blue"
+        )
+        ax.set_xticks(x, self.layers)
+        ax.set_ylabel("weighted style loss")
+        ax.set_title("Style loss by Gram entry type")
+        ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class LowRankDisplay(Display):
+    """Style loss (against the full target) of transfers whose Gram targets kept only k components."""
+
+    labels: list[str]
+    style_loss: np.ndarray
+    content_loss: np.ndarray
+    images: list[np.ndarray]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> LowRankDisplay:
+        """Collect a :class:`~xstyle.explain.gram.LowRankResult`."""
+        return cls(
+            labels=["full" if k is None else str(k) for k in result.ranks],
+            style_loss=np.asarray(result.style_loss),
+            content_loss=np.asarray(result.content_loss),
+            images=[_thumb(im) for im in result.images],
+        )
+
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
+        import matplotlib.pyplot as plt
+
+        thumbs = []
+        if ax is None and thumbnails:
+            ax, thumbs = _thumbnail_figure(len(self.labels))
+        elif ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        x = np.arange(len(self.labels))
+        ax.semilogy(x, self.style_loss, "o-", color="tab:red", label="style loss vs full target")
+        if "full" in self.labels:
+            ax.axhline(self.style_loss[self.labels.index("full")], color="grey", linestyle=":", linewidth=1)
+        ax.set_xticks(x, self.labels)
+        ax.set_xlabel("eigencomponents kept per layer (k)")
+        ax.set_ylabel("style loss")
+        ax.set_title("How many Gram components carry the style", fontsize=10)
+        ax.legend(fontsize=8)
+        for t, img, label in zip(thumbs, self.images, self.labels, strict=False):
+            t.imshow(img)
+            t.set_title(f"k={label}", fontsize=8)
+            t.axis("off")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+_KIND_COLOURS = {"painting": "tab:red", "photo": "tab:blue", "stylised": "tab:purple", "other": "tab:grey"}
+
+
+@dataclass(eq=False)
+class FingerprintDisplay(Display):
+    """2-D map of the images' Gram fingerprints (PCA or MDS of the Gram style distances)."""
+
+    names: list[str]
+    kinds: list[str]
+    xy: np.ndarray
+    method: str
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> FingerprintDisplay:
+        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        return cls(
+            names=list(result.names),
+            kinds=list(result.kinds),
+            xy=np.asarray(result.embedding),
+            method=result.method,
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> FingerprintDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+        for kind in dict.fromkeys(self.kinds):
+            idx = [i for i, k in enumerate(self.kinds) if k == kind]
+            ax.scatter(self.xy[idx, 0], self.xy[idx, 1], color=_KIND_COLOURS.get(kind, "black"), label=kind)
+        for (x, y), name in zip(self.xy, self.names, strict=True):
+            ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel(f"{self.method.upper()} 1")
+        ax.set_ylabel(f"{self.method.upper()} 2")
+        ax.set_title("Style fingerprints (Gram distances)", fontsize=10)
+        ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class StatisticsAgreementDisplay(Display):
+    """Spearman rank correlation between style statistics, over the distances of all image pairs."""
+
+    statistics: list[str]
+    agreement: np.ndarray
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> StatisticsAgreementDisplay:
+        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
+
+    def plot(self, *, ax: Axes | None = None) -> StatisticsAgreementDisplay:
+        import matplotlib.pyplot as plt
+
+        k = len(self.statistics)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(2.5 + 0.6 * k, 2.0 + 0.5 * k), layout="constrained")
+        _signed_heatmap(
+            ax,
+            self.agreement,
+            self.statistics,
+            fmt="{:.2f}",
+            fontsize=(7, 8),
+            rotation=45,
+            title="Agreement of style statistics (Spearman)",
+            label="ρ",
+        )
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class AblationCurveDisplay(Display):
+    """Relative change of the style and content losses against the number of channels removed.
+
+    One line per ranking. Two panels by default (style, content); given one Axes, style is drawn
+    solid and content dashed on it. Where a loss was 0 before, the absolute loss is plotted.
+    """
+
+    layer: str
+    mode: str
+    counts: np.ndarray
+    style: dict[str, np.ndarray]
+    content: dict[str, np.ndarray]
+    relative: dict[str, bool]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> AblationCurveDisplay:
+        """Collect the curves of a :class:`~xstyle.explain.ablation.AblationResult`."""
+        rel = {"style": result.style_before > 0, "content": result.content_before > 0}
+        style, content = {}, {}
+        for name in result.style_after:
+            style[name] = (
+                result.relative("style", name) if rel["style"] else np.asarray(result.style_after[name])
+            )
+            content[name] = (
+                result.relative("content", name) if rel["content"] else np.asarray(result.content_after[name])
+            )
+        return cls(
+            layer=result.layer,
+            mode=result.mode,
+            counts=np.asarray(result.counts),
+            style=style,
+            content=content,
+            relative=rel,
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, axes = plt.subplots(1, 2, figsize=(8.5, 3.5), layout="constrained")
+        elif isinstance(ax, (list, tuple, np.ndarray)):
+            axes = list(ax)
+        else:
+            axes = [ax]
+        colours = {
+            "gram": "tab:red",
+            "attribution": "tab:orange",
+            "content_attribution": "tab:blue",
+            "captum_ig": "tab:green",
+            "captum_style": "tab:purple",
+            "random": "grey",
+        }
+        panels = [("style", self.style), ("content", self.content)]
+        for i, (loss, curves) in enumerate(panels):
+            target = axes[min(i, len(axes) - 1)]
+            style = "-" if i == 0 or len(axes) > 1 else "--"
+            for name, values in curves.items():
+                label = name if len(axes) > 1 else f"{name} ({loss})"
+                target.plot(
+                    self.counts, values, style, marker="o", ms=3, label=label, color=colours.get(name)
+                )
+            target.set_xscale("log", base=2)
+            target.set_xlabel(f"channels of {self.layer} {self.mode}-ablated")
+            what = "relative change" if self.relative[loss] else "value"
+            target.set_ylabel(f"{loss} loss, {what}" if len(axes) > 1 else "relative loss change")
+            if len(axes) > 1:
+                target.set_title(f"{loss.capitalize()} loss", fontsize=10)
+            target.axhline(0, color="black", linewidth=0.6)
+        axes[0].legend(fontsize=7)
+        self.ax_ = axes if len(axes) > 1 else axes[0]
+        self.figure_ = axes[0].figure
+        return self
+
+
+@dataclass(eq=False)
+class TradeoffDisplay(Display):
+    """The style/content trade-off: style loss against content loss over β/α, knee marked.
+
+    Read from the top left (small β/α: the photo) to the bottom right (large β/α: stylised); the
+    knee (red ring) is where extra style weight starts to cost much content for little style.
+    Axes are linear, as the knee is found in linear coordinates.
+    """
+
+    ratios: np.ndarray
+    content: np.ndarray
+    style: np.ndarray
+    ssim: np.ndarray
+    knee: int | None
+    images: list[np.ndarray]
+    ax_: object = field(default=None, init=False)
+    figure_: object = field(default=None, init=False)
+
+    @classmethod
+    def from_result(cls, result) -> TradeoffDisplay:
+        """Collect a :class:`~xstyle.explain.tradeoff.TradeoffResult`."""
+        return cls(
+            ratios=np.asarray(result.ratios),
+            content=np.asarray(result.content_loss),
+            style=np.asarray(result.style_loss),
+            ssim=np.asarray(result.ssim),
+            knee=result.knee,
+            images=[_thumb(im) for im in result.images],
+        )
+
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
+        import matplotlib.pyplot as plt
+
+        thumbs = []
+        if ax is None and thumbnails:
+            ax, thumbs = _thumbnail_figure(len(self.ratios), width=8.0)
+        elif ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        ax.plot(self.content, self.style, "o-", color="black")
+        for x, y, r in zip(self.content, self.style, self.ratios, strict=True):
+            ax.annotate(f"β/α={r:.2g}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        if self.knee is not None:
+            ax.plot(
+                self.content[self.knee],
+                self.style[self.knee],
+                "o",
+                ms=14,
+                mfc="none",
+                mec="red",
+                mew=2,
+                label="knee",
+            )
+            ax.legend(fontsize=8)
+        ax.ticklabel_format(style="sci", scilimits=(-3, 3))
+        ax.set_xlabel("content loss (unweighted)")
+        ax.set_ylabel("style loss (unweighted)")
+        ax.set_title("Style/content trade-off over β/α", fontsize=10)
+        for i, (t, img) in enumerate(zip(thumbs, self.images, strict=False)):
+            t.imshow(img)
+            mark = " (knee)" if i == self.knee else ""
+            t.set_title(
+                f"β/α={self.ratios[i]:.2g}{mark}\nSSIM {self.ssim[i]:.2f}",
+                fontsize=7,
+                color="red" if mark else "black",
+            )
+            t.axis("off")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
