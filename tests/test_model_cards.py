@@ -50,8 +50,12 @@ def _dcgan_numbers() -> dict[str, str]:
 @pytest.mark.parametrize(("where", "text"), [("README.md", README), ("docs/gan-training.md", GAN_DOC)])
 def test_the_dcgan_quality_quoted_is_the_cards(where, text):
     card = _dcgan_numbers()
-    n, confident = _one(r"On ([\d,]+) samples(?: \(seed 0\))? the shipped classifier is confident "
-                        r"\(p ≥ 0\.9\) for \*\*([\d.]+) %\*\*", text, where)
+    n, confident = _one(
+        r"On ([\d,]+) samples(?: \(seed 0\))? the shipped classifier is confident "
+        r"\(p ≥ 0\.9\) for \*\*([\d.]+) %\*\*",
+        text,
+        where,
+    )
     inception = _one(r"Inception Score analogue is ([\d.]+) of a possible 10", text, where)[0]
     frechet = _one(r"of a possible 10, the Fréchet distance ([\d.]+) and", text, where)[0]
     entropy = _one(r"balanced \(normalised entropy ([\d.]+)", text, where)[0]

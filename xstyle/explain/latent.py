@@ -72,6 +72,7 @@ __all__ = [
     "traversal_alignment",
 ]
 
+
 @dataclass(frozen=True, eq=False)
 class ProbeTableResult:
     """How well each attribute is read linearly from z and from each generator stage.
