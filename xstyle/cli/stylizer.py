@@ -71,8 +71,8 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
     from xstyle.stylizer import load_stylizer
 
     style = _stylizer_style(args.style, config.style_size)
-    if args.resume is not None:
-        load_stylizer(args.resume)  # a bad file is named now, not after the photos are loaded
+    # a bad --resume file is named now, not after the photos load (and is loaded only once)
+    resume = load_stylizer(args.resume) if args.resume is not None else None
     vgg = load_vgg19(config.weights, last_layer=config.deepest_layer)
     if args.content_dir is not None:
         content = ContentSet(load_folder(args.content_dir), f"folder {args.content_dir}")
@@ -80,7 +80,7 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
         content = ContentSet(load_content_photos("train"), "xstyle shipped photos (train split)")
     heldout = load_content_photos("heldout")
     trainer = StylizerTrainer(
-        content, style, config=config, resume=args.resume, style_name=args.style, vgg=vgg
+        content, style, config=config, resume=resume, style_name=args.style, vgg=vgg
     )
     remaining = max(config.epochs - trainer.epoch, 0) * config.steps_per_epoch
     t0 = time.perf_counter()

@@ -276,7 +276,8 @@ class StylizerTrainer:
         content: training photos.
         style: (1, 3, H, W) painting in [0, 1]; resized so its long side is ``config.style_size``.
         config: hyper-parameters.
-        resume: a checkpoint path to continue from (seed, batch and crop sizes must match).
+        resume: a checkpoint to continue from (seed, batch and crop sizes must match): its path, or
+            the :class:`Stylizer` :func:`load_stylizer` already returned for it.
         vgg: the loss network (default ``load_vgg19(config.weights)`` truncated after the deepest layer).
         style_name: how the painting is called in metadata (e.g. ``sample:starry_night``).
     """
@@ -287,7 +288,7 @@ class StylizerTrainer:
         style: torch.Tensor,
         *,
         config: StylizerConfig | None = None,
-        resume: str | Path | None = None,
+        resume: str | Path | Stylizer | None = None,
         vgg: VGG19Features | None = None,
         style_name: str = "style",
     ) -> None:
@@ -322,7 +323,7 @@ class StylizerTrainer:
         self.steps: list[dict] = []  # one entry per step (loss curves)
         self.seconds = 0.0
         if resume is not None:
-            self._restore(load_stylizer(resume))
+            self._restore(resume if isinstance(resume, Stylizer) else load_stylizer(resume))
 
     def _restore(self, ckpt: Stylizer) -> None:
         if ckpt.state.get("format") != TRAIN_FORMAT:
