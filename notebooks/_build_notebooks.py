@@ -216,7 +216,8 @@ def gram_spectra() -> list:
             "ratio (Σλ)²/Σλ² is an effective number of components."
         ),
         code(
-            "from xstyle.explain.gram import compare_grams, decompose_gram, lowrank_style_sweep\n\n"
+            "from xstyle.explain.gram import compare_grams, decompose_gram\n"
+            "from xstyle.explain.lowrank import lowrank_style_sweep\n\n"
             "spectra = decompose_gram(style, model=vgg)\n"
             "spectra.plot()\n"
             'spectra.plot(kind="cumulative")\n'

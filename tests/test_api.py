@@ -14,15 +14,15 @@ ALLOWED = {
     "xstyle.models.vgg.load_vgg19": {"weights"},
     "xstyle.data.load_digits": {"split"},
     "xstyle.stylizer.data.load_content_photos": {"split"},
-    "xstyle.explain.gram.style_fingerprints": {"images"},
+    "xstyle.explain.fingerprint.style_fingerprints": {"images"},
     "xstyle.cli.main": {"argv"},
     "xstyle.gan.dcgan.Generator": {"latent_dim"},
     "xstyle.gan.dcgan.Discriminator": {"dropout"},
     "xstyle.stylizer.model.TransformNet": {"arch"},
     "xstyle.stylizer.model.PatchDiscriminator": {"arch"},
-    "xstyle.report.builders.build_style_report": {"config"},
-    "xstyle.report.builders.build_gan_report": {"config"},
-    "xstyle.report.builders.build_demo_report": {"style", "gan"},
+    "xstyle.report.style.build_style_report": {"config"},
+    "xstyle.report.gan.build_gan_report": {"config"},
+    "xstyle.report.demo.build_demo_report": {"style", "gan"},
 }
 
 

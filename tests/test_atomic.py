@@ -44,10 +44,24 @@ def write_result(path: Path, **files: str) -> None:
 def test_the_marker_lists_every_file_with_its_hash(tmp_path):
     write_result(tmp_path / "out", **{"a.json": "{}", "figures/b.png": "png"})
     manifest = json.loads((tmp_path / "out" / OUTPUT_MARKER).read_text())
-    assert manifest["files"] == {
-        "a.json": hashlib.sha256(b"{}").hexdigest(),
-        "figures/b.png": hashlib.sha256(b"png").hexdigest(),
-    }
+    files = manifest["files"]
+    assert sorted(files) == ["a.json", "figures/b.png"]
+    assert files["a.json"]["sha256"] == hashlib.sha256(b"{}").hexdigest()
+    assert files["figures/b.png"]["sha256"] == hashlib.sha256(b"png").hexdigest()
+    assert files["a.json"]["size"] == 2
+    assert files["a.json"]["mtime_ns"] == (tmp_path / "out" / "a.json").stat().st_mtime_ns
+
+
+def test_a_copied_folder_is_still_recognised_by_content(tmp_path):
+    """Copying gives the files new times: the hashes decide, and an edit of the same size is seen."""
+    import shutil
+
+    write_result(tmp_path / "out", **{"a.json": "1", "b.png": "2"})
+    shutil.copytree(tmp_path / "out", tmp_path / "copy", copy_function=shutil.copy)  # new times
+    check_output_dir(tmp_path / "copy")
+    (tmp_path / "copy" / "a.json").write_text("9")  # same size, other content
+    with pytest.raises(ValueError, match=r"'a\.json'"):
+        check_output_dir(tmp_path / "copy")
 
 
 def test_a_user_folder_that_looks_like_results_is_never_replaced(tmp_path):

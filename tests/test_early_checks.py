@@ -218,7 +218,7 @@ def test_optimisation_stops_at_the_first_non_finite_loss(optimizer):
 
 
 def test_style_report_refuses_content_equal_to_style_before_the_work(expect_cli_error, monkeypatch):
-    monkeypatch.setattr("xstyle.report.builders.build_style_report", _must_not_run("the style report"))
+    monkeypatch.setattr("xstyle.report.style.build_style_report", _must_not_run("the style report"))
     expect_cli_error(
         [
             "report",

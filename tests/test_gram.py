@@ -9,19 +9,16 @@ import numpy as np
 import pytest
 import torch
 
+from xstyle.explain.fingerprint import STYLE_STATISTICS, mmd_squared, style_distances, style_fingerprints
 from xstyle.explain.gram import (
-    STYLE_STATISTICS,
     GramDecomposition,
     compare_feature_grams,
     compare_grams,
     decompose_features,
     decompose_gram,
-    lowrank_style_sweep,
-    mmd_squared,
-    style_distances,
-    style_fingerprints,
     truncate_gram,
 )
+from xstyle.explain.lowrank import lowrank_style_sweep
 from xstyle.hooks import FeatureTap, assert_no_hooks
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import load_vgg19

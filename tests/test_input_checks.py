@@ -11,7 +11,8 @@ from xstyle.gan.dcgan import Generator
 from xstyle.gan.metrics import evaluate_generator
 from xstyle.images import ImageError, check_rgb, resize_image, save_image, to_pil
 from xstyle.losses import content_loss, gram_matrix, style_loss
-from xstyle.report.builders import GANReportConfig, StyleReportConfig
+from xstyle.report.gan import GANReportConfig
+from xstyle.report.style import StyleReportConfig
 from xstyle.stylizer import stylize
 from xstyle.transfer import TransferConfig
 

@@ -330,7 +330,7 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
     """A finished run replaces the previous report folder (no stale files remain)."""
     import shutil
 
-    import xstyle.report.builders as builders
+    import xstyle.report.style as style_module
 
     out = tmp_path / "report"
     shutil.copytree(style_report, out)  # its figures are all xstyle's (listed in its manifest)
@@ -345,7 +345,7 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
         report.section("only").figure(save_figure(fig, root, "only", title="t", caption="c"))
         return report
 
-    monkeypatch.setattr(builders, "build_style_report", fake)
+    monkeypatch.setattr(style_module, "build_style_report", fake)
     assert main(["-q", "report", "style", "--fast", "--title", "second", "--out", str(out)]) == 0
     assert sorted(p.name for p in (out / "figures").iterdir()) == ["only.png"]
     assert "second" in (out / "index.html").read_text()
@@ -353,7 +353,7 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
 
 
 def test_a_flat_tradeoff_sweep_is_recognised_for_its_caption():
-    from xstyle.report.builders import _flat
+    from xstyle.report.style_sections import _flat
 
     assert _flat([2.0, 2.01, 2.015])  # --fast sweeps: three ratios, losses equal to 4 figures
     assert not _flat([2.0, 2.5, 9.0])

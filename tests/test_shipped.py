@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import xstyle.shipped
 from xstyle.shipped import KINDS, SHIPPED_PREFIX, resolve_shipped, shipped_model, shipped_models
 
 ENTRIES = list(shipped_models().values())
@@ -81,7 +83,8 @@ def test_the_gan_loaders_accept_shipped_specs():
 def test_the_stylizer_loader_accepts_shipped_specs():
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers
 
-    assert shipped_stylizers() == {n: m.path for n, m in shipped_models("stylizer").items()}
+    assets = Path(xstyle.shipped.__file__).parent / "assets" / "stylizers"
+    assert shipped_stylizers() == {p.stem: p for p in sorted(assets.glob("*.pt"))}
     for name in shipped_stylizers():
         assert load_stylizer(f"shipped:{name}").config == load_stylizer(shipped_stylizers()[name]).config
 

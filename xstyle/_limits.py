@@ -11,8 +11,11 @@ The bound is the machine's memory (physical, or the container's limit, or ``ulim
 happens to be free at the moment: a setting valid on a machine stays valid however busy it is, and
 a run that then finds the memory taken by others ends in the CLI's one-line out-of-memory message.
 
-The estimates are float32 on the CPU, measured as the growth of peak RSS (``ru_maxrss``) between
-two sizes and rounded up by about 1.5x, so a run they pass rarely runs out.
+The per-unit estimates are float32 on the CPU: the growth of peak RSS (``ru_maxrss``) between two
+sizes, measured once by hand on the development machine (the figures in the comments below; no
+script in the repository reruns them), rounded up by about 1.5x so a run they pass rarely runs out.
+Needs below :data:`ALWAYS_FITS` return at once without reading the machine, so the check costs
+nothing where small sizes are checked in a loop (latents per training step, resized photos).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ except ImportError:  # not a POSIX system: no ulimit to read
 FALLBACK_AVAILABLE = 8 << 30
 #: models, weights and buffers of a run that do not grow with its size settings
 BASE_BYTES = 256 << 20
+#: a need this small fits on any machine xstyle runs on (torch alone takes more): not checked
+ALWAYS_FITS = 512 << 20
 
 # per pixel of the largest image of a run (long side ** 2: the aspect ratio is unknown up front)
 VGG19_TRAIN_BYTES_PER_PX = 4096  # VGG19 to relu5_1, forward + backward (L-BFGS): 3.4 KB measured
@@ -151,10 +156,12 @@ def check_memory(
         available: bytes to compare with (default: :func:`available_memory`).
 
     The message names the setting and its value, the estimate, the available memory and the largest
-    value that fits, e.g. "--size 100000 would need about 41 PB for VGG19 features; this machine has
-    24 GB of memory; use --size 2200 or less."
+    value that fits, e.g. "--size 100000 would need about 41 TB for VGG19 features; this machine has
+    24 GB of memory; use --size 2400 or less."
     """
     needed = need(value)
+    if available is None and needed <= ALWAYS_FITS:
+        return
     free = available_memory() if available is None else available
     if needed <= free:
         return
@@ -183,11 +190,6 @@ def vgg19_bytes(size: int, *, batch: int = 1, backward: bool = True) -> float:
     """A VGG19 pass (to relu5_1) over ``batch`` images of long side ``size`` (square, the worst case)."""
     per_px = VGG19_TRAIN_BYTES_PER_PX if backward else VGG19_FORWARD_BYTES_PER_PX
     return BASE_BYTES + batch * size * size * (per_px + IMAGE_BYTES_PER_PX)
-
-
-def image_bytes(size: int, *, n: int = 1) -> float:
-    """``n`` RGB float32 images of long side ``size`` and their resized copies."""
-    return n * size * size * IMAGE_BYTES_PER_PX
 
 
 def stylizer_bytes(size: int) -> float:

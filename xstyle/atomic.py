@@ -25,7 +25,7 @@ import re
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ __all__ = [
     "check_new_files",
     "check_output_dir",
     "check_writable",
+    "save_with_card",
     "write_json",
 ]
 
@@ -172,13 +173,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(folder: Path) -> dict[str, str]:
-    """{relative posix path: sha256} of every file below ``folder`` except the marker."""
+def _fingerprint(entry: Path) -> dict[str, Any]:
+    st = entry.stat()
+    return {"sha256": _sha256(entry), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """{relative posix path: {sha256, size, mtime_ns}} of every file below ``folder`` but the marker."""
     files = {}
     for entry in sorted(folder.rglob("*")):
         if entry.is_file() and not entry.is_symlink() and entry.name != OUTPUT_MARKER:
-            files[entry.relative_to(folder).as_posix()] = _sha256(entry)
+            files[entry.relative_to(folder).as_posix()] = _fingerprint(entry)
     return files
+
+
+def _unchanged(entry: Path, listed: Any) -> bool:
+    """Whether ``entry`` is the file the manifest lists: same size and modification time (a stat,
+    no reading), else the same SHA-256 (a copied folder has new times but the same content)."""
+    if not isinstance(listed, dict):
+        return False
+    st = entry.stat()
+    if st.st_size != listed.get("size"):
+        return False
+    return st.st_mtime_ns == listed.get("mtime_ns") or _sha256(entry) == listed.get("sha256")
 
 
 def _foreign_entries(folder: Path) -> list[str] | None:
@@ -201,7 +218,7 @@ def _foreign_entries(folder: Path) -> list[str] | None:
         rel = entry.relative_to(folder).as_posix()
         if rel == OUTPUT_MARKER or (entry.is_dir() and not entry.is_symlink()):
             continue
-        if entry.is_symlink() or not entry.is_file() or listed.get(rel) != _sha256(entry):
+        if entry.is_symlink() or not entry.is_file() or not _unchanged(entry, listed.get(rel)):
             foreign.append(rel)
     return foreign
 
@@ -315,9 +332,30 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
 def write_json(data: Any, path: str | os.PathLike) -> Path:
     """Write ``data`` as indented JSON atomically; returns the path."""
-    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
+    text = _json_text(data)
     with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def save_with_card(path: str | os.PathLike, save: Callable[[Path], None], card: Any) -> Path:
+    """Write a weights file with ``save(tmp_path)`` and its JSON ``card`` beside it (``.json``).
+
+    Both go to temporary files first, so a failed save (disk full, an unpicklable value, a card
+    that is not JSON) leaves the previous pair as it was. Then the weights land first and the card
+    after them: a run killed between the two renames leaves the new weights beside the previous
+    card, never a card without its weights. Returns ``path``.
+    """
+    path = Path(path)
+    text = _json_text(card)
+    with atomic_path(path.with_suffix(".json")) as tmp_card:
+        tmp_card.write_text(text, encoding="utf-8")
+        with atomic_path(path) as tmp:
+            save(tmp)
+    return path

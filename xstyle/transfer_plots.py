@@ -5,7 +5,7 @@ See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,8 +36,6 @@ class TransferLossDisplay(Display):
     sizes: list[int]
     alpha: float
     beta: float
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> TransferLossDisplay:

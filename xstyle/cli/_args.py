@@ -233,6 +233,7 @@ def _size_options(command: str) -> list[tuple[str, str, object, str]]:
     ``bytes(value, args)`` (xstyle._limits estimates) or an int, a fixed maximum. Epochs and step
     counts cost time, not memory, and are not listed."""
     from xstyle import _limits as lim
+    from xstyle.stylizer.model import MAX_BLOCKS
 
     def vgg(backward=True, batch=1):
         return lambda v, a: lim.vgg19_bytes(v, batch=batch, backward=backward)
@@ -262,7 +263,7 @@ def _size_options(command: str) -> list[tuple[str, str, object, str]]:
         "gan train": [
             ("--batch-size", "batch_size", per_item(gen + grad), "a batch's activations and gradients")
         ],
-        "gan sample": [("-n", "n", per_item(gen), "generating the digits and their grid")],
+        "gan sample": [("-n", "n", lambda v, a: lim.generate_bytes(v), "generating the digits and a grid")],
         "gan eval": [("--n-samples", "n_samples", lambda v, a: lim.gan_eval_bytes(v), "the scored digits")],
         "explain attribution": [("--size", "size", vgg(batch=4), ig)],
         "explain gan-attribution": [
@@ -292,8 +293,8 @@ def _size_options(command: str) -> list[tuple[str, str, object, str]]:
         "report gan": gan_report,
         "report demo": style_report,
         "stylizer train": [
-            # ArchConfig's bound (64; the shipped stylizers have 3), checked here to name the option
-            ("--residual-blocks", "residual_blocks", 64, "the shipped stylizers use 3"),
+            # ArchConfig's bound, checked here to name the option
+            ("--residual-blocks", "residual_blocks", MAX_BLOCKS, "the shipped stylizers use 3"),
             ("--batch-size", "batch_size", lambda v, a: crops(v, a.crop_size), "crops and their gradients"),
             ("--crop-size", "crop_size", lambda v, a: crops(a.batch_size, v), "crops and their gradients"),
             ("--style-size", "style_size", vgg(backward=False), "the painting's VGG19 features"),

@@ -114,7 +114,9 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
 
     from xstyle.data import list_samples, resolve_image
-    from xstyle.explain.gram import compare_grams, decompose_gram, lowrank_style_sweep, style_fingerprints
+    from xstyle.explain.fingerprint import style_fingerprints
+    from xstyle.explain.gram import compare_grams, decompose_gram
+    from xstyle.explain.lowrank import lowrank_style_sweep
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig
 
@@ -555,12 +557,6 @@ def _add_attribution_parsers(esub) -> None:
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_gan_attribution)
-
-
-def _add_explain_parsers(esub) -> None:
-    """Register the ``xstyle explain ...`` commands (one function per analysis family)."""
-    _add_attribution_parsers(esub)
-    _add_gram_parsers(esub)
 
 
 def add_parsers(sub) -> None:

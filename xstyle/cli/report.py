@@ -107,7 +107,7 @@ def _run_report(args: argparse.Namespace, prepare, build) -> int:
 
 
 def _style_report_config(args: argparse.Namespace):
-    from xstyle.report.builders import StyleReportConfig
+    from xstyle.report.style import StyleReportConfig
 
     changes = {
         k: v
@@ -132,7 +132,7 @@ def _style_report_config(args: argparse.Namespace):
 
 
 def _gan_report_config(args: argparse.Namespace):
-    from xstyle.report.builders import GANReportConfig
+    from xstyle.report.gan import GANReportConfig
 
     methods = None
     if getattr(args, "methods", None) is not None:
@@ -201,7 +201,9 @@ def _check_report_inputs(style=None, gan=None) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """``xstyle report style|gan|demo``: check the inputs first, then build and write atomically."""
-    from xstyle.report import builders
+    import xstyle.report.demo as demo_report
+    import xstyle.report.gan as gan_report
+    import xstyle.report.style as style_report
 
     kind = args.report_command
 
@@ -214,8 +216,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     def build(configs, root, progress):
         style, gan = configs
         if kind == "demo":
-            return builders.build_demo_report(style, gan, root=root, progress=progress)
-        build_one = builders.build_style_report if kind == "style" else builders.build_gan_report
+            return demo_report.build_demo_report(style, gan, root=root, progress=progress)
+        build_one = style_report.build_style_report if kind == "style" else gan_report.build_gan_report
         return build_one(style or gan, root=root, progress=progress, title=args.title)
 
     return _run_report(args, prepare, build)
@@ -242,7 +244,7 @@ def add_parsers(sub) -> None:
         )
 
     def style_options(p) -> None:
-        g = p.add_argument_group("style report options (defaults: xstyle.report.builders.StyleReportConfig)")
+        g = p.add_argument_group("style report options (defaults: xstyle.report.style.StyleReportConfig)")
         g.add_argument("--content", default=None, help="content image (default sample:astronaut)")
         g.add_argument("--style", default=None, help="style image (default sample:starry_night)")
         g.add_argument("--size", type=_positive_int, default=None, help="stylised size, px (default 192)")
@@ -276,7 +278,7 @@ def add_parsers(sub) -> None:
         )
 
     def gan_options(p, *, full: bool) -> None:
-        g = p.add_argument_group("GAN report options (defaults: xstyle.report.builders.GANReportConfig)")
+        g = p.add_argument_group("GAN report options (defaults: xstyle.report.gan.GANReportConfig)")
         g.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: the shipped one)")
         g.add_argument("--classifier", default=None, help="digit classifier (default: the shipped one)")
         if full:

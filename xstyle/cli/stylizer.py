@@ -79,9 +79,7 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
     else:
         content = ContentSet(load_content_photos("train"), "xstyle shipped photos (train split)")
     heldout = load_content_photos("heldout")
-    trainer = StylizerTrainer(
-        content, style, config=config, resume=resume, style_name=args.style, vgg=vgg
-    )
+    trainer = StylizerTrainer(content, style, config=config, resume=resume, style_name=args.style, vgg=vgg)
     remaining = max(config.epochs - trainer.epoch, 0) * config.steps_per_epoch
     t0 = time.perf_counter()
     with tqdm(total=remaining, desc="stylizer", unit="step", disable=args.quiet, file=sys.stderr) as bar:

@@ -25,24 +25,14 @@ from xstyle.explain.directions import (
     sefa_directions,
 )
 from xstyle.explain.dynamics import ProbeDynamicsResult, find_checkpoints, probe_dynamics
+from xstyle.explain.fingerprint import FingerprintResult, mmd_squared, style_distances, style_fingerprints
 from xstyle.explain.gan_attribution import (
     DiscriminatorMapsResult,
     LatentClassResult,
     discriminator_maps,
     latent_class_attribution,
 )
-from xstyle.explain.gram import (
-    FingerprintResult,
-    GramComparison,
-    GramDecomposition,
-    LowRankResult,
-    compare_grams,
-    decompose_gram,
-    lowrank_style_sweep,
-    mmd_squared,
-    style_distances,
-    style_fingerprints,
-)
+from xstyle.explain.gram import GramComparison, GramDecomposition, compare_grams, decompose_gram
 from xstyle.explain.latent import (
     ATTRIBUTES,
     LatentResult,
@@ -56,6 +46,7 @@ from xstyle.explain.latent import (
     sample_latents,
 )
 from xstyle.explain.latent_prior import PriorComponentsResult, prior_components
+from xstyle.explain.lowrank import LowRankResult, lowrank_style_sweep
 from xstyle.explain.sanity import (
     DeletionInsertionResult,
     RandomisationResult,

@@ -37,13 +37,11 @@ from xstyle._checks import check_int, check_matrix
 from xstyle.explain._latent_common import (
     ATTRIBUTES,
     GENERATOR_STAGES,
-    SHAPE_ATTRIBUTES,  # noqa: F401 - re-exported
     LatentSamples,
     ProbeResult,
     _num,
     fit_probe,
-    generate,  # noqa: F401 - re-exported
-    latent_dim_of,  # noqa: F401 - re-exported
+    generate,  # noqa: F401 - re-exported (benchmarks/bench_latent.py)
     measure_digits,
     sample_latents,
 )

@@ -25,7 +25,7 @@ from torch import nn
 
 from xstyle._checks import check_int, check_seed
 from xstyle._limits import check_memory, gan_eval_bytes
-from xstyle.explain.latent import generate, latent_dim_of
+from xstyle.explain._latent_common import generate, latent_dim_of
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
 from xstyle.gan.prior import prior_of

@@ -40,8 +40,6 @@ class ProbeTableDisplay(Display):
     metrics: list[str]
     scores: np.ndarray
     chance: np.ndarray
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> ProbeTableDisplay:
@@ -95,8 +93,6 @@ class TraversalDisplay(Display):
     images: np.ndarray  # (R, S, H, W) in [-1, 1]
     alphas: np.ndarray
     title: str
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result, *, rows: int | None = None) -> TraversalDisplay:
@@ -145,8 +141,6 @@ class DirectionSimilarityDisplay(Display):
 
     labels: list[str]
     cosine: np.ndarray
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> DirectionSimilarityDisplay:
@@ -188,8 +182,6 @@ class ProbeDynamicsDisplay(Display):
     scores: np.ndarray  # (A, S, E) for the stages shown
     chance: np.ndarray  # (A, E)
     axes_: object = field(default=None, init=False)
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result, *, stages=None) -> ProbeDynamicsDisplay:
@@ -253,8 +245,6 @@ class PriorComponentsDisplay(Display):
     """
 
     result: object
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
         import matplotlib.pyplot as plt

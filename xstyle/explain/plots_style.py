@@ -5,7 +5,7 @@ See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,8 +40,6 @@ class GramSpectrumDisplay(Display):
     participation_ratio: dict[str, float]
     entropy_rank: dict[str, float]
     title: str = "Gram spectra"
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> GramSpectrumDisplay:
@@ -94,8 +92,6 @@ class GramComparisonDisplay(Display):
     layers: list[str]
     diagonal: np.ndarray
     off_diagonal: np.ndarray
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> GramComparisonDisplay:
@@ -133,12 +129,10 @@ class LowRankDisplay(Display):
     style_loss: np.ndarray
     content_loss: np.ndarray
     images: list[np.ndarray]
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> LowRankDisplay:
-        """Collect a :class:`~xstyle.explain.gram.LowRankResult`."""
+        """Collect a :class:`~xstyle.explain.lowrank.LowRankResult`."""
         return cls(
             labels=["full" if k is None else str(k) for k in result.ranks],
             style_loss=np.asarray(result.style_loss),
@@ -182,12 +176,10 @@ class FingerprintDisplay(Display):
     kinds: list[str]
     xy: np.ndarray
     method: str
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> FingerprintDisplay:
-        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        """Collect a :class:`~xstyle.explain.fingerprint.FingerprintResult`."""
         return cls(
             names=list(result.names),
             kinds=list(result.kinds),
@@ -219,12 +211,10 @@ class StatisticsAgreementDisplay(Display):
 
     statistics: list[str]
     agreement: np.ndarray
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> StatisticsAgreementDisplay:
-        """Collect a :class:`~xstyle.explain.gram.FingerprintResult`."""
+        """Collect a :class:`~xstyle.explain.fingerprint.FingerprintResult`."""
         return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
 
     def plot(self, *, ax: Axes | None = None) -> StatisticsAgreementDisplay:
@@ -261,8 +251,6 @@ class AblationCurveDisplay(Display):
     style: dict[str, np.ndarray]
     content: dict[str, np.ndarray]
     relative: dict[str, bool]
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> AblationCurveDisplay:
@@ -339,8 +327,6 @@ class TradeoffDisplay(Display):
     ssim: np.ndarray
     knee: int | None
     images: list[np.ndarray]
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> TradeoffDisplay:

@@ -27,7 +27,7 @@ from torch import nn
 
 from xstyle._checkpoint_fields import CheckpointFields
 from xstyle._checks import check_int
-from xstyle.atomic import atomic_path, write_json
+from xstyle.atomic import save_with_card
 from xstyle.data import DigitData, check_digit_data
 from xstyle.hooks import device_of, frozen
 from xstyle.rng import RandomStream
@@ -283,10 +283,7 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike, *, metadata
             f"metadata must hold only JSON values (str, numbers, lists, dicts); {exc}."
         ) from None
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    with atomic_path(path.with_suffix(".json")) as card:
-        write_json(info, card)
-        with atomic_path(path) as tmp:  # the weights land first, the card when this block ends
-            torch.save(state, tmp)
+    save_with_card(path, lambda tmp: torch.save(state, tmp), info)
     return path
 
 

@@ -5,7 +5,7 @@ See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,8 +28,6 @@ class GANTrainingDisplay(Display):
     g_loss: np.ndarray
     fd_epochs: np.ndarray
     frechet: np.ndarray
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, history: list[dict]) -> GANTrainingDisplay:

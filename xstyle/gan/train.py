@@ -31,7 +31,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._runinfo import CARD_VERSION_KEYS, versions
-from xstyle.atomic import atomic_path, write_json
+from xstyle.atomic import save_with_card
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents
@@ -442,13 +442,8 @@ def export_release(
 
 
 def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) -> None:
-    """Write ``state`` (torch.save) and its JSON metadata beside it, each atomically.
-
-    Both are written to temporary files first, so a failed save (disk full, an unpicklable value)
-    leaves the previous pair as it was. Then the weights land first and the card after them: a run
-    killed between the two renames leaves the new .pt beside the previous card, never a card
-    without its weights.
-    """
+    """Write ``state`` (torch.save) and its JSON metadata beside it with
+    :func:`xstyle.atomic.save_with_card` (a failed save keeps the previous pair; weights land first)."""
     meta = {
         "format": state["format"],
         "epoch": state["epoch"],
@@ -458,10 +453,7 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
         **extra,
         "versions": versions(keys=CARD_VERSION_KEYS),
     }
-    with atomic_path(path.with_suffix(".json")) as card:
-        write_json(meta, card)
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+    save_with_card(path, lambda tmp: torch.save(state, tmp), meta)
 
 
 def half_precision_copy(generator: Generator) -> Generator:

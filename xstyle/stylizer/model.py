@@ -31,7 +31,7 @@ __all__ = ["ArchConfig", "PatchDiscriminator", "ResidualBlock", "TransformNet"]
 
 # bounds of a sane architecture, so a damaged config cannot ask for gigabytes or endless loops
 _MAX_WIDTH = 4096  # channels of a stage
-_MAX_BLOCKS = 64  # residual blocks; discriminator blocks
+MAX_BLOCKS = 64  # residual blocks; discriminator blocks
 _MAX_KERNEL = 31  # side of the outer convolutions
 
 
@@ -50,19 +50,19 @@ class ArchConfig:
         object.__setattr__(self, "disc_channels", tuple(int(c) for c in self.disc_channels))
         if len(self.channels) != 3 or any(not 1 <= c <= _MAX_WIDTH for c in self.channels):
             raise ValueError(f"channels must be three widths in [1, {_MAX_WIDTH}]; got {self.channels!r}.")
-        if not isinstance(self.n_residual, int) or not 0 <= self.n_residual <= _MAX_BLOCKS:
+        if not isinstance(self.n_residual, int) or not 0 <= self.n_residual <= MAX_BLOCKS:
             raise ValueError(
-                f"n_residual must be a whole number in [0, {_MAX_BLOCKS}]; got {self.n_residual!r}."
+                f"n_residual must be a whole number in [0, {MAX_BLOCKS}]; got {self.n_residual!r}."
             )
         if not 1 <= self.outer_kernel <= _MAX_KERNEL or self.outer_kernel % 2 == 0:
             raise ValueError(
                 f"outer_kernel must be an odd number in [1, {_MAX_KERNEL}]; got {self.outer_kernel!r}."
             )
-        if not 1 <= len(self.disc_channels) <= _MAX_BLOCKS or any(
+        if not 1 <= len(self.disc_channels) <= MAX_BLOCKS or any(
             not 1 <= c <= _MAX_WIDTH for c in self.disc_channels
         ):
             raise ValueError(
-                f"disc_channels must be 1 to {_MAX_BLOCKS} widths in [1, {_MAX_WIDTH}]; "
+                f"disc_channels must be 1 to {MAX_BLOCKS} widths in [1, {_MAX_WIDTH}]; "
                 f"got {self.disc_channels!r}."
             )
 

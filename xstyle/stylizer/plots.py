@@ -38,8 +38,6 @@ class StylizerTrainingDisplay(Display):
     d_fake: np.ndarray
     window: int = 20
     axes_: object = field(default=None, init=False)
-    ax_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, steps: list[dict], *, window: int = 20) -> StylizerTrainingDisplay:
@@ -111,7 +109,6 @@ class StylizerAttributionDisplay(Display):
     content_evidence: np.ndarray
     dominance: np.ndarray
     axes_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> StylizerAttributionDisplay:
@@ -156,7 +153,6 @@ class DiscriminatorPatchDisplay(Display):
     mean_probability: dict
     pixel_map: np.ndarray | None
     axes_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> DiscriminatorPatchDisplay:
@@ -210,7 +206,6 @@ class BlockAblationDisplay(Display):
     images: dict
     channels: dict
     axes_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, result) -> BlockAblationDisplay:
@@ -277,7 +272,6 @@ class StylizerComparisonDisplay(Display):
     outputs: dict  # method -> {photo: (H, W, 3)}
     numbers: dict  # method -> {photo: {"style", "content", "ssim"}}
     axes_: object = field(default=None, init=False)
-    figure_: object = field(default=None, init=False)
 
     @classmethod
     def from_result(cls, photos: dict, outputs: dict, numbers: dict) -> StylizerComparisonDisplay:

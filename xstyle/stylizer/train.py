@@ -528,7 +528,7 @@ class StylizerTrainer:
 
 
 def _write(path: Path, state: dict, metrics: dict | None) -> None:
-    from xstyle.atomic import atomic_path, write_json
+    from xstyle.atomic import save_with_card
 
     card = {
         "format": state["format"],
@@ -541,12 +541,7 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
         "history": state["history"],
         "versions": versions(keys=CARD_VERSION_KEYS),
     }
-    # both go to temporary files first (a failed save keeps the previous pair); then the weights
-    # land first and the card after them, so a kill between the renames leaves no card without its .pt
-    with atomic_path(path.with_suffix(".json")) as tmp_card:
-        write_json(card, tmp_card)
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+    save_with_card(path, lambda tmp: torch.save(state, tmp), card)
 
 
 def shipped_stylizers() -> dict[str, Path]:

@@ -1,0 +1,166 @@
+"""Low-rank styles: style transfer with every Gram target truncated to its top-k eigencomponents.
+
+:func:`lowrank_style_sweep` runs one style transfer per k; each result's style loss is measured
+against the *full* target (:class:`LowRankResult`), so the curve shows how many components carry
+the style. The eigen-decompositions come from :func:`xstyle.explain.gram.layer_spectrum`.
+
+Images are float RGB in [0, 1], shape (1, 3, H, W) (or anything :func:`xstyle.data.resolve_image`
+takes: paths, ``sample:NAME``, arrays). No matplotlib is imported here; ``.plot()`` methods
+import :mod:`xstyle.explain.plots_style` lazily.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+from xstyle.data import describe_image, load_single_image
+from xstyle.explain.gram import layer_spectrum
+from xstyle.hooks import frozen
+from xstyle.images import ImageLike
+from xstyle.models.vgg import load_vgg19
+from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from xstyle.explain.plots_style import LowRankDisplay
+
+__all__ = ["LowRankResult", "lowrank_style_sweep"]
+
+
+@dataclass(frozen=True, eq=False)
+class LowRankResult:
+    """Style transfer with Gram targets truncated to their top-k eigencomponents (one run per k).
+
+    Attributes:
+        ranks: the k of each run (None = full target); a layer with C <= k keeps its full target.
+        images: one (1, 3, H, W) result in [0, 1] per rank.
+        style_loss: style loss of each result against the *full* targets (seed weights).
+        content_loss: content loss of each result.
+        style_per_layer: per rank, layer -> weighted style loss against the full targets.
+        retained_energy: per rank, layer -> fraction of ``trace(A)`` kept by the truncation.
+        config: the :class:`~xstyle.transfer.TransferConfig` of every run.
+        timings: seconds for ``setup`` and per rank.
+    """
+
+    ranks: tuple[int | None, ...]
+    images: list[torch.Tensor]
+    style_loss: list[float]
+    content_loss: list[float]
+    style_per_layer: list[dict[str, float]]
+    retained_energy: list[dict[str, float]]
+    config: TransferConfig
+    timings: dict[str, float]
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "ranks": [("full" if k is None else k) for k in self.ranks],
+            "style_loss_vs_full_target": self.style_loss,
+            "content_loss": self.content_loss,
+            "style_per_layer": self.style_per_layer,
+            "retained_energy": self.retained_energy,
+            "config": self.config.to_dict(),
+            "timings": self.timings,
+            "meta": self.meta,
+        }
+
+    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
+        """Style loss against k with the results as thumbnails (LowRankDisplay)."""
+        from xstyle.explain.plots_style import LowRankDisplay
+
+        return LowRankDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
+
+
+def lowrank_style_sweep(
+    content: ImageLike,
+    style: ImageLike,
+    *,
+    ranks: Sequence[int | None] = (1, 4, 16, 64, None),
+    config: TransferConfig | None = None,
+    model: nn.Module | None = None,
+) -> LowRankResult:
+    """Stylise ``content`` once per k with every style target truncated to its top-k components.
+
+    Each run is single-scale Gatys (``config.steps`` must have one level) from the same start;
+    the content targets, the full Gram targets and their eigen-decompositions are computed once
+    and reused by every run. Each result's style loss is measured against the full targets, so the
+    curve shows how many components carry the style.
+
+    Args:
+        content, style: (1, 3, H, W) float RGB in [0, 1], paths or ``sample:NAME``; both are
+            resized so the long side is ``config.size``.
+        ranks: the k to try (whole numbers >= 1; None = full targets).
+        config: layers, weights, alpha/beta, size, steps; default
+            ``TransferConfig(size=128, steps=(40,), optimizer="adam")`` (single-scale L-BFGS from the
+            content diverges at >= 128 px with the seed's losses; Adam descends steadily).
+        model: a VGG19 extractor to reuse (flags restored afterwards).
+    """
+    config = config or TransferConfig(size=128, steps=(40,), optimizer="adam")
+    if len(config.steps) != 1:
+        raise ValueError(
+            f"config.steps must have one pyramid level for a low-rank sweep; got {config.steps}. "
+            f"Hint: TransferConfig(steps=({sum(config.steps)},))."
+        )
+    ranks = tuple(ranks)
+    if not ranks:
+        raise ValueError("ranks must list at least one k (whole numbers >= 1, None for full); got ().")
+    for k in ranks:
+        if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
+            raise ValueError(f"ranks must be whole numbers >= 1 or None (full); got {k!r}.")
+    t0 = time.perf_counter()
+    content_img = load_single_image(content, size=config.size, param="content")
+    style_img = load_single_image(style, size=config.size, param="style")
+    net = (
+        model
+        if model is not None
+        else load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    )
+    images, s_losses, c_losses, per_layer, energy = [], [], [], [], []
+    timings: dict[str, float] = {}
+    with frozen(net):
+        objective = StyleObjective(net, content_img, style_img, config)
+        full = dict(objective.gram_targets)
+        spectra = {n: layer_spectrum(n, g[0], 1) for n, g in full.items()}
+        start = make_initial_image(
+            config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
+        )
+        timings["setup"] = time.perf_counter() - t0
+        for k in ranks:
+            t1 = time.perf_counter()
+            targets = {}
+            for name, g in full.items():
+                sp = spectra[name]
+                if k is None or k >= sp.n_channels:
+                    targets[name] = g
+                else:
+                    targets[name] = sp.reconstruct(k).to(g.dtype).unsqueeze(0)
+            objective.gram_targets = targets
+            image = optimise_image(objective, start, steps=config.steps[0], config=config)
+            objective.gram_targets = full
+            with torch.no_grad():
+                _, c, s = objective(image)
+            images.append(image)
+            s_losses.append(float(s.total.sum()))
+            c_losses.append(float(c.total.sum()))
+            per_layer.append(s.as_floats())
+            energy.append({n: (1.0 if k is None else spectra[n].energy(k)) for n in full})
+            timings["full" if k is None else f"k{k}"] = time.perf_counter() - t1
+    return LowRankResult(
+        ranks=ranks,
+        images=images,
+        style_loss=s_losses,
+        content_loss=c_losses,
+        style_per_layer=per_layer,
+        retained_energy=energy,
+        config=config,
+        timings=timings,
+        meta={"content": describe_image(content), "style": describe_image(style)},
+    )

@@ -1,0 +1,112 @@
+"""What the report builders share: progress events, the stage runner and a new :class:`Report`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from xstyle.report.writer import Report, versions
+
+__all__ = ["ProgressCallback", "ProgressEvent"]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress report of a builder.
+
+    Attributes:
+        kind: ``"start"`` (a stage begins), ``"advance"`` (one step of it done), ``"end"``.
+        stage: the stage's name; index: its number (0-based) of ``n_stages``.
+        done, total: steps of the stage done so far and expected (``done`` may pass ``total`` when
+            the estimate was low).
+        share: the stage's estimated share of the whole run's time (all shares sum to 1).
+        message: what the step did; seconds: the stage's time (``"end"`` only).
+    """
+
+    kind: str
+    stage: str
+    index: int
+    n_stages: int
+    done: int
+    total: int
+    share: float
+    message: str = ""
+    seconds: float | None = None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class _Stage:
+    name: str
+    total: int  # expected steps
+    cost: float  # estimated relative cost (seconds on the reference machine)
+
+
+@dataclass
+class _Runner:
+    """Runs a fixed plan of stages, reporting progress and recording the log of what ran."""
+
+    plan: list[_Stage]
+    progress: ProgressCallback | None
+    log: list[dict[str, Any]] = field(default_factory=list)
+    _next: int = 0
+
+    def _emit(self, **kw: Any) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(n_stages=len(self.plan), **kw))
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Callable[[str], None]]:
+        index = next(i for i, s in enumerate(self.plan) if s.name == name)
+        spec = self.plan[index]
+        whole = sum(s.cost for s in self.plan) or 1.0
+        share = spec.cost / whole
+        done = 0
+        self._emit(kind="start", stage=name, index=index, done=0, total=spec.total, share=share)
+
+        def advance(message: str = "") -> None:
+            nonlocal done
+            done += 1
+            self._emit(
+                kind="advance",
+                stage=name,
+                index=index,
+                done=done,
+                total=spec.total,
+                share=share,
+                message=message,
+            )
+
+        t0 = time.perf_counter()
+        try:
+            yield advance
+        except BaseException as exc:
+            self.log.append(
+                {
+                    "stage": name,
+                    "seconds": round(time.perf_counter() - t0, 2),
+                    "status": "failed",
+                    "detail": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                }
+            )
+            raise
+        seconds = time.perf_counter() - t0
+        self.log.append({"stage": name, "seconds": round(seconds, 2), "status": "ok", "detail": ""})
+        self._emit(
+            kind="end",
+            stage=name,
+            index=index,
+            done=done,
+            total=spec.total,
+            share=share,
+            seconds=seconds,
+        )
+
+
+def _new_report(title: str, summary: str, seed: int, config: dict[str, Any]) -> Report:
+    return Report(title=title, summary=summary, config=config, versions=versions(), seed=seed)

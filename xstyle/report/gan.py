@@ -1,0 +1,512 @@
+"""The GAN report: measure and explain a DCGAN checkpoint (samples, quality, discriminator maps,
+latent class attribution, mixture-prior components, probes, directions and traversals)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from xstyle._checks import check_int
+from xstyle.report._common import ProgressCallback, _new_report, _Runner, _Stage
+from xstyle.report.writer import Report, Table, save_figure, save_image_figure
+
+__all__ = ["GANReportConfig", "build_gan_report"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GANReportConfig:
+    """Options of the GAN report (checkpoint and classifier default to the shipped ones)."""
+
+    checkpoint: str | None = None  # DCGAN checkpoint; None: the shipped release
+    classifier: str | None = None  # digit classifier; None: the shipped one
+    n_quality: int = 1000  # generated digits scored (IS / Fréchet distance analogues)
+    n_latent: int = 1500  # latent samples for probes and directions
+    methods: tuple[str, ...] = ("interfacegan", "ganspace", "sefa")  # direction finders
+    n_components: int = 5  # GANSpace / SeFa directions kept
+    n_traverse: int = 24  # latents walked per traversal
+    digits: int = 8  # real and generated digits mapped by the discriminator attribution
+    n_attribution: int = 200  # latent samples for the class attribution
+    n_prior: int = 300  # digits per latent-prior component (mixture priors only)
+    n_steps: int = 16  # IG steps
+    sanity: bool = True  # deletion/insertion curves and model randomisation
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "methods", tuple(self.methods))
+        for name in (
+            "n_quality",
+            "n_components",
+            "n_traverse",
+            "digits",
+            "n_attribution",
+            "n_steps",
+            "n_prior",
+        ):
+            check_int(getattr(self, name), name, 1)
+        if self.n_quality < 2:
+            raise ValueError(f"n_quality must be at least 2; got {self.n_quality}.")
+        if isinstance(self.n_latent, bool) or not isinstance(self.n_latent, int) or self.n_latent < 50:
+            raise ValueError(
+                f"n_latent must be at least 50 latent samples (probes are 5-fold cross-validated); "
+                f"got {self.n_latent!r}."
+            )
+
+    @classmethod
+    def fast(cls, **changes: Any) -> GANReportConfig:
+        """A tiny configuration (seconds, for tests) that still draws every figure."""
+        tiny = dict(
+            n_quality=100,
+            n_latent=100,
+            n_components=2,
+            n_traverse=4,
+            digits=4,
+            n_attribution=20,
+            n_steps=4,
+            n_prior=20,
+        )
+        return cls(**{**tiny, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _gan_plan(c: GANReportConfig) -> list[_Stage]:
+    n_dirs = (6 if "interfacegan" in c.methods else 0) + c.n_components * (
+        ("ganspace" in c.methods) + ("sefa" in c.methods)
+    )
+    return [
+        _Stage("load DCGAN and classifier", 1, 1),
+        _Stage("samples and quality", 1, 1 + c.n_quality / 1000),
+        _Stage("discriminator maps", 2 + (3 if c.sanity else 0), 1 + 0.1 * c.digits * c.n_steps / 8),
+        _Stage("latent class attribution", 10, 1 + 0.03 * c.n_attribution * c.n_steps / 8),
+        _Stage("prior components", 1, 1 + c.n_prior / 100),  # mixture priors only; else skipped
+        _Stage("latent directions", 1, 5 + c.n_latent / 100 + n_dirs * c.n_traverse / 20),
+        _Stage("GAN figures", 1, 2 + n_dirs / 2),
+    ]
+
+
+def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, prefix: str) -> dict:
+    import torch
+    from torchvision.utils import make_grid
+
+    from xstyle.data import load_digits
+    from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
+    from xstyle.explain.latent import explain_latent
+    from xstyle.explain.latent_prior import prior_components
+    from xstyle.gan.classifier import evaluate_classifier, load_classifier
+    from xstyle.gan.metrics import evaluate_generator
+    from xstyle.gan.prior import draw_latents
+    from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
+    from xstyle.gan.train import load_checkpoint
+
+    p = prefix
+    metrics: dict[str, Any] = {}
+    with runner.stage("load DCGAN and classifier") as step:
+        ckpt = load_checkpoint(c.checkpoint or shipped_gan_path())
+        classifier = load_classifier(c.classifier or shipped_classifier_path())
+        heldout = load_digits("heldout")
+        generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
+        step("loaded")
+    metrics["checkpoint"] = {
+        "path": str(c.checkpoint or "shipped"),
+        "epoch": ckpt.epoch,
+        "prior": ckpt.config.prior,
+    }
+
+    with runner.stage("samples and quality") as step:
+        gen = torch.Generator().manual_seed(c.seed)
+        with torch.no_grad():
+            grid_digits = generator(draw_latents(generator, 64, generator=gen))
+        accuracy = evaluate_classifier(classifier, heldout)
+        quality = evaluate_generator(generator, classifier, heldout, n_samples=c.n_quality, seed=c.seed)
+        step("scored samples")
+    metrics["classifier_heldout_accuracy"] = accuracy
+    metrics["quality"] = quality.to_dict()
+
+    with runner.stage("discriminator maps") as step:
+        pick = torch.randperm(len(heldout), generator=gen)[: c.digits]
+        with torch.no_grad():
+            fake = generator(draw_latents(generator, c.digits, generator=gen))
+        d_maps = discriminator_maps(
+            discriminator,
+            heldout.images[pick],
+            fake,
+            n_steps=c.n_steps,
+            sanity=c.sanity,
+            seed=c.seed,
+            progress=step,
+        )
+    metrics["discriminator"] = d_maps.to_dict()
+
+    with runner.stage("latent class attribution") as step:
+        latent_classes = latent_class_attribution(
+            generator, classifier, n=c.n_attribution, n_steps=c.n_steps, seed=c.seed, progress=step
+        )
+    metrics["latent_classes"] = latent_classes.to_dict()
+
+    components = None
+    with runner.stage("prior components") as step:
+        if ckpt.config.prior != "normal":  # one Gaussian has no components to tell apart
+            components = prior_components(generator, classifier, n_per_component=c.n_prior, seed=c.seed)
+            metrics["prior_components"] = components.to_dict()
+        step("classified each component's digits" if components else "N(0, I) prior: nothing to do")
+
+    with runner.stage("latent directions") as step:
+        latent = explain_latent(
+            generator,
+            classifier,
+            n=c.n_latent,
+            seed=c.seed,
+            methods=c.methods,
+            n_components=c.n_components,
+            n_traverse=c.n_traverse,
+        )
+        step("probes, directions, traversals")
+    metrics["latent"] = latent.to_dict()
+
+    with runner.stage("GAN figures") as step:
+        grid = make_grid(grid_digits, nrow=8, normalize=True, value_range=(-1, 1), pad_value=1)
+        grid = torch.nn.functional.interpolate(grid[None], scale_factor=2, mode="nearest")[0]
+        _gan_sections(
+            report,
+            root,
+            p,
+            c,
+            ckpt=ckpt,
+            grid=grid[None],
+            accuracy=accuracy,
+            quality=quality,
+            d_maps=d_maps,
+            latent_classes=latent_classes,
+            latent=latent,
+            components=components,
+        )
+        step("saved figures")
+    return metrics
+
+
+def _class_count_figure(counts, title: str):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(5, 2.6), layout="constrained")
+    counts = np.asarray(counts)
+    ax.bar(range(10), counts / max(counts.sum(), 1), color="tab:blue")
+    ax.axhline(0.1, color="grey", linestyle=":", linewidth=1, label="even split (0.1)")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("share of samples")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: Any) -> None:
+    import numpy as np
+
+    from xstyle.gan.plots import GANTrainingDisplay
+
+    ckpt, quality, d_maps, latent_classes, latent = (
+        r["ckpt"],
+        r["quality"],
+        r["d_maps"],
+        r["latent_classes"],
+        r["latent"],
+    )
+    name = "the shipped DCGAN" if c.checkpoint is None else f"the DCGAN checkpoint {c.checkpoint}"
+    s = report.section(
+        "DCGAN samples and quality",
+        f"Digits from {name} (epoch {ckpt.epoch}), scored with xstyle's digit classifier. The "
+        "Inception Score and Fréchet distance are MNIST analogues on the classifier's outputs and "
+        "features: they compare xstyle runs with each other, not with ImageNet IS/FID numbers.",
+    )
+    s.figure(
+        save_image_figure(
+            r["grid"],
+            root,
+            f"{p}samples",
+            title="64 generated digits",
+            caption=f"G(z) for 64 latents z drawn from the prior '{ckpt.config.prior}' with seed {c.seed}, "
+            "drawn like MNIST: white ink "
+            "on black. Look for recognisable, varied digits with clean strokes.",
+            width=480,
+        )
+    )
+    s.figure(
+        save_figure(
+            _class_count_figure(quality.class_counts, "Predicted classes of the generated digits"),
+            root,
+            f"{p}class_balance",
+            title="Class balance",
+            caption=f"Share of the {quality.n_samples} generated digits the classifier assigns to each "
+            "class. A GAN that covers all digits evenly stays near the dotted line; missing bars are "
+            "dropped modes.",
+        )
+    )
+    history = [h for h in ckpt.history if "d_loss" in h and "g_loss" in h and "epoch" in h]
+    if history:
+        s.figure(
+            save_figure(
+                GANTrainingDisplay.from_result(history).plot(),
+                root,
+                f"{p}training",
+                title="Training history",
+                caption="Discriminator and generator losses per epoch and, where measured, the Fréchet "
+                "distance to held-out digits (lower is better). Losses of a GAN do not fall steadily; "
+                "the distance is the quality signal.",
+            )
+        )
+    s.table(
+        Table(
+            columns=("quantity", "value"),
+            rows=(
+                ("classifier held-out accuracy", r["accuracy"]),
+                ("samples scored", quality.n_samples),
+                ("Inception Score (MNIST analogue, 1..10)", quality.inception_score),
+                ("Fréchet distance (classifier features)", quality.frechet_distance),
+                ("confident samples (max p ≥ 0.9), %", 100 * quality.confident_fraction),
+                ("mean confidence", quality.mean_confidence),
+                ("class balance (normalised entropy)", quality.balance_entropy),
+            ),
+            title="Quality",
+        )
+    )
+
+    components = r.get("components")
+    if components is not None:
+        pure = [int(k) for k in np.flatnonzero(components.pure)]
+        s = report.section(
+            "Which digit each latent component became",
+            f"This DCGAN draws z from the prior '{components.prior}': {components.n_components} Gaussians "
+            "with fixed, separated means. Training decides which digit each component turns into; "
+            f"{components.n_per_component} latents from every component were generated and classified.",
+        )
+        s.figure(
+            save_figure(
+                components.plot(),
+                root,
+                f"{p}prior_components",
+                title="Prior components and digits",
+                caption="Share of each component's digits the classifier assigns to each digit, with the "
+                "component's confident share (max p ≥ 0.9). One bright cell per row: the component became "
+                "one digit; two cells: the generator splits it between two digits, and the blends near "
+                "that split are the unconfident samples.",
+            )
+        )
+        s.table(
+            Table(
+                columns=("quantity", "value"),
+                rows=(
+                    (
+                        "components that became one digit (≥ 90 % of their samples): component → digit",
+                        ", ".join(f"{k} → {components.dominant[k]}" for k in pure) or "none",
+                    ),
+                    (
+                        "their confident share, %",
+                        100 * float(components.confident[pure].mean()) if pure else None,
+                    ),
+                    (
+                        "the other components' confident share, %",
+                        100 * float(np.delete(components.confident, pure).mean())
+                        if len(pure) < components.n_components
+                        else None,
+                    ),
+                    (
+                        "digits no component produces most",
+                        ", ".join(map(str, components.unowned_digits)) or "none",
+                    ),
+                    (
+                        f"confident share by distance to the mean ({len(components.confident_by_distance)} "
+                        "equal-count bins, nearest first)",
+                        components.distance_summary(),
+                    ),
+                ),
+                title="Prior components",
+                caption="If confidence hardly falls with the distance to the component's mean, a narrower "
+                "prior (truncation) would not make the digits more recognisable.",
+            )
+        )
+
+    s = report.section(
+        "What does the discriminator look at?",
+        f"Integrated Gradients of the discriminator's logit on {len(d_maps.real)} real held-out digits "
+        f"and {len(d_maps.fake)} generated ones (baseline: an empty canvas).",
+    )
+    s.figure(
+        save_figure(
+            d_maps.plot(),
+            root,
+            f"{p}discriminator_maps",
+            title="Discriminator attributions",
+            caption="Digits with their logit D (above) and the attribution map below each: red pixels "
+            "push D towards 'real', blue towards 'fake'. Maps concentrated on the strokes mean D "
+            "judges the ink; mass on the background means it judges the empty paper.",
+        )
+    )
+    for kind, curve in d_maps.deletion.items():
+        s.figure(
+            save_figure(
+                curve.plot(title=f"D on {kind}"),
+                root,
+                f"{p}d_deletion_{kind}",
+                title=f"Deletion and insertion curves (D on a {kind} digit)",
+                caption="D's normalised logit as pixels are blanked (deletion) or restored (insertion) "
+                "in the map's order (solid) or random orders (dashed). Faster than random = the map "
+                f"found what D uses. Passed: {'yes' if curve.passed else 'no'}.",
+            )
+        )
+    if d_maps.randomisation is not None:
+        s.figure(
+            save_figure(
+                d_maps.randomisation.plot(),
+                root,
+                f"{p}d_randomisation",
+                title="Model randomisation (discriminator)",
+                caption="Rank correlation of the map with the trained D's map as D's layers are "
+                "re-initialised from the top; it should fall below the threshold "
+                f"(passed: {'yes' if d_maps.randomisation.passed else 'no'}).",
+            )
+        )
+    s.table(
+        Table(
+            columns=("digits", "mean logit", "attribution on ink", "ink fraction", "completeness error"),
+            rows=tuple(
+                (
+                    kind,
+                    float(getattr(d_maps, f"{kind}_logits").mean()),
+                    d_maps.stroke_share[kind],
+                    d_maps.ink_fraction[kind],
+                    d_maps.completeness.get(kind),
+                )
+                for kind in ("real", "fake")
+            ),
+            title="Discriminator numbers",
+            caption="When the attribution share on ink is above the ink fraction, the map favours "
+            "the strokes over the paper; here it is for "
+            + (
+                " and ".join(k for k in ("real", "fake") if d_maps.stroke_share[k] > d_maps.ink_fraction[k])
+                or "neither kind"
+            )
+            + " digits.",
+        )
+    )
+
+    s = report.section(
+        "Which latent dimensions decide the digit?",
+        f"IG of the classifier's logit for the predicted class of G(z), attributed to the "
+        f"{latent_classes.attribution.shape[1]} latent dimensions (baseline z = 0), over "
+        f"{c.n_attribution} samples; then a causal check.",
+    )
+    s.figure(
+        save_figure(
+            latent_classes.plot(),
+            root,
+            f"{p}latent_classes",
+            title="Latent attribution per class",
+            caption="Rows are predicted classes, columns latent dimensions; colour is the mean "
+            "attribution (red raises the class logit). Dimensions that light up for one row only "
+            "are class-specific.",
+        )
+    )
+    s.table(
+        Table(
+            columns=("class", "samples", "top dimensions", "logit gain (top)", "logit gain (random)"),
+            rows=tuple(
+                (
+                    d,
+                    int(latent_classes.counts[d]),
+                    ", ".join(map(str, latent_classes.top_dims.get(d, []))),
+                    latent_classes.causal.get(d, {}).get("top"),
+                    latent_classes.causal.get(d, {}).get("random"),
+                )
+                for d in range(10)
+            ),
+            title="Causal check",
+            caption="Moving z along its top-attributed dimensions should raise the class logit more "
+            f"than moving random ones; it does for {100 * latent_classes.causal_passed:.0f}% of the "
+            "predicted classes.",
+        )
+    )
+
+    s = report.section(
+        "Latent directions",
+        f"{c.n_latent} latent samples: linear probes read attributes (class, ink, thickness, slant, "
+        "width, height, confidence) from z and each generator stage; the direction methods find "
+        "directions (see the table); each direction is walked and its effect measured.",
+    )
+    s.figure(
+        save_figure(
+            latent.plot(kind="probes"),
+            root,
+            f"{p}probes",
+            title="Linear probes",
+            caption="Cross-validated accuracy (class) or R² (other attributes) of a linear probe from "
+            "z and from each generator stage. Rising scores along the rows show where the generator "
+            "makes an attribute explicit.",
+        )
+    )
+    s.figure(
+        save_figure(
+            latent.plot(kind="similarity"),
+            root,
+            f"{p}direction_similarity",
+            title="Agreement between direction finders",
+            caption="Cosine similarity between every pair of directions (red: same way, blue: opposite). "
+            "A bright off-block cell means an unsupervised method (GANSpace, SeFa) rediscovered a "
+            "named attribute (InterFaceGAN).",
+        )
+    )
+    for i, trav in enumerate(latent.traversals):
+        label = trav.direction.label
+        s.figure(
+            save_figure(
+                trav.plot(rows=4),
+                root,
+                f"{p}traversal_{i:02d}_{label}",
+                title=f"Traversal along {label}",
+                caption="Each row is one of 4 latents moved along the direction in steps of σ (columns; the "
+                "middle column is the unchanged digit). The title names the attribute that changes "
+                "most and how often the digit's class flips.",
+            )
+        )
+    s.table(
+        Table(
+            columns=("direction", "changes most", "change (sd/σ)", "disentanglement", "class flips"),
+            rows=tuple(
+                (a["direction"], a["dominant_attribute"], a["change"], a["disentanglement"], a["flip_rate"])
+                for a in latent.alignment()
+            ),
+            title="What each direction does",
+            caption="Disentanglement: the intended (or dominant) attribute's share of all attribute "
+            "changes, 1 = it changes nothing else.",
+        )
+    )
+
+
+def build_gan_report(
+    config: GANReportConfig | None = None,
+    *,
+    root: str | os.PathLike,
+    progress: ProgressCallback | None = None,
+    title: str | None = None,
+) -> Report:
+    """Measure and explain a DCGAN checkpoint; figures go to ``root/figures/`` (see build_style_report)."""
+    c = config or GANReportConfig()
+    runner = _Runner(_gan_plan(c), progress)
+    report = _new_report(
+        title or "xstyle report: inside the DCGAN",
+        _GAN_SUMMARY.replace("Part 2 opens", "This report opens"),
+        c.seed,
+        {"kind": "gan", "gan": c.to_dict()},
+    )
+    report.log = runner.log
+    report.metrics = {"gan": _gan_part(runner, c, Path(root), report, "gan_")}
+    return report
+
+
+_GAN_SUMMARY = (
+    "Part 2 opens a DCGAN trained on MNIST digits: sample quality, what the discriminator looks at, "
+    "which latent dimensions decide the digit, and which latent directions change which attribute."
+)

@@ -1,0 +1,343 @@
+"""The style report: stylise a content photo with a painting and explain the result.
+
+``build_style_report`` runs the plan of stages (transfer, Captum maps, channel carriers, Gram
+entries, spectra, low-rank styles, fingerprints, ablation, trade-off, optionally a real-time
+stylizer); :mod:`xstyle.report.style_sections` turns the results into sections and figures.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from xstyle._checks import check_int
+from xstyle.report._common import ProgressCallback, _new_report, _Runner, _Stage
+from xstyle.report.style_sections import _style_sections
+from xstyle.report.writer import Report
+
+__all__ = ["StyleReportConfig", "build_style_report"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StyleReportConfig:
+    """Options of the style report. Defaults fit the demo's budget (minutes on a 2-core CPU)."""
+
+    content: str = "sample:astronaut"  # content photo: a path or sample:NAME
+    style: str = "sample:starry_night"  # style image: a path or sample:NAME
+    size: int = 192  # long side of the stylised image, px
+    steps: tuple[int, ...] = (100, 20)  # L-BFGS evaluations per pyramid level (coarse to fine)
+    analysis_size: int = 128  # long side for attribution, ablation, low-rank and trade-off runs
+    method: str = "ig"  # pixel attribution method (Captum)
+    channel_method: str = "layer_ig"  # channel attribution method
+    n_steps: int = 12  # integration steps of IG
+    top_pairs: int = 2  # Gram pairs mapped per layer
+    sanity: bool = True  # deletion/insertion curves and model randomisation
+    deletion_steps: int = 12  # points of each deletion/insertion curve
+    ranks: tuple[int | None, ...] = (1, 4, 16, 64, None)  # low-rank Gram targets (None = full)
+    lowrank_steps: int = 30  # Adam evaluations per low-rank transfer
+    ablation_layer: str = "relu3_1"  # layer whose channels are removed
+    tradeoff_steps: int = 30  # Adam evaluations per trade-off transfer
+    tradeoff_ratios: tuple[float, ...] | None = None  # beta/alpha; None: 7 around the balance ratio
+    fingerprint_size: int = 128  # long side for the style fingerprints
+    fingerprint_samples: int | None = None  # sample photos/paintings compared (None: all 14)
+    weights: str = "caffe"  # VGG19 weights
+    fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
+        object.__setattr__(self, "ranks", tuple(self.ranks))
+        if self.tradeoff_ratios is not None:
+            object.__setattr__(self, "tradeoff_ratios", tuple(float(r) for r in self.tradeoff_ratios))
+        for name in ("n_steps", "lowrank_steps", "tradeoff_steps", "deletion_steps", "top_pairs"):
+            check_int(getattr(self, name), name, 1)
+        for name in ("size", "analysis_size", "fingerprint_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 32:
+                raise ValueError(f"{name} must be a whole number of pixels >= 32; got {value!r}.")
+        if not self.ranks:
+            raise ValueError("ranks must list at least one k (whole numbers >= 1, None for full).")
+        n = self.fingerprint_samples
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ValueError(f"fingerprint_samples must be a whole number >= 1 or None (all); got {n!r}.")
+
+    @classmethod
+    def fast(cls, **changes: Any) -> StyleReportConfig:
+        """A tiny configuration (seconds, for tests): every section and figure, little computation."""
+        tiny = dict(
+            size=48,
+            steps=(3,),
+            analysis_size=32,
+            n_steps=2,
+            top_pairs=1,
+            deletion_steps=4,
+            ranks=(1, None),
+            lowrank_steps=2,
+            tradeoff_steps=2,
+            tradeoff_ratios=(1e2, 1e4, 1e6),
+            fingerprint_size=32,
+            fingerprint_samples=2,
+        )
+        return cls(**{**tiny, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["ranks"] = ["full" if k is None else k for k in self.ranks]
+        return out
+
+
+def _vgg_cost(size: int) -> float:
+    """Estimated seconds of one VGG19 forward + backward at ``size`` px (2-core CPU)."""
+    return 0.36 * (size / 128) ** 2
+
+
+def _style_plan(c: StyleReportConfig) -> list[_Stage]:
+    from xstyle.transfer import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+
+    n_style = len(GATYS_STYLE_LAYERS)
+    levels = [c.size // 2 ** (len(c.steps) - 1 - i) for i in range(len(c.steps))]
+    transfer = sum(s * _vgg_cost(px) for s, px in zip(c.steps, levels, strict=True)) + 2
+    u = _vgg_cost(c.analysis_size)
+    maps_steps = n_style + 1 + (4 if c.sanity else 0)
+    maps = (n_style + 1) * c.n_steps * u + (
+        2 * 5 * c.n_steps * u + 2 * c.deletion_steps * u if c.sanity else 0
+    )
+    n_channel_layers = len(set(GATYS_STYLE_LAYERS) | set(GATYS_CONTENT_LAYERS))
+    channels = 2 * n_channel_layers * c.n_steps * u
+    entries = n_style * c.top_pairs * max(2, c.n_steps // 2) * u
+    ratios = 7 if c.tradeoff_ratios is None else len(c.tradeoff_ratios)
+    return [
+        _Stage("load images and VGG19", 1, 3),
+        _Stage("style transfer", sum(c.steps), transfer),
+        _Stage("style/content maps", maps_steps, maps),
+        _Stage("channel carriers", n_channel_layers, channels),
+        _Stage("Gram entries", n_style * c.top_pairs, entries),
+        _Stage("Gram spectra", 2, 2 + 2 * _vgg_cost(c.size)),
+        _Stage("low-rank styles", 1, len(c.ranks) * c.lowrank_steps * u + 1),
+        _Stage("style fingerprints", 1, 20 * _vgg_cost(c.fingerprint_size) / 2 + 3),
+        _Stage("channel ablation", 1, 3 + 50 * u),
+        _Stage("trade-off sweep", 1, ratios * c.tradeoff_steps * u + 1),
+        _Stage("style figures", 1, 8),
+    ] + (
+        # pixel maps (2 targets), discriminator maps, block ablation and the training curves
+        [_Stage("real-time stylizer", 6, 5 + 3 * c.n_steps * _vgg_cost(c.size))] if c.fast_model else []
+    )
+
+
+def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Report, prefix: str) -> dict:
+    """Run every style analysis, save its figures, add its sections; returns its metrics."""
+    from xstyle.data import resolve_image
+    from xstyle.explain.ablation import ablation_curves
+    from xstyle.explain.fingerprint import style_fingerprints
+    from xstyle.explain.gram import compare_grams, decompose_gram
+    from xstyle.explain.lowrank import lowrank_style_sweep
+    from xstyle.explain.style_attribution import channel_carriers, gram_entry_attribution, style_content_maps
+    from xstyle.explain.tradeoff import tradeoff_sweep
+    from xstyle.images import resize_image
+    from xstyle.models.vgg import load_vgg19
+    from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig, style_transfer
+
+    p = prefix
+    metrics: dict[str, Any] = {}
+    with runner.stage("load images and VGG19") as step:
+        config = TransferConfig(size=c.size, steps=c.steps, weights=c.weights, seed=c.seed)
+        content_full = resolve_image(c.content, size=c.size)
+        style_full = resolve_image(c.style, size=c.size)
+        model = load_vgg19(c.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+        step("loaded")
+
+    with runner.stage("style transfer") as step:
+        transfer = style_transfer(
+            content_full, style_full, config=config, model=model, callbacks=[lambda s: step(f"{s.size}px")]
+        )
+    metrics["transfer"] = transfer.to_dict()
+
+    # the analyses run at a smaller size (cost grows with the pixel count)
+    content = resolve_image(c.content, size=c.analysis_size)
+    style = resolve_image(c.style, size=c.analysis_size)
+    stylized = resize_image(transfer.image, tuple(content.shape[-2:]))
+    common = dict(content=content, style=style, model=model, n_steps=c.n_steps, seed=c.seed)
+    with runner.stage("style/content maps") as step:
+        maps = style_content_maps(
+            stylized,
+            method=c.method,
+            sanity=c.sanity,
+            deletion_steps=c.deletion_steps,
+            progress=step,
+            **common,
+        )
+    with runner.stage("channel carriers") as step:
+        carriers = channel_carriers(stylized, method=c.channel_method, progress=step, **common)
+    with runner.stage("Gram entries") as step:
+        entries = gram_entry_attribution(
+            stylized,
+            style=style,
+            model=model,
+            method=c.method,
+            top_k=c.top_pairs,
+            n_steps=max(2, c.n_steps // 2),
+            seed=c.seed,
+            progress=step,
+        )
+    metrics["style_content"] = maps.to_dict()
+    metrics["channels"] = carriers.to_dict()
+    metrics["gram_entries"] = entries.to_dict()
+
+    with runner.stage("Gram spectra") as step:
+        decomposition = decompose_gram(style_full, model=model)
+        step("decomposed the style's Grams")
+        comparison = compare_grams(transfer.image, style_full, model=model)
+        step("compared the stylised image's Grams with the style's")
+    metrics["gram_spectra"] = decomposition.to_dict()
+    metrics["gram_comparison"] = comparison.to_dict()
+
+    adam = TransferConfig(
+        size=c.analysis_size, steps=(c.lowrank_steps,), optimizer="adam", weights=c.weights, seed=c.seed
+    )
+    with runner.stage("low-rank styles") as step:
+        lowrank = lowrank_style_sweep(content, style, ranks=c.ranks, config=adam, model=model)
+        step("swept ranks")
+    metrics["lowrank"] = lowrank.to_dict()
+
+    with runner.stage("style fingerprints") as step:
+        samples = _fingerprint_samples(c)
+        images: dict[str, Any] = {s.name: f"sample:{s.name}" for s in samples}
+        kinds = {s.name: s.kind for s in samples}
+        for name, image in (("content", c.content), ("style", c.style)):
+            if not (image.startswith("sample:") and image[7:] in images):
+                images[name], kinds[name] = image, "other"
+        images["stylised"], kinds["stylised"] = transfer.image, "stylised"
+        fingerprints = style_fingerprints(
+            images, kinds=kinds, model=model, size=c.fingerprint_size, seed=c.seed
+        )
+        step("compared styles")
+    metrics["fingerprints"] = fingerprints.to_dict()
+
+    with runner.stage("channel ablation") as step:
+        layer = c.ablation_layer
+        extra = {}
+        if layer in carriers.style_scores:
+            extra["captum_style"] = carriers.style_scores[layer].abs()
+        ablation = ablation_curves(
+            content,
+            style,
+            layer=layer,
+            image=stylized,
+            scores=extra,
+            config=replace(adam, steps=(1,)),
+            model=model,
+            seed=c.seed,
+        )
+        step("ablated channels")
+    metrics["ablation"] = ablation.to_dict()
+
+    with runner.stage("trade-off sweep") as step:
+        tradeoff = tradeoff_sweep(
+            content,
+            style,
+            ratios=c.tradeoff_ratios,
+            config=replace(adam, steps=(c.tradeoff_steps,)),
+            model=model,
+        )
+        step("swept beta/alpha")
+    metrics["tradeoff"] = tradeoff.to_dict()
+
+    with runner.stage("style figures") as step:
+        _style_sections(
+            report,
+            root,
+            p,
+            c,
+            transfer=transfer,
+            content_full=content_full,
+            style_full=style_full,
+            maps=maps,
+            carriers=carriers,
+            entries=entries,
+            decomposition=decomposition,
+            comparison=comparison,
+            lowrank=lowrank,
+            fingerprints=fingerprints,
+            ablation=ablation,
+            tradeoff=tradeoff,
+            style_layers=GATYS_STYLE_LAYERS,
+        )
+        step("saved figures")
+    if c.fast_model:
+        with runner.stage("real-time stylizer") as step:
+            metrics["stylizer"] = _stylizer_part(c, root, report, p, transfer, content_full, model, step)
+    return metrics
+
+
+def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:
+    """The fast model's section: the same photo at the same size, beside the optimisation result."""
+    from xstyle.report.stylizer import add_stylizer_section
+
+    return add_stylizer_section(
+        report,
+        root,
+        c.fast_model,
+        content,
+        vgg=vgg,
+        optimisation=transfer.final,
+        optimisation_style=c.style,
+        n_steps=c.n_steps,
+        prefix=f"{p}stylizer_",
+        progress=step,
+    )
+
+
+def _fingerprint_samples(c: StyleReportConfig) -> list:
+    """The sample photos and paintings compared with the result (alternating kinds when limited)."""
+    from xstyle.data import list_samples
+
+    used = {c.content[7:], c.style[7:]}
+    photos = [s for s in list_samples("photo") if s.name not in used]
+    paintings = [s for s in list_samples("painting") if s.name not in used]
+    mixed = [s for pair in zip(photos, paintings, strict=False) for s in pair]
+    mixed += photos[len(paintings) :] + paintings[len(photos) :]
+    picked = mixed if c.fingerprint_samples is None else mixed[: c.fingerprint_samples]
+    chosen = {s.name for s in picked} | used
+    return [s for s in list_samples() if s.name in chosen]
+
+
+def build_style_report(
+    config: StyleReportConfig | None = None,
+    *,
+    root: str | os.PathLike,
+    progress: ProgressCallback | None = None,
+    title: str | None = None,
+) -> Report:
+    """Stylise ``config.content`` with ``config.style``, explain the result; figures go to ``root``.
+
+    Args:
+        config: the options (default :class:`StyleReportConfig`).
+        root: the report folder (figures are written to ``root/figures/``); usually the temporary
+            folder of :func:`xstyle.atomic.atomic_dir`.
+        progress: called with a :class:`ProgressEvent` at each stage start, step and end.
+        title: the page title (default names the pair).
+    Returns:
+        The :class:`Report`; pass it to :func:`~xstyle.report.writer.write_report`.
+    """
+    c = config or StyleReportConfig()
+    root = Path(root)
+    runner = _Runner(_style_plan(c), progress)
+    report = _new_report(
+        title or f"xstyle report: {c.content} in the style of {c.style}",
+        _STYLE_SUMMARY.replace("Part 1 stylises", "This report stylises"),
+        c.seed,
+        {"kind": "style", "style": c.to_dict()},
+    )
+    report.log = runner.log
+    report.metrics = {"style": _style_part(runner, c, root, report, "style_")}
+    return report
+
+
+_STYLE_SUMMARY = (
+    "Part 1 stylises a photo with a painting (Gatys et al. 2016) and asks why the result looks the "
+    "way it does: which pixels carry the style and which the content (Captum attributions, with "
+    "sanity checks), which channels and Gram entries carry the style, how many Gram eigencomponents "
+    "the style needs, what removing channels does, and how the style weight trades content for style."
+)
