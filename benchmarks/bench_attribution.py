@@ -24,8 +24,8 @@ import time
 import torch
 
 from xstyle.data import load_sample
-from xstyle.explain.attribution import attribute
-from xstyle.explain.targets import GATYS_STYLE_LAYERS, StyleLossTarget
+from xstyle.explain.attribution.engine import attribute
+from xstyle.explain.attribution.targets import GATYS_STYLE_LAYERS, StyleLossTarget
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import load_vgg19
 

@@ -3,11 +3,11 @@
 Cases, interleaved with the order rotated every round (the machine is shared and noisy):
 
 * ``features``: VGG19 (caffe) features relu1_1 .. relu5_1, the network stopped after relu5_1;
-* ``decompose (torch eigh f64)``: :func:`xstyle.explain.gram.decompose_features` on those features
+* ``decompose (torch eigh f64)``: :func:`xstyle.explain.style.gram.decompose_features` on those features
   (Gram, float64 ``torch.linalg.eigh``, effective ranks, energies, channel shares), the shipped way;
 * ``numpy eigh f64``: the same Grams decomposed with ``numpy.linalg.eigh`` (baseline);
 * ``torch eigh f32``: float32 eigh (faster; its largest relative eigenvalue error is printed);
-* ``features + decompose``: :func:`xstyle.explain.gram.decompose_gram` end to end.
+* ``features + decompose``: :func:`xstyle.explain.style.gram.decompose_gram` end to end.
 
 Run: ``.venv/bin/python benchmarks/bench_gram.py`` (about a minute on 2 cores), ``--quick`` for a
 smoke run at 128 px.
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from xstyle.data import load_sample
-from xstyle.explain.gram import _features, decompose_features, decompose_gram
+from xstyle.explain.style.gram import _features, decompose_features, decompose_gram
 from xstyle.images import resize_image
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import load_vgg19

@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             print("--quality needs --model", file=sys.stderr)
             return 2
         from xstyle._stats import ssim
+        from xstyle.explain.style.stylizer import evaluate_stylizer, image_losses
         from xstyle.models.vgg import load_vgg19
-        from xstyle.stylizer.explain import evaluate_stylizer, image_losses
 
         vgg = load_vgg19("caffe", last_layer="relu5_1")
         photos = load_content_photos("heldout")

@@ -77,7 +77,7 @@ def style_vs_content() -> list:
             "evidence. Attribution runs at a smaller size: its cost grows with the pixel count."
         ),
         code(
-            "from xstyle.explain.style_attribution import channel_carriers, style_content_maps\n\n"
+            "from xstyle.explain.style.maps import channel_carriers, style_content_maps\n\n"
             "ANALYSIS = 32 if FAST else 128  # long side for the attributions, px\n"
             "N_STEPS = 2 if FAST else 12  # Integrated Gradients steps\n\n"
             'small_content = load_sample("astronaut", size=ANALYSIS)\n'
@@ -154,7 +154,7 @@ def style_vs_content() -> list:
         code(
             "import time\n\n"
             "from xstyle.stylizer import HELDOUT_PHOTOS, load_content_photos, load_stylizer, stylize\n"
-            "from xstyle.stylizer.explain import explain_stylizer\n\n"
+            "from xstyle.explain.style.stylizer import explain_stylizer\n\n"
             'fast = load_stylizer("shipped:starry_night")\n'
             'photo = resize_image(load_content_photos("heldout")[HELDOUT_PHOTOS[0]], SIZE)\n'
             "start = time.perf_counter()\n"
@@ -216,8 +216,8 @@ def gram_spectra() -> list:
             "ratio (Σλ)²/Σλ² is an effective number of components."
         ),
         code(
-            "from xstyle.explain.gram import compare_grams, decompose_gram\n"
-            "from xstyle.explain.lowrank import lowrank_style_sweep\n\n"
+            "from xstyle.explain.style.gram import compare_grams, decompose_gram\n"
+            "from xstyle.explain.style.lowrank import lowrank_style_sweep\n\n"
             "spectra = decompose_gram(style, model=vgg)\n"
             "spectra.plot()\n"
             'spectra.plot(kind="cumulative")\n'
@@ -260,7 +260,7 @@ def gram_spectra() -> list:
             "change. A ranking that finds style channels moves the style loss more than random."
         ),
         code(
-            "from xstyle.explain.ablation import ablation_curves\n\n"
+            "from xstyle.explain.style.ablation import ablation_curves\n\n"
             "ablation = ablation_curves(\n"
             '    content, style, layer="relu3_1", image=result.image, config=config, model=vgg\n'
             ")\n"
@@ -275,7 +275,7 @@ def gram_spectra() -> list:
             "the curve is where more style starts to cost much more content."
         ),
         code(
-            "from xstyle.explain.tradeoff import tradeoff_sweep\n\n"
+            "from xstyle.explain.style.tradeoff import tradeoff_sweep\n\n"
             "RATIOS = (1e2, 1e4, 1e6) if FAST else None  # None: 7 half-decades around the balance ratio\n"
             "tradeoff = tradeoff_sweep(content, style, ratios=RATIOS, config=config, model=vgg)\n"
             "tradeoff.plot()\n"
@@ -339,7 +339,7 @@ def latent_directions() -> list:
             "the pixels."
         ),
         code(
-            "from xstyle.explain.latent import probe_layers, sample_latents\n\n"
+            "from xstyle.explain.latent.probes import probe_layers, sample_latents\n\n"
             "samples = sample_latents(generator, classifier=classifier, n=N, seed=0)\n"
             'samples.summary()["attributes"]'
         ),
@@ -356,7 +356,7 @@ def latent_directions() -> list:
             "to z; SeFa takes eigenvectors of the first layer's weights, with no data at all."
         ),
         code(
-            "from xstyle.explain.directions import (\n"
+            "from xstyle.explain.latent.directions import (\n"
             "    compare_directions,\n"
             "    ganspace_directions,\n"
             "    interfacegan_directions,\n"
@@ -375,7 +375,7 @@ def latent_directions() -> list:
             "attribute changed most and how often the class flipped."
         ),
         code(
-            "from xstyle.explain.traversal import traverse\n\n"
+            "from xstyle.explain.latent.traversal import traverse\n\n"
             'scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}\n'
             "walks = [\n"
             "    traverse(generator, d, classifier=classifier, n=N_TRAVERSE, seed=1, scales=scales)\n"

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from xstyle.data import load_sample
-from xstyle.explain.ablation import ablate_channels, ablation_curves, channel_scores
-from xstyle.explain.gram import decompose_gram
+from xstyle.explain.style.ablation import ablate_channels, ablation_curves, channel_scores
+from xstyle.explain.style.gram import decompose_gram
 from xstyle.hooks import FeatureTap, assert_no_hooks
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import load_vgg19
@@ -100,7 +100,7 @@ def test_scores_rankings_and_correlation(caffe_vgg, tiny_images):
     assert set(scores) == {"gram", "attribution", "captum_ig", "content_attribution"}
     assert all(v.shape == (128,) and (v >= 0).all() for v in scores.values())
     assert float(scores["attribution"].sum()) > 0 and float(scores["content_attribution"].sum()) > 0
-    # the gram score is the style image's Gram energy share (xstyle.explain.gram)
+    # the gram score is the style image's Gram energy share (xstyle.explain.style.gram)
     share = (
         decompose_gram(style, model=caffe_vgg, layers=["relu2_1"], size=32).spectra["relu2_1"].channel_share
     )

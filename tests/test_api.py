@@ -14,7 +14,7 @@ ALLOWED = {
     "xstyle.models.vgg.load_vgg19": {"weights"},
     "xstyle.data.load_digits": {"split"},
     "xstyle.stylizer.data.load_content_photos": {"split"},
-    "xstyle.explain.fingerprint.style_fingerprints": {"images"},
+    "xstyle.explain.style.fingerprint.style_fingerprints": {"images"},
     "xstyle.cli.main": {"argv"},
     "xstyle.gan.dcgan.Generator": {"latent_dim"},
     "xstyle.gan.dcgan.Discriminator": {"dropout"},

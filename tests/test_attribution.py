@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import METHODS, attribute, make_baseline
-from xstyle.explain.sanity import deletion_insertion, randomisation_check
-from xstyle.explain.targets import (
+from xstyle.explain.attribution.engine import METHODS, attribute, make_baseline
+from xstyle.explain.attribution.sanity import deletion_insertion, randomisation_check
+from xstyle.explain.attribution.targets import (
     ChannelTarget,
     ClassTarget,
     ContentLossTarget,
@@ -83,7 +83,7 @@ def test_targets_compose(caffe_vgg, tiny_images):
 
 
 def test_gram_entry_parts_sum_to_the_layer_loss(caffe_vgg, tiny_images):
-    from xstyle.explain.style_attribution import gram_entry_attribution
+    from xstyle.explain.style.maps import gram_entry_attribution
 
     content, style = tiny_images
     result = gram_entry_attribution(
@@ -276,7 +276,7 @@ def test_attribute_restores_flags_and_hooks_even_on_error():
 
 
 def test_analyses_leave_no_hooks_on_error(random_vgg, tiny_images):
-    from xstyle.explain.style_attribution import channel_carriers, gram_entry_attribution, style_content_maps
+    from xstyle.explain.style.maps import channel_carriers, gram_entry_attribution, style_content_maps
 
     content, style = tiny_images
     vgg = copy.deepcopy(random_vgg)
@@ -297,7 +297,7 @@ def test_analyses_leave_no_hooks_on_error(random_vgg, tiny_images):
 
 
 def test_gan_analyses_leave_no_hooks_on_error():
-    from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
+    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
     from xstyle.gan.classifier import DigitClassifier
     from xstyle.gan.dcgan import Discriminator, Generator
 
@@ -405,7 +405,7 @@ def test_attribution_result_plots_over_its_image():
 
 
 def test_a_target_without_one_score_per_sample_is_refused_before_attribution():
-    from xstyle.explain.targets import Target
+    from xstyle.explain.attribution.targets import Target
 
     class Total(Target):  # sums over the batch too: a common slip
         def __init__(self):

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from xstyle.explain.fingerprint import STYLE_STATISTICS, mmd_squared, style_distances, style_fingerprints
-from xstyle.explain.gram import (
+from xstyle.explain.style.fingerprint import (
+    STYLE_STATISTICS,
+    mmd_squared,
+    style_distances,
+    style_fingerprints,
+)
+from xstyle.explain.style.gram import (
     GramDecomposition,
     compare_feature_grams,
     compare_grams,
@@ -18,7 +23,7 @@ from xstyle.explain.gram import (
     decompose_gram,
     truncate_gram,
 )
-from xstyle.explain.lowrank import lowrank_style_sweep
+from xstyle.explain.style.lowrank import lowrank_style_sweep
 from xstyle.hooks import FeatureTap, assert_no_hooks
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import load_vgg19

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from xstyle.data import load_digits
-from xstyle.explain.targets import StyleLossTarget
+from xstyle.explain.attribution.targets import StyleLossTarget
 from xstyle.gan import GANConfig, GANTrainer
 from xstyle.gan.classifier import DigitClassifier, evaluate_classifier
 from xstyle.gan.dcgan import Generator

@@ -46,18 +46,16 @@ LAYER_NAMES = {0: "helpers", 1: "io", 2: "nets+losses", 3: "cores", 4: "explain"
 #: subpackages whose own modules must not import each other in a cycle
 ACYCLIC_PACKAGES = ("explain",)
 
+#: groups inside a package and their order: a group may import a strictly lower one only (style and
+#: latent both build on attribution, and never on each other); the package's __init__ is exempt
+SUBLAYERS: dict[str, dict[str, int]] = {"explain": {"attribution": 0, "style": 1, "latent": 1}}
+
 #: the layer of the façade ``xstyle/__init__.py`` when imported from inside the package
 FACADE_LAYER = 6
 
 #: (importer, imported, reason): module prefixes allowed to break the rules for now ("xstyle" alone:
 #: the façade itself, not every module). test_allowed_exceptions_are_still_needed drops stale ones.
 ALLOWED_EXCEPTIONS: list[tuple[str, str, str]] = [
-    (
-        "xstyle.stylizer.explain",
-        "xstyle.explain",
-        "the stylizer's explanation uses the generic attribution (explain.attribution) and loss "
-        "targets (explain.targets); moving stylizer/explain.py to explain/stylizer.py removes this",
-    ),
     (
         "xstyle.shipped",
         "xstyle.models.vgg",
@@ -219,6 +217,16 @@ def find_violations(
         members = set(comp)
         via = sorted(w for (a, b), w in package_edges.items() if a in members and b in members)
         problems.append(f"cycle between packages {' <-> '.join(comp)}:\n    " + "\n    ".join(via))
+    for sub, groups in (SUBLAYERS if package == "xstyle" else {}).items():
+        prefix = f"{package}.{sub}."
+        for importer, imported, line, _, file in imports:
+            if not (importer.startswith(prefix) and imported.startswith(prefix)):
+                continue
+            gs, gd = importer[len(prefix) :].split(".")[0], imported[len(prefix) :].split(".")[0]
+            if gs != gd and gs in groups and gd in groups and groups[gd] >= groups[gs]:
+                problems.append(
+                    f"{file}:{line}: {importer} imports {imported}: {sub}/{gs} may not import {sub}/{gd}"
+                )
     for sub in acyclic:
         prefix = f"{package}.{sub}"
         edges = {}
@@ -310,16 +318,18 @@ def test_checker_flags_import_of_the_facade_below_cli(tmp_path):
 
 
 def test_checker_flags_the_real_upward_import_named_in_the_brief(tmp_path):
-    """A copy of the real tree plus ``from xstyle.report import ...`` in explain/gram.py fails."""
+    """A copy of the real tree plus ``from xstyle.report import ...`` in explain/style/gram.py fails."""
     import shutil
 
     root = tmp_path / "xstyle"
     shutil.copytree(PACKAGE_ROOT, root, ignore=shutil.ignore_patterns("assets", "__pycache__"))
-    gram = root / "explain" / "gram.py"
+    gram = root / "explain" / "style" / "gram.py"
     gram.write_text(gram.read_text() + "\n\ndef _bad():\n    from xstyle.report import TransferLossDisplay\n")
     new = sorted(set(find_violations(root)) - set(find_violations(PACKAGE_ROOT)))
     assert len(new) == 2, new  # the upward import, and the explain <-> report cycle it makes
-    assert "xstyle.explain.gram imports xstyle.report: layer 4 (explain) must not import layer 5" in new[1]
+    assert (
+        "xstyle.explain.style.gram imports xstyle.report: layer 4 (explain) must not import layer 5" in new[1]
+    )
     assert new[0].startswith("cycle between packages explain <-> report")
 
 
@@ -342,3 +352,21 @@ def test_checker_flags_cycles_and_unmapped_modules(tmp_path):
         for p in problems
     )
     assert any("'mystery' has no layer" in p for p in problems)
+
+
+def test_explain_groups_build_on_attribution_only(tmp_path):
+    """explain/style and explain/latent may import explain/attribution, never each other; attribution
+    imports neither."""
+    import shutil
+
+    root = tmp_path / "xstyle"
+    shutil.copytree(PACKAGE_ROOT, root, ignore=shutil.ignore_patterns("assets", "__pycache__"))
+    for rel, line in [
+        ("style/gram.py", "from xstyle.explain.latent.probes import ATTRIBUTES"),
+        ("attribution/engine.py", "from xstyle.explain.style import gram"),
+    ]:
+        f = root / "explain" / rel
+        f.write_text(f.read_text() + f"\n\ndef _bad():\n    {line}\n")
+    new = sorted(set(find_violations(root)) - set(find_violations(PACKAGE_ROOT)))
+    assert any("explain/style may not import explain/latent" in p for p in new), new
+    assert any("explain/attribution may not import explain/style" in p for p in new), new

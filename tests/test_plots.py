@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from xstyle._plotting import Display
-from xstyle.explain.ablation import AblationResult
-from xstyle.explain.latent import ProbeTableResult
-from xstyle.explain.plots_latent import ProbeTableDisplay
-from xstyle.explain.plots_style import AblationCurveDisplay, GramSpectrumDisplay, TradeoffDisplay
-from xstyle.explain.tradeoff import TradeoffResult
+from xstyle.explain.latent.plots import ProbeTableDisplay
+from xstyle.explain.latent.probes import ProbeTableResult
+from xstyle.explain.style.ablation import AblationResult
+from xstyle.explain.style.plots import AblationCurveDisplay, GramSpectrumDisplay, TradeoffDisplay
+from xstyle.explain.style.tradeoff import TradeoffResult
 from xstyle.gan.plots import GANTrainingDisplay
 from xstyle.transfer import TransferConfig, TransferResult, TransferStep
 from xstyle.transfer_plots import TransferLossDisplay
@@ -102,7 +102,7 @@ def test_gan_training_display_lines_and_twin_axis():
 
 
 def test_gram_spectrum_display_one_normalised_line_per_layer(random_vgg, tiny_images):
-    from xstyle.explain.gram import decompose_gram
+    from xstyle.explain.style.gram import decompose_gram
 
     result = decompose_gram(tiny_images[1], model=random_vgg, layers=["relu1_1", "relu2_1"])
     display = GramSpectrumDisplay.from_result(result).plot(kind="cumulative")

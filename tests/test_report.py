@@ -301,7 +301,7 @@ def test_gan_report_of_a_mixture_prior_shows_its_components(tmp_path, capsys):
     [(ValueError("bad number"), 2), (KeyboardInterrupt(), 130), (RuntimeError("boom"), None)],
 )
 def test_failing_builder_keeps_previous_report(tmp_path, monkeypatch, capsys, error, code):
-    import xstyle.explain.style_attribution as sa
+    import xstyle.explain.style.maps as sa
     from xstyle.atomic import OUTPUT_MARKER, atomic_dir
 
     out = tmp_path / "report"

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
-from xstyle.explain.style_attribution import channel_carriers, edge_mass, style_content_maps
+from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
+from xstyle.explain.style.maps import channel_carriers, edge_mass, style_content_maps
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,15 @@
 import pytest
 import torch
 
+from xstyle.explain.style.stylizer import (
+    PatchDiscriminatorTarget,
+    StylizedLossTarget,
+    ablate_blocks,
+    discriminator_patch_maps,
+    evaluate_stylizer,
+    explain_stylizer,
+    stylizer_pixel_maps,
+)
 from xstyle.hooks import FeatureTap, Intervention, assert_no_hooks, list_layers
 from xstyle.stylizer import (
     CONTENT_PHOTOS,
@@ -15,15 +24,6 @@ from xstyle.stylizer import (
     random_crops,
     stylize,
     total_variation,
-)
-from xstyle.stylizer.explain import (
-    PatchDiscriminatorTarget,
-    StylizedLossTarget,
-    ablate_blocks,
-    discriminator_patch_maps,
-    evaluate_stylizer,
-    explain_stylizer,
-    stylizer_pixel_maps,
 )
 
 TINY = ArchConfig(channels=(4, 8, 8), n_residual=2, outer_kernel=3, disc_channels=(8, 8))
@@ -173,7 +173,7 @@ def test_pixel_maps_complete_and_leave_models_as_found(nets, pair, random_vgg):
 
 
 def test_stylized_target_is_the_loss_of_the_output(nets, pair, random_vgg):
-    from xstyle.explain.targets import StyleLossTarget
+    from xstyle.explain.attribution.targets import StyleLossTarget
 
     net, _ = nets
     content, style = pair

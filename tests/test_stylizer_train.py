@@ -233,7 +233,7 @@ def test_shipped_stylizers_restyle_a_heldout_photo_with_their_own_painting(name,
     style: its Gram style loss to that painting is lower than the photo's, and lower than its loss to
     the other shipped painting."""
     from xstyle.data import load_sample
-    from xstyle.stylizer.explain import image_losses
+    from xstyle.explain.style.stylizer import image_losses
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
 
     assert {"starry_night", "great_wave"} <= set(shipped_stylizers())

@@ -1,6 +1,6 @@
 """Torch-free defaults shared by the library and the CLI (whose ``--help`` must not import torch).
 
-``xstyle.transfer.TransferConfig`` and ``xstyle.explain.attribution`` take their defaults and method
+``xstyle.transfer.TransferConfig`` and ``xstyle.explain.attribution.engine`` take their defaults and method
 tables from here; ``xstyle.cli`` reads them to build its parser.
 """
 
@@ -20,7 +20,7 @@ TRANSFER_WEIGHTS = "caffe"
 TRANSFER_PRECISION = "float32"
 TRANSFER_SEED = 0
 
-# --- Captum methods (xstyle.explain.attribution)
+# --- Captum methods (xstyle.explain.attribution.engine)
 #: method name -> (Captum class name, accepts baselines, returns a convergence delta, uses n_steps)
 INPUT_METHODS: dict[str, tuple[str, bool, bool, bool]] = {
     "ig": ("IntegratedGradients", True, True, True),

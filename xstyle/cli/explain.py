@@ -32,7 +32,7 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
 
-    from xstyle.explain.latent import METHODS, explain_latent
+    from xstyle.explain.latent.probes import METHODS, explain_latent
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
@@ -114,9 +114,9 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
 
     from xstyle.data import list_samples, resolve_image
-    from xstyle.explain.fingerprint import style_fingerprints
-    from xstyle.explain.gram import compare_grams, decompose_gram
-    from xstyle.explain.lowrank import lowrank_style_sweep
+    from xstyle.explain.style.fingerprint import style_fingerprints
+    from xstyle.explain.style.gram import compare_grams, decompose_gram
+    from xstyle.explain.style.lowrank import lowrank_style_sweep
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig
 
@@ -183,7 +183,7 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
 
     from xstyle.data import resolve_image
-    from xstyle.explain.ablation import ablation_curves
+    from xstyle.explain.style.ablation import ablation_curves
     from xstyle.models.vgg import check_layer_names, load_vgg19
     from xstyle.transfer import TransferConfig
 
@@ -237,7 +237,7 @@ def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
 
     from xstyle.data import resolve_image
-    from xstyle.explain.tradeoff import tradeoff_sweep
+    from xstyle.explain.style.tradeoff import tradeoff_sweep
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
@@ -361,8 +361,8 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from xstyle.data import resolve_image
-    from xstyle.explain.attribution import INPUT_METHODS, LAYER_METHODS
-    from xstyle.explain.style_attribution import (
+    from xstyle.explain.attribution.engine import INPUT_METHODS, LAYER_METHODS
+    from xstyle.explain.style.maps import (
         channel_carriers,
         gram_entry_attribution,
         style_content_maps,
@@ -454,7 +454,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import torch
 
-    from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
+    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
     from xstyle.gan.prior import draw_latents
 
     out = _output_folder(args.out)

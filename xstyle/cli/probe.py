@@ -21,7 +21,7 @@ from xstyle.cli.gan import _classifier, _gan_checkpoint
 
 
 def _probe_methods(text: str) -> list[str]:
-    from xstyle.explain.latent import METHODS
+    from xstyle.explain.latent.probes import METHODS
 
     methods = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
@@ -50,7 +50,7 @@ def _probe_header(args: argparse.Namespace, **extra) -> dict:
 
 def _probe_directions(args: argparse.Namespace, methods: list[str]):
     """Load the models, sample and measure latents, find the directions (shared by directions/traverse)."""
-    from xstyle.explain.latent import find_directions, sample_latents
+    from xstyle.explain.latent.probes import find_directions, sample_latents
 
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
@@ -70,7 +70,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import time
 
-    from xstyle.explain.latent import probe_layers, sample_latents
+    from xstyle.explain.latent.probes import probe_layers, sample_latents
 
     out = _probe_check(args)
     ckpt = _gan_checkpoint(args.checkpoint)
@@ -97,7 +97,7 @@ def _cmd_probe_directions(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from xstyle.explain.directions import compare_directions
+    from xstyle.explain.latent.directions import compare_directions
 
     methods = _probe_methods(args.methods)
     out = _probe_check(args)
@@ -128,8 +128,8 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
     import numpy as np
 
     matplotlib.use("Agg")
-    from xstyle.explain.latent import traversal_alignment
-    from xstyle.explain.traversal import traverse
+    from xstyle.explain.latent.probes import traversal_alignment
+    from xstyle.explain.latent.traversal import traverse
 
     methods = _probe_methods(args.methods)
     if args.steps < 2:
@@ -184,7 +184,7 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from xstyle.explain.dynamics import find_checkpoints, probe_dynamics
+    from xstyle.explain.latent.dynamics import find_checkpoints, probe_dynamics
 
     out = _probe_check(args)
     if not 0 < args.threshold <= 1:
@@ -222,7 +222,7 @@ def _cmd_probe_components(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from xstyle.explain.latent_prior import prior_components
+    from xstyle.explain.latent.prior import prior_components
 
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)

@@ -136,7 +136,7 @@ def _gan_report_config(args: argparse.Namespace):
 
     methods = None
     if getattr(args, "methods", None) is not None:
-        from xstyle.explain.latent import METHODS
+        from xstyle.explain.latent.probes import METHODS
 
         methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
         if not methods or any(m not in METHODS for m in methods):

@@ -93,8 +93,8 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
         max_seconds = None if args.max_minutes is None else 60 * args.max_minutes
         trainer.fit(callbacks=[progress], max_seconds=max_seconds)
     seconds = time.perf_counter() - t0
+    from xstyle.explain.style.stylizer import evaluate_stylizer
     from xstyle.images import resize_image
-    from xstyle.stylizer.explain import evaluate_stylizer
     from xstyle.stylizer.train import export_stylizer
 
     style_eval = resize_image(trainer.style, args.eval_size)
@@ -216,11 +216,11 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
 
     from xstyle.data import resolve_image
+    from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
     from xstyle.report.displays import StylizerTrainingDisplay
     from xstyle.stylizer import load_stylizer
-    from xstyle.stylizer.explain import explain_stylizer
 
     out = _output_folder(args.out)
     model = load_stylizer(args.model)

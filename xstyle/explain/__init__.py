@@ -1,7 +1,11 @@
 """Explainers: attribution (Captum), Gram decompositions, ablation and latent-space probes.
 
-Each analysis returns a frozen ``*Result`` dataclass with ``to_dict()`` (JSON-able numbers) and
-``plot()`` (a matplotlib Display from :mod:`xstyle.report`); nothing here draws at import time.
+Grouped by question: :mod:`xstyle.explain.attribution` (targets, the Captum engine, sanity checks),
+:mod:`xstyle.explain.style` (maps, Gram, ablation, trade-off, the stylizer) and
+:mod:`xstyle.explain.latent` (digit measures, probes, directions, traversal, dynamics, prior, GAN maps);
+style and latent build on attribution, never on each other. Each analysis returns a frozen ``*Result``
+dataclass with ``to_dict()`` (JSON-able numbers) and ``plot()`` (a Display in the group's ``plots``
+module, beside it); nothing here draws at import time.
 
 * targets / attribute: turn the style-transfer and GAN objectives into Captum targets;
 * style_content_maps, channel_carriers, gram_entry_attribution: where style and content live;
@@ -13,65 +17,77 @@ Each analysis returns a frozen ``*Result`` dataclass with ``to_dict()`` (JSON-ab
 * prior_components: which digit each component of a mixture latent prior became.
 """
 
-from xstyle.explain.ablation import AblationResult, ChannelAblation, ablate_channels, ablation_curves
-from xstyle.explain.attribution import METHODS, AttributionResult, attribute, make_baseline
-from xstyle.explain.directions import (
-    Direction,
-    DirectionComparison,
-    compare_directions,
-    conditional_direction,
-    ganspace_directions,
-    interfacegan_directions,
-    sefa_directions,
-)
-from xstyle.explain.dynamics import ProbeDynamicsResult, find_checkpoints, probe_dynamics
-from xstyle.explain.fingerprint import FingerprintResult, mmd_squared, style_distances, style_fingerprints
-from xstyle.explain.gan_attribution import (
-    DiscriminatorMapsResult,
-    LatentClassResult,
-    discriminator_maps,
-    latent_class_attribution,
-)
-from xstyle.explain.gram import GramComparison, GramDecomposition, compare_grams, decompose_gram
-from xstyle.explain.latent import (
-    ATTRIBUTES,
-    LatentResult,
-    ProbeResult,
-    ProbeTableResult,
-    explain_latent,
-    find_directions,
-    fit_probe,
-    measure_digits,
-    probe_layers,
-    sample_latents,
-)
-from xstyle.explain.latent_prior import PriorComponentsResult, prior_components
-from xstyle.explain.lowrank import LowRankResult, lowrank_style_sweep
-from xstyle.explain.sanity import (
-    DeletionInsertionResult,
-    RandomisationResult,
-    deletion_insertion,
-    randomisation_check,
-)
-from xstyle.explain.style_attribution import (
-    ChannelCarriersResult,
-    GramEntryResult,
-    StyleContentResult,
-    channel_carriers,
-    gram_entry_attribution,
-    style_content_maps,
-)
-from xstyle.explain.targets import (
+from xstyle.explain.attribution import (
+    METHODS,
+    AttributionResult,
     ChannelTarget,
     ClassTarget,
     ContentLossTarget,
+    DeletionInsertionResult,
     DiscriminatorTarget,
     GramEntryTarget,
+    RandomisationResult,
     StyleLossTarget,
     Target,
+    attribute,
+    deletion_insertion,
+    make_baseline,
+    randomisation_check,
 )
-from xstyle.explain.tradeoff import TradeoffResult, tradeoff_sweep
-from xstyle.explain.traversal import TraversalResult, traverse
+from xstyle.explain.latent import (
+    ATTRIBUTES,
+    Direction,
+    DirectionComparison,
+    DiscriminatorMapsResult,
+    LatentClassResult,
+    LatentResult,
+    PriorComponentsResult,
+    ProbeDynamicsResult,
+    ProbeResult,
+    ProbeTableResult,
+    TraversalResult,
+    compare_directions,
+    conditional_direction,
+    discriminator_maps,
+    explain_latent,
+    find_checkpoints,
+    find_directions,
+    fit_probe,
+    ganspace_directions,
+    interfacegan_directions,
+    latent_class_attribution,
+    measure_digits,
+    prior_components,
+    probe_dynamics,
+    probe_layers,
+    sample_latents,
+    sefa_directions,
+    traverse,
+)
+from xstyle.explain.style import (
+    AblationResult,
+    ChannelAblation,
+    ChannelCarriersResult,
+    FingerprintResult,
+    GramComparison,
+    GramDecomposition,
+    GramEntryResult,
+    LowRankResult,
+    StyleContentResult,
+    TradeoffResult,
+    ablate_channels,
+    ablation_curves,
+    channel_carriers,
+    compare_grams,
+    decompose_gram,
+    gram_entry_attribution,
+    lowrank_style_sweep,
+    mmd_squared,
+    style_content_maps,
+    style_distances,
+    style_fingerprints,
+    tradeoff_sweep,
+)
 
 __all__ = [
     "ATTRIBUTES",

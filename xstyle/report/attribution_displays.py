@@ -1,18 +1,16 @@
-"""Re-exports of the attribution ``*Display`` classes, which now live in
-:mod:`xstyle.explain.plots_attribution` (and :mod:`xstyle.explain.plots_latent` for
-``LatentClassDisplay``). Kept so ``from xstyle.report.attribution_displays import X`` keeps working.
+"""Re-exports of the attribution ``*Display`` classes, which now live beside their
+results in :mod:`xstyle.explain.attribution.plots`, :mod:`xstyle.explain.style.plots` and
+:mod:`xstyle.explain.latent.plots`. Kept so ``from xstyle.report.attribution_displays import X``
+keeps working.
 """
 
-from xstyle.explain.plots_attribution import (
+from xstyle.explain.attribution.plots import (
     AttributionDisplay,
-    ChannelCarriersDisplay,
     DeletionInsertionDisplay,
-    DiscriminatorMapsDisplay,
-    GramEntryDisplay,
     RandomisationDisplay,
-    StyleContentDisplay,
 )
-from xstyle.explain.plots_latent import LatentClassDisplay
+from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
+from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [
     "AttributionDisplay",

@@ -2,18 +2,18 @@
 
 Kept so ``from xstyle.report.displays import X`` keeps working; new code imports from the sibling
 plots modules (:mod:`xstyle.transfer_plots`, :mod:`xstyle.gan.plots`, :mod:`xstyle.stylizer.plots`,
-:mod:`xstyle.explain.plots_style`, :mod:`xstyle.explain.plots_latent`). The Display protocol is
+:mod:`xstyle.explain.style.plots`, :mod:`xstyle.explain.latent.plots`). The Display protocol is
 documented in :mod:`xstyle._plotting`.
 """
 
-from xstyle.explain.plots_latent import (
+from xstyle.explain.latent.plots import (
     DirectionSimilarityDisplay,
     PriorComponentsDisplay,
     ProbeDynamicsDisplay,
     ProbeTableDisplay,
     TraversalDisplay,
 )
-from xstyle.explain.plots_style import (
+from xstyle.explain.style.plots import (
     AblationCurveDisplay,
     FingerprintDisplay,
     GramComparisonDisplay,
@@ -22,14 +22,14 @@ from xstyle.explain.plots_style import (
     StatisticsAgreementDisplay,
     TradeoffDisplay,
 )
-from xstyle.gan.plots import GANTrainingDisplay
-from xstyle.stylizer.plots import (
+from xstyle.explain.style.stylizer_plots import (
     BlockAblationDisplay,
     DiscriminatorPatchDisplay,
     StylizerAttributionDisplay,
     StylizerComparisonDisplay,
-    StylizerTrainingDisplay,
 )
+from xstyle.gan.plots import GANTrainingDisplay
+from xstyle.stylizer.plots import StylizerTrainingDisplay
 from xstyle.transfer_plots import TransferLossDisplay
 
 __all__ = [

@@ -92,9 +92,9 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from torchvision.utils import make_grid
 
     from xstyle.data import load_digits
-    from xstyle.explain.gan_attribution import discriminator_maps, latent_class_attribution
-    from xstyle.explain.latent import explain_latent
-    from xstyle.explain.latent_prior import prior_components
+    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
+    from xstyle.explain.latent.prior import prior_components
+    from xstyle.explain.latent.probes import explain_latent
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.prior import draw_latents

@@ -129,12 +129,12 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
 def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Report, prefix: str) -> dict:
     """Run every style analysis, save its figures, add its sections; returns its metrics."""
     from xstyle.data import resolve_image
-    from xstyle.explain.ablation import ablation_curves
-    from xstyle.explain.fingerprint import style_fingerprints
-    from xstyle.explain.gram import compare_grams, decompose_gram
-    from xstyle.explain.lowrank import lowrank_style_sweep
-    from xstyle.explain.style_attribution import channel_carriers, gram_entry_attribution, style_content_maps
-    from xstyle.explain.tradeoff import tradeoff_sweep
+    from xstyle.explain.style.ablation import ablation_curves
+    from xstyle.explain.style.fingerprint import style_fingerprints
+    from xstyle.explain.style.gram import compare_grams, decompose_gram
+    from xstyle.explain.style.lowrank import lowrank_style_sweep
+    from xstyle.explain.style.maps import channel_carriers, gram_entry_attribution, style_content_maps
+    from xstyle.explain.style.tradeoff import tradeoff_sweep
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig, style_transfer

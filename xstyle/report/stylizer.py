@@ -1,6 +1,6 @@
 """The stylizer's part of a style report (``xstyle report style --fast-model M``).
 
-:func:`add_stylizer_section` runs :func:`~xstyle.stylizer.explain.explain_stylizer` on one photo,
+:func:`add_stylizer_section` runs :func:`~xstyle.explain.style.stylizer.explain_stylizer` on one photo,
 saves its figures under ``root/figures/`` and appends one section (figures, a table of numbers and
 how to read them) to a :class:`~xstyle.report.writer.Report`; it returns the metrics to store.
 The report builder calls it after the optimisation part, with the same photo, so the stylizer's
@@ -45,10 +45,10 @@ def add_stylizer_section(
         optimisation_style: the painting the optimisation used (a path or ``sample:NAME``); its
             losses are shown only when the stylizer was trained on the same one (or when None).
     """
+    from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
     from xstyle.report.writer import Table, save_figure, save_image_figure
-    from xstyle.stylizer.explain import explain_stylizer
     from xstyle.stylizer.plots import StylizerTrainingDisplay
     from xstyle.stylizer.train import load_stylizer
 

@@ -5,7 +5,7 @@
 * :mod:`~xstyle.stylizer.data` — the shipped content photos (train / held-out) and seeded crops;
 * :mod:`~xstyle.stylizer.train` — :class:`StylizerConfig`, :class:`StylizerTrainer`, checkpoints
   (atomic, ``weights_only``), :func:`load_stylizer`, :func:`stylize`;
-* :mod:`~xstyle.stylizer.explain` — evaluation against the optimisation transfer, pixel
+* :mod:`~xstyle.explain.style.stylizer` — evaluation against the optimisation transfer, pixel
   attributions of the output's losses, discriminator patch maps and residual-block ablation;
 * plots of the results in :mod:`~xstyle.stylizer.plots`; the stylizer's part of a style report is
   :func:`xstyle.report.stylizer.add_stylizer_section` (report/ sits above the stylizer).

@@ -1,4 +1,4 @@
-"""Displays of the latent-space explanations: probes, traversals, directions, dynamics, prior.
+"""Displays of the GAN explanations: discriminator maps, probes, traversals, directions, dynamics, prior.
 
 See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plot(ax=...)``).
 """
@@ -6,19 +6,21 @@ See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xstyle._plotting import CMAP, Display, _signed_heatmap
+from xstyle._plotting import CMAP, Display, _figure, _np, _show_map, _signed_heatmap
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DirectionSimilarityDisplay",
+    "DiscriminatorMapsDisplay",
     "LatentClassDisplay",
     "PriorComponentsDisplay",
     "ProbeDynamicsDisplay",
@@ -43,7 +45,7 @@ class ProbeTableDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> ProbeTableDisplay:
-        """Collect the table of a :class:`~xstyle.explain.latent.ProbeTableResult`."""
+        """Collect the table of a :class:`~xstyle.explain.latent.probes.ProbeTableResult`."""
         return cls(
             stages=list(result.stages),
             attributes=list(result.attributes),
@@ -96,7 +98,7 @@ class TraversalDisplay(Display):
 
     @classmethod
     def from_result(cls, result, *, rows: int | None = None) -> TraversalDisplay:
-        """Collect the digits of a :class:`~xstyle.explain.traversal.TraversalResult`."""
+        """Collect the digits of a :class:`~xstyle.explain.latent.traversal.TraversalResult`."""
         images = result.images[:rows] if rows else result.images
         d = result.direction
         parts = [f"{d.label} (score {d.score:.2f})"]
@@ -144,7 +146,7 @@ class DirectionSimilarityDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> DirectionSimilarityDisplay:
-        """Collect the matrix of a :class:`~xstyle.explain.directions.DirectionComparison`."""
+        """Collect the matrix of a :class:`~xstyle.explain.latent.directions.DirectionComparison`."""
         return cls(labels=list(result.labels), cosine=np.asarray(result.cosine, dtype=float))
 
     def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
@@ -185,7 +187,7 @@ class ProbeDynamicsDisplay(Display):
 
     @classmethod
     def from_result(cls, result, *, stages=None) -> ProbeDynamicsDisplay:
-        """Collect a :class:`~xstyle.explain.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
+        """Collect a :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
         names = list(result.stages) if stages is None else list(stages)
         bad = [s for s in names if s not in result.stages]
         if bad or not names:
@@ -298,4 +300,28 @@ class LatentClassDisplay(Display):
         ax.set_title("Which latent dimensions decide the class (mean IG of the class logit)", fontsize=9)
         ax.figure.colorbar(im, ax=ax, shrink=0.8)
         self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class DiscriminatorMapsDisplay(Display):
+    """Real and generated digits with their discriminator attributions."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def plot(self, *, ax: Any = None, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
+        r = self.result
+        n = max(1, min(n, len(r.real), len(r.fake)))
+        figure, axes = _figure(figure, 4, n, (1.4 * n, 6), ax=ax)
+        for k in range(n):
+            for row, (digits, maps, logits, name) in enumerate(
+                ((r.real, r.real_maps, r.real_logits, "real"), (r.fake, r.fake_maps, r.fake_logits, "fake"))
+            ):
+                ax = axes[2 * row, k]
+                ax.imshow(_np(digits[k, 0]), cmap="gray", vmin=-1, vmax=1)
+                ax.set_title(f"{name} D={float(logits[k]):.1f}", fontsize=7)
+                ax.set_axis_off()
+                _show_map(axes[2 * row + 1, k], maps[k], title="")
+        figure.suptitle("Discriminator attributions (red: looks real, blue: looks fake)", fontsize=9)
+        self.axes_, self.figure_ = axes, figure
         return self

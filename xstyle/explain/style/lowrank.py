@@ -2,11 +2,11 @@
 
 :func:`lowrank_style_sweep` runs one style transfer per k; each result's style loss is measured
 against the *full* target (:class:`LowRankResult`), so the curve shows how many components carry
-the style. The eigen-decompositions come from :func:`xstyle.explain.gram.layer_spectrum`.
+the style. The eigen-decompositions come from :func:`xstyle.explain.style.gram.layer_spectrum`.
 
 Images are float RGB in [0, 1], shape (1, 3, H, W) (or anything :func:`xstyle.data.resolve_image`
 takes: paths, ``sample:NAME``, arrays). No matplotlib is imported here; ``.plot()`` methods
-import :mod:`xstyle.explain.plots_style` lazily.
+import :mod:`xstyle.explain.style.plots` lazily.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from xstyle.data import describe_image, load_single_image
-from xstyle.explain.gram import layer_spectrum
+from xstyle.explain.style.gram import layer_spectrum
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
@@ -30,7 +30,7 @@ from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_style import LowRankDisplay
+    from xstyle.explain.style.plots import LowRankDisplay
 
 __all__ = ["LowRankResult", "lowrank_style_sweep"]
 
@@ -74,7 +74,7 @@ class LowRankResult:
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
         """Style loss against k with the results as thumbnails (LowRankDisplay)."""
-        from xstyle.explain.plots_style import LowRankDisplay
+        from xstyle.explain.style.plots import LowRankDisplay
 
         return LowRankDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 

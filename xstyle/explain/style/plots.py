@@ -1,4 +1,5 @@
-"""Displays of the style explanations: Gram spectra, low-rank styles, fingerprints, ablation, trade-off.
+"""Displays of the style explanations: style/content maps, carrier channels, Gram
+entries, Gram spectra, low-rank styles, fingerprints, ablation, trade-off.
 
 See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plot(ax=...)``).
 """
@@ -6,22 +7,36 @@ See :mod:`xstyle._plotting` for the Display protocol (``from_result`` then ``plo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xstyle._plotting import Display, _signed_heatmap, _thumb, _thumbnail_figure
+from xstyle._plotting import (
+    CMAP,
+    Display,
+    _figure,
+    _np,
+    _rgb,
+    _show_map,
+    _signed_heatmap,
+    _thumb,
+    _thumbnail_figure,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "AblationCurveDisplay",
+    "ChannelCarriersDisplay",
     "FingerprintDisplay",
     "GramComparisonDisplay",
+    "GramEntryDisplay",
     "GramSpectrumDisplay",
     "LowRankDisplay",
     "StatisticsAgreementDisplay",
+    "StyleContentDisplay",
     "TradeoffDisplay",
 ]
 
@@ -43,7 +58,7 @@ class GramSpectrumDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> GramSpectrumDisplay:
-        """Collect the spectra of a :class:`~xstyle.explain.gram.GramDecomposition`."""
+        """Collect the spectra of a :class:`~xstyle.explain.style.gram.GramDecomposition`."""
         spectra, pr, er = {}, {}, {}
         for name in result.layers:
             sp = result.spectra[name]
@@ -95,7 +110,7 @@ class GramComparisonDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> GramComparisonDisplay:
-        """Collect the parts of a :class:`~xstyle.explain.gram.GramComparison`."""
+        """Collect the parts of a :class:`~xstyle.explain.style.gram.GramComparison`."""
         per = result.per_layer
         return cls(
             layers=list(result.layers),
@@ -132,7 +147,7 @@ class LowRankDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> LowRankDisplay:
-        """Collect a :class:`~xstyle.explain.lowrank.LowRankResult`."""
+        """Collect a :class:`~xstyle.explain.style.lowrank.LowRankResult`."""
         return cls(
             labels=["full" if k is None else str(k) for k in result.ranks],
             style_loss=np.asarray(result.style_loss),
@@ -179,7 +194,7 @@ class FingerprintDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> FingerprintDisplay:
-        """Collect a :class:`~xstyle.explain.fingerprint.FingerprintResult`."""
+        """Collect a :class:`~xstyle.explain.style.fingerprint.FingerprintResult`."""
         return cls(
             names=list(result.names),
             kinds=list(result.kinds),
@@ -214,7 +229,7 @@ class StatisticsAgreementDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> StatisticsAgreementDisplay:
-        """Collect a :class:`~xstyle.explain.fingerprint.FingerprintResult`."""
+        """Collect a :class:`~xstyle.explain.style.fingerprint.FingerprintResult`."""
         return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
 
     def plot(self, *, ax: Axes | None = None) -> StatisticsAgreementDisplay:
@@ -254,7 +269,7 @@ class AblationCurveDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> AblationCurveDisplay:
-        """Collect the curves of a :class:`~xstyle.explain.ablation.AblationResult`."""
+        """Collect the curves of a :class:`~xstyle.explain.style.ablation.AblationResult`."""
         rel = {"style": result.style_before > 0, "content": result.content_before > 0}
         style, content = {}, {}
         for name in result.style_after:
@@ -330,7 +345,7 @@ class TradeoffDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> TradeoffDisplay:
-        """Collect a :class:`~xstyle.explain.tradeoff.TradeoffResult`."""
+        """Collect a :class:`~xstyle.explain.style.tradeoff.TradeoffResult`."""
         return cls(
             ratios=np.asarray(result.ratios),
             content=np.asarray(result.content_loss),
@@ -377,4 +392,91 @@ class TradeoffDisplay(Display):
             )
             t.axis("off")
         self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class StyleContentDisplay(Display):
+    """Image, content, per-layer style evidence, total style, content and dominance maps."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> StyleContentDisplay:
+        r = self.result
+        layers = [k for k in r.style_evidence if k != "total"]
+        ncols = max(4, len(layers))
+        figure, axes = _figure(figure, 2, ncols, (2.3 * ncols, 5), ax=ax)
+        for ax in axes.flat:
+            ax.set_axis_off()
+        axes[0, 0].imshow(_rgb(r.image))
+        axes[0, 0].set_title("stylised image", fontsize=9)
+        _show_map(axes[0, 1], r.style_evidence["total"], title="style evidence (total)", image=r.image)
+        _show_map(axes[0, 2], r.content_evidence, title="content evidence", image=r.image)
+        _show_map(axes[0, 3], r.dominance, title="dominance: red style, blue content")
+        for ax, name in zip(axes[1], layers, strict=False):
+            _show_map(ax, r.style_evidence[name], title=f"style {name}", image=r.image)
+        figure.suptitle(f"Where the style and the content live ({r.method})", fontsize=10)
+        self.axes_, self.figure_ = axes, figure
+        return self
+
+
+class ChannelCarriersDisplay(Display):
+    """Per layer: each channel's style share against its content share (log-log scatter)."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> ChannelCarriersDisplay:
+        r = self.result
+        layers = list(r.score)
+        figure, axes = _figure(figure, 1, len(layers), (2.8 * len(layers), 2.9), ax=ax)
+        for ax, layer in zip(axes[0], layers, strict=True):
+            rows = [t for t in r.table if t["layer"] == layer]
+            s = np.array([t["style_share"] for t in rows]) + 1e-6
+            c = np.array([t["content_share"] for t in rows]) + 1e-6
+            sc = np.array([t["score"] for t in rows])
+            ax.scatter(c, s, c=sc, cmap=CMAP, vmin=-1, vmax=1, s=8)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("content share", fontsize=8)
+            ax.set_ylabel("style share", fontsize=8)
+            ax.set_title(layer, fontsize=9)
+            lo = min(s.min(), c.min())
+            ax.plot([lo, 1], [lo, 1], color="gray", lw=0.7)
+        figure.suptitle("Channel carriers: above the diagonal = style carrier", fontsize=10)
+        self.axes_, self.figure_ = axes, figure
+        return self
+
+
+class GramEntryDisplay(Display):
+    """Per layer: the loss-share matrix and the pixel maps of its top pair."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> GramEntryDisplay:
+        r = self.result
+        layers = list(r.contributions)
+        figure, axes = _figure(figure, 3, len(layers), (2.5 * len(layers), 7.2), ax=ax)
+        for col, layer in enumerate(layers):
+            m = _np(r.contributions[layer])
+            ax = axes[0, col]
+            ax.imshow(np.log10(m + m.max() * 1e-6), cmap="magma")
+            ax.set_title(f"{layer}: log pair loss", fontsize=8)
+            ax.set_axis_off()
+            axes[1, col].set_axis_off()
+            axes[2, col].set_axis_off()
+            if r.top_pairs[layer]:
+                p = r.top_pairs[layer][0]
+                key = (layer, p["i"], p["j"])
+                _show_map(
+                    axes[1, col],
+                    r.maps[key],
+                    title=f"pixels of [{p['i']},{p['j']}] ({100 * p['share']:.1f}%)",
+                    image=r.image,
+                )
+                axes[2, col].imshow(_np(r.coactivation[key]), cmap="viridis")
+                axes[2, col].set_title("F_i * F_j (feature map)", fontsize=8)
+        figure.suptitle(f"Gram entries that carry the style loss ({r.method})", fontsize=10)
+        self.axes_, self.figure_ = axes, figure
         return self

@@ -5,7 +5,7 @@
 * :func:`stylizer_pixel_maps` — Captum attributions of the *output's* style loss and content loss
   to the *input* pixels, through the existing targets (:class:`StyleLossTarget`,
   :class:`ContentLossTarget`) composed with the stylizer (:class:`StylizedLossTarget`) and the
-  existing adapter :func:`~xstyle.explain.attribution.attribute`;
+  existing adapter :func:`~xstyle.explain.attribution.engine.attribute`;
 * :func:`discriminator_patch_maps` — which patches the patch discriminator finds "in style": its
   native logit map on the output, the photo and the painting, and an IG map of its mean logit;
 * :func:`ablate_blocks` — which residual blocks (and channels) carry the style: each block's
@@ -27,8 +27,8 @@ import torch
 from torch import nn
 
 from xstyle._stats import ssim
-from xstyle.explain.attribution import attribute
-from xstyle.explain.targets import (
+from xstyle.explain.attribution.engine import attribute
+from xstyle.explain.attribution.targets import (
     GATYS_CONTENT_LAYERS,
     GATYS_STYLE_LAYERS,
     ContentLossTarget,
@@ -43,7 +43,7 @@ from xstyle.stylizer.model import PatchDiscriminator, TransformNet
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from xstyle.stylizer.plots import (
+    from xstyle.explain.style.stylizer_plots import (
         BlockAblationDisplay,
         DiscriminatorPatchDisplay,
         StylizerAttributionDisplay,
@@ -277,7 +277,7 @@ class StylizerAttributionResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> StylizerAttributionDisplay:
-        from xstyle.stylizer.plots import StylizerAttributionDisplay
+        from xstyle.explain.style.stylizer_plots import StylizerAttributionDisplay
 
         return StylizerAttributionDisplay.from_result(self).plot(figure=figure)
 
@@ -299,7 +299,8 @@ def stylizer_pixel_maps(
 
     Args:
         net: the stylizer; content: (1, 3, H, W) photo in [0, 1]; style: (1, 3, H', W') painting.
-        vgg: the loss network. method/baselines/n_steps: see :func:`~xstyle.explain.attribution.attribute`.
+        vgg: the loss network. method/baselines/n_steps: see
+            :func:`~xstyle.explain.attribution.engine.attribute`.
     The content loss compares the output with the (unchanged) photo, so the baseline's score is the
     content loss of the stylised baseline against the photo.
 
@@ -368,7 +369,7 @@ class DiscriminatorPatchResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
-        from xstyle.stylizer.plots import DiscriminatorPatchDisplay
+        from xstyle.explain.style.stylizer_plots import DiscriminatorPatchDisplay
 
         return DiscriminatorPatchDisplay.from_result(self).plot(figure=figure)
 
@@ -470,7 +471,7 @@ class BlockAblationResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> BlockAblationDisplay:
-        from xstyle.stylizer.plots import BlockAblationDisplay
+        from xstyle.explain.style.stylizer_plots import BlockAblationDisplay
 
         return BlockAblationDisplay.from_result(self).plot(figure=figure)
 

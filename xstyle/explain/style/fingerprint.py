@@ -12,7 +12,7 @@ MMD estimate is ``MMD^2 = ||G - A||_F^2 / M^2``, so the seed's layer loss
 
 Images are float RGB in [0, 1], shape (1, 3, H, W) (or anything :func:`xstyle.data.resolve_image`
 takes: paths, ``sample:NAME``, arrays). No matplotlib is imported here; ``.plot()`` methods
-import :mod:`xstyle.explain.plots_style` lazily.
+import :mod:`xstyle.explain.style.plots` lazily.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from torch import nn
 from xstyle._checks import check_seed
 from xstyle._stats import rank_correlation
 from xstyle.data import load_single_image
-from xstyle.explain.gram import _features, _model_for
+from xstyle.explain.style.gram import _features, _model_for
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.transfer import GATYS_STYLE_LAYERS
@@ -39,7 +39,7 @@ from xstyle.transfer import GATYS_STYLE_LAYERS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_style import FingerprintDisplay, StatisticsAgreementDisplay
+    from xstyle.explain.style.plots import FingerprintDisplay, StatisticsAgreementDisplay
 
 __all__ = [
     "STYLE_STATISTICS",
@@ -248,7 +248,7 @@ class FingerprintResult:
     ) -> FingerprintDisplay | StatisticsAgreementDisplay:
         """``kind="embedding"``: the 2-D fingerprint map (FingerprintDisplay); ``"agreement"``:
         the Spearman matrix between statistics (StatisticsAgreementDisplay)."""
-        from xstyle.explain.plots_style import FingerprintDisplay, StatisticsAgreementDisplay
+        from xstyle.explain.style.plots import FingerprintDisplay, StatisticsAgreementDisplay
 
         if kind == "embedding":
             return FingerprintDisplay.from_result(self).plot(ax=ax)
@@ -292,7 +292,7 @@ def style_fingerprints(
         images: name -> image (paths, ``sample:NAME``, (1, 3, H, W) tensors in [0, 1]); default:
             every sample photo and painting (:func:`xstyle.data.list_samples`).
         kinds: name -> kind label for the plot (default: the sample's kind, else "other").
-        layers, weights, model: as in :func:`xstyle.explain.gram.decompose_gram`.
+        layers, weights, model: as in :func:`xstyle.explain.style.gram.decompose_gram`.
         size: long side each image is resized to, px.
         method: 2-D embedding: ``"pca"`` (scikit-learn PCA of the fingerprint vectors
             ``concat_l sqrt(w_l)/(2 N_l) vec(G_l / M_l)``, deterministic) or ``"mds"`` (scikit-learn

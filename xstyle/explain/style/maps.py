@@ -27,14 +27,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstyle.explain.attribution import AttributionResult, attribute, make_baseline
-from xstyle.explain.sanity import (
+from xstyle.explain.attribution.engine import AttributionResult, attribute, make_baseline
+from xstyle.explain.attribution.sanity import (
     DeletionInsertionResult,
     RandomisationResult,
     deletion_insertion,
     randomisation_check,
 )
-from xstyle.explain.targets import (
+from xstyle.explain.attribution.targets import (
     GATYS_CONTENT_LAYERS,
     GATYS_STYLE_LAYERS,
     ContentLossTarget,
@@ -49,7 +49,7 @@ from xstyle.models.vgg import LAYER_NAMES
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from xstyle.explain.plots_attribution import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
+    from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [
     "ChannelCarriersResult",
@@ -151,7 +151,7 @@ class StyleContentResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> StyleContentDisplay:
-        from xstyle.explain.plots_attribution import StyleContentDisplay
+        from xstyle.explain.style.plots import StyleContentDisplay
 
         return StyleContentDisplay.from_result(self).plot(figure=figure)
 
@@ -189,8 +189,8 @@ def style_content_maps(
         content: (1, 3, H, W) the content photo (same size).
         style: (1, 3, H', W') the style image.
         model: a VGG19 extractor (:func:`xstyle.load_vgg19`, truncated at or after the deepest layer).
-        method: an input method of :func:`~xstyle.explain.attribution.attribute` (default IG).
-        baselines: see :func:`~xstyle.explain.attribution.make_baseline` (default black).
+        method: an input method of :func:`~xstyle.explain.attribution.engine.attribute` (default IG).
+        baselines: see :func:`~xstyle.explain.attribution.engine.make_baseline` (default black).
         n_steps: IG steps.
         sanity: also compute deletion/insertion curves (per map) and the randomisation check (total
             style and content maps, one attribution per VGG block each).
@@ -327,7 +327,7 @@ class ChannelCarriersResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> ChannelCarriersDisplay:
-        from xstyle.explain.plots_attribution import ChannelCarriersDisplay
+        from xstyle.explain.style.plots import ChannelCarriersDisplay
 
         return ChannelCarriersDisplay.from_result(self).plot(figure=figure)
 
@@ -463,7 +463,7 @@ class GramEntryResult:
         }
 
     def plot(self, *, figure: Figure | None = None) -> GramEntryDisplay:
-        from xstyle.explain.plots_attribution import GramEntryDisplay
+        from xstyle.explain.style.plots import GramEntryDisplay
 
         return GramEntryDisplay.from_result(self).plot(figure=figure)
 

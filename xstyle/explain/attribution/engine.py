@@ -1,10 +1,10 @@
 """One adapter over Captum: ``attribute(target, inputs, method=...)`` -> :class:`AttributionResult`.
 
-Any :class:`~xstyle.explain.targets.Target` (or any ``f(inputs) -> (N,)`` module) can be explained by
-every method below. While Captum runs, the target's networks are put in eval mode with frozen
-parameters (no dropout noise, no weight gradients) and restored afterwards, whatever happens; all
-randomness (GradientShap, NoiseTunnel, noise baselines) comes from ``seed`` and leaves the global
-RNGs of torch and NumPy untouched.
+Any :class:`~xstyle.explain.attribution.targets.Target` (or any ``f(inputs) -> (N,)`` module)
+can be explained by every method below. While Captum runs, the target's networks are put in eval
+mode with frozen parameters (no dropout noise, no weight gradients) and restored afterwards,
+whatever happens; all randomness (GradientShap, NoiseTunnel, noise baselines) comes from ``seed``
+and leaves the global RNGs of torch and NumPy untouched.
 
 Input methods (attributions have the inputs' shape):
 ``ig`` (IntegratedGradients), ``saliency``, ``input_x_gradient``, ``gradient_shap``, ``deeplift``
@@ -34,7 +34,7 @@ from xstyle.rng import RandomStream
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_attribution import AttributionDisplay
+    from xstyle.explain.attribution.plots import AttributionDisplay
 
 __all__ = [
     "INPUT_METHODS",
@@ -121,7 +121,7 @@ class AttributionResult:
         self, *, ax: Axes | None = None, image: torch.Tensor | None = None, index: int = 0, **kwargs
     ) -> AttributionDisplay:
         """Draw sample ``index``'s map (over ``image`` if given); returns an AttributionDisplay."""
-        from xstyle.explain.plots_attribution import AttributionDisplay
+        from xstyle.explain.attribution.plots import AttributionDisplay
 
         return AttributionDisplay.from_result(self, image=image, index=index).plot(ax=ax, **kwargs)
 
@@ -226,7 +226,7 @@ def attribute(
     """Explain ``target(inputs) -> (N,)`` with a Captum method.
 
     Args:
-        target: a :class:`~xstyle.explain.targets.Target` (or any module/function returning (N,)).
+        target: a :class:`~xstyle.explain.attribution.targets.Target` (or any module/function returning (N,)).
         inputs: (N, ...) inputs; images (N, 3, H, W) in [0, 1], digits (N, 1, 28, 28) in [-1, 1]
             or latents (N, latent_dim).
         method: one of :data:`METHODS`.

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix
-from xstyle.explain._latent_common import (
+from xstyle.explain.latent._common import (
     ATTRIBUTES,
     GENERATOR_STAGES,
     LatentSamples,
@@ -50,9 +50,9 @@ from xstyle.rng import RandomStream
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.directions import Direction, DirectionComparison
-    from xstyle.explain.plots_latent import DirectionSimilarityDisplay, ProbeTableDisplay
-    from xstyle.explain.traversal import TraversalResult
+    from xstyle.explain.latent.directions import Direction, DirectionComparison
+    from xstyle.explain.latent.plots import DirectionSimilarityDisplay, ProbeTableDisplay
+    from xstyle.explain.latent.traversal import TraversalResult
 
 __all__ = [
     "ATTRIBUTES",
@@ -124,7 +124,7 @@ class ProbeTableResult:
 
     def plot(self, *, ax: Axes | None = None) -> ProbeTableDisplay:
         """A heatmap (stages x attributes) of the scores; returns a ``ProbeTableDisplay``."""
-        from xstyle.explain.plots_latent import ProbeTableDisplay
+        from xstyle.explain.latent.plots import ProbeTableDisplay
 
         return ProbeTableDisplay.from_result(self).plot(ax=ax)
 
@@ -329,7 +329,7 @@ def find_directions(
     Returns:
         The directions in method order (InterFaceGAN, conditional, GANSpace, SeFa).
     """
-    from xstyle.explain.directions import (
+    from xstyle.explain.latent.directions import (
         conditional_direction,
         ganspace_directions,
         interfacegan_directions,
@@ -398,8 +398,8 @@ def explain_latent(
         cv: folds of every probe.
         n_traverse: latents per traversal; alphas: steps in units of sigma (z's std along a unit vector).
     """
-    from xstyle.explain.directions import compare_directions
-    from xstyle.explain.traversal import traverse
+    from xstyle.explain.latent.directions import compare_directions
+    from xstyle.explain.latent.traversal import traverse
 
     methods = _check_direction_options(methods, attributes, conditional, n_components, style)
     timings: dict[str, float] = {}

@@ -1,10 +1,10 @@
-"""What :mod:`xstyle.explain.latent`, :mod:`~xstyle.explain.directions` and
-:mod:`~xstyle.explain.traversal` share: measuring generated digits, generating and sampling
+"""What :mod:`xstyle.explain.latent.probes`, :mod:`~xstyle.explain.latent.directions` and
+:mod:`~xstyle.explain.latent.traversal` share: measuring generated digits, generating and sampling
 latents, fitting one linear probe.
 
 Lives below the three so that directions -> here and traversal -> directions / here, while
-:mod:`~xstyle.explain.latent` (the whole analysis) imports them all: no import cycle. Import the
-public names from :mod:`xstyle.explain.latent`, which re-exports them.
+:mod:`~xstyle.explain.latent.probes` (the whole analysis) imports them all: no import cycle. Import the
+public names from :mod:`xstyle.explain.latent.probes`, which re-exports them.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ Gatys et al. (2016) describe a style by the Gram matrices ``G_l = F_l F_l^T`` of
   contributions (:class:`GramComparison`);
 * :func:`truncate_gram`: a Gram matrix truncated to its top-k eigencomponents.
 
-Style transfer with truncated Gram targets lives in :mod:`xstyle.explain.lowrank`; alternative
-style statistics (AdaIN, MMD) and Gram fingerprints in :mod:`xstyle.explain.fingerprint`. Both
+Style transfer with truncated Gram targets lives in :mod:`xstyle.explain.style.lowrank`; alternative
+style statistics (AdaIN, MMD) and Gram fingerprints in :mod:`xstyle.explain.style.fingerprint`. Both
 import the shared helpers below; this module imports neither.
 
 Images are float RGB in [0, 1], shape (1, 3, H, W) (or anything :func:`xstyle.data.resolve_image`
 takes: paths, ``sample:NAME``, arrays). No matplotlib is imported here; ``.plot()`` methods
-import :mod:`xstyle.explain.plots_style` lazily.
+import :mod:`xstyle.explain.style.plots` lazily.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from xstyle.transfer import GATYS_STYLE_LAYERS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_style import GramComparisonDisplay, GramSpectrumDisplay
+    from xstyle.explain.style.plots import GramComparisonDisplay, GramSpectrumDisplay
 
 __all__ = [
     "GramComparison",
@@ -237,9 +237,9 @@ class GramDecomposition:
     def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
         """Plot normalised spectra (``kind="spectrum"``) or cumulative energy (``"cumulative"``).
 
-        Returns a :class:`~xstyle.explain.plots_style.GramSpectrumDisplay`.
+        Returns a :class:`~xstyle.explain.style.plots.GramSpectrumDisplay`.
         """
-        from xstyle.explain.plots_style import GramSpectrumDisplay
+        from xstyle.explain.style.plots import GramSpectrumDisplay
 
         return GramSpectrumDisplay.from_result(self).plot(ax=ax, kind=kind)
 
@@ -381,7 +381,7 @@ class GramComparison:
 
     def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
         """Stacked bars of diagonal and off-diagonal loss per layer (GramComparisonDisplay)."""
-        from xstyle.explain.plots_style import GramComparisonDisplay
+        from xstyle.explain.style.plots import GramComparisonDisplay
 
         return GramComparisonDisplay.from_result(self).plot(ax=ax)
 

@@ -19,17 +19,16 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
-from xstyle.explain.attribution import attribute
-from xstyle.explain.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
-from xstyle.explain.targets import ClassTarget, DiscriminatorTarget
+from xstyle.explain.attribution.engine import attribute
+from xstyle.explain.attribution.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
+from xstyle.explain.attribution.targets import ClassTarget, DiscriminatorTarget
 from xstyle.hooks import frozen
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from xstyle.explain.plots_attribution import DiscriminatorMapsDisplay
-    from xstyle.explain.plots_latent import LatentClassDisplay
+    from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 
 __all__ = [
     "DiscriminatorMapsResult",
@@ -93,7 +92,7 @@ class DiscriminatorMapsResult:
         }
 
     def plot(self, *, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
-        from xstyle.explain.plots_attribution import DiscriminatorMapsDisplay
+        from xstyle.explain.latent.plots import DiscriminatorMapsDisplay
 
         return DiscriminatorMapsDisplay.from_result(self).plot(figure=figure, n=n)
 
@@ -206,7 +205,7 @@ class LatentClassResult:
         }
 
     def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
-        from xstyle.explain.plots_latent import LatentClassDisplay
+        from xstyle.explain.latent.plots import LatentClassDisplay
 
         return LatentClassDisplay.from_result(self).plot(ax=ax)
 

@@ -39,7 +39,7 @@ from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_style import TradeoffDisplay
+    from xstyle.explain.style.plots import TradeoffDisplay
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
 
@@ -130,7 +130,7 @@ class TradeoffResult:
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
         """The trade-off curve with the knee marked and thumbnails below (TradeoffDisplay)."""
-        from xstyle.explain.plots_style import TradeoffDisplay
+        from xstyle.explain.style.plots import TradeoffDisplay
 
         return TradeoffDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 

@@ -22,14 +22,14 @@ from torch import nn
 
 from xstyle._checks import check_int, check_seed
 from xstyle._stats import rank_correlation
-from xstyle.explain.attribution import AttributionResult, attribute
+from xstyle.explain.attribution.engine import AttributionResult, attribute
 from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_attribution import DeletionInsertionDisplay, RandomisationDisplay
+    from xstyle.explain.attribution.plots import DeletionInsertionDisplay, RandomisationDisplay
 
 __all__ = [
     "DeletionInsertionResult",
@@ -89,7 +89,7 @@ class DeletionInsertionResult:
         }
 
     def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
-        from xstyle.explain.plots_attribution import DeletionInsertionDisplay
+        from xstyle.explain.attribution.plots import DeletionInsertionDisplay
 
         return DeletionInsertionDisplay.from_result(self).plot(ax=ax, title=title)
 
@@ -239,7 +239,7 @@ class RandomisationResult:
         }
 
     def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
-        from xstyle.explain.plots_attribution import RandomisationDisplay
+        from xstyle.explain.attribution.plots import RandomisationDisplay
 
         return RandomisationDisplay.from_result(self).plot(ax=ax)
 

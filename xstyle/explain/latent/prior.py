@@ -25,7 +25,7 @@ from torch import nn
 
 from xstyle._checks import check_int, check_seed
 from xstyle._limits import check_memory, gan_eval_bytes
-from xstyle.explain._latent_common import generate, latent_dim_of
+from xstyle.explain.latent._common import generate, latent_dim_of
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
 from xstyle.gan.prior import prior_of
@@ -33,7 +33,7 @@ from xstyle.gan.prior import prior_of
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_latent import PriorComponentsDisplay
+    from xstyle.explain.latent.plots import PriorComponentsDisplay
 
 __all__ = ["PriorComponentsResult", "prior_components"]
 
@@ -110,7 +110,7 @@ class PriorComponentsResult:
 
     def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
         """Heatmap of the digit mix per component, with each component's confident share."""
-        from xstyle.explain.plots_latent import PriorComponentsDisplay
+        from xstyle.explain.latent.plots import PriorComponentsDisplay
 
         return PriorComponentsDisplay.from_result(self).plot(ax=ax)
 
@@ -135,7 +135,7 @@ def prior_components(
         distance_bins: quantile bins of the distance to the component mean (>= 1).
         batch_size: digits per forward pass.
 
-    Both models run in eval mode without gradients (:func:`xstyle.explain.latent.generate`); their
+    Both models run in eval mode without gradients (:func:`xstyle.explain.latent.probes.generate`); their
     ``training`` flags are restored.
 
     Returns:

@@ -30,7 +30,7 @@ from xstyle._checks import check_int, check_matrix
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_latent import DirectionSimilarityDisplay
+    from xstyle.explain.latent.plots import DirectionSimilarityDisplay
 
 __all__ = [
     "Direction",
@@ -133,7 +133,8 @@ def interfacegan_directions(
         names: numeric attributes to use; default every one except ``class``.
         digits: digits for one-vs-rest class boundaries (needs ``attributes["class"]``).
         fraction: share of samples at each end, in (0, 0.5].
-        cv, random_state: cross-validation of each boundary (see :func:`~xstyle.explain.latent.fit_probe`).
+        cv, random_state: cross-validation of each boundary (see
+            :func:`~xstyle.explain.latent.probes.fit_probe`).
 
     Returns:
         Directions with method ``"interfacegan"``, source the attribute (or ``"class=d"``), score the
@@ -141,7 +142,7 @@ def interfacegan_directions(
     """
     from sklearn.svm import LinearSVC
 
-    from xstyle.explain._latent_common import fit_probe
+    from xstyle.explain.latent._common import fit_probe
 
     x = _as_latents(z)
     if not 0 < fraction <= 0.5:
@@ -353,7 +354,7 @@ class DirectionComparison:
 
     def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
         """A heatmap of the cosine similarities; returns a ``DirectionSimilarityDisplay``."""
-        from xstyle.explain.plots_latent import DirectionSimilarityDisplay
+        from xstyle.explain.latent.plots import DirectionSimilarityDisplay
 
         return DirectionSimilarityDisplay.from_result(self).plot(ax=ax)
 

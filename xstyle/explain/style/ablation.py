@@ -14,7 +14,7 @@ content image and the style image), and the Gatys losses of an image are measure
 
 :func:`ablation_curves` removes the top 1, 2, 4, ... channels of several rankings and records the
 loss changes (:class:`AblationResult`); built-in rankings are ``"gram"`` (each channel's share of
-the style image's Gram energy at the layer, :attr:`xstyle.explain.gram.LayerSpectrum.channel_share`),
+the style image's Gram energy at the layer, :attr:`xstyle.explain.style.gram.LayerSpectrum.channel_share`),
 ``"attribution"`` (gradient x activation of the style loss: ``|Σ_xy A ∂L_style/∂A|`` per channel,
 a first-order attribution), ``"content_attribution"`` (the same for the content loss) and
 ``"random"`` (seeded). Pass ``scores`` (name -> (C,) tensor) or ``rankings`` (name -> channel
@@ -39,7 +39,7 @@ from torch import nn
 from xstyle._checks import check_seed
 from xstyle._stats import rank_correlation
 from xstyle.data import describe_image, load_single_image
-from xstyle.explain.gram import layer_spectrum
+from xstyle.explain.style.gram import layer_spectrum
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
@@ -49,7 +49,7 @@ from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.plots_style import AblationCurveDisplay
+    from xstyle.explain.style.plots import AblationCurveDisplay
 
 __all__ = [
     "ABLATION_MODES",
@@ -333,8 +333,8 @@ def _scores(setup: _Setup) -> dict[str, torch.Tensor]:
 
 def _captum_scores(setup: _Setup) -> torch.Tensor:
     """|LayerIntegratedGradients| of the style loss per channel of the setup's layer (black baseline)."""
-    from xstyle.explain.attribution import attribute
-    from xstyle.explain.targets import StyleLossTarget
+    from xstyle.explain.attribution.engine import attribute
+    from xstyle.explain.attribution.targets import StyleLossTarget
 
     objective = setup.objective
     if LAYER_NAMES.index(setup.layer) > max(LAYER_NAMES.index(n) for n in objective.gram_targets):
@@ -441,7 +441,7 @@ class AblationResult:
 
     def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
         """Loss change against the number of channels removed, per ranking (AblationCurveDisplay)."""
-        from xstyle.explain.plots_style import AblationCurveDisplay
+        from xstyle.explain.style.plots import AblationCurveDisplay
 
         return AblationCurveDisplay.from_result(self).plot(ax=ax)
 

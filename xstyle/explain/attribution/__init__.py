@@ -1,0 +1,59 @@
+"""Attribution: which inputs carry an objective.
+
+* :mod:`.targets` — the style-transfer and GAN objectives as small Captum targets;
+* :mod:`.engine` — :func:`attribute`, one call over Captum's methods, with the method registry;
+* :mod:`.sanity` — are the explanations true? deletion/insertion and model randomisation;
+* :mod:`.plots` — their Displays.
+"""
+
+from xstyle.explain.attribution.engine import (
+    INPUT_METHODS,
+    LAYER_METHODS,
+    METHODS,
+    AttributionResult,
+    attribute,
+    make_baseline,
+)
+from xstyle.explain.attribution.sanity import (
+    DeletionInsertionResult,
+    RandomisationResult,
+    deletion_insertion,
+    randomisation_check,
+)
+from xstyle.explain.attribution.targets import (
+    GATYS_CONTENT_LAYERS,
+    GATYS_STYLE_LAYERS,
+    ChannelTarget,
+    ClassTarget,
+    ContentLossTarget,
+    DiscriminatorTarget,
+    GramEntryTarget,
+    ScaledTarget,
+    StyleLossTarget,
+    SumTarget,
+    Target,
+)
+
+__all__ = [
+    "GATYS_CONTENT_LAYERS",
+    "GATYS_STYLE_LAYERS",
+    "INPUT_METHODS",
+    "LAYER_METHODS",
+    "METHODS",
+    "AttributionResult",
+    "ChannelTarget",
+    "ClassTarget",
+    "ContentLossTarget",
+    "DeletionInsertionResult",
+    "DiscriminatorTarget",
+    "GramEntryTarget",
+    "RandomisationResult",
+    "ScaledTarget",
+    "StyleLossTarget",
+    "SumTarget",
+    "Target",
+    "attribute",
+    "deletion_insertion",
+    "make_baseline",
+    "randomisation_check",
+]

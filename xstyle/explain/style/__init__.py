@@ -1,0 +1,122 @@
+"""Style: what a style is inside the network.
+
+* :mod:`.maps` — where style and content live: pixel maps, carrier channels, Gram entries;
+* :mod:`.gram`, :mod:`.lowrank`, :mod:`.fingerprint` — Gram spectra, low-rank styles, style statistics;
+* :mod:`.ablation` — causal channel ablation; :mod:`.tradeoff` — choosing alpha and beta;
+* :mod:`.stylizer` — the feed-forward stylizer explained (pixel maps, patches, block ablation);
+* :mod:`.plots`, :mod:`.stylizer_plots` — their Displays.
+"""
+
+from xstyle.explain.style.ablation import (
+    ABLATION_MODES,
+    AblationResult,
+    ChannelAblation,
+    ablate_channels,
+    ablation_curves,
+    channel_scores,
+)
+from xstyle.explain.style.fingerprint import (
+    STYLE_STATISTICS,
+    FingerprintResult,
+    mmd_squared,
+    style_distances,
+    style_fingerprints,
+)
+from xstyle.explain.style.gram import (
+    GramComparison,
+    GramDecomposition,
+    LayerComparison,
+    LayerSpectrum,
+    compare_feature_grams,
+    compare_grams,
+    decompose_features,
+    decompose_gram,
+    layer_spectrum,
+    truncate_gram,
+)
+from xstyle.explain.style.lowrank import (
+    LowRankResult,
+    lowrank_style_sweep,
+)
+from xstyle.explain.style.maps import (
+    ChannelCarriersResult,
+    GramEntryResult,
+    StyleContentResult,
+    channel_carriers,
+    edge_mass,
+    gram_entry_attribution,
+    style_content_maps,
+)
+from xstyle.explain.style.stylizer import (
+    BlockAblationResult,
+    DiscriminatorPatchResult,
+    PatchDiscriminatorTarget,
+    StylizedLossTarget,
+    StylizerAttributionResult,
+    StylizerEvaluation,
+    StylizerExplanation,
+    ablate_blocks,
+    discriminator_patch_maps,
+    evaluate_stylizer,
+    explain_stylizer,
+    image_losses,
+    stylizer_pixel_maps,
+)
+from xstyle.explain.style.tradeoff import (
+    AUTO_GRID,
+    TradeoffResult,
+    balance_ratio,
+    find_knee,
+    tradeoff_sweep,
+)
+
+__all__ = [
+    "ABLATION_MODES",
+    "AUTO_GRID",
+    "STYLE_STATISTICS",
+    "AblationResult",
+    "BlockAblationResult",
+    "ChannelAblation",
+    "ChannelCarriersResult",
+    "DiscriminatorPatchResult",
+    "FingerprintResult",
+    "GramComparison",
+    "GramDecomposition",
+    "GramEntryResult",
+    "LayerComparison",
+    "LayerSpectrum",
+    "LowRankResult",
+    "PatchDiscriminatorTarget",
+    "StyleContentResult",
+    "StylizedLossTarget",
+    "StylizerAttributionResult",
+    "StylizerEvaluation",
+    "StylizerExplanation",
+    "TradeoffResult",
+    "ablate_blocks",
+    "ablate_channels",
+    "ablation_curves",
+    "balance_ratio",
+    "channel_carriers",
+    "channel_scores",
+    "compare_feature_grams",
+    "compare_grams",
+    "decompose_features",
+    "decompose_gram",
+    "discriminator_patch_maps",
+    "edge_mass",
+    "evaluate_stylizer",
+    "explain_stylizer",
+    "find_knee",
+    "gram_entry_attribution",
+    "image_losses",
+    "layer_spectrum",
+    "lowrank_style_sweep",
+    "mmd_squared",
+    "style_content_maps",
+    "style_distances",
+    "style_fingerprints",
+    "stylizer_pixel_maps",
+    "tradeoff_sweep",
+    "truncate_gram",
+]
