@@ -391,6 +391,45 @@ def test_every_method_is_listed():
     }
 
 
+def test_a_registered_method_runs_through_attribute_and_is_listed(monkeypatch):
+    """A new method is one MethodSpec: attribute() runs it and the name lists follow."""
+    import xstyle._attribution_methods as registry
+    from xstyle.explain.attribution import MethodSpec, register_method
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "METHOD_SPECS", registry.MappingProxyType(registry._REGISTRY))
+    monkeypatch.setattr("xstyle.explain.attribution.engine.METHOD_SPECS", registry.METHOD_SPECS)
+    spec = register_method(
+        MethodSpec("guided_backprop", "GuidedBackprop", "input", piecewise_linear_only=True)
+    )
+    assert "guided_backprop" in registry.input_methods() and "guided_backprop" not in registry.image_methods()
+    target = RegionTarget(RegionNet())
+    target.deeplift_ok = True  # ReLU network: the guided rules apply
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    result = attribute(target, x, method=spec.name)
+    assert result.method == "guided_backprop" and result.attributions.shape == x.shape
+    assert _region_share(result.attributions) > 0.99
+    with pytest.raises(ValueError, match="already registered"):
+        register_method(MethodSpec("ig", "IntegratedGradients", "input"))
+    with pytest.raises(ValueError, match="kind must be 'input' or 'layer'"):
+        register_method(MethodSpec("x", "Saliency", "output"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="method must be one of ig, saliency"):
+        attribute(target, x, method="lrp")
+
+
+def test_registry_drives_the_options_and_completeness():
+    """The spec decides: gradient_shap has no completeness check and no single baseline score;
+    occlusion records its window; layer_gradcam keeps its channels."""
+    target = RegionTarget(RegionNet())
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    shap = attribute(target, x, method="gradient_shap", baselines="black")
+    assert shap.delta is None and shap.baseline_scores is None and shap.options["n_samples"] == 8
+    occ = attribute(target, x, method="occlusion", baselines="black")
+    assert occ.options["sliding_window_shapes"] == "(3, 2, 2)" and occ.completeness() is None
+    cam = attribute(target, x, method="layer_gradcam", layer="conv")
+    assert cam.attributions.shape == (2, 4, 16, 16)
+
+
 def test_attribution_result_plots_over_its_image():
     import matplotlib
 

@@ -1,7 +1,7 @@
 """Torch-free defaults shared by the library and the CLI (whose ``--help`` must not import torch).
 
-``xstyle.transfer.TransferConfig`` and ``xstyle.explain.attribution.engine`` take their defaults and method
-tables from here; ``xstyle.cli`` reads them to build its parser.
+``xstyle.transfer.TransferConfig`` takes its defaults from here; ``xstyle.cli`` reads them to build
+its parser. (The attribution methods' registry is the torch-free :mod:`xstyle._attribution_methods`.)
 """
 
 from __future__ import annotations
@@ -19,19 +19,3 @@ TRANSFER_POOLING = "max"
 TRANSFER_WEIGHTS = "caffe"
 TRANSFER_PRECISION = "float32"
 TRANSFER_SEED = 0
-
-# --- Captum methods (xstyle.explain.attribution.engine)
-#: method name -> (Captum class name, accepts baselines, returns a convergence delta, uses n_steps)
-INPUT_METHODS: dict[str, tuple[str, bool, bool, bool]] = {
-    "ig": ("IntegratedGradients", True, True, True),
-    "saliency": ("Saliency", False, False, False),
-    "input_x_gradient": ("InputXGradient", False, False, False),
-    "gradient_shap": ("GradientShap", True, True, False),
-    "deeplift": ("DeepLift", True, True, False),
-    "occlusion": ("Occlusion", True, False, False),
-}
-LAYER_METHODS: dict[str, tuple[str, bool, bool, bool]] = {
-    "layer_ig": ("LayerIntegratedGradients", True, True, True),
-    "layer_conductance": ("LayerConductance", True, True, True),
-    "layer_gradcam": ("LayerGradCam", False, False, False),
-}

@@ -360,8 +360,8 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from tqdm.auto import tqdm
 
+    from xstyle._attribution_methods import image_methods, layer_methods
     from xstyle.data import resolve_image
-    from xstyle.explain.attribution.engine import INPUT_METHODS, LAYER_METHODS
     from xstyle.explain.style.maps import (
         channel_carriers,
         gram_entry_attribution,
@@ -371,12 +371,12 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
-    if args.method not in INPUT_METHODS or args.method == "deeplift":
-        allowed = ", ".join(m for m in INPUT_METHODS if m != "deeplift")
+    if args.method not in image_methods():
+        allowed = ", ".join(image_methods())
         raise UsageError(f"--method must be one of {allowed}; got {args.method!r}.")
-    if args.channel_method not in LAYER_METHODS:
+    if args.channel_method not in layer_methods():
         raise UsageError(
-            f"--channel-method must be one of {', '.join(LAYER_METHODS)}; got {args.channel_method!r}."
+            f"--channel-method must be one of {', '.join(layer_methods())}; got {args.channel_method!r}."
         )
     out = _output_folder(args.out)
     content = resolve_image(args.content, size=args.size)
@@ -502,7 +502,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
 
 def _add_attribution_parsers(esub) -> None:
-    from xstyle._defaults import INPUT_METHODS, LAYER_METHODS  # torch-free: --help stays quick
+    from xstyle._attribution_methods import image_methods, layer_methods  # torch-free: quick --help
 
     p = esub.add_parser(
         "attribution",
@@ -522,12 +522,12 @@ def _add_attribution_parsers(esub) -> None:
     p.add_argument(
         "--method",
         default="ig",
-        help=f"pixel method: {', '.join(m for m in INPUT_METHODS if m != 'deeplift')} (default ig)",
+        help=f"pixel method: {', '.join(image_methods())} (default ig)",
     )
     p.add_argument(
         "--channel-method",
         default="layer_ig",
-        help=f"channel method: {', '.join(LAYER_METHODS)} (default layer_ig)",
+        help=f"channel method: {', '.join(layer_methods())} (default layer_ig)",
     )
     p.add_argument("--n-steps", type=_positive_int, default=16, help="integration steps (default 16)")
     p.add_argument(

@@ -225,7 +225,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """Register ``xstyle report style|gan|demo``."""
-    from xstyle._defaults import INPUT_METHODS, LAYER_METHODS  # torch-free: --help stays quick
+    from xstyle._attribution_methods import image_methods, layer_methods  # torch-free: quick --help
 
     report = sub.add_parser(
         "report", help="run the analyses and write an HTML + Markdown + JSON report with figures"
@@ -260,10 +260,12 @@ def add_parsers(sub) -> None:
         g.add_argument(
             "--method",
             default=None,
-            choices=[m for m in INPUT_METHODS if m != "deeplift"],
+            choices=list(image_methods()),
             help="pixel attribution method (default ig)",
         )
-        g.add_argument("--channel-method", default=None, choices=list(LAYER_METHODS), help="default layer_ig")
+        g.add_argument(
+            "--channel-method", default=None, choices=list(layer_methods()), help="(default layer_ig)"
+        )
         g.add_argument("--n-steps", type=_positive_int, default=None, help="IG steps (default 12)")
         g.add_argument("--weights", default=None, help="VGG19 weights (default caffe)")
         g.add_argument(

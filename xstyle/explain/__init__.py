@@ -18,6 +18,7 @@ module, beside it); nothing here draws at import time.
 """
 
 from xstyle.explain.attribution import (
+    METHOD_SPECS,
     METHODS,
     AttributionResult,
     ChannelTarget,
@@ -26,6 +27,7 @@ from xstyle.explain.attribution import (
     DeletionInsertionResult,
     DiscriminatorTarget,
     GramEntryTarget,
+    MethodSpec,
     RandomisationResult,
     StyleLossTarget,
     Target,
@@ -33,6 +35,7 @@ from xstyle.explain.attribution import (
     deletion_insertion,
     make_baseline,
     randomisation_check,
+    register_method,
 )
 from xstyle.explain.latent import (
     ATTRIBUTES,
@@ -92,6 +95,7 @@ from xstyle.explain.style import (
 __all__ = [
     "ATTRIBUTES",
     "METHODS",
+    "METHOD_SPECS",
     "AblationResult",
     "AttributionResult",
     "ChannelAblation",
@@ -112,6 +116,7 @@ __all__ = [
     "LatentClassResult",
     "LatentResult",
     "LowRankResult",
+    "MethodSpec",
     "PriorComponentsResult",
     "ProbeDynamicsResult",
     "ProbeResult",
@@ -148,6 +153,7 @@ __all__ = [
     "probe_dynamics",
     "probe_layers",
     "randomisation_check",
+    "register_method",
     "sample_latents",
     "sefa_directions",
     "style_content_maps",

@@ -9,10 +9,15 @@
 from xstyle.explain.attribution.engine import (
     INPUT_METHODS,
     LAYER_METHODS,
+    METHOD_SPECS,
     METHODS,
     AttributionResult,
+    MethodSpec,
     attribute,
+    input_methods,
+    layer_methods,
     make_baseline,
+    register_method,
 )
 from xstyle.explain.attribution.sanity import (
     DeletionInsertionResult,
@@ -40,6 +45,7 @@ __all__ = [
     "INPUT_METHODS",
     "LAYER_METHODS",
     "METHODS",
+    "METHOD_SPECS",
     "AttributionResult",
     "ChannelTarget",
     "ClassTarget",
@@ -47,6 +53,7 @@ __all__ = [
     "DeletionInsertionResult",
     "DiscriminatorTarget",
     "GramEntryTarget",
+    "MethodSpec",
     "RandomisationResult",
     "ScaledTarget",
     "StyleLossTarget",
@@ -54,6 +61,9 @@ __all__ = [
     "Target",
     "attribute",
     "deletion_insertion",
+    "input_methods",
+    "layer_methods",
     "make_baseline",
     "randomisation_check",
+    "register_method",
 ]

@@ -26,8 +26,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from xstyle._attribution_methods import (
+    METHOD_SPECS,
+    MethodSpec,
+    input_methods,
+    layer_methods,
+    register_method,
+)
 from xstyle._checks import check_int, check_seed
-from xstyle._defaults import INPUT_METHODS, LAYER_METHODS  # torch-free: the CLI reads them too
 from xstyle.hooks import frozen, resolve_layers
 from xstyle.rng import RandomStream
 
@@ -40,12 +46,21 @@ __all__ = [
     "INPUT_METHODS",
     "LAYER_METHODS",
     "METHODS",
+    "METHOD_SPECS",
     "AttributionResult",
+    "MethodSpec",
     "attribute",
+    "input_methods",
+    "layer_methods",
     "make_baseline",
+    "register_method",
 ]
 
-METHODS = (*INPUT_METHODS, *LAYER_METHODS)
+#: the built-in method names when this module loaded (the registry, :data:`METHOD_SPECS`, is the
+#: source of truth: methods registered later are accepted too)
+INPUT_METHODS: tuple[str, ...] = input_methods()
+LAYER_METHODS: tuple[str, ...] = layer_methods()
+METHODS: tuple[str, ...] = (*INPUT_METHODS, *LAYER_METHODS)
 NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 BASELINES = ("blur", "black", "mean", "noise", "zeros")
 
@@ -191,21 +206,23 @@ def _resolve_baselines(baselines: Any, inputs: torch.Tensor, seed: int) -> torch
     return baselines.to(inputs.dtype).expand_as(inputs).clone()
 
 
-def _check_method(method: str, layer: str | None, noise_tunnel: str | None) -> None:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
-    if method in LAYER_METHODS and layer is None:
+def _check_method(method: str, layer: str | None, noise_tunnel: str | None) -> MethodSpec:
+    spec = METHOD_SPECS.get(method) if isinstance(method, str) else None
+    if spec is None:
+        raise ValueError(f"method must be one of {', '.join(METHOD_SPECS)}; got {method!r}.")
+    if spec.kind == "layer" and layer is None:
         raise ValueError(f"method {method!r} attributes to a layer: pass layer='relu3_1' (for example).")
-    if method in INPUT_METHODS and layer is not None:
+    if spec.kind == "input" and layer is not None:
         raise ValueError(
-            f"layer is only used by the layer methods {tuple(LAYER_METHODS)}; method {method!r} "
+            f"layer is only used by the layer methods {layer_methods()}; method {method!r} "
             "attributes to the inputs."
         )
     if noise_tunnel is not None:
         if noise_tunnel not in NOISE_TUNNELS:
             raise ValueError(f"noise_tunnel must be one of {NOISE_TUNNELS} or None; got {noise_tunnel!r}.")
-        if method in LAYER_METHODS:
+        if spec.kind == "layer":
             raise ValueError("noise_tunnel wraps input methods only; use an input method such as 'ig'.")
+    return spec
 
 
 def attribute(
@@ -243,7 +260,7 @@ def attribute(
     """
     import captum.attr as ca
 
-    _check_method(method, layer, noise_tunnel)
+    spec = _check_method(method, layer, noise_tunnel)
     if not isinstance(inputs, torch.Tensor) or inputs.ndim < 2:
         raise ValueError("inputs must be a batched tensor (N, ...); add a batch dimension with x[None].")
     if not torch.isfinite(inputs).all():
@@ -252,45 +269,33 @@ def attribute(
     check_int(nt_samples, "nt_samples", 1)
     if internal_batch_size is not None:
         check_int(internal_batch_size, "internal_batch_size (or None)", 1)
-    if method == "deeplift" and not getattr(target, "deeplift_ok", False):
+    if spec.piecewise_linear_only and not getattr(target, "deeplift_ok", False):
         raise ValueError(
-            f"method 'deeplift' does not cover the non-linearities of {getattr(target, 'label', target)!r} "
+            f"method {method!r} does not cover the non-linearities of {getattr(target, 'label', target)!r} "
             "(Gram products, squared errors); use 'ig', 'gradient_shap' or 'saliency'."
         )
-    if method == "deeplift" and not isinstance(target, nn.Module):
-        raise ValueError("method 'deeplift' needs a target that is an nn.Module (an xstyle Target).")
+    if spec.piecewise_linear_only and not isinstance(target, nn.Module):
+        raise ValueError(f"method {method!r} needs a target that is an nn.Module (an xstyle Target).")
 
-    class_name, takes_baselines, has_delta, uses_steps = (INPUT_METHODS | LAYER_METHODS)[method]
     options: dict[str, Any] = {}
-    kwargs: dict[str, Any] = dict(method_options)
-    inputs = inputs.detach().clone().requires_grad_(method != "occlusion")
-    base = _resolve_baselines(baselines, inputs, seed) if takes_baselines else None
-    if method == "gradient_shap":
-        kwargs.setdefault("n_samples", 8)
-        kwargs.setdefault("stdevs", 0.0)
-        options["n_samples"] = kwargs["n_samples"]
-    if method == "occlusion" and "sliding_window_shapes" not in kwargs:
-        if inputs.ndim == 4:  # an 8 x 8 grid of non-overlapping patches
-            side = max(1, min(inputs.shape[-2:]) // 8)
-            kwargs["sliding_window_shapes"] = (inputs.shape[1], side, side)
-            kwargs.setdefault("strides", (inputs.shape[1], side, side))
-        else:
-            kwargs["sliding_window_shapes"] = (1,) * (inputs.ndim - 1)
-        kwargs.setdefault("perturbations_per_eval", 16)
-    if method == "occlusion":
-        options["window"] = str(tuple(kwargs["sliding_window_shapes"]))
-    if uses_steps:
+    kwargs: dict[str, Any] = {**spec.defaults, **method_options}
+    if spec.prepare is not None:
+        spec.prepare(tuple(inputs.shape), kwargs)
+    for k in spec.recorded:  # tuples (window shapes) as text, so they reach the JSON
+        if k in kwargs:
+            options[k] = str(tuple(kwargs[k])) if isinstance(kwargs[k], tuple | list) else kwargs[k]
+    inputs = inputs.detach().clone().requires_grad_(spec.needs_grad)
+    base = _resolve_baselines(baselines, inputs, seed) if spec.baselines else None
+    if spec.steps:
         kwargs["n_steps"] = n_steps
         # Captum needs at least one full input batch per pass
         per_pass = None if internal_batch_size is None else max(internal_batch_size, inputs.shape[0])
         kwargs["internal_batch_size"] = per_pass
         options.update(n_steps=n_steps, internal_batch_size=per_pass)
-    if method == "layer_gradcam":
-        kwargs.setdefault("attr_dim_summation", False)
-    if takes_baselines:
+    if spec.baselines:
         kwargs["baselines"] = base
         options["baselines"] = baselines if isinstance(baselines, str) or baselines is None else "tensor"
-    if has_delta and noise_tunnel is None:
+    if spec.delta and noise_tunnel is None:
         kwargs["return_convergence_delta"] = True
 
     layer_module = None
@@ -302,7 +307,7 @@ def attribute(
         layer_module = model.get_submodule(layer)
 
     networks = _networks_of(target)
-    explainer_cls = getattr(ca, class_name)
+    explainer_cls = getattr(ca, spec.captum_class)
     with frozen(*networks), _numpy_seed(seed):
         with torch.no_grad():  # one score per sample, checked before the (long) attribution
             scores = target(inputs.detach()).detach()
@@ -319,7 +324,7 @@ def attribute(
             if noise_tunnel is not None:
                 explainer = ca.NoiseTunnel(explainer)
                 kwargs.update(nt_type=noise_tunnel, nt_samples=nt_samples, stdevs=nt_stdevs)
-                if uses_steps and internal_batch_size is not None:  # NoiseTunnel batches noisy copies
+                if spec.steps and internal_batch_size is not None:  # NoiseTunnel batches noisy copies
                     per_pass = max(1, internal_batch_size // inputs.shape[0])
                     kwargs["nt_samples_batch_size"] = per_pass
                     kwargs["internal_batch_size"] = max(internal_batch_size, per_pass * inputs.shape[0])
@@ -330,7 +335,7 @@ def attribute(
             with torch.no_grad():
                 inputs = inputs.detach()
                 base_scores = (
-                    target(base).detach() if base is not None and method != "gradient_shap" else None
+                    target(base).detach() if base is not None and not spec.baseline_distribution else None
                 )
     delta = None
     if isinstance(out, tuple):
@@ -338,8 +343,6 @@ def attribute(
         delta = delta.detach().reshape(-1)
         if delta.numel() != inputs.shape[0]:  # GradientShap: one delta per sample and draw
             delta = delta.reshape(inputs.shape[0], -1).mean(1)
-    if method == "gradient_shap":
-        delta = None  # its delta is an expectation over random baselines; not a completeness check
     return AttributionResult(
         attributions=out.detach(),
         method=method,
