@@ -30,8 +30,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
-from xstyle._runinfo import CARD_VERSION_KEYS, versions
-from xstyle.atomic import save_with_card
+from xstyle._resume import pack, refuse_mismatch, unpack, write_checkpoint
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents
@@ -182,26 +181,23 @@ class GANTrainer:
     def _adam(self, module: torch.nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas, eps=self.config.eps)
 
+    def _parts(self) -> dict[str, dict]:
+        """The resumable parts, by name (see :mod:`xstyle._resume`)."""
+        return {
+            "modules": {"generator": self.generator, "discriminator": self.discriminator},
+            "optimisers": {"opt_g": self.opt_g, "opt_d": self.opt_d},
+            "generators": {"shuffle_rng": self.shuffle_rng, "latent_rng": self.latent_rng},
+        }
+
     def _restore(self, ckpt: GANCheckpoint) -> None:
-        for key in ("seed", "batch_size", "prior"):
-            if getattr(ckpt.config, key) != getattr(self.config, key):
-                raise ValueError(
-                    f"cannot resume: the checkpoint was trained with {key}={getattr(ckpt.config, key)}, "
-                    f"this run asks for {getattr(self.config, key)}; use the same value."
-                )
-        self.generator.load_state_dict(ckpt.generator.state_dict())
-        self.discriminator.load_state_dict(ckpt.discriminator.state_dict())
-        self.opt_g.load_state_dict(ckpt.state["opt_g"])
-        self.opt_d.load_state_dict(ckpt.state["opt_d"])
+        refuse_mismatch(ckpt.config, self.config, ("seed", "batch_size", "prior"))
         # the optimisers' saved learning rates and betas would override this run's config: keep the config
-        for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
-            for group in opt.param_groups:
-                group.update(lr=lr, betas=self.config.betas, eps=self.config.eps)
-        self.shuffle_rng.set_state(ckpt.state["shuffle_rng"])
-        self.latent_rng.set_state(ckpt.state["latent_rng"])
-        self.rng.state = ckpt.state["torch_rng"]
-        if self.rng.cuda_state is not None and "torch_cuda_rng" in ckpt.state:
-            self.rng.cuda_state = ckpt.state["torch_cuda_rng"]  # dropout masks on the GPU
+        c = self.config
+        groups = {
+            name: {"lr": lr, "betas": c.betas, "eps": c.eps}
+            for name, lr in (("opt_g", c.lr_g), ("opt_d", c.lr_d))
+        }
+        unpack(ckpt.state, **self._parts(), rng=self.rng, param_groups=groups)
         if self.ema is not None and "generator_ema" in ckpt.state:
             self.ema.module.load_state_dict(ckpt.state["generator_ema"])
             self.ema.n_averaged.fill_(int(ckpt.state["ema_n_averaged"]))
@@ -327,19 +323,11 @@ class GANTrainer:
         path = Path(path)
         state = {
             "format": TRAIN_FORMAT,
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "shuffle_rng": self.shuffle_rng.get_state(),
-            "latent_rng": self.latent_rng.get_state(),
-            "torch_rng": self.rng.state,
+            **pack(**self._parts(), rng=self.rng),
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "history": self.history,
         }
-        if self.rng.cuda_state is not None:
-            state["torch_cuda_rng"] = self.rng.cuda_state
         if self.ema is not None:
             state["generator_ema"] = self.ema.module.state_dict()
             state["ema_n_averaged"] = int(self.ema.n_averaged)
@@ -442,18 +430,9 @@ def export_release(
 
 
 def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) -> None:
-    """Write ``state`` (torch.save) and its JSON metadata beside it with
-    :func:`xstyle.atomic.save_with_card` (a failed save keeps the previous pair; weights land first)."""
-    meta = {
-        "format": state["format"],
-        "epoch": state["epoch"],
-        "config": state["config"],
-        "metrics": metrics or {},
-        "history": state["history"],
-        **extra,
-        "versions": versions(keys=CARD_VERSION_KEYS),
-    }
-    save_with_card(path, lambda tmp: torch.save(state, tmp), meta)
+    """Write ``state`` and its JSON card (a failed save keeps the previous pair; weights land first)."""
+    card = {k: state[k] for k in ("format", "epoch", "config")}
+    write_checkpoint(path, state, {**card, "metrics": metrics or {}, "history": state["history"], **extra})
 
 
 def half_precision_copy(generator: Generator) -> Generator:

@@ -50,7 +50,7 @@ from torch import nn
 
 from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs, expected_state
 from xstyle._checks import check_finite_epoch, check_int
-from xstyle._runinfo import CARD_VERSION_KEYS, versions
+from xstyle._resume import pack, refuse_mismatch, unpack, write_checkpoint
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, discriminator_loss, generator_loss, gram_matrix, style_loss
@@ -325,31 +325,30 @@ class StylizerTrainer:
         if resume is not None:
             self._restore(resume if isinstance(resume, Stylizer) else load_stylizer(resume))
 
+    def _parts(self) -> dict[str, dict]:
+        """The resumable parts, by name (see :mod:`xstyle._resume`)."""
+        return {
+            "modules": {"net": self.net, "discriminator": self.discriminator},
+            "optimisers": {"opt_g": self.opt_g, "opt_d": self.opt_d},
+            "generators": {"crop_rng": self.crop_rng, "patch_rng": self.patch_rng},
+        }
+
     def _restore(self, ckpt: Stylizer) -> None:
         if ckpt.state.get("format") != TRAIN_FORMAT:
             raise ValueError(
                 f"cannot resume from {str(ckpt.path)!r}: it is a release (weights only); resume from an "
                 "epoch_NNNN.pt checkpoint written by `xstyle stylizer train`."
             )
-        for key in ("seed", "batch_size", "crop_size", "steps_per_epoch", "arch"):
-            if getattr(ckpt.config, key) != getattr(self.config, key):
-                raise ValueError(
-                    f"cannot resume: the checkpoint was trained with {key}={getattr(ckpt.config, key)}, "
-                    f"this run asks for {getattr(self.config, key)}; use the same value."
-                )
+        refuse_mismatch(
+            ckpt.config, self.config, ("seed", "batch_size", "crop_size", "steps_per_epoch", "arch")
+        )
         if ckpt.meta.get("style_name") not in (None, self.style_name):
             raise ValueError(
                 f"cannot resume: the checkpoint was trained on style {ckpt.meta['style_name']!r}, "
                 f"this run asks for {self.style_name!r}; use the same --style."
             )
         s = ckpt.state
-        self.net.load_state_dict(s["net"])
-        self.discriminator.load_state_dict(s["discriminator"])
-        self.opt_g.load_state_dict(s["opt_g"])
-        self.opt_d.load_state_dict(s["opt_d"])
-        self.crop_rng.set_state(s["crop_rng"])
-        self.patch_rng.set_state(s["patch_rng"])
-        self.rng.state = s["torch_rng"]
+        unpack(s, **self._parts(), rng=self.rng)
         self.epoch, self.step = ckpt.epoch, int(s["step"])
         self.history, self.steps = list(ckpt.history), list(s.get("steps", []))
         self.seconds = float(s.get("seconds", 0.0))
@@ -507,14 +506,8 @@ class StylizerTrainer:
         path = Path(path)
         state = {
             "format": TRAIN_FORMAT,
-            "net": self.net.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
+            **pack(**self._parts(), rng=self.rng),
             "style": _to_uint8(self.style),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "crop_rng": self.crop_rng.get_state(),
-            "patch_rng": self.patch_rng.get_state(),
-            "torch_rng": self.rng.state,
             "epoch": self.epoch,
             "step": self.step,
             "seconds": self.seconds,
@@ -528,8 +521,6 @@ class StylizerTrainer:
 
 
 def _write(path: Path, state: dict, metrics: dict | None) -> None:
-    from xstyle.atomic import save_with_card
-
     card = {
         "format": state["format"],
         "epoch": state["epoch"],
@@ -539,9 +530,8 @@ def _write(path: Path, state: dict, metrics: dict | None) -> None:
         "meta": state["meta"],
         "metrics": metrics or {},
         "history": state["history"],
-        "versions": versions(keys=CARD_VERSION_KEYS),
     }
-    save_with_card(path, lambda tmp: torch.save(state, tmp), card)
+    write_checkpoint(path, state, card)
 
 
 def shipped_stylizers() -> dict[str, Path]:
