@@ -2,7 +2,7 @@
 
 Pattern from scikit-learn's ``sklearn.inspection`` displays: a picture lives beside its numbers.
 Each ``*Result`` has a ``*Display`` in a sibling ``plots`` module (``xstyle/transfer_plots.py``,
-``xstyle/gan/plots.py``, ``xstyle/stylizer/plots.py``, ``xstyle/explain/plots_*.py``);
+``xstyle/gan/plots.py``, ``xstyle/stylizer/plots.py``, ``xstyle/explain/<group>/plots.py``);
 
 * ``Display.from_result(result)`` (classmethod) collects the data it needs from the result (or from
   the raw data the result holds, e.g. a training history);
@@ -10,7 +10,7 @@ Each ``*Result`` has a ``*Display`` in a sibling ``plots`` module (``xstyle/tran
   and ``ax_`` (the Axes drawn on) set. ``ax`` is one :class:`~matplotlib.axes.Axes` for single-panel
   displays; multi-panel displays take an array (or sequence) of Axes of the documented shape, set
   ``axes_`` to all their Axes and ``ax_`` to the main one. ``ax=None`` creates a new figure.
-  (Displays that fill a whole figure also keep a ``figure=`` keyword, for their results' ``plot``.)
+  ``Result.plot(*, ax=None, ...)`` is ``Display.from_result(result).plot(ax=ax, ...)``.
 * ``plot`` never calls ``plt.show()``: the caller decides whether to show, save or close.
 
 matplotlib is imported lazily inside the drawing functions (it is heavy); this module is a leaf
@@ -70,11 +70,11 @@ def _show_map(ax, values, *, title: str, image=None, alpha: float = 0.75) -> Any
     return im
 
 
-def _figure(figure, nrows: int, ncols: int, size: tuple[float, float], *, ax=None):
+def _figure(nrows: int, ncols: int, size: tuple[float, float], *, ax=None):
     """(figure, (nrows, ncols) array of Axes) for a multi-panel display.
 
     ``ax``: the caller's Axes (any array or sequence holding ``nrows * ncols`` of them), used as
-    they are; else ``figure`` (a Figure to fill, kept for compatibility), else a new figure of ``size``.
+    they are; else a new figure of ``size``.
     """
     if ax is not None:
         axes = np.asarray(ax, dtype=object)
@@ -84,8 +84,7 @@ def _figure(figure, nrows: int, ncols: int, size: tuple[float, float], *, ax=Non
         return axes.flat[0].figure, axes
     import matplotlib.pyplot as plt
 
-    if figure is None:
-        figure = plt.figure(figsize=size, layout="constrained")
+    figure = plt.figure(figsize=size, layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
     return figure, axes
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from xstyle._checks import check_int
 from xstyle.report._common import ProgressCallback, _new_report, _Runner, _Stage
+from xstyle.report.captions import text
 from xstyle.report.writer import Report, Table, save_figure, save_image_figure
 
 __all__ = ["GANReportConfig", "build_gan_report"]
@@ -227,10 +228,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             r["grid"],
             root,
             f"{p}samples",
-            title="64 generated digits",
-            caption=f"G(z) for 64 latents z drawn from the prior '{ckpt.config.prior}' with seed {c.seed}, "
-            "drawn like MNIST: white ink "
-            "on black. Look for recognisable, varied digits with clean strokes.",
+            **text("gan.samples", prior=ckpt.config.prior, seed=c.seed),
             width=480,
         )
     )
@@ -239,10 +237,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             _class_count_figure(quality.class_counts, "Predicted classes of the generated digits"),
             root,
             f"{p}class_balance",
-            title="Class balance",
-            caption=f"Share of the {quality.n_samples} generated digits the classifier assigns to each "
-            "class. A GAN that covers all digits evenly stays near the dotted line; missing bars are "
-            "dropped modes.",
+            **text("gan.class_balance", n_samples=quality.n_samples),
         )
     )
     history = [h for h in ckpt.history if "d_loss" in h and "g_loss" in h and "epoch" in h]
@@ -252,10 +247,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 GANTrainingDisplay.from_result(history).plot(),
                 root,
                 f"{p}training",
-                title="Training history",
-                caption="Discriminator and generator losses per epoch and, where measured, the Fréchet "
-                "distance to held-out digits (lower is better). Losses of a GAN do not fall steadily; "
-                "the distance is the quality signal.",
+                **text("gan.training"),
             )
         )
     s.table(
@@ -270,7 +262,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 ("mean confidence", quality.mean_confidence),
                 ("class balance (normalised entropy)", quality.balance_entropy),
             ),
-            title="Quality",
+            **text("gan.table_quality"),
         )
     )
 
@@ -288,11 +280,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 components.plot(),
                 root,
                 f"{p}prior_components",
-                title="Prior components and digits",
-                caption="Share of each component's digits the classifier assigns to each digit, with the "
-                "component's confident share (max p ≥ 0.9). One bright cell per row: the component became "
-                "one digit; two cells: the generator splits it between two digits, and the blends near "
-                "that split are the unconfident samples.",
+                **text("gan.prior_components"),
             )
         )
         s.table(
@@ -323,9 +311,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                         components.distance_summary(),
                     ),
                 ),
-                title="Prior components",
-                caption="If confidence hardly falls with the distance to the component's mean, a narrower "
-                "prior (truncation) would not make the digits more recognisable.",
+                **text("gan.table_prior_components"),
             )
         )
 
@@ -339,10 +325,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             d_maps.plot(),
             root,
             f"{p}discriminator_maps",
-            title="Discriminator attributions",
-            caption="Digits with their logit D (above) and the attribution map below each: red pixels "
-            "push D towards 'real', blue towards 'fake'. Maps concentrated on the strokes mean D "
-            "judges the ink; mass on the background means it judges the empty paper.",
+            **text("gan.discriminator_maps"),
         )
     )
     for kind, curve in d_maps.deletion.items():
@@ -351,10 +334,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 curve.plot(title=f"D on {kind}"),
                 root,
                 f"{p}d_deletion_{kind}",
-                title=f"Deletion and insertion curves (D on a {kind} digit)",
-                caption="D's normalised logit as pixels are blanked (deletion) or restored (insertion) "
-                "in the map's order (solid) or random orders (dashed). Faster than random = the map "
-                f"found what D uses. Passed: {'yes' if curve.passed else 'no'}.",
+                **text("gan.d_deletion", passed="yes" if curve.passed else "no", kind=kind),
             )
         )
     if d_maps.randomisation is not None:
@@ -363,10 +343,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 d_maps.randomisation.plot(),
                 root,
                 f"{p}d_randomisation",
-                title="Model randomisation (discriminator)",
-                caption="Rank correlation of the map with the trained D's map as D's layers are "
-                "re-initialised from the top; it should fall below the threshold "
-                f"(passed: {'yes' if d_maps.randomisation.passed else 'no'}).",
+                **text("gan.d_randomisation", passed="yes" if d_maps.randomisation.passed else "no"),
             )
         )
     s.table(
@@ -382,14 +359,13 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 )
                 for kind in ("real", "fake")
             ),
-            title="Discriminator numbers",
-            caption="When the attribution share on ink is above the ink fraction, the map favours "
-            "the strokes over the paper; here it is for "
-            + (
-                " and ".join(k for k in ("real", "fake") if d_maps.stroke_share[k] > d_maps.ink_fraction[k])
-                or "neither kind"
-            )
-            + " digits.",
+            **text(
+                "gan.table_discriminator_numbers",
+                stroke_kinds=" and ".join(
+                    k for k in ("real", "fake") if d_maps.stroke_share[k] > d_maps.ink_fraction[k]
+                )
+                or "neither kind",
+            ),
         )
     )
 
@@ -404,10 +380,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             latent_classes.plot(),
             root,
             f"{p}latent_classes",
-            title="Latent attribution per class",
-            caption="Rows are predicted classes, columns latent dimensions; colour is the mean "
-            "attribution (red raises the class logit). Dimensions that light up for one row only "
-            "are class-specific.",
+            **text("gan.latent_classes"),
         )
     )
     s.table(
@@ -423,10 +396,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 )
                 for d in range(10)
             ),
-            title="Causal check",
-            caption="Moving z along its top-attributed dimensions should raise the class logit more "
-            f"than moving random ones; it does for {100 * latent_classes.causal_passed:.0f}% of the "
-            "predicted classes.",
+            **text("gan.table_causal_check", causal_percent=100 * latent_classes.causal_passed),
         )
     )
 
@@ -441,10 +411,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             latent.plot(kind="probes"),
             root,
             f"{p}probes",
-            title="Linear probes",
-            caption="Cross-validated accuracy (class) or R² (other attributes) of a linear probe from "
-            "z and from each generator stage. Rising scores along the rows show where the generator "
-            "makes an attribute explicit.",
+            **text("gan.probes"),
         )
     )
     s.figure(
@@ -452,10 +419,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             latent.plot(kind="similarity"),
             root,
             f"{p}direction_similarity",
-            title="Agreement between direction finders",
-            caption="Cosine similarity between every pair of directions (red: same way, blue: opposite). "
-            "A bright off-block cell means an unsupervised method (GANSpace, SeFa) rediscovered a "
-            "named attribute (InterFaceGAN).",
+            **text("gan.direction_similarity"),
         )
     )
     for i, trav in enumerate(latent.traversals):
@@ -465,10 +429,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 trav.plot(rows=4),
                 root,
                 f"{p}traversal_{i:02d}_{label}",
-                title=f"Traversal along {label}",
-                caption="Each row is one of 4 latents moved along the direction in steps of σ (columns; the "
-                "middle column is the unchanged digit). The title names the attribute that changes "
-                "most and how often the digit's class flips.",
+                **text("gan.traversal", label=label),
             )
         )
     s.table(
@@ -478,9 +439,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
                 (a["direction"], a["dominant_attribute"], a["change"], a["disentanglement"], a["flip_rate"])
                 for a in latent.alignment()
             ),
-            title="What each direction does",
-            caption="Disentanglement: the intended (or dominant) attribute's share of all attribute "
-            "changes, 1 = it changes nothing else.",
+            **text("gan.table_what_each_direction_does"),
         )
     )
 

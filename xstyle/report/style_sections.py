@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xstyle.report.captions import FLAT_SWEEP_NOTE, text
 from xstyle.report.writer import Report, Table, save_figure, save_image_figure
 
 if TYPE_CHECKING:
@@ -61,10 +62,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             ),
             root,
             f"{p}pair",
-            title="Content, style and result",
-            caption="Left: the photo whose layout (VGG19 relu4_2 features) the result keeps. Middle: the "
-            "painting whose texture statistics (Gram matrices of relu1_1 .. relu5_1) it copies. Right: "
-            "the optimised image, the content's layout drawn with the style's textures.",
+            **text("style.pair"),
         )
     )
     s.figure(
@@ -72,9 +70,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             transfer.image,
             root,
             f"{p}stylised",
-            title="Stylised result at full resolution",
-            caption=f"The result as computed ({transfer.image.shape[-1]}×{transfer.image.shape[-2]} px), "
-            "shown enlarged; the file is in figures/.",
+            **text("style.stylised", width=transfer.image.shape[-1], height=transfer.image.shape[-2]),
             width=max(480, int(transfer.image.shape[-1])),
         )
     )
@@ -84,20 +80,14 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             root,
             f"{p}transfer_losses",
             svg=True,
-            title="Loss curves of the transfer",
-            caption="Total loss, unweighted content loss and beta-weighted style loss at every optimiser "
-            "evaluation (log scale); dotted lines mark the move to the next pyramid level, where the "
-            "losses jump because they are measured at a larger size. A falling style curve with a "
-            "slowly rising content curve is a healthy run.",
+            **text("style.transfer_losses"),
         )
     )
     s.table(
         Table(
             columns=("loss of the result", "value"),
             rows=(*_final_losses(final), ("seconds", transfer.timings.get("total"))),
-            title="Final losses",
-            caption="Loss formulas (Gatys et al.): content ½Σ(F−P)², style Σ_l w_l/(4N²M²)Σ(G−A)², "
-            "total αL_c + βL_s.",
+            **text("style.table_final_losses"),
         )
     )
 
@@ -112,12 +102,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             maps.plot(),
             root,
             f"{p}style_content_maps",
-            title="Style and content evidence",
-            caption="Top row: the stylised image, the total style evidence, the content evidence and "
-            "their difference (red: the style explains the pixel more, blue: the content does). "
-            "Lower rows: the style evidence of each VGG19 layer; shallow layers respond to fine "
-            "texture, deep layers to larger strokes. In the evidence maps red pixels lower the loss "
-            "(they carry the style or content), blue ones raise it.",
+            **text("style.style_content_maps"),
         )
     )
     s.table(
@@ -133,10 +118,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 )
                 for name in maps.losses
             ),
-            title="Attribution numbers",
-            caption=f"Style wins on {100 * maps.style_share:.1f}% of the pixels. The completeness error "
-            "(|sum of attributions − loss difference| relative) checks IG's integration; the "
-            "edge/flat ratio is the evidence on the content's strongest edges over its flattest areas.",
+            **text("style.table_attribution_numbers", style_percent=100 * maps.style_share),
         )
     )
     if maps.deletion or maps.randomisation:
@@ -151,11 +133,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 curve.plot(title=name),
                 root,
                 f"{p}deletion_{name}",
-                title=f"Deletion and insertion curves ({name})",
-                caption="Normalised score (1 = the stylised image, 0 = the baseline) as a growing share "
-                "of pixels is replaced in the map's order (solid) or in random orders (dashed). A map "
-                "that finds the important pixels drops faster on deletion and rises faster on "
-                f"insertion than random. Passed: {'yes' if curve.passed else 'no'}.",
+                **text("style.deletion", passed="yes" if curve.passed else "no", name=name),
             )
         )
     for name, check in maps.randomisation.items():
@@ -164,11 +142,12 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 check.plot(),
                 root,
                 f"{p}randomisation_{name}",
-                title=f"Model randomisation ({name})",
-                caption="Rank correlation between the trained network's map and the map after "
-                "re-initialising more and more VGG19 blocks (top first). It should fall below the "
-                f"threshold {check.threshold:g}; a map that stays similar reflects the image, not the "
-                f"model. Passed: {'yes' if check.passed else 'no'}.",
+                **text(
+                    "style.randomisation",
+                    threshold=check.threshold,
+                    passed="yes" if check.passed else "no",
+                    name=name,
+                ),
             )
         )
     rows = [
@@ -183,11 +162,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             Table(
                 columns=("map", "check", "value", "reference", "passed"),
                 rows=tuple(rows),
-                title="Sanity checks",
-                caption="Deletion: area under the map's deletion curve vs random orders (lower is "
-                "better; passing also needs the insertion curve to beat random orders, not shown). "
-                "Randomisation: Spearman |map| correlation after randomising every block vs the "
-                "threshold (lower is better).",
+                **text("style.table_sanity_checks"),
             )
         )
 
@@ -201,10 +176,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             carriers.plot(),
             root,
             f"{p}channel_carriers",
-            title="Channel carriers",
-            caption="One dot per channel: its share of the style-loss attribution against its share of "
-            "the content-loss attribution. Dots above the diagonal carry style more than content; "
-            "layers after relu4_2 cannot affect the content loss, so their content shares are zero.",
+            **text("style.channel_carriers"),
         )
     )
     top = carriers.top(8, kind="style")
@@ -214,8 +186,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             rows=tuple(
                 (t["layer"], t["channel"], t["style_share"], t["content_share"], t["score"]) for t in top
             ),
-            title="Strongest style carriers",
-            caption="Score (s − c)/(s + c) of the channel's shares: 1 = pure style, −1 = pure content.",
+            **text("style.table_strongest_style_carriers"),
         )
     )
     s.figure(
@@ -223,10 +194,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             entries.plot(),
             root,
             f"{p}gram_entries",
-            title="Gram entries that carry the style loss",
-            caption="Top row: each layer's style loss split over channel pairs (log scale; bright = "
-            "large share). Below: for the largest pairs, the pixel attribution of that Gram entry's "
-            "loss and the feature co-activation F_i·F_j whose sum is the entry.",
+            **text("style.gram_entries"),
         )
     )
     s.table(
@@ -237,7 +205,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 for layer, rows_ in entries.top_pairs.items()
                 for t in rows_
             ),
-            title="Largest Gram-entry contributions",
+            **text("style.table_largest_gram_entries"),
         )
     )
 
@@ -253,9 +221,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             root,
             f"{p}gram_spectrum",
             svg=True,
-            title="Gram eigenvalue spectra of the style",
-            caption="Normalised eigenvalues λ_i/Σλ against their rank, one line per layer (log-log). "
-            "A steep fall means a few feature directions hold most of the style energy.",
+            **text("style.gram_spectrum"),
         )
     )
     s.figure(
@@ -264,9 +230,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             root,
             f"{p}gram_cumulative",
             svg=True,
-            title="Cumulative energy",
-            caption="Share of each Gram matrix's trace kept by its top-k components. Where a curve "
-            "reaches 0.9 is the rank that holds 90% of that layer's style energy.",
+            **text("style.gram_cumulative"),
         )
     )
     s.table(
@@ -283,9 +247,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 )
                 for name, spec in decomposition.spectra.items()
             ),
-            title="Spectra",
-            caption="Participation ratio (Σλ)²/Σλ² and entropy rank exp(H(λ/Σλ)): two effective "
-            "numbers of components; k for 90%: the components holding 90% of the trace.",
+            **text("style.table_spectra"),
         )
     )
     s.figure(
@@ -293,10 +255,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             comparison.plot(),
             root,
             f"{p}gram_comparison",
-            title="Style loss of the result, split by layer",
-            caption="The stylised image's remaining style loss against the style per layer, split into "
-            "the diagonal of the Gram matrix (channel energies) and the off-diagonal (channel "
-            "co-activations). Tall bars show where the result still misses the style.",
+            **text("style.gram_comparison"),
         )
     )
     s.figure(
@@ -304,10 +263,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             lowrank.plot(),
             root,
             f"{p}lowrank",
-            title="Low-rank styles",
-            caption=f"Transfers ({c.lowrank_steps} Adam steps, {c.analysis_size} px) whose Gram targets keep "
-            "only the top-k eigencomponents, with their style loss measured against the full targets. "
-            "When the curve flattens at small k, a few components already carry the look.",
+            **text("style.lowrank", steps=c.lowrank_steps, size=c.analysis_size),
         )
     )
     s.table(
@@ -317,7 +273,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 ("full" if k is None else k, sl, cl)
                 for k, sl, cl in zip(lowrank.ranks, lowrank.style_loss, lowrank.content_loss, strict=True)
             ),
-            title="Low-rank sweep",
+            **text("style.table_lowrank_sweep"),
         )
     )
     s.figure(
@@ -325,10 +281,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             fingerprints.plot(),
             root,
             f"{p}fingerprints",
-            title="Style fingerprints",
-            caption=f"{len(fingerprints.names)} images (photos, paintings and the stylised result) "
-            "placed by their Gram fingerprints (PCA: close points have similar texture "
-            "statistics). A successful transfer moves the result from the photos towards its painting.",
+            **text("style.fingerprints", n_images=len(fingerprints.names)),
         )
     )
     s.figure(
@@ -336,10 +289,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             fingerprints.plot(kind="agreement"),
             root,
             f"{p}statistics_agreement",
-            title="Do style statistics agree?",
-            caption="Spearman rank correlation between the pairwise distances of the images under each "
-            "style statistic (Gram matrices, AdaIN mean/std, MMD with linear, polynomial and Gaussian "
-            "kernels). Values near 1: the statistics rank styles alike.",
+            **text("style.statistics_agreement"),
         )
     )
 
@@ -354,13 +304,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             ablation.plot(),
             root,
             f"{p}ablation",
-            title=f"Ablation curves ({ablation.layer})",
-            caption="Relative change of the style loss (left) and the content loss (right) against "
-            "the number of channels removed, per ranking (gram: channel energy in the style Gram; "
-            "attribution / content_attribution: gradient × activation of the style / content loss; "
-            "captum_ig, captum_style: Captum channel scores; random: a control). A ranking that "
-            "finds style channels raises the style loss faster than random while leaving the "
-            "content loss flat.",
+            **text("style.ablation", layer=ablation.layer),
         )
     )
     s.table(
@@ -376,7 +320,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 ("style loss before", ablation.style_before),
                 ("content loss before", ablation.content_before),
             ),
-            title="Ablation summary",
+            **text("style.table_ablation_summary"),
         )
     )
 
@@ -385,22 +329,14 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         f"One transfer per β/α ({c.tradeoff_steps} Adam steps, {c.analysis_size} px), from photo-like "
         "to painting-like, with the content loss, style loss and SSIM to the photo.",
     )
+    flat = _flat(tradeoff.content_loss) and _flat(tradeoff.style_loss)
     s.figure(
         save_figure(
             tradeoff.plot(),
             root,
             f"{p}tradeoff",
             svg=True,
-            title="Trade-off curve",
-            caption="Style loss against content loss, one point per β/α, with the results below. The "
-            "marked knee is where more style starts to cost much more content; the balance ratio r0 "
-            "is where both ends of the trade-off weigh the same."
-            + (
-                " Here the losses hardly change across the sweep (under 1 %), so the knee means little:"
-                " sweep wider ratios or run more steps."
-                if _flat(tradeoff.content_loss) and _flat(tradeoff.style_loss)
-                else ""
-            ),
+            **text("style.tradeoff", flat_note=FLAT_SWEEP_NOTE if flat else ""),
         )
     )
     s.table(
@@ -418,7 +354,6 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                     )
                 )
             ),
-            title="Trade-off sweep",
-            caption=f"Balance ratio r0 = {tradeoff.balance:.3g}.",
+            **text("style.table_trade_off_sweep", balance=tradeoff.balance),
         )
     )

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from xstyle.report.captions import text
+
 __all__ = ["add_stylizer_section"]
 
 
@@ -76,8 +78,7 @@ def add_stylizer_section(
             result.evaluation.images["content"],
             root,
             f"{prefix}output",
-            title="Stylizer output",
-            caption="The photo after one forward pass of the stylizer.",
+            **text("stylizer.output"),
         )
     )
     row = result.evaluation.per_image["content"]
@@ -90,8 +91,7 @@ def add_stylizer_section(
         Table(
             columns=("method", "style loss", "content loss", "SSIM to photo", "seconds"),
             rows=tuple(rows),
-            title="Stylizer against the optimisation transfer",
-            caption="Gatys losses on caffe VGG19 at the photo's size (lower is better).",
+            **text("stylizer.table_versus_optimisation"),
         )
     )
     section.figure(
@@ -99,11 +99,7 @@ def add_stylizer_section(
             result.attribution.plot(),
             root,
             f"{prefix}attribution",
-            title="Which input pixels make the output's style and content",
-            caption="Integrated gradients of the output's style loss and content loss with respect to the "
-            "stylizer's input (baseline: a blur of the photo, since instance normalisation makes the "
-            "stylizer blind to the input's scale). Evidence maps sum to 1; red in the last panel: the pixel "
-            "does more for the style than for the content.",
+            **text("stylizer.attribution"),
         )
     )
     section.figure(
@@ -111,9 +107,7 @@ def add_stylizer_section(
             result.discriminator.plot(),
             root,
             f"{prefix}discriminator",
-            title="Which patches the discriminator finds in style",
-            caption="The patch discriminator's probability that each patch (about 46 px) comes from the "
-            "painting, over the output, the photo and the painting; right: IG of its mean logit.",
+            **text("stylizer.discriminator"),
         )
     )
     section.figure(
@@ -121,10 +115,7 @@ def add_stylizer_section(
             result.ablation.plot(),
             root,
             f"{prefix}ablation",
-            title="Which residual blocks carry the style",
-            caption="Each block's residual branch zero-ablated with Intervention (the block becomes the "
-            "identity): change of the style and content losses, the ablated outputs and, below, the "
-            "style-loss change per ablated channel.",
+            **text("stylizer.ablation"),
         )
     )
     steps = stylizer.state.get("steps") or []
@@ -134,8 +125,7 @@ def add_stylizer_section(
                 StylizerTrainingDisplay.from_result(steps).plot(),
                 root,
                 f"{prefix}training",
-                title="Training curves",
-                caption="Per-step losses (thin) and their trailing mean (thick).",
+                **text("stylizer.training"),
             )
         )
     return {"model": str(model), **result.to_dict()}

@@ -26,7 +26,6 @@ from xstyle.hooks import frozen
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
     from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 
@@ -91,10 +90,10 @@ class DiscriminatorMapsResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
+    def plot(self, *, ax: Any = None, n: int = 6) -> DiscriminatorMapsDisplay:
         from xstyle.explain.latent.plots import DiscriminatorMapsDisplay
 
-        return DiscriminatorMapsDisplay.from_result(self).plot(figure=figure, n=n)
+        return DiscriminatorMapsDisplay.from_result(self).plot(ax=ax, n=n)
 
 
 def discriminator_maps(

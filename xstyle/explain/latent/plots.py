@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "DirectionSimilarityDisplay",
@@ -309,10 +308,10 @@ class DiscriminatorMapsDisplay(Display):
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None, n: int = 6) -> DiscriminatorMapsDisplay:
+    def plot(self, *, ax: Any = None, n: int = 6) -> DiscriminatorMapsDisplay:
         r = self.result
         n = max(1, min(n, len(r.real), len(r.fake)))
-        figure, axes = _figure(figure, 4, n, (1.4 * n, 6), ax=ax)
+        figure, axes = _figure(4, n, (1.4 * n, 6), ax=ax)
         for k in range(n):
             for row, (digits, maps, logits, name) in enumerate(
                 ((r.real, r.real_maps, r.real_logits, "real"), (r.fake, r.fake_maps, r.fake_logits, "fake"))

@@ -47,8 +47,6 @@ from xstyle.losses import gram_matrix
 from xstyle.models.vgg import LAYER_NAMES
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [
@@ -150,10 +148,10 @@ class StyleContentResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure: Figure | None = None) -> StyleContentDisplay:
+    def plot(self, *, ax: Any = None) -> StyleContentDisplay:
         from xstyle.explain.style.plots import StyleContentDisplay
 
-        return StyleContentDisplay.from_result(self).plot(figure=figure)
+        return StyleContentDisplay.from_result(self).plot(ax=ax)
 
 
 def _evidence(result: AttributionResult) -> torch.Tensor:
@@ -326,10 +324,10 @@ class ChannelCarriersResult:
             "mean_score": {k: float(v.mean()) for k, v in self.score.items()},
         }
 
-    def plot(self, *, figure: Figure | None = None) -> ChannelCarriersDisplay:
+    def plot(self, *, ax: Any = None) -> ChannelCarriersDisplay:
         from xstyle.explain.style.plots import ChannelCarriersDisplay
 
-        return ChannelCarriersDisplay.from_result(self).plot(figure=figure)
+        return ChannelCarriersDisplay.from_result(self).plot(ax=ax)
 
 
 def _shares(x: torch.Tensor) -> torch.Tensor:
@@ -462,10 +460,10 @@ class GramEntryResult:
             "top1_share": {k: v[0]["share"] for k, v in self.top_pairs.items() if v},
         }
 
-    def plot(self, *, figure: Figure | None = None) -> GramEntryDisplay:
+    def plot(self, *, ax: Any = None) -> GramEntryDisplay:
         from xstyle.explain.style.plots import GramEntryDisplay
 
-        return GramEntryDisplay.from_result(self).plot(figure=figure)
+        return GramEntryDisplay.from_result(self).plot(ax=ax)
 
 
 def gram_entry_attribution(

@@ -25,7 +25,6 @@ from xstyle._plotting import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "AblationCurveDisplay",
@@ -401,11 +400,11 @@ class StyleContentDisplay(Display):
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> StyleContentDisplay:
+    def plot(self, *, ax: Any = None) -> StyleContentDisplay:
         r = self.result
         layers = [k for k in r.style_evidence if k != "total"]
         ncols = max(4, len(layers))
-        figure, axes = _figure(figure, 2, ncols, (2.3 * ncols, 5), ax=ax)
+        figure, axes = _figure(2, ncols, (2.3 * ncols, 5), ax=ax)
         for ax in axes.flat:
             ax.set_axis_off()
         axes[0, 0].imshow(_rgb(r.image))
@@ -426,10 +425,10 @@ class ChannelCarriersDisplay(Display):
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> ChannelCarriersDisplay:
+    def plot(self, *, ax: Any = None) -> ChannelCarriersDisplay:
         r = self.result
         layers = list(r.score)
-        figure, axes = _figure(figure, 1, len(layers), (2.8 * len(layers), 2.9), ax=ax)
+        figure, axes = _figure(1, len(layers), (2.8 * len(layers), 2.9), ax=ax)
         for ax, layer in zip(axes[0], layers, strict=True):
             rows = [t for t in r.table if t["layer"] == layer]
             s = np.array([t["style_share"] for t in rows]) + 1e-6
@@ -454,10 +453,10 @@ class GramEntryDisplay(Display):
     def __init__(self, result) -> None:
         self.result = result
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> GramEntryDisplay:
+    def plot(self, *, ax: Any = None) -> GramEntryDisplay:
         r = self.result
         layers = list(r.contributions)
-        figure, axes = _figure(figure, 3, len(layers), (2.5 * len(layers), 7.2), ax=ax)
+        figure, axes = _figure(3, len(layers), (2.5 * len(layers), 7.2), ax=ax)
         for col, layer in enumerate(layers):
             m = _np(r.contributions[layer])
             ax = axes[0, col]

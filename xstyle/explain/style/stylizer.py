@@ -41,8 +41,6 @@ from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.stylizer.model import PatchDiscriminator, TransformNet
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from xstyle.explain.style.stylizer_plots import (
         BlockAblationDisplay,
         DiscriminatorPatchDisplay,
@@ -276,10 +274,10 @@ class StylizerAttributionResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure: Figure | None = None) -> StylizerAttributionDisplay:
+    def plot(self, *, ax: Any = None) -> StylizerAttributionDisplay:
         from xstyle.explain.style.stylizer_plots import StylizerAttributionDisplay
 
-        return StylizerAttributionDisplay.from_result(self).plot(figure=figure)
+        return StylizerAttributionDisplay.from_result(self).plot(ax=ax)
 
 
 def stylizer_pixel_maps(
@@ -368,10 +366,10 @@ class DiscriminatorPatchResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
+    def plot(self, *, ax: Any = None) -> DiscriminatorPatchDisplay:
         from xstyle.explain.style.stylizer_plots import DiscriminatorPatchDisplay
 
-        return DiscriminatorPatchDisplay.from_result(self).plot(figure=figure)
+        return DiscriminatorPatchDisplay.from_result(self).plot(ax=ax)
 
 
 def discriminator_patch_maps(
@@ -470,10 +468,10 @@ class BlockAblationResult:
             "seconds": self.seconds,
         }
 
-    def plot(self, *, figure: Figure | None = None) -> BlockAblationDisplay:
+    def plot(self, *, ax: Any = None) -> BlockAblationDisplay:
         from xstyle.explain.style.stylizer_plots import BlockAblationDisplay
 
-        return BlockAblationDisplay.from_result(self).plot(figure=figure)
+        return BlockAblationDisplay.from_result(self).plot(ax=ax)
 
 
 def ablate_blocks(

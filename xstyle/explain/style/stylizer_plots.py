@@ -13,7 +13,7 @@ import numpy as np
 from xstyle._plotting import Display, _figure, _hwc, _signed_limits
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "BlockAblationDisplay",
@@ -44,9 +44,9 @@ class StylizerAttributionDisplay(Display):
             dominance=result.dominance.float().numpy(),
         )
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> StylizerAttributionDisplay:
+    def plot(self, *, ax: Any = None) -> StylizerAttributionDisplay:
         """``ax``: 5 Axes (photo, output, style evidence, content evidence, dominance)."""
-        fig, axes = _figure(figure, 1, 5, (13, 3.0), ax=ax)
+        fig, axes = _figure(1, 5, (13, 3.0), ax=ax)
         axes = axes[0]
         panels = (
             (self.content, "input photo", None),
@@ -87,10 +87,10 @@ class DiscriminatorPatchDisplay(Display):
             pixel_map=None if result.pixel_map is None else result.pixel_map.float().numpy(),
         )
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> DiscriminatorPatchDisplay:
+    def plot(self, *, ax: Any = None) -> DiscriminatorPatchDisplay:
         """``ax``: one Axes per image (output, photo, painting) plus one for the pixel map if any."""
         n = len(self.images) + (self.pixel_map is not None)
-        fig, axes = _figure(figure, 1, n, (3.1 * n, 3.2), ax=ax)
+        fig, axes = _figure(1, n, (3.1 * n, 3.2), ax=ax)
         axes = list(axes[0])
         names = {"output": "stylizer output", "content": "photo", "style": "painting"}
         for ax, (key, img) in zip(axes, self.images.items(), strict=False):
@@ -142,7 +142,7 @@ class BlockAblationDisplay(Display):
             channels={k: v.float().numpy() for k, v in result.channel_style_change.items()},
         )
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> BlockAblationDisplay:
+    def plot(self, *, ax: Any = None) -> BlockAblationDisplay:
         """``ax``: a sequence of Axes: the bar chart, one per ablated image, then (when channel
         changes were measured) the channel heatmap."""
         import matplotlib.pyplot as plt
@@ -150,7 +150,7 @@ class BlockAblationDisplay(Display):
         k = len(self.images)
         rows = 3 if self.channels else 2
         if ax is None:
-            fig = figure or plt.figure(figsize=(max(8.0, 2.2 * k), 2.6 * rows), layout="constrained")
+            fig = plt.figure(figsize=(max(8.0, 2.2 * k), 2.6 * rows), layout="constrained")
             grid = fig.add_gridspec(rows, k)
             panel = lambda spec: fig.add_subplot(grid[spec])  # noqa: E731
         else:
@@ -208,11 +208,11 @@ class StylizerComparisonDisplay(Display):
 
     from_images = from_result  # the old name, kept for existing callers
 
-    def plot(self, *, ax: Any = None, figure: Figure | None = None) -> StylizerComparisonDisplay:
+    def plot(self, *, ax: Any = None) -> StylizerComparisonDisplay:
         """``ax``: (photos, 1 + methods) Axes: per photo, the photo then each method's output."""
         names, methods = list(self.photos), list(self.outputs)
         cols = 1 + len(methods)
-        fig, axes = _figure(figure, len(names), cols, (2.8 * cols, 2.9 * len(names)), ax=ax)
+        fig, axes = _figure(len(names), cols, (2.8 * cols, 2.9 * len(names)), ax=ax)
         for r, name in enumerate(names):
             axes[r, 0].imshow(self.photos[name])
             axes[r, 0].set_title(f"{name} (photo)", fontsize=8)

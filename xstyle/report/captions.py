@@ -1,0 +1,369 @@
+"""Figure and table texts of the reports, as data: one (title, caption) pair per figure or table,
+keyed by ``"<report>.<figure name>"``.
+
+A section asks for its texts with :func:`text` and the numbers they show
+(``save_figure(fig, root, name, **text("style.lowrank", steps=..., size=...))``); the templates use
+:meth:`str.format` fields. Keeping the prose here leaves the section code to say *what* is drawn,
+and lets a test check that every entry is used and every field is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from string import Formatter
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["FLAT_SWEEP_NOTE", "TEXTS", "fields", "text"]
+
+#: appended to the trade-off caption when the sweep hardly moves the losses
+FLAT_SWEEP_NOTE = (
+    " Here the losses hardly change across the sweep (under 1 %), so the knee means little: sweep"
+    " wider ratios or run more steps."
+)
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    # --- the GAN report
+    "gan.table_quality": ("Quality", ""),
+    "gan.samples": (
+        "64 generated digits",
+        (
+            "G(z) for 64 latents z drawn from the prior '{prior}' with seed {seed}, drawn like MNIST:"
+            " white ink on black. Look for recognisable, varied digits with clean strokes."
+        ),
+    ),
+    "gan.class_balance": (
+        "Class balance",
+        (
+            "Share of the {n_samples} generated digits the classifier assigns to each class. A GAN "
+            "that covers all digits evenly stays near the dotted line; missing bars are dropped "
+            "modes."
+        ),
+    ),
+    "gan.discriminator_maps": (
+        "Discriminator attributions",
+        (
+            "Digits with their logit D (above) and the attribution map below each: red pixels push D "
+            "towards 'real', blue towards 'fake'. Maps concentrated on the strokes mean D judges the "
+            "ink; mass on the background means it judges the empty paper."
+        ),
+    ),
+    "gan.table_discriminator_numbers": (
+        "Discriminator numbers",
+        (
+            "When the attribution share on ink is above the ink fraction, the map favours the strokes"
+            " over the paper; here it is for {stroke_kinds} digits."
+        ),
+    ),
+    "gan.latent_classes": (
+        "Latent attribution per class",
+        (
+            "Rows are predicted classes, columns latent dimensions; colour is the mean attribution "
+            "(red raises the class logit). Dimensions that light up for one row only are "
+            "class-specific."
+        ),
+    ),
+    "gan.table_causal_check": (
+        "Causal check",
+        (
+            "Moving z along its top-attributed dimensions should raise the class logit more than "
+            "moving random ones; it does for {causal_percent:.0f}% of the predicted classes."
+        ),
+    ),
+    "gan.probes": (
+        "Linear probes",
+        (
+            "Cross-validated accuracy (class) or R² (other attributes) of a linear probe from z and "
+            "from each generator stage. Rising scores along the rows show where the generator makes "
+            "an attribute explicit."
+        ),
+    ),
+    "gan.direction_similarity": (
+        "Agreement between direction finders",
+        (
+            "Cosine similarity between every pair of directions (red: same way, blue: opposite). A "
+            "bright off-block cell means an unsupervised method (GANSpace, SeFa) rediscovered a named"
+            " attribute (InterFaceGAN)."
+        ),
+    ),
+    "gan.table_what_each_direction_does": (
+        "What each direction does",
+        (
+            "Disentanglement: the intended (or dominant) attribute's share of all attribute changes, "
+            "1 = it changes nothing else."
+        ),
+    ),
+    "gan.training": (
+        "Training history",
+        (
+            "Discriminator and generator losses per epoch and, where measured, the Fréchet distance "
+            "to held-out digits (lower is better). Losses of a GAN do not fall steadily; the distance"
+            " is the quality signal."
+        ),
+    ),
+    "gan.prior_components": (
+        "Prior components and digits",
+        (
+            "Share of each component's digits the classifier assigns to each digit, with the "
+            "component's confident share (max p ≥ 0.9). One bright cell per row: the component became"
+            " one digit; two cells: the generator splits it between two digits, and the blends near "
+            "that split are the unconfident samples."
+        ),
+    ),
+    "gan.table_prior_components": (
+        "Prior components",
+        (
+            "If confidence hardly falls with the distance to the component's mean, a narrower prior "
+            "(truncation) would not make the digits more recognisable."
+        ),
+    ),
+    "gan.d_deletion": (
+        "Deletion and insertion curves (D on a {kind} digit)",
+        (
+            "D's normalised logit as pixels are blanked (deletion) or restored (insertion) in the "
+            "map's order (solid) or random orders (dashed). Faster than random = the map found what D"
+            " uses. Passed: {passed}."
+        ),
+    ),
+    "gan.d_randomisation": (
+        "Model randomisation (discriminator)",
+        (
+            "Rank correlation of the map with the trained D's map as D's layers are re-initialised "
+            "from the top; it should fall below the threshold (passed: {passed})."
+        ),
+    ),
+    "gan.traversal": (
+        "Traversal along {label}",
+        (
+            "Each row is one of 4 latents moved along the direction in steps of σ (columns; the "
+            "middle column is the unchanged digit). The title names the attribute that changes most "
+            "and how often the digit's class flips."
+        ),
+    ),
+    # --- the style report (transfer, attribution, Gram, ablation, trade-off, sanity)
+    "style.table_ablation_summary": ("Ablation summary", ""),
+    "style.table_lowrank_sweep": ("Low-rank sweep", ""),
+    "style.table_largest_gram_entries": ("Largest Gram-entry contributions", ""),
+    "style.pair": (
+        "Content, style and result",
+        (
+            "Left: the photo whose layout (VGG19 relu4_2 features) the result keeps. Middle: the "
+            "painting whose texture statistics (Gram matrices of relu1_1 .. relu5_1) it copies. "
+            "Right: the optimised image, the content's layout drawn with the style's textures."
+        ),
+    ),
+    "style.stylised": (
+        "Stylised result at full resolution",
+        "The result as computed ({width}×{height} px), shown enlarged; the file is in figures/.",
+    ),
+    "style.transfer_losses": (
+        "Loss curves of the transfer",
+        (
+            "Total loss, unweighted content loss and beta-weighted style loss at every optimiser "
+            "evaluation (log scale); dotted lines mark the move to the next pyramid level, where the "
+            "losses jump because they are measured at a larger size. A falling style curve with a "
+            "slowly rising content curve is a healthy run."
+        ),
+    ),
+    "style.table_final_losses": (
+        "Final losses",
+        ("Loss formulas (Gatys et al.): content ½Σ(F−P)², style Σ_l w_l/(4N²M²)Σ(G−A)², total αL_c + βL_s."),
+    ),
+    "style.style_content_maps": (
+        "Style and content evidence",
+        (
+            "Top row: the stylised image, the total style evidence, the content evidence and their "
+            "difference (red: the style explains the pixel more, blue: the content does). Lower rows:"
+            " the style evidence of each VGG19 layer; shallow layers respond to fine texture, deep "
+            "layers to larger strokes. In the evidence maps red pixels lower the loss (they carry the"
+            " style or content), blue ones raise it."
+        ),
+    ),
+    "style.table_attribution_numbers": (
+        "Attribution numbers",
+        (
+            "Style wins on {style_percent:.1f}% of the pixels. The completeness error (|sum of "
+            "attributions − loss difference| relative) checks IG's integration; the edge/flat ratio "
+            "is the evidence on the content's strongest edges over its flattest areas."
+        ),
+    ),
+    "style.channel_carriers": (
+        "Channel carriers",
+        (
+            "One dot per channel: its share of the style-loss attribution against its share of the "
+            "content-loss attribution. Dots above the diagonal carry style more than content; layers "
+            "after relu4_2 cannot affect the content loss, so their content shares are zero."
+        ),
+    ),
+    "style.table_strongest_style_carriers": (
+        "Strongest style carriers",
+        "Score (s − c)/(s + c) of the channel's shares: 1 = pure style, −1 = pure content.",
+    ),
+    "style.gram_entries": (
+        "Gram entries that carry the style loss",
+        (
+            "Top row: each layer's style loss split over channel pairs (log scale; bright = large "
+            "share). Below: for the largest pairs, the pixel attribution of that Gram entry's loss "
+            "and the feature co-activation F_i·F_j whose sum is the entry."
+        ),
+    ),
+    "style.gram_spectrum": (
+        "Gram eigenvalue spectra of the style",
+        (
+            "Normalised eigenvalues λ_i/Σλ against their rank, one line per layer (log-log). A steep "
+            "fall means a few feature directions hold most of the style energy."
+        ),
+    ),
+    "style.gram_cumulative": (
+        "Cumulative energy",
+        (
+            "Share of each Gram matrix's trace kept by its top-k components. Where a curve reaches "
+            "0.9 is the rank that holds 90% of that layer's style energy."
+        ),
+    ),
+    "style.table_spectra": (
+        "Spectra",
+        (
+            "Participation ratio (Σλ)²/Σλ² and entropy rank exp(H(λ/Σλ)): two effective numbers of "
+            "components; k for 90%: the components holding 90% of the trace."
+        ),
+    ),
+    "style.gram_comparison": (
+        "Style loss of the result, split by layer",
+        (
+            "The stylised image's remaining style loss against the style per layer, split into the "
+            "diagonal of the Gram matrix (channel energies) and the off-diagonal (channel "
+            "co-activations). Tall bars show where the result still misses the style."
+        ),
+    ),
+    "style.lowrank": (
+        "Low-rank styles",
+        (
+            "Transfers ({steps} Adam steps, {size} px) whose Gram targets keep only the top-k "
+            "eigencomponents, with their style loss measured against the full targets. When the curve"
+            " flattens at small k, a few components already carry the look."
+        ),
+    ),
+    "style.fingerprints": (
+        "Style fingerprints",
+        (
+            "{n_images} images (photos, paintings and the stylised result) placed by their Gram "
+            "fingerprints (PCA: close points have similar texture statistics). A successful transfer "
+            "moves the result from the photos towards its painting."
+        ),
+    ),
+    "style.statistics_agreement": (
+        "Do style statistics agree?",
+        (
+            "Spearman rank correlation between the pairwise distances of the images under each style "
+            "statistic (Gram matrices, AdaIN mean/std, MMD with linear, polynomial and Gaussian "
+            "kernels). Values near 1: the statistics rank styles alike."
+        ),
+    ),
+    "style.ablation": (
+        "Ablation curves ({layer})",
+        (
+            "Relative change of the style loss (left) and the content loss (right) against the number"
+            " of channels removed, per ranking (gram: channel energy in the style Gram; attribution /"
+            " content_attribution: gradient × activation of the style / content loss; captum_ig, "
+            "captum_style: Captum channel scores; random: a control). A ranking that finds style "
+            "channels raises the style loss faster than random while leaving the content loss flat."
+        ),
+    ),
+    "style.tradeoff": (
+        "Trade-off curve",
+        (
+            "Style loss against content loss, one point per β/α, with the results below. The marked "
+            "knee is where more style starts to cost much more content; the balance ratio r0 is where"
+            " both ends of the trade-off weigh the same.{flat_note}"
+        ),
+    ),
+    "style.table_trade_off_sweep": (
+        "Trade-off sweep",
+        "Balance ratio r0 = {balance:.3g}.",
+    ),
+    "style.deletion": (
+        "Deletion and insertion curves ({name})",
+        (
+            "Normalised score (1 = the stylised image, 0 = the baseline) as a growing share of pixels"
+            " is replaced in the map's order (solid) or in random orders (dashed). A map that finds "
+            "the important pixels drops faster on deletion and rises faster on insertion than random."
+            " Passed: {passed}."
+        ),
+    ),
+    "style.randomisation": (
+        "Model randomisation ({name})",
+        (
+            "Rank correlation between the trained network's map and the map after re-initialising "
+            "more and more VGG19 blocks (top first). It should fall below the threshold "
+            "{threshold:g}; a map that stays similar reflects the image, not the model. Passed: "
+            "{passed}."
+        ),
+    ),
+    "style.table_sanity_checks": (
+        "Sanity checks",
+        (
+            "Deletion: area under the map's deletion curve vs random orders (lower is better; passing"
+            " also needs the insertion curve to beat random orders, not shown). Randomisation: "
+            "Spearman |map| correlation after randomising every block vs the threshold (lower is "
+            "better)."
+        ),
+    ),
+    # --- the real-time stylizer's section
+    "stylizer.output": (
+        "Stylizer output",
+        "The photo after one forward pass of the stylizer.",
+    ),
+    "stylizer.table_versus_optimisation": (
+        "Stylizer against the optimisation transfer",
+        "Gatys losses on caffe VGG19 at the photo's size (lower is better).",
+    ),
+    "stylizer.attribution": (
+        "Which input pixels make the output's style and content",
+        (
+            "Integrated gradients of the output's style loss and content loss with respect to the "
+            "stylizer's input (baseline: a blur of the photo, since instance normalisation makes the "
+            "stylizer blind to the input's scale). Evidence maps sum to 1; red in the last panel: the"
+            " pixel does more for the style than for the content."
+        ),
+    ),
+    "stylizer.discriminator": (
+        "Which patches the discriminator finds in style",
+        (
+            "The patch discriminator's probability that each patch (about 46 px) comes from the "
+            "painting, over the output, the photo and the painting; right: IG of its mean logit."
+        ),
+    ),
+    "stylizer.ablation": (
+        "Which residual blocks carry the style",
+        (
+            "Each block's residual branch zero-ablated with Intervention (the block becomes the "
+            "identity): change of the style and content losses, the ablated outputs and, below, the "
+            "style-loss change per ablated channel."
+        ),
+    ),
+    "stylizer.training": (
+        "Training curves",
+        "Per-step losses (thin) and their trailing mean (thick).",
+    ),
+}
+
+#: key -> (title template, caption template), read-only
+TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(_TEXTS)
+
+
+def fields(key: str) -> set[str]:
+    """The names an entry's title and caption need (``{name}`` fields)."""
+    return {name for part in TEXTS[key] for _, name, _, _ in Formatter().parse(part) if name}
+
+
+def text(key: str, **values: Any) -> dict[str, str]:
+    """``{"title": ..., "caption": ...}`` of entry ``key`` with ``values`` filled in (pass it on as
+    ``**text(...)``); a missing or unused value is an error."""
+    if key not in TEXTS:
+        raise KeyError(f"no report text {key!r}; the texts are in xstyle/report/captions.py.")
+    need = fields(key)
+    if need != set(values):
+        raise TypeError(f"report text {key!r} takes {sorted(need)}; got {sorted(values)}.")
+    title, caption = TEXTS[key]
+    return {"title": title.format(**values), "caption": caption.format(**values)}
