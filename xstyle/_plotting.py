@@ -19,7 +19,7 @@ matplotlib is imported lazily inside the drawing functions (it is heavy); this m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -45,6 +45,21 @@ class Display:
         """Draw on ``ax`` (one Axes, or an array of Axes for multi-panel displays; None: a new
         figure); set ``figure_`` and ``ax_``; return ``self``. Never calls ``plt.show()``."""
         raise NotImplementedError
+
+
+class Plottable:
+    """Mixin for ``*Result`` classes: ``plot`` draws the result with its Display.
+
+    A Result names its Display in the class attribute ``display``; ``result.plot(ax=..., **options)``
+    is ``display.from_result(result).plot(ax=ax, **options)`` (the options are the Display's
+    ``plot`` keywords, documented there) and returns the Display.
+    """
+
+    display: ClassVar[type[Display]]
+
+    def plot(self, *, ax: Any = None, **options: Any) -> Any:
+        """Draw this result (on ``ax``, or a new figure) and return the Display."""
+        return type(self).display.from_result(self).plot(ax=ax, **options)
 
 
 CMAP = "RdBu_r"

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -36,15 +36,12 @@ from xstyle import _defaults as D
 from xstyle._checks import check_seed
 from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
 from xstyle._limits import check_memory, vgg19_bytes
+from xstyle._plotting import Plottable
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.transfer_plots import TransferLossDisplay
+from xstyle.transfer_plots import TransferLossDisplay
 
 __all__ = [
     "GATYS_CONTENT_LAYERS",
@@ -261,7 +258,7 @@ class TransferStep:
 
 
 @dataclass(frozen=True, eq=False)
-class TransferResult:
+class TransferResult(Plottable):
     """Outcome of :func:`style_transfer`.
 
     Attributes:
@@ -271,6 +268,8 @@ class TransferResult:
         timings: seconds per level (``level0``, ...), ``setup`` and ``total``.
         config: the :class:`TransferConfig` used.
     """
+
+    display: ClassVar[type[TransferLossDisplay]] = TransferLossDisplay
 
     image: torch.Tensor
     history: list[TransferStep]
@@ -288,12 +287,6 @@ class TransferResult:
             "meta": self.meta,
             "history": [asdict(s) for s in self.history],
         }
-
-    def plot(self, *, ax: Axes | None = None, log_scale: bool = True) -> TransferLossDisplay:
-        """Plot the loss curves; returns a :class:`~xstyle.transfer_plots.TransferLossDisplay`."""
-        from xstyle.transfer_plots import TransferLossDisplay
-
-        return TransferLossDisplay.from_result(self).plot(ax=ax, log_scale=log_scale)
 
 
 #: RGB -> YIQ (NTSC); Y is the luminance Gatys et al. (2017) transfer alone to keep colours

@@ -14,22 +14,19 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
 from xstyle.explain.attribution.engine import AttributionResult, attribute
+from xstyle.explain.attribution.plots import DeletionInsertionDisplay, RandomisationDisplay
 from xstyle.hooks import frozen
 from xstyle.rng import RandomStream
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.attribution.plots import DeletionInsertionDisplay, RandomisationDisplay
 
 __all__ = [
     "DeletionInsertionResult",
@@ -45,7 +42,7 @@ RANDOMISATION_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True, eq=False)
-class DeletionInsertionResult:
+class DeletionInsertionResult(Plottable):
     """Deletion and insertion curves of one map, normalised so the input scores 1 and the baseline 0.
 
     Attributes:
@@ -55,6 +52,8 @@ class DeletionInsertionResult:
         deletion_auc, insertion_auc, random_deletion_auc, random_insertion_auc: areas under the curves.
         passed: deletion falls faster and insertion rises faster than for random orders.
     """
+
+    display: ClassVar[type[DeletionInsertionDisplay]] = DeletionInsertionDisplay
 
     fractions: np.ndarray
     deletion: np.ndarray
@@ -87,11 +86,6 @@ class DeletionInsertionResult:
             "baseline_score": self.baseline_score,
             "passed": self.passed,
         }
-
-    def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
-        from xstyle.explain.attribution.plots import DeletionInsertionDisplay
-
-        return DeletionInsertionDisplay.from_result(self).plot(ax=ax, title=title)
 
 
 def _auc(x: np.ndarray, y: np.ndarray) -> float:
@@ -205,7 +199,7 @@ def deletion_insertion(
 
 
 @dataclass(frozen=True, eq=False)
-class RandomisationResult:
+class RandomisationResult(Plottable):
     """Cascading model randomisation: rank correlation of maps with the trained network's map.
 
     Attributes:
@@ -216,6 +210,8 @@ class RandomisationResult:
         threshold: pass when ``spearman_abs[-1] < threshold``.
         maps: (len(stages) + 1, H, W) the trained map, then one per stage.
     """
+
+    display: ClassVar[type[RandomisationDisplay]] = RandomisationDisplay
 
     stages: list[str]
     spearman_abs: np.ndarray
@@ -237,11 +233,6 @@ class RandomisationResult:
             "threshold": self.threshold,
             "passed": self.passed,
         }
-
-    def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
-        from xstyle.explain.attribution.plots import RandomisationDisplay
-
-        return RandomisationDisplay.from_result(self).plot(ax=ax)
 
 
 def _parametrised_groups(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.latent.plots import DirectionSimilarityDisplay
+from xstyle._plotting import Plottable
+from xstyle.explain.latent.plots import DirectionSimilarityDisplay
 
 __all__ = [
     "Direction",
@@ -325,7 +322,7 @@ def sefa_directions(
 
 
 @dataclass(frozen=True, eq=False)
-class DirectionComparison:
+class DirectionComparison(Plottable):
     """Cosine similarities between directions, and the best named match of each unsupervised one.
 
     Attributes:
@@ -337,6 +334,8 @@ class DirectionComparison:
         cross_method: for each pair of methods, the pair of their directions with the largest
             ``|cos|``: ``{"methods", "a", "b", "cosine"}``.
     """
+
+    display: ClassVar[type[DirectionSimilarityDisplay]] = DirectionSimilarityDisplay
 
     labels: tuple[str, ...]
     methods: tuple[str, ...]
@@ -351,12 +350,6 @@ class DirectionComparison:
             "matches": [dict(m) for m in self.matches],
             "cross_method": [dict(m) for m in self.cross_method],
         }
-
-    def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
-        """A heatmap of the cosine similarities; returns a ``DirectionSimilarityDisplay``."""
-        from xstyle.explain.latent.plots import DirectionSimilarityDisplay
-
-        return DirectionSimilarityDisplay.from_result(self).plot(ax=ax)
 
 
 def compare_directions(directions: Sequence[Direction]) -> DirectionComparison:

@@ -12,22 +12,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.attribution.targets import ClassTarget, DiscriminatorTarget
+from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 from xstyle.hooks import frozen
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 
 __all__ = [
     "DiscriminatorMapsResult",
@@ -48,7 +45,7 @@ def _check_digits(digits: torch.Tensor, name: str) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class DiscriminatorMapsResult:
+class DiscriminatorMapsResult(Plottable):
     """Discriminator attributions on real and generated digits (baseline: an empty, all -1 canvas).
 
     Attributes:
@@ -62,6 +59,8 @@ class DiscriminatorMapsResult:
         completeness: {"real", "fake"} -> IG completeness error.
         randomisation: Spearman of the first real digit's map after randomising D's layers.
     """
+
+    display: ClassVar[type[DiscriminatorMapsDisplay]] = DiscriminatorMapsDisplay
 
     real: torch.Tensor
     fake: torch.Tensor
@@ -89,11 +88,6 @@ class DiscriminatorMapsResult:
             "randomisation": None if self.randomisation is None else self.randomisation.to_dict(),
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Any = None, n: int = 6) -> DiscriminatorMapsDisplay:
-        from xstyle.explain.latent.plots import DiscriminatorMapsDisplay
-
-        return DiscriminatorMapsDisplay.from_result(self).plot(ax=ax, n=n)
 
 
 def discriminator_maps(
@@ -161,7 +155,7 @@ def discriminator_maps(
 
 
 @dataclass(frozen=True, eq=False)
-class LatentClassResult:
+class LatentClassResult(Plottable):
     """Which latent dimensions decide the digit class of G(z).
 
     Attributes:
@@ -175,6 +169,8 @@ class LatentClassResult:
             faithful ranking has top > random.
         completeness: IG completeness error (max over samples).
     """
+
+    display: ClassVar[type[LatentClassDisplay]] = LatentClassDisplay
 
     attribution: np.ndarray
     abs_attribution: np.ndarray
@@ -202,11 +198,6 @@ class LatentClassResult:
             "completeness_error": self.completeness,
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
-        from xstyle.explain.latent.plots import LatentClassDisplay
-
-        return LatentClassDisplay.from_result(self).plot(ax=ax)
 
 
 def latent_class_attribution(

@@ -17,7 +17,7 @@ latent space: the class mix, and confidence against ``|z|``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -25,15 +25,12 @@ from torch import nn
 
 from xstyle._checks import check_int, check_seed
 from xstyle._limits import check_memory, gan_eval_bytes
+from xstyle._plotting import Plottable
 from xstyle.explain.latent._common import generate, latent_dim_of
+from xstyle.explain.latent.plots import PriorComponentsDisplay
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
 from xstyle.gan.prior import prior_of
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.latent.plots import PriorComponentsDisplay
 
 __all__ = ["PriorComponentsResult", "prior_components"]
 
@@ -42,7 +39,7 @@ PURE = 0.9
 
 
 @dataclass(frozen=True, eq=False)
-class PriorComponentsResult:
+class PriorComponentsResult(Plottable):
     """What each component of the latent prior produces (see the module docstring).
 
     Attributes:
@@ -56,6 +53,8 @@ class PriorComponentsResult:
         n_per_component: latents drawn from each component.
         seed: seeds the latents.
     """
+
+    display: ClassVar[type[PriorComponentsDisplay]] = PriorComponentsDisplay
 
     prior: str
     counts: np.ndarray
@@ -107,12 +106,6 @@ class PriorComponentsResult:
             "distance_edges": self.distance_edges.tolist(),
             "confident_by_distance": [None if np.isnan(v) else float(v) for v in self.confident_by_distance],
         }
-
-    def plot(self, *, ax: Axes | None = None) -> PriorComponentsDisplay:
-        """Heatmap of the digit mix per component, with each component's confident share."""
-        from xstyle.explain.latent.plots import PriorComponentsDisplay
-
-        return PriorComponentsDisplay.from_result(self).plot(ax=ax)
 
 
 def prior_components(

@@ -27,13 +27,14 @@ import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix
+from xstyle._plotting import Plottable
 from xstyle.explain.latent._common import (
     ATTRIBUTES,
     GENERATOR_STAGES,
@@ -45,13 +46,14 @@ from xstyle.explain.latent._common import (
     measure_digits,
     sample_latents,
 )
+from xstyle.explain.latent.plots import ProbeTableDisplay
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from xstyle.explain.latent.directions import Direction, DirectionComparison
-    from xstyle.explain.latent.plots import DirectionSimilarityDisplay, ProbeTableDisplay
+    from xstyle.explain.latent.plots import DirectionSimilarityDisplay
     from xstyle.explain.latent.traversal import TraversalResult
 
 __all__ = [
@@ -72,7 +74,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class ProbeTableResult:
+class ProbeTableResult(Plottable):
     """How well each attribute is read linearly from z and from each generator stage.
 
     Attributes:
@@ -85,6 +87,8 @@ class ProbeTableResult:
         n_features: per stage, the features the probes saw (after PCA).
         n_samples, n_components, cv, random_state: the setting.
     """
+
+    display: ClassVar[type[ProbeTableDisplay]] = ProbeTableDisplay
 
     stages: tuple[str, ...]
     attributes: tuple[str, ...]
@@ -121,12 +125,6 @@ class ProbeTableResult:
             "cv": self.cv,
             "random_state": self.random_state,
         }
-
-    def plot(self, *, ax: Axes | None = None) -> ProbeTableDisplay:
-        """A heatmap (stages x attributes) of the scores; returns a ``ProbeTableDisplay``."""
-        from xstyle.explain.latent.plots import ProbeTableDisplay
-
-        return ProbeTableDisplay.from_result(self).plot(ax=ax)
 
 
 def _pca_scores(x: torch.Tensor | np.ndarray, k: int, *, seed: int) -> np.ndarray:

@@ -30,26 +30,23 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from xstyle._checks import check_seed
+from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
 from xstyle.data import describe_image, load_single_image
 from xstyle.explain.style.gram import layer_spectrum
+from xstyle.explain.style.plots import AblationCurveDisplay
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.style.plots import AblationCurveDisplay
 
 __all__ = [
     "ABLATION_MODES",
@@ -380,7 +377,7 @@ def channel_scores(
 
 
 @dataclass(frozen=True, eq=False)
-class AblationResult:
+class AblationResult(Plottable):
     """Ablation curves: the losses after removing the top-``k`` channels of each ranking.
 
     Attributes:
@@ -395,6 +392,8 @@ class AblationResult:
         rank_correlation: Spearman correlation of the gram and attribution channel scores.
         summary: per ranking and count, relative changes and whether style changed more than content.
     """
+
+    display: ClassVar[type[AblationCurveDisplay]] = AblationCurveDisplay
 
     layer: str
     mode: str
@@ -438,12 +437,6 @@ class AblationResult:
             "timings": self.timings,
             "meta": self.meta,
         }
-
-    def plot(self, *, ax: Axes | None = None) -> AblationCurveDisplay:
-        """Loss change against the number of channels removed, per ranking (AblationCurveDisplay)."""
-        from xstyle.explain.style.plots import AblationCurveDisplay
-
-        return AblationCurveDisplay.from_result(self).plot(ax=ax)
 
 
 def _order_from(scores: torch.Tensor, n: int, name: str) -> list[int]:

@@ -26,23 +26,20 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from xstyle._plotting import Plottable
 from xstyle.data import describe_image, load_single_image
+from xstyle.explain.style.plots import GramComparisonDisplay, GramSpectrumDisplay
 from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 from xstyle.transfer import GATYS_STYLE_LAYERS
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.style.plots import GramComparisonDisplay, GramSpectrumDisplay
 
 __all__ = [
     "GramComparison",
@@ -203,7 +200,7 @@ def layer_spectrum(layer: str, gram: torch.Tensor, n_positions: int) -> LayerSpe
 
 
 @dataclass(frozen=True)
-class GramDecomposition:
+class GramDecomposition(Plottable):
     """Per-layer Gram spectra of one image (:func:`decompose_gram`).
 
     Attributes:
@@ -214,6 +211,8 @@ class GramDecomposition:
         timings: seconds for ``features`` (when an image was given) and ``decomposition``.
         meta: weights, image description.
     """
+
+    display: ClassVar[type[GramSpectrumDisplay]] = GramSpectrumDisplay
 
     layers: tuple[str, ...]
     spectra: dict[str, LayerSpectrum]
@@ -233,15 +232,6 @@ class GramDecomposition:
             "meta": self.meta,
             "spectra": {n: self.spectra[n].to_dict(top_k=self.top_k) for n in self.layers},
         }
-
-    def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
-        """Plot normalised spectra (``kind="spectrum"``) or cumulative energy (``"cumulative"``).
-
-        Returns a :class:`~xstyle.explain.style.plots.GramSpectrumDisplay`.
-        """
-        from xstyle.explain.style.plots import GramSpectrumDisplay
-
-        return GramSpectrumDisplay.from_result(self).plot(ax=ax, kind=kind)
 
 
 def decompose_features(
@@ -355,12 +345,14 @@ class LayerComparison:
 
 
 @dataclass(frozen=True)
-class GramComparison:
+class GramComparison(Plottable):
     """The seed's style loss of ``image`` against the Gram targets of ``reference``, per layer.
 
     ``total`` equals :func:`xstyle.losses.style_loss` (features of ``image``, Gram targets of
     ``reference``, the same weights and normalisation).
     """
+
+    display: ClassVar[type[GramComparisonDisplay]] = GramComparisonDisplay
 
     layers: tuple[str, ...]
     per_layer: dict[str, LayerComparison]
@@ -378,12 +370,6 @@ class GramComparison:
             "meta": self.meta,
             "per_layer": {n: self.per_layer[n].to_dict() for n in self.layers},
         }
-
-    def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
-        """Stacked bars of diagonal and off-diagonal loss per layer (GramComparisonDisplay)."""
-        from xstyle.explain.style.plots import GramComparisonDisplay
-
-        return GramComparisonDisplay.from_result(self).plot(ax=ax)
 
 
 def compare_feature_grams(

@@ -14,29 +14,26 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from xstyle._plotting import Plottable
 from xstyle.data import describe_image, load_single_image
 from xstyle.explain.style.gram import layer_spectrum
+from xstyle.explain.style.plots import LowRankDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.style.plots import LowRankDisplay
-
 __all__ = ["LowRankResult", "lowrank_style_sweep"]
 
 
 @dataclass(frozen=True, eq=False)
-class LowRankResult:
+class LowRankResult(Plottable):
     """Style transfer with Gram targets truncated to their top-k eigencomponents (one run per k).
 
     Attributes:
@@ -49,6 +46,8 @@ class LowRankResult:
         config: the :class:`~xstyle.transfer.TransferConfig` of every run.
         timings: seconds for ``setup`` and per rank.
     """
+
+    display: ClassVar[type[LowRankDisplay]] = LowRankDisplay
 
     ranks: tuple[int | None, ...]
     images: list[torch.Tensor]
@@ -71,12 +70,6 @@ class LowRankResult:
             "timings": self.timings,
             "meta": self.meta,
         }
-
-    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
-        """Style loss against k with the results as thumbnails (LowRankDisplay)."""
-        from xstyle.explain.style.plots import LowRankDisplay
-
-        return LowRankDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 
 
 def lowrank_style_sweep(

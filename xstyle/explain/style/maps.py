@@ -21,12 +21,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import AttributionResult, attribute, make_baseline
 from xstyle.explain.attribution.sanity import (
     DeletionInsertionResult,
@@ -41,13 +42,11 @@ from xstyle.explain.attribution.targets import (
     GramEntryTarget,
     StyleLossTarget,
 )
+from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 from xstyle.hooks import FeatureTap
 from xstyle.images import check_rgb
 from xstyle.losses import gram_matrix
 from xstyle.models.vgg import LAYER_NAMES
-
-if TYPE_CHECKING:
-    from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [
     "ChannelCarriersResult",
@@ -99,7 +98,7 @@ def edge_mass(evidence: torch.Tensor, image: torch.Tensor, *, bins: int = 4) -> 
 
 
 @dataclass(frozen=True, eq=False)
-class StyleContentResult:
+class StyleContentResult(Plottable):
     """Answer 1: pixel attributions of the style and content losses of a stylised image.
 
     Attributes:
@@ -114,6 +113,8 @@ class StyleContentResult:
         deletion: map name -> deletion/insertion curves; randomisation: map name -> check.
         method, options, seconds.
     """
+
+    display: ClassVar[type[StyleContentDisplay]] = StyleContentDisplay
 
     image: torch.Tensor
     content: torch.Tensor
@@ -147,11 +148,6 @@ class StyleContentResult:
             "randomisation": {k: v.to_dict() for k, v in self.randomisation.items()},
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Any = None) -> StyleContentDisplay:
-        from xstyle.explain.style.plots import StyleContentDisplay
-
-        return StyleContentDisplay.from_result(self).plot(ax=ax)
 
 
 def _evidence(result: AttributionResult) -> torch.Tensor:
@@ -284,7 +280,7 @@ def style_content_maps(
 
 
 @dataclass(frozen=True, eq=False)
-class ChannelCarriersResult:
+class ChannelCarriersResult(Plottable):
     """Answer 2: which channels carry style and which carry content, per tapped layer.
 
     Attributes:
@@ -295,6 +291,8 @@ class ChannelCarriersResult:
         table: rows sorted by the larger share: dicts with layer, channel, style_share,
             content_share and score.
     """
+
+    display: ClassVar[type[ChannelCarriersDisplay]] = ChannelCarriersDisplay
 
     style_scores: dict[str, torch.Tensor]
     content_scores: dict[str, torch.Tensor]
@@ -323,11 +321,6 @@ class ChannelCarriersResult:
             "top_content": self.top(10, kind="content"),
             "mean_score": {k: float(v.mean()) for k, v in self.score.items()},
         }
-
-    def plot(self, *, ax: Any = None) -> ChannelCarriersDisplay:
-        from xstyle.explain.style.plots import ChannelCarriersDisplay
-
-        return ChannelCarriersDisplay.from_result(self).plot(ax=ax)
 
 
 def _shares(x: torch.Tensor) -> torch.Tensor:
@@ -430,7 +423,7 @@ def channel_carriers(
 
 
 @dataclass(frozen=True, eq=False)
-class GramEntryResult:
+class GramEntryResult(Plottable):
     """Answer 3: the channel pairs whose Gram entries carry the most style loss, with pixel maps.
 
     Attributes:
@@ -442,6 +435,8 @@ class GramEntryResult:
         coactivation: (layer, i, j) -> (h, w) the exact decomposition of G_ij over feature positions,
             F_i * F_j (the entry is its sum).
     """
+
+    display: ClassVar[type[GramEntryDisplay]] = GramEntryDisplay
 
     contributions: dict[str, torch.Tensor]
     top_pairs: dict[str, list[dict[str, Any]]]
@@ -459,11 +454,6 @@ class GramEntryResult:
             "top_pairs": self.top_pairs,
             "top1_share": {k: v[0]["share"] for k, v in self.top_pairs.items() if v},
         }
-
-    def plot(self, *, ax: Any = None) -> GramEntryDisplay:
-        from xstyle.explain.style.plots import GramEntryDisplay
-
-        return GramEntryDisplay.from_result(self).plot(ax=ax)
 
 
 def gram_entry_attribution(

@@ -21,11 +21,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
+from xstyle._plotting import Plottable
 from xstyle._stats import ssim
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.targets import (
@@ -34,6 +35,11 @@ from xstyle.explain.attribution.targets import (
     ContentLossTarget,
     StyleLossTarget,
     Target,
+)
+from xstyle.explain.style.stylizer_plots import (
+    BlockAblationDisplay,
+    DiscriminatorPatchDisplay,
+    StylizerAttributionDisplay,
 )
 from xstyle.hooks import FeatureTap, Intervention, frozen
 from xstyle.images import check_rgb
@@ -240,7 +246,7 @@ def _evidence(attributions: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True, eq=False)
-class StylizerAttributionResult:
+class StylizerAttributionResult(Plottable):
     """Pixel attributions of the output's style and content losses to the stylizer's input.
 
     Attributes:
@@ -251,6 +257,8 @@ class StylizerAttributionResult:
         dominance: style_evidence - content_evidence (> 0 where the pixel does more for the style).
         losses: {"style"|"content": {"image", "baseline"}}; completeness: IG completeness errors.
     """
+
+    display: ClassVar[type[StylizerAttributionDisplay]] = StylizerAttributionDisplay
 
     content: torch.Tensor
     output: torch.Tensor
@@ -273,11 +281,6 @@ class StylizerAttributionResult:
             "style_wins_fraction": float((self.dominance > 0).double().mean()),
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Any = None) -> StylizerAttributionDisplay:
-        from xstyle.explain.style.stylizer_plots import StylizerAttributionDisplay
-
-        return StylizerAttributionDisplay.from_result(self).plot(ax=ax)
 
 
 def stylizer_pixel_maps(
@@ -340,7 +343,7 @@ def stylizer_pixel_maps(
 
 
 @dataclass(frozen=True, eq=False)
-class DiscriminatorPatchResult:
+class DiscriminatorPatchResult(Plottable):
     """Where the patch discriminator sees the style.
 
     Attributes:
@@ -350,6 +353,8 @@ class DiscriminatorPatchResult:
         pixel_map: (H, W) IG attribution of the mean logit of the output to its pixels (positive =
             the pixel makes the output look more like the painting to D); None if not computed.
     """
+
+    display: ClassVar[type[DiscriminatorPatchDisplay]] = DiscriminatorPatchDisplay
 
     images: dict[str, torch.Tensor]
     probability: dict[str, torch.Tensor]
@@ -365,11 +370,6 @@ class DiscriminatorPatchResult:
             "completeness_error": self.completeness,
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Any = None) -> DiscriminatorPatchDisplay:
-        from xstyle.explain.style.stylizer_plots import DiscriminatorPatchDisplay
-
-        return DiscriminatorPatchDisplay.from_result(self).plot(ax=ax)
 
 
 def discriminator_patch_maps(
@@ -432,7 +432,7 @@ def discriminator_patch_maps(
 
 
 @dataclass(frozen=True, eq=False)
-class BlockAblationResult:
+class BlockAblationResult(Plottable):
     """Which residual blocks and channels carry the style.
 
     Attributes:
@@ -443,6 +443,8 @@ class BlockAblationResult:
         channel_style_change: block -> (C,) relative style-loss change when one channel of the
             block's branch is zero-ablated (empty if channels were not ablated).
     """
+
+    display: ClassVar[type[BlockAblationDisplay]] = BlockAblationDisplay
 
     baseline: dict[str, float]
     blocks: dict[str, dict[str, float]]
@@ -467,11 +469,6 @@ class BlockAblationResult:
             "top_channels": self.top_channels(10),
             "seconds": self.seconds,
         }
-
-    def plot(self, *, ax: Any = None) -> BlockAblationDisplay:
-        from xstyle.explain.style.stylizer_plots import BlockAblationDisplay
-
-        return BlockAblationDisplay.from_result(self).plot(ax=ax)
 
 
 def ablate_blocks(

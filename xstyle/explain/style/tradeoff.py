@@ -23,23 +23,20 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from xstyle._plotting import Plottable
 from xstyle._stats import ssim
 from xstyle.data import describe_image, load_single_image
+from xstyle.explain.style.plots import TradeoffDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from xstyle.explain.style.plots import TradeoffDisplay
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
 
@@ -83,7 +80,7 @@ def find_knee(x: Sequence[float], y: Sequence[float], *, log: bool = False) -> i
 
 
 @dataclass(frozen=True, eq=False)
-class TradeoffResult:
+class TradeoffResult(Plottable):
     """One stylisation per ratio β/α and its losses (:func:`tradeoff_sweep`).
 
     Attributes:
@@ -96,6 +93,8 @@ class TradeoffResult:
             linear coordinates); None with fewer than 3 ratios.
         balance: the balance ratio r0 of the pair (:func:`balance_ratio`).
     """
+
+    display: ClassVar[type[TradeoffDisplay]] = TradeoffDisplay
 
     ratios: tuple[float, ...]
     alpha: float
@@ -127,12 +126,6 @@ class TradeoffResult:
             "timings": self.timings,
             "meta": self.meta,
         }
-
-    def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
-        """The trade-off curve with the knee marked and thumbnails below (TradeoffDisplay)."""
-        from xstyle.explain.style.plots import TradeoffDisplay
-
-        return TradeoffDisplay.from_result(self).plot(ax=ax, thumbnails=thumbnails)
 
 
 def _balance(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor) -> float:
