@@ -190,6 +190,30 @@ def _is_image_name(path: Path) -> bool:
     return Image.registered_extensions().get(path.suffix.lower()) is not None
 
 
+WEIGHTS_HELP = "VGG19 weights: caffe (default), imagenet, random (control) or a state-dict path"
+
+
+def _add_image_pair(p: argparse.ArgumentParser) -> None:
+    """--content and --style, both required (a path or sample:NAME)."""
+    p.add_argument("--content", required=True, help="content image: a path or sample:NAME")
+    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+
+
+def _add_gan_models(p: argparse.ArgumentParser, *, checkpoint: bool = True) -> None:
+    """--checkpoint (unless ``checkpoint=False``) and --classifier, both defaulting to the shipped ones."""
+    if checkpoint:
+        p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
+    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+
+
+def _add_run_tail(p: argparse.ArgumentParser, *, seed_help: str, weights: bool = False) -> None:
+    """[--weights], --seed and the --out folder (replaced atomically), in that order."""
+    if weights:
+        p.add_argument("--weights", default="caffe", help=WEIGHTS_HELP)
+    p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+
+
 def _add_overwrite(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite",

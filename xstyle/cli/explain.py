@@ -9,6 +9,9 @@ import sys
 from xstyle import __version__
 from xstyle.cli._args import (
     UsageError,
+    _add_gan_models,
+    _add_image_pair,
+    _add_run_tail,
     _int_list,
     _nonneg_int,
     _output_folder,
@@ -89,10 +92,8 @@ def _add_latent_parsers(esub) -> None:
         "latent",
         help="linear probes, InterFaceGAN/GANSpace/SeFa directions and traversals of the DCGAN's latents",
     )
-    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    _add_gan_models(p)
     p.add_argument("-n", type=_positive_int, default=2000, help="latent samples to measure (default 2000)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds latents, folds and traversals (default 0)")
     p.add_argument(
         "--methods",
         default="interfacegan,ganspace,sefa",
@@ -103,7 +104,7 @@ def _add_latent_parsers(esub) -> None:
     )
     p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
     p.add_argument("--style", action="store_true", help="also measure the digits' Gram energy")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    _add_run_tail(p, seed_help="seeds latents, folds and traversals")
     p.set_defaults(func=_cmd_explain_latent)
 
 
@@ -270,8 +271,6 @@ def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
 
 
 def _add_gram_parsers(esub) -> None:
-    weights_help = "VGG19 weights: caffe (default), imagenet, random (control) or a state-dict path"
-
     p = esub.add_parser("gram", help="Gram spectra, loss split, low-rank styles and style fingerprints")
     p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
     p.add_argument(
@@ -299,14 +298,11 @@ def _add_gram_parsers(esub) -> None:
     p.add_argument(
         "--fingerprint-size", type=_positive_int, default=128, help="size for fingerprints (default 128)"
     )
-    p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
     p.set_defaults(func=_cmd_explain_gram)
 
     p = esub.add_parser("ablation", help="ablate channels of one layer; loss curves by ranking")
-    p.add_argument("--content", required=True, help="content image: a path or sample:NAME")
-    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+    _add_image_pair(p)
     p.add_argument("--layer", required=True, help="VGG19 layer, e.g. relu3_1")
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
     p.add_argument(
@@ -330,14 +326,11 @@ def _add_gram_parsers(esub) -> None:
         default=0,
         help="also re-run a transfer of this many evaluations per point, slow; 0 = none (default 0)",
     )
-    p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
     p.set_defaults(func=_cmd_explain_ablation)
 
     p = esub.add_parser("tradeoff", help="sweep beta/alpha: content loss, style loss, SSIM and the knee")
-    p.add_argument("--content", required=True, help="content image: a path or sample:NAME")
-    p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
+    _add_image_pair(p)
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
     p.add_argument("--steps", type=_positive_int, default=30, help="evaluations per transfer (default 30)")
     p.add_argument(
@@ -347,9 +340,7 @@ def _add_gram_parsers(esub) -> None:
         help="beta/alpha grid, e.g. 1e-2,1e-1,1,10 (default: 7 ratios half a decade apart, r0/100 to 10*r0, "
         "around the pair's balance ratio r0)",
     )
-    p.add_argument("--weights", default="caffe", help=weights_help)
-    p.add_argument("--seed", type=_seed, default=0, help="random seed of the transfers (default 0)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
     p.set_defaults(func=_cmd_explain_tradeoff)
 
 
@@ -543,8 +534,7 @@ def _add_attribution_parsers(esub) -> None:
     p = esub.add_parser(
         "gan-attribution", help="discriminator maps and the latent dimensions behind each class"
     )
-    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    _add_gan_models(p)
     p.add_argument("--data", default="sample", help="real digits: 'sample' or 'mnist:ROOT' (default sample)")
     p.add_argument(
         "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
@@ -553,9 +543,8 @@ def _add_attribution_parsers(esub) -> None:
         "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
     )
     p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents and controls (default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    _add_run_tail(p, seed_help="seeds the latents and controls")
     p.set_defaults(func=_cmd_explain_gan_attribution)
 
 

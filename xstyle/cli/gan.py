@@ -9,6 +9,7 @@ from pathlib import Path
 
 from xstyle.cli._args import (
     UsageError,
+    _add_gan_models,
     _add_overwrite,
     _checkpoint_folder,
     _latent_prior,
@@ -338,8 +339,7 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=_cmd_gan_export)
 
     p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
-    p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-    p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+    _add_gan_models(p)
     p.add_argument(
         "--n-samples",
         type=_positive_int,

@@ -9,11 +9,12 @@ from pathlib import Path
 from xstyle import __version__
 from xstyle.cli._args import (
     UsageError,
+    _add_gan_models,
+    _add_run_tail,
     _layers,
     _nonneg_float,
     _output_folder,
     _positive_int,
-    _seed,
     traversal_figures,
     write_outputs,
 )
@@ -271,12 +272,9 @@ def add_parsers(sub) -> None:
         n_help: str = "latent samples to measure, >= 50",
         seed_help: str = "seeds latents, folds and PCA",
     ) -> None:
-        if checkpoint:
-            p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-        p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
+        _add_gan_models(p, checkpoint=checkpoint)
         p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
-        p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
-        p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+        _add_run_tail(p, seed_help=seed_help)
 
     def methods(p: argparse.ArgumentParser) -> None:
         p.add_argument(
