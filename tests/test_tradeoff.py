@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from xstyle._stats import ssim
-from xstyle.explain import tradeoff as tradeoff_module
+from xstyle.explain.style import tradeoff as tradeoff_module
 from xstyle.explain.style.tradeoff import AUTO_GRID, balance_ratio, find_knee, tradeoff_sweep
 from xstyle.hooks import assert_no_hooks
 from xstyle.models.vgg import load_vgg19
