@@ -246,7 +246,7 @@ def test_a_failed_save_keeps_the_previous_checkpoint_pair(small_digits, tmp_path
 def test_a_diverged_run_stops_before_its_checkpoint(small_digits, tmp_path, monkeypatch):
     trainer = GANTrainer(small_digits, config=GANConfig(epochs=2, batch_size=32, out_dir=str(tmp_path)))
     trainer.fit(epochs=1)
-    monkeypatch.setattr(trainer, "train_step", lambda real: (float("nan"), 0.7, 0.5, 0.5))
+    monkeypatch.setattr(trainer, "train_step", lambda real, labels=None: (float("nan"), 0.7, 0.5, 0.5))
     with pytest.raises(FloatingPointError, match=r"training diverged in epoch 2 \(d_loss nan\); lower"):
         trainer.fit()
     assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["epoch_0001.pt"]  # the last good one stays

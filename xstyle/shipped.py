@@ -5,6 +5,7 @@ name                kind              what
 =================== ================= ======================================================
 ``vgg19-caffe``     vgg19-weights     the original Oxford VGG19 (weight source ``"caffe"``)
 ``dcgan``           dcgan             the DCGAN release (float16), ``assets/gan/dcgan_mnist``
+``dcgan-conditional`` dcgan           the class-conditional DCGAN, ``assets/gan/dcgan_conditional``
 ``digit-classifier`` digit-classifier the digit scorer, ``assets/gan/digit_classifier``
 ``<painting>``      stylizer          one real-time stylizer per ``assets/stylizers/*.pt``
 =================== ================= ======================================================
@@ -112,6 +113,18 @@ def _fixed_models() -> list[ShippedModel]:
             locate=_asset("gan/dcgan_mnist.pt", "DCGAN checkpoint", "xstyle gan train --out runs/gan"),
             card=gan / "dcgan_mnist.json",
             aliases=("dcgan_mnist",),
+        ),
+        ShippedModel(
+            name="dcgan-conditional",
+            kind="dcgan",
+            description="the class-conditional DCGAN release: G(z, digit) (float16 weights, about 5 MB)",
+            locate=_asset(
+                "gan/dcgan_conditional.pt",
+                "conditional DCGAN checkpoint",
+                "xstyle gan train --conditional --out runs/cgan",
+            ),
+            card=gan / "dcgan_conditional.json",
+            aliases=("dcgan_conditional",),
         ),
         ShippedModel(
             name="digit-classifier",

@@ -63,6 +63,13 @@ def _seed(text: str) -> int:
     return value
 
 
+def _digit(text: str) -> int:
+    """A digit label 0..9 (argparse type)."""
+    if text.strip() not in tuple("0123456789"):
+        raise argparse.ArgumentTypeError(f"must be a digit from 0 to 9; got {text!r}")
+    return int(text)
+
+
 def _latent_prior(text: str) -> str:
     from xstyle.gan.prior import LatentPrior
 
@@ -293,6 +300,11 @@ def _size_options(command: str) -> list[tuple[str, str, object, str]]:
         "explain gan-attribution": [
             ("--digits", "digits", per_item(gen + grad), "generating and attributing the digits"),
             ("-n", "n", per_item(gen + grad), "attributing the latents"),
+        ],
+        "explain gan-style": [
+            ("--n-z", "n_z", per_item(10 * lim.PROBE_BYTES_PER_LATENT), "the z x label grid and its stages"),
+            ("--n-attribution", "n_attribution", per_item(gen + grad), "attributing the inputs"),
+            ("--n-direction", "n_direction", per_item(10 * gen), "the digits of the directions"),
         ],
         "explain gram": [
             ("--size", "size", vgg(backward=False), "VGG19 features"),

@@ -12,6 +12,7 @@ from xstyle.cli._args import (
     _add_gan_models,
     _add_image_pair,
     _add_run_tail,
+    _digit,
     _int_list,
     _nonneg_int,
     _output_folder,
@@ -450,6 +451,11 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
+    if ckpt.config.conditional:
+        raise UsageError(
+            f"explain gan-attribution reads an unconditional DCGAN; {ckpt.path} is conditional "
+            "(its discriminator needs labels): explain it with `xstyle explain gan-style`."
+        )
     classifier = _classifier(args.classifier)
     real = _digits_from(args.data, split="heldout")
     gen = torch.Generator().manual_seed(args.seed)
@@ -489,6 +495,50 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
         figures=figures,
         summary="discriminator.png, latent_classes.png, gan_attribution.json, ...",
     )
+    return 0
+
+
+def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
+    """Style (z) versus content (the label) in a class-conditional DCGAN."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from xstyle.explain.latent.gan_style import gan_style
+    from xstyle.gan.train import load_checkpoint
+
+    out = _output_folder(args.out)
+    ckpt = load_checkpoint(args.checkpoint or "shipped:dcgan-conditional")
+    if not ckpt.config.conditional:
+        raise UsageError(
+            f"explain gan-style needs a class-conditional DCGAN; {ckpt.path} is unconditional "
+            "(use shipped:dcgan-conditional or train one with `xstyle gan train --conditional`)."
+        )
+    classifier = _classifier(args.classifier)
+    result = gan_style(
+        ckpt.sampler,
+        classifier,
+        n_z=args.n_z,
+        reverse_digit=args.digit,
+        n_attribution=args.n_attribution,
+        n_steps=args.n_steps,
+        n_direction=args.n_direction,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        progress=log.info,
+    )
+    data = {
+        "xstyle_version": __version__,
+        "checkpoint": str(args.checkpoint or "shipped:dcgan-conditional"),
+        **result.to_dict(),
+    }
+    write_outputs(
+        out,
+        json={"gan_style.json": data},
+        figures={"analogies.png": lambda: result.plot_analogies(rows=10), "gan_style.png": result.plot},
+    )
+    shares = ", ".join(f"{m} {100 * v['z']:.0f} %" for m, v in result.variance.items())
+    print(f"variance explained by z (the handwriting): {shares}")
     return 0
 
 
@@ -546,6 +596,31 @@ def _add_attribution_parsers(esub) -> None:
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     _add_run_tail(p, seed_help="seeds the latents and controls")
     p.set_defaults(func=_cmd_explain_gan_attribution)
+
+    p = esub.add_parser(
+        "gan-style",
+        help="conditional DCGAN: which input carries the digit (the label) and which the handwriting (z)",
+    )
+    _add_gan_models(p)
+    p.add_argument(
+        "--n-z", type=_positive_int, default=50, help="latents of the z x label grid, >= 2 (default 50)"
+    )
+    p.add_argument("--digit", type=_digit, default=7, help="digit of the reverse analogy row (default 7)")
+    p.add_argument(
+        "--n-attribution", type=_positive_int, default=30, help="grid inputs attributed with IG (default 30)"
+    )
+    p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
+    p.add_argument(
+        "--n-direction",
+        type=_positive_int,
+        default=300,
+        help="latents per label for the directions (default 300)",
+    )
+    p.add_argument(
+        "--n-boot", type=_positive_int, default=200, help="bootstrap resamples, >= 10 (default 200)"
+    )
+    _add_run_tail(p, seed_help="seeds the latents and the bootstrap")
+    p.set_defaults(func=_cmd_explain_gan_style)
 
 
 def add_parsers(sub) -> None:

@@ -12,6 +12,7 @@ from xstyle.cli._args import (
     _add_gan_models,
     _add_overwrite,
     _checkpoint_folder,
+    _digit,
     _latent_prior,
     _nonneg_float,
     _output_file,
@@ -48,6 +49,15 @@ def _classifier(path: str | None):
     return load_classifier(path or shipped_classifier_path())
 
 
+def _check_digit(digit: int | None, ckpt) -> None:
+    """--digit needs a conditional checkpoint."""
+    if digit is not None and not ckpt.config.conditional:
+        raise UsageError(
+            f"--digit needs a conditional DCGAN; {ckpt.path or 'the checkpoint'} is unconditional "
+            "(train one with `xstyle gan train --conditional`, or use shipped:dcgan-conditional)."
+        )
+
+
 def _cmd_gan_train(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -72,6 +82,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         out_dir=str(args.out),
         ema_decay=args.ema_decay,
         prior=args.prior,
+        conditional=args.conditional,
     )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
     trainer = GANTrainer(data, config=config, resume=args.resume)
@@ -139,14 +150,24 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
 
     out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite)
     ckpt = _gan_checkpoint(args.checkpoint)
-    z = draw_latents(ckpt.sampler, args.n, generator=torch.Generator().manual_seed(args.seed))
+    _check_digit(args.digit, ckpt)
+    z = draw_latents(
+        ckpt.sampler, args.n, generator=torch.Generator().manual_seed(args.seed), labels=args.digit
+    )
     with torch.no_grad():
         digits = ckpt.sampler(z)
     grid = make_grid(
         digits, nrow=max(1, round(args.n**0.5)), normalize=True, value_range=(-1, 1), pad_value=1
     )
     save_image(grid, out)
-    print(f"wrote {out} ({args.n} digits, seed {args.seed})")
+    what = (
+        ""
+        if not ckpt.config.conditional
+        else f", digit {args.digit}"
+        if args.digit is not None
+        else ", digits 0..9 in turn"
+    )
+    print(f"wrote {out} ({args.n} digits, seed {args.seed}{what})")
     return 0
 
 
@@ -232,10 +253,13 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     if args.json:
         _output_file(args.json, "--json", suffixes=(".json",), overwrite=args.overwrite)
     ckpt = _gan_checkpoint(args.checkpoint)
+    _check_digit(args.digit, ckpt)
     classifier = _classifier(args.classifier)
     heldout = _digits_from(args.data, split="heldout")
     accuracy = evaluate_classifier(classifier, heldout)
-    quality = evaluate_generator(ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed)
+    quality = evaluate_generator(
+        ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed, labels=args.digit
+    )
     q = quality.to_dict()
     rows = [
         ("classifier held-out accuracy", f"{accuracy:.4f}"),
@@ -246,6 +270,8 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
         ("class balance (normalised entropy)", f"{quality.balance_entropy:.3f}"),
         ("class counts 0..9", " ".join(str(c) for c in quality.class_counts)),
     ]
+    if quality.label_agreement is not None:
+        rows.append(("classified as the requested digit", f"{quality.label_agreement:.3f}"))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -295,6 +321,11 @@ def add_parsers(sub) -> None:
         "default normal)",
     )
     p.add_argument(
+        "--conditional",
+        action="store_true",
+        help="class-conditional DCGAN: G(z, one-hot digit), a projection discriminator D(x, digit)",
+    )
+    p.add_argument(
         "--seed", type=_seed, default=0, help="seeds weights, batches, latents and dropout (default 0)"
     )
     p.add_argument("--data", default="sample", help=data_help)
@@ -319,6 +350,12 @@ def add_parsers(sub) -> None:
     p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
     p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: generate this digit only (default: 0..9 in turn, balanced)",
+    )
     _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_sample)
 
@@ -348,6 +385,12 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: generate this digit only (default: 0..9 in turn, balanced)",
+    )
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_eval)

@@ -2,6 +2,13 @@
 
 Generator: z (B, 100) -> image (B, 1, 28, 28) in [-1, 1].
 Discriminator: image (B, 1, 28, 28) -> one real/fake logit (B, 1).
+
+Class-conditional variant (``n_classes=10``; Mirza & Osindero 2014): the generator's input is
+cat(z, one-hot y), (B, 110), so its first layer is Linear 110 -> 7*7*256 and the rest is unchanged;
+every tool that feeds a generator latents drawn with :func:`xstyle.gan.prior.draw_latents` feeds it
+this concatenation (the label carries the content, z the handwriting). The discriminator keeps its
+two convolutions and adds a projection term (Miyato & Koyama 2018): logit = fc(h) + <embed(y), h>
+for the flattened features h, with ``embed`` a bias-free Linear on the one-hot label.
 Every stage is a named, non-inplace submodule so :class:`~xstyle.hooks.FeatureTap` can tap it:
 ``fc, bn0, act0, reshape, deconv1, bn1, act1, deconv2, bn2, act2, deconv3, tanh`` and
 ``conv1, act1, drop1, conv2, act2, drop2, flatten, fc``.
@@ -29,15 +36,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LATENT_DIM",
+    "N_DIGITS",
     "Discriminator",
     "Generator",
+    "check_labels",
     "discriminator_loss",
     "generator_loss",
     "keras_init_",
+    "one_hot",
 ]
 
 #: Size of the latent vector z.
 LATENT_DIM = 100
+#: Classes of a conditional DCGAN (the digits 0..9).
+N_DIGITS = 10
 _SLOPE = 0.3  # Keras LeakyReLU default
 _BN = dict(momentum=0.01, eps=1e-3)  # Keras BatchNormalization defaults
 
@@ -62,19 +74,51 @@ def keras_init_(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def check_labels(labels: torch.Tensor | int | None, n: int, n_classes: int) -> torch.Tensor:
+    """Labels as an int64 tensor (n,) in [0, n_classes): one int for all, a sequence or a tensor;
+    None gives balanced labels 0, 1, ..., n_classes - 1, 0, 1, ... Raises one line otherwise."""
+    if labels is None:
+        return torch.arange(n) % n_classes
+    if isinstance(labels, bool) or not isinstance(labels, int | torch.Tensor | list | tuple):
+        raise TypeError(f"labels must be an int or a sequence of ints in 0..{n_classes - 1}; got {labels!r}.")
+    out = torch.full((n,), labels, dtype=torch.int64) if isinstance(labels, int) else torch.as_tensor(labels)
+    if out.dtype.is_floating_point or out.dtype == torch.bool or out.shape != (n,):
+        raise ValueError(
+            f"labels must be {n} whole numbers in 0..{n_classes - 1} (one per latent); got shape "
+            f"{tuple(out.shape)} of {out.dtype}."
+        )
+    if n and (int(out.min()) < 0 or int(out.max()) >= n_classes):
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1}; got values from {int(out.min())} to {int(out.max())}."
+        )
+    return out.to(torch.int64)
+
+
+def one_hot(labels: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
+    """(B,) int labels -> (B, n_classes) float32 one-hot; a float (B, n_classes) input passes through."""
+    if labels.dtype.is_floating_point:
+        return labels
+    return nn.functional.one_hot(labels.long(), n_classes).float()
+
+
 class Generator(nn.Sequential):
-    """z (B, 100) -> digits (B, 1, 28, 28) in [-1, 1].
+    """z (B, 100) -> digits (B, 1, 28, 28) in [-1, 1]; conditional: cat(z, one-hot y) (B, 110) -> digits.
 
     z comes from ``prior`` (:class:`xstyle.gan.prior.LatentPrior`; None: N(0, I), the design's), a
     plain attribute that travels with the model (not in its state dict); draw from it with
-    :func:`xstyle.gan.prior.draw_latents`.
+    :func:`xstyle.gan.prior.draw_latents` (which appends the one-hot labels for a conditional model).
+    ``latent_dim`` is the size of z, ``n_classes`` 0 (unconditional) or the number of labels, and
+    ``input_dim`` their sum.
     """
 
-    def __init__(self, latent_dim: int = LATENT_DIM, *, prior: LatentPrior | None = None) -> None:
+    def __init__(
+        self, latent_dim: int = LATENT_DIM, *, prior: LatentPrior | None = None, n_classes: int = 0
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        self.n_classes = n_classes
         self.prior = prior
-        self.fc = nn.Linear(latent_dim, 7 * 7 * 256, bias=False)
+        self.fc = nn.Linear(latent_dim + n_classes, 7 * 7 * 256, bias=False)
         self.bn0 = nn.BatchNorm1d(7 * 7 * 256, **_BN)
         self.act0 = nn.LeakyReLU(_SLOPE)
         self.reshape = Reshape(256, 7, 7)
@@ -88,12 +132,26 @@ class Generator(nn.Sequential):
         self.tanh = nn.Tanh()
         keras_init_(self)
 
+    @property
+    def input_dim(self) -> int:
+        """Width of the input: z, then the one-hot label of a conditional generator."""
+        return self.latent_dim + self.n_classes
+
+    @property
+    def conditional(self) -> bool:
+        return self.n_classes > 0
+
 
 class Discriminator(nn.Sequential):
-    """Digits (B, 1, 28, 28) in [-1, 1] -> real/fake logit (B, 1) (positive = real)."""
+    """Digits (B, 1, 28, 28) in [-1, 1] -> real/fake logit (B, 1) (positive = real).
 
-    def __init__(self, dropout: float = 0.3) -> None:
+    Conditional (``n_classes > 0``): ``forward(x, labels)`` with labels (B,) ints or (B, n_classes)
+    one-hot, and the projection term <embed(y), h> added to the logit.
+    """
+
+    def __init__(self, dropout: float = 0.3, *, n_classes: int = 0) -> None:
         super().__init__()
+        self.n_classes = n_classes
         self.conv1 = nn.Conv2d(1, 64, 5, stride=2, padding=2)
         self.act1 = nn.LeakyReLU(_SLOPE)
         self.drop1 = nn.Dropout(dropout)
@@ -102,4 +160,27 @@ class Discriminator(nn.Sequential):
         self.drop2 = nn.Dropout(dropout)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(128 * 7 * 7, 1)
+        if n_classes:
+            self.embed = nn.Linear(n_classes, 128 * 7 * 7, bias=False)
         keras_init_(self)
+
+    @property
+    def conditional(self) -> bool:
+        return self.n_classes > 0
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.n_classes:
+            if labels is not None:
+                raise ValueError("labels are for a conditional discriminator; this one is unconditional.")
+            return super().forward(x)
+        if labels is None:
+            raise ValueError(
+                "this discriminator is conditional: pass the digits' labels, D(x, labels) with "
+                "labels (B,) in 0..9."
+            )
+        h = x
+        for name, module in self.named_children():
+            if name not in ("fc", "embed"):
+                h = module(h)
+        projection = (self.embed(one_hot(labels, self.n_classes).to(h.dtype)) * h).sum(1, keepdim=True)
+        return self.fc(h) + projection

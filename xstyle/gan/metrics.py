@@ -186,6 +186,8 @@ class GANQuality:
         mean_confidence: mean largest class probability, in [0.1, 1].
         class_counts: generated digits predicted as 0..9 (10 ints summing to n_samples).
         balance_entropy: normalised entropy of class_counts, in [0, 1] (1 = evenly spread).
+        label_agreement: for a conditional generator, the share of samples the classifier assigns
+            to the label they were generated with, in [0, 1]; None for an unconditional one.
     """
 
     n_samples: int
@@ -195,6 +197,7 @@ class GANQuality:
     mean_confidence: float
     class_counts: tuple[int, ...]
     balance_entropy: float
+    label_agreement: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``class_counts`` as a list)."""
@@ -204,7 +207,9 @@ class GANQuality:
 
     def history_fields(self) -> dict[str, float | int]:
         """The scalar metrics as ``quality_*`` keys, as the trainer's per-epoch history stores them."""
-        return {f"quality_{k}": v for k, v in self.to_dict().items() if not isinstance(v, list)}
+        return {
+            f"quality_{k}": v for k, v in self.to_dict().items() if not isinstance(v, list) and v is not None
+        }
 
 
 def evaluate_generator(
@@ -215,6 +220,7 @@ def evaluate_generator(
     n_samples: int = 1000,
     seed: int = 0,
     batch_size: int = 500,
+    labels: torch.Tensor | int | None = None,
 ) -> GANQuality:
     """Score ``n_samples`` digits from ``generator`` against the ``real`` digits with ``classifier``.
 
@@ -231,6 +237,8 @@ def evaluate_generator(
         n_samples: generated digits to score (>= 2).
         seed: seeds the latents.
         batch_size: digits per forward pass.
+        labels: for a conditional generator, the digit(s) to generate (one int, or ``n_samples``
+            ints; None: balanced, 0..9 in turn); an unconditional generator refuses them.
     """
     check_int(batch_size, "batch_size", 1)
     check_int(n_samples, "n_samples", 2)
@@ -238,7 +246,9 @@ def evaluate_generator(
     check_digit_data(real, name="real")
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
-    z = draw_latents(generator, n_samples, generator=torch.Generator().manual_seed(check_seed(seed)))
+    z = draw_latents(
+        generator, n_samples, generator=torch.Generator().manual_seed(check_seed(seed)), labels=labels
+    )
     device = device_of(generator)
     fakes = []
     with frozen(generator), torch.no_grad():
@@ -261,9 +271,19 @@ def evaluate_generator(
         mean_confidence=float(confidence.mean()),
         class_counts=tuple(balance["counts"]),
         balance_entropy=balance["entropy"],
+        label_agreement=_label_agreement(generator, z, fake_probs),
     )
     logger.info("GAN quality: %s", quality)
     return quality
+
+
+def _label_agreement(generator: nn.Module, inputs: torch.Tensor, probs: torch.Tensor) -> float | None:
+    """Share of a conditional generator's samples classified as the label they were drawn with."""
+    n_classes = int(getattr(generator, "n_classes", 0))
+    if not n_classes:
+        return None
+    requested = inputs[:, -n_classes:].argmax(dim=1)
+    return float((probs.argmax(dim=1) == requested).float().mean())
 
 
 def fill_history_quality(

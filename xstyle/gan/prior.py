@@ -26,9 +26,17 @@ from torch import nn
 
 from xstyle._checks import check_int
 from xstyle._limits import check_memory, latent_bytes
-from xstyle.gan.dcgan import LATENT_DIM
+from xstyle.gan.dcgan import LATENT_DIM, N_DIGITS, check_labels, one_hot
 
-__all__ = ["MAX_COMPONENTS", "NORMAL", "LatentPrior", "draw_latents", "prior_of"]
+__all__ = [
+    "MAX_COMPONENTS",
+    "NORMAL",
+    "LatentPrior",
+    "draw_latents",
+    "prior_of",
+    "split_labels",
+    "with_labels",
+]
 
 _MEANS_SEED = 1234  # fixes the mixture's means, so a spec names one prior everywhere
 #: most mixture components: 1000 means are 400 kB and ten digit classes need ~10, while a spec or
@@ -156,12 +164,42 @@ def prior_of(model: nn.Module) -> LatentPrior:
     return prior if isinstance(prior, LatentPrior) else NORMAL
 
 
-def draw_latents(model: nn.Module, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-    """n latents (n, latent_dim) from the prior ``model`` was trained with (float32, CPU).
+def draw_latents(
+    model: nn.Module,
+    n: int,
+    *,
+    generator: torch.Generator | None = None,
+    labels: torch.Tensor | int | None = None,
+) -> torch.Tensor:
+    """n generator inputs from the prior ``model`` was trained with (float32, CPU).
 
-    ``model`` is a generator mapping z (B, latent_dim) to images; its ``latent_dim`` attribute
-    (default 100) and ``prior`` attribute (default N(0, I)) are used.
+    ``model`` is a generator mapping its input to images; its ``latent_dim`` attribute (default
+    100) and ``prior`` attribute (default N(0, I)) are used. For an unconditional generator the
+    result is z (n, latent_dim). For a conditional one (``n_classes > 0``) it is cat(z, one-hot
+    label), (n, latent_dim + n_classes): ``labels`` is one digit for all, a sequence of n digits,
+    or None for balanced labels 0, 1, ..., 9, 0, 1, ... The z part is the same for any labels
+    (the same ``generator`` state gives the same z), so two calls that differ only in ``labels``
+    write the same handwriting as different digits.
     """
     latent_dim = int(getattr(model, "latent_dim", LATENT_DIM))
-    check_memory("n", n, lambda v: latent_bytes(v, latent_dim), what=f"{latent_dim}-dimensional latents")
-    return prior_of(model).sample(n, latent_dim, generator=generator)
+    n_classes = int(getattr(model, "n_classes", 0))
+    width = latent_dim + n_classes
+    check_memory("n", n, lambda v: latent_bytes(v, width), what=f"{width}-dimensional latents")
+    if not n_classes and labels is not None:
+        raise ValueError(
+            "labels are for a conditional generator; this one is unconditional (train one with "
+            "`xstyle gan train --conditional`, or drop the labels / --digit)."
+        )
+    z = prior_of(model).sample(n, latent_dim, generator=generator)
+    return with_labels(z, check_labels(labels, n, n_classes), n_classes) if n_classes else z
+
+
+def with_labels(z: torch.Tensor, labels: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
+    """cat(z (n, latent_dim), one-hot labels (n, n_classes)): the input of a conditional generator."""
+    return torch.cat([z, one_hot(labels, n_classes).to(z.dtype)], dim=1)
+
+
+def split_labels(inputs: torch.Tensor, n_classes: int = N_DIGITS) -> tuple[torch.Tensor, torch.Tensor]:
+    """(z (n, latent_dim), labels (n,) int64) of conditional generator inputs (the argmax of the
+    one-hot part)."""
+    return inputs[:, :-n_classes], inputs[:, -n_classes:].argmax(dim=1)

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from xstyle.shipped import resolve_shipped
 
-__all__ = ["shipped_classifier_path", "shipped_gan_path"]
+__all__ = ["shipped_classifier_path", "shipped_conditional_gan_path", "shipped_gan_path"]
 
 
 def shipped_gan_path() -> Path:
     """Path of the shipped DCGAN release (float16 weights, about 5 MB): ``shipped:dcgan``."""
     return resolve_shipped("shipped:dcgan", "dcgan")
+
+
+def shipped_conditional_gan_path() -> Path:
+    """Path of the shipped class-conditional DCGAN release: ``shipped:dcgan-conditional``."""
+    return resolve_shipped("shipped:dcgan-conditional", "dcgan")
 
 
 def shipped_classifier_path() -> Path:

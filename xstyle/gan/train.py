@@ -32,8 +32,8 @@ from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import pack, refuse_mismatch, unpack, write_checkpoint
 from xstyle.data import DigitData, check_digit_data
-from xstyle.gan.dcgan import Discriminator, Generator
-from xstyle.gan.prior import LatentPrior, draw_latents
+from xstyle.gan.dcgan import N_DIGITS, Discriminator, Generator
+from xstyle.gan.prior import LatentPrior, draw_latents, prior_of, with_labels
 from xstyle.hooks import frozen
 from xstyle.losses import discriminator_loss, generator_loss
 from xstyle.rng import RandomStream
@@ -73,6 +73,7 @@ class GANConfig:
     n_preview: int = 16  # digits in the per-epoch preview grid (fixed latents)
     ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999)
     prior: str = "normal"  # where z comes from: 'normal' or 'mixture:K:R:S' (xstyle.gan.prior)
+    conditional: bool = False  # class-conditional: G(z, y) and a projection discriminator D(x, y)
     out_dir: str | None = None  # where checkpoints and previews go (None: keep nothing on disk)
 
     def __post_init__(self) -> None:
@@ -155,18 +156,16 @@ class GANTrainer:
         self.config = config or GANConfig()
         self.device = torch.device(self.config.device)
         self.rng = RandomStream(self.config.seed, device=self.device)  # module initialisation and dropout
+        classes = N_DIGITS if self.config.conditional else 0
         with self.rng.active():
-            self.generator = Generator(prior=LatentPrior.parse(self.config.prior)).to(self.device)
-            self.discriminator = Discriminator().to(self.device)
+            prior = LatentPrior.parse(self.config.prior)
+            self.generator = Generator(prior=prior, n_classes=classes).to(self.device)
+            self.discriminator = Discriminator(n_classes=classes).to(self.device)
         self.opt_g = self._adam(self.generator, self.config.lr_g)
         self.opt_d = self._adam(self.discriminator, self.config.lr_d)
         self.shuffle_rng = torch.Generator().manual_seed(self.config.seed + 1)
         self.latent_rng = torch.Generator().manual_seed(self.config.seed + 2)
-        self.preview_z = draw_latents(
-            self.generator,
-            self.config.n_preview,
-            generator=torch.Generator().manual_seed(self.config.seed + 3),
-        )
+        self.preview_z = _preview_latents(self.generator, self.config.n_preview, seed=self.config.seed + 3)
         self.ema: AveragedModel | None = None
         if self.config.ema_decay is not None:
             # averages BatchNorm statistics too (use_buffers), so the average is a usable generator
@@ -190,7 +189,7 @@ class GANTrainer:
         }
 
     def _restore(self, ckpt: GANCheckpoint) -> None:
-        refuse_mismatch(ckpt.config, self.config, ("seed", "batch_size", "prior"))
+        refuse_mismatch(ckpt.config, self.config, ("conditional", "seed", "batch_size", "prior"))
         # the optimisers' saved learning rates and betas would override this run's config: keep the config
         c = self.config
         groups = {
@@ -205,13 +204,17 @@ class GANTrainer:
         self.epoch = ckpt.epoch
         self.history = list(ckpt.history)
 
-    def train_step(self, real: torch.Tensor) -> tuple[float, float, float, float]:
+    def train_step(
+        self, real: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> tuple[float, float, float, float]:
         """One step on a real batch (B, 1, 28, 28); returns (d_loss, g_loss, D(real), D(fake))."""
         g, d = self.generator, self.discriminator
-        z = draw_latents(g, real.shape[0], generator=self.latent_rng).to(self.device)
+        # a conditional run draws its fakes with the real batch's labels: D judges each pair (x, y)
+        y = labels if self.config.conditional else None
+        z = draw_latents(g, real.shape[0], generator=self.latent_rng, labels=y).to(self.device)
         with self.rng.active():  # dropout
             fake = g(z)
-            real_logits, fake_logits = d(real), d(fake)
+            real_logits, fake_logits = (d(real, y), d(fake, y)) if y is not None else (d(real), d(fake))
         g_loss = generator_loss(fake_logits)
         d_loss = discriminator_loss(real_logits, fake_logits)
         g_params, d_params = list(g.parameters()), list(d.parameters())
@@ -249,7 +252,7 @@ class GANTrainer:
         (it is the dict appended to :attr:`history`). Returns the history.
         """
         total = self.config.epochs if epochs is None else epochs
-        images = self.data.images.to(self.device)
+        images, labels = self.data.images.to(self.device), self.data.labels.to(self.device)
         n, bs = images.shape[0], self.config.batch_size
         self.generator.train()
         self.discriminator.train()
@@ -261,8 +264,8 @@ class GANTrainer:
             # a last batch of a single digit is skipped: BatchNorm needs two samples to train
             starts = [s for s in range(0, n, bs) if n - s > 1]
             for step, start in enumerate(starts):
-                real = images[order[start : start + bs]]
-                values = self.train_step(real)
+                batch = order[start : start + bs]
+                values = self.train_step(images[batch], labels[batch])
                 sums += torch.tensor(values, dtype=torch.float64)
                 steps += 1
                 entry = TrainStep(self.epoch + 1, step, *values)
@@ -313,9 +316,9 @@ class GANTrainer:
 
         from xstyle.images import save_image
 
-        grid = make_grid(
-            self.preview(), nrow=int(self.config.n_preview**0.5 + 0.5), normalize=True, value_range=(-1, 1)
-        )
+        nrow = _preview_columns(self.config.n_preview) if self.config.conditional else None
+        nrow = nrow or int(self.config.n_preview**0.5 + 0.5)
+        grid = make_grid(self.preview(), nrow=nrow, normalize=True, value_range=(-1, 1))
         save_image(grid, Path(self.config.out_dir) / "samples" / f"epoch_{self.epoch:04d}.png")
 
     def save_checkpoint(self, path: str | Path, *, metrics: dict | None = None) -> Path:
@@ -357,9 +360,9 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     config = check.config(GANConfig, state.get("config", {}))
     epoch = check.integer(state.get("epoch", 0), "epoch")
     history = check.records(state.get("history", []), "history")
-    prior = LatentPrior.parse(config.prior)
-    generator, discriminator = Generator(prior=prior), Discriminator()
-    generator_ema = Generator(prior=prior) if "generator_ema" in state else None
+    prior, classes = LatentPrior.parse(config.prior), (N_DIGITS if config.conditional else 0)
+    generator, discriminator = Generator(prior=prior, n_classes=classes), Discriminator(n_classes=classes)
+    generator_ema = Generator(prior=prior, n_classes=classes) if "generator_ema" in state else None
     models = {"generator": generator, "discriminator": discriminator, "generator_ema": generator_ema}
     arch = "the DCGAN architecture"
     weights = {
@@ -437,6 +440,23 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
 
 def half_precision_copy(generator: Generator) -> Generator:
     """A float32 generator whose weights went through float16, as a release stores them."""
-    copy = Generator(generator.latent_dim, prior=generator.prior)
+    copy = Generator(generator.latent_dim, prior=generator.prior, n_classes=generator.n_classes)
     copy.load_state_dict(cast_floats(cast_floats(generator.state_dict(), torch.float16), torch.float32))
     return copy.eval()
+
+
+def _preview_columns(n_preview: int) -> int:
+    """Digits per row of a conditional preview (one row per digit)."""
+    return min(n_preview, 8)
+
+
+def _preview_latents(generator: Generator, n_preview: int, *, seed: int) -> torch.Tensor:
+    """Fixed latents of the per-epoch preview: ``n_preview`` draws, or for a conditional generator
+    one row per digit 0..9 with the same z in every row (each column one handwriting)."""
+    rng = torch.Generator().manual_seed(seed)
+    if not generator.conditional:
+        return draw_latents(generator, n_preview, generator=rng)
+    cols = _preview_columns(n_preview)
+    z = prior_of(generator).sample(cols, generator.latent_dim, generator=rng)
+    labels = torch.arange(generator.n_classes).repeat_interleave(cols)
+    return with_labels(z.repeat(generator.n_classes, 1), labels, generator.n_classes)

@@ -211,10 +211,12 @@ class LatentSamples:
 
 
 def latent_dim_of(generator: nn.Module) -> int:
-    """The latent size of ``generator``: its ``latent_dim`` attribute or its first Linear's inputs."""
-    dim = getattr(generator, "latent_dim", None)
-    if isinstance(dim, int) and dim > 0:
-        return dim
+    """The width of ``generator``'s input: z, plus the one-hot label of a conditional generator
+    (its ``input_dim`` or ``latent_dim`` attribute, or its first Linear's inputs)."""
+    for name in ("input_dim", "latent_dim"):
+        dim = getattr(generator, name, None)
+        if isinstance(dim, int) and dim > 0:
+            return dim
     for module in generator.modules():
         if isinstance(module, nn.Linear):
             return module.in_features

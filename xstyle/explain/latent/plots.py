@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "AnalogyDisplay",
     "DirectionSimilarityDisplay",
     "DiscriminatorMapsDisplay",
+    "GanStyleDisplay",
     "LatentClassDisplay",
     "PriorComponentsDisplay",
     "ProbeDynamicsDisplay",
@@ -323,4 +325,152 @@ class DiscriminatorMapsDisplay(Display):
                 _show_map(axes[2 * row + 1, k], maps[k], title="")
         figure.suptitle("Discriminator attributions (red: looks real, blue: looks fake)", fontsize=9)
         self.axes_, self.figure_ = axes, figure
+        return self
+
+
+def _digit_canvas(digits: np.ndarray, pad: int = 2) -> np.ndarray:
+    """(R, C, 28, 28) digits in [-1, 1] -> one (R * 30, C * 30) image in [0, 1], white gaps."""
+    r, c, h, w = digits.shape
+    canvas = np.ones((r * (h + pad) - pad, c * (w + pad) - pad))
+    for i in range(r):
+        for j in range(c):
+            canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
+                digits[i, j] + 1
+            ) / 2
+    return canvas
+
+
+@dataclass(eq=False)
+class AnalogyDisplay(Display):
+    """One z per row written as every digit (the label carries the content, z the handwriting),
+    and the reverse: one digit written with many z."""
+
+    analogies: np.ndarray  # (R, C, 28, 28) in [-1, 1]
+    reverse: np.ndarray  # (M, 28, 28)
+    reverse_digit: int
+
+    @classmethod
+    def from_result(cls, result, *, rows: int | None = None) -> AnalogyDisplay:
+        """Collect the digits of a :class:`~xstyle.explain.latent.gan_style.GanStyleResult`."""
+        a = _np(result.analogies[:, :, 0])
+        return cls(
+            analogies=a[:rows] if rows else a,
+            reverse=_np(result.reverse[:, 0]),
+            reverse_digit=result.reverse_digit,
+        )
+
+    def plot(self, *, ax: Any = None) -> AnalogyDisplay:
+        """``ax``: two Axes (the grid, the reverse row)."""
+        r, c = self.analogies.shape[:2]
+        m = len(self.reverse)
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            figure = plt.figure(figsize=(0.42 * max(c, m / 2) + 1.2, 0.42 * r + 1.6), layout="constrained")
+            axes = np.asarray(figure.subplots(2, 1, height_ratios=(r, max(1, m // c + 1))), dtype=object)
+        else:
+            axes = np.asarray(ax, dtype=object).ravel()
+            figure = axes[0].figure
+        grid = axes[0]
+        grid.imshow(_digit_canvas(self.analogies), cmap="gray", vmin=0, vmax=1)
+        grid.set_xticks([j * 30 + 14 for j in range(c)], [str(j) for j in range(c)])
+        grid.set_yticks([i * 30 + 14 for i in range(r)], [f"z{i + 1}" for i in range(r)], fontsize=7)
+        grid.set_xlabel("label (the content)")
+        grid.set_ylabel("latent z (the style)")
+        grid.set_title("Analogies: each row keeps its z, each column its label", fontsize=10)
+        per_row = max(c, 1)
+        rows = -(-m // per_row)
+        pad_to = np.full((rows, per_row, 28, 28), 1.0)
+        pad_to.reshape(-1, 28, 28)[:m] = self.reverse
+        axes[1].imshow(_digit_canvas(pad_to), cmap="gray", vmin=0, vmax=1)
+        axes[1].set_axis_off()
+        axes[1].set_title(f"The digit {self.reverse_digit} written with {m} latents", fontsize=9)
+        self.axes_, self.ax_, self.figure_ = axes, grid, figure
+        return self
+
+
+@dataclass(eq=False)
+class GanStyleDisplay(Display):
+    """Style versus content in a conditional DCGAN: variance shares, attribution shares, content
+    control, the Gram ratio and where the generator mixes the two inputs."""
+
+    measures: list[str]
+    variance: dict[str, dict[str, Any]]
+    attribution: dict[str, dict[str, Any]]
+    agreement: np.ndarray
+    gram: dict[str, dict[str, Any]]
+    mixing: dict[str, dict[str, float]]
+
+    @classmethod
+    def from_result(cls, result) -> GanStyleDisplay:
+        """Collect the numbers of a :class:`~xstyle.explain.latent.gan_style.GanStyleResult`."""
+        return cls(
+            measures=list(result.variance),
+            variance=result.variance,
+            attribution=result.attribution,
+            agreement=np.asarray(result.agreement, dtype=float),
+            gram=result.gram,
+            mixing=result.mixing,
+        )
+
+    def plot(self, *, ax: Any = None) -> GanStyleDisplay:
+        """``ax``: five Axes (variance, attribution, agreement, Gram, mixing)."""
+        figure, axes = _figure(1, 5, (19, 3.6), ax=ax)
+        axes = axes[0]
+        x = np.arange(len(self.measures))
+        for offset, key, colour in ((-0.2, "z", "tab:purple"), (0.2, "label", "tab:orange")):
+            vals = np.array([self.variance[m][key] for m in self.measures])
+            ci = np.array([self.variance[m][f"{key}_ci"] for m in self.measures]).T
+            axes[0].bar(
+                x + offset,
+                vals,
+                0.4,
+                color=colour,
+                label=f"explained by {key}",
+                yerr=np.abs(ci - vals),
+                capsize=2,
+            )
+        axes[0].set_xticks(x, self.measures, rotation=30)
+        axes[0].set_ylim(0, 1)
+        axes[0].set_title("Variance of each measure: z or label?", fontsize=10)
+        axes[0].legend(fontsize=7)
+        names = list(self.attribution)
+        share = np.array([self.attribution[n]["label_share"] for n in names])
+        axes[1].bar(np.arange(len(names)), share, color="tab:orange")
+        axes[1].bar(np.arange(len(names)), 1 - share, bottom=share, color="tab:purple")
+        axes[1].set_xticks(np.arange(len(names)), names, rotation=30)
+        axes[1].set_ylim(0, 1)
+        axes[1].set_title("IG attribution: label (orange) vs z (purple)", fontsize=10)
+        axes[2].bar(np.arange(len(self.agreement)), 100 * self.agreement, color="tab:green")
+        axes[2].set_xticks(np.arange(len(self.agreement)))
+        axes[2].set_ylim(0, 100)
+        axes[2].set_xlabel("requested digit")
+        axes[2].set_title("Classified as the requested digit, %", fontsize=10)
+        layers = list(self.gram)
+        for offset, key, colour, label in (
+            (-0.2, "ratio", "tab:red", "Gram"),
+            (0.2, "feature_ratio", "tab:gray", "features"),
+        ):
+            vals = np.array([self.gram[layer][key] for layer in layers])
+            ci = np.array([self.gram[layer][f"{key}_ci"] for layer in layers]).T
+            axes[3].bar(
+                np.arange(len(layers)) + offset,
+                vals,
+                0.4,
+                color=colour,
+                label=label,
+                yerr=np.abs(ci - vals),
+                capsize=2,
+            )
+        axes[3].axhline(1, color="black", lw=0.8)
+        axes[3].set_xticks(np.arange(len(layers)), layers)
+        axes[3].set_title("distance same z / same label (<1: style)", fontsize=10)
+        axes[3].legend(fontsize=7)
+        stages = list(self.mixing)
+        for key, colour in (("z", "tab:purple"), ("label", "tab:orange"), ("interaction", "tab:gray")):
+            axes[4].plot(stages, [self.mixing[s][key] for s in stages], "o-", color=colour, label=key)
+        axes[4].set_ylim(0, 1)
+        axes[4].set_title("Share of each generator stage's variation", fontsize=10)
+        axes[4].legend(fontsize=7)
+        self.axes_, self.ax_, self.figure_ = axes, axes[0], figure
         return self

@@ -30,7 +30,7 @@ from xstyle.explain.latent._common import generate, latent_dim_of
 from xstyle.explain.latent.plots import PriorComponentsDisplay
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
-from xstyle.gan.prior import prior_of
+from xstyle.gan.prior import prior_of, with_labels
 
 __all__ = ["PriorComponentsResult", "prior_components"]
 
@@ -140,7 +140,8 @@ def prior_components(
     check_int(distance_bins, "distance_bins", 1)
     check_int(batch_size, "batch_size", 1)
     prior = prior_of(generator)
-    latent_dim = latent_dim_of(generator)
+    n_classes = int(getattr(generator, "n_classes", 0))
+    latent_dim = latent_dim_of(generator) - n_classes
     check_memory(  # all K * n latents, digits and scores are kept
         "n_per_component",
         n_per_component,
@@ -151,6 +152,8 @@ def prior_components(
     component = torch.arange(prior.components).repeat_interleave(n_per_component)
     z = prior.component_sample(component, latent_dim, generator=rng)
     distance = ((z - prior.means(latent_dim)[component]).norm(dim=1) / prior.scale).numpy()
+    if n_classes:  # a conditional generator: balanced labels, the same for every component
+        z = with_labels(z, torch.arange(len(z)) % n_classes, n_classes)
     digits, _ = generate(generator, z, batch_size=batch_size)
     probs, _ = classifier_outputs(classifier, digits, batch_size=batch_size)
     confidence, predicted = (t.numpy() for t in probs.max(dim=1))

@@ -1,0 +1,119 @@
+"""The class-conditional DCGAN: model, labels, trainer, checkpoints and the CLI's label options."""
+
+import pytest
+import torch
+
+from xstyle.data import DigitData, load_digits
+from xstyle.gan import Discriminator, GANConfig, GANTrainer, Generator, load_checkpoint
+from xstyle.gan.dcgan import check_labels
+from xstyle.gan.prior import draw_latents, split_labels, with_labels
+from xstyle.hooks import FeatureTap, assert_no_hooks
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    d = load_digits("train")
+    idx = torch.arange(0, len(d), 70)  # 65 digits across all classes
+    return DigitData(d.images[idx], d.labels[idx], "small")
+
+
+def test_conditional_shapes_and_the_design_layers_plus_labels():
+    torch.manual_seed(0)
+    g, d = Generator(n_classes=10).eval(), Discriminator(n_classes=10).eval()
+    assert g.fc.in_features == 110 and g.input_dim == 110 and g.conditional
+    w = with_labels(torch.randn(4, 100), torch.tensor([0, 3, 7, 9]))
+    x = g(w)
+    assert x.shape == (4, 1, 28, 28) and float(x.abs().max()) <= 1
+    logits = d(x, torch.tensor([0, 3, 7, 9]))
+    assert logits.shape == (4, 1)
+    # one-hot and integer labels are the same projection; the label changes the logit
+    assert torch.allclose(d(x, torch.nn.functional.one_hot(torch.tensor([0, 3, 7, 9]), 10).float()), logits)
+    assert not torch.allclose(d(x, torch.tensor([1, 1, 1, 1])), logits)
+    # 10 label columns more in G's first layer, the projection embedding in D
+    assert sum(p.numel() for p in g.parameters()) == 2_305_472 + 10 * 7 * 7 * 256
+    assert sum(p.numel() for p in d.parameters()) == 212_865 + 10 * 128 * 7 * 7
+    with FeatureTap(g, ["act0", "act2"]) as tap:
+        tap.run(w)
+    assert set(tap.features) == {"act0", "act2"}
+    assert_no_hooks(g)
+
+
+def test_a_conditional_discriminator_needs_labels_and_an_unconditional_one_refuses_them():
+    x = torch.zeros(2, 1, 28, 28)
+    with pytest.raises(ValueError, match="this discriminator is conditional: pass the digits' labels"):
+        Discriminator(n_classes=10)(x)
+    with pytest.raises(ValueError, match="labels are for a conditional discriminator"):
+        Discriminator()(x, torch.tensor([1, 2]))
+
+
+def test_draw_latents_appends_labels_and_keeps_z():
+    g = Generator(n_classes=10)
+    balanced = draw_latents(g, 20, generator=torch.Generator().manual_seed(1))
+    sevens = draw_latents(g, 20, generator=torch.Generator().manual_seed(1), labels=7)
+    z, labels = split_labels(balanced)
+    assert balanced.shape == (20, 110) and labels.tolist() == [i % 10 for i in range(20)]
+    assert torch.equal(z, split_labels(sevens)[0])  # the same handwriting, other digits
+    assert split_labels(sevens)[1].tolist() == [7] * 20
+    plain = draw_latents(Generator(), 20, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(plain, z)  # z is the unconditional draw
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (10, "labels must lie in 0..9"),
+        ([1, 2], "labels must be 3 whole numbers"),
+        (torch.tensor([0.5, 1.0, 2.0]), "whole numbers"),
+        (-1, "labels must lie in 0..9"),
+        ("7", "labels must be an int"),
+    ],
+)
+def test_bad_labels_get_one_line(labels, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        check_labels(labels, 3, 10)
+
+
+def test_labels_for_an_unconditional_generator_are_refused():
+    with pytest.raises(ValueError, match="labels are for a conditional generator; this one is unconditional"):
+        draw_latents(Generator(), 4, labels=3)
+
+
+def test_conditional_training_resumes_exactly_and_refuses_the_other_kind(small_digits, tmp_path):
+    cfg = dict(epochs=2, batch_size=32, conditional=True, n_preview=4)
+    run = tmp_path / "run"
+    GANTrainer(small_digits, config=GANConfig(**cfg, out_dir=str(run))).fit()
+    resumed = GANTrainer(small_digits, config=GANConfig(**{**cfg, "epochs": 3}), resume=run / "epoch_0002.pt")
+    resumed.fit()
+    straight = GANTrainer(small_digits, config=GANConfig(**{**cfg, "epochs": 3}))
+    straight.fit()
+    for a, b in zip(
+        resumed.generator.state_dict().values(), straight.generator.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="trained with conditional=True, this run asks for False"):
+        GANTrainer(small_digits, config=GANConfig(epochs=3, batch_size=32), resume=run / "epoch_0002.pt")
+    ckpt = load_checkpoint(run / "epoch_0002.pt")
+    assert ckpt.config.conditional and ckpt.generator.n_classes == 10 and ckpt.discriminator.n_classes == 10
+    # the preview: one row per digit (10 rows of 4 columns, 2 px padding)
+    from PIL import Image
+
+    width, height = Image.open(run / "samples" / "epoch_0002.png").size
+    assert (width, height) == (4 * 30 + 2, 10 * 30 + 2)
+
+
+def test_label_agreement_is_measured_for_conditional_generators_only(small_digits):
+    from xstyle.gan.classifier import load_classifier
+    from xstyle.gan.metrics import evaluate_generator
+    from xstyle.gan.shipped import shipped_classifier_path
+
+    clf = load_classifier(shipped_classifier_path())
+    torch.manual_seed(0)
+    q = evaluate_generator(Generator(n_classes=10), clf, small_digits, n_samples=60, labels=3)
+    assert 0 <= q.label_agreement <= 1
+    # label 3 everywhere: agreement is exactly the share of digits classified as 3
+    assert q.label_agreement == pytest.approx(q.class_counts[3] / 60)
+    assert evaluate_generator(Generator(), clf, small_digits, n_samples=60).label_agreement is None
+    assert (
+        "quality_label_agreement"
+        not in evaluate_generator(Generator(), clf, small_digits, n_samples=60).history_fields()
+    )

@@ -1,0 +1,575 @@
+"""Style versus content in a class-conditional DCGAN: the label should carry the digit, z the handwriting.
+
+:func:`gan_style` measures that split on a generator G(z, y) (``Generator(n_classes=10)``, whose
+input is cat(z, one-hot y)) in seven ways, on one seeded grid of ``n_z`` latents z times the ten
+labels (every z written as every digit):
+
+1. **Analogies** — the grid itself (one z per row, digits 0-9 as columns) and one digit written
+   with many z.
+2. **Content control** — the share of the grid the digit classifier reads as the requested label,
+   per digit.
+3. **Style carried by z** — for each digit measure (slant, thickness, width, height, ink), a two-way
+   decomposition of its variance over the grid (no replication): the share explained by z (rows),
+   by the label (columns) and by their interaction, with bootstrap intervals over the z rows.
+4. **Attribution** — Captum integrated gradients of the classifier's logit for the requested label
+   and of each differentiable measure (ink, slant, width, height) with respect to G's input, from
+   the baseline (z = 0, label part = 0); the share of the attribution on the ten label inputs
+   against the 100 z inputs, and IG's completeness error.
+5. **Gram view** — Gram matrices of the classifier's convolutional features: the mean distance
+   between digits with the same z and different labels over the mean distance between digits with
+   the same label and different z (< 1: the Gram statistic groups by handwriting; > 1: by identity),
+   and the same ratio for the flattened features as a reference, with bootstrap intervals.
+6. **Style directions at a fixed label** — per label, an InterFaceGAN direction in z (a linear fit
+   of the measure on z) for every measure; the cosine between the per-label directions, and walking
+   each label's digits along the direction found with all labels pooled: the measure's slope per
+   label and the class-flip rate. SeFa's closed-form directions of the z columns of the first
+   layer are walked the same way.
+7. **Where G mixes them** — the same two-way decomposition of every unit of every generator stage
+   (summed): how much of each stage's variation comes from z, from the label, from both.
+
+Every random draw comes from ``seed``; the models' ``training`` flags are restored and no hook
+outlives the call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from xstyle._checks import check_int, check_seed
+from xstyle._plotting import Plottable
+from xstyle.explain.attribution.engine import attribute
+from xstyle.explain.attribution.targets import Target
+from xstyle.explain.latent._common import _moments, generate, measure_digits
+from xstyle.explain.latent.plots import AnalogyDisplay, GanStyleDisplay
+from xstyle.hooks import FeatureTap, frozen
+
+__all__ = [
+    "GAN_STYLE_MEASURES",
+    "GENERATOR_STAGES",
+    "GanStyleResult",
+    "MeasureTarget",
+    "RequestedClassTarget",
+    "gan_style",
+    "two_way_shares",
+]
+
+#: the digit measures whose variance is split between z and the label
+GAN_STYLE_MEASURES: tuple[str, ...] = ("slant", "thickness", "width", "height", "ink")
+#: the measures with a differentiable definition (attributed with IG); thickness is a distance
+#: transform of the binarised strokes, which has no useful gradient
+DIFFERENTIABLE: tuple[str, ...] = ("ink", "slant", "width", "height")
+#: generator stages whose activations are decomposed (the DCGAN's named modules)
+GENERATOR_STAGES: tuple[str, ...] = ("act0", "act1", "act2", "tanh")
+#: classifier layers whose Gram matrices are compared
+GRAM_LAYERS: tuple[str, ...] = ("act1", "act2")
+
+Progress = Callable[[str], None]
+
+
+# ----------------------------------------------------------------------------------- statistics
+
+
+def two_way_shares(values: np.ndarray) -> dict[str, float]:
+    """Two-way decomposition without replication of ``values`` (rows: z, columns: labels).
+
+    For values (R, C) (or (R, C, F): summed over the F units) the total sum of squares about the
+    grand mean splits exactly into rows (z), columns (label) and their interaction (residual).
+    Returns the three shares, each in [0, 1] and summing to 1 (all 0 when nothing varies).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 2:
+        v = v[..., None]
+    if v.ndim != 3 or v.shape[0] < 2 or v.shape[1] < 2:
+        raise ValueError(f"values must be (rows >= 2, columns >= 2[, units]); got shape {v.shape}.")
+    grand = v.mean(axis=(0, 1), keepdims=True)
+    rows = v.mean(axis=1, keepdims=True) - grand
+    cols = v.mean(axis=0, keepdims=True) - grand
+    total = float(((v - grand) ** 2).sum())
+    if total <= 0:
+        return {"z": 0.0, "label": 0.0, "interaction": 0.0}
+    ss_rows = float((rows**2).sum()) * v.shape[1]
+    ss_cols = float((cols**2).sum()) * v.shape[0]
+    return {
+        "z": ss_rows / total,
+        "label": ss_cols / total,
+        "interaction": max(0.0, 1.0 - (ss_rows + ss_cols) / total),
+    }
+
+
+def _bootstrap_rows(
+    stat: Callable[[np.ndarray], float], n_rows: int, *, n_boot: int, rng: np.random.Generator
+) -> tuple[float, float]:
+    """95 % percentile interval of ``stat(rows)`` over bootstrap resamples of the row indices."""
+    draws = [stat(rng.integers(0, n_rows, n_rows)) for _ in range(n_boot)]
+    lo, hi = np.percentile(np.asarray(draws, dtype=np.float64), [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+# -------------------------------------------------------------------------------------- targets
+
+
+def _check_conditional(generator: nn.Module) -> int:
+    n_classes = int(getattr(generator, "n_classes", 0))
+    if n_classes < 2:
+        raise ValueError(
+            "this analysis needs a class-conditional DCGAN (G(z, y)); the generator is unconditional. "
+            "Use shipped:dcgan-conditional or train one with `xstyle gan train --conditional`."
+        )
+    return n_classes
+
+
+class RequestedClassTarget(Target):
+    """The classifier's logit for the label each input asks for: w = cat(z, y) (N, D + C) -> (N,).
+
+    The requested label is the argmax of the label part of w, so along an integrated-gradients path
+    from a baseline whose label part is 0 it stays the label of the input.
+    """
+
+    deeplift_ok = True
+
+    def __init__(self, generator: nn.Module, classifier: nn.Module) -> None:
+        super().__init__()
+        self.model = generator
+        self.classifier = classifier
+        self.n_classes = _check_conditional(generator)
+
+    @property
+    def label(self) -> str:
+        return "logit of the requested digit"
+
+    def networks(self) -> list[nn.Module]:
+        return [self.model, self.classifier]
+
+    def with_model(self, model: nn.Module) -> RequestedClassTarget:
+        return RequestedClassTarget(model, self.classifier)
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        requested = w[:, -self.n_classes :].argmax(dim=1, keepdim=True)
+        return self.classifier(self.model(w)).gather(1, requested)[:, 0]
+
+
+class MeasureTarget(Target):
+    """A differentiable digit measure of G(w): ``ink``, ``slant``, ``width`` or ``height`` (N,)."""
+
+    def __init__(self, generator: nn.Module, measure: str) -> None:
+        super().__init__()
+        if measure not in DIFFERENTIABLE:
+            raise ValueError(f"measure must be one of {', '.join(DIFFERENTIABLE)}; got {measure!r}.")
+        self.model = generator
+        self.measure = measure
+
+    @property
+    def label(self) -> str:
+        return f"{self.measure} of G(z, y)"
+
+    def with_model(self, model: nn.Module) -> MeasureTarget:
+        return MeasureTarget(model, self.measure)
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        p = ((self.model(w) + 1) / 2).clamp(0, 1)[:, 0]
+        if self.measure == "ink":
+            return p.sum(dim=(1, 2))
+        return _moments(p)[self.measure].to(w.dtype)
+
+
+# --------------------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class GanStyleResult(Plottable):
+    """Which inputs of a conditional DCGAN carry the style (z) and which the content (the label).
+
+    Attributes:
+        analogies: (n_rows, C, 1, 28, 28) in [-1, 1]: row i is one z written as every digit.
+        reverse: (n_reverse, 1, 28, 28) in [-1, 1]: ``reverse_digit`` written with n_reverse z.
+        reverse_digit: the digit of ``reverse``.
+        agreement: (C,) share of the grid's digits of each label the classifier reads as that label.
+        confidence: (C,) the classifier's mean probability of the requested label, per label.
+        variance: measure -> {"z", "label", "interaction": shares in [0, 1], "z_ci", "label_ci":
+            95 % bootstrap intervals over z rows}.
+        attribution: target -> {"label_share": mean share of |attribution| on the label inputs,
+            "label_share_ci", "completeness": largest IG completeness error (relative)}.
+        gram: layer -> {"same_z": mean distance between digits with one z and different labels,
+            "same_label": ... one label and different z, "ratio": same_z / same_label, "ratio_ci",
+            "feature_ratio", "feature_ratio_ci": the same for the flattened features}.
+        directions: measure -> {"cosine": (C, C) cosines of per-label InterFaceGAN directions,
+            "mean_cosine": their mean off the diagonal, "slope": (C,) change of the measure per unit
+            step along the pooled direction, per label, "flip_rate": (C,) share of digits the
+            classifier reads as another class at the walk's ends than at its start}; plus
+            "sefa_<k>" entries with "slope" and "flip_rate" for SeFa's directions (their "measure" is
+            the one that moves most).
+        mixing: stage -> {"z", "label", "interaction"} shares of the stage's activations.
+        config: the settings used.
+        timings: seconds per part.
+    """
+
+    analogies: torch.Tensor
+    reverse: torch.Tensor
+    reverse_digit: int
+    agreement: np.ndarray
+    confidence: np.ndarray
+    variance: dict[str, dict[str, Any]]
+    attribution: dict[str, dict[str, Any]]
+    gram: dict[str, dict[str, Any]]
+    directions: dict[str, dict[str, Any]]
+    mixing: dict[str, dict[str, float]]
+    config: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    display: ClassVar[type[GanStyleDisplay]] = GanStyleDisplay
+
+    def z_shares(self) -> dict[str, float]:
+        """measure -> share of its variance explained by z (the handwriting)."""
+        return {m: v["z"] for m, v in self.variance.items()}
+
+    def plot_analogies(self, *, ax: Any = None, rows: int | None = None) -> AnalogyDisplay:
+        """The analogy grid (one z per row, digits as columns); returns an AnalogyDisplay."""
+        return AnalogyDisplay.from_result(self, rows=rows).plot(ax=ax)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every number, JSON-ready (no images)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, np.ndarray):
+                return value.tolist()
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if isinstance(value, np.floating | np.integer):
+                return value.item()
+            return value
+
+        return plain(
+            {
+                "reverse_digit": self.reverse_digit,
+                "agreement": self.agreement,
+                "confidence": self.confidence,
+                "variance": self.variance,
+                "attribution": self.attribution,
+                "gram": self.gram,
+                "directions": self.directions,
+                "mixing": self.mixing,
+                "config": self.config,
+                "timings": self.timings,
+            }
+        )
+
+
+# ------------------------------------------------------------------------------------- analysis
+
+
+def _grid_inputs(z: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """(R, D) latents -> (R * C, D + C) inputs, row-major: every z as label 0, 1, ..., C - 1."""
+    from xstyle.gan.prior import with_labels
+
+    r = z.shape[0]
+    labels = torch.arange(n_classes).repeat(r)
+    return with_labels(z.repeat_interleave(n_classes, dim=0), labels, n_classes)
+
+
+def _class_probs(classifier: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Softmax probabilities (N, 10) of ``images`` (eval mode, no gradients, flags restored)."""
+    with frozen(classifier), torch.no_grad():
+        return torch.cat([classifier(images[i : i + 500]).softmax(dim=1) for i in range(0, len(images), 500)])
+
+
+def _classifier_taps(
+    classifier: nn.Module, images: torch.Tensor, layers: Sequence[str]
+) -> dict[str, torch.Tensor]:
+    """Activations of ``layers`` of the classifier, (N, C, H, W) float64 CPU (eval mode, no grad)."""
+    out: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
+    with frozen(classifier), torch.no_grad(), FeatureTap(classifier, list(layers)) as tap:
+        for first in range(0, images.shape[0], 500):
+            tap.features = {}
+            classifier(images[first : first + 500])
+            for layer in layers:
+                out[layer].append(tap.features[layer].double().cpu())
+    return {layer: torch.cat(v) for layer, v in out.items()}
+
+
+def _distance_ratio(
+    flat: torch.Tensor, r: int, c: int, *, n_boot: int, rng: np.random.Generator
+) -> tuple[float, float, float, tuple[float, float]]:
+    """(same_z, same_label, ratio, ratio_ci) of vectors flat (R * C, F) laid out row-major."""
+    v = flat.reshape(r, c, -1)
+    # same z, different labels: distances within each row; same label, different z: within columns
+    within_rows = torch.cdist(v, v)  # (R, C, C)
+    within_cols = torch.cdist(v.transpose(0, 1), v.transpose(0, 1))  # (C, R, R)
+    off_c = ~torch.eye(c, dtype=torch.bool)
+    off_r = ~torch.eye(r, dtype=torch.bool)
+    row_means = within_rows[:, off_c].mean(dim=1).numpy()  # (R,) per z
+    col_pairs = within_cols[:, off_r]  # (C, R * (R - 1))
+
+    def stat(rows: np.ndarray) -> float:
+        idx = torch.as_tensor(rows)
+        sub = within_cols[:, idx][:, :, idx]
+        keep = idx[:, None] != idx[None, :]
+        return float(row_means[rows].mean() / sub[:, keep].mean().clamp_min(1e-12))
+
+    same_z, same_label = float(row_means.mean()), float(col_pairs.mean())
+    ratio = same_z / max(same_label, 1e-12)
+    return same_z, same_label, ratio, _bootstrap_rows(stat, r, n_boot=n_boot, rng=rng)
+
+
+def _gram(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrices (N, C * C) of features (N, C, H, W), divided by the positions H * W."""
+    f = features.flatten(2)
+    return (f @ f.transpose(1, 2) / f.shape[-1]).flatten(1)
+
+
+def _fit_direction(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """InterFaceGAN for a continuous measure: the unit normal of a ridge fit of y on z."""
+    from sklearn.linear_model import Ridge
+
+    coef = Ridge(alpha=1.0).fit(z, y).coef_
+    norm = np.linalg.norm(coef)
+    return coef / norm if norm > 0 else coef
+
+
+def _walk(
+    generator: nn.Module,
+    classifier: nn.Module,
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    direction: np.ndarray,
+    steps: np.ndarray,
+    n_classes: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Walk z (n, D) along ``direction`` by ``steps`` at fixed labels; returns the measures
+    (S, n) and the classifier's predicted classes (S, n)."""
+    from xstyle.gan.prior import with_labels
+
+    v = torch.as_tensor(direction, dtype=torch.float32)
+    walked = z[None] + torch.as_tensor(steps, dtype=torch.float32)[:, None, None] * v
+    s, n = walked.shape[:2]
+    inputs = with_labels(walked.reshape(s * n, -1), labels.repeat(s), n_classes)
+    images, _ = generate(generator, inputs)
+    measures = measure_digits(images)
+    predicted = _class_probs(classifier, images).argmax(dim=1).numpy().reshape(s, n)
+    return {k: np.asarray(v).reshape(s, n) for k, v in measures.items()}, predicted
+
+
+def gan_style(
+    generator: nn.Module,
+    classifier: nn.Module,
+    *,
+    n_z: int = 50,
+    n_reverse: int = 16,
+    reverse_digit: int = 7,
+    n_attribution: int = 30,
+    n_steps: int = 32,
+    n_direction: int = 300,
+    n_walk: int = 24,
+    walk: float = 2.0,
+    sefa_components: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> GanStyleResult:
+    """Measure how a conditional DCGAN splits content (the label) from style (z).
+
+    Args:
+        generator: a conditional generator (``n_classes`` > 0), mapping cat(z, one-hot y)
+            (N, D + C) to digits (N, 1, 28, 28) in [-1, 1]; z comes from its prior.
+        classifier: the digit scorer (logits (N, 10)), e.g. the shipped one.
+        n_z: latents of the z x label grid (rows; each is written as every digit), >= 2.
+        n_reverse, reverse_digit: the reverse analogy: ``reverse_digit`` written with n_reverse z.
+        n_attribution: grid inputs attributed with IG (spread over the labels); n_steps: IG steps.
+        n_direction: latents per label for the per-label directions; n_walk: latents walked per label.
+        walk: the walk goes from -walk to +walk along each unit direction (z ~ N(0, I) has unit
+            spread along any direction).
+        sefa_components: SeFa directions walked (0: none).
+        n_boot: bootstrap resamples of the z rows for the intervals.
+        seed: seeds every latent and resample.
+        progress: called with a short message before each part.
+    """
+    n_classes = _check_conditional(generator)
+    for name, value, low in (
+        ("n_z", n_z, 2),
+        ("n_reverse", n_reverse, 1),
+        ("n_attribution", n_attribution, 1),
+        ("n_steps", n_steps, 1),
+        ("n_direction", n_direction, 10),
+        ("n_walk", n_walk, 1),
+        ("sefa_components", sefa_components, 0),
+        ("n_boot", n_boot, 10),
+    ):
+        check_int(value, name, low)
+    if (
+        isinstance(reverse_digit, bool)
+        or not isinstance(reverse_digit, int)
+        or not 0 <= reverse_digit < n_classes
+    ):
+        raise ValueError(f"reverse_digit must be a digit in 0..{n_classes - 1}; got {reverse_digit!r}.")
+    if not (isinstance(walk, int | float) and np.isfinite(walk) and walk > 0):
+        raise ValueError(f"walk must be a finite number > 0; got {walk!r}.")
+    check_seed(seed)
+    from xstyle.gan.prior import prior_of, with_labels
+
+    say = progress or (lambda message: None)
+    timings: dict[str, float] = {}
+    rng = np.random.default_rng(seed)
+    torch_rng = torch.Generator().manual_seed(seed)
+    prior, latent_dim = prior_of(generator), int(generator.latent_dim)
+    r, c = n_z, n_classes
+
+    # 1-3, 7: the grid, its classes, measures and generator activations
+    t0 = time.perf_counter()
+    say("z x label grid")
+    z = prior.sample(r, latent_dim, generator=torch_rng)
+    grid_inputs = _grid_inputs(z, c)
+    images, stages = generate(generator, grid_inputs, stages=GENERATOR_STAGES)
+    probs = _class_probs(classifier, images)
+    labels = torch.arange(c).repeat(r)
+    hit = (probs.argmax(dim=1) == labels).double().reshape(r, c)
+    agreement = hit.mean(dim=0).numpy()
+    confidence = probs.gather(1, labels[:, None])[:, 0].double().reshape(r, c).mean(dim=0).numpy()
+    measures = measure_digits(images)
+    variance: dict[str, dict[str, Any]] = {}
+    for m in GAN_STYLE_MEASURES:
+        grid = np.asarray(measures[m], dtype=np.float64).reshape(r, c)
+        shares = two_way_shares(grid)
+        shares["z_ci"] = _bootstrap_rows(
+            lambda rows, g=grid: two_way_shares(g[rows])["z"], r, n_boot=n_boot, rng=rng
+        )
+        shares["label_ci"] = _bootstrap_rows(
+            lambda rows, g=grid: two_way_shares(g[rows])["label"], r, n_boot=n_boot, rng=rng
+        )
+        variance[m] = shares
+    mixing = {s: two_way_shares(a.double().reshape(r, c, -1).numpy()) for s, a in stages.items()}
+    reverse_z = prior.sample(n_reverse, latent_dim, generator=torch_rng)
+    reverse, _ = generate(generator, with_labels(reverse_z, torch.full((n_reverse,), reverse_digit), c))
+    timings["grid"] = time.perf_counter() - t0
+
+    # 4: attribution to the label inputs versus z
+    t0 = time.perf_counter()
+    say("integrated gradients")
+    pick = torch.as_tensor(np.sort(rng.choice(r * c, size=min(n_attribution, r * c), replace=False)))
+    inputs = grid_inputs[pick]
+    baseline = torch.zeros_like(inputs)  # z at the prior's centre, no label switched on
+    attribution: dict[str, dict[str, Any]] = {}
+    targets: dict[str, Target] = {"class": RequestedClassTarget(generator, classifier)}
+    targets.update({m: MeasureTarget(generator, m) for m in DIFFERENTIABLE})
+    for name, target in targets.items():
+        res = attribute(target, inputs, method="ig", baselines=baseline, n_steps=n_steps, seed=seed)
+        a = res.attributions.double()
+        on_label = a[:, -c:].sum(dim=1).abs()
+        on_z = a[:, :-c].sum(dim=1).abs()
+        share = (on_label / (on_label + on_z).clamp_min(1e-12)).numpy()
+        attribution[name] = {
+            "label_share": float(share.mean()),
+            "label_share_ci": _bootstrap_rows(
+                lambda rows, s=share: float(s[rows].mean()), len(share), n_boot=n_boot, rng=rng
+            ),
+            "completeness": res.completeness(),
+        }
+    timings["attribution"] = time.perf_counter() - t0
+
+    # 5: Gram statistics of the classifier's features
+    t0 = time.perf_counter()
+    say("Gram view")
+    taps = _classifier_taps(classifier, images, GRAM_LAYERS)
+    gram: dict[str, dict[str, Any]] = {}
+    for layer, feats in taps.items():
+        same_z, same_label, ratio, ci = _distance_ratio(_gram(feats), r, c, n_boot=n_boot, rng=rng)
+        _, _, f_ratio, f_ci = _distance_ratio(feats.flatten(1), r, c, n_boot=n_boot, rng=rng)
+        gram[layer] = {
+            "same_z": same_z,
+            "same_label": same_label,
+            "ratio": ratio,
+            "ratio_ci": ci,
+            "feature_ratio": f_ratio,
+            "feature_ratio_ci": f_ci,
+        }
+    timings["gram"] = time.perf_counter() - t0
+
+    # 6: style directions per label
+    t0 = time.perf_counter()
+    say("directions per label")
+    zd = prior.sample(n_direction, latent_dim, generator=torch_rng)
+    per_label = {}
+    for j in range(c):
+        imgs, _ = generate(generator, with_labels(zd, torch.full((n_direction,), j), c))
+        per_label[j] = measure_digits(imgs)
+    steps = np.array([-walk, 0.0, walk])
+    zw = prior.sample(n_walk, latent_dim, generator=torch_rng)
+    walk_labels = torch.arange(c).repeat_interleave(n_walk)
+    zw_all = zw.repeat(c, 1)
+    directions: dict[str, dict[str, Any]] = {}
+    zn = zd.double().numpy()
+    to_walk: list[tuple[str, np.ndarray, dict[str, Any]]] = []
+    for m in GAN_STYLE_MEASURES:
+        dirs = np.stack([_fit_direction(zn, np.asarray(per_label[j][m], dtype=np.float64)) for j in range(c)])
+        pooled = _fit_direction(np.tile(zn, (c, 1)), np.concatenate([per_label[j][m] for j in range(c)]))
+        cos = dirs @ dirs.T
+        entry = {"cosine": cos, "mean_cosine": float(cos[~np.eye(c, dtype=bool)].mean())}
+        directions[m] = entry
+        to_walk.append((m, pooled, entry))
+    if sefa_components:
+        w = generator.fc.weight.detach().double()[:, :latent_dim]
+        _, vecs = torch.linalg.eigh(w.T @ w)
+        for k in range(min(sefa_components, latent_dim)):
+            entry = {}
+            directions[f"sefa_{k}"] = entry
+            to_walk.append((f"sefa_{k}", vecs[:, -1 - k].numpy(), entry))
+    for m, vector, entry in to_walk:
+        walked, predicted = _walk(generator, classifier, zw_all, walk_labels, vector, steps, c)
+        by_label = lambda a: a.reshape(a.shape[0], c, n_walk)  # noqa: E731
+        measure = (
+            m
+            if m in GAN_STYLE_MEASURES
+            else max(
+                GAN_STYLE_MEASURES,
+                key=lambda k: np.abs(walked[k][-1] - walked[k][0]).mean() / (walked[k].std() + 1e-12),
+            )
+        )
+        values = by_label(walked[measure])
+        entry["measure"] = measure
+        entry["slope"] = (values[-1] - values[0]).mean(axis=1) / (2 * walk)
+        start = int(np.flatnonzero(steps == 0)[0])
+        flipped = by_label((predicted[[0, -1]] != predicted[start]).astype(np.float64))
+        entry["flip_rate"] = flipped.mean(axis=(0, 2))
+    timings["directions"] = time.perf_counter() - t0
+
+    config = {
+        "n_z": n_z,
+        "n_classes": c,
+        "n_reverse": n_reverse,
+        "n_attribution": len(pick),
+        "n_steps": n_steps,
+        "n_direction": n_direction,
+        "n_walk": n_walk,
+        "walk": float(walk),
+        "sefa_components": sefa_components,
+        "n_boot": n_boot,
+        "seed": seed,
+        "prior": prior.spec,
+        "baseline": "z = 0, label part = 0",
+    }
+    return GanStyleResult(
+        analogies=images.reshape(r, c, *images.shape[1:]),
+        reverse=reverse,
+        reverse_digit=reverse_digit,
+        agreement=agreement,
+        confidence=confidence,
+        variance=variance,
+        attribution=attribution,
+        gram=gram,
+        directions=directions,
+        mixing=mixing,
+        config=config,
+        timings=timings,
+    )
+
+
+def summary_rows(result: GanStyleResult) -> list[tuple[str, Any, Any, Any]]:
+    """(measure, z share, label share, interaction) rows of the variance table."""
+    return [(m, v["z"], v["label"], v["interaction"]) for m, v in result.variance.items()]
