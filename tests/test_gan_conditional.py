@@ -117,3 +117,82 @@ def test_label_agreement_is_measured_for_conditional_generators_only(small_digit
         "quality_label_agreement"
         not in evaluate_generator(Generator(), clf, small_digits, n_samples=60).history_fields()
     )
+
+
+@pytest.fixture(scope="module")
+def conditional_ckpt(small_digits, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cgan") / "cgan.pt"
+    GANTrainer(small_digits, config=GANConfig(epochs=0, conditional=True)).save_checkpoint(path)
+    return path
+
+
+def test_cli_sample_writes_the_requested_digit_and_eval_reports_agreement(conditional_ckpt, tmp_path, capsys):
+    from xstyle.cli import main
+
+    out = tmp_path / "grid.png"
+    assert (
+        main(
+            [
+                "-q",
+                "gan",
+                "sample",
+                "--checkpoint",
+                str(conditional_ckpt),
+                "-n",
+                "4",
+                "--digit",
+                "3",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.is_file() and "digit 3" in capsys.readouterr().out
+    report = tmp_path / "eval.json"
+    argv = [
+        "-q",
+        "gan",
+        "eval",
+        "--checkpoint",
+        str(conditional_ckpt),
+        "--n-samples",
+        "200",
+        "--json",
+        str(report),
+    ]
+    assert main(argv) == 0
+    assert "classified as the requested digit" in capsys.readouterr().out
+    import json
+
+    assert 0 <= json.loads(report.read_text())["label_agreement"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "match"),
+    [
+        (["gan", "sample", "-o", "g.png", "--digit", "3"], "gan sample", "--digit needs a conditional DCGAN"),
+        (["gan", "eval", "--digit", "3"], "gan eval", "--digit needs a conditional DCGAN"),
+        (["gan", "sample", "-o", "g.png", "--digit", "12"], "gan sample", "must be a digit from 0 to 9"),
+        (
+            ["explain", "gan-style", "--checkpoint", "shipped:dcgan", "--out", "o"],
+            "explain gan-style",
+            "needs a class-conditional DCGAN",
+        ),
+        (
+            ["explain", "gan-style", "--n-z", "1", "--checkpoint", "{cgan}", "--out", "o"],
+            "explain gan-style",
+            "n_z must be",
+        ),
+        (
+            ["explain", "gan-attribution", "--checkpoint", "{cgan}", "--out", "o"],
+            "explain gan-attribution",
+            "is conditional",
+        ),
+    ],
+)
+def test_conditional_and_unconditional_mixups_exit_2_with_one_line(
+    expect_cli_error, conditional_ckpt, argv, command, match
+):
+    argv = [a.replace("{cgan}", str(conditional_ckpt)) for a in argv]
+    expect_cli_error(argv, command=command, match=match)
