@@ -196,3 +196,35 @@ def test_conditional_and_unconditional_mixups_exit_2_with_one_line(
 ):
     argv = [a.replace("{cgan}", str(conditional_ckpt)) for a in argv]
     expect_cli_error(argv, command=command, match=match)
+
+
+def test_cli_explain_gan_style_writes_figures_and_numbers(conditional_ckpt, tmp_path, capsys):
+    import json
+
+    from xstyle.cli import main
+
+    out = tmp_path / "gs"
+    argv = ["-q", "explain", "gan-style", "--checkpoint", str(conditional_ckpt), "--n-z", "3"]
+    argv += [
+        "--n-attribution",
+        "2",
+        "--n-steps",
+        "2",
+        "--n-direction",
+        "10",
+        "--n-boot",
+        "10",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert "variance explained by z" in capsys.readouterr().out
+    assert {p.name for p in out.iterdir()} >= {"analogies.png", "gan_style.png", "gan_style.json"}
+    data = json.loads((out / "gan_style.json").read_text())
+    assert data["config"]["n_z"] == 3 and set(data["variance"]) == {
+        "slant",
+        "thickness",
+        "width",
+        "height",
+        "ink",
+    }

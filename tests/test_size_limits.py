@@ -94,6 +94,9 @@ CASES = [
         id="gan-attr-digits",
     ),
     pytest.param(
+        ["explain", "gan-style", "--n-z", "100000000", "--out", "gs"], "--n-z 100000000", id="gan-style-n-z"
+    ),
+    pytest.param(
         ["stylizer", "train", "--style", S, "--out", "run", "--residual-blocks", "100000"],
         "--residual-blocks",
         id="stylizer-train-residual-blocks",

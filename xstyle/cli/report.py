@@ -148,6 +148,7 @@ def _gan_report_config(args: argparse.Namespace):
         for k, v in {
             "checkpoint": args.checkpoint,
             "classifier": args.classifier,
+            "conditional_checkpoint": args.conditional_checkpoint,
             "n_latent": getattr(args, "n", None),
             "n_quality": getattr(args, "n_quality", None),
             "methods": methods,
@@ -158,6 +159,8 @@ def _gan_report_config(args: argparse.Namespace):
     }
     if getattr(args, "no_sanity", False):
         changes["sanity"] = False
+    if args.no_style_content:
+        changes["style_content"] = False
     return GANReportConfig.fast(**changes) if args.fast else GANReportConfig(**changes)
 
 
@@ -190,7 +193,18 @@ def _check_report_inputs(style=None, gan=None) -> None:
         from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
         from xstyle.gan.train import load_checkpoint
 
-        load_checkpoint(gan.checkpoint or shipped_gan_path())
+        if load_checkpoint(gan.checkpoint or shipped_gan_path()).config.conditional:
+            raise UsageError(
+                f"--checkpoint is the unconditional DCGAN; {gan.checkpoint} is class-conditional: pass "
+                "it as --conditional-checkpoint."
+            )
+        if gan.style_content:
+            cond = gan.conditional_checkpoint or "shipped:dcgan-conditional"
+            if not load_checkpoint(cond).config.conditional:
+                raise UsageError(
+                    f"--conditional-checkpoint {cond} is unconditional; pass a DCGAN trained with "
+                    "`xstyle gan train --conditional`."
+                )
         if gan.classifier is None:
             shipped_classifier_path()
         else:
@@ -283,6 +297,12 @@ def add_parsers(sub) -> None:
         g = p.add_argument_group("GAN report options (defaults: xstyle.report.gan.GANReportConfig)")
         g.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: the shipped one)")
         g.add_argument("--classifier", default=None, help="digit classifier (default: the shipped one)")
+        g.add_argument(
+            "--conditional-checkpoint",
+            default=None,
+            help="class-conditional DCGAN for the style-versus-content section (default: the shipped one)",
+        )
+        g.add_argument("--no-style-content", action="store_true", help="skip the conditional DCGAN's section")
         if full:
             g.add_argument(
                 "-n", type=_positive_int, default=None, help="latent samples for probes (default 1500)"

@@ -14,7 +14,8 @@ module, beside it); nothing here draws at import time.
 * decompose_gram, compare_grams, lowrank_style_sweep, style_fingerprints: what a style is;
 * ablate_channels, ablation_curves: causal tests; tradeoff_sweep: choosing alpha and beta;
 * sample_latents, probe_layers, fit_probe, *_directions, traverse, probe_dynamics: latent probes;
-* prior_components: which digit each component of a mixture latent prior became.
+* prior_components: which digit each component of a mixture latent prior became;
+* gan_style: in a class-conditional DCGAN, which input carries the digit and which the handwriting.
 """
 
 from xstyle.explain.attribution import (
@@ -42,6 +43,7 @@ from xstyle.explain.latent import (
     Direction,
     DirectionComparison,
     DiscriminatorMapsResult,
+    GanStyleResult,
     LatentClassResult,
     LatentResult,
     PriorComponentsResult,
@@ -56,6 +58,7 @@ from xstyle.explain.latent import (
     find_checkpoints,
     find_directions,
     fit_probe,
+    gan_style,
     ganspace_directions,
     interfacegan_directions,
     latent_class_attribution,
@@ -109,6 +112,7 @@ __all__ = [
     "DiscriminatorMapsResult",
     "DiscriminatorTarget",
     "FingerprintResult",
+    "GanStyleResult",
     "GramComparison",
     "GramDecomposition",
     "GramEntryResult",
@@ -141,6 +145,7 @@ __all__ = [
     "find_checkpoints",
     "find_directions",
     "fit_probe",
+    "gan_style",
     "ganspace_directions",
     "gram_entry_attribution",
     "interfacegan_directions",

@@ -24,6 +24,43 @@ FLAT_SWEEP_NOTE = (
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # --- the GAN report
+    "gan.analogies": (
+        "Analogies of the conditional DCGAN",
+        (
+            "Each row keeps one latent z and each column asks for one digit: if the label carries the"
+            " content and z the style, a row is one handwriting (slant, thickness, width) writing every"
+            " digit. Below: one digit written with many z."
+        ),
+    ),
+    "gan.style_content": (
+        "Which input carries what",
+        (
+            "Left: the share of each digit measure's variance over the z x label grid explained by z"
+            " (purple) and by the label (orange), with 95 % bootstrap intervals over z. Then: the share"
+            " of the integrated-gradients attribution on the label inputs (orange) against z (purple);"
+            " how often the classifier reads the requested digit; the Gram-distance ratio between digits"
+            " sharing z and digits sharing the label (below 1: the Gram statistic groups by handwriting);"
+            " and, per generator stage, how much of its variation comes from z, the label or both."
+        ),
+    ),
+    "gan.table_style_shares": (
+        "Variance of each measure: z or label",
+        (
+            "A two-way decomposition (no replication) of each measure over the grid: rows are latents,"
+            " columns labels. A style measure should vary with z; the label share says how much the"
+            " digit's identity dictates it (a 1 is narrower than an 8 whatever the hand)."
+        ),
+    ),
+    "gan.table_style_numbers": (
+        "Content control, attribution and the Gram view",
+        (
+            "Agreement: the share of the grid the classifier reads as the requested digit. IG shares:"
+            " |attribution on the label inputs| / (|on the label| + |on z|) from the baseline z = 0, no"
+            " label. Ratios: mean distance between digits with the same z over digits with the same"
+            " label (with a 95 % interval), for Gram matrices and for the raw features of the"
+            " classifier's convolutions."
+        ),
+    ),
     "gan.table_quality": ("Quality", ""),
     "gan.samples": (
         "64 generated digits",

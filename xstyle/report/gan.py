@@ -32,6 +32,9 @@ class GANReportConfig:
     n_prior: int = 300  # digits per latent-prior component (mixture priors only)
     n_steps: int = 16  # IG steps
     sanity: bool = True  # deletion/insertion curves and model randomisation
+    conditional_checkpoint: str | None = None  # class-conditional DCGAN; None: the shipped one
+    style_content: bool = True  # the conditional DCGAN's style-versus-content section
+    n_style_z: int = 30  # latents of its z x label grid
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -46,6 +49,7 @@ class GANReportConfig:
             "n_prior",
         ):
             check_int(getattr(self, name), name, 1)
+        check_int(self.n_style_z, "n_style_z", 2)
         if self.n_quality < 2:
             raise ValueError(f"n_quality must be at least 2; got {self.n_quality}.")
         if isinstance(self.n_latent, bool) or not isinstance(self.n_latent, int) or self.n_latent < 50:
@@ -66,6 +70,7 @@ class GANReportConfig:
             n_attribution=20,
             n_steps=4,
             n_prior=20,
+            n_style_z=3,
         )
         return cls(**{**tiny, **changes})
 
@@ -84,6 +89,7 @@ def _gan_plan(c: GANReportConfig) -> list[_Stage]:
         _Stage("latent class attribution", 10, 1 + 0.03 * c.n_attribution * c.n_steps / 8),
         _Stage("prior components", 1, 1 + c.n_prior / 100),  # mixture priors only; else skipped
         _Stage("latent directions", 1, 5 + c.n_latent / 100 + n_dirs * c.n_traverse / 20),
+        _Stage("style versus content (conditional DCGAN)", 5, (5 + c.n_style_z) if c.style_content else 0.1),
         _Stage("GAN figures", 1, 2 + n_dirs / 2),
     ]
 
@@ -106,6 +112,11 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     metrics: dict[str, Any] = {}
     with runner.stage("load DCGAN and classifier") as step:
         ckpt = load_checkpoint(c.checkpoint or shipped_gan_path())
+        if ckpt.config.conditional:
+            raise ValueError(
+                f"the GAN report's checkpoint is the unconditional DCGAN; {c.checkpoint} is "
+                "class-conditional: pass it as the conditional checkpoint (--conditional-checkpoint)."
+            )
         classifier = load_classifier(c.classifier or shipped_classifier_path())
         heldout = load_digits("heldout")
         generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
@@ -167,6 +178,13 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
         step("probes, directions, traversals")
     metrics["latent"] = latent.to_dict()
 
+    style = None
+    with runner.stage("style versus content (conditional DCGAN)") as step:
+        if c.style_content:
+            style = _style_content(c, classifier, step)
+            metrics["style_content"] = style.to_dict()
+        step("z x label grid, shares, attribution, Gram, directions" if style else "skipped")
+
     with runner.stage("GAN figures") as step:
         grid = make_grid(grid_digits, nrow=8, normalize=True, value_range=(-1, 1), pad_value=1)
         grid = torch.nn.functional.interpolate(grid[None], scale_factor=2, mode="nearest")[0]
@@ -184,8 +202,88 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
             latent=latent,
             components=components,
         )
+        if style is not None:
+            _style_content_section(report, root, p, c, style)
         step("saved figures")
     return metrics
+
+
+def _style_content(c: GANReportConfig, classifier, step):
+    """Run :func:`~xstyle.explain.latent.gan_style.gan_style` on the conditional DCGAN."""
+    from xstyle.explain.latent.gan_style import gan_style
+    from xstyle.gan.train import load_checkpoint
+
+    spec = c.conditional_checkpoint or "shipped:dcgan-conditional"
+    ckpt = load_checkpoint(spec)
+    if not ckpt.config.conditional:
+        raise ValueError(
+            f"the conditional checkpoint {spec} is unconditional; pass a DCGAN trained with "
+            "`xstyle gan train --conditional` (or leave it out for shipped:dcgan-conditional)."
+        )
+    fast = c.n_style_z < 10
+    return gan_style(
+        ckpt.sampler,
+        classifier,
+        n_z=c.n_style_z,
+        n_attribution=6 if fast else 20,
+        n_steps=c.n_steps,
+        n_direction=20 if fast else 200,
+        n_walk=4 if fast else 16,
+        sefa_components=1 if fast else 3,
+        n_boot=20 if fast else 200,
+        seed=c.seed,
+        progress=step,
+    )
+
+
+def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfig, style) -> None:
+    name = c.conditional_checkpoint or "the shipped conditional DCGAN"
+    s = report.section(
+        "Style versus content: the label writes the digit, z the handwriting",
+        f"{name} generates a digit from a latent z and a label. On a grid of {style.config['n_z']} "
+        "latents times the ten labels (every z written as every digit), the numbers below measure "
+        "which input carries what.",
+    )
+    s.figure(save_figure(style.plot_analogies(rows=10), root, f"{p}analogies", **text("gan.analogies")))
+    s.figure(save_figure(style.plot(), root, f"{p}style_content", **text("gan.style_content")))
+    s.table(
+        Table(
+            columns=("measure", "share from z", "95 % interval", "share from label", "interaction"),
+            rows=tuple(
+                (m, v["z"], "{:.3f}–{:.3f}".format(*v["z_ci"]), v["label"], v["interaction"])
+                for m, v in style.variance.items()
+            ),
+            **text("gan.table_style_shares"),
+        )
+    )
+    gram = style.gram
+    s.table(
+        Table(
+            columns=("quantity", "value"),
+            rows=(
+                *((f"classified as requested, digit {d}", float(a)) for d, a in enumerate(style.agreement)),
+                *(
+                    (
+                        f"IG share on the label: {k}",
+                        f"{v['label_share']:.3f} (completeness {v['completeness']:.2g})",
+                    )
+                    for k, v in style.attribution.items()
+                ),
+                *(
+                    (
+                        f"Gram ratio same z / same label, {k}",
+                        "{:.3f} ({:.3f}–{:.3f})".format(v["ratio"], *v["ratio_ci"]),
+                    )
+                    for k, v in gram.items()
+                ),
+                *(
+                    (f"feature ratio same z / same label, {k}", "{:.3f}".format(v["feature_ratio"]))
+                    for k, v in gram.items()
+                ),
+            ),
+            **text("gan.table_style_numbers"),
+        )
+    )
 
 
 def _class_count_figure(counts, title: str):

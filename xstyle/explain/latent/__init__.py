@@ -4,6 +4,7 @@
 * :mod:`.directions` — InterFaceGAN, GANSpace and SeFa directions; :mod:`.traversal` — walks along them;
 * :mod:`.dynamics` — probes over training checkpoints; :mod:`.prior` — mixture-prior components;
 * :mod:`.gan_maps` — attribution for the GAN (discriminator maps, latent-to-class);
+* :mod:`.gan_style` — the conditional DCGAN: which input carries the digit, which the handwriting;
 * :mod:`.plots` — their Displays.
 """
 
@@ -26,6 +27,14 @@ from xstyle.explain.latent.gan_maps import (
     LatentClassResult,
     discriminator_maps,
     latent_class_attribution,
+)
+from xstyle.explain.latent.gan_style import (
+    GAN_STYLE_MEASURES,
+    GanStyleResult,
+    MeasureTarget,
+    RequestedClassTarget,
+    gan_style,
+    two_way_shares,
 )
 from xstyle.explain.latent.prior import (
     PriorComponentsResult,
@@ -53,17 +62,21 @@ from xstyle.explain.latent.traversal import (
 
 __all__ = [
     "ATTRIBUTES",
+    "GAN_STYLE_MEASURES",
     "GENERATOR_STAGES",
     "Direction",
     "DirectionComparison",
     "DiscriminatorMapsResult",
+    "GanStyleResult",
     "LatentClassResult",
     "LatentResult",
     "LatentSamples",
+    "MeasureTarget",
     "PriorComponentsResult",
     "ProbeDynamicsResult",
     "ProbeResult",
     "ProbeTableResult",
+    "RequestedClassTarget",
     "TraversalResult",
     "compare_directions",
     "conditional_direction",
@@ -72,6 +85,7 @@ __all__ = [
     "find_checkpoints",
     "find_directions",
     "fit_probe",
+    "gan_style",
     "ganspace_directions",
     "interfacegan_directions",
     "latent_class_attribution",
@@ -83,4 +97,5 @@ __all__ = [
     "sefa_directions",
     "traversal_alignment",
     "traverse",
+    "two_way_shares",
 ]
