@@ -216,7 +216,8 @@ def test_gan_bad_input_exits_2_with_one_line(expect_cli_error, argv, match):
 def test_gan_train_that_diverges_stops_with_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
     from xstyle.gan.train import GANTrainer
 
-    monkeypatch.setattr(GANTrainer, "train_step", lambda self, real, labels=None: (0.7, float("inf"), 0.5, 0.5))
+    diverged = (0.7, float("inf"), 0.5, 0.5)
+    monkeypatch.setattr(GANTrainer, "train_step", lambda self, real, labels=None: diverged)
     out = str(tmp_path / "run")
     code, _, err = _run(capsys, "gan", "train", "--epochs", "1", "--out", out, "--no-metrics")
     err = err.strip()
