@@ -121,6 +121,8 @@ def test_a_planted_style_direction_is_recovered_under_every_label_and_flips_no_c
     assert ink["mean_cosine"] >= 0.95  # the same direction under every label
     assert (ink["slope"] > 0).all() and ink["flip_rate"].tolist() == [0.0] * 10
     assert r.directions["sefa_0"]["flip_rate"].tolist() == [0.0] * 10  # SeFa's top direction is z[0]
+    assert r.directions["ganspace_0"]["mean_cosine"] >= 0.95  # the first stage's top PC is z[0] too
+    assert r.directions["ganspace_0"]["flip_rate"].tolist() == [0.0] * 10
 
 
 def test_the_stages_show_where_the_label_enters(planted):

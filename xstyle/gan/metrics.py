@@ -324,7 +324,7 @@ def fill_history_quality(
 
     checkpoint = Path(checkpoint)
     source = load_checkpoint(checkpoint)
-    same = ("seed", "batch_size", "lr_g", "lr_d", "betas", "ema_decay", "prior")
+    same = ("seed", "batch_size", "lr_g", "lr_d", "betas", "ema_decay", "prior", "conditional")
     settings = {k: source.config.to_dict()[k] for k in same}
     history = [dict(entry) for entry in source.history]
     todo = []

@@ -230,6 +230,7 @@ def _style_content(c: GANReportConfig, classifier, step):
         n_direction=20 if fast else 200,
         n_walk=4 if fast else 16,
         sefa_components=1 if fast else 3,
+        ganspace_components=1 if fast else 2,
         n_boot=20 if fast else 200,
         seed=c.seed,
         progress=step,

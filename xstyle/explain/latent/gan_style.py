@@ -20,10 +20,10 @@ labels (every z written as every digit):
    the same label and different z (< 1: the Gram statistic groups by handwriting; > 1: by identity),
    and the same ratio for the flattened features as a reference, with bootstrap intervals.
 6. **Style directions at a fixed label** — per label, an InterFaceGAN direction in z (a linear fit
-   of the measure on z) for every measure; the cosine between the per-label directions, and walking
-   each label's digits along the direction found with all labels pooled: the measure's slope per
-   label and the class-flip rate. SeFa's closed-form directions of the z columns of the first
-   layer are walked the same way.
+   of the measure on z) for every measure and GANSpace directions (principal components of the first
+   stage, regressed onto z); the cosine between the per-label directions, and walking each label's
+   digits along the pooled direction: the measure's slope per label and the class-flip rate. SeFa's
+   closed-form directions of the z columns of the first layer are walked the same way.
 7. **Where G mixes them** — the same two-way decomposition of every unit of every generator stage
    (summed): how much of each stage's variation comes from z, from the label, from both.
 
@@ -203,8 +203,9 @@ class GanStyleResult(Plottable):
             "mean_cosine": their mean off the diagonal, "slope": (C,) change of the measure per unit
             step along the pooled direction, per label, "flip_rate": (C,) share of digits the
             classifier reads as another class at the walk's ends than at its start}; plus
-            "sefa_<k>" entries with "slope" and "flip_rate" for SeFa's directions (their "measure" is
-            the one that moves most).
+            "ganspace_<k>" entries (per-label principal components of the first generator stage, as
+            z directions: cosines across labels, slope and flip rate) and "sefa_<k>" entries with
+            "slope" and "flip_rate" for SeFa's directions (their "measure" is the one that moves most).
         mixing: stage -> {"z", "label", "interaction"} shares of the stage's activations.
         config: the settings used.
         timings: seconds per part.
@@ -357,6 +358,15 @@ def _walk(
     return {k: np.asarray(v).reshape(s, n) for k, v in measures.items()}, predicted
 
 
+def _ganspace(features: torch.Tensor, z: torch.Tensor, k: int) -> list[np.ndarray]:
+    """GANSpace at one label: the top ``k`` principal components of a stage's activations (n, F),
+    each mapped back to z by a least-squares fit of its scores on z (unit vectors in z)."""
+    from sklearn.decomposition import PCA
+
+    scores = PCA(n_components=k, random_state=0).fit_transform(features.double().numpy())
+    return [_fit_direction(z.double().numpy(), scores[:, i]) for i in range(k)]
+
+
 def gan_style(
     generator: nn.Module,
     classifier: nn.Module,
@@ -370,6 +380,7 @@ def gan_style(
     n_walk: int = 24,
     walk: float = 2.0,
     sefa_components: int = 3,
+    ganspace_components: int = 2,
     n_boot: int = 200,
     seed: int = 0,
     progress: Progress | None = None,
@@ -387,6 +398,8 @@ def gan_style(
         walk: the walk goes from -walk to +walk along each unit direction (z ~ N(0, I) has unit
             spread along any direction).
         sefa_components: SeFa directions walked (0: none).
+        ganspace_components: GANSpace directions per label (principal components of the first
+            generator stage, regressed onto z), compared across labels and walked (0: none).
         n_boot: bootstrap resamples of the z rows for the intervals.
         seed: seeds every latent and resample.
         progress: called with a short message before each part.
@@ -400,6 +413,7 @@ def gan_style(
         ("n_direction", n_direction, 10),
         ("n_walk", n_walk, 1),
         ("sefa_components", sefa_components, 0),
+        ("ganspace_components", ganspace_components, 0),
         ("n_boot", n_boot, 10),
     ):
         check_int(value, name, low)
@@ -495,10 +509,17 @@ def gan_style(
     t0 = time.perf_counter()
     say("directions per label")
     zd = prior.sample(n_direction, latent_dim, generator=torch_rng)
-    per_label = {}
+    per_label, pcs = {}, {}
+    first = GENERATOR_STAGES[0]
     for j in range(c):
-        imgs, _ = generate(generator, with_labels(zd, torch.full((n_direction,), j), c))
+        imgs, feats = generate(
+            generator,
+            with_labels(zd, torch.full((n_direction,), j), c),
+            stages=(first,) if ganspace_components else (),
+        )
         per_label[j] = measure_digits(imgs)
+        if ganspace_components:
+            pcs[j] = _ganspace(feats[first], zd, ganspace_components)
     steps = np.array([-walk, 0.0, walk])
     zw = prior.sample(n_walk, latent_dim, generator=torch_rng)
     walk_labels = torch.arange(c).repeat_interleave(n_walk)
@@ -513,6 +534,14 @@ def gan_style(
         entry = {"cosine": cos, "mean_cosine": float(cos[~np.eye(c, dtype=bool)].mean())}
         directions[m] = entry
         to_walk.append((m, pooled, entry))
+    for k in range(ganspace_components):
+        dirs = np.stack([pcs[j][k] for j in range(c)])
+        dirs *= np.sign(dirs @ dirs[0])[:, None]  # a component's sign is arbitrary: align with label 0
+        cos = dirs @ dirs.T
+        pooled = dirs.mean(axis=0)
+        entry = {"cosine": cos, "mean_cosine": float(cos[~np.eye(c, dtype=bool)].mean())}
+        directions[f"ganspace_{k}"] = entry
+        to_walk.append((f"ganspace_{k}", pooled / max(np.linalg.norm(pooled), 1e-12), entry))
     if sefa_components:
         w = generator.fc.weight.detach().double()[:, :latent_dim]
         _, vecs = torch.linalg.eigh(w.T @ w)
@@ -549,6 +578,7 @@ def gan_style(
         "n_walk": n_walk,
         "walk": float(walk),
         "sefa_components": sefa_components,
+        "ganspace_components": ganspace_components,
         "n_boot": n_boot,
         "seed": seed,
         "prior": prior.spec,
