@@ -220,6 +220,7 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "generator_is_ema": source.generator_ema is not None,
         "ema_decay": source.config.ema_decay,
         "prior": source.config.prior,
+        "conditional": source.config.conditional,
     }
     # measure the weights that ship: float16-rounded, loaded back as float32
     quality = evaluate_generator(
@@ -233,9 +234,10 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
     export_release(
         args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()}, history=history
     )
+    agreement = "" if quality.label_agreement is None else f", label agreement {quality.label_agreement:.3f}"
     print(
         f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): confident {quality.confident_fraction:.3f}, "
-        f"Fréchet distance {quality.frechet_distance:.2f}"
+        f"Fréchet distance {quality.frechet_distance:.2f}{agreement}"
     )
     return 0
 
