@@ -129,3 +129,35 @@ def test_the_stylizer_training_table_is_the_cards(name):
     assert size == f"{_mb(model.path)} MB"
     assert style == f"{heldout['style']:.2e}".replace("e+0", "e")
     assert ssim == f"{heldout['ssim']:.2f}"
+
+
+CONDITIONAL = shipped_models("dcgan")["dcgan-conditional"]
+
+
+def test_the_conditional_dcgan_meets_its_bars_and_the_text_quotes_its_card():
+    card = CONDITIONAL.read_card()
+    m, q = card["metrics"], card["metrics"]["quality_release_weights"]
+    # the bars: >= 95 % confident, >= 97 % agreement with the requested digit, Fréchet distance <= 30,
+    # under 10 MB, on 1,000 samples with balanced labels
+    assert (
+        q["n_samples"] == 1000 and q["class_counts"] and max(q["class_counts"]) - min(q["class_counts"]) < 20
+    )
+    assert q["confident_fraction"] >= 0.95 and q["label_agreement"] >= 0.97 and q["frechet_distance"] <= 30
+    assert CONDITIONAL.path.stat().st_size < 10e6 and m["conditional"] is True and m["generator_is_ema"]
+    assert m["command"].startswith("xstyle gan train --conditional ") and m["seed"] == 0
+    confident, agreement, frechet = (
+        f"{100 * q['confident_fraction']:.1f}",
+        f"{100 * q['label_agreement']:.1f}",
+        f"{q['frechet_distance']:.1f}",
+    )
+    for where, text in [("README.md", README), ("docs/gan-training.md", GAN_DOC)]:
+        quoted = _one(
+            r"confident \(p ≥ 0\.9\) for \*\*([\d.]+) %\*\*,? (?:and reads|agrees with) the requested digit "
+            r"(?:for|on) \*\*([\d.]+) %\*\*,? (?:and )?the Fréchet distance (?:is )?(\d+\.\d)",
+            text,
+            where,
+        )
+        assert quoted == (confident, agreement, frechet), where
+        size = _one(r"dcgan[-_]conditional(?:\.pt)?`, float16, ([\d.]+) MB", text, where)[0]
+        assert size == _mb(CONDITIONAL.path)
+    assert f"`{m['command']}`" in GAN_DOC and f"{m['epochs']} epochs" in GAN_DOC
