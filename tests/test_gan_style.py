@@ -131,6 +131,11 @@ def test_the_stages_show_where_the_label_enters(planted):
     assert r.mixing["tanh"]["label"] > r.mixing["tanh"]["z"]  # the image's variation is mostly slant
     for shares in r.mixing.values():
         assert sum(shares.values()) == pytest.approx(1.0)
+    # probes fed one input's variation: the label's part of the first stage reads the class and the
+    # slant; z's part reads the length-driven ink and height
+    first = r.probes["act0"]
+    assert first["class"]["label"] > 0.95 and first["slant"]["label"] > 0.9
+    assert first["ink"]["z"] > 0.9 and first["height"]["z"] > 0.9
 
 
 def test_result_numbers_json_and_figures(planted):

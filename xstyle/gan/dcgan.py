@@ -94,7 +94,7 @@ def check_labels(labels: torch.Tensor | int | None, n: int, n_classes: int) -> t
     return out.to(torch.int64)
 
 
-def one_hot(labels: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
+def one_hot(labels: torch.Tensor, *, n_classes: int = N_DIGITS) -> torch.Tensor:
     """(B,) int labels -> (B, n_classes) float32 one-hot; a float (B, n_classes) input passes through."""
     if labels.dtype.is_floating_point:
         return labels
@@ -182,5 +182,7 @@ class Discriminator(nn.Sequential):
         for name, module in self.named_children():
             if name not in ("fc", "embed"):
                 h = module(h)
-        projection = (self.embed(one_hot(labels, self.n_classes).to(h.dtype)) * h).sum(1, keepdim=True)
+        projection = (self.embed(one_hot(labels, n_classes=self.n_classes).to(h.dtype)) * h).sum(
+            1, keepdim=True
+        )
         return self.fc(h) + projection

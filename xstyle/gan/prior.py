@@ -191,15 +191,15 @@ def draw_latents(
             "`xstyle gan train --conditional`, or drop the labels / --digit)."
         )
     z = prior_of(model).sample(n, latent_dim, generator=generator)
-    return with_labels(z, check_labels(labels, n, n_classes), n_classes) if n_classes else z
+    return with_labels(z, check_labels(labels, n, n_classes), n_classes=n_classes) if n_classes else z
 
 
-def with_labels(z: torch.Tensor, labels: torch.Tensor, n_classes: int = N_DIGITS) -> torch.Tensor:
+def with_labels(z: torch.Tensor, labels: torch.Tensor, *, n_classes: int = N_DIGITS) -> torch.Tensor:
     """cat(z (n, latent_dim), one-hot labels (n, n_classes)): the input of a conditional generator."""
-    return torch.cat([z, one_hot(labels, n_classes).to(z.dtype)], dim=1)
+    return torch.cat([z, one_hot(labels, n_classes=n_classes).to(z.dtype)], dim=1)
 
 
-def split_labels(inputs: torch.Tensor, n_classes: int = N_DIGITS) -> tuple[torch.Tensor, torch.Tensor]:
+def split_labels(inputs: torch.Tensor, *, n_classes: int = N_DIGITS) -> tuple[torch.Tensor, torch.Tensor]:
     """(z (n, latent_dim), labels (n,) int64) of conditional generator inputs (the argmax of the
     one-hot part)."""
     return inputs[:, :-n_classes], inputs[:, -n_classes:].argmax(dim=1)

@@ -459,4 +459,4 @@ def _preview_latents(generator: Generator, n_preview: int, *, seed: int) -> torc
     cols = _preview_columns(n_preview)
     z = prior_of(generator).sample(cols, generator.latent_dim, generator=rng)
     labels = torch.arange(generator.n_classes).repeat_interleave(cols)
-    return with_labels(z.repeat(generator.n_classes, 1), labels, generator.n_classes)
+    return with_labels(z.repeat(generator.n_classes, 1), labels, n_classes=generator.n_classes)

@@ -51,6 +51,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
             " digit's identity dictates it (a 1 is narrower than an 8 whatever the hand)."
         ),
     ),
+    "gan.table_style_probes": (
+        "Where the generator mixes the two inputs",
+        (
+            "Cross-validated linear probes at each generator stage, fed only the variation z causes"
+            " (activations and measures centred within each label) or only the variation the label"
+            " causes (centred within each z): probe accuracy of the label, and R² of each measure (z"
+            " part / label part). A measure readable from z's part at a stage is carried there as style."
+        ),
+    ),
     "gan.table_style_numbers": (
         "Content control, attribution and the Gram view",
         (

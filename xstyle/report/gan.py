@@ -285,6 +285,21 @@ def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfi
             **text("gan.table_style_numbers"),
         )
     )
+    measures = [m for m in next(iter(style.probes.values())) if m != "class"]
+    s.table(
+        Table(
+            columns=("stage", "class (label part)", *(f"{m}: z / label" for m in measures)),
+            rows=tuple(
+                (
+                    stage,
+                    v["class"]["label"],
+                    *(f"{v[m]['z']:.2f} / {v[m]['label']:.2f}" for m in measures),
+                )
+                for stage, v in style.probes.items()
+            ),
+            **text("gan.table_style_probes"),
+        )
+    )
 
 
 def _class_count_figure(counts, title: str):

@@ -25,7 +25,9 @@ labels (every z written as every digit):
    digits along the pooled direction: the measure's slope per label and the class-flip rate. SeFa's
    closed-form directions of the z columns of the first layer are walked the same way.
 7. **Where G mixes them** — the same two-way decomposition of every unit of every generator stage
-   (summed): how much of each stage's variation comes from z, from the label, from both.
+   (summed): how much of each stage's variation comes from z, from the label, from both; and linear
+   probes at every stage of the class and of each measure, fed only the variation z causes (within a
+   label) or only the variation the label causes (within a z).
 
 Every random draw comes from ``seed``; the models' ``training`` flags are restored and no hook
 outlives the call.
@@ -207,6 +209,10 @@ class GanStyleResult(Plottable):
             z directions: cosines across labels, slope and flip rate) and "sefa_<k>" entries with
             "slope" and "flip_rate" for SeFa's directions (their "measure" is the one that moves most).
         mixing: stage -> {"z", "label", "interaction"} shares of the stage's activations.
+        probes: stage -> measure -> {"z": cross-validated R² of a linear probe reading the measure's
+            z-driven part (within each label) from the stage's z-driven activations, "label": the same
+            for the label-driven parts (within each z)}; ``"class"`` -> {"label": probe accuracy of the
+            label from the stage's label-driven activations}.
         config: the settings used.
         timings: seconds per part.
     """
@@ -221,6 +227,7 @@ class GanStyleResult(Plottable):
     gram: dict[str, dict[str, Any]]
     directions: dict[str, dict[str, Any]]
     mixing: dict[str, dict[str, float]]
+    probes: dict[str, dict[str, dict[str, float]]]
     config: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -235,17 +242,20 @@ class GanStyleResult(Plottable):
         return AnalogyDisplay.from_result(self, rows=rows).plot(ax=ax)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every number, JSON-ready (no images)."""
+        """Every number, JSON-ready (no images; undefined values, such as the R² of a constant
+        measure, are None)."""
 
         def plain(value: Any) -> Any:
             if isinstance(value, np.ndarray):
-                return value.tolist()
+                return plain(value.tolist())
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
             if isinstance(value, tuple | list):
                 return [plain(v) for v in value]
             if isinstance(value, np.floating | np.integer):
-                return value.item()
+                value = value.item()
+            if isinstance(value, float) and not np.isfinite(value):
+                return None  # undefined (e.g. a probe on a constant measure): null in the JSON
             return value
 
         return plain(
@@ -258,6 +268,7 @@ class GanStyleResult(Plottable):
                 "gram": self.gram,
                 "directions": self.directions,
                 "mixing": self.mixing,
+                "probes": self.probes,
                 "config": self.config,
                 "timings": self.timings,
             }
@@ -273,7 +284,7 @@ def _grid_inputs(z: torch.Tensor, n_classes: int) -> torch.Tensor:
 
     r = z.shape[0]
     labels = torch.arange(n_classes).repeat(r)
-    return with_labels(z.repeat_interleave(n_classes, dim=0), labels, n_classes)
+    return with_labels(z.repeat_interleave(n_classes, dim=0), labels, n_classes=n_classes)
 
 
 def _class_probs(classifier: nn.Module, images: torch.Tensor) -> torch.Tensor:
@@ -351,11 +362,46 @@ def _walk(
     v = torch.as_tensor(direction, dtype=torch.float32)
     walked = z[None] + torch.as_tensor(steps, dtype=torch.float32)[:, None, None] * v
     s, n = walked.shape[:2]
-    inputs = with_labels(walked.reshape(s * n, -1), labels.repeat(s), n_classes)
+    inputs = with_labels(walked.reshape(s * n, -1), labels.repeat(s), n_classes=n_classes)
     images, _ = generate(generator, inputs)
     measures = measure_digits(images)
     predicted = _class_probs(classifier, images).argmax(dim=1).numpy().reshape(s, n)
     return {k: np.asarray(v).reshape(s, n) for k, v in measures.items()}, predicted
+
+
+def _stage_probes(
+    stages: dict[str, torch.Tensor], measures: dict[str, np.ndarray], r: int, c: int, *, seed: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Linear probes per stage, fed z's variation alone or the label's (see the result's ``probes``).
+
+    Activations (R * C, F) of the row-major grid are centred within each label (what z changes) or
+    within each z (what the label changes), reduced to at most 20 principal components and read with
+    a 5-fold cross-validated ridge regression (measures, R²) or logistic regression (the label).
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import KFold, cross_val_score
+
+    folds = KFold(n_splits=min(5, r * c), shuffle=True, random_state=seed)
+    labels = np.tile(np.arange(c), r)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for stage, acts in stages.items():
+        x = acts.double().numpy().reshape(r, c, -1)
+        entry: dict[str, dict[str, float]] = {}
+        for side, axis in (("z", 1), ("label", 0)):  # centre over the other input's axis
+            feats = (x - x.mean(axis=1 - axis, keepdims=True)).reshape(r * c, -1)
+            k = max(1, min(20, feats.shape[0] - 1, feats.shape[1]))
+            comps = PCA(n_components=k, random_state=seed).fit_transform(feats)
+            for m in GAN_STYLE_MEASURES:
+                y = np.asarray(measures[m], dtype=np.float64).reshape(r, c)
+                y = (y - y.mean(axis=1 - axis, keepdims=True)).ravel()
+                score = cross_val_score(Ridge(alpha=1.0), comps, y, cv=folds, scoring="r2").mean()
+                entry.setdefault(m, {})[side] = float(score)
+            if side == "label":
+                model = LogisticRegression(max_iter=1000)
+                entry["class"] = {"label": float(cross_val_score(model, comps, labels, cv=folds).mean())}
+        out[stage] = entry
+    return out
 
 
 def _ganspace(features: torch.Tensor, z: torch.Tensor, k: int) -> list[np.ndarray]:
@@ -459,8 +505,11 @@ def gan_style(
         )
         variance[m] = shares
     mixing = {s: two_way_shares(a.double().reshape(r, c, -1).numpy()) for s, a in stages.items()}
+    probes = _stage_probes(stages, measures, r, c, seed=seed)
     reverse_z = prior.sample(n_reverse, latent_dim, generator=torch_rng)
-    reverse, _ = generate(generator, with_labels(reverse_z, torch.full((n_reverse,), reverse_digit), c))
+    reverse, _ = generate(
+        generator, with_labels(reverse_z, torch.full((n_reverse,), reverse_digit), n_classes=c)
+    )
     timings["grid"] = time.perf_counter() - t0
 
     # 4: attribution to the label inputs versus z
@@ -514,7 +563,7 @@ def gan_style(
     for j in range(c):
         imgs, feats = generate(
             generator,
-            with_labels(zd, torch.full((n_direction,), j), c),
+            with_labels(zd, torch.full((n_direction,), j), n_classes=c),
             stages=(first,) if ganspace_components else (),
         )
         per_label[j] = measure_digits(imgs)
@@ -595,6 +644,7 @@ def gan_style(
         gram=gram,
         directions=directions,
         mixing=mixing,
+        probes=probes,
         config=config,
         timings=timings,
     )

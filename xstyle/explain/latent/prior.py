@@ -153,7 +153,7 @@ def prior_components(
     z = prior.component_sample(component, latent_dim, generator=rng)
     distance = ((z - prior.means(latent_dim)[component]).norm(dim=1) / prior.scale).numpy()
     if n_classes:  # a conditional generator: balanced labels, the same for every component
-        z = with_labels(z, torch.arange(len(z)) % n_classes, n_classes)
+        z = with_labels(z, torch.arange(len(z)) % n_classes, n_classes=n_classes)
     digits, _ = generate(generator, z, batch_size=batch_size)
     probs, _ = classifier_outputs(classifier, digits, batch_size=batch_size)
     confidence, predicted = (t.numpy() for t in probs.max(dim=1))
