@@ -67,3 +67,15 @@ def expect_cli_error(tmp_path, monkeypatch, capsys):
         assert sorted(p.name for p in tmp_path.iterdir()) == before
 
     return check
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """65 training digits across all classes (every 70th of the offline sample)."""
+    import torch
+
+    from xstyle.data import DigitData, load_digits
+
+    d = load_digits("train")
+    idx = torch.arange(0, len(d), 70)
+    return DigitData(d.images[idx], d.labels[idx], "small")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from xstyle.data import DigitData, load_digits, validate_digits
+from xstyle.data import load_digits, validate_digits
 from xstyle.gan import (
     Discriminator,
     GANConfig,
@@ -17,13 +17,6 @@ from xstyle.gan import (
     load_checkpoint,
 )
 from xstyle.hooks import FeatureTap, assert_no_hooks
-
-
-@pytest.fixture(scope="module")
-def small_digits():
-    d = load_digits("train")
-    idx = torch.arange(0, len(d), 70)  # 65 digits across all classes
-    return DigitData(d.images[idx], d.labels[idx], "small")
 
 
 def test_shapes_range_and_parameter_counts():

@@ -3,18 +3,10 @@
 import pytest
 import torch
 
-from xstyle.data import DigitData, load_digits
 from xstyle.gan import Discriminator, GANConfig, GANTrainer, Generator, load_checkpoint
 from xstyle.gan.dcgan import check_labels
 from xstyle.gan.prior import draw_latents, split_labels, with_labels
 from xstyle.hooks import FeatureTap, assert_no_hooks
-
-
-@pytest.fixture(scope="module")
-def small_digits():
-    d = load_digits("train")
-    idx = torch.arange(0, len(d), 70)  # 65 digits across all classes
-    return DigitData(d.images[idx], d.labels[idx], "small")
 
 
 def test_conditional_shapes_and_the_design_layers_plus_labels():

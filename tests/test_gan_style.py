@@ -72,21 +72,16 @@ def planted_models():
     return g, PlantedClassifier(centres)
 
 
+#: a small run of the whole analysis (a few seconds on the stubs)
+SMALL = dict(
+    n_z=12, n_reverse=4, n_attribution=10, n_steps=8, n_direction=60, n_walk=4, sefa_components=1, n_boot=20
+)
+
+
 @pytest.fixture(scope="module")
 def planted():
     g, clf = planted_models()
-    result = gan_style(
-        g,
-        clf,
-        n_z=12,
-        n_reverse=4,
-        n_attribution=10,
-        n_steps=8,
-        n_direction=60,
-        n_walk=4,
-        sefa_components=1,
-        n_boot=20,
-    )
+    result = gan_style(g, clf, **SMALL)
     return g, clf, result
 
 
@@ -156,18 +151,7 @@ def test_result_numbers_json_and_figures(planted):
 
 def test_gan_style_is_seeded(planted):
     g, clf, r = planted
-    again = gan_style(
-        g,
-        clf,
-        n_z=12,
-        n_reverse=4,
-        n_attribution=10,
-        n_steps=8,
-        n_direction=60,
-        n_walk=4,
-        sefa_components=1,
-        n_boot=20,
-    )
+    again = gan_style(g, clf, **SMALL)
     strip = lambda d: {k: v for k, v in d.items() if k != "timings"}  # noqa: E731
     assert strip(again.to_dict()) == strip(r.to_dict())
     assert again.variance == r.variance and again.gram == r.gram
