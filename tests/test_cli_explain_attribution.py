@@ -44,6 +44,7 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
         "gram_entries.png",
         "randomisation_content.png",
         "randomisation_style_total.png",
+        "regions.png",
         "style_content.png",
         "stylized.png",
     ]
@@ -55,6 +56,7 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
     assert data["channels"]["layers"] == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]
     assert set(data["gram_entries"]["top_pairs"]) == {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"}
     assert data["transfer"]["steps"] == 3
+    assert data["regions"]["method"] == "slic" and 0 <= data["regions"]["style_dominated_area"] <= 1
 
 
 @pytest.mark.slow
@@ -65,12 +67,12 @@ def test_attribution_of_a_given_image_without_sanity(tmp_path, capsys):
     save_image(load_sample("coffee", size=50), tmp_path / "mine.png")
     out = tmp_path / "attr"
     argv = ["-q", "explain", "attribution", "--stylized", str(tmp_path / "mine.png"), "--method", "saliency"]
-    code = main(
-        [*argv, "--size", "32", "--n-steps", "2", "--top-pairs", "1", "--no-sanity", "--out", str(out)]
-    )
+    argv += ["--size", "32", "--n-steps", "2", "--top-pairs", "1", "--no-sanity", "--regions", "grid"]
+    code = main([*argv, "--n-regions", "4", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     data = json.loads((out / "attribution.json").read_text())
     assert data["transfer"] is None and data["style_content"]["method"] == "saliency"
+    assert data["regions"]["method"] == "grid" and data["regions"]["n_regions"] == 4
     assert not list(out.glob("deletion_*.png"))
 
 
@@ -146,4 +148,11 @@ def test_gan_attribution_errors(expect_cli_error, gan_models):
         ],
         command="explain gan-attribution",
         match="/nowhere",
+    )
+
+
+def test_too_many_regions_for_the_size_is_refused_before_any_work(expect_cli_error):
+    argv = ["explain", "attribution", "--size", "32", "--n-regions", "1000", "--out", "o"]
+    expect_cli_error(
+        argv, command="explain attribution", match="--n-regions must be at most 256 at --size 32"
     )

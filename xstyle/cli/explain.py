@@ -366,6 +366,11 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     if args.method not in image_methods():
         allowed = ", ".join(image_methods())
         raise UsageError(f"--method must be one of {allowed}; got {args.method!r}.")
+    if args.regions != "none" and args.n_regions > args.size**2 // 4:
+        raise UsageError(
+            f"--n-regions must be at most {args.size**2 // 4} at --size {args.size} (regions of at least "
+            f"4 pixels); got {args.n_regions}."
+        )
     if args.channel_method not in layer_methods():
         raise UsageError(
             f"--channel-method must be one of {', '.join(layer_methods())}; got {args.channel_method!r}."
@@ -405,11 +410,24 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
             **{**common, "n_steps": max(2, args.n_steps // 2)},
         )
         bar.update(1)
+    regions = None
+    if args.regions != "none":
+        from xstyle.explain.style.regions import region_evidence
+
+        regions = region_evidence(
+            maps.style_evidence["total"],
+            maps.content_evidence,
+            maps.image,
+            method=args.regions,
+            n_regions=args.n_regions,
+        )
     figures = {
         "style_content.png": maps.plot,
         "channels.png": carriers.plot,
         "gram_entries.png": entries.plot,
     }
+    if regions is not None:
+        figures["regions.png"] = regions.plot
     for name, curve in maps.deletion.items():
         figures[f"deletion_{name.replace(':', '_')}.png"] = lambda c=curve, t=name: c.plot(title=t)
     for name, check in maps.randomisation.items():
@@ -428,6 +446,7 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         "style_content": maps.to_dict(),
         "channels": carriers.to_dict(),
         "gram_entries": entries.to_dict(),
+        "regions": None if regions is None else regions.to_dict(),
     }
     write_outputs(
         out,
@@ -575,6 +594,13 @@ def _add_attribution_parsers(esub) -> None:
         "--top-pairs", type=_positive_int, default=2, help="Gram pairs mapped per layer (default 2)"
     )
     p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
+    p.add_argument(
+        "--regions",
+        choices=("slic", "grid", "none"),
+        default="slic",
+        help="sum the style and content maps over SLIC superpixels or a grid (default slic)",
+    )
+    p.add_argument("--n-regions", type=_positive_int, default=64, help="regions asked for (default 64)")
     p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (baselines, controls; default 0)")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")

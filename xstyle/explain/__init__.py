@@ -9,6 +9,7 @@ module, beside it); nothing here draws at import time.
 
 * targets / attribute: turn the style-transfer and GAN objectives into Captum targets;
 * style_content_maps, channel_carriers, gram_entry_attribution: where style and content live;
+* region_evidence: the style and content maps summed over superpixels or a grid;
 * discriminator_maps, latent_class_attribution: attribution for the GAN;
 * deletion_insertion, randomisation_check: are the explanations true?
 * decompose_gram, compare_grams, lowrank_style_sweep, style_fingerprints: what a style is;
@@ -79,6 +80,7 @@ from xstyle.explain.style import (
     GramDecomposition,
     GramEntryResult,
     LowRankResult,
+    RegionEvidenceResult,
     StyleContentResult,
     TradeoffResult,
     ablate_channels,
@@ -89,6 +91,7 @@ from xstyle.explain.style import (
     gram_entry_attribution,
     lowrank_style_sweep,
     mmd_squared,
+    region_evidence,
     style_content_maps,
     style_distances,
     style_fingerprints,
@@ -126,6 +129,7 @@ __all__ = [
     "ProbeResult",
     "ProbeTableResult",
     "RandomisationResult",
+    "RegionEvidenceResult",
     "StyleContentResult",
     "StyleLossTarget",
     "Target",
@@ -158,6 +162,7 @@ __all__ = [
     "probe_dynamics",
     "probe_layers",
     "randomisation_check",
+    "region_evidence",
     "register_method",
     "sample_latents",
     "sefa_directions",

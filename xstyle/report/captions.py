@@ -225,6 +225,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
             " style or content), blue ones raise it."
         ),
     ),
+    "style.regions": (
+        "Where the style lives, by region",
+        (
+            "The style and content evidence summed over {n_regions} SLIC superpixels (regions that"
+            " follow the image's colour edges): each region is coloured by its share of the style"
+            " evidence minus its share of the content evidence (red: the style explains the region"
+            " more, blue: the content does). Regions pool the speckle of the pixel maps; the style"
+            " dominates {share:.0f} % of the area."
+        ),
+    ),
     "style.table_attribution_numbers": (
         "Attribution numbers",
         (

@@ -105,6 +105,17 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             **text("style.style_content_maps"),
         )
     )
+    from xstyle.explain.style.regions import region_evidence
+
+    regions = region_evidence(maps.style_evidence["total"], maps.content_evidence, maps.image, n_regions=64)
+    s.figure(
+        save_figure(
+            regions.plot(),
+            root,
+            f"{p}regions",
+            **text("style.regions", n_regions=len(regions.style), share=100 * regions.style_share),
+        )
+    )
     s.table(
         Table(
             columns=("map", "loss at image", "loss at baseline", "completeness error", "edge/flat ratio"),

@@ -1,6 +1,7 @@
 """Style: what a style is inside the network.
 
 * :mod:`.maps` — where style and content live: pixel maps, carrier channels, Gram entries;
+* :mod:`.regions` — the pixel maps summed over superpixels or a grid (region-level evidence);
 * :mod:`.gram`, :mod:`.lowrank`, :mod:`.fingerprint` — Gram spectra, low-rank styles, style statistics;
 * :mod:`.ablation` — causal channel ablation; :mod:`.tradeoff` — choosing alpha and beta;
 * :mod:`.stylizer` — the feed-forward stylizer explained (pixel maps, patches, block ablation);
@@ -47,6 +48,7 @@ from xstyle.explain.style.maps import (
     gram_entry_attribution,
     style_content_maps,
 )
+from xstyle.explain.style.regions import REGION_METHODS, RegionEvidenceResult, region_evidence, segment
 from xstyle.explain.style.stylizer import (
     BlockAblationResult,
     DiscriminatorPatchResult,
@@ -73,6 +75,7 @@ from xstyle.explain.style.tradeoff import (
 __all__ = [
     "ABLATION_MODES",
     "AUTO_GRID",
+    "REGION_METHODS",
     "STYLE_STATISTICS",
     "AblationResult",
     "BlockAblationResult",
@@ -87,6 +90,7 @@ __all__ = [
     "LayerSpectrum",
     "LowRankResult",
     "PatchDiscriminatorTarget",
+    "RegionEvidenceResult",
     "StyleContentResult",
     "StylizedLossTarget",
     "StylizerAttributionResult",
@@ -113,6 +117,8 @@ __all__ = [
     "layer_spectrum",
     "lowrank_style_sweep",
     "mmd_squared",
+    "region_evidence",
+    "segment",
     "style_content_maps",
     "style_distances",
     "style_fingerprints",

@@ -34,6 +34,7 @@ __all__ = [
     "GramEntryDisplay",
     "GramSpectrumDisplay",
     "LowRankDisplay",
+    "RegionEvidenceDisplay",
     "StatisticsAgreementDisplay",
     "StyleContentDisplay",
     "TradeoffDisplay",
@@ -478,4 +479,49 @@ class GramEntryDisplay(Display):
                 axes[2, col].set_title("F_i * F_j (feature map)", fontsize=8)
         figure.suptitle(f"Gram entries that carry the style loss ({r.method})", fontsize=10)
         self.axes_, self.figure_ = axes, figure
+        return self
+
+
+@dataclass(eq=False)
+class RegionEvidenceDisplay(Display):
+    """The image with its regions outlined and coloured by which loss explains each more: red where
+    the style's share of its evidence exceeds the content's, blue where the content's does."""
+
+    image: np.ndarray  # (H, W, 3) in [0, 1]
+    segments: np.ndarray  # (H, W) int
+    dominance: np.ndarray  # (K,)
+    method: str
+
+    @classmethod
+    def from_result(cls, result) -> RegionEvidenceDisplay:
+        """Collect a :class:`~xstyle.explain.style.regions.RegionEvidenceResult`."""
+        return cls(
+            image=_rgb(result.image),
+            segments=result.segments.numpy(),
+            dominance=np.asarray(result.dominance, dtype=float),
+            method=result.method,
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> RegionEvidenceDisplay:
+        import matplotlib.pyplot as plt
+        from skimage.segmentation import find_boundaries
+
+        if ax is None:
+            h, w = self.segments.shape
+            _, ax = plt.subplots(figsize=(4.8, 4.2 * h / w), layout="constrained")
+        per_pixel = self.dominance[self.segments]
+        lim = float(np.abs(self.dominance).max()) or 1e-12
+        ax.imshow(self.image.mean(-1), cmap="gray", vmin=0, vmax=1)
+        overlay = ax.imshow(per_pixel, cmap=CMAP, vmin=-lim, vmax=lim, alpha=0.6)
+        edges = np.ma.masked_where(~find_boundaries(self.segments, mode="inner"), np.ones_like(per_pixel))
+        ax.imshow(edges, cmap="gray_r", vmin=0, vmax=1, alpha=0.5)
+        ax.set_axis_off()
+        ax.set_title(
+            f"Where the style lives, by region ({len(self.dominance)} {self.method} regions)", fontsize=9
+        )
+        bar = ax.figure.colorbar(overlay, ax=ax, shrink=0.85)
+        bar.set_label(
+            "style share − content share of the region's evidence\n(red: style, blue: content)", fontsize=8
+        )
+        self.ax_, self.figure_ = ax, ax.figure
         return self

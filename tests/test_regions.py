@@ -1,0 +1,116 @@
+"""Region-level evidence (xstyle.explain.style.regions): segmentation, aggregation, planted answers."""
+
+import numpy as np
+import pytest
+import torch
+
+from xstyle.explain.style.regions import region_evidence, segment
+
+
+def _image(h=32, w=48):
+    """A smooth photo crop (SLIC needs edges to follow; noise merges into one superpixel)."""
+    from xstyle import load_sample
+
+    return load_sample("chelsea", size=max(h, w) * 2)[..., :h, :w].contiguous()
+
+
+@pytest.mark.parametrize("method", ["slic", "grid"])
+def test_segments_cover_the_image_with_consecutive_labels(method):
+    seg = segment(_image(), method=method, n_regions=12)
+    assert seg.shape == (32, 48) and seg.dtype == torch.int64
+    labels = torch.unique(seg)
+    assert labels.tolist() == list(range(len(labels)))
+    assert 4 <= len(labels) <= 30
+
+
+def test_grid_cells_are_regular():
+    seg = segment(_image(), method="grid", n_regions=6)  # 32 x 48: 2 rows of 3 cells of 16 x 16
+    assert len(torch.unique(seg)) == 6
+    assert torch.equal(torch.bincount(seg.ravel()), torch.full((6,), 256))
+
+
+def test_slic_follows_a_colour_edge():
+    img = torch.zeros(1, 3, 32, 32)
+    img[..., :, 16:] = 1.0  # black left half, white right half
+    seg = segment(img, method="slic", n_regions=8)
+    left, right = set(seg[:, :16].unique().tolist()), set(seg[:, 16:].unique().tolist())
+    assert not left & right  # no superpixel straddles the edge
+
+
+def test_evidence_is_summed_per_region_and_planted_halves_win():
+    img = _image(32, 32)
+    style = torch.zeros(32, 32)
+    style[:, :16] = 1.0  # all style evidence on the left
+    content = torch.zeros(32, 32)
+    content[:, 16:] = 1.0  # all content evidence on the right
+    r = region_evidence(style, content, img, method="grid", n_regions=4)
+    assert r.style.sum() == pytest.approx(1.0) and r.content.sum() == pytest.approx(1.0)
+    assert r.area.tolist() == [0.25] * 4
+    dom = r.dominance_map()
+    assert (dom[:, :16] > 0).all() and (dom[:, 16:] < 0).all()
+    assert r.style_share == pytest.approx(0.5)
+    assert {t["region"] for t in r.top(2, kind="style")} == {0, 2}
+    assert r.to_dict()["n_regions"] == 4
+
+
+def test_region_display_draws_the_dominance_with_a_labelled_colour_scale():
+    import matplotlib.pyplot as plt
+
+    img = _image(32, 32)
+    style = torch.zeros(32, 32)
+    style[:, :16] = 1.0
+    r = region_evidence(style, torch.ones(32, 32), img, method="grid", n_regions=4)
+    d = r.plot()
+    overlay = d.ax_.images[1].get_array()
+    assert overlay[0, 0] > 0 > overlay[0, -1]
+    assert "style share" in d.figure_.axes[-1].get_ylabel()
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "watershed"}, "region method must be one of slic, grid"),
+        ({"n_regions": 0}, "n_regions must be"),
+        ({"n_regions": 10**7}, "n_regions must be at most the number of pixels"),
+        ({"compactness": -1}, "compactness must be a finite number > 0"),
+    ],
+)
+def test_bad_region_options_get_one_line(kwargs, match):
+    m = torch.zeros(16, 16)
+    with pytest.raises(ValueError, match=match):
+        region_evidence(m, m, _image(16, 16), **kwargs)
+
+
+def test_slic_on_noise_falls_back_to_the_grid_and_says_so():
+    noise = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    m = torch.ones(32, 32)
+    r = region_evidence(m, m, noise, method="slic", n_regions=16)
+    assert r.method == "grid" and len(r.style) == 16
+
+
+def test_maps_must_match_the_image():
+    with pytest.raises(ValueError, match=r"style_map must be an \(H, W\) map of the image's size"):
+        region_evidence(torch.zeros(8, 8), torch.zeros(16, 16), _image(16, 16))
+    with pytest.raises(ValueError, match="content_map contains NaN"):
+        region_evidence(torch.zeros(16, 16), torch.full((16, 16), float("nan")), _image(16, 16))
+
+
+@pytest.mark.slow
+def test_a_planted_texture_gets_the_style_and_the_photo_the_content(caffe_vgg):
+    """A stylised image whose left half is a crop of the painting and whose right half is the photo:
+    the left regions carry the style evidence, the right ones the content evidence."""
+    from xstyle import load_sample
+    from xstyle.explain.style.maps import style_content_maps
+
+    content = load_sample("chelsea", size=64)[..., :40, 12:52].contiguous()
+    style = load_sample("starry_night", size=64)[..., :40, :40].contiguous()
+    planted = content.clone()
+    planted[..., :, :20] = style[..., :, :20]
+    maps = style_content_maps(planted, content=content, style=style, model=caffe_vgg, n_steps=8, sanity=False)
+    r = region_evidence(
+        maps.style_evidence["total"], maps.content_evidence, planted, method="grid", n_regions=4
+    )
+    left, right = r.dominance[[0, 2]], r.dominance[[1, 3]]
+    assert left.mean() > 0 > right.mean(), r.dominance
+    assert np.isfinite(r.style).all()
