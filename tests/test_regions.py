@@ -114,3 +114,67 @@ def test_a_planted_texture_gets_the_style_and_the_photo_the_content(caffe_vgg):
     left, right = r.dominance[[0, 2]], r.dominance[[1, 3]]
     assert left.mean() > 0 > right.mean(), r.dominance
     assert np.isfinite(r.style).all()
+
+
+@pytest.fixture(scope="module")
+def planted_maps(caffe_vgg):
+    """A 40 x 40 image whose left half is a crop of the painting and whose right half is the photo,
+    with its style map against the photo and its content map against a blur (the tests' fillers)."""
+    from xstyle import load_sample
+    from xstyle.explain.style.faithfulness import filler_for
+    from xstyle.explain.style.maps import style_content_maps
+
+    content = load_sample("chelsea", size=64)[..., :40, 12:52].contiguous()
+    style = load_sample("starry_night", size=64)[..., :40, :40].contiguous()
+    planted = content.clone()
+    planted[..., :, :20] = style[..., :, :20]
+    common = dict(content=content, style=style, model=caffe_vgg, n_steps=16, sanity=False)
+    by_style = style_content_maps(
+        planted, baselines=filler_for("style", image=planted, content=content), **common
+    )
+    by_content = style_content_maps(
+        planted, baselines=filler_for("content", image=planted, content=content), **common
+    )
+    regions = region_evidence(
+        by_style.style_evidence["total"], by_content.content_evidence, planted, method="grid", n_regions=16
+    )
+    return regions, content, style
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["style", "content"])
+def test_faithfulness_beats_random_on_the_planted_map_and_the_inverted_map_fails(
+    planted_maps, caffe_vgg, which
+):
+    import dataclasses
+
+    from xstyle.explain.style.faithfulness import region_faithfulness
+
+    regions, content, style = planted_maps
+    kw = dict(model=caffe_vgg, content=content, style=style, which=which, steps=8, n_random=10)
+    good = region_faithfulness(regions, **kw)
+    assert good.passed and good.gain_ci[0] > 0
+    assert good.curve[0] == pytest.approx(1.0) and good.curve[-1] == pytest.approx(0.0)
+    inverted = dataclasses.replace(regions, style=-regions.style, content=-regions.content)
+    bad = region_faithfulness(inverted, **kw)
+    assert not bad.passed and bad.gain < good.gain
+    assert good.to_dict()["steps"] == 8 and good.to_dict()["n_random"] == 10
+    d = good.plot()
+    assert len(d.ax_.lines) == 11 and "passes" in d.ax_.get_title()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_faithfulness_refuses_bad_options(caffe_vgg):
+    from xstyle.explain.style.faithfulness import region_faithfulness
+
+    img = _image(16, 16)
+    r = region_evidence(torch.ones(16, 16), torch.ones(16, 16), img, method="grid", n_regions=4)
+    kw = dict(model=caffe_vgg, content=img, style=img)
+    with pytest.raises(ValueError, match="which must be 'style' or 'content'"):
+        region_faithfulness(r, which="texture", **kw)
+    with pytest.raises(ValueError, match="n_random must be"):
+        region_faithfulness(r, n_random=1, **kw)
+    with pytest.raises(ValueError, match="must have the stylised image's size"):
+        region_faithfulness(r, model=caffe_vgg, content=_image(8, 8), style=img)

@@ -2,6 +2,7 @@
 
 * :mod:`.maps` — where style and content live: pixel maps, carrier channels, Gram entries;
 * :mod:`.regions` — the pixel maps summed over superpixels or a grid (region-level evidence);
+* :mod:`.faithfulness` — insertion of regions into a filler, in evidence order against random orders;
 * :mod:`.gram`, :mod:`.lowrank`, :mod:`.fingerprint` — Gram spectra, low-rank styles, style statistics;
 * :mod:`.ablation` — causal channel ablation; :mod:`.tradeoff` — choosing alpha and beta;
 * :mod:`.stylizer` — the feed-forward stylizer explained (pixel maps, patches, block ablation);
@@ -16,6 +17,7 @@ from xstyle.explain.style.ablation import (
     ablation_curves,
     channel_scores,
 )
+from xstyle.explain.style.faithfulness import RegionFaithfulnessResult, filler_for, region_faithfulness
 from xstyle.explain.style.fingerprint import (
     STYLE_STATISTICS,
     FingerprintResult,
@@ -91,6 +93,7 @@ __all__ = [
     "LowRankResult",
     "PatchDiscriminatorTarget",
     "RegionEvidenceResult",
+    "RegionFaithfulnessResult",
     "StyleContentResult",
     "StylizedLossTarget",
     "StylizerAttributionResult",
@@ -111,6 +114,7 @@ __all__ = [
     "edge_mass",
     "evaluate_stylizer",
     "explain_stylizer",
+    "filler_for",
     "find_knee",
     "gram_entry_attribution",
     "image_losses",
@@ -118,6 +122,7 @@ __all__ = [
     "lowrank_style_sweep",
     "mmd_squared",
     "region_evidence",
+    "region_faithfulness",
     "segment",
     "style_content_maps",
     "style_distances",

@@ -35,6 +35,7 @@ __all__ = [
     "GramSpectrumDisplay",
     "LowRankDisplay",
     "RegionEvidenceDisplay",
+    "RegionFaithfulnessDisplay",
     "StatisticsAgreementDisplay",
     "StyleContentDisplay",
     "TradeoffDisplay",
@@ -523,5 +524,56 @@ class RegionEvidenceDisplay(Display):
         bar.set_label(
             "style share − content share of the region's evidence\n(red: style, blue: content)", fontsize=8
         )
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass(eq=False)
+class RegionFaithfulnessDisplay(Display):
+    """Normalised loss against the share of the image inserted: the map's order and random orders."""
+
+    which: str
+    filler: str
+    fractions: np.ndarray
+    curve: np.ndarray
+    random_fractions: np.ndarray
+    random: np.ndarray
+    gain: float
+    gain_ci: tuple[float, float]
+    passed: bool
+
+    @classmethod
+    def from_result(cls, result) -> RegionFaithfulnessDisplay:
+        """Collect a :class:`~xstyle.explain.style.faithfulness.RegionFaithfulnessResult`."""
+        return cls(
+            which=result.which,
+            filler=result.filler,
+            fractions=np.asarray(result.fractions),
+            curve=np.asarray(result.curve),
+            random_fractions=np.asarray(result.random_fractions),
+            random=np.asarray(result.random),
+            gain=result.gain,
+            gain_ci=tuple(result.gain_ci),
+            passed=result.passed,
+        )
+
+    def plot(self, *, ax: Axes | None = None) -> RegionFaithfulnessDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.6, 3.2), layout="constrained")
+        for i, (f, v) in enumerate(zip(self.random_fractions, self.random, strict=True)):
+            ax.plot(f, v, color="0.7", lw=0.8, label="random orders" if i == 0 else None)
+        ax.plot(
+            self.fractions, self.curve, "o-", color="tab:red", lw=1.8, ms=3, label=f"{self.which} map order"
+        )
+        ax.set_xlabel("share of the stylised image inserted (by area)")
+        ax.set_ylabel(f"{self.which} loss (1: {self.filler}, 0: image)", fontsize=8)
+        verdict = "passes" if self.passed else "fails"
+        lo, hi = self.gain_ci
+        ax.set_title(
+            f"{self.which.capitalize()} map {verdict}: gain {self.gain:.3f} ({lo:.3f}–{hi:.3f})", fontsize=9
+        )
+        ax.legend(fontsize=7)
         self.ax_, self.figure_ = ax, ax.figure
         return self
