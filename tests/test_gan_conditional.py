@@ -220,3 +220,27 @@ def test_cli_explain_gan_style_writes_figures_and_numbers(conditional_ckpt, tmp_
         "height",
         "ink",
     }
+
+
+def test_probes_take_a_digit_for_a_conditional_model(conditional_ckpt, tmp_path, capsys):
+    import json
+
+    from xstyle.cli import main
+    from xstyle.explain.latent.probes import sample_latents
+    from xstyle.gan.prior import split_labels
+    from xstyle.gan.train import load_checkpoint
+
+    g = load_checkpoint(conditional_ckpt).sampler
+    samples = sample_latents(g, n=20, seed=0, stages=(), labels=4)
+    assert split_labels(samples.z)[1].tolist() == [4] * 20
+    out = tmp_path / "pa"
+    argv = ["-q", "probe", "attributes", "--checkpoint", str(conditional_ckpt), "-n", "60", "--digit", "4"]
+    assert main([*argv, "--pca", "8", "--out", str(out)]) == 0, capsys.readouterr().err
+    data = json.loads(next(p for p in out.iterdir() if p.suffix == ".json").read_text())
+    assert data["digit"] == 4 and data["command"] == "probe attributes"
+
+
+@pytest.mark.parametrize("command", [["probe", "attributes"], ["probe", "directions"], ["explain", "latent"]])
+def test_a_digit_for_an_unconditional_probe_exits_2(expect_cli_error, command):
+    argv = [*command, "--digit", "3", "--out", "o"]
+    expect_cli_error(argv, command=" ".join(command), match="--digit needs a conditional DCGAN")

@@ -23,7 +23,7 @@ from xstyle.cli._args import (
     traversal_figures,
     write_outputs,
 )
-from xstyle.cli.gan import _classifier, _digits_from, _gan_checkpoint
+from xstyle.cli.gan import _check_digit, _classifier, _digits_from, _gan_checkpoint
 from xstyle.cli.transfer import _run_transfer
 
 log = logging.getLogger("xstyle")
@@ -49,7 +49,9 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
             f"-n must be at least 50 latent samples (probes are 5-fold cross-validated); got {args.n}."
         )
     out = _output_folder(args.out)
-    generator = _gan_checkpoint(args.checkpoint).sampler
+    ckpt = _gan_checkpoint(args.checkpoint)
+    _check_digit(args.digit, ckpt)
+    generator = ckpt.sampler
     classifier = _classifier(args.classifier)
     result = explain_latent(
         generator,
@@ -60,6 +62,7 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
         n_components=args.components,
         style=args.style,
         n_traverse=args.n_traverse,
+        labels=args.digit,
     )
     data = {
         "xstyle_version": __version__,
@@ -105,6 +108,12 @@ def _add_latent_parsers(esub) -> None:
     )
     p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
     p.add_argument("--style", action="store_true", help="also measure the digits' Gram energy")
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: latents of this digit only (default: all)",
+    )
     _add_run_tail(p, seed_help="seeds latents, folds and traversals")
     p.set_defaults(func=_cmd_explain_latent)
 

@@ -11,6 +11,7 @@ from xstyle.cli._args import (
     UsageError,
     _add_gan_models,
     _add_run_tail,
+    _digit,
     _layers,
     _nonneg_float,
     _output_folder,
@@ -18,7 +19,7 @@ from xstyle.cli._args import (
     traversal_figures,
     write_outputs,
 )
-from xstyle.cli.gan import _classifier, _gan_checkpoint
+from xstyle.cli.gan import _check_digit, _classifier, _gan_checkpoint
 
 
 def _probe_methods(text: str) -> list[str]:
@@ -45,6 +46,7 @@ def _probe_header(args: argparse.Namespace, **extra) -> dict:
         "xstyle_version": __version__,
         "command": f"probe {args.probe_command}",
         "classifier": args.classifier or "shipped",
+        "digit": getattr(args, "digit", None),
         **extra,
     }
 
@@ -57,7 +59,10 @@ def _probe_directions(args: argparse.Namespace, methods: list[str]):
     classifier = _classifier(args.classifier)
     # GANSpace reads the first stage only; the other methods need no activations
     stages = ["act0"] if "ganspace" in methods else []
-    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, stages=stages)
+    _check_digit(args.digit, ckpt)
+    samples = sample_latents(
+        ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, stages=stages, labels=args.digit
+    )
     directions = find_directions(
         ckpt.sampler, samples, methods=methods, n_components=args.components, random_state=args.seed
     )
@@ -77,7 +82,10 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier)
     t0 = time.perf_counter()
-    samples = sample_latents(ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, style=args.style)
+    _check_digit(args.digit, ckpt)
+    samples = sample_latents(
+        ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, style=args.style, labels=args.digit
+    )
     table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
     data = {
         **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
@@ -147,6 +155,7 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
             d,
             classifier=classifier,
             n=args.n_traverse,
+            labels=args.digit,
             seed=args.seed + 1,
             alphas=alphas,
             scales=scales,
@@ -288,17 +297,35 @@ def add_parsers(sub) -> None:
 
     p = psub.add_parser("attributes", help="the layer x attribute table of linear probes (+ heatmap)")
     common(p, n=2000)
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
+    )
     p.add_argument("--pca", type=_positive_int, default=128, help="PCA components per stage (default 128)")
     p.add_argument("--style", action="store_true", help="also probe the digits' Gram energy")
     p.set_defaults(func=_cmd_probe_attributes)
 
     p = psub.add_parser("directions", help="InterFaceGAN/GANSpace/SeFa directions, compared by cosine")
     common(p, n=2000)
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
+    )
     methods(p)
     p.set_defaults(func=_cmd_probe_directions)
 
     p = psub.add_parser("traverse", help="traversal grids along each direction and what each one changes")
     common(p, n=2000)
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
+    )
     methods(p)
     p.add_argument("--steps", type=_positive_int, default=7, help="steps from -sigma to +sigma (default 7)")
     p.add_argument("--sigma", type=_nonneg_float, default=3.0, help="reach of the walk in sigmas (default 3)")

@@ -268,6 +268,7 @@ def sample_latents(
     stages: Sequence[str] | None = None,
     style: bool = False,
     batch_size: int = 250,
+    labels: torch.Tensor | int | None = None,
 ) -> LatentSamples:
     """Generate ``n`` digits from seeded latents, tap the generator's stages and measure the digits.
 
@@ -281,6 +282,8 @@ def sample_latents(
             :data:`GENERATOR_STAGES` the generator has. ``()`` taps nothing.
         style: also measure ``gram_energy``.
         batch_size: latents per forward pass.
+        labels: for a conditional generator, the digit(s) to generate (one int or n ints; None:
+            balanced, 0..9 in turn; see :func:`xstyle.gan.prior.draw_latents`).
     """
     check_int(n, "n", 2)
     if stages is None:
@@ -288,7 +291,7 @@ def sample_latents(
         stages = [s for s in GENERATOR_STAGES if s in names]
     from xstyle.gan.prior import draw_latents
 
-    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)))
+    z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)), labels=labels)
     images, feats = generate(generator, z, stages=list(stages), batch_size=batch_size)
     attrs = measure_digits(images, classifier=classifier, style=style, batch_size=max(batch_size, 500))
     return LatentSamples(z=z, images=images, attributes=attrs, activations=feats, seed=int(seed))

@@ -380,6 +380,7 @@ def explain_latent(
     n_traverse: int = 24,
     alphas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),
     batch_size: int = 250,
+    labels: torch.Tensor | int | None = None,
 ) -> LatentResult:
     """The whole latent analysis of a generator: attributes, probes, directions, traversals, comparison.
 
@@ -395,6 +396,7 @@ def explain_latent(
         style: measure the Gram energy as well.
         cv: folds of every probe.
         n_traverse: latents per traversal; alphas: steps in units of sigma (z's std along a unit vector).
+        labels: for a conditional generator, the digit(s) its latents write (None: balanced).
     """
     from xstyle.explain.latent.directions import compare_directions
     from xstyle.explain.latent.traversal import traverse
@@ -403,7 +405,7 @@ def explain_latent(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     samples = sample_latents(
-        generator, classifier=classifier, n=n, seed=seed, style=style, batch_size=batch_size
+        generator, classifier=classifier, n=n, seed=seed, style=style, batch_size=batch_size, labels=labels
     )
     timings["sample_and_measure"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -435,6 +437,7 @@ def explain_latent(
             scales=scales,
             style=style,
             batch_size=batch_size,
+            labels=labels,
         )
         for d in directions
     )

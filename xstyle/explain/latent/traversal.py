@@ -115,6 +115,7 @@ def traverse(
     style: bool = False,
     rows: int = 8,
     batch_size: int = 250,
+    labels: torch.Tensor | int | None = None,
 ) -> TraversalResult:
     """Walk ``n`` latents along ``direction`` and measure the digits at every step.
 
@@ -130,6 +131,8 @@ def traverse(
             deviation over the ``n`` latents at alpha = 0 (too few latents make this noisy).
         style: measure ``gram_energy`` too.
         rows: latents kept as images for the grid.
+        labels: for a conditional generator when ``z`` is drawn: the digit(s) to write (None:
+            balanced).
     """
     if not isinstance(direction, Direction):
         raise ValueError(f"direction must be a Direction; got {type(direction).__name__}.")
@@ -145,7 +148,9 @@ def traverse(
         check_int(n, "n", 1)
         from xstyle.gan.prior import draw_latents
 
-        z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)))
+        z = draw_latents(
+            generator, n, generator=torch.Generator().manual_seed(check_seed(seed)), labels=labels
+        )
     elif not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != dim or z.shape[0] < 1:
         shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise ValueError(f"z must have shape (n, {dim}); got {shape}.")
