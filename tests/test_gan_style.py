@@ -28,7 +28,8 @@ class PlantedGenerator(nn.Module):
         self.fc = nn.Linear(14, 8, bias=False)
         with torch.no_grad():
             self.fc.weight.zero_()
-            self.fc.weight[0, 0] = 3.0  # SeFa's top z direction: z[0]
+            self.fc.weight[0, 0] = 3.0  # SeFa's and GANSpace's top z direction: z[0]
+            self.fc.weight[1, 1] = 1.0  # a weaker second one (GANSpace asks for two components)
         self.act0, self.act1, self.act2, self.tanh = (
             nn.Identity(),
             nn.Identity(),

@@ -565,7 +565,7 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
         json={"gan_style.json": data},
         figures={"analogies.png": lambda: result.plot_analogies(rows=10), "gan_style.png": result.plot},
     )
-    shares = ", ".join(f"{m} {100 * v['z']:.0f} %" for m, v in result.variance.items())
+    shares = ", ".join(f"{m} {100 * z:.0f} %" for m, z in result.z_shares().items())
     print(f"variance explained by z (the handwriting): {shares}")
     return 0
 

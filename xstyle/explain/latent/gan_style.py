@@ -21,8 +21,9 @@ labels (every z written as every digit):
    and the same ratio for the flattened features as a reference, with bootstrap intervals.
 6. **Style directions at a fixed label** — per label, an InterFaceGAN direction in z (a linear fit
    of the measure on z) for every measure and GANSpace directions (principal components of the first
-   stage, regressed onto z); the cosine between the per-label directions, and walking each label's
-   digits along the pooled direction: the measure's slope per label and the class-flip rate. SeFa's
+   stage carried back to z by :func:`~xstyle.explain.latent.directions.ganspace_directions`); the
+   cosine between the per-label directions, and walking each label's digits along the pooled
+   direction: the measure's slope per label and the class-flip rate. SeFa's
    closed-form directions of the z columns of the first layer are walked the same way.
 7. **Where G mixes them** — the same two-way decomposition of every unit of every generator stage
    (summed): how much of each stage's variation comes from z, from the label, from both; and linear
@@ -48,13 +49,14 @@ from xstyle._checks import check_int, check_seed
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.targets import Target
-from xstyle.explain.latent._common import _moments, generate, measure_digits
+from xstyle.explain.latent._common import GENERATOR_STAGES, _moments, generate, measure_digits
+from xstyle.explain.latent.directions import ganspace_directions
 from xstyle.explain.latent.plots import AnalogyDisplay, GanStyleDisplay
 from xstyle.hooks import FeatureTap, frozen
+from xstyle.losses import gram_matrix
 
 __all__ = [
     "GAN_STYLE_MEASURES",
-    "GENERATOR_STAGES",
     "GanStyleResult",
     "MeasureTarget",
     "RequestedClassTarget",
@@ -67,8 +69,6 @@ GAN_STYLE_MEASURES: tuple[str, ...] = ("slant", "thickness", "width", "height", 
 #: the measures with a differentiable definition (attributed with IG); thickness is a distance
 #: transform of the binarised strokes, which has no useful gradient
 DIFFERENTIABLE: tuple[str, ...] = ("ink", "slant", "width", "height")
-#: generator stages whose activations are decomposed (the DCGAN's named modules)
-GENERATOR_STAGES: tuple[str, ...] = ("act0", "act1", "act2", "tanh")
 #: classifier layers whose Gram matrices are compared
 GRAM_LAYERS: tuple[str, ...] = ("act1", "act2")
 
@@ -331,12 +331,6 @@ def _distance_ratio(
     return same_z, same_label, ratio, _bootstrap_rows(stat, r, n_boot=n_boot, rng=rng)
 
 
-def _gram(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrices (N, C * C) of features (N, C, H, W), divided by the positions H * W."""
-    f = features.flatten(2)
-    return (f @ f.transpose(1, 2) / f.shape[-1]).flatten(1)
-
-
 def _fit_direction(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """InterFaceGAN for a continuous measure: the unit normal of a ridge fit of y on z."""
     from sklearn.linear_model import Ridge
@@ -404,15 +398,6 @@ def _stage_probes(
     return out
 
 
-def _ganspace(features: torch.Tensor, z: torch.Tensor, k: int) -> list[np.ndarray]:
-    """GANSpace at one label: the top ``k`` principal components of a stage's activations (n, F),
-    each mapped back to z by a least-squares fit of its scores on z (unit vectors in z)."""
-    from sklearn.decomposition import PCA
-
-    scores = PCA(n_components=k, random_state=0).fit_transform(features.double().numpy())
-    return [_fit_direction(z.double().numpy(), scores[:, i]) for i in range(k)]
-
-
 def gan_style(
     generator: nn.Module,
     classifier: nn.Module,
@@ -445,7 +430,7 @@ def gan_style(
             spread along any direction).
         sefa_components: SeFa directions walked (0: none).
         ganspace_components: GANSpace directions per label (principal components of the first
-            generator stage, regressed onto z), compared across labels and walked (0: none).
+            generator stage carried back to z), compared across labels and walked (0: none).
         n_boot: bootstrap resamples of the z rows for the intervals.
         seed: seeds every latent and resample.
         progress: called with a short message before each part.
@@ -542,7 +527,9 @@ def gan_style(
     taps = _classifier_taps(classifier, images, GRAM_LAYERS)
     gram: dict[str, dict[str, Any]] = {}
     for layer, feats in taps.items():
-        same_z, same_label, ratio, ci = _distance_ratio(_gram(feats), r, c, n_boot=n_boot, rng=rng)
+        same_z, same_label, ratio, ci = _distance_ratio(
+            gram_matrix(feats, normalize="mean").flatten(1), r, c, n_boot=n_boot, rng=rng
+        )
         _, _, f_ratio, f_ci = _distance_ratio(feats.flatten(1), r, c, n_boot=n_boot, rng=rng)
         gram[layer] = {
             "same_z": same_z,
@@ -568,7 +555,8 @@ def gan_style(
         )
         per_label[j] = measure_digits(imgs)
         if ganspace_components:
-            pcs[j] = _ganspace(feats[first], zd, ganspace_components)
+            found = ganspace_directions(feats[first], zd, n_components=ganspace_components)
+            pcs[j] = [np.asarray(d.vector, dtype=np.float64) for d in found]
     steps = np.array([-walk, 0.0, walk])
     zw = prior.sample(n_walk, latent_dim, generator=torch_rng)
     walk_labels = torch.arange(c).repeat_interleave(n_walk)
@@ -648,8 +636,3 @@ def gan_style(
         config=config,
         timings=timings,
     )
-
-
-def summary_rows(result: GanStyleResult) -> list[tuple[str, Any, Any, Any]]:
-    """(measure, z share, label share, interaction) rows of the variance table."""
-    return [(m, v["z"], v["label"], v["interaction"]) for m, v in result.variance.items()]

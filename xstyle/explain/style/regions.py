@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from xstyle._checks import check_int, check_seed
+from xstyle._checks import check_int
 from xstyle._plotting import Plottable
 from xstyle.explain.style.plots import RegionEvidenceDisplay
 from xstyle.images import check_rgb
@@ -36,14 +36,12 @@ def segment(
     method: str = "slic",
     n_regions: int = 64,
     compactness: float = 10.0,
-    seed: int = 0,
 ) -> torch.Tensor:
     """Region labels (H, W) int64 in 0..K-1 of ``image`` (1, 3, H, W) in [0, 1].
 
     ``"slic"``: scikit-image's SLIC superpixels (about ``n_regions`` of them; ``compactness`` trades
     colour adherence for square shapes). ``"grid"``: a regular grid of about ``n_regions`` cells
-    (rows x columns chosen for square-ish cells). ``seed`` is accepted for symmetry; both methods
-    are deterministic.
+    (rows x columns chosen for square-ish cells). Both are deterministic.
     """
     check_rgb(image, name="image", single=True)
     if method not in REGION_METHODS:
@@ -54,7 +52,6 @@ def segment(
         raise ValueError(f"n_regions must be at most the number of pixels ({h * w}); got {n_regions}.")
     if not (isinstance(compactness, int | float) and np.isfinite(compactness) and compactness > 0):
         raise ValueError(f"compactness must be a finite number > 0; got {compactness!r}.")
-    check_seed(seed)
     if method == "grid":
         rows = max(1, min(h, round((n_regions * h / w) ** 0.5)))
         cols = max(1, min(w, round(n_regions / rows)))
@@ -141,7 +138,6 @@ def region_evidence(
     method: str = "slic",
     n_regions: int = 64,
     compactness: float = 10.0,
-    seed: int = 0,
 ) -> RegionEvidenceResult:
     """Sum a style and a content evidence map (each (H, W); e.g. a
     :class:`~xstyle.explain.style.maps.StyleContentResult`'s ``style_evidence["total"]`` and
@@ -160,7 +156,7 @@ def region_evidence(
             raise ValueError(f"{name} must be an (H, W) map of the image's size {size}; got {shape}.")
         if not torch.isfinite(m).all():
             raise ValueError(f"{name} contains NaN or infinite values.")
-    segments = segment(image, method=method, n_regions=n_regions, compactness=compactness, seed=seed)
+    segments = segment(image, method=method, n_regions=n_regions, compactness=compactness)
     k = int(segments.max()) + 1
     if method == "slic" and k < max(2, n_regions // 4):
         # SLIC merges noise-like images into a handful of superpixels: use the grid instead
