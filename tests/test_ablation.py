@@ -141,7 +141,7 @@ def test_scores_rankings_and_correlation(caffe_vgg, tiny_images):
     assert head["count"] == 4 and isinstance(head["gram_top_change_style_more_than_content"], bool)
     json.loads(json.dumps(again.to_dict(), allow_nan=False))
     display = again.plot()
-    assert len(display.ax_) == 2 and display.figure_ is not None
+    assert len(display.axes_) == 2 and display.figure_ is not None
 
 
 def test_rerun_transfers_through_the_ablated_network(caffe_vgg, tiny_images):

@@ -143,7 +143,7 @@ def _ablation_result() -> AblationResult:
 
 def test_ablation_curve_display_two_panels_of_relative_change():
     display = AblationCurveDisplay.from_result(_ablation_result()).plot()
-    style_ax, content_ax = display.ax_
+    style_ax, content_ax = display.axes_
     np.testing.assert_allclose(_lines(style_ax)["gram"], [0.2, 0.5, 1.0])
     np.testing.assert_allclose(_lines(style_ax)["random"], [0.0, 0.1, 0.2])
     np.testing.assert_allclose(_lines(content_ax)["gram"], [0.0, 0.5, 1.0])

@@ -41,6 +41,20 @@ class Display:
         """
         return cls(result, **kwargs)
 
+    def __init__(self, result: Any = None) -> None:
+        self.result = result  # displays that read their Result in ``plot`` (dataclass displays
+        # collect their own fields instead)
+
+    def _drawn(self, ax: Any = None, *, panels: Any = None):
+        """Record what was drawn and return ``self``: ``ax_`` (the main Axes, default the first
+        panel), ``figure_`` (its Figure) and, for a multi-panel display, ``axes_`` (all panels)."""
+        if panels is not None:
+            self.axes_ = panels
+            if ax is None:
+                ax = np.asarray(panels, dtype=object).flat[0]
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
     def plot(self, *, ax=None):  # pragma: no cover - overridden
         """Draw on ``ax`` (one Axes, or an array of Axes for multi-panel displays; None: a new
         figure); set ``figure_`` and ``ax_``; return ``self``. Never calls ``plt.show()``."""

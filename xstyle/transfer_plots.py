@@ -69,5 +69,4 @@ class TransferLossDisplay(Display):
         ax.set_ylabel("loss")
         ax.set_title("Style transfer losses")
         ax.legend(fontsize=8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)

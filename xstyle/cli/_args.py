@@ -27,40 +27,33 @@ def _usage_line(prog: str, message: str) -> str:
     return f"{prog}: error: {message} (see `{prog} --help`)"
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, *, low: int, high: int | None = None, expected: str) -> int:
+    """A whole number in [low, high) (argparse type); ``expected`` describes the allowed range."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    if value < low or (high is not None and value >= high):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, low=1, expected="a number > 0")
 
 
 def _nonneg_int(text: str) -> int:
     """A whole number >= 0 (for step counts where 0 means "skip")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (0 skips), got {value}")
-    return value
+    return _whole(text, low=0, expected="a whole number >= 0 (0 skips)")
 
 
 def _seed(text: str) -> int:
     """A --seed: a whole number in [0, 2**32), the range every seeded library here accepts."""
     from xstyle._checks import SEED_LIMIT
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < SEED_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {text}"
-        )
-    return value
+    return _whole(
+        text, low=0, high=SEED_LIMIT, expected=f"a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1)"
+    )
 
 
 def _digit(text: str) -> int:
@@ -219,6 +212,25 @@ def _add_run_tail(p: argparse.ArgumentParser, *, seed_help: str, weights: bool =
         p.add_argument("--weights", default="caffe", help=WEIGHTS_HELP)
     p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+
+
+def _add_digit(
+    p: argparse.ArgumentParser, *, what: str = "latents of this digit only (default: all, balanced)"
+) -> None:
+    """--digit for a conditional DCGAN (None: every digit)."""
+    p.add_argument("--digit", type=_digit, default=None, help=f"conditional DCGAN: {what}")
+
+
+def _add_direction_methods(p: argparse.ArgumentParser) -> None:
+    """--methods (the direction finders) and --components (GANSpace / SeFa directions kept)."""
+    p.add_argument(
+        "--methods",
+        default="interfacegan,ganspace,sefa",
+        help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
+    )
+    p.add_argument(
+        "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
+    )
 
 
 def _add_overwrite(p: argparse.ArgumentParser) -> None:

@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
+    import matplotlib
+
+    matplotlib.use("Agg")  # commands write figures to files, never to a window
     try:
         _check_size_options(args)  # a size the machine cannot hold: one line now, not an OOM later
         return args.func(args)

@@ -9,6 +9,8 @@ import sys
 from xstyle import __version__
 from xstyle.cli._args import (
     UsageError,
+    _add_digit,
+    _add_direction_methods,
     _add_gan_models,
     _add_image_pair,
     _add_run_tail,
@@ -31,10 +33,6 @@ log = logging.getLogger("xstyle")
 
 def _cmd_explain_latent(args: argparse.Namespace) -> int:
     """Probe, find, traverse and compare latent directions of the DCGAN; write figures and JSON."""
-
-    import matplotlib
-
-    matplotlib.use("Agg")
 
     from xstyle.explain.latent.probes import METHODS, explain_latent
 
@@ -98,32 +96,16 @@ def _add_latent_parsers(esub) -> None:
     )
     _add_gan_models(p)
     p.add_argument("-n", type=_positive_int, default=2000, help="latent samples to measure (default 2000)")
-    p.add_argument(
-        "--methods",
-        default="interfacegan,ganspace,sefa",
-        help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
-    )
-    p.add_argument(
-        "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
-    )
+    _add_direction_methods(p)
     p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
     p.add_argument("--style", action="store_true", help="also measure the digits' Gram energy")
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: latents of this digit only (default: all)",
-    )
+    _add_digit(p)
     _add_run_tail(p, seed_help="seeds latents, folds and traversals")
     p.set_defaults(func=_cmd_explain_latent)
 
 
 def _cmd_explain_gram(args: argparse.Namespace) -> int:
     """Gram spectra of the style, its loss split against --with, low-rank styles, fingerprints."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.data import list_samples, resolve_image
     from xstyle.explain.style.fingerprint import style_fingerprints
     from xstyle.explain.style.gram import compare_grams, decompose_gram
@@ -189,10 +171,6 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
 
 def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     """Ablation curves of one layer's channels under gram, attribution and random rankings."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.data import resolve_image
     from xstyle.explain.style.ablation import ablation_curves
     from xstyle.models.vgg import check_layer_names, load_vgg19
@@ -243,10 +221,6 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
 
 def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
     """Sweep beta/alpha; content loss, style loss and SSIM per result; the knee of the curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.data import resolve_image
     from xstyle.explain.style.tradeoff import tradeoff_sweep
     from xstyle.models.vgg import load_vgg19
@@ -356,9 +330,6 @@ def _add_gram_parsers(esub) -> None:
 
 def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     """Style-vs-content maps, channel carriers and Gram-entry maps of a stylised image."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from tqdm.auto import tqdm
 
     from xstyle._attribution_methods import image_methods, layer_methods
@@ -469,9 +440,6 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
 
 def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     """Discriminator maps on real and generated digits; latent dimensions that decide the class."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import torch
 
     from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
@@ -528,10 +496,6 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
 def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
     """Style (z) versus content (the label) in a class-conditional DCGAN."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.explain.latent.gan_style import gan_style
     from xstyle.gan.train import load_checkpoint
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from xstyle.cli._args import (
     UsageError,
+    _add_digit,
     _add_gan_models,
     _add_overwrite,
     _checkpoint_folder,
-    _digit,
     _latent_prior,
     _nonneg_float,
     _output_file,
@@ -352,12 +352,7 @@ def add_parsers(sub) -> None:
     p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
     p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: generate this digit only (default: 0..9 in turn, balanced)",
-    )
+    _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
     _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_sample)
 
@@ -387,12 +382,7 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
     p.add_argument("--data", default="sample", help=data_help)
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: generate this digit only (default: 0..9 in turn, balanced)",
-    )
+    _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     _add_overwrite(p)
     p.set_defaults(func=_cmd_gan_eval)

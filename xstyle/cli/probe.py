@@ -9,9 +9,10 @@ from pathlib import Path
 from xstyle import __version__
 from xstyle.cli._args import (
     UsageError,
+    _add_digit,
+    _add_direction_methods,
     _add_gan_models,
     _add_run_tail,
-    _digit,
     _layers,
     _nonneg_float,
     _output_folder,
@@ -71,9 +72,6 @@ def _probe_directions(args: argparse.Namespace, methods: list[str]):
 
 def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     """The layer x attribute probe table of a DCGAN checkpoint: probes.json and probes.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import time
 
     from xstyle.explain.latent.probes import probe_layers, sample_latents
@@ -103,9 +101,6 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
 
 def _cmd_probe_directions(args: argparse.Namespace) -> int:
     """InterFaceGAN/GANSpace/SeFa directions and their cosine comparison: directions.json, similarity.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from xstyle.explain.latent.directions import compare_directions
 
     methods = _probe_methods(args.methods)
@@ -132,11 +127,8 @@ def _cmd_probe_directions(args: argparse.Namespace) -> int:
 
 def _cmd_probe_traverse(args: argparse.Namespace) -> int:
     """Traversal grids along each direction and what they change: traversals.json, traversals/*.png."""
-
-    import matplotlib
     import numpy as np
 
-    matplotlib.use("Agg")
     from xstyle.explain.latent.probes import traversal_alignment
     from xstyle.explain.latent.traversal import traverse
 
@@ -191,9 +183,6 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
 
 def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     """Probe scores across the checkpoints of a training run: dynamics.json and dynamics.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from xstyle.explain.latent.dynamics import find_checkpoints, probe_dynamics
 
     out = _probe_check(args)
@@ -229,9 +218,6 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
 
 def _cmd_probe_components(args: argparse.Namespace) -> int:
     """Which digit each component of the latent prior became: components.json and components.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from xstyle.explain.latent.prior import prior_components
 
     out = _output_folder(args.out)
@@ -285,48 +271,23 @@ def add_parsers(sub) -> None:
         p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
         _add_run_tail(p, seed_help=seed_help)
 
-    def methods(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--methods",
-            default="interfacegan,ganspace,sefa",
-            help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
-        )
-        p.add_argument(
-            "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
-        )
-
     p = psub.add_parser("attributes", help="the layer x attribute table of linear probes (+ heatmap)")
     common(p, n=2000)
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
-    )
+    _add_digit(p)
     p.add_argument("--pca", type=_positive_int, default=128, help="PCA components per stage (default 128)")
     p.add_argument("--style", action="store_true", help="also probe the digits' Gram energy")
     p.set_defaults(func=_cmd_probe_attributes)
 
     p = psub.add_parser("directions", help="InterFaceGAN/GANSpace/SeFa directions, compared by cosine")
     common(p, n=2000)
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
-    )
-    methods(p)
+    _add_digit(p)
+    _add_direction_methods(p)
     p.set_defaults(func=_cmd_probe_directions)
 
     p = psub.add_parser("traverse", help="traversal grids along each direction and what each one changes")
     common(p, n=2000)
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="conditional DCGAN: latents of this digit only (default: all, balanced)",
-    )
-    methods(p)
+    _add_digit(p)
+    _add_direction_methods(p)
     p.add_argument("--steps", type=_positive_int, default=7, help="steps from -sigma to +sigma (default 7)")
     p.add_argument("--sigma", type=_nonneg_float, default=3.0, help="reach of the walk in sigmas (default 3)")
     p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")

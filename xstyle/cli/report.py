@@ -82,10 +82,6 @@ def _run_report(args: argparse.Namespace, prepare, build) -> int:
     ``--out`` (atomic: a failure leaves no report and the previous one intact); one-line errors."""
     import time
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.report.writer import write_report
 
     t0 = time.perf_counter()
@@ -106,26 +102,27 @@ def _run_report(args: argparse.Namespace, prepare, build) -> int:
     return 0
 
 
+def _given(**options) -> dict:
+    """The options the user gave (not None): the config's own defaults stand for the rest."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _style_report_config(args: argparse.Namespace):
     from xstyle.report.style import StyleReportConfig
 
-    changes = {
-        k: v
-        for k, v in {
-            "content": args.content,
-            "style": args.style,
-            "size": args.size,
-            "steps": args.steps,
-            "analysis_size": args.analysis_size,
-            "method": args.method,
-            "channel_method": args.channel_method,
-            "n_steps": args.n_steps,
-            "weights": args.weights,
-            "fast_model": args.fast_model,
-            "seed": args.seed,
-        }.items()
-        if v is not None
-    }
+    changes = _given(
+        content=args.content,
+        style=args.style,
+        size=args.size,
+        steps=args.steps,
+        analysis_size=args.analysis_size,
+        method=args.method,
+        channel_method=args.channel_method,
+        n_steps=args.n_steps,
+        weights=args.weights,
+        fast_model=args.fast_model,
+        seed=args.seed,
+    )
     if args.no_sanity:
         changes["sanity"] = False
     return StyleReportConfig.fast(**changes) if args.fast else StyleReportConfig(**changes)
@@ -143,20 +140,16 @@ def _gan_report_config(args: argparse.Namespace):
             raise UsageError(
                 f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {args.methods!r}."
             )
-    changes = {
-        k: v
-        for k, v in {
-            "checkpoint": args.checkpoint,
-            "classifier": args.classifier,
-            "conditional_checkpoint": args.conditional_checkpoint,
-            "n_latent": getattr(args, "n", None),
-            "n_quality": getattr(args, "n_quality", None),
-            "methods": methods,
-            "n_steps": getattr(args, "gan_n_steps", None),
-            "seed": args.seed,
-        }.items()
-        if v is not None
-    }
+    changes = _given(
+        checkpoint=args.checkpoint,
+        classifier=args.classifier,
+        conditional_checkpoint=args.conditional_checkpoint,
+        n_latent=getattr(args, "n", None),
+        n_quality=getattr(args, "n_quality", None),
+        methods=methods,
+        n_steps=getattr(args, "gan_n_steps", None),
+        seed=args.seed,
+    )
     if getattr(args, "no_sanity", False):
         changes["sanity"] = False
     if args.no_style_content:

@@ -121,9 +121,6 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
 
 
 def _write_stylizer_figures(trainer, heldout: dict, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import torch
 
@@ -211,10 +208,6 @@ def _cmd_stylizer_apply(args: argparse.Namespace) -> int:
 
 
 def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from xstyle.data import resolve_image
     from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image

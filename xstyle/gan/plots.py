@@ -65,5 +65,4 @@ class GANTrainingDisplay(Display):
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, fontsize=8, loc="upper right")
         ax.set_title("DCGAN training")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)

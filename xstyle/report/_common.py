@@ -67,20 +67,16 @@ class _Runner:
         whole = sum(s.cost for s in self.plan) or 1.0
         share = spec.cost / whole
         done = 0
-        self._emit(kind="start", stage=name, index=index, done=0, total=spec.total, share=share)
+
+        def emit(kind: str, **kw: Any) -> None:
+            self._emit(kind=kind, stage=name, index=index, done=done, total=spec.total, share=share, **kw)
+
+        emit("start")
 
         def advance(message: str = "") -> None:
             nonlocal done
             done += 1
-            self._emit(
-                kind="advance",
-                stage=name,
-                index=index,
-                done=done,
-                total=spec.total,
-                share=share,
-                message=message,
-            )
+            emit("advance", message=message)
 
         t0 = time.perf_counter()
         try:
@@ -97,15 +93,7 @@ class _Runner:
             raise
         seconds = time.perf_counter() - t0
         self.log.append({"stage": name, "seconds": round(seconds, 2), "status": "ok", "detail": ""})
-        self._emit(
-            kind="end",
-            stage=name,
-            index=index,
-            done=done,
-            total=spec.total,
-            share=share,
-            seconds=seconds,
-        )
+        emit("end", seconds=seconds)
 
 
 def _new_report(title: str, summary: str, seed: int, config: dict[str, Any]) -> Report:

@@ -89,5 +89,4 @@ class StylizerTrainingDisplay(Display):
             )
             ax.set_title("adversarial term", fontsize=10)
         ax.set_xlabel("step")
-        self.axes_, self.ax_, self.figure_ = axes, axes[0], axes[0].figure
-        return self
+        return self._drawn(panels=axes)

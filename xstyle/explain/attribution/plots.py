@@ -46,15 +46,11 @@ class AttributionDisplay(Display):
         im = _show_map(ax, self.values, title=self.title, image=self.image)
         if colorbar:
             ax.figure.colorbar(im, ax=ax, shrink=0.8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 class DeletionInsertionDisplay(Display):
     """Deletion and insertion curves against their random-order references."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Axes | None = None, title: str | None = None) -> DeletionInsertionDisplay:
         import matplotlib.pyplot as plt
@@ -78,15 +74,11 @@ class DeletionInsertionDisplay(Display):
         ax.set_ylabel("target (input = 1, baseline = 0)")
         ax.set_title((title + ": " if title else "") + ("passes" if r.passed else "fails"), fontsize=9)
         ax.legend(fontsize=7)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 class RandomisationDisplay(Display):
     """Spearman correlation with the trained map as layers are randomised from the top."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Axes | None = None) -> RandomisationDisplay:
         import matplotlib.pyplot as plt
@@ -103,5 +95,4 @@ class RandomisationDisplay(Display):
         ax.set_ylabel("Spearman with trained map")
         ax.set_title(f"model randomisation ({r.method}): {'passes' if r.passed else 'fails'}", fontsize=9)
         ax.legend(fontsize=7)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)

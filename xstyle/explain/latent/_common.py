@@ -365,6 +365,21 @@ def _num(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+def by_stage(
+    values: np.ndarray, stages: Sequence[str], attributes: Sequence[str], *, attribute_first: bool = False
+) -> dict[str, dict[str, Any]]:
+    """``{stage: {attribute: value}}`` of a (stages, attributes, ...) array (``attribute_first``:
+    (attributes, stages, ...)); a trailing axis becomes a list; NaN -> ``None``."""
+    v = np.asarray(values, dtype=float)
+    if attribute_first:
+        v = np.swapaxes(v, 0, 1)
+
+    def cell(x: np.ndarray) -> Any:
+        return _num(float(x)) if x.ndim == 0 else [_num(float(e)) for e in x]
+
+    return {s: {a: cell(v[i, j]) for j, a in enumerate(attributes)} for i, s in enumerate(stages)}
+
+
 def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
+from xstyle.explain.latent._common import by_stage
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -135,14 +137,8 @@ class ProbeDynamicsResult:
             "stages": list(self.stages),
             "attributes": list(self.attributes),
             "metrics": dict(zip(self.attributes, self.metrics, strict=True)),
-            "scores": {
-                s: {a: nums(self.scores[j, i]) for j, a in enumerate(self.attributes)}
-                for i, s in enumerate(self.stages)
-            },
-            "score_std": {
-                s: {a: nums(self.score_std[j, i]) for j, a in enumerate(self.attributes)}
-                for i, s in enumerate(self.stages)
-            },
+            "scores": by_stage(self.scores, self.stages, self.attributes, attribute_first=True),
+            "score_std": by_stage(self.score_std, self.stages, self.attributes, attribute_first=True),
             "chance": {a: nums(self.chance[j]) for j, a in enumerate(self.attributes)},
             "readable_threshold": threshold,
             "readable_epochs": self.readable_epochs(threshold=threshold),

@@ -85,8 +85,7 @@ class ProbeTableDisplay(Display):
         ax.set_ylabel("probe input (z, then stages)")
         ax.set_title("Linear probes: how readable is each attribute?")
         ax.figure.colorbar(image, ax=ax, label="cross-validated score")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -134,8 +133,7 @@ class TraversalDisplay(Display):
         ax.set_xlabel("step along the direction")
         width_chars = max(30, int(ax.figure.get_figwidth() * 13))  # about 13 characters per inch at 8 pt
         ax.set_title(textwrap.fill(self.title, width_chars), fontsize=8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -166,8 +164,7 @@ class DirectionSimilarityDisplay(Display):
             title="Cosine similarity of latent directions",
             label="cos",
         )
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -235,8 +232,7 @@ class ProbeDynamicsDisplay(Display):
         axes[0].set_ylabel("cross-validated probe score")
         axes[-1].legend(fontsize=7, loc="best")
         axes[0].figure.suptitle("When does each attribute become linearly readable?", fontsize=10)
-        self.axes_, self.ax_, self.figure_ = axes, axes[0], axes[0].figure
-        return self
+        return self._drawn(panels=axes)
 
 
 @dataclass(eq=False)
@@ -277,15 +273,11 @@ class PriorComponentsDisplay(Display):
         ax.set_ylabel("prior component")
         ax.set_title(f"Which digit each component of the prior {r.prior!r} became", fontsize=9)
         ax.figure.colorbar(im, ax=ax, shrink=0.8, label="share of the component's digits")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 class LatentClassDisplay(Display):
     """Heatmap: mean attribution of each class logit to each latent dimension."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Axes | None = None) -> LatentClassDisplay:
         import matplotlib.pyplot as plt
@@ -300,15 +292,11 @@ class LatentClassDisplay(Display):
         ax.set_xlabel("latent dimension")
         ax.set_title("Which latent dimensions decide the class (mean IG of the class logit)", fontsize=9)
         ax.figure.colorbar(im, ax=ax, shrink=0.8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 class DiscriminatorMapsDisplay(Display):
     """Real and generated digits with their discriminator attributions."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Any = None, n: int = 6) -> DiscriminatorMapsDisplay:
         r = self.result
@@ -324,8 +312,7 @@ class DiscriminatorMapsDisplay(Display):
                 ax.set_axis_off()
                 _show_map(axes[2 * row + 1, k], maps[k], title="")
         figure.suptitle("Discriminator attributions (red: looks real, blue: looks fake)", fontsize=9)
-        self.axes_, self.figure_ = axes, figure
-        return self
+        return self._drawn(panels=axes)
 
 
 def _digit_canvas(digits: np.ndarray, pad: int = 2) -> np.ndarray:
@@ -385,8 +372,7 @@ class AnalogyDisplay(Display):
         axes[1].imshow(_digit_canvas(pad_to), cmap="gray", vmin=0, vmax=1)
         axes[1].set_axis_off()
         axes[1].set_title(f"The digit {self.reverse_digit} written with {m} latents", fontsize=9)
-        self.axes_, self.ax_, self.figure_ = axes, grid, figure
-        return self
+        return self._drawn(grid, panels=axes)
 
 
 @dataclass(eq=False)
@@ -415,7 +401,7 @@ class GanStyleDisplay(Display):
 
     def plot(self, *, ax: Any = None) -> GanStyleDisplay:
         """``ax``: five Axes (variance, attribution, agreement, Gram, mixing)."""
-        figure, axes = _figure(1, 5, (19, 3.6), ax=ax)
+        _, axes = _figure(1, 5, (19, 3.6), ax=ax)
         axes = axes[0]
         x = np.arange(len(self.measures))
         for offset, key, colour in ((-0.2, "z", "tab:purple"), (0.2, "label", "tab:orange")):
@@ -472,5 +458,4 @@ class GanStyleDisplay(Display):
         axes[4].set_ylim(0, 1)
         axes[4].set_title("Share of each generator stage's variation", fontsize=10)
         axes[4].legend(fontsize=7)
-        self.axes_, self.ax_, self.figure_ = axes, axes[0], figure
-        return self
+        return self._drawn(panels=axes)

@@ -40,7 +40,7 @@ from xstyle.explain.latent._common import (
     GENERATOR_STAGES,
     LatentSamples,
     ProbeResult,
-    _num,
+    by_stage,
     fit_probe,
     generate,  # noqa: F401 - re-exported (benchmarks/bench_latent.py)
     measure_digits,
@@ -111,14 +111,8 @@ class ProbeTableResult(Plottable):
             "attributes": list(self.attributes),
             "metrics": dict(zip(self.attributes, self.metrics, strict=True)),
             "chance": {a: float(c) for a, c in zip(self.attributes, self.chance, strict=True)},
-            "scores": {
-                s: {a: _num(self.scores[i, j]) for j, a in enumerate(self.attributes)}
-                for i, s in enumerate(self.stages)
-            },
-            "score_std": {
-                s: {a: _num(self.score_std[i, j]) for j, a in enumerate(self.attributes)}
-                for i, s in enumerate(self.stages)
-            },
+            "scores": by_stage(self.scores, self.stages, self.attributes),
+            "score_std": by_stage(self.score_std, self.stages, self.attributes),
             "n_features": dict(zip(self.stages, self.n_features, strict=True)),
             "n_samples": self.n_samples,
             "n_components": self.n_components,

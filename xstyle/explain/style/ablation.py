@@ -40,6 +40,7 @@ from xstyle._checks import check_seed
 from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
 from xstyle.data import describe_image, load_single_image
+from xstyle.explain.style._sweep import sweep_config
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import AblationCurveDisplay
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
@@ -61,16 +62,8 @@ ABLATION_MODES: tuple[str, ...] = ("zero", "mean")
 _BUILTIN_RANKINGS = ("gram", "attribution", "content_attribution", "random")
 
 
-def _default_config() -> TransferConfig:
-    return TransferConfig(size=128, steps=(30,), optimizer="adam")
-
-
-def _check_config(config: TransferConfig) -> None:
-    if len(config.steps) != 1:
-        raise ValueError(
-            f"config.steps must have one pyramid level for ablations; got {config.steps}. "
-            f"Hint: TransferConfig(steps=({sum(config.steps)},))."
-        )
+def _config(config: TransferConfig | None) -> TransferConfig:
+    return sweep_config(config, steps=30, what="ablations")
 
 
 class _Setup:
@@ -86,7 +79,7 @@ class _Setup:
         config: TransferConfig,
         model: nn.Module,
     ) -> None:
-        _check_config(config)
+        _config(config)
         if layer in LAYER_NAMES and LAYER_NAMES.index(layer) > LAYER_NAMES.index(config.deepest_layer):
             raise ValueError(
                 f"layer must be at or before the deepest loss layer {config.deepest_layer!r} (ablating "
@@ -263,7 +256,7 @@ def ablate_channels(
             and through the intact one, and score both with the intact objective.
     """
     _check_mode(mode)
-    config = config or _default_config()
+    config = _config(config)
     net = _model(model, config, layer)
     with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)
@@ -303,7 +296,7 @@ def _model(model: nn.Module | None, config: TransferConfig, layer: str) -> nn.Mo
     """The caller's model, or VGG19 with ``config``'s weights (checked before anything loads)."""
     if model is not None:
         return model
-    _check_config(config)
+    _config(config)
     check_layer_names([layer], param="layer")
     return load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
 
@@ -369,7 +362,7 @@ def channel_scores(
 
     Arguments as in :func:`ablate_channels`.
     """
-    config = config or _default_config()
+    config = _config(config)
     net = _model(model, config, layer)
     with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)
@@ -486,7 +479,7 @@ def ablation_curves(
     """
     _check_mode(mode)
     t0 = time.perf_counter()
-    config = config or _default_config()
+    config = _config(config)
     net = _model(model, config, layer)
     with frozen(net):
         setup = _Setup(content, style, layer=layer, image=image, config=config, model=net)

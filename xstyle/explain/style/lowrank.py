@@ -22,6 +22,7 @@ from torch import nn
 
 from xstyle._plotting import Plottable
 from xstyle.data import describe_image, load_single_image
+from xstyle.explain.style._sweep import sweep_config
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import LowRankDisplay
 from xstyle.hooks import frozen
@@ -96,12 +97,7 @@ def lowrank_style_sweep(
             content diverges at >= 128 px with the seed's losses; Adam descends steadily).
         model: a VGG19 extractor to reuse (flags restored afterwards).
     """
-    config = config or TransferConfig(size=128, steps=(40,), optimizer="adam")
-    if len(config.steps) != 1:
-        raise ValueError(
-            f"config.steps must have one pyramid level for a low-rank sweep; got {config.steps}. "
-            f"Hint: TransferConfig(steps=({sum(config.steps)},))."
-        )
+    config = sweep_config(config, steps=40, what="a low-rank sweep")
     ranks = tuple(ranks)
     if not ranks:
         raise ValueError("ranks must list at least one k (whole numbers >= 1, None for full); got ().")

@@ -97,8 +97,7 @@ class GramSpectrumDisplay(Display):
         ax.set_xlabel("component k")
         ax.set_title(self.title, fontsize=10)
         ax.legend(fontsize=7)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -133,8 +132,7 @@ class GramComparisonDisplay(Display):
         ax.set_ylabel("weighted style loss")
         ax.set_title("Style loss by Gram entry type")
         ax.legend(fontsize=8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -177,8 +175,7 @@ class LowRankDisplay(Display):
             t.imshow(img)
             t.set_title(f"k={label}", fontsize=8)
             t.axis("off")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 _KIND_COLOURS = {"painting": "tab:red", "photo": "tab:blue", "stylised": "tab:purple", "other": "tab:grey"}
@@ -217,8 +214,7 @@ class FingerprintDisplay(Display):
         ax.set_ylabel(f"{self.method.upper()} 2")
         ax.set_title("Style fingerprints (Gram distances)", fontsize=10)
         ax.legend(fontsize=8)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -249,8 +245,7 @@ class StatisticsAgreementDisplay(Display):
             title="Agreement of style statistics (Spearman)",
             label="ρ",
         )
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -323,9 +318,7 @@ class AblationCurveDisplay(Display):
                 target.set_title(f"{loss.capitalize()} loss", fontsize=10)
             target.axhline(0, color="black", linewidth=0.6)
         axes[0].legend(fontsize=7)
-        self.ax_ = axes if len(axes) > 1 else axes[0]
-        self.figure_ = axes[0].figure
-        return self
+        return self._drawn(panels=axes) if len(axes) > 1 else self._drawn(axes[0])
 
 
 @dataclass(eq=False)
@@ -392,15 +385,11 @@ class TradeoffDisplay(Display):
                 color="red" if mark else "black",
             )
             t.axis("off")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 class StyleContentDisplay(Display):
     """Image, content, per-layer style evidence, total style, content and dominance maps."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Any = None) -> StyleContentDisplay:
         r = self.result
@@ -417,15 +406,11 @@ class StyleContentDisplay(Display):
         for ax, name in zip(axes[1], layers, strict=False):
             _show_map(ax, r.style_evidence[name], title=f"style {name}", image=r.image)
         figure.suptitle(f"Where the style and the content live ({r.method})", fontsize=10)
-        self.axes_, self.figure_ = axes, figure
-        return self
+        return self._drawn(panels=axes)
 
 
 class ChannelCarriersDisplay(Display):
     """Per layer: each channel's style share against its content share (log-log scatter)."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Any = None) -> ChannelCarriersDisplay:
         r = self.result
@@ -445,15 +430,11 @@ class ChannelCarriersDisplay(Display):
             lo = min(s.min(), c.min())
             ax.plot([lo, 1], [lo, 1], color="gray", lw=0.7)
         figure.suptitle("Channel carriers: above the diagonal = style carrier", fontsize=10)
-        self.axes_, self.figure_ = axes, figure
-        return self
+        return self._drawn(panels=axes)
 
 
 class GramEntryDisplay(Display):
     """Per layer: the loss-share matrix and the pixel maps of its top pair."""
-
-    def __init__(self, result) -> None:
-        self.result = result
 
     def plot(self, *, ax: Any = None) -> GramEntryDisplay:
         r = self.result
@@ -479,8 +460,7 @@ class GramEntryDisplay(Display):
                 axes[2, col].imshow(_np(r.coactivation[key]), cmap="viridis")
                 axes[2, col].set_title("F_i * F_j (feature map)", fontsize=8)
         figure.suptitle(f"Gram entries that carry the style loss ({r.method})", fontsize=10)
-        self.axes_, self.figure_ = axes, figure
-        return self
+        return self._drawn(panels=axes)
 
 
 @dataclass(eq=False)
@@ -524,8 +504,7 @@ class RegionEvidenceDisplay(Display):
         bar.set_label(
             "style share − content share of the region's evidence\n(red: style, blue: content)", fontsize=8
         )
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)
 
 
 @dataclass(eq=False)
@@ -575,5 +554,4 @@ class RegionFaithfulnessDisplay(Display):
             f"{self.which.capitalize()} map {verdict}: gain {self.gain:.3f} ({lo:.3f}–{hi:.3f})", fontsize=9
         )
         ax.legend(fontsize=7)
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._drawn(ax)

@@ -64,8 +64,7 @@ class StylizerAttributionDisplay(Display):
                 fig.colorbar(im, ax=ax, shrink=0.7)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-        self.axes_, self.figure_ = list(axes), fig
-        return self
+        return self._drawn(panels=list(axes))
 
 
 @dataclass(eq=False)
@@ -115,8 +114,7 @@ class DiscriminatorPatchDisplay(Display):
             ax.set_title("IG of D's mean logit\n(red: looks like the painting)", fontsize=9)
             ax.axis("off")
             fig.colorbar(im2, ax=ax, shrink=0.7)
-        self.axes_, self.figure_ = axes, fig
-        return self
+        return self._drawn(panels=axes)
 
 
 @dataclass(eq=False)
@@ -183,8 +181,7 @@ class BlockAblationDisplay(Display):
             a.set_title("style-loss change when one channel is ablated (%)", fontsize=9)
             fig.colorbar(im, ax=a, shrink=0.8)
             axes.append(a)
-        self.axes_, self.figure_ = axes, fig
-        return self
+        return self._drawn(panels=axes)
 
 
 @dataclass
@@ -212,7 +209,7 @@ class StylizerComparisonDisplay(Display):
         """``ax``: (photos, 1 + methods) Axes: per photo, the photo then each method's output."""
         names, methods = list(self.photos), list(self.outputs)
         cols = 1 + len(methods)
-        fig, axes = _figure(len(names), cols, (2.8 * cols, 2.9 * len(names)), ax=ax)
+        _, axes = _figure(len(names), cols, (2.8 * cols, 2.9 * len(names)), ax=ax)
         for r, name in enumerate(names):
             axes[r, 0].imshow(self.photos[name])
             axes[r, 0].set_title(f"{name} (photo)", fontsize=8)
@@ -225,5 +222,4 @@ class StylizerComparisonDisplay(Display):
                 axes[r, c].set_title(label, fontsize=7)
         for a in axes.ravel():
             a.axis("off")
-        self.axes_, self.figure_ = axes, fig
-        return self
+        return self._drawn(panels=axes)

@@ -32,6 +32,7 @@ from torch import nn
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
 from xstyle.data import describe_image, load_single_image
+from xstyle.explain.style._sweep import sweep_config
 from xstyle.explain.style.plots import TradeoffDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
@@ -194,12 +195,7 @@ def tradeoff_sweep(
             from the content diverges at >= 128 px with the seed's losses; Adam descends steadily).
         model: a VGG19 extractor to reuse (flags restored afterwards).
     """
-    config = config or TransferConfig(size=128, steps=(30,), optimizer="adam")
-    if len(config.steps) != 1:
-        raise ValueError(
-            f"config.steps must have one pyramid level for a trade-off sweep; got {config.steps}. "
-            f"Hint: TransferConfig(steps=({sum(config.steps)},))."
-        )
+    config = sweep_config(config, steps=30, what="a trade-off sweep")
     if not config.alpha > 0:
         raise ValueError(f"config.alpha must be > 0 (the sweep varies β/α); got {config.alpha}.")
     values = None
