@@ -33,7 +33,9 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
     code = main(
         [*argv, "--size", "40", "--steps", "3", "--n-steps", "4", "--top-pairs", "1", "--out", str(out)]
     )
-    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    printed = printed.out
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         ".xstyle-output",
@@ -41,6 +43,7 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
         "channels.png",
         "deletion_content.png",
         "deletion_style_total.png",
+        "faithfulness.png",
         "gram_entries.png",
         "randomisation_content.png",
         "randomisation_style_total.png",
@@ -57,6 +60,12 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
     assert set(data["gram_entries"]["top_pairs"]) == {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"}
     assert data["transfer"]["steps"] == 3
     assert data["regions"]["method"] == "slic" and 0 <= data["regions"]["style_dominated_area"] <= 1
+    assert sc["options"]["baselines"] == "filler"
+    for which, filler in (("style", "content photo"), ("content", "blur of the stylised image")):
+        test = data["faithfulness"][which]
+        assert test["filler"] == filler and isinstance(test["passed"], bool)
+        assert test["gain_ci"][0] <= test["gain"] <= test["gain_ci"][1]
+        assert f"{which} map, region insertion into the {filler}" in printed
 
 
 @pytest.mark.slow

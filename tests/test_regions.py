@@ -121,24 +121,19 @@ def planted_maps(caffe_vgg):
     """A 40 x 40 image whose left half is a crop of the painting and whose right half is the photo,
     with its style map against the photo and its content map against a blur (the tests' fillers)."""
     from xstyle import load_sample
-    from xstyle.explain.style.faithfulness import filler_for
     from xstyle.explain.style.maps import style_content_maps
 
     content = load_sample("chelsea", size=64)[..., :40, 12:52].contiguous()
     style = load_sample("starry_night", size=64)[..., :40, :40].contiguous()
     planted = content.clone()
     planted[..., :, :20] = style[..., :, :20]
-    common = dict(content=content, style=style, model=caffe_vgg, n_steps=16, sanity=False)
-    by_style = style_content_maps(
-        planted, baselines=filler_for("style", image=planted, content=content), **common
-    )
-    by_content = style_content_maps(
-        planted, baselines=filler_for("content", image=planted, content=content), **common
+    maps = style_content_maps(
+        planted, content=content, style=style, model=caffe_vgg, n_steps=16, sanity=False, baselines="filler"
     )
     regions = region_evidence(
-        by_style.style_evidence["total"], by_content.content_evidence, planted, method="grid", n_regions=16
+        maps.style_evidence["total"], maps.content_evidence, planted, method="grid", n_regions=16
     )
-    return regions, content, style
+    return regions, content, style, maps
 
 
 @pytest.mark.slow
@@ -150,7 +145,7 @@ def test_faithfulness_beats_random_on_the_planted_map_and_the_inverted_map_fails
 
     from xstyle.explain.style.faithfulness import region_faithfulness
 
-    regions, content, style = planted_maps
+    regions, content, style, _ = planted_maps
     kw = dict(model=caffe_vgg, content=content, style=style, which=which, steps=8, n_random=10)
     good = region_faithfulness(regions, **kw)
     assert good.passed and good.gain_ci[0] > 0
@@ -178,3 +173,27 @@ def test_faithfulness_refuses_bad_options(caffe_vgg):
         region_faithfulness(r, n_random=1, **kw)
     with pytest.raises(ValueError, match="must have the stylised image's size"):
         region_faithfulness(r, model=caffe_vgg, content=_image(8, 8), style=img)
+
+
+@pytest.mark.slow
+def test_explain_regions_tests_both_maps_and_a_shuffled_map_fails(planted_maps, caffe_vgg):
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from xstyle.explain.style.faithfulness import explain_regions, region_faithfulness
+
+    regions, content, style, maps = planted_maps
+    assert maps.options["baselines"] == "filler"
+    result = explain_regions(maps, model=caffe_vgg, style=style, method="grid", n_regions=16, n_random=10)
+    assert result.passed == {"style": True, "content": True}
+    assert np.allclose(result.regions.style, regions.style)  # the same regions as the fixture's
+    data = result.to_dict()
+    assert data["baselines"] == "filler" and data["passed"] == {"style": True, "content": True}
+    assert data["faithfulness"]["style"]["gain_ci"][0] > 0 and data["regions"]["n_regions"] == 16
+    shuffled = dataclasses.replace(regions, style=np.random.default_rng(3).permutation(regions.style))
+    control = region_faithfulness(shuffled, model=caffe_vgg, content=content, style=style, n_random=10)
+    assert not control.passed and control.gain < result.style_test.gain
+    d = result.plot()
+    assert d.axes_.shape == (1, 3) and "style map passes" in d.figure_._suptitle.get_text()
+    plt.close("all")

@@ -378,7 +378,9 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         common = dict(
             content=content, style=style, model=model, n_steps=args.n_steps, seed=args.seed, progress=progress
         )
-        maps = style_content_maps(stylized, method=args.method, sanity=not args.no_sanity, **common)
+        maps = style_content_maps(
+            stylized, method=args.method, sanity=not args.no_sanity, baselines=args.baseline, **common
+        )
         bar.update(1)
         carriers = channel_carriers(stylized, method=args.channel_method, **common)
         bar.update(1)
@@ -390,8 +392,8 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
             **{**common, "n_steps": max(2, args.n_steps // 2)},
         )
         bar.update(1)
-    regions = None
-    if args.regions != "none":
+    regions = explained = None
+    if args.regions != "none" and args.no_sanity:
         from xstyle.explain.style.regions import region_evidence
 
         regions = region_evidence(
@@ -401,6 +403,13 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
             method=args.regions,
             n_regions=args.n_regions,
         )
+    elif args.regions != "none":
+        from xstyle.explain.style.faithfulness import explain_regions
+
+        explained = explain_regions(
+            maps, model=model, style=style, method=args.regions, n_regions=args.n_regions, seed=args.seed
+        )
+        regions = explained.regions
     figures = {
         "style_content.png": maps.plot,
         "channels.png": carriers.plot,
@@ -408,6 +417,8 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     }
     if regions is not None:
         figures["regions.png"] = regions.plot
+    if explained is not None:
+        figures["faithfulness.png"] = explained.plot
     for name, curve in maps.deletion.items():
         figures[f"deletion_{name.replace(':', '_')}.png"] = lambda c=curve, t=name: c.plot(title=t)
     for name, check in maps.randomisation.items():
@@ -427,6 +438,7 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         "channels": carriers.to_dict(),
         "gram_entries": entries.to_dict(),
         "regions": None if regions is None else regions.to_dict(),
+        "faithfulness": None if explained is None else explained.to_dict()["faithfulness"],
     }
     write_outputs(
         out,
@@ -435,6 +447,13 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         images={"stylized.png": stylized},
         summary="style_content.png, channels.png, gram_entries.png, attribution.json, ...",
     )
+    if explained is not None:
+        for which, test in (("style", explained.style_test), ("content", explained.content_test)):
+            lo, hi = test.gain_ci
+            print(
+                f"{which} map, region insertion into the {test.filler}: gain over random {test.gain:+.3f} "
+                f"(95 % CI {lo:+.3f} to {hi:+.3f}): {'passes' if test.passed else 'fails'}"
+            )
     return 0
 
 
@@ -574,9 +593,20 @@ def _add_attribution_parsers(esub) -> None:
         help="sum the style and content maps over SLIC superpixels or a grid (default slic)",
     )
     p.add_argument("--n-regions", type=_positive_int, default=64, help="regions asked for (default 64)")
+    p.add_argument(
+        "--baseline",
+        choices=("filler", "black", "blur", "mean", "noise"),
+        default="filler",
+        help="attribution baseline: filler = the photo for the style maps and a blur for the content map, "
+        "the baselines the region faithfulness test checks (default filler)",
+    )
     p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (baselines, controls; default 0)")
-    p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
+    p.add_argument(
+        "--no-sanity",
+        action="store_true",
+        help="skip the region faithfulness test, deletion curves and randomisation checks",
+    )
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.set_defaults(func=_cmd_explain_attribution)
 

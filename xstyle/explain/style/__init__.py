@@ -17,7 +17,13 @@ from xstyle.explain.style.ablation import (
     ablation_curves,
     channel_scores,
 )
-from xstyle.explain.style.faithfulness import RegionFaithfulnessResult, filler_for, region_faithfulness
+from xstyle.explain.style.faithfulness import (
+    RegionExplanation,
+    RegionFaithfulnessResult,
+    explain_regions,
+    filler_for,
+    region_faithfulness,
+)
 from xstyle.explain.style.fingerprint import (
     STYLE_STATISTICS,
     FingerprintResult,
@@ -93,6 +99,7 @@ __all__ = [
     "LowRankResult",
     "PatchDiscriminatorTarget",
     "RegionEvidenceResult",
+    "RegionExplanation",
     "RegionFaithfulnessResult",
     "StyleContentResult",
     "StylizedLossTarget",
@@ -113,6 +120,7 @@ __all__ = [
     "discriminator_patch_maps",
     "edge_mass",
     "evaluate_stylizer",
+    "explain_regions",
     "explain_stylizer",
     "filler_for",
     "find_knee",

@@ -38,12 +38,19 @@ from torch import nn
 from xstyle._checks import check_int, check_seed
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.targets import ContentLossTarget, StyleLossTarget
-from xstyle.explain.style.plots import RegionFaithfulnessDisplay
-from xstyle.explain.style.regions import RegionEvidenceResult
+from xstyle.explain.style.maps import StyleContentResult, filler_for
+from xstyle.explain.style.plots import RegionExplanationDisplay, RegionFaithfulnessDisplay
+from xstyle.explain.style.regions import RegionEvidenceResult, region_evidence
 from xstyle.hooks import frozen
 from xstyle.images import check_rgb
 
-__all__ = ["RegionFaithfulnessResult", "filler_for", "region_faithfulness"]
+__all__ = [
+    "RegionExplanation",
+    "RegionFaithfulnessResult",
+    "explain_regions",
+    "filler_for",
+    "region_faithfulness",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,21 +97,6 @@ class RegionFaithfulnessResult(Plottable):
             "n_random": int(self.random.shape[0]),
             "steps": int(len(self.fractions) - 1),
         }
-
-
-def filler_for(which: str, *, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The filler of the ``which`` test, (1, 3, H, W) in [0, 1]: the content photo for the style
-    map, a Gaussian blur of the stylised ``image`` (sigma = min(H, W) / 16) for the content map.
-    Use it as the attribution baseline of the maps the test checks."""
-    if which not in ("style", "content"):
-        raise ValueError(f"which must be 'style' or 'content'; got {which!r}.")
-    if which == "style":
-        return content.detach().to(image.dtype)
-    from torchvision.transforms.functional import gaussian_blur
-
-    s = min(image.shape[-2:]) / 16
-    k = min(2 * round(3 * s) + 1, 2 * (min(image.shape[-2:]) // 2) - 1)
-    return gaussian_blur(image.detach(), kernel_size=[k, k], sigma=[s, s])
 
 
 def _curve(
@@ -210,4 +202,72 @@ def region_faithfulness(
         gain_ci=(lo, hi),
         passed=bool(lo > 0),
         losses={"filler": float(start), "image": float(end)},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RegionExplanation(Plottable):
+    """Where the style and the content of a stylised image live, region by region, with the
+    faithfulness test of each map.
+
+    Attributes:
+        regions: the style and content evidence summed over the image's regions.
+        style_test, content_test: :func:`region_faithfulness` of the style map (content photo as
+            filler, style loss) and of the content map (blur as filler, content loss).
+        baselines: the attribution baselines of the maps (``"filler"`` is the one the test checks).
+    """
+
+    display: ClassVar[type[RegionExplanationDisplay]] = RegionExplanationDisplay
+
+    regions: RegionEvidenceResult
+    style_test: RegionFaithfulnessResult
+    content_test: RegionFaithfulnessResult
+    baselines: str
+
+    @property
+    def passed(self) -> dict[str, bool]:
+        """{"style": ..., "content": ...}: whether each map beat random orders on its own loss."""
+        return {"style": self.style_test.passed, "content": self.content_test.passed}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "regions": self.regions.to_dict(),
+            "baselines": self.baselines,
+            "faithfulness": {"style": self.style_test.to_dict(), "content": self.content_test.to_dict()},
+            "passed": self.passed,
+        }
+
+
+def explain_regions(
+    maps: StyleContentResult,
+    *,
+    model: nn.Module,
+    style: torch.Tensor,
+    method: str = "slic",
+    n_regions: int = 64,
+    steps: int = 8,
+    n_random: int = 20,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> RegionExplanation:
+    """Region-level style and content evidence of ``maps``, and the faithfulness test of both.
+
+    Args:
+        maps: :func:`~xstyle.explain.style.maps.style_content_maps` of the stylised image, best with
+            ``baselines="filler"`` (the maps then explain the step the test takes; black-baseline
+            maps answer another question and can fail it).
+        model: the VGG19 extractor of the losses (flags restored afterwards).
+        style: (1, 3, H', W') the painting in [0, 1] (the style loss's target).
+        method, n_regions: the regions (:func:`~xstyle.explain.style.regions.segment`).
+        steps, n_random, n_boot, seed: the test (:func:`region_faithfulness`), for both maps.
+    """
+    regions = region_evidence(
+        maps.style_evidence["total"], maps.content_evidence, maps.image, method=method, n_regions=n_regions
+    )
+    test = dict(model=model, content=maps.content, style=style, steps=steps, n_random=n_random)
+    return RegionExplanation(
+        regions=regions,
+        style_test=region_faithfulness(regions, which="style", n_boot=n_boot, seed=seed, **test),
+        content_test=region_faithfulness(regions, which="content", n_boot=n_boot, seed=seed, **test),
+        baselines=str(maps.options.get("baselines", "unknown")),
     )

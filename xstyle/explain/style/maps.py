@@ -54,6 +54,7 @@ __all__ = [
     "StyleContentResult",
     "channel_carriers",
     "edge_mass",
+    "filler_for",
     "gram_entry_attribution",
     "style_content_maps",
 ]
@@ -159,6 +160,21 @@ def _evidence(result: AttributionResult) -> torch.Tensor:
     return raw / total
 
 
+def filler_for(which: str, *, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The filler of the ``which`` test, (1, 3, H, W) in [0, 1]: the content photo for the style
+    map, a Gaussian blur of the stylised ``image`` (sigma = min(H, W) / 16) for the content map.
+    Use it as the attribution baseline of the maps the test checks."""
+    if which not in ("style", "content"):
+        raise ValueError(f"which must be 'style' or 'content'; got {which!r}.")
+    if which == "style":
+        return content.detach().to(image.dtype)
+    from torchvision.transforms.functional import gaussian_blur
+
+    s = min(image.shape[-2:]) / 16
+    k = min(2 * round(3 * s) + 1, 2 * (min(image.shape[-2:]) // 2) - 1)
+    return gaussian_blur(image.detach(), kernel_size=[k, k], sigma=[s, s])
+
+
 def style_content_maps(
     stylized: torch.Tensor,
     *,
@@ -184,7 +200,11 @@ def style_content_maps(
         style: (1, 3, H', W') the style image.
         model: a VGG19 extractor (:func:`xstyle.load_vgg19`, truncated at or after the deepest layer).
         method: an input method of :func:`~xstyle.explain.attribution.engine.attribute` (default IG).
-        baselines: see :func:`~xstyle.explain.attribution.engine.make_baseline` (default black).
+        baselines: see :func:`~xstyle.explain.attribution.engine.make_baseline` (default black), a
+            tensor, or ``"filler"``: the style maps against the content photo and the content map
+            against a blur of ``stylized`` (:func:`filler_for`), the baselines under which the
+            region faithfulness test (:func:`~xstyle.explain.style.faithfulness.region_faithfulness`)
+            checks the maps.
         n_steps: IG steps.
         sanity: also compute deletion/insertion curves (per map) and the randomisation check (total
             style and content maps, one attribution per VGG block each).
@@ -195,16 +215,21 @@ def style_content_maps(
     _check_pair(stylized, content)
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
-    base = make_baseline(stylized, kind=baselines, seed=seed) if isinstance(baselines, str) else baselines
+    if isinstance(baselines, str) and baselines == "filler":
+        base = {w: filler_for(w, image=stylized, content=content) for w in ("style", "content")}
+    elif isinstance(baselines, str):
+        base = dict.fromkeys(("style", "content"), make_baseline(stylized, kind=baselines, seed=seed))
+    else:
+        base = dict.fromkeys(("style", "content"), baselines)
     style_target = StyleLossTarget(model, style, layers=style_layers)
     content_target = ContentLossTarget(model, content, layers=content_layers)
-    opts = dict(method=method, baselines=base, n_steps=n_steps, seed=seed, **attribute_options)
+    opts = dict(method=method, n_steps=n_steps, seed=seed, **attribute_options)
     per_layer: dict[str, AttributionResult] = {}
     for name in style_target.layers:
         say(f"style loss attribution ({name})")
-        per_layer[name] = attribute(style_target.layer(name), stylized, **opts)
+        per_layer[name] = attribute(style_target.layer(name), stylized, baselines=base["style"], **opts)
     say("content loss attribution")
-    content_res = attribute(content_target, stylized, **opts)
+    content_res = attribute(content_target, stylized, baselines=base["content"], **opts)
 
     total_attr = torch.stack([r.attributions for r in per_layer.values()]).sum(0)
     first = next(iter(per_layer.values()))
@@ -245,20 +270,21 @@ def style_content_maps(
     deletion: dict[str, DeletionInsertionResult] = {}
     randomisation: dict[str, RandomisationResult] = {}
     if sanity:
-        for name, target, evidence in (
-            ("style:total", style_target, style_evidence["total"]),
-            ("content", content_target, content_evidence),
+        for name, which, target, evidence in (
+            ("style:total", "style", style_target, style_evidence["total"]),
+            ("content", "content", content_target, content_evidence),
         ):
             say(f"deletion/insertion ({name})")
             # the curves follow -loss, so "towards the input" is the evidence's direction
             deletion[name] = deletion_insertion(
-                -target, stylized, evidence.float(), baseline=base, steps=deletion_steps, seed=seed
+                -target, stylized, evidence.float(), baseline=base[which], steps=deletion_steps, seed=seed
             )
             say(f"model randomisation ({name})")
             randomisation[name] = randomisation_check(
                 target,
                 stylized,
                 reference=results[name] if name == "content" else total_res,
+                baselines=base[which],
                 **opts,
             )
     return StyleContentResult(

@@ -35,6 +35,7 @@ __all__ = [
     "GramSpectrumDisplay",
     "LowRankDisplay",
     "RegionEvidenceDisplay",
+    "RegionExplanationDisplay",
     "RegionFaithfulnessDisplay",
     "StatisticsAgreementDisplay",
     "StyleContentDisplay",
@@ -555,3 +556,18 @@ class RegionFaithfulnessDisplay(Display):
         )
         ax.legend(fontsize=7)
         return self._drawn(ax)
+
+
+class RegionExplanationDisplay(Display):
+    """The region overlay beside the style map's and the content map's faithfulness curves."""
+
+    def plot(self, *, ax: Any = None) -> RegionExplanationDisplay:
+        """``ax``: three Axes (regions, style test, content test)."""
+        r = self.result
+        figure, axes = _figure(1, 3, (14.5, 4.4), ax=ax)
+        r.regions.plot(ax=axes[0, 0])
+        r.style_test.plot(ax=axes[0, 1])
+        r.content_test.plot(ax=axes[0, 2])
+        verdict = ", ".join(f"{k} map {'passes' if v else 'fails'}" for k, v in r.passed.items())
+        figure.suptitle(f"Where the style and the content live, and whether the maps are faithful: {verdict}")
+        return self._drawn(panels=axes)
