@@ -202,11 +202,35 @@ def test_style_report_fast(style_report):
         "fingerprints",
         "ablation",
         "tradeoff",
+        "regions",
+        "summary",
     ):
         assert key in style, key
+    # the answer first: the style part opens with the summary figure and its table of checks
+    md = (style_report / "report.md").read_text()
+    assert md.index("## Where this style lives") < md.index("## Style transfer")
+    assert [row[0] for row in style["summary"]["rows"]] == [
+        "Which regions carry the style?",
+        "Which layers carry it?",
+        "Which channels?",
+        "How many Gram components?",
+    ]
+    assert sum(style["summary"]["layer_share"].values()) == pytest.approx(1.0)
+    faithful = style["regions"]["faithfulness"]
+    assert style["regions"]["baselines"] == "filler" and set(faithful) == {"style", "content"}
+    assert style["summary"]["checks"]["style regions"] == faithful["style"]["passed"]
+    assert style["style_content"]["size"] == [48, 48]  # maps_size 48 (analysis_size 32) in the fast config
     assert data["config"]["style"]["size"] == 48 and data["config"]["style"]["content"] == "sample:astronaut"
     figures = {Path(f["path"]).stem for f in data["figures"]}
-    for stem in ("style_stylised", "style_style_content_maps", "style_channel_carriers", "style_lowrank"):
+    for stem in (
+        "style_summary",
+        "style_regions",
+        "style_region_faithfulness",
+        "style_stylised",
+        "style_style_content_maps",
+        "style_channel_carriers",
+        "style_lowrank",
+    ):
         assert stem in figures
     assert (style_report / "figures" / "style_gram_spectrum.svg").is_file()
     assert [e["stage"] for e in data["log"]][:2] == ["load images and VGG19", "style transfer"]

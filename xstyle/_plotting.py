@@ -41,7 +41,7 @@ class Display:
         """
         return cls(result, **kwargs)
 
-    def __init__(self, result: Any = None) -> None:
+    def __init__(self, result: Any) -> None:
         self.result = result  # displays that read their Result in ``plot`` (dataclass displays
         # collect their own fields instead)
 

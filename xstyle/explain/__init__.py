@@ -84,6 +84,7 @@ from xstyle.explain.style import (
     RegionExplanation,
     RegionFaithfulnessResult,
     StyleContentResult,
+    StyleSummary,
     TradeoffResult,
     ablate_channels,
     ablation_curves,
@@ -99,6 +100,7 @@ from xstyle.explain.style import (
     style_content_maps,
     style_distances,
     style_fingerprints,
+    summarise_style,
     tradeoff_sweep,
 )
 
@@ -138,6 +140,7 @@ __all__ = [
     "RegionFaithfulnessResult",
     "StyleContentResult",
     "StyleLossTarget",
+    "StyleSummary",
     "Target",
     "TradeoffResult",
     "TraversalResult",
@@ -177,6 +180,7 @@ __all__ = [
     "style_content_maps",
     "style_distances",
     "style_fingerprints",
+    "summarise_style",
     "tradeoff_sweep",
     "traverse",
 ]

@@ -235,6 +235,46 @@ _TEXTS: dict[str, tuple[str, str]] = {
             " dominates {share:.0f} % of the area."
         ),
     ),
+    "style.summary": (
+        "Where this style lives",
+        (
+            "Left: the stylised image's regions coloured by which loss explains each more (red: the "
+            "style, blue: the content; the colour bar gives the difference of the two shares). Then "
+            "each style layer's share of the style loss's drop from the content photo to the stylised "
+            "image; how much of each layer's style attribution its five strongest channels hold (a "
+            "high share: a few channels carry the style); and how many eigencomponents of the "
+            "painting's Gram matrix hold 90 % of its energy (few: a simple, low-rank style)."
+        ),
+    ),
+    "style.table_summary": (
+        "The answer, and how far to trust it",
+        (
+            "One row per question. The checks: the region insertion test (a faithful map finds the "
+            "regions that carry its loss sooner than random orders; 95 % bootstrap interval of the "
+            "gain), model randomisation (the map must change when VGG19's weights are randomised), "
+            "deletion/insertion of pixels, and the causal ablation of the carrier channels."
+        ),
+    ),
+    "style.region_faithfulness": (
+        "Are the region maps faithful?",
+        (
+            "Middle: the stylised image's regions inserted into the content photo, most style evidence"
+            " first, and the style loss after each step (1: the photo's loss, 0: the stylised image's)"
+            "; grey: random orders. Right: the same for the content map, inserting into a blur of the "
+            "stylised image and following the content loss. A curve below the random ones means the "
+            "map found the regions that carry its loss. Style map: {style}; content map: {content}."
+        ),
+    ),
+    "style.table_region_faithfulness": (
+        "Region faithfulness",
+        (
+            "Gain: the random orders' mean area under the normalised curve minus the map's (> 0: "
+            "better than random); passed when the 95 % bootstrap interval over the random orders lies"
+            " above 0. A filler's loss can lie below the image's (a blur can be closer to the photo's "
+            "features than the stylisation); the curve then rises and the test asks which regions "
+            "carry that change."
+        ),
+    ),
     "style.table_attribution_numbers": (
         "Attribution numbers",
         (

@@ -26,9 +26,14 @@ class StyleReportConfig:
 
     content: str = "sample:astronaut"  # content photo: a path or sample:NAME
     style: str = "sample:starry_night"  # style image: a path or sample:NAME
-    size: int = 192  # long side of the stylised image, px
+    size: int = 256  # long side of the stylised image, px
     steps: tuple[int, ...] = (100, 20)  # L-BFGS evaluations per pyramid level (coarse to fine)
-    analysis_size: int = 128  # long side for attribution, ablation, low-rank and trade-off runs
+    #: long side of the style/content maps, their regions and the faithfulness test (>= 256 px keeps
+    #: regions legible; at most ``size``: the maps explain the stylised image, never an upsampling)
+    maps_size: int = 256
+    regions: str = "slic"  # "slic" superpixels or a regular "grid"
+    n_regions: int = 64  # regions asked for
+    analysis_size: int = 128  # long side for channel, Gram-entry, ablation, low-rank and trade-off runs
     method: str = "ig"  # pixel attribution method (Captum)
     channel_method: str = "layer_ig"  # channel attribution method
     n_steps: int = 12  # integration steps of IG
@@ -53,10 +58,23 @@ class StyleReportConfig:
             object.__setattr__(self, "tradeoff_ratios", tuple(float(r) for r in self.tradeoff_ratios))
         for name in ("n_steps", "lowrank_steps", "tradeoff_steps", "deletion_steps", "top_pairs"):
             check_int(getattr(self, name), name, 1)
-        for name in ("size", "analysis_size", "fingerprint_size"):
+        for name in ("size", "maps_size", "analysis_size", "fingerprint_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 32:
                 raise ValueError(f"{name} must be a whole number of pixels >= 32; got {value!r}.")
+        if self.maps_size > self.size:
+            raise ValueError(
+                f"maps_size ({self.maps_size}) must be at most size ({self.size}): the maps explain the "
+                "stylised image at its own resolution or below, never an upsampling of it."
+            )
+        if self.regions not in ("slic", "grid"):
+            raise ValueError(f"regions must be 'slic' or 'grid'; got {self.regions!r}.")
+        check_int(self.n_regions, "n_regions", 2)
+        if self.n_regions > self.maps_size**2 // 4:
+            raise ValueError(
+                f"n_regions must be at most {self.maps_size**2 // 4} at maps_size {self.maps_size} "
+                f"(regions of at least 4 pixels); got {self.n_regions}."
+            )
         if not self.ranks:
             raise ValueError("ranks must list at least one k (whole numbers >= 1, None for full).")
         n = self.fingerprint_samples
@@ -69,6 +87,8 @@ class StyleReportConfig:
         tiny = dict(
             size=48,
             steps=(3,),
+            maps_size=48,
+            n_regions=16,
             analysis_size=32,
             n_steps=2,
             top_pairs=1,
@@ -100,9 +120,10 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
     levels = [c.size // 2 ** (len(c.steps) - 1 - i) for i in range(len(c.steps))]
     transfer = sum(s * _vgg_cost(px) for s, px in zip(c.steps, levels, strict=True)) + 2
     u = _vgg_cost(c.analysis_size)
+    m = _vgg_cost(c.maps_size)
     maps_steps = n_style + 1 + (4 if c.sanity else 0)
-    maps = (n_style + 1) * c.n_steps * u + (
-        2 * 5 * c.n_steps * u + 2 * c.deletion_steps * u if c.sanity else 0
+    maps = (n_style + 1) * c.n_steps * m + (
+        2 * 5 * c.n_steps * m + 2 * c.deletion_steps * m if c.sanity else 0
     )
     n_channel_layers = len(set(GATYS_STYLE_LAYERS) | set(GATYS_CONTENT_LAYERS))
     channels = 2 * n_channel_layers * c.n_steps * u
@@ -112,6 +133,8 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("load images and VGG19", 1, 3),
         _Stage("style transfer", sum(c.steps), transfer),
         _Stage("style/content maps", maps_steps, maps),
+        # 2 tests x (1 + 20 orders) curves of 9 points, forward passes only (~1/3 of forward+backward)
+        _Stage("region faithfulness", 2, 2 * 21 * 9 * m / 3),
         _Stage("channel carriers", n_channel_layers, channels),
         _Stage("Gram entries", n_style * c.top_pairs, entries),
         _Stage("Gram spectra", 2, 2 + 2 * _vgg_cost(c.size)),
@@ -130,10 +153,12 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     """Run every style analysis, save its figures, add its sections; returns its metrics."""
     from xstyle.data import resolve_image
     from xstyle.explain.style.ablation import ablation_curves
+    from xstyle.explain.style.faithfulness import explain_regions
     from xstyle.explain.style.fingerprint import style_fingerprints
     from xstyle.explain.style.gram import compare_grams, decompose_gram
     from xstyle.explain.style.lowrank import lowrank_style_sweep
     from xstyle.explain.style.maps import channel_carriers, gram_entry_attribution, style_content_maps
+    from xstyle.explain.style.summary import summarise_style
     from xstyle.explain.style.tradeoff import tradeoff_sweep
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
@@ -154,20 +179,35 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
         )
     metrics["transfer"] = transfer.to_dict()
 
-    # the analyses run at a smaller size (cost grows with the pixel count)
+    # the maps at maps_size with the fillers as baselines (the region test checks those); the other
+    # analyses at analysis_size (their cost grows with the pixel count)
+    content_m = resolve_image(c.content, size=c.maps_size)
+    style_m = resolve_image(c.style, size=c.maps_size)
+    with runner.stage("style/content maps") as step:
+        maps = style_content_maps(
+            resize_image(transfer.image, tuple(content_m.shape[-2:])),
+            content=content_m,
+            style=style_m,
+            model=model,
+            method=c.method,
+            baselines="filler",
+            n_steps=c.n_steps,
+            sanity=c.sanity,
+            deletion_steps=c.deletion_steps,
+            seed=c.seed,
+            progress=step,
+        )
+    with runner.stage("region faithfulness") as step:
+        regions = explain_regions(
+            maps, model=model, style=style_m, method=c.regions, n_regions=c.n_regions, seed=c.seed
+        )
+        step(f"style map {'passes' if regions.style_test.passed else 'fails'}")
+        step(f"content map {'passes' if regions.content_test.passed else 'fails'}")
+    metrics["regions"] = regions.to_dict()
     content = resolve_image(c.content, size=c.analysis_size)
     style = resolve_image(c.style, size=c.analysis_size)
     stylized = resize_image(transfer.image, tuple(content.shape[-2:]))
     common = dict(content=content, style=style, model=model, n_steps=c.n_steps, seed=c.seed)
-    with runner.stage("style/content maps") as step:
-        maps = style_content_maps(
-            stylized,
-            method=c.method,
-            sanity=c.sanity,
-            deletion_steps=c.deletion_steps,
-            progress=step,
-            **common,
-        )
     with runner.stage("channel carriers") as step:
         carriers = channel_carriers(stylized, method=c.channel_method, progress=step, **common)
     with runner.stage("Gram entries") as step:
@@ -232,6 +272,10 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
         )
         step("ablated channels")
     metrics["ablation"] = ablation.to_dict()
+    summary = summarise_style(
+        regions=regions, maps=maps, carriers=carriers, decomposition=decomposition, ablation=ablation
+    )
+    metrics["summary"] = summary.to_dict()
 
     with runner.stage("trade-off sweep") as step:
         tradeoff = tradeoff_sweep(
@@ -254,6 +298,8 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
             content_full=content_full,
             style_full=style_full,
             maps=maps,
+            regions=regions,
+            summary=summary,
             carriers=carriers,
             entries=entries,
             decomposition=decomposition,

@@ -43,6 +43,22 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
     fingerprints, ablation, tradeoff = r["fingerprints"], r["ablation"], r["tradeoff"]
     final = transfer.final
 
+    summary, explained = r["summary"], r["regions"]
+    s = report.section(
+        "Where this style lives",
+        f"The answer first: where the style of {c.style} sits in the stylised {c.content} — which "
+        "regions, which VGG19 layers, which channels and how many Gram eigencomponents — each with the "
+        "check that says how far to trust it. The sections below give the details.",
+    )
+    s.figure(save_figure(summary.plot(), root, f"{p}summary", **text("style.summary")))
+    s.table(
+        Table(
+            columns=("question", "answer", "check"),
+            rows=tuple(summary.rows()),
+            **text("style.table_summary"),
+        )
+    )
+
     s = report.section(
         "Style transfer",
         f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, VGG19 "
@@ -94,8 +110,10 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
     s = report.section(
         "Where do the style and the content live?",
         f"Captum {maps.method.upper()} attributions of the style loss and the content loss of the "
-        f"stylised image ({c.analysis_size} px, black baseline, {c.n_steps} integration steps). "
-        "Evidence maps show which pixels lower each loss compared with the baseline.",
+        f"stylised image ({c.maps_size} px, {c.n_steps} integration steps). The style maps start from "
+        "the content photo (the layout without the style) and the content map from a blur of the "
+        "stylised image (its colours without the shapes): evidence maps show which pixels move each "
+        "loss from there to the stylised image's value.",
     )
     s.figure(
         save_figure(
@@ -105,15 +123,51 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             **text("style.style_content_maps"),
         )
     )
-    from xstyle.explain.style.regions import region_evidence
-
-    regions = region_evidence(maps.style_evidence["total"], maps.content_evidence, maps.image, n_regions=64)
+    regions = explained.regions
     s.figure(
         save_figure(
             regions.plot(),
             root,
             f"{p}regions",
             **text("style.regions", n_regions=len(regions.style), share=100 * regions.style_share),
+        )
+    )
+    s.figure(
+        save_figure(
+            explained.plot(),
+            root,
+            f"{p}region_faithfulness",
+            **text(
+                "style.region_faithfulness",
+                style="passes" if explained.style_test.passed else "fails",
+                content="passes" if explained.content_test.passed else "fails",
+            ),
+        )
+    )
+    s.table(
+        Table(
+            columns=(
+                "map",
+                "filler",
+                "loss at filler",
+                "loss at image",
+                "gain over random",
+                "95 % CI",
+                "passed",
+            ),
+            rows=tuple(
+                (
+                    which,
+                    test.filler,
+                    test.losses["filler"],
+                    test.losses["image"],
+                    test.gain,
+                    f"{test.gain_ci[0]:+.3f} to {test.gain_ci[1]:+.3f}",
+                    test.passed,
+                )
+                for which, test in (("style", explained.style_test), ("content", explained.content_test))
+            ),
+            **text("style.table_region_faithfulness"),
         )
     )
     s.table(

@@ -3,6 +3,7 @@
 * :mod:`.maps` — where style and content live: pixel maps, carrier channels, Gram entries;
 * :mod:`.regions` — the pixel maps summed over superpixels or a grid (region-level evidence);
 * :mod:`.faithfulness` — insertion of regions into a filler, in evidence order against random orders;
+* :mod:`.summary` — the answer in one place: regions, layers, channels, Gram components, checks;
 * :mod:`.gram`, :mod:`.lowrank`, :mod:`.fingerprint` — Gram spectra, low-rank styles, style statistics;
 * :mod:`.ablation` — causal channel ablation; :mod:`.tradeoff` — choosing alpha and beta;
 * :mod:`.stylizer` — the feed-forward stylizer explained (pixel maps, patches, block ablation);
@@ -72,6 +73,7 @@ from xstyle.explain.style.stylizer import (
     image_losses,
     stylizer_pixel_maps,
 )
+from xstyle.explain.style.summary import StyleSummary, summarise_style
 from xstyle.explain.style.tradeoff import (
     AUTO_GRID,
     TradeoffResult,
@@ -102,6 +104,7 @@ __all__ = [
     "RegionExplanation",
     "RegionFaithfulnessResult",
     "StyleContentResult",
+    "StyleSummary",
     "StylizedLossTarget",
     "StylizerAttributionResult",
     "StylizerEvaluation",
@@ -136,6 +139,7 @@ __all__ = [
     "style_distances",
     "style_fingerprints",
     "stylizer_pixel_maps",
+    "summarise_style",
     "tradeoff_sweep",
     "truncate_gram",
 ]

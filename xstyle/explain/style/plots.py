@@ -39,6 +39,7 @@ __all__ = [
     "RegionFaithfulnessDisplay",
     "StatisticsAgreementDisplay",
     "StyleContentDisplay",
+    "StyleSummaryDisplay",
     "TradeoffDisplay",
 ]
 
@@ -571,3 +572,58 @@ class RegionExplanationDisplay(Display):
         verdict = ", ".join(f"{k} map {'passes' if v else 'fails'}" for k, v in r.passed.items())
         figure.suptitle(f"Where the style and the content live, and whether the maps are faithful: {verdict}")
         return self._drawn(panels=axes)
+
+
+class StyleSummaryDisplay(Display):
+    """Where the style lives, in four panels: regions, layers, channels, Gram components."""
+
+    def plot(self, *, ax: Any = None) -> StyleSummaryDisplay:
+        """``ax``: four Axes (regions, layers, channels, Gram components)."""
+        r = self.result
+        figure, axes = _figure(1, 4, (17.0, 4.2), ax=ax)
+        axes = axes[0]
+        r.regions.regions.plot(ax=axes[0])
+        s = r.regions.style_test
+        axes[0].set_title(
+            f"Regions (style map {'passes' if s.passed else 'fails'} the insertion test)", fontsize=9
+        )
+        _bars(axes[1], r.layer_share, "share of the style loss's drop", "Layers", fmt="{:.0%}")
+        _bars(
+            axes[2],
+            r.channel_share,
+            f"share held by the top {r.top_k} channels",
+            "Channels: how concentrated the style is",
+            fmt="{:.0%}",
+        )
+        _bars(
+            axes[3],
+            {k: float(v) for k, v in r.components_90.items()},
+            "eigencomponents for 90 % of the Gram energy",
+            "Gram components",
+            fmt="{:.0f}",
+            labels={k: f"of {r.n_channels.get(k, '?')}" for k in r.components_90},
+        )
+        figure.suptitle("Where this style lives", fontsize=11)
+        return self._drawn(panels=axes)
+
+
+def _bars(ax, values: dict, xlabel: str, title: str, *, fmt: str, labels: dict | None = None) -> None:
+    """Horizontal bars, one per key, each annotated with its value (and ``labels[key]``)."""
+    names = list(values)
+    v = np.array([values[k] for k in names], dtype=float)
+    ax.barh(range(len(names)), v, color=["tab:red" if x >= 0 else "tab:blue" for x in v])
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    for i, (k, x) in enumerate(zip(names, v, strict=True)):
+        extra = f" {labels[k]}" if labels and k in labels else ""
+        ax.annotate(
+            fmt.format(x) + extra,
+            (max(x, 0), i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+    ax.set_xlim(min(0.0, float(v.min()) * 1.1), float(max(v.max(), 0)) * 1.35 or 1.0)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
