@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import torch
+from torch import nn
+
+from xstyle.data import load_single_image
+from xstyle.images import ImageLike
+from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import TransferConfig
 
 
@@ -21,3 +27,16 @@ def sweep_config(config: TransferConfig | None, *, steps: int, what: str) -> Tra
             f"Hint: TransferConfig(steps=({sum(config.steps)},))."
         )
     return config
+
+
+def sweep_inputs(
+    content: ImageLike, style: ImageLike, config: TransferConfig, model: nn.Module | None
+) -> tuple[torch.Tensor, torch.Tensor, nn.Module]:
+    """(content, style, network) of a sweep: both images (1, 3, H, W) in [0, 1] with their long
+    side at ``config.size``, and ``model`` or the VGG19 that ``config`` names (truncated after its
+    deepest layer)."""
+    content_img = load_single_image(content, size=config.size, param="content")
+    style_img = load_single_image(style, size=config.size, param="style")
+    if model is None:
+        model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    return content_img, style_img, model

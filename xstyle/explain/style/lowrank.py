@@ -21,13 +21,12 @@ import torch
 from torch import nn
 
 from xstyle._plotting import Plottable
-from xstyle.data import describe_image, load_single_image
-from xstyle.explain.style._sweep import sweep_config
+from xstyle.data import describe_image
+from xstyle.explain.style._sweep import sweep_config, sweep_inputs
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import LowRankDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
 __all__ = ["LowRankResult", "lowrank_style_sweep"]
@@ -105,13 +104,7 @@ def lowrank_style_sweep(
         if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
             raise ValueError(f"ranks must be whole numbers >= 1 or None (full); got {k!r}.")
     t0 = time.perf_counter()
-    content_img = load_single_image(content, size=config.size, param="content")
-    style_img = load_single_image(style, size=config.size, param="style")
-    net = (
-        model
-        if model is not None
-        else load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
-    )
+    content_img, style_img, net = sweep_inputs(content, style, config, model)
     images, s_losses, c_losses, per_layer, energy = [], [], [], [], []
     timings: dict[str, float] = {}
     with frozen(net):

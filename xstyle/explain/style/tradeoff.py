@@ -31,12 +31,11 @@ from torch import nn
 
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
-from xstyle.data import describe_image, load_single_image
-from xstyle.explain.style._sweep import sweep_config
+from xstyle.data import describe_image
+from xstyle.explain.style._sweep import sweep_config, sweep_inputs
 from xstyle.explain.style.plots import TradeoffDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
@@ -160,13 +159,7 @@ def balance_ratio(
     ``r0 * 10**AUTO_GRID``).
     """
     config = config or TransferConfig(size=128, steps=(30,), optimizer="adam")
-    content_img = load_single_image(content, size=config.size, param="content")
-    style_img = load_single_image(style, size=config.size, param="style")
-    net = (
-        model
-        if model is not None
-        else load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
-    )
+    content_img, style_img, net = sweep_inputs(content, style, config, model)
     with frozen(net):
         return _balance(StyleObjective(net, content_img, style_img, config), content_img, style_img)
 
@@ -208,13 +201,7 @@ def tradeoff_sweep(
             )
         values = sorted(set(values))
     t0 = time.perf_counter()
-    content_img = load_single_image(content, size=config.size, param="content")
-    style_img = load_single_image(style, size=config.size, param="style")
-    net = (
-        model
-        if model is not None
-        else load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
-    )
+    content_img, style_img, net = sweep_inputs(content, style, config, model)
     c_losses, s_losses, scores, images = [], [], [], []
     timings: dict[str, float] = {}
     with frozen(net):
