@@ -59,7 +59,9 @@ def test_objective_matches_loss_functions(caffe_vgg, tiny_images):
     s_ref = style_loss(fx, {n: gram_matrix(fs[n]) for n in cfg.style_layers}).total
     assert torch.allclose(c.total, c_ref, rtol=1e-5)
     assert torch.allclose(s.total, s_ref, rtol=1e-5)
-    assert torch.allclose(total, 2 * c_ref + 3 * s_ref, rtol=1e-5)
+    # the default normalize="size" weighs the content by (512 / 32)**2 at 32 px
+    assert obj.alpha == 2.0 * (512 / 32) ** 2
+    assert torch.allclose(total, obj.alpha * c_ref + 3 * s_ref, rtol=1e-5)
     assert_no_hooks(caffe_vgg)
 
 

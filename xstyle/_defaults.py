@@ -19,3 +19,12 @@ TRANSFER_POOLING = "max"
 TRANSFER_WEIGHTS = "caffe"
 TRANSFER_PRECISION = "float32"
 TRANSFER_SEED = 0
+#: how the losses are weighted (TransferConfig.normalize): "size" (the seed's formulas, content
+#: term times (NORMALIZE_REFERENCE_SIZE / L)**2), "seed" (the paper's formulas exactly) or "mean"
+TRANSFER_NORMALIZE = "size"
+TRANSFER_NORMALIZE_CHOICES: tuple[str, ...] = ("size", "seed", "mean")
+#: reference long side (px) of normalize="size": alpha and beta mean at every size what they mean
+#: at 512 px under the seed's formulas. The seed's content loss is a sum over positions (it grows
+#: with the pixel count) while its Gram style loss is not, so "size" scales the content term by
+#: (512 / L)**2, L the long side of the output; a 512 px run is identical to normalize="seed".
+NORMALIZE_REFERENCE_SIZE = 512

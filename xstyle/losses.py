@@ -8,6 +8,13 @@
 * adversarial losses (BCE from logits) shared by the DCGAN and the stylizer's patch discriminator:
   :func:`discriminator_loss`, :func:`generator_loss`.
 
+Scale: the content loss is a sum over positions, so it grows with the pixel count; the style loss
+(the Gram divided by ``M^2``) does not. With the seed's formulas the same alpha/beta therefore
+stylises a small image far more strongly than a large one. :class:`xstyle.transfer.TransferConfig`
+compensates by default (``normalize="size"``): it keeps these formulas and multiplies the content
+*weight* by ``(512 / L)**2`` (L: long side of the image), a weighting it applies, not a formula here;
+these functions accept ``"size"`` and compute exactly what ``"seed"`` does.
+
 ``normalize="mean"`` is an option for users who want losses that do not grow with the image size:
 content becomes the mean of the squared difference, and the Gram is divided by M.
 Features are (B, C, H, W); each loss returns one value per sample of the batch, shape (B,).
@@ -31,7 +38,8 @@ __all__ = [
     "total_loss",
 ]
 
-_NORMALIZE = ("seed", "mean")
+#: "size" is the transfer's size-normalised *weighting* (see the module docstring); its formulas are "seed"'s
+_NORMALIZE = ("seed", "mean", "size")
 
 
 def _check_normalize(normalize: str) -> None:
@@ -42,7 +50,7 @@ def _check_normalize(normalize: str) -> None:
 def gram_matrix(features: torch.Tensor, *, normalize: str = "seed") -> torch.Tensor:
     """Gram matrix ``F F^T`` of features (B, C, H, W) -> (B, C, C), computed in float32 or wider.
 
-    ``normalize="mean"`` divides by M = H*W.
+    ``normalize="mean"`` divides by M = H*W; ``"seed"`` and ``"size"`` do not.
     """
     _check_normalize(normalize)
     if features.ndim != 4:
@@ -59,7 +67,7 @@ def _layer_style_loss(
     gram: torch.Tensor, target: torch.Tensor, n: int, m: int, normalize: str
 ) -> torch.Tensor:
     diff = (gram - target.to(gram.dtype)).pow(2).sum(dim=(1, 2))
-    if normalize == "seed":
+    if normalize != "mean":  # "seed" and "size"
         return diff / (4.0 * n * n * m * m)
     return diff / (4.0 * n * n)  # the Gram already carries 1/M
 
@@ -83,6 +91,8 @@ def content_loss(
 ) -> LossBreakdown:
     """Content loss ``sum_l w_l * 1/2 * sum((F_l - P_l)**2)`` over the layers in ``targets``.
 
+    A sum over positions: it grows with the pixel count (``normalize="mean"`` takes the mean instead).
+
     Args:
         features: layer -> (B, C, H, W) features of the image being optimised.
         targets: layer -> (1 or B, C, H, W) features of the content image.
@@ -98,7 +108,7 @@ def content_loss(
                 f"{tuple(f.shape)}; compute both from images of the same size."
             )
         diff = (f - target.to(f.dtype)).float().pow(2)
-        per_sample = diff.flatten(1).sum(1) * 0.5 if normalize == "seed" else diff.flatten(1).mean(1)
+        per_sample = diff.flatten(1).sum(1) * 0.5 if normalize != "mean" else diff.flatten(1).mean(1)
         parts[name] = per_sample * (1.0 if weights is None else float(weights[name]))
     return LossBreakdown.from_parts(parts)
 

@@ -5,6 +5,16 @@ the content image's at the content layers and its Gram matrices match the style 
 style layers (Gatys, Ecker & Bethge, CVPR 2016). Defaults follow the paper: content ``relu4_2``,
 style ``relu1_1 .. relu5_1`` with equal weights, L-BFGS, initialisation from the content.
 
+Weighting across sizes: the seed's content loss ``1/2 sum((F - P)**2)`` is a sum over positions
+and grows with the pixel count, while its Gram style loss ``1/(4 N^2 M^2) sum((G - A)**2)`` does
+not, so with the paper's formulas one alpha/beta stylises a 256 px image far more than a 512 px
+one. The default ``normalize="size"`` keeps the formulas and multiplies the content weight by
+``(512 / L)**2`` (L: long side of the output; ``xstyle._defaults.NORMALIZE_REFERENCE_SIZE``):
+alpha and beta mean at every size what they mean at 512 px under the seed's formulas, and a
+512 px run is identical to ``normalize="seed"`` (the paper's formulas, unscaled). ``"mean"``
+averages instead of summing (see :mod:`xstyle.losses`). The effective content weight is recorded
+in every :class:`TransferStep` and in :attr:`TransferResult.final`.
+
 Convention note: the official PyTorch tutorial taps the *conv* layers (``conv_4`` for content,
 ``conv_1 .. conv_5`` for style), i.e. before the ReLU, and normalises its Gram by the number of
 elements. xstyle taps the ReLU outputs as the paper does and uses the paper's normalisation
@@ -83,6 +93,13 @@ class TransferConfig:
     ``steps`` is one number of optimiser evaluations (closure calls) per pyramid level, coarsest
     first; its length sets the number of levels, each twice the size of the one before and the
     last at ``size``. ``steps=(300,)`` is plain single-scale Gatys.
+
+    ``normalize`` decides how the losses are weighted: ``"size"`` (default) multiplies the content
+    weight by ``(512 / size)**2`` so that alpha/beta give the same balance at every size (what they
+    give at 512 px with the paper's formulas); ``"seed"`` uses the paper's formulas unscaled (the
+    content term grows with the pixel count, so small images get more style); ``"mean"`` uses mean
+    content loss and Grams divided by M (:mod:`xstyle.losses`). :meth:`content_weight` gives the
+    effective alpha.
     """
 
     content_layers: tuple[str, ...] = GATYS_CONTENT_LAYERS
@@ -105,7 +122,9 @@ class TransferConfig:
     #: how a coarse result initialises the next level: "image" (upsample it) or "residual"
     #: (upsample its difference to the content and add it to the finer content)
     upsample: str = "residual"
-    normalize: str = "seed"  # "seed" formulas, or "mean" (size-independent variant)
+    #: "size": seed formulas, content weight * (512 / size)**2 (same balance at every size);
+    #: "seed": the paper's formulas unscaled; "mean": mean content loss, Gram / M
+    normalize: str = D.TRANSFER_NORMALIZE
     seed: int = D.TRANSFER_SEED
 
     def __post_init__(self) -> None:
@@ -134,7 +153,7 @@ class TransferConfig:
             ("init", _INITS),
             ("precision", _PRECISIONS),
             ("pooling", ("max", "avg")),
-            ("normalize", ("seed", "mean")),
+            ("normalize", D.TRANSFER_NORMALIZE_CHOICES),
             ("upsample", ("image", "residual")),
         ):
             if getattr(self, name) not in allowed:
@@ -176,8 +195,26 @@ class TransferConfig:
         layers = (*self.content_layers, *self.style_layers)
         return max(layers, key=LAYER_NAMES.index)
 
+    def content_weight(self, long_side: int | None = None) -> float:
+        """The effective content weight for an image whose long side is ``long_side`` px
+        (default ``size``): ``alpha * (512 / long_side)**2`` under ``normalize="size"``, else ``alpha``.
+
+        (Coarse pyramid levels of :func:`style_transfer` additionally scale it by the pixel ratio
+        to the full size under ``"seed"`` and ``"size"``.)
+        """
+        return self.alpha * _size_factor(self.normalize, self.size if long_side is None else long_side)
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _size_factor(normalize: str, long_side: int) -> float:
+    """``(NORMALIZE_REFERENCE_SIZE / long_side)**2`` under ``normalize="size"``, 1 otherwise."""
+    if normalize != "size":
+        return 1.0
+    if long_side <= 0:
+        raise ValueError(f"long_side must be a positive number of pixels; got {long_side!r}.")
+    return (D.NORMALIZE_REFERENCE_SIZE / long_side) ** 2
 
 
 class StyleObjective:
@@ -192,7 +229,10 @@ class StyleObjective:
         content: (1, 3, H, W) content image in [0, 1].
         style: (1, 3, H', W') style image in [0, 1].
         config: layers, weights, alpha/beta and normalisation.
-        content_scale: multiplies ``alpha`` (used to keep the balance across pyramid levels).
+        content_scale: multiplies ``alpha``; the objective's ``alpha`` attribute is the product,
+            the effective content weight. None (default): ``(512 / L)**2`` under
+            ``config.normalize="size"`` (L: long side of ``content``), 1 otherwise.
+            :func:`style_transfer` passes each pyramid level's own factor.
         precision: ``"float32"`` or ``"bfloat16"`` (autocast around the network; losses in float32).
     """
 
@@ -203,12 +243,15 @@ class StyleObjective:
         style: torch.Tensor,
         config: TransferConfig,
         *,
-        content_scale: float = 1.0,
+        content_scale: float | None = None,
         precision: str = "float32",
     ) -> None:
         self.model = model
         self.config = config
-        self.alpha = config.alpha * content_scale
+        if content_scale is None:
+            content_scale = _size_factor(config.normalize, max(content.shape[-2:]))
+        self.content_scale = float(content_scale)
+        self.alpha = config.alpha * self.content_scale
         self.beta = config.beta
         self.precision = precision
         self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
@@ -245,7 +288,13 @@ class StyleObjective:
 
 @dataclass(frozen=True)
 class TransferStep:
-    """One optimiser evaluation: its level (0 = coarsest), size, evaluation index and losses."""
+    """One optimiser evaluation: its level (0 = coarsest), size, evaluation index and losses.
+
+    ``content`` and ``style`` are the unweighted losses; ``total`` is
+    ``content_weight * content + style_weight * style``, with ``content_weight`` the effective
+    content weight at this level (alpha times the level's scale, see :class:`TransferConfig`) and
+    ``style_weight`` beta (None where a caller built the step without them).
+    """
 
     level: int
     size: int
@@ -255,6 +304,8 @@ class TransferStep:
     style: float
     content_per_layer: dict[str, float]
     style_per_layer: dict[str, float]
+    content_weight: float | None = None
+    style_weight: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,7 +315,9 @@ class TransferResult(Plottable):
     Attributes:
         image: (1, 3, H, W) stylised image, float RGB in [0, 1].
         history: one :class:`TransferStep` per optimiser evaluation, all levels in order.
-        final: losses of ``image`` at full size (float32): total, content, style and per layer.
+        final: losses of ``image`` at full size (float32): total, content, style and per layer,
+            and the weights of the total: ``content_weight`` (effective alpha, see
+            :meth:`TransferConfig.content_weight`) and ``style_weight`` (beta).
         timings: seconds per level (``level0``, ...), ``setup`` and ``total``.
         config: the :class:`TransferConfig` used.
     """
@@ -439,7 +492,8 @@ def style_transfer(
     Args:
         content: content image: path, ``sample:NAME``, PIL, array or (1, 3, H, W) tensor in [0, 1].
         style: style image, same forms; it is resized so its long side equals ``config.size``.
-        config: a :class:`TransferConfig` (defaults: Gatys layers, caffe weights, 512 px).
+        config: a :class:`TransferConfig` (defaults: Gatys layers, caffe weights, 512 px, losses
+            weighted so that alpha/beta give the same balance at every size).
         model: a VGG19 extractor to reuse (its weights must match ``config.weights``); by default
             one is loaded and truncated after the deepest needed layer.
         callbacks: called with a :class:`TransferStep` after every optimiser evaluation
@@ -467,6 +521,7 @@ def style_transfer(
     timings: dict[str, float] = {"setup": time.perf_counter() - t_start}
     history: list[TransferStep] = []
     full_pixels = content_img.shape[-2] * content_img.shape[-1]
+    full_factor = _size_factor(config.normalize, max(content_img.shape[-2:]))
     image: torch.Tensor | None = None
     c_prev = content_img  # content of the previous (coarser) level
     # leave the caller's model as found: every training flag and requires_grad restored on exit
@@ -477,7 +532,11 @@ def style_transfer(
             c_lvl = content_img if last else resize_image(content_img, size)
             s_lvl = style_img if last else resize_image(style_img, size)
             # content loss is a sum over positions: scale alpha so the balance holds at every level
-            scale = full_pixels / (c_lvl.shape[-2] * c_lvl.shape[-1]) if config.normalize == "seed" else 1.0
+            # ("seed"), and to the reference size's balance ("size": times (512 / L)**2, L the output's
+            # long side, so a 512 px run is exactly "seed"'s and a 256 px one gets 4x the content weight)
+            scale = 1.0
+            if config.normalize in ("seed", "size"):
+                scale = full_pixels / (c_lvl.shape[-2] * c_lvl.shape[-1]) * full_factor
             objective = StyleObjective(
                 model,
                 c_lvl,
@@ -497,7 +556,9 @@ def style_transfer(
                 image = F.interpolate(image, size=c_lvl.shape[-2:], mode="bilinear", align_corners=False)
             c_prev = c_lvl
 
-            def record(loss, c, s, step, _level=level, _size=size):
+            def record(
+                loss, c, s, step, _level=level, _size=size, _weights=(objective.alpha, objective.beta)
+            ):
                 entry = TransferStep(
                     level=_level,
                     size=_size,
@@ -507,6 +568,8 @@ def style_transfer(
                     style=float(s.total.detach().sum()),
                     content_per_layer=c.as_floats(),
                     style_per_layer=s.as_floats(),
+                    content_weight=_weights[0],
+                    style_weight=_weights[1],
                 )
                 history.append(entry)
                 for callback in callbacks:
@@ -527,11 +590,15 @@ def style_transfer(
         "style": float(s.total.sum()),
         "content_per_layer": c.as_floats(),
         "style_per_layer": s.as_floats(),
+        "content_weight": final_objective.alpha,
+        "style_weight": final_objective.beta,
     }
     if config.preserve_color:
         image = _with_luminance(colour_content, _luminance(image))
     timings["total"] = time.perf_counter() - t_start
     meta = {"weights": str(config.weights), "size_hw": list(image.shape[-2:])}
+    if config.normalize == "size":
+        meta["normalize_reference_size"] = D.NORMALIZE_REFERENCE_SIZE
     return TransferResult(
         image=image, history=history, final=final, timings=timings, config=config, meta=meta
     )

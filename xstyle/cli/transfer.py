@@ -49,6 +49,16 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         help=f"style weight (default {d.TRANSFER_BETA:g})",
     )
     g.add_argument(
+        "--normalize",
+        choices=d.TRANSFER_NORMALIZE_CHOICES,
+        default=d.TRANSFER_NORMALIZE,
+        help=f"loss weighting: size (default) = the paper's losses with the content weight scaled by "
+        f"({d.NORMALIZE_REFERENCE_SIZE}/SIZE)^2, so --alpha/--beta give the same balance at every size "
+        f"(what they give at {d.NORMALIZE_REFERENCE_SIZE} px); seed = the paper's losses unscaled "
+        "(the content term grows with the pixel count: smaller images get more style); "
+        "mean = mean content loss and Grams divided by the positions",
+    )
+    g.add_argument(
         "--content-layers",
         type=_layers,
         default=d.GATYS_CONTENT_LAYERS,
@@ -106,6 +116,7 @@ def _config_from(args: argparse.Namespace):
         init=args.init,
         pooling=args.pooling,
         precision=args.precision,
+        normalize=args.normalize,
         seed=args.seed,
         preserve_color=args.preserve_color,
     )
@@ -173,10 +184,6 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Stylise a sample photo with a sample painting into a fresh report folder (atomic)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     out = _output_folder(args.out)
     config = _config_from(args)
     result, content_img, style_img = _run_transfer(args.content, args.style, config, quiet=args.quiet)
