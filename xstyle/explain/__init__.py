@@ -14,6 +14,7 @@ module, beside it); nothing here draws at import time.
 * deletion_insertion, randomisation_check: are the explanations true?
 * decompose_gram, compare_grams, lowrank_style_sweep, style_fingerprints: what a style is;
 * ablate_channels, ablation_curves: causal tests; tradeoff_sweep: choosing alpha and beta;
+* visualize_channels, visualize_gram_components: see the carriers (feature visualisation);
 * sample_latents, probe_layers, fit_probe, *_directions, traverse, probe_dynamics: latent probes;
 * prior_components: which digit each component of a mixture latent prior became;
 * gan_style: in a class-conditional DCGAN, which input carries the digit and which the handwriting.
@@ -75,8 +76,12 @@ from xstyle.explain.style import (
     AblationResult,
     ChannelAblation,
     ChannelCarriersResult,
+    ChannelVisualization,
+    ChannelVisualizationDisplay,
     FingerprintResult,
     GramComparison,
+    GramComponentDisplay,
+    GramComponentVisualization,
     GramDecomposition,
     GramEntryResult,
     LowRankResult,
@@ -102,6 +107,8 @@ from xstyle.explain.style import (
     style_fingerprints,
     summarise_style,
     tradeoff_sweep,
+    visualize_channels,
+    visualize_gram_components,
 )
 
 __all__ = [
@@ -113,6 +120,8 @@ __all__ = [
     "ChannelAblation",
     "ChannelCarriersResult",
     "ChannelTarget",
+    "ChannelVisualization",
+    "ChannelVisualizationDisplay",
     "ClassTarget",
     "ContentLossTarget",
     "DeletionInsertionResult",
@@ -123,6 +132,8 @@ __all__ = [
     "FingerprintResult",
     "GanStyleResult",
     "GramComparison",
+    "GramComponentDisplay",
+    "GramComponentVisualization",
     "GramDecomposition",
     "GramEntryResult",
     "GramEntryTarget",
@@ -183,4 +194,6 @@ __all__ = [
     "summarise_style",
     "tradeoff_sweep",
     "traverse",
+    "visualize_channels",
+    "visualize_gram_components",
 ]

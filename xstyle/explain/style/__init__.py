@@ -6,8 +6,9 @@
 * :mod:`.summary` — the answer in one place: regions, layers, channels, Gram components, checks;
 * :mod:`.gram`, :mod:`.lowrank`, :mod:`.fingerprint` — Gram spectra, low-rank styles, style statistics;
 * :mod:`.ablation` — causal channel ablation; :mod:`.tradeoff` — choosing alpha and beta;
+* :mod:`.featurevis` — see the carriers: what a channel, or one Gram eigencomponent, looks like;
 * :mod:`.stylizer` — the feed-forward stylizer explained (pixel maps, patches, block ablation);
-* :mod:`.plots`, :mod:`.stylizer_plots` — their Displays.
+* :mod:`.plots`, :mod:`.stylizer_plots`, :mod:`.featurevis_plots` — their Displays.
 """
 
 from xstyle.explain.style.ablation import (
@@ -25,6 +26,13 @@ from xstyle.explain.style.faithfulness import (
     filler_for,
     region_faithfulness,
 )
+from xstyle.explain.style.featurevis import (
+    ChannelVisualization,
+    GramComponentVisualization,
+    visualize_channels,
+    visualize_gram_components,
+)
+from xstyle.explain.style.featurevis_plots import ChannelVisualizationDisplay, GramComponentDisplay
 from xstyle.explain.style.fingerprint import (
     STYLE_STATISTICS,
     FingerprintResult,
@@ -91,9 +99,13 @@ __all__ = [
     "BlockAblationResult",
     "ChannelAblation",
     "ChannelCarriersResult",
+    "ChannelVisualization",
+    "ChannelVisualizationDisplay",
     "DiscriminatorPatchResult",
     "FingerprintResult",
     "GramComparison",
+    "GramComponentDisplay",
+    "GramComponentVisualization",
     "GramDecomposition",
     "GramEntryResult",
     "LayerComparison",
@@ -142,4 +154,6 @@ __all__ = [
     "summarise_style",
     "tradeoff_sweep",
     "truncate_gram",
+    "visualize_channels",
+    "visualize_gram_components",
 ]
