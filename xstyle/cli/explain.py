@@ -25,6 +25,7 @@ from xstyle.cli._args import (
     traversal_figures,
     write_outputs,
 )
+from xstyle.cli.explain_carriers import add_carriers_parser
 from xstyle.cli.gan import _check_digit, _classifier, _digits_from, _gan_checkpoint
 from xstyle.cli.transfer import _run_transfer
 
@@ -657,5 +658,6 @@ def add_parsers(sub) -> None:
     explain = sub.add_parser("explain", help="attribution, Gram spectra, ablation, latent directions")
     esub = explain.add_subparsers(dest="explain_command", metavar="EXPLAIN_COMMAND", required=True)
     _add_attribution_parsers(esub)
+    add_carriers_parser(esub)
     _add_gram_parsers(esub)
     _add_latent_parsers(esub)
