@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
@@ -201,6 +201,9 @@ def tradeoff_sweep(
             )
         values = sorted(set(values))
     t0 = time.perf_counter()
+    # the ratios are beta/alpha of the paper's own losses (the balance ratio is defined on them):
+    # the sweep runs and records normalize="seed", whatever the config's default weighting
+    config = replace(config, normalize="seed")
     content_img, style_img, net = sweep_inputs(content, style, config, model)
     c_losses, s_losses, scores, images = [], [], [], []
     timings: dict[str, float] = {}
