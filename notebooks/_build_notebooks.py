@@ -46,9 +46,10 @@ def style_vs_content() -> list:
             "pixels lower which loss. This notebook\n\n"
             "1. stylises a photo with a painting,\n"
             "2. maps where the style and the content are (Integrated Gradients of each loss),\n"
-            "3. checks that the maps mean something (deletion curves, model randomisation),\n"
-            "4. finds the channels that carry style and those that carry content,\n"
-            "5. does the same for a real-time stylizer (one forward pass instead of an optimisation).\n\n"
+            "3. sums them over regions and tests them with a faithfulness test that suits texture "
+            "statistics (and the usual sanity checks),\n"
+            "4. finds the channels that carry style, and shows what they respond to,\n"
+            "5. puts the answer in one figure, then does the same for a real-time stylizer.\n\n"
             "Everything uses xstyle's public API; `xstyle report style` runs the same analyses."
         ),
         code(SETUP + "\n\n" + SHOW),
@@ -72,9 +73,10 @@ def style_vs_content() -> list:
         md(
             "## 2 · Where are the style and the content?\n\n"
             "`style_content_maps` attributes the style loss (per layer and in total) and the content "
-            "loss of the stylised image to its pixels, against a black baseline. Each *evidence* map "
-            "is the pixel's share of the loss reduction; the *dominance* map is style minus content "
-            "evidence. Attribution runs at a smaller size: its cost grows with the pixel count."
+            'loss of the stylised image to its pixels. `baselines="filler"` starts the style maps '
+            "from the content photo (the layout without the style) and the content map from a blur of "
+            "the stylised image (its colours without the shapes). Each *evidence* map is the pixel's "
+            "share of the loss change from there; the *dominance* map is style minus content evidence."
         ),
         code(
             "from xstyle.explain.style.maps import channel_carriers, style_content_maps\n\n"
@@ -89,6 +91,7 @@ def style_vs_content() -> list:
             "    style=small_style,\n"
             "    model=vgg,\n"
             "    n_steps=N_STEPS,\n"
+            '    baselines="filler",\n'
             "    deletion_steps=4 if FAST else 12,\n"
             ")\n"
             "maps.plot()\n"
@@ -133,14 +136,50 @@ def style_vs_content() -> list:
             'carriers.top(5, kind="style")'
         ),
         md(
+            "**What do they respond to?** `visualize_channels` optimises an image (Fourier "
+            "parameterisation with decorrelated colours, seeded jitter) to excite each channel; "
+            "`visualize_gram_components` synthesises a texture matching one eigencomponent of the "
+            "painting's Gram matrix."
+        ),
+        code(
+            "from xstyle.explain.style.featurevis import visualize_channels, visualize_gram_components\n\n"
+            'top = [t["channel"] for t in carriers.top(20, kind="style") if t["layer"] == "relu3_1"]\n'
+            "top = top[:4] or [0]\n"
+            "vis = dict(size=32 if FAST else 128, steps=3 if FAST else 48, seed=0)\n"
+            'visualize_channels(vgg, "relu3_1", top, **vis).plot()\n'
+            'visualize_gram_components(vgg, "relu3_1", small_style, components=(0, 1), **vis).plot()\n'
+            "plt.show()"
+        ),
+        md(
+            "## The answer in one place\n\n"
+            "`explain_regions` sums both maps over superpixels and runs the **region insertion test**: "
+            "the stylised image's regions are inserted into the filler, most evidence first, and the "
+            "loss the map explains must move faster than under random orders (a bootstrap interval "
+            "says whether it does). `summarise_style` then gathers regions, layers, channels and Gram "
+            "components with their checks: the figure `xstyle report style` opens with."
+        ),
+        code(
+            "from xstyle.explain.style.faithfulness import explain_regions\n"
+            "from xstyle.explain.style.gram import decompose_gram\n"
+            "from xstyle.explain.style.summary import summarise_style\n\n"
+            "regions = explain_regions(maps, model=vgg, style=small_style, n_regions=16 if FAST else 64)\n"
+            "regions.plot()\n"
+            "spectra = decompose_gram(small_style, model=vgg)\n"
+            "summary = summarise_style(\n"
+            "    regions=regions, maps=maps, carriers=carriers, decomposition=spectra\n"
+            ")\n"
+            "summary.plot()\n"
+            "plt.show()\n"
+            "summary.rows()"
+        ),
+        md(
             "**What to take away.** Style and content compete for the same pixels: in the demo pair "
             "the style wins on about half of them, the content evidence sits on the photo's edges "
             "(edge/flat ratio above 1) while the style evidence of the shallow layers covers the "
             "textured areas, and style and content are carried by different channels of the same "
-            "layer. The sanity checks say how far to trust each map: the randomisation check and "
-            "IG's completeness are the meaningful ones here. The style map usually *fails* the "
-            "deletion test whatever its quality, because a partly deleted image has Gram statistics "
-            "far from both ends (see the README's Limits); the content map should pass it."
+            "layer. The checks say how far to trust each map: the region insertion test (with the "
+            "fillers as baselines) and the randomisation check. Pixel deletion suits the content map "
+            "but not the style map: a partly deleted image has Gram statistics far from both ends."
         ),
         md(
             "## 5 · The fast path: a real-time stylizer\n\n"
