@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -253,6 +253,23 @@ def _optimise(
 # ----------------------------------------------------------------------------------- channels
 
 
+def _numbers(result: Any, *, skip: tuple[str, ...]) -> dict[str, Any]:
+    """A Result's fields as JSON-ready data: tuples become lists of Python numbers, dicts are copied."""
+    out: dict[str, Any] = {}
+    for f in fields(result):
+        if f.name in skip:
+            continue
+        value = getattr(result, f.name)
+        if isinstance(value, tuple):
+            value = [v if isinstance(v, int) else float(v) for v in value]
+        elif isinstance(value, dict):
+            value = dict(value)
+        elif isinstance(value, float):
+            value = float(value)
+        out[f.name] = value
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class ChannelVisualization(Plottable):
     """Images that maximise channels of one layer (:func:`visualize_channels`).
@@ -281,15 +298,7 @@ class ChannelVisualization(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (the images left out)."""
-        return {
-            "layer": self.layer,
-            "channels": list(self.channels),
-            "activations": [float(v) for v in self.activations],
-            "initial_activations": [float(v) for v in self.initial_activations],
-            "config": dict(self.config),
-            "seconds": float(self.seconds),
-            "meta": dict(self.meta),
-        }
+        return _numbers(self, skip=("images",))
 
 
 def visualize_channels(
@@ -443,21 +452,9 @@ class GramComponentVisualization(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (the images left out)."""
-        return {
-            "layer": self.layer,
-            "components": list(self.components),
-            "eigenvalues": [float(v) for v in self.eigenvalues],
-            "energy_share": [float(v) for v in self.energy_share],
-            "frobenius_share": [float(v) for v in self.frobenius_share],
-            "losses": [float(v) for v in self.losses],
-            "initial_losses": [float(v) for v in self.initial_losses],
-            "relative_errors": [float(v) for v in self.relative_errors],
-            "alignment": [float(v) for v in self.alignment],
-            "style_size_hw": [int(self.style.shape[-2]), int(self.style.shape[-1])],
-            "config": dict(self.config),
-            "seconds": float(self.seconds),
-            "meta": dict(self.meta),
-        }
+        out = _numbers(self, skip=("images", "style"))
+        out["style_size_hw"] = [int(self.style.shape[-2]), int(self.style.shape[-1])]
+        return out
 
 
 def visualize_gram_components(
