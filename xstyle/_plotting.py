@@ -42,8 +42,8 @@ class Display:
         return cls(result, **kwargs)
 
     def __init__(self, result: Any) -> None:
-        self.result = result  # displays that read their Result in ``plot`` (dataclass displays
-        # collect their own fields instead)
+        # for displays that read their Result in ``plot``; dataclass displays collect fields instead
+        self.result = result
 
     def _drawn(self, ax: Any = None, *, panels: Any = None):
         """Record what was drawn and return ``self``: ``ax_`` (the main Axes, default the first

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 
 from xstyle import __version__
-from xstyle.cli._args import _layers, _output_folder, _positive_int, _seed, write_outputs
-
-_SIZES = (16, 512)
+from xstyle.cli._args import UsageError, _layers, _output_folder, _positive_int, _seed, write_outputs
 
 
 def _cmd_explain_carriers(args: argparse.Namespace) -> int:
     """Images that excite the style's top carrier channels and textures of its Gram eigencomponents."""
-    from xstyle.cli._args import UsageError
+    from xstyle.explain.style.featurevis import SIZE_RANGE, visualize_channels, visualize_gram_components
 
-    if not _SIZES[0] <= args.size <= _SIZES[1]:
-        raise UsageError(f"--size must be {_SIZES[0]} to {_SIZES[1]} px; got {args.size}.")
+    lo, hi = SIZE_RANGE
+    if not lo <= args.size <= hi:  # before any model or image loads
+        raise UsageError(f"--size must be {lo} to {hi} px; got {args.size}.")
     from xstyle.data import resolve_image
-    from xstyle.explain.style.featurevis import visualize_channels, visualize_gram_components
     from xstyle.explain.style.gram import decompose_gram
     from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 
