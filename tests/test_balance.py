@@ -50,7 +50,7 @@ def test_size_is_the_seed_formulas_with_a_scaled_alpha(caffe_vgg):
     """A 64 px run under "size" is exactly a "seed" run with alpha * (512/64)**2, pyramid included;
     the effective weights are recorded per step and in the result's JSON."""
     content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
-    kw = dict(size=64, steps=(3, 3), beta=1e4, seed=0)
+    kw = dict(size=64, steps=(3, 3), beta=1e4, seed=0, min_level=16)
     a = style_transfer(content, style, config=TransferConfig(**kw, alpha=1.0), model=caffe_vgg)
     b = style_transfer(
         content, style, config=TransferConfig(**kw, alpha=64.0, normalize="seed"), model=caffe_vgg
@@ -90,11 +90,12 @@ def test_cli_passes_normalize():
 
 
 #: the slow test's runs: single-scale L-BFGS from the content, chelsea x great_wave, default alpha/beta
-SLOW_SIZES, SLOW_STEPS = (128, 256), (40,)
+SLOW_SIZES, SLOW_STEPS = (256, 512), (30,)
+SSIM_SIZE = 256  # both results are compared with the content at this long side
 
 
 def _run(model, size: int, normalize: str) -> tuple[float, float]:
-    """(content SSIM, log10 of the weighted style/content ratio) of a short real transfer."""
+    """(content SSIM at SSIM_SIZE px, log10 of the weighted style/content ratio) of a short transfer."""
     from xstyle._stats import ssim
 
     content = load_sample("chelsea", size=size)
@@ -102,26 +103,29 @@ def _run(model, size: int, normalize: str) -> tuple[float, float]:
     result = style_transfer(content, load_sample("great_wave", size=size), config=config, model=model)
     final = result.final
     odds = final["style_weight"] * final["style"] / (final["content_weight"] * final["content"])
-    return ssim(result.image, content), math.log10(odds)
+    small = load_sample("chelsea", size=SSIM_SIZE)
+    return ssim(resize_image(result.image, tuple(small.shape[-2:])), small), math.log10(odds)
 
 
 @pytest.mark.slow
-def test_one_alpha_beta_gives_one_balance_at_two_sizes(caffe_vgg):
-    """The same alpha/beta at 128 and 256 px: under "size" the weighted style/content ratio
-    beta*L_s / (alpha_eff*L_c) at the end differs by at most 0.5 decades and the content SSIM by at
-    most 0.15; under "seed" (the control) the ratio differs by more than 0.7 decades.
+def test_one_alpha_beta_gives_one_balance_at_256_and_512_px(caffe_vgg):
+    """The same alpha/beta at 256 and 512 px: under "size" the weighted style/content ratio
+    beta*L_s / (alpha_eff*L_c) at the end differs by at most 0.25 decades and the content SSIM
+    (both results at 256 px against the content at 256 px) by at most 0.15; under "seed" (the
+    control) the ratio at 256 px is more than 0.45 decades above the one at 512 px (the weighting
+    alone makes it log10(4) = 0.6; at 512 px "seed" and "size" are the same run).
 
-    Measured (2 cores, 40 evaluations; the style share beta*L_s / total in brackets):
-    "size" 0.80 vs 0.47 decades (share 0.86 vs 0.75), SSIM 0.549 vs 0.454; "seed" 1.98 vs 1.07
-    decades (share 0.99 vs 0.92), SSIM 0.540 vs 0.449. The ratio, not the share, is compared
-    because under "seed" the share saturates near 1. SSIM hardly depends on the weighting (it is
-    set by the resolution and the number of steps), so it has no control. The sizes are 128/256,
-    not 256/512, to keep this under ~2 minutes: one 512 px evaluation costs ~2.5 s on this CPU.
+    Measured (2 cores, 30 evaluations; the style share beta*L_s / total in brackets): "size"
+    0.677 vs 0.630 decades (share 0.826 vs 0.810), SSIM 0.470 vs 0.579 (the 512 px result
+    downsampled loses fine strokes; at their own sizes 0.470 vs 0.332); "seed" at 256 px 1.254
+    decades (share 0.947), SSIM 0.469: after 30 evaluations SSIM hardly depends on the weighting,
+    so it has no control. The ratio, not the share, is compared because under "seed" the share
+    saturates near 1. One
+    512 px evaluation costs ~2.5 s on a 2-core CPU, so this test takes about 2 minutes.
     """
     (ssim_small, ratio_small), (ssim_large, ratio_large) = (_run(caffe_vgg, s, "size") for s in SLOW_SIZES)
-    assert abs(ratio_small - ratio_large) <= 0.5, (ratio_small, ratio_large)
+    assert abs(ratio_small - ratio_large) <= 0.25, (ratio_small, ratio_large)
     assert abs(ssim_small - ssim_large) <= 0.15, (ssim_small, ssim_large)
-    seed_small, seed_large = (_run(caffe_vgg, s, "seed")[1] for s in SLOW_SIZES)
-    assert abs(seed_small - seed_large) > 0.7, (seed_small, seed_large)
-    # the control differs from "size" by the weighting alone: (512/128)**2 / (512/256)**2 = 4
-    assert seed_small - seed_large > ratio_small - ratio_large
+    _, seed_small = _run(caffe_vgg, SLOW_SIZES[0], "seed")
+    assert seed_small - ratio_large > 0.45, (seed_small, ratio_large)
+    assert seed_small - ratio_large > abs(ratio_small - ratio_large) + 0.3

@@ -28,7 +28,7 @@ def _lines(ax) -> dict[str, np.ndarray]:
 
 
 def _transfer_result(alpha: float = 2.0, beta: float = 1e3) -> TransferResult:
-    config = TransferConfig(size=64, steps=(2, 2), alpha=alpha, beta=beta, normalize="mean")
+    config = TransferConfig(size=64, steps=(2, 2), alpha=alpha, beta=beta, normalize="mean", min_level=16)
     content, style = [4.0, 3.0, 2.0, 1.0], [0.5, 0.4, 0.3, 0.2]
     history = [
         TransferStep(

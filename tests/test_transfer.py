@@ -7,7 +7,7 @@ from xstyle.transfer import StyleObjective, TransferConfig, TransferStep, style_
 
 
 def _cfg(**kw):
-    base = dict(size=32, steps=(6,), seed=0)
+    base = dict(size=32, steps=(6,), seed=0, min_level=16)  # tiny images: keep every pyramid level
     base.update(kw)
     return TransferConfig(**base)
 
@@ -18,7 +18,26 @@ def test_config_defaults_follow_gatys():
     assert cfg.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     assert cfg.weights == "caffe" and cfg.optimizer == "lbfgs" and cfg.init == "content"
     assert cfg.deepest_layer == "relu5_1"
-    assert TransferConfig(size=512, steps=(1, 2, 3)).level_sizes == (128, 256, 512)
+    assert TransferConfig(size=512, steps=(1, 2, 3), min_level=16).level_sizes == (128, 256, 512)
+
+
+def test_coarse_levels_under_min_level_merge_into_the_first_kept_level():
+    """Below 256 px the deep style layers see the whole picture, so coarse levels under
+    ``min_level`` are merged (their evaluations move to the first level that runs)."""
+    assert TransferConfig(size=512).schedule == ((256, 150), (512, 30))  # the default: unchanged
+    assert TransferConfig(size=256).schedule == ((256, 180),)  # single-scale, same evaluations
+    assert TransferConfig(size=128).schedule == ((128, 180),)
+    cfg = TransferConfig(size=1024, steps=(10, 20, 30, 40))  # 128, 256, 512, 1024 px
+    assert cfg.schedule == ((256, 30), (512, 30), (1024, 40))
+    assert cfg.level_sizes == (256, 512, 1024) and cfg.level_steps == (30, 30, 40)
+    assert TransferConfig(size=512, steps=(1, 2, 3), min_level=512).schedule == ((512, 6),)
+    assert sum(TransferConfig(size=300, steps=(5, 7)).level_steps) == 12
+
+
+def test_the_merged_schedule_is_what_runs(caffe_vgg, tiny_images):
+    content, style = tiny_images
+    res = style_transfer(content, style, config=TransferConfig(size=32, steps=(2, 3)), model=caffe_vgg)
+    assert [h.level for h in res.history] == [0] * 5 and {h.size for h in res.history} == {32}
 
 
 @pytest.mark.parametrize(
@@ -36,6 +55,7 @@ def test_config_defaults_follow_gatys():
         (dict(steps=(0,)), r"runs no evaluation at any level"),
         (dict(size=64, steps=(0, 0)), r"runs no evaluation at any level"),
         (dict(precision="float16"), "precision must be one of"),
+        (dict(min_level=8), r"min_level must be a whole number of pixels >= 16; got 8"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, match):
@@ -230,3 +250,14 @@ def test_optimise_image_lowers_the_loss_and_counts_evaluations(caffe_vgg, tiny_i
         before, after = float(objective(content)[0].sum()), float(objective(out)[0].sum())
     assert after < before and out.shape == content.shape and 0 <= out.min() and out.max() <= 1
     assert torch.equal(optimise_image(objective, content, steps=0, config=cfg), content)  # no callback needed
+
+
+def test_cli_passes_min_level():
+    from xstyle.cli import build_parser
+    from xstyle.cli.transfer import _config_from
+
+    parser = build_parser()
+    args = parser.parse_args(["transfer", "a.png", "b.png", "-o", "o.png"])
+    assert _config_from(args).min_level == 256
+    args = parser.parse_args(["transfer", "a.png", "b.png", "-o", "o.png", "--min-level", "16"])
+    assert _config_from(args).min_level == 16

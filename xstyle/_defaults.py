@@ -19,6 +19,10 @@ TRANSFER_POOLING = "max"
 TRANSFER_WEIGHTS = "caffe"
 TRANSFER_PRECISION = "float32"
 TRANSFER_SEED = 0
+#: smallest long side (px) of a coarse pyramid level: below about 256 px VGG19's deep style layers
+#: see most of the picture at once, so a coarse level copies the painting's layout instead of its
+#: texture; coarser levels are merged into the first level at least this size
+TRANSFER_MIN_LEVEL = 256
 #: how the losses are weighted (TransferConfig.normalize): "size" (the seed's formulas, content
 #: term times (NORMALIZE_REFERENCE_SIZE / L)**2), "seed" (the paper's formulas exactly) or "mean"
 TRANSFER_NORMALIZE = "size"

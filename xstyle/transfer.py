@@ -92,7 +92,9 @@ class TransferConfig:
 
     ``steps`` is one number of optimiser evaluations (closure calls) per pyramid level, coarsest
     first; its length sets the number of levels, each twice the size of the one before and the
-    last at ``size``. ``steps=(300,)`` is plain single-scale Gatys.
+    last at ``size``. ``steps=(300,)`` is plain single-scale Gatys. Coarse levels smaller than
+    ``min_level`` px are merged into the first level that is not (their evaluations move there):
+    at 512 px the default ``(150, 30)`` runs 256 then 512 px, at 256 px one level of 180.
 
     ``normalize`` decides how the losses are weighted: ``"size"`` (default) multiplies the content
     weight by ``(512 / size)**2`` so that alpha/beta give the same balance at every size (what they
@@ -125,6 +127,9 @@ class TransferConfig:
     #: "size": seed formulas, content weight * (512 / size)**2 (same balance at every size);
     #: "seed": the paper's formulas unscaled; "mean": mean content loss, Gram / M
     normalize: str = D.TRANSFER_NORMALIZE
+    #: smallest coarse level (px); coarser levels are merged into the first one this size or more
+    #: (below ~256 px the deep style layers see the whole picture and copy the painting's layout)
+    min_level: int = D.TRANSFER_MIN_LEVEL
     seed: int = D.TRANSFER_SEED
 
     def __post_init__(self) -> None:
@@ -143,6 +148,11 @@ class TransferConfig:
             raise TypeError(f"size must be a whole number of pixels (int); got {self.size!r}.")
         if self.size < 16:
             raise ValueError(f"size must be at least 16 px; got {self.size}.")
+        if isinstance(self.min_level, bool) or not isinstance(self.min_level, int) or self.min_level < 16:
+            raise ValueError(
+                f"min_level must be a whole number of pixels >= 16; got {self.min_level!r} "
+                "(16 keeps every pyramid level)."
+            )
         if self.size // 2 ** (len(steps) - 1) < 16:
             raise ValueError(
                 f"steps={steps} asks for {len(steps)} pyramid levels, but the coarsest would be "
@@ -185,10 +195,29 @@ class TransferConfig:
             raise ValueError(f"lr must be a positive number; got {self.lr!r}.")
 
     @property
-    def level_sizes(self) -> tuple[int, ...]:
-        """Long side of each pyramid level, coarsest first."""
+    def schedule(self) -> tuple[tuple[int, int], ...]:
+        """The levels that run, coarsest first: ``(long side px, evaluations)`` pairs.
+
+        Levels of ``steps`` whose long side is below ``min(min_level, size)`` are merged into the
+        first level that is not: their evaluations are added to it.
+        """
         n = len(self.steps)
-        return tuple(max(16, round(self.size / 2 ** (n - 1 - i))) for i in range(n))
+        nominal = [max(16, round(self.size / 2 ** (n - 1 - i))) for i in range(n)]
+        floor = min(self.min_level, self.size)
+        moved = sum(s for px, s in zip(nominal, self.steps, strict=True) if px < floor)
+        kept = [(px, s) for px, s in zip(nominal, self.steps, strict=True) if px >= floor]
+        kept[0] = (kept[0][0], kept[0][1] + moved)
+        return tuple(kept)
+
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """Long side of each pyramid level that runs, coarsest first (see :attr:`schedule`)."""
+        return tuple(px for px, _ in self.schedule)
+
+    @property
+    def level_steps(self) -> tuple[int, ...]:
+        """Evaluations of each pyramid level that runs, coarsest first (see :attr:`schedule`)."""
+        return tuple(s for _, s in self.schedule)
 
     @property
     def deepest_layer(self) -> str:
@@ -526,9 +555,9 @@ def style_transfer(
     c_prev = content_img  # content of the previous (coarser) level
     # leave the caller's model as found: every training flag and requires_grad restored on exit
     with frozen(model):
-        for level, (size, steps) in enumerate(zip(config.level_sizes, config.steps, strict=True)):
+        for level, (size, steps) in enumerate(config.schedule):
             t0 = time.perf_counter()
-            last = level == len(config.steps) - 1
+            last = level == len(config.schedule) - 1
             c_lvl = content_img if last else resize_image(content_img, size)
             s_lvl = style_img if last else resize_image(style_img, size)
             # content loss is a sum over positions: scale alpha so the balance holds at every level

@@ -34,7 +34,16 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         type=_steps,
         default=steps,
         help="optimiser evaluations per pyramid level, coarsest first, e.g. 300 or 100,60,20 "
-        f"(default {','.join(map(str, steps))})",
+        f"(default {','.join(map(str, steps))}; levels under --min-level px are merged into the first "
+        "one that is not)",
+    )
+    g.add_argument(
+        "--min-level",
+        type=_positive_int,
+        default=d.TRANSFER_MIN_LEVEL,
+        metavar="PX",
+        help=f"smallest coarse pyramid level in px (default {d.TRANSFER_MIN_LEVEL}: smaller ones copy the "
+        "painting's layout); 16 keeps every level",
     )
     g.add_argument(
         "--alpha",
@@ -117,6 +126,7 @@ def _config_from(args: argparse.Namespace):
         pooling=args.pooling,
         precision=args.precision,
         normalize=args.normalize,
+        min_level=args.min_level,
         seed=args.seed,
         preserve_color=args.preserve_color,
     )

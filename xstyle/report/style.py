@@ -114,11 +114,11 @@ def _vgg_cost(size: int) -> float:
 
 
 def _style_plan(c: StyleReportConfig) -> list[_Stage]:
-    from xstyle.transfer import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+    from xstyle.transfer import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, TransferConfig
 
     n_style = len(GATYS_STYLE_LAYERS)
-    levels = [c.size // 2 ** (len(c.steps) - 1 - i) for i in range(len(c.steps))]
-    transfer = sum(s * _vgg_cost(px) for s, px in zip(c.steps, levels, strict=True)) + 2
+    schedule = TransferConfig(size=c.size, steps=c.steps).schedule
+    transfer = sum(s * _vgg_cost(px) for px, s in schedule) + 2
     u = _vgg_cost(c.analysis_size)
     m = _vgg_cost(c.maps_size)
     maps_steps = n_style + 1 + (4 if c.sanity else 0)

@@ -64,9 +64,11 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, VGG19 "
         f"{c.weights} weights, {c.size} px, "
         + (
-            f"coarse-to-fine L-BFGS with {' + '.join(map(str, c.steps))} evaluations per level"
-            if len(c.steps) > 1
-            else f"single-scale L-BFGS with {c.steps[0]} evaluations"
+            "coarse-to-fine L-BFGS with "
+            + " + ".join(f"{n} at {px} px" for px, n in transfer.config.schedule)
+            + " evaluations"
+            if len(transfer.config.schedule) > 1
+            else f"single-scale L-BFGS with {transfer.config.level_steps[0]} evaluations"
         )
         + "). Every later section explains this result.",
     )
