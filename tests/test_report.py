@@ -204,6 +204,7 @@ def test_style_report_fast(style_report):
         "tradeoff",
         "regions",
         "summary",
+        "carriers_visualised",
     ):
         assert key in style, key
     # the answer first: the style part opens with the summary figure and its table of checks
@@ -229,9 +230,16 @@ def test_style_report_fast(style_report):
         "style_stylised",
         "style_style_content_maps",
         "style_channel_carriers",
+        "style_carriers_visualised",
         "style_lowrank",
     ):
         assert stem in figures
+    # what the style is made of: the fast config pictures 2 channels and 1 Gram component of relu1_1
+    pictured = style["carriers_visualised"]["relu1_1"]
+    assert len(pictured["channels"]["channels"]) == 2 and pictured["gram_components"]["components"] == [0]
+    share = style["gram_spectra"]["spectra"]["relu1_1"]["channel_share"]
+    assert pictured["channels"]["channels"] == sorted(range(len(share)), key=lambda i: -share[i])[:2]
+    assert md.index("## Which channels and Gram entries") < md.index("## What this style is made of")
     assert (style_report / "figures" / "style_gram_spectrum.svg").is_file()
     assert [e["stage"] for e in data["log"]][:2] == ["load images and VGG19", "style transfer"]
     # --fast-model: the shipped stylizer explained on the same photo, beside the optimisation result

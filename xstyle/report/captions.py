@@ -303,6 +303,25 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "and the feature co-activation F_i·F_j whose sum is the entry."
         ),
     ),
+    "style.carriers_visualised": (
+        "What this style is made of",
+        (
+            "One row per style layer. Left: images that most excite the layer's top carrier channels "
+            "(the channels holding most of the style's Gram energy; title: channel and mean "
+            "activation). Right: textures matching one eigencomponent of the style's Gram matrix "
+            "(title: its share of the trace and the relative error left). {size} px, {steps} Adam "
+            "steps, seed {seed}. Component 0 is usually clear; later components look greyer because "
+            "their eigenvectors mix signs, which ReLU features (>= 0) cannot produce."
+        ),
+    ),
+    "style.table_carriers_visualised": (
+        "Carrier pictures",
+        (
+            "Channels: mean activation of the channel on its picture, against the near-grey noise it "
+            "started from. Gram components: relative error ||G - A_k||² / ||A_k||² left, against the "
+            "noise it started from (1 would be an image with no feature energy)."
+        ),
+    ),
     "style.gram_spectrum": (
         "Gram eigenvalue spectra of the style",
         (

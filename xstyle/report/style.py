@@ -46,6 +46,13 @@ class StyleReportConfig:
     tradeoff_steps: int = 30  # Adam evaluations per trade-off transfer
     tradeoff_ratios: tuple[float, ...] | None = None  # beta/alpha; None: 7 around the balance ratio
     fingerprint_size: int = 128  # long side for the style fingerprints
+    #: "what this style is made of": layers whose top carrier channels (by the style's Gram energy)
+    #: and leading Gram eigencomponents are visualised; () leaves the section out
+    carrier_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1")
+    carrier_channels: int = 4  # top channels pictured per layer
+    carrier_components: int = 2  # leading Gram eigencomponents pictured per layer
+    carrier_size: int = 96  # long side of each picture, px (16 to 512)
+    carrier_steps: int = 48  # Adam steps per picture
     fingerprint_samples: int | None = None  # sample photos/paintings compared (None: all 14)
     weights: str = "caffe"  # VGG19 weights
     fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
@@ -54,6 +61,22 @@ class StyleReportConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
         object.__setattr__(self, "ranks", tuple(self.ranks))
+        object.__setattr__(self, "carrier_layers", tuple(self.carrier_layers))
+        if self.carrier_layers:
+            from xstyle.models.vgg import check_layer_names
+
+            check_layer_names(self.carrier_layers, param="carrier_layers")
+        for name in ("carrier_channels", "carrier_steps"):
+            check_int(getattr(self, name), name, 1)
+        check_int(self.carrier_components, "carrier_components", 0)
+        if (
+            isinstance(self.carrier_size, bool)
+            or not isinstance(self.carrier_size, int)
+            or not (16 <= self.carrier_size <= 512)
+        ):
+            raise ValueError(
+                f"carrier_size must be a whole number of pixels, 16 to 512; got {self.carrier_size!r}."
+            )
         if self.tradeoff_ratios is not None:
             object.__setattr__(self, "tradeoff_ratios", tuple(float(r) for r in self.tradeoff_ratios))
         for name in ("n_steps", "lowrank_steps", "tradeoff_steps", "deletion_steps", "top_pairs"):
@@ -99,6 +122,11 @@ class StyleReportConfig:
             tradeoff_ratios=(1e2, 1e4, 1e6),
             fingerprint_size=32,
             fingerprint_samples=2,
+            carrier_layers=("relu1_1",),
+            carrier_channels=2,
+            carrier_components=1,
+            carrier_size=24,
+            carrier_steps=2,
         )
         return cls(**{**tiny, **changes})
 
@@ -138,6 +166,22 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("channel carriers", n_channel_layers, channels),
         _Stage("Gram entries", n_style * c.top_pairs, entries),
         _Stage("Gram spectra", 2, 2 + 2 * _vgg_cost(c.size)),
+        # forward + backward of a batch of pictures per step, through the layer only (~1/3 of VGG19)
+        *(
+            [
+                _Stage(
+                    "carriers visualised",
+                    len(c.carrier_layers),
+                    len(c.carrier_layers)
+                    * (c.carrier_channels + c.carrier_components)
+                    * c.carrier_steps
+                    * _vgg_cost(c.carrier_size)
+                    / 3,
+                )
+            ]
+            if c.carrier_layers
+            else []
+        ),
         _Stage("low-rank styles", 1, len(c.ranks) * c.lowrank_steps * u + 1),
         _Stage("style fingerprints", 1, 20 * _vgg_cost(c.fingerprint_size) / 2 + 3),
         _Stage("channel ablation", 1, 3 + 50 * u),
@@ -233,6 +277,15 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     metrics["gram_spectra"] = decomposition.to_dict()
     metrics["gram_comparison"] = comparison.to_dict()
 
+    pictures: list[tuple[Any, Any]] = []
+    if c.carrier_layers:
+        with runner.stage("carriers visualised") as step:
+            pictures = _visualise_carriers(c, model, decomposition, step)
+        metrics["carriers_visualised"] = {
+            ch.layer: {"channels": ch.to_dict(), "gram_components": gc.to_dict() if gc else None}
+            for ch, gc in pictures
+        }
+
     adam = TransferConfig(
         size=c.analysis_size, steps=(c.lowrank_steps,), optimizer="adam", weights=c.weights, seed=c.seed
     )
@@ -304,6 +357,7 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
             entries=entries,
             decomposition=decomposition,
             comparison=comparison,
+            pictures=pictures,
             lowrank=lowrank,
             fingerprints=fingerprints,
             ablation=ablation,
@@ -315,6 +369,37 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
         with runner.stage("real-time stylizer") as step:
             metrics["stylizer"] = _stylizer_part(c, root, report, p, transfer, content_full, model, step)
     return metrics
+
+
+def _visualise_carriers(c: StyleReportConfig, model: Any, decomposition: Any, step: Any) -> list:
+    """Per carrier layer: (ChannelVisualization of its top channels by the style's Gram energy,
+    GramComponentVisualization of its leading eigencomponents, or None when none are asked)."""
+    from xstyle.data import resolve_image
+    from xstyle.explain.style.featurevis import visualize_channels, visualize_gram_components
+    from xstyle.explain.style.gram import decompose_gram
+
+    style = resolve_image(c.style, size=c.carrier_size)
+    missing = [layer for layer in c.carrier_layers if layer not in decomposition.spectra]
+    spectra = dict(decomposition.spectra)
+    if missing:  # layers outside the Gatys style layers: decompose them too
+        spectra.update(
+            decompose_gram(resolve_image(c.style, size=c.size), layers=missing, model=model).spectra
+        )
+    common = dict(size=c.carrier_size, steps=c.carrier_steps, seed=c.seed, weights=c.weights)
+    out = []
+    for layer in c.carrier_layers:
+        share = spectra[layer].channel_share
+        top = [int(i) for i in share.argsort(descending=True)[: c.carrier_channels]]
+        channels = visualize_channels(model, layer, top, **common)
+        n = min(c.carrier_components, share.numel())
+        components = (
+            visualize_gram_components(model, layer, style, components=tuple(range(n)), **common)
+            if n
+            else None
+        )
+        out.append((channels, components))
+        step(layer)
+    return out
 
 
 def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:

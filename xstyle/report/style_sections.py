@@ -37,6 +37,46 @@ def _image_panel(images: list, titles: list[str]):
     return fig
 
 
+def _carrier_grid(pictures: list):
+    """One row per layer: what its top carrier channels respond to, then its Gram components' textures."""
+    import matplotlib.pyplot as plt
+
+    cols = max(len(ch.channels) + (len(gc.components) if gc else 0) for ch, gc in pictures)
+    fig, axes = plt.subplots(
+        len(pictures), cols, figsize=(1.9 * cols, 2.1 * len(pictures)), layout="constrained", squeeze=False
+    )
+    for row, (channels, components) in zip(axes, pictures, strict=True):
+        k = len(channels.channels)
+        channels.plot(ax=row[:k])
+        if components is not None:
+            components.plot(ax=row[k : k + len(components.components)], show_style=False)
+        for extra in row[k + (len(components.components) if components else 0) :]:
+            extra.set_axis_off()
+    return fig
+
+
+def _carrier_rows(pictures: list) -> list[tuple]:
+    """(layer, picture, final value, value at the start) per carrier picture."""
+    rows: list[tuple] = []
+    for channels, components in pictures:
+        for c, a, a0 in zip(
+            channels.channels, channels.activations, channels.initial_activations, strict=True
+        ):
+            rows.append((channels.layer, f"channel {c}", a, a0))
+        if components is None:
+            continue
+        # the loss is the relative error times one constant per component: scale it back to the start
+        for k, e, loss, loss0 in zip(
+            components.components,
+            components.relative_errors,
+            components.losses,
+            components.initial_losses,
+            strict=True,
+        ):
+            rows.append((components.layer, f"Gram component {k}", e, e * loss0 / loss if loss > 0 else None))
+    return rows
+
+
 def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **r: Any) -> None:
     transfer, maps, carriers, entries = r["transfer"], r["maps"], r["carriers"], r["entries"]
     decomposition, comparison, lowrank = r["decomposition"], r["comparison"], r["lowrank"]
@@ -275,6 +315,37 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             **text("style.table_largest_gram_entries"),
         )
     )
+
+    pictures = r.get("pictures") or []
+    if pictures:
+        first = pictures[0][0]
+        s = report.section(
+            "What this style is made of",
+            "Feature visualisation of the carriers: for each layer, images optimised to excite the "
+            "channels that hold most of the style's Gram energy, then textures synthesised to match "
+            "only one eigencomponent of the style's Gram matrix (Fourier-parameterised images with "
+            "colour decorrelation, jitter and a fixed seed).",
+        )
+        s.figure(
+            save_figure(
+                _carrier_grid(pictures),
+                root,
+                f"{p}carriers_visualised",
+                **text(
+                    "style.carriers_visualised",
+                    size=first.config["size"],
+                    steps=first.config["steps"],
+                    seed=first.config["seed"],
+                ),
+            )
+        )
+        s.table(
+            Table(
+                columns=("layer", "picture", "mean activation / relative error", "from noise"),
+                rows=tuple(_carrier_rows(pictures)),
+                **text("style.table_carriers_visualised"),
+            )
+        )
 
     s = report.section(
         "Gram spectra and low-rank styles",
