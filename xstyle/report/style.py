@@ -33,6 +33,7 @@ class StyleReportConfig:
     maps_size: int = 256
     regions: str = "slic"  # "slic" superpixels or a regular "grid"
     n_regions: int = 64  # regions asked for
+    n_random: int = 12  # random region orders the faithfulness test compares against
     analysis_size: int = 128  # long side for channel, Gram-entry, ablation, low-rank and trade-off runs
     method: str = "ig"  # pixel attribution method (Captum)
     channel_method: str = "layer_ig"  # channel attribution method
@@ -93,6 +94,7 @@ class StyleReportConfig:
         if self.regions not in ("slic", "grid"):
             raise ValueError(f"regions must be 'slic' or 'grid'; got {self.regions!r}.")
         check_int(self.n_regions, "n_regions", 2)
+        check_int(self.n_random, "n_random", 2)
         if self.n_regions > self.maps_size**2 // 4:
             raise ValueError(
                 f"n_regions must be at most {self.maps_size**2 // 4} at maps_size {self.maps_size} "
@@ -112,6 +114,7 @@ class StyleReportConfig:
             steps=(3,),
             maps_size=48,
             n_regions=16,
+            n_random=4,
             analysis_size=32,
             n_steps=2,
             top_pairs=1,
@@ -162,7 +165,7 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("style transfer", sum(c.steps), transfer),
         _Stage("style/content maps", maps_steps, maps),
         # 2 tests x (1 + 20 orders) curves of 9 points, forward passes only (~1/3 of forward+backward)
-        _Stage("region faithfulness", 2, 2 * 21 * 9 * m / 3),
+        _Stage("region faithfulness", 2, 2 * (c.n_random + 1) * 9 * m / 3),
         _Stage("channel carriers", n_channel_layers, channels),
         _Stage("Gram entries", n_style * c.top_pairs, entries),
         _Stage("Gram spectra", 2, 2 + 2 * _vgg_cost(c.size)),
@@ -243,7 +246,13 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
         )
     with runner.stage("region faithfulness") as step:
         regions = explain_regions(
-            maps, model=model, style=style_m, method=c.regions, n_regions=c.n_regions, seed=c.seed
+            maps,
+            model=model,
+            style=style_m,
+            method=c.regions,
+            n_regions=c.n_regions,
+            n_random=c.n_random,
+            seed=c.seed,
         )
         step(f"style map {'passes' if regions.style_test.passed else 'fails'}")
         step(f"content map {'passes' if regions.content_test.passed else 'fails'}")
