@@ -164,7 +164,7 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
         _Stage("load images and VGG19", 1, 3),
         _Stage("style transfer", sum(c.steps), transfer),
         _Stage("style/content maps", maps_steps, maps),
-        # 2 tests x (1 + 20 orders) curves of 9 points, forward passes only (~1/3 of forward+backward)
+        # 2 tests x (1 + n_random orders) curves of 9 points, forward passes only (~1/3 of forward+backward)
         _Stage("region faithfulness", 2, 2 * (c.n_random + 1) * 9 * m / 3),
         _Stage("channel carriers", n_channel_layers, channels),
         _Stage("Gram entries", n_style * c.top_pairs, entries),
