@@ -11,10 +11,11 @@ deferred one. Each module maps to a layer (low -> high):
 2  ``models``, ``hooks``, ``losses``, ``shipped`` (the registry of shipped models)
 3  the cores: ``transfer``, ``transfer_plots``, ``gan``, ``stylizer``
 4  ``explain``
-5  ``report``
-6  ``cli``
+5  ``batch`` (collections: runs the cores and explainers per item)
+6  ``report``
+7  ``cli``
 
-``xstyle/__init__.py`` is the public façade and may import anything; it counts as layer 6, so only
+``xstyle/__init__.py`` is the public façade and may import anything; it counts as layer 7, so only
 ``cli`` may import it (``from xstyle import __version__``). A module may import its own layer (except in a
 cycle between packages) and any lower one. Inside ``explain/`` the modules' own import graph must
 have no cycle either (imports under ``if TYPE_CHECKING:`` excluded there: they never run).
@@ -38,10 +39,20 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("models", "hooks", "losses", "shipped"), 2),
     **dict.fromkeys(("transfer", "transfer_plots", "gan", "stylizer"), 3),
     "explain": 4,
-    "report": 5,
-    "cli": 6,
+    "batch": 5,
+    "report": 6,
+    "cli": 7,
 }
-LAYER_NAMES = {0: "helpers", 1: "io", 2: "nets+losses", 3: "cores", 4: "explain", 5: "report", 6: "cli"}
+LAYER_NAMES = {
+    0: "helpers",
+    1: "io",
+    2: "nets+losses",
+    3: "cores",
+    4: "explain",
+    5: "batch",
+    6: "report",
+    7: "cli",
+}
 
 #: subpackages whose own modules must not import each other in a cycle
 ACYCLIC_PACKAGES = ("explain",)
@@ -51,7 +62,7 @@ ACYCLIC_PACKAGES = ("explain",)
 SUBLAYERS: dict[str, dict[str, int]] = {"explain": {"attribution": 0, "style": 1, "latent": 1}}
 
 #: the layer of the façade ``xstyle/__init__.py`` when imported from inside the package
-FACADE_LAYER = 6
+FACADE_LAYER = 7
 
 #: (importer, imported, reason): module prefixes allowed to break the rules for now ("xstyle" alone:
 #: the façade itself, not every module). test_allowed_exceptions_are_still_needed drops stale ones.
@@ -292,7 +303,7 @@ def test_checker_flags_upward_import_even_inside_a_function(tmp_path):
     )
     (problem,) = find_violations(root, "fake")
     assert "explain/gram.py:2" in problem
-    assert "layer 4 (explain) must not import layer 5 (report)" in problem
+    assert "layer 4 (explain) must not import layer 6 (report)" in problem
 
 
 def test_checker_flags_relative_and_type_checking_imports(tmp_path):
@@ -314,7 +325,7 @@ def test_checker_flags_relative_and_type_checking_imports(tmp_path):
 def test_checker_flags_import_of_the_facade_below_cli(tmp_path):
     root = _tree(tmp_path, {"cli.py": "from fake import __version__\n", "rng.py": "import fake\n"})
     (problem,) = find_violations(root, "fake")
-    assert "fake.rng imports fake: layer 0 (helpers) must not import layer 6 (cli)" in problem
+    assert "fake.rng imports fake: layer 0 (helpers) must not import layer 7 (cli)" in problem
 
 
 def test_checker_flags_the_real_upward_import_named_in_the_brief(tmp_path):
@@ -328,7 +339,7 @@ def test_checker_flags_the_real_upward_import_named_in_the_brief(tmp_path):
     new = sorted(set(find_violations(root)) - set(find_violations(PACKAGE_ROOT)))
     assert len(new) == 2, new  # the upward import, and the explain <-> report cycle it makes
     assert (
-        "xstyle.explain.style.gram imports xstyle.report: layer 4 (explain) must not import layer 5" in new[1]
+        "xstyle.explain.style.gram imports xstyle.report: layer 4 (explain) must not import layer 6" in new[1]
     )
     assert new[0].startswith("cycle between packages explain <-> report")
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.cli import explain, gan, probe, report, stylizer, transfer
+from xstyle.cli import batch, explain, gan, probe, report, stylizer, transfer
 from xstyle.cli._args import (
     UsageError,
     _check_size_options,
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what runs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (transfer, gan, explain, report, probe, stylizer):
+    for group in (transfer, gan, explain, report, probe, stylizer, batch):
         group.add_parsers(sub)
     return parser
 

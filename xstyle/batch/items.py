@@ -1,0 +1,239 @@
+"""The items of a batch: what to explain, one independent task each.
+
+A collection is a list of :class:`BatchItem`: content photos x styles (``pair``), paintings
+(``painting``) or GAN checkpoints (``checkpoint``), from folders (:func:`pair_items`,
+:func:`painting_items`, :func:`checkpoint_items` with :func:`folder_files`) or from a manifest
+file (:func:`read_manifest`, CSV or JSON). An item names its inputs (paths or ``sample:NAME`` /
+``shipped:NAME`` specs) and gets a stable id (its output folder's name) and its own seed derived from
+the batch seed and the id, so it gives the same numbers whichever engine, worker or order runs it.
+
+Nothing here reads the inputs: a missing or unreadable file fails its item when it runs (recorded
+with a one-line error), not the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CHECKPOINT_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "KINDS",
+    "BatchItem",
+    "checkpoint_items",
+    "folder_files",
+    "item_seed",
+    "painting_items",
+    "pair_items",
+    "read_manifest",
+]
+
+#: item kind -> the input roles it needs
+KINDS: dict[str, tuple[str, ...]] = {
+    "pair": ("content", "style"),
+    "painting": ("painting",),
+    "checkpoint": ("checkpoint",),
+}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+CHECKPOINT_SUFFIXES = (".pt",)
+_SPEC_PREFIXES = ("sample:", "shipped:")
+_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One independent task of a batch.
+
+    Attributes:
+        kind: ``"pair"``, ``"painting"`` or ``"checkpoint"`` (see :data:`KINDS`).
+        id: the name of its result folder (``items/<id>/``): letters, digits, ``_ . -``.
+        inputs: role -> a path or a ``sample:NAME`` / ``shipped:NAME`` spec (``content`` and
+            ``style`` for a pair, ``painting``, or ``checkpoint``).
+    """
+
+    kind: str
+    id: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"item kind must be one of {tuple(KINDS)}; got {self.kind!r}.")
+        roles = KINDS[self.kind]
+        if set(self.inputs) != set(roles):
+            raise ValueError(
+                f"a {self.kind} item needs the inputs {list(roles)}; got {sorted(self.inputs)} ({self.id!r})."
+            )
+        if not self.id or _ID_CHARS.search(self.id) or self.id.startswith("."):
+            raise ValueError(
+                f"item id must be letters, digits, '_', '.' or '-' and not start with '.'; got {self.id!r}."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "inputs": dict(self.inputs)}
+
+
+def _stem(spec: str) -> str:
+    """A short name of an input: ``sample:chelsea`` -> ``chelsea``, ``photos/cat.jpg`` -> ``cat``."""
+    for prefix in _SPEC_PREFIXES:
+        if spec.startswith(prefix):
+            return spec[len(prefix) :]
+    return Path(spec).stem
+
+
+def _slug(text: str) -> str:
+    return _ID_CHARS.sub("-", text).strip("-.") or "item"
+
+
+def _unique_ids(names: Sequence[str]) -> list[str]:
+    """Slugs of ``names``, made unique with a short hash where two would collide."""
+    slugs = [_slug(n) for n in names]
+    counts: dict[str, int] = {}
+    for s in slugs:
+        counts[s] = counts.get(s, 0) + 1
+    return [
+        s if counts[s] == 1 else f"{s}-{hashlib.sha256(n.encode()).hexdigest()[:6]}"
+        for s, n in zip(slugs, names, strict=True)
+    ]
+
+
+def item_seed(seed: int, item_id: str) -> int:
+    """The seed of one item: the batch seed and the item's id hashed to 31 bits (engine-independent)."""
+    digest = hashlib.sha256(f"{int(seed)}/{item_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def folder_files(folder: str | os.PathLike, *, suffixes: Sequence[str], what: str) -> list[str]:
+    """The files of ``folder`` with one of ``suffixes`` (case-insensitive), sorted by name; hidden
+    files skipped. A missing folder or one with no such file raises ValueError (one line)."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise ValueError(
+            f"{what} {str(path)!r} is not a folder; give a folder of {'/'.join(suffixes)} files."
+        )
+    files = sorted(
+        str(p)
+        for p in path.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes
+    )
+    if not files:
+        raise ValueError(
+            f"{what} {str(path)!r} holds no {'/'.join(suffixes)} file; put some there or give another folder."
+        )
+    return files
+
+
+def _specs(values: Iterable[str] | str, *, suffixes: Sequence[str], what: str) -> list[str]:
+    """A folder's files, or the given list of paths/specs."""
+    if isinstance(values, (str, os.PathLike)) and not str(values).startswith(_SPEC_PREFIXES):
+        if Path(values).is_file():
+            return [str(values)]
+        return folder_files(values, suffixes=suffixes, what=what)
+    if isinstance(values, str):
+        return [values]
+    out = [str(v) for v in values]
+    if not out:
+        raise ValueError(f"{what} is empty; give a folder or at least one path or sample:NAME.")
+    return out
+
+
+def pair_items(contents: Iterable[str] | str, styles: Iterable[str] | str) -> list[BatchItem]:
+    """Every content x every style (content-major). Each argument is a folder or a list of paths /
+    ``sample:NAME`` specs. Ids are ``<content>__<style>``."""
+    c = _specs(contents, suffixes=IMAGE_SUFFIXES, what="content folder")
+    s = _specs(styles, suffixes=IMAGE_SUFFIXES, what="style folder")
+    names = [f"{_stem(a)}__{_stem(b)}" for a in c for b in s]
+    inputs = [{"content": a, "style": b} for a in c for b in s]
+    return [BatchItem("pair", i, x) for i, x in zip(_unique_ids(names), inputs, strict=True)]
+
+
+def painting_items(paintings: Iterable[str] | str) -> list[BatchItem]:
+    """One item per painting (a folder, or paths / ``sample:NAME`` specs)."""
+    p = _specs(paintings, suffixes=IMAGE_SUFFIXES, what="paintings folder")
+    return [
+        BatchItem("painting", i, {"painting": x})
+        for i, x in zip(_unique_ids([_stem(x) for x in p]), p, strict=True)
+    ]
+
+
+def checkpoint_items(checkpoints: Iterable[str] | str) -> list[BatchItem]:
+    """One item per GAN checkpoint (a folder of ``.pt`` files, or paths / ``shipped:NAME`` specs)."""
+    p = _specs(checkpoints, suffixes=CHECKPOINT_SUFFIXES, what="checkpoint folder")
+    return [
+        BatchItem("checkpoint", i, {"checkpoint": x})
+        for i, x in zip(_unique_ids([_stem(x) for x in p]), p, strict=True)
+    ]
+
+
+def _manifest_rows(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"manifest {str(path)!r} is not valid JSON ({err.msg}, line {err.lineno})."
+            ) from None
+        if isinstance(data, dict) and "items" in data:
+            data = data["items"]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ValueError(
+                f'manifest {str(path)!r} must be a JSON list of objects (or {{"items": [...]}}); '
+                'e.g. [{"kind": "pair", "content": "a.jpg", "style": "b.jpg"}].'
+            )
+        return data
+    if path.suffix.lower() != ".csv":
+        raise ValueError(
+            f"manifest {str(path)!r} must be a .csv or .json file; got {path.suffix or 'no suffix'!r}."
+        )
+    return [dict(row) for row in csv.DictReader(text.splitlines())]
+
+
+def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
+    """Items from a CSV or JSON manifest.
+
+    Each row/object has ``kind`` (``pair``, ``painting`` or ``checkpoint``; optional when the inputs
+    make it plain), its inputs (``content`` and ``style``, ``painting`` or ``checkpoint``: paths
+    relative to the manifest's folder, absolute paths or ``sample:NAME`` / ``shipped:NAME``) and
+    optionally an ``id``. Paths are not opened here: a missing file fails its item when it runs.
+    A malformed manifest raises ValueError with one line naming the row.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"manifest {str(path)!r} does not exist; give a .csv or .json file.")
+    rows = _manifest_rows(path)
+    if not rows:
+        raise ValueError(f"manifest {str(path)!r} lists no items.")
+    items, names = [], []
+    for n, row in enumerate(rows, start=1):
+        row = {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in row.items() if k}
+        kind = row.get("kind") or next(
+            (k for k, roles in KINDS.items() if all(row.get(r) for r in roles)), ""
+        )
+        if kind not in KINDS:
+            raise ValueError(
+                f"manifest {str(path)!r} row {n}: kind must be one of {tuple(KINDS)} (or give the inputs "
+                f"of one: content+style, painting, checkpoint); got {row.get('kind') or 'none'!r}."
+            )
+        missing = [r for r in KINDS[kind] if not row.get(r)]
+        if missing:
+            raise ValueError(f"manifest {str(path)!r} row {n}: a {kind} needs {missing}; the row has none.")
+        inputs = {}
+        for role in KINDS[kind]:
+            value = row[role]
+            if not value.startswith(_SPEC_PREFIXES) and not os.path.isabs(value):
+                value = str(path.parent / value)
+            inputs[role] = value
+        names.append(row.get("id") or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
+        items.append((kind, inputs))
+    ids = _unique_ids(names)
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"manifest {str(path)!r}: item ids must be unique; some repeat.")
+    return [BatchItem(kind, i, inputs) for i, (kind, inputs) in zip(ids, items, strict=True)]

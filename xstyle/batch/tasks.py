@@ -1,0 +1,333 @@
+"""What one batch item computes: pure functions of (worker state, payload).
+
+The driver turns an item into a payload (:func:`make_payload`): the item, its seed, the settings
+and the *bytes* of its input files (``sample:NAME`` and ``shipped:NAME`` specs travel as text and
+resolve on the worker), so a task needs no shared file system and runs the same on this machine
+and on a Ray cluster. :func:`run_item` returns plain data: ``{"numbers": {...}, "files": {name:
+bytes}}``; the driver writes it (atomically). :func:`worker_setup` loads the models once per worker
+(VGG19 for pairs and paintings; the digit classifier and held-out digits for checkpoints).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xstyle import _defaults as D
+from xstyle._checks import check_int, check_seed
+from xstyle.batch.items import BatchItem, item_seed
+
+__all__ = ["BatchSettings", "WorkerState", "make_payload", "run_item", "worker_setup"]
+
+#: the style layers whose statistics make a painting's fingerprint and carriers
+_LAYERS = D.GATYS_STYLE_LAYERS
+_SPEC_PREFIXES = ("sample:", "shipped:")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchSettings:
+    """Options of every item of a batch (the same for all, so items compare).
+
+    Attributes:
+        size: long side of a pair's stylised image, px (single-scale L-BFGS).
+        steps: L-BFGS evaluations per pair.
+        alpha, beta: content and style weights (``normalize="size"``: the same balance at any size).
+        maps_size: long side of a pair's style/content maps, px (at most ``size``).
+        n_steps: integrated-gradients steps of the maps.
+        painting_size: long side a painting is analysed at, px.
+        carriers: top carrier channels recorded per layer and painting.
+        gan_samples: digits generated to score a checkpoint; probe_samples: digits for its probes.
+        weights: VGG19 weights (``caffe``: the original, offline).
+        seed: the batch seed; each item's own seed is derived from it and the item's id.
+    """
+
+    size: int = 128
+    steps: int = 60
+    alpha: float = D.TRANSFER_ALPHA
+    beta: float = D.TRANSFER_BETA
+    maps_size: int = 128
+    n_steps: int = 8
+    painting_size: int = 256
+    carriers: int = 8
+    gan_samples: int = 500
+    probe_samples: int = 500
+    weights: str = D.TRANSFER_WEIGHTS
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("size", "maps_size", "painting_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= 1024:
+                raise ValueError(f"{name} must be a whole number of pixels, 16 to 1024; got {value!r}.")
+        if self.maps_size > self.size:
+            raise ValueError(f"maps_size ({self.maps_size}) must be at most size ({self.size}).")
+        check_int(self.steps, "steps", 1)
+        check_int(self.n_steps, "n_steps", 1)
+        check_int(self.carriers, "carriers", 1)
+        check_int(self.gan_samples, "gan_samples", 10)
+        check_int(self.probe_samples, "probe_samples", 30)
+        for name in ("alpha", "beta"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        object.__setattr__(self, "seed", check_seed(self.seed))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_input(spec: str) -> bytes | None:
+    """The bytes of a file input; None for a ``sample:``/``shipped:`` spec (resolved by the worker)."""
+    if spec.startswith(_SPEC_PREFIXES):
+        return None
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"{spec!r} does not exist or is not a file")
+    return path.read_bytes()
+
+
+def make_payload(item: BatchItem, settings: BatchSettings) -> dict[str, Any]:
+    """Everything ``item``'s task needs, as plain picklable data (input files read here).
+
+    Raises FileNotFoundError / OSError for an input that cannot be read (the item then fails)."""
+    return {
+        "item": item.to_dict(),
+        "seed": item_seed(settings.seed, item.id),
+        "settings": settings.to_dict(),
+        "data": {role: _read_input(spec) for role, spec in item.inputs.items()},
+    }
+
+
+@dataclass
+class WorkerState:
+    """Models a worker keeps for all its tasks (loaded by :func:`worker_setup`, or on first use)."""
+
+    weights: str = D.TRANSFER_WEIGHTS
+    models: dict[str, Any] = field(default_factory=dict)
+
+    def vgg(self):
+        if "vgg" not in self.models:
+            from xstyle.models.vgg import load_vgg19
+
+            self.models["vgg"] = load_vgg19(self.weights, last_layer="relu5_1")
+        return self.models["vgg"]
+
+    def scorer(self):
+        """(digit classifier, held-out real digits)."""
+        if "classifier" not in self.models:
+            from xstyle.data import load_digits
+            from xstyle.gan.classifier import load_classifier
+            from xstyle.gan.shipped import shipped_classifier_path
+
+            self.models["classifier"] = load_classifier(shipped_classifier_path())
+            self.models["heldout"] = load_digits("heldout")
+        return self.models["classifier"], self.models["heldout"]
+
+
+def worker_setup(*, kinds: tuple[str, ...] = ("pair",), weights: str = D.TRANSFER_WEIGHTS) -> WorkerState:
+    """Load the models the item ``kinds`` need, once per worker (figures drawn off-screen: Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    state = WorkerState(weights=weights)
+    if {"pair", "painting"} & set(kinds):
+        state.vgg()
+    if "checkpoint" in kinds:
+        state.scorer()
+    return state
+
+
+def _image(spec: str, data: bytes | None, size: int, role: str):
+    """(1, 3, H, W) in [0, 1], long side ``size``."""
+    from PIL import Image, UnidentifiedImageError
+
+    from xstyle.data import resolve_image
+    from xstyle.images import load_image
+
+    if data is None:
+        return resolve_image(spec, size=size)
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return load_image(img, size=size, name=role)
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(f"{role} {spec!r} is not a readable image ({type(err).__name__})") from None
+
+
+def _png(image) -> bytes:
+    from xstyle.images import to_pil
+
+    buf = io.BytesIO()
+    to_pil(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _figure_png(display_or_figure, *, dpi: int = 90) -> bytes:
+    import matplotlib.pyplot as plt
+
+    figure = getattr(display_or_figure, "figure_", display_or_figure)
+    buf = io.BytesIO()
+    try:
+        figure.savefig(buf, format="png", dpi=dpi)
+    finally:
+        plt.close(figure)
+    return buf.getvalue()
+
+
+def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
+    from xstyle._stats import ssim
+    from xstyle.explain.style.maps import style_content_maps
+    from xstyle.images import resize_image
+    from xstyle.transfer import TransferConfig, style_transfer
+
+    inputs, data = payload["item"]["inputs"], payload["data"]
+    content = _image(inputs["content"], data["content"], s.size, "content")
+    style = _image(inputs["style"], data["style"], s.size, "style")
+    config = TransferConfig(
+        size=s.size, steps=(s.steps,), alpha=s.alpha, beta=s.beta, weights=s.weights, seed=payload["seed"]
+    )
+    vgg = state.vgg()
+    result = style_transfer(content, style, config=config, model=vgg)
+    final = result.final
+    small = resize_image(content, s.maps_size) if s.maps_size != s.size else content
+    maps = style_content_maps(
+        resize_image(result.image, tuple(small.shape[-2:])),
+        content=small,
+        style=resize_image(style, s.maps_size) if s.maps_size != s.size else style,
+        model=vgg,
+        baselines="filler",
+        n_steps=s.n_steps,
+        sanity=False,
+        seed=payload["seed"],
+    )
+    weighted_style = final["style_weight"] * final["style"]
+    numbers = {
+        "content_loss": final["content"],
+        "style_loss": final["style"],
+        "total": final["total"],
+        "style_share": weighted_style / final["total"] if final["total"] > 0 else None,
+        "content_ssim": ssim(result.image, content),
+        "style_evidence_share": maps.style_share,
+        "size_hw": list(result.image.shape[-2:]),
+    }
+    return {
+        "numbers": numbers,
+        "files": {"stylised.png": _png(result.image), "maps.png": _figure_png(maps.plot())},
+    }
+
+
+def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from xstyle.explain.style.gram import decompose_features
+    from xstyle.hooks import FeatureTap
+    from xstyle.images import resize_image
+
+    spec = payload["item"]["inputs"]["painting"]
+    image = _image(spec, payload["data"]["painting"], s.painting_size, "painting")
+    vgg = state.vgg()
+    with FeatureTap(vgg, list(_LAYERS), stop_after_last=True) as tap, torch.no_grad():
+        feats = tap.run(image)
+    decomposition = decompose_features(feats)
+    spectra, carriers, fingerprint = {}, {}, []
+    for layer in _LAYERS:
+        sp = decomposition.spectra[layer]
+        spectra[layer] = {
+            "participation_ratio": sp.participation_ratio,
+            "components_for_90": sp.components_for(0.9),
+            "top_share": sp.energy(1),
+        }
+        order = sp.channel_share.argsort(descending=True)[: s.carriers]
+        carriers[layer] = [[int(c), float(sp.channel_share[c])] for c in order]
+        f = feats[layer][0].flatten(1).double()
+        fingerprint += [f.mean(1), f.std(1)]
+    vector = torch.cat(fingerprint).float().numpy()
+    buf = io.BytesIO()
+    np.save(buf, vector)
+    return {
+        "numbers": {
+            "spectra": spectra,
+            "carriers": carriers,
+            "fingerprint_layers": list(_LAYERS),
+            "size_hw": list(image.shape[-2:]),
+        },
+        "files": {
+            "painting.png": _png(resize_image(image, 128)),
+            "fingerprint.npy": buf.getvalue(),
+            "spectrum.png": _figure_png(decomposition.plot()),
+        },
+    }
+
+
+def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+    import torch
+
+    from xstyle.explain.latent._common import sample_latents
+    from xstyle.explain.latent.probes import probe_layers
+    from xstyle.gan.metrics import evaluate_generator
+    from xstyle.gan.prior import draw_latents
+    from xstyle.gan.train import load_checkpoint
+
+    spec, data = payload["item"]["inputs"]["checkpoint"], payload["data"]["checkpoint"]
+    if data is None:
+        checkpoint = load_checkpoint(spec)
+    else:  # the bytes travelled with the task: load them from a private temporary file
+        fd, tmp = tempfile.mkstemp(suffix=".pt")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            checkpoint = load_checkpoint(tmp)
+        finally:
+            os.unlink(tmp)
+    generator = checkpoint.sampler
+    classifier, heldout = state.scorer()
+    seed = payload["seed"]
+    quality = evaluate_generator(generator, classifier, heldout, n_samples=s.gan_samples, seed=seed)
+    samples = sample_latents(generator, classifier=classifier, n=s.probe_samples, seed=seed)
+    probes = probe_layers(samples, attributes=["class"], cv=3, n_components=32, random_state=seed)
+    accuracy = {stage: _finite(probes.scores[i, 0]) for i, stage in enumerate(probes.stages)}
+    z = draw_latents(generator, 32, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        digits = generator(z).clamp(-1, 1).add(1).div(2)
+    fig, axes = plt.subplots(4, 8, figsize=(6, 3.2), layout="constrained")
+    for ax, digit in zip(axes.ravel(), digits, strict=True):
+        ax.imshow(digit[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_axis_off()
+    fig.suptitle(f"epoch {checkpoint.epoch}", fontsize=9)
+    return {
+        "numbers": {
+            "epoch": checkpoint.epoch,
+            "confident_fraction": quality.confident_fraction,
+            "frechet_distance": quality.frechet_distance,
+            "inception_score": quality.inception_score,
+            "label_agreement": quality.label_agreement,
+            "probe_accuracy": accuracy,
+        },
+        "files": {"samples.png": _figure_png(fig)},
+    }
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+_TASKS = {"pair": _pair, "painting": _painting, "checkpoint": _checkpoint}
+
+
+def run_item(state: WorkerState | None, payload: dict[str, Any]) -> dict[str, Any]:
+    """Compute one item: ``{"numbers": {...}, "files": {name: bytes}}`` (see the module docstring).
+
+    Pure given ``payload`` (its seed included); ``state`` only caches models. Raises on bad input
+    (an unreadable image, a damaged checkpoint): the engine records the error for this item.
+    """
+    settings = BatchSettings(**payload["settings"])
+    state = state if state is not None else WorkerState(weights=settings.weights)
+    return _TASKS[payload["item"]["kind"]](state, payload, settings)

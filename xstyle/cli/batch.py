@@ -1,0 +1,184 @@
+"""``xstyle batch pairs|paintings|checkpoints|manifest|report``: explain collections at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from xstyle.cli._args import UsageError, _positive_int, _seed
+
+_COLLECTIONS = ("pairs", "paintings", "checkpoints", "manifest")
+
+
+def _sources(text: str) -> str | list[str]:
+    """A folder, or comma-separated paths / sample:NAME / shipped:NAME specs."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"expected a folder or comma-separated paths; got {text!r}")
+    return parts if len(parts) > 1 or ":" in parts[0] else parts[0]
+
+
+def _items(args: argparse.Namespace) -> list:
+    from xstyle.batch.items import checkpoint_items, painting_items, pair_items, read_manifest
+
+    try:
+        if args.collection == "pairs":
+            return pair_items(args.content, args.style)
+        if args.collection == "paintings":
+            return painting_items(args.paintings)
+        if args.collection == "checkpoints":
+            return checkpoint_items(args.checkpoints)
+        return read_manifest(args.manifest)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def _engine(args: argparse.Namespace, n_items: int):
+    from xstyle.batch.engines import LocalEngine, RayEngine
+
+    if args.ray is None:
+        return LocalEngine(workers=args.workers, threads=args.threads)
+    try:
+        return RayEngine(address=args.ray, workers=args.workers, threads=args.threads)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+
+
+def _bar(quiet: bool, total: int):
+    """A progress callback: one bar of items, with done / failed / left and the time left."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="batch", unit="item", disable=quiet, file=sys.stderr)
+
+    def progress(p) -> None:
+        bar.n = p.done + p.failed
+        bar.set_postfix_str(f"done {p.done}, failed {p.failed}, left {p.left}", refresh=False)
+        bar.refresh()
+        if p.last is not None and p.last.status == "failed":
+            bar.write(f"  failed: {p.last.id}: {p.last.error}", file=sys.stderr)
+
+    return bar, progress
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from xstyle.batch.runner import run_batch
+    from xstyle.batch.tasks import BatchSettings
+
+    items = _items(args)
+    settings = BatchSettings(
+        size=args.size,
+        steps=args.steps,
+        maps_size=min(args.maps_size or args.size, args.size),
+        n_steps=args.ig_steps,
+        painting_size=args.painting_size,
+        gan_samples=args.gan_samples,
+        probe_samples=args.probe_samples,
+        weights=args.weights,
+        seed=args.seed,
+    )
+    engine = _engine(args, len(items))
+    bar, progress = _bar(args.quiet, len(items))
+    try:
+        result = run_batch(
+            items,
+            args.out,
+            settings=settings,
+            engine=engine,
+            collection=args.collection,
+            progress=progress,
+            what="--out",
+        )
+    finally:
+        bar.close()
+    done, skipped, failed = result.count("done"), result.count("skipped"), result.count("failed")
+    line = f"wrote {args.out}/ ({done} done, {failed} failed"
+    line += f", {skipped} done by an earlier run)" if skipped else ")"
+    if not args.no_report:
+        from xstyle.report.collection import build_collection_report
+
+        report = build_collection_report(args.out)
+        line += f"; report: {report}/index.html"
+    print(line)
+    for status in result.failed:
+        print(f"  failed: {status.id}: {status.error}")
+    return 1 if failed else 0
+
+
+def _cmd_batch_report(args: argparse.Namespace) -> int:
+    from xstyle.report.collection import build_collection_report
+
+    report = build_collection_report(args.folder)
+    print(f"wrote {report}/ (index.html, report.md, metrics.json, figures/)")
+    return 0
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="batch folder (created; rerun the same command to resume)")
+    g = p.add_argument_group("where it runs")
+    g.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run on a Ray cluster: auto (the running one), local (start one here) or HOST:PORT / "
+        "ray://HOST:PORT (needs pip install 'xstyle[ray]'); default: local worker processes",
+    )
+    g.add_argument("--workers", type=_positive_int, help="worker processes or actors (default: one per core)")
+    g.add_argument(
+        "--threads", type=_positive_int, help="torch threads per worker (default: cores / workers)"
+    )
+    g = p.add_argument_group("what each item computes")
+    g.add_argument(
+        "--size", type=_positive_int, default=128, help="long side of stylised pairs, px (default 128)"
+    )
+    g.add_argument("--steps", type=_positive_int, default=60, help="L-BFGS evaluations per pair (default 60)")
+    g.add_argument(
+        "--maps-size", type=_positive_int, help="long side of the style/content maps (default --size)"
+    )
+    g.add_argument("--ig-steps", type=_positive_int, default=8, help="integrated-gradients steps (default 8)")
+    g.add_argument(
+        "--painting-size",
+        type=_positive_int,
+        default=256,
+        help="long side paintings are analysed at (default 256)",
+    )
+    g.add_argument(
+        "--gan-samples", type=_positive_int, default=500, help="digits scored per checkpoint (default 500)"
+    )
+    g.add_argument(
+        "--probe-samples", type=_positive_int, default=500, help="digits probed per checkpoint (default 500)"
+    )
+    g.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
+    g.add_argument("--seed", type=_seed, default=0, help="batch seed; each item derives its own (default 0)")
+    p.add_argument("--no-report", action="store_true", help="skip the collection report (build it later)")
+    p.set_defaults(func=_cmd_batch)
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="explain a collection: content x style folders, paintings, checkpoints or a manifest",
+        description="Run one independent task per item (locally or on Ray), one result folder each, "
+        "resumable, then a collection report. Exit 1 when some items failed (they are listed).",
+    )
+    bsub = p.add_subparsers(dest="collection", metavar="COLLECTION", required=True)
+    q = bsub.add_parser("pairs", help="every content photo x every style: transfer, losses, SSIM, maps")
+    q.add_argument(
+        "content", type=_sources, help="folder of content photos, or paths/sample:NAME, comma-separated"
+    )
+    q.add_argument(
+        "style", type=_sources, help="folder of style images, or paths/sample:NAME, comma-separated"
+    )
+    _add_run_options(q)
+    q = bsub.add_parser("paintings", help="per painting: Gram spectra, fingerprint, carrier channels")
+    q.add_argument(
+        "paintings", type=_sources, help="folder of paintings, or paths/sample:NAME, comma-separated"
+    )
+    _add_run_options(q)
+    q = bsub.add_parser("checkpoints", help="per GAN checkpoint: quality and probes")
+    q.add_argument("checkpoints", type=_sources, help="folder of .pt checkpoints, or paths/shipped:NAME")
+    _add_run_options(q)
+    q = bsub.add_parser("manifest", help="items listed in a CSV or JSON file (kind, content, style, ...)")
+    q.add_argument("manifest", help="a .csv or .json manifest")
+    _add_run_options(q)
+    q = bsub.add_parser("report", help="(re)build the collection report of a batch folder")
+    q.add_argument("folder", help="a batch folder")
+    q.set_defaults(func=_cmd_batch_report)
