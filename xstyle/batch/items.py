@@ -92,15 +92,17 @@ def _slug(text: str) -> str:
     return _ID_CHARS.sub("-", text).strip("-.") or "item"
 
 
-def _unique_ids(names: Sequence[str]) -> list[str]:
-    """Slugs of ``names``, made unique with a short hash where two would collide."""
+def _unique_ids(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
+    """Slugs of ``names``, made unique where two would collide with a short hash of their ``keys``
+    (default the names; pass the full inputs so two ``cat.png`` from two folders differ)."""
+    keys = list(names if keys is None else keys)
     slugs = [_slug(n) for n in names]
     counts: dict[str, int] = {}
     for s in slugs:
         counts[s] = counts.get(s, 0) + 1
     return [
-        s if counts[s] == 1 else f"{s}-{hashlib.sha256(n.encode()).hexdigest()[:6]}"
-        for s, n in zip(slugs, names, strict=True)
+        s if counts[s] == 1 else f"{s}-{hashlib.sha256(k.encode()).hexdigest()[:6]}"
+        for s, k in zip(slugs, keys, strict=True)
     ]
 
 
@@ -151,7 +153,8 @@ def pair_items(contents: Iterable[str] | str, styles: Iterable[str] | str) -> li
     s = _specs(styles, suffixes=IMAGE_SUFFIXES, what="style folder")
     names = [f"{_stem(a)}__{_stem(b)}" for a in c for b in s]
     inputs = [{"content": a, "style": b} for a in c for b in s]
-    return [BatchItem("pair", i, x) for i, x in zip(_unique_ids(names), inputs, strict=True)]
+    keys = [f"{a}\n{b}" for a in c for b in s]
+    return [BatchItem("pair", i, x) for i, x in zip(_unique_ids(names, keys), inputs, strict=True)]
 
 
 def painting_items(paintings: Iterable[str] | str) -> list[BatchItem]:
@@ -159,7 +162,7 @@ def painting_items(paintings: Iterable[str] | str) -> list[BatchItem]:
     p = _specs(paintings, suffixes=IMAGE_SUFFIXES, what="paintings folder")
     return [
         BatchItem("painting", i, {"painting": x})
-        for i, x in zip(_unique_ids([_stem(x) for x in p]), p, strict=True)
+        for i, x in zip(_unique_ids([_stem(x) for x in p], p), p, strict=True)
     ]
 
 
@@ -168,7 +171,7 @@ def checkpoint_items(checkpoints: Iterable[str] | str) -> list[BatchItem]:
     p = _specs(checkpoints, suffixes=CHECKPOINT_SUFFIXES, what="checkpoint folder")
     return [
         BatchItem("checkpoint", i, {"checkpoint": x})
-        for i, x in zip(_unique_ids([_stem(x) for x in p]), p, strict=True)
+        for i, x in zip(_unique_ids([_stem(x) for x in p], p), p, strict=True)
     ]
 
 
@@ -233,7 +236,9 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
             inputs[role] = value
         names.append(row.get("id") or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
         items.append((kind, inputs))
-    ids = _unique_ids(names)
+    ids = _unique_ids(
+        names, [f"{n}\n{json.dumps(inputs)}" for n, (_, inputs) in zip(names, items, strict=True)]
+    )
     if len(set(ids)) != len(ids):
         raise ValueError(f"manifest {str(path)!r}: item ids must be unique; some repeat.")
     return [BatchItem(kind, i, inputs) for i, (kind, inputs) in zip(ids, items, strict=True)]

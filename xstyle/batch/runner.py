@@ -236,7 +236,7 @@ def run_batch(
     statuses: dict[str, ItemStatus] = {
         i.id: ItemStatus(i.id, i.kind, "skipped") for i in items if i not in todo
     }
-    engine = engine if engine is not None else LocalEngine()
+    engine = engine if engine is not None else LocalEngine(n_jobs=max(len(todo), 1))
     kinds = tuple(sorted({i.kind for i in todo}))
     counts = {"done": len(statuses), "failed": 0}
     ended = 0

@@ -37,9 +37,9 @@ def _engine(args: argparse.Namespace, n_items: int):
     from xstyle.batch.engines import LocalEngine, RayEngine
 
     if args.ray is None:
-        return LocalEngine(workers=args.workers, threads=args.threads)
+        return LocalEngine(workers=args.workers, threads=args.threads, n_jobs=n_items)
     try:
-        return RayEngine(address=args.ray, workers=args.workers, threads=args.threads)
+        return RayEngine(address=args.ray, workers=args.workers, threads=args.threads, n_jobs=n_items)
     except ImportError as err:
         raise UsageError(str(err)) from None
 

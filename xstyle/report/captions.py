@@ -461,6 +461,103 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Training curves",
         "Per-step losses (thin) and their trailing mean (thick).",
     ),
+    # --- the collection report of a batch folder (xstyle/report/collection.py)
+    "collection.table_summary": (
+        "What the batch holds",
+        (
+            "Counted from the folder itself: done items have items/<id>/result.json, failed ones "
+            "failed/<id>.json, and the items batch.json lists with neither are left (resume the batch "
+            "to run them). Batch seconds: the run's wall time; item seconds: the items' own time summed "
+            "over the workers."
+        ),
+    ),
+    "collection.table_settings": (
+        "Batch settings",
+        "The settings every item ran with (batch.json); each item's seed derives from the batch seed.",
+    ),
+    "collection.contact_sheet": (
+        "Contact sheet{part}",
+        (
+            "One row per content photo, one column per style: each cell is the stylised image of that"
+            " pair. Grey cells failed (see the failed items), pale ones are listed but not run yet,"
+            " white ones were never asked for. Read a column to see one style on every photo, a row"
+            " to see one photo in every style."
+        ),
+    ),
+    "collection.table_pairs": (
+        "Every stylised pair",
+        (
+            "Click a column header to sort (again to reverse). Style share: β·L_style / total loss at "
+            "the end; content SSIM: structural similarity of the stylised image to the photo (1: "
+            "unchanged); style evidence: the share of the attribution mass on the style maps against "
+            "the content map. The last column opens the item's result.json."
+        ),
+    ),
+    "collection.table_paintings": (
+        "Every painting",
+        (
+            "Click a column header to sort (again to reverse). PR: participation ratio of the layer's "
+            "Gram spectrum (how many eigencomponents carry the style energy: low is a simple style); "
+            "top carrier: the channel with the largest share of the Gram energy, and that share. The "
+            "last column opens the item's result.json."
+        ),
+    ),
+    "collection.table_checkpoints": (
+        "Every checkpoint",
+        (
+            "Click a column header to sort (again to reverse). Confident: share of generated digits "
+            "the classifier reads with p ≥ 0.9; Fréchet distance and Inception Score are MNIST "
+            "analogues on the classifier's features and outputs; probe: cross-validated accuracy of a "
+            "linear probe reading the digit class at each generator stage. The last column opens the "
+            "item's result.json."
+        ),
+    ),
+    "collection.atlas": (
+        "Style atlas of {n} paintings",
+        (
+            "Each painting's style fingerprint (per VGG19 style layer, the channel means and standard "
+            "deviations), standardised feature by feature and projected on its first two principal "
+            "components ({explained} of the variance). Frames and dots are coloured by {clusters}; the "
+            "clusters come from k-means on the whole standardised fingerprints, so two paintings close "
+            "in this picture may still sit in different clusters."
+        ),
+    ),
+    "collection.table_atlas": (
+        "Paintings by cluster",
+        "The cluster of each painting and its place in the atlas (principal components 1 and 2).",
+    ),
+    "collection.consensus": (
+        "Carrier channels across {n} paintings",
+        (
+            "Per style layer, the channels in any painting's top-8 carriers (largest shares of the Gram"
+            " energy), with the number of paintings that have them there. Red: shared, in at least "
+            "{threshold} of the {n} paintings (dashed line); blue: unique to one painting; grey: in "
+            "between. Shared channels carry style in general, unique ones what sets one painting apart."
+        ),
+    ),
+    "collection.table_consensus": (
+        "Shared and unique carrier channels",
+        (
+            "Shared: in the top-8 carriers of at least {threshold} of the {n} paintings; unique: in "
+            "the top-8 of exactly one. Mean share: the channel's average share of the Gram energy in "
+            "the paintings that list it."
+        ),
+    ),
+    "collection.checkpoint_curves": (
+        "Quality over training ({n} checkpoints)",
+        (
+            "Each measure against the checkpoint's epoch, one marker per checkpoint. Rising confident "
+            "share and Inception Score and a falling Fréchet distance mean better digits; the last "
+            "panel shows how well a linear probe reads the digit class from each generator stage."
+        ),
+    ),
+    "collection.table_failed": (
+        "What went wrong",
+        (
+            "The first line of each error. Fix the input (or the setting) and run the batch again: "
+            "done items are kept and only these, and the items left, run."
+        ),
+    ),
 }
 
 #: key -> (title template, caption template), read-only

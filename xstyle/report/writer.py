@@ -10,6 +10,11 @@ A report lives in one folder::
 Every piece of text is HTML-escaped when the page is written (titles, captions, table cells, file
 names: anything may come from the user), and every figure path must be relative and resolve inside
 the report folder (``..``, absolute paths and links that leave it are refused with ``ValueError``).
+A table cell may be a :class:`Link` (a relative link to a file the report sits beside, such as
+``../items/x/result.json``); :func:`write_report` checks that it exists inside the folder it is told
+(``links_inside``, default the report folder). A table made with ``sortable=True`` sorts by a click
+on a column header in the browser, without any script (radio buttons and CSS ``order``; see
+:func:`_sortable_table_html`): the pages stay script-free.
 :func:`write_report` writes into an existing folder; build the folder with
 :func:`xstyle.atomic.atomic_dir` so a failed run leaves no half-written report.
 """
@@ -21,6 +26,7 @@ import json
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -31,6 +37,7 @@ from xstyle.atomic import atomic_path
 
 __all__ = [
     "Figure",
+    "Link",
     "Report",
     "Section",
     "Table",
@@ -117,14 +124,59 @@ class Figure:
     width: int | None = None
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links to a file beside or below the report folder.
+
+    Attributes:
+        text: what the cell shows (escaped like any text).
+        href: a relative POSIX path from the report folder (``../items/x/result.json``); ``..``
+            segments are allowed here, but :func:`write_report` refuses a link whose target does not
+            exist inside its ``links_inside`` folder. Absolute paths, URLs (``scheme:``), backslashes
+            and control characters are refused at once with ``ValueError``. The page writes the path
+            percent-encoded.
+    """
+
+    text: str
+    href: str
+
+    def __post_init__(self) -> None:
+        href = self.href
+        if (
+            not isinstance(href, str)
+            or not href
+            or href.startswith("/")
+            or "\\" in href
+            or _SCHEME.match(href)
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in href)
+        ):
+            raise ValueError(
+                f"a report link must be a relative path with / separators (like ../items/x/result.json); "
+                f"got {href!r}."
+            )
+
+    @property
+    def url(self) -> str:
+        """The href as written into the page: percent-encoded, ``/`` kept."""
+        return urllib.parse.quote(self.href, safe="/")
+
+
 @dataclass(frozen=True)
 class Table:
-    """A small table of key numbers; cells are formatted with :func:`format_value`."""
+    """A small table of key numbers; cells are formatted with :func:`format_value`.
+
+    A cell may be a :class:`Link`. ``sortable=True``: the HTML table sorts by a click on a column
+    header (ascending, then descending; empty cells last), without scripts.
+    """
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     title: str = ""
     caption: str = ""
+    sortable: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -214,6 +266,8 @@ def format_value(value: Any) -> str:
     """A table cell: floats with 4 significant digits, None as an en dash, booleans as yes/no."""
     if value is None:
         return "–"
+    if isinstance(value, Link):
+        return str(value.text)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -315,23 +369,126 @@ def _paragraphs_html(text: str) -> str:
     return "".join(f"<p>{_e(p.strip())}</p>\n" for p in text.split("\n\n") if p.strip())
 
 
-def _table_html(table: Table) -> str:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cell_html(value: Any) -> str:
+    cls = ' class="num"' if _is_number(value) else ""
+    if isinstance(value, Link):
+        return f'<td><a href="{_e(value.url)}">{_e(value.text)}</a></td>'
+    return f"<td{cls}>{_e(format_value(value))}</td>"
+
+
+def _table_html(table: Table, sort_id: int | None = None) -> str:
     out = []
     if table.title:
         out.append(f"<h3>{_e(table.title)}</h3>")
-    out.append("<table>")
-    out.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead>")
-    out.append("<tbody>")
-    for row in table.rows:
-        cells = []
-        for v in row:
-            cls = ' class="num"' if isinstance(v, int | float) and not isinstance(v, bool) else ""
-            cells.append(f"<td{cls}>{_e(format_value(v))}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    if sort_id is not None and table.rows:
+        out.append(_sortable_table_html(table, sort_id))
+    else:
+        out.append("<table>")
+        out.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead>")
+        out.append("<tbody>")
+        for row in table.rows:
+            out.append("<tr>" + "".join(_cell_html(v) for v in row) + "</tr>")
+        out.append("</tbody></table>")
     if table.caption:
         out.append(f'<p class="muted">{_e(table.caption)}</p>')
     return "\n".join(out) + "\n"
+
+
+def _sort_key(value: Any) -> tuple:
+    """Order of a cell: numbers by value, then text in natural order (``c2`` before ``c10``);
+    empty cells (None, NaN) are ranked apart (always last)."""
+    if isinstance(value, Link):
+        value = value.text
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return (2,)
+    if isinstance(value, bool):
+        return (0, float(value))
+    if _is_number(value):
+        return (0, float(value))
+    parts = re.split(r"(\d+(?:\.\d+)?)", format_value(value).casefold())
+    return (1, tuple((0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts) if p))
+
+
+def _ranks(values: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """Ascending and descending positions of each value; ties keep the table's order and empty
+    cells come last in both directions."""
+    keys = [_sort_key(v) for v in values]
+    index = range(len(keys))
+    filled = [i for i in index if keys[i] != (2,)]
+    empty = [i for i in index if keys[i] == (2,)]
+    up = sorted(filled, key=lambda i: keys[i])
+    down = sorted(filled, key=lambda i: keys[i], reverse=True)  # a stable sort: ties keep their order
+    asc, desc = [0] * len(keys), [0] * len(keys)
+    for position, i in enumerate(up + empty):
+        asc[i] = position
+    for position, i in enumerate(down + empty):
+        desc[i] = position
+    return asc, desc
+
+
+def _sortable_table_html(table: Table, sort_id: int) -> str:
+    """A table that sorts by a click on a header, with no script.
+
+    Two hidden radio buttons per column (ascending, descending) precede the table; each header holds
+    two labels, one per button, and CSS shows the one that sorts next. Every row carries its
+    positions under each ordering as custom properties (``--aK``, ``--dK``), and the table is a CSS
+    grid whose cells take ``order`` from the checked button (``thead``, ``tbody`` and ``tr`` use
+    ``display: contents``), so the browser reorders the rows itself. Without CSS the radio buttons
+    and the plain table still read correctly.
+    """
+    name = f"sort{sort_id}"
+    n = len(table.columns)
+    ranks = [_ranks([row[k] for row in table.rows]) for k in range(n)]
+    out = [f'<div class="sortable" style="--c:{n}">']
+    for k in range(n):
+        for d in ("a", "d"):
+            out.append(
+                f'<input type="radio" name="{name}" id="{name}-{d}{k}" class="s{d}{k}" '
+                f'aria-label="sort by {_e(table.columns[k])}, {"ascending" if d == "a" else "descending"}">'
+            )
+    out.append('<table class="sorted">')
+    heads = "".join(
+        f'<th><label for="{name}-a{k}" class="la la{k}">{_e(c)}</label>'
+        f'<label for="{name}-d{k}" class="ld ld{k}">{_e(c)}</label></th>'
+        for k, c in enumerate(table.columns)
+    )
+    out.append(f"<thead><tr>{heads}</tr></thead>")
+    out.append("<tbody>")
+    for i, row in enumerate(table.rows):
+        style = ";".join(f"--a{k}:{ranks[k][0][i]};--d{k}:{ranks[k][1][i]}" for k in range(n))
+        out.append(f'<tr style="{style}">' + "".join(_cell_html(v) for v in row) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+_SORT_CSS = """
+.sortable{position:relative;overflow-x:auto;margin:.8rem 0 1.4rem;padding:0 1px 1px 0}
+.sortable>input{position:absolute;opacity:0;width:1px;height:1px;margin:0;pointer-events:none}
+.sortable table{display:grid;grid-template-columns:repeat(var(--c),auto);width:fit-content;margin:0}
+.sortable thead,.sortable tbody,.sortable tr{display:contents}
+.sortable th,.sortable td{margin:0 -1px -1px 0}.sortable th{order:-1}
+.sortable th label{cursor:pointer;display:block}.sortable th label::after{content:" \\2195";color:#999}
+.sortable th .ld{display:none}
+.sortable>input:focus-visible~table{outline:2px solid #4a90d9}
+"""
+
+
+def _sort_css(n_columns: int) -> str:
+    """The sortable tables' style sheet, with the per-column rules up to ``n_columns`` columns."""
+    rules = [_SORT_CSS]
+    for k in range(n_columns):
+        on_a, on_d = f".sortable>input.sa{k}:checked~table", f".sortable>input.sd{k}:checked~table"
+        rules.append(
+            f"{on_a} td{{order:var(--a{k})}}{on_d} td{{order:var(--d{k})}}"
+            f"{on_a} .la{k}{{display:none}}{on_a} .ld{k}{{display:block}}"
+            f'{on_a} .ld{k}::after{{content:" \\25B2";color:#333}}'
+            f'{on_d} .la{k}::after{{content:" \\25BC";color:#333}}\n'
+        )
+    return "".join(rules)
 
 
 def _figure_html(figure: Figure, number: int) -> str:
@@ -389,6 +546,8 @@ def _provenance(report: Report) -> Section:
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (figures referenced by relative paths)."""
     sections = [*report.sections, _provenance(report)]
+    tables = [b for s in sections for b in s.blocks if isinstance(b, Table)]
+    widest = max((len(t.columns) for t in tables if t.sortable and t.rows), default=0)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -396,7 +555,7 @@ def render_html(report: Report) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(report.title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{_sort_css(widest)}</style>" if widest else f"<style>{_CSS}</style>",
         "</head>",
         "<body>",
         f"<h1>{_e(report.title)}</h1>",
@@ -406,6 +565,7 @@ def render_html(report: Report) -> str:
         "</ol></nav>",
     ]
     number = 0
+    n_sortable = 0
     for i, section in enumerate(sections):
         parts.append(f'<section id="{_anchor(i)}">')
         parts.append(f"<h2>{_e(section.title)}</h2>")
@@ -415,7 +575,9 @@ def render_html(report: Report) -> str:
                 number += 1
                 parts.append(_figure_html(block, number))
             elif isinstance(block, Table):
-                parts.append(_table_html(block))
+                sort_id = n_sortable if block.sortable and block.rows else None
+                n_sortable += sort_id is not None
+                parts.append(_table_html(block, sort_id))
             else:
                 parts.append(_paragraphs_html(block))
         parts.append("</section>")
@@ -437,6 +599,12 @@ def _md(text: Any, *, cell: bool = False) -> str:
     return "\\" + text if not cell and text.startswith(("#", "-", "+", "=", ">")) else text
 
 
+def _md_cell(value: Any) -> str:
+    if isinstance(value, Link):
+        return f"[{_md(value.text, cell=True)}](<{value.url}>)"
+    return _md(format_value(value), cell=True)
+
+
 def _md_table(table: Table) -> str:
     out = []
     if table.title:
@@ -444,7 +612,7 @@ def _md_table(table: Table) -> str:
     out.append("| " + " | ".join(_md(c, cell=True) for c in table.columns) + " |")
     out.append("| " + " | ".join("---" for _ in table.columns) + " |")
     for row in table.rows:
-        out.append("| " + " | ".join(_md(format_value(v), cell=True) for v in row) + " |")
+        out.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
     if table.caption:
         out.append(f"\n*{_md(table.caption)}*")
     return "\n".join(out) + "\n"
@@ -476,11 +644,40 @@ def render_markdown(report: Report) -> str:
 # ---------------------------------------------------------------------------------------- writing
 
 
-def write_report(report: Report, folder: str | os.PathLike) -> Path:
+def _check_links(report: Report, folder: Path, inside: Path) -> None:
+    """ValueError unless every :class:`Link` cell of ``report`` resolves (from ``folder``) to an
+    existing file or folder inside ``inside``."""
+    base, root = inside.resolve(), folder.resolve()
+    for section in report.sections:
+        for block in section.blocks:
+            if not isinstance(block, Table):
+                continue
+            for row in block.rows:
+                for cell in row:
+                    if not isinstance(cell, Link):
+                        continue
+                    target = (root / Path(*PurePosixPath(cell.href).parts)).resolve()
+                    if target != base and base not in target.parents:
+                        raise ValueError(
+                            f"report link {cell.href!r} resolves outside {str(base)!r}, the folder links "
+                            "may point into."
+                        )
+                    if not target.exists():
+                        raise ValueError(
+                            f"report link {cell.href!r} points to nothing (from {str(folder)!r})."
+                        )
+
+
+def write_report(
+    report: Report, folder: str | os.PathLike, *, links_inside: str | os.PathLike | None = None
+) -> Path:
     """Write ``index.html``, ``report.md`` and ``metrics.json`` of ``report`` into ``folder``.
 
-    Every figure (and SVG) path must be relative, resolve inside ``folder`` and exist; otherwise
-    ValueError is raised before anything is written. Returns the path of ``index.html``.
+    Every figure (and SVG) path must be relative, resolve inside ``folder`` and exist; every
+    :class:`Link` in a table must resolve (from ``folder``) to something that exists inside
+    ``links_inside`` (default: ``folder`` itself; a collection report beside its batch's items passes
+    the batch folder). Otherwise ValueError is raised before anything is written. Returns the path
+    of ``index.html``.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -490,6 +687,7 @@ def write_report(report: Report, folder: str | os.PathLike) -> Path:
             target = check_inside(folder, rel)
             if not target.is_file():
                 raise ValueError(f"report figure {rel!r} does not exist in {str(folder)!r}.")
+    _check_links(report, folder, Path(links_inside) if links_inside is not None else folder)
     data = json.dumps(report.to_dict(), indent=2, allow_nan=False)
     pages = {
         "index.html": render_html(report),

@@ -1,0 +1,1114 @@
+"""The collection report: one page over a whole batch folder (pairs, paintings, checkpoints).
+
+:func:`build_collection_report` reads what a batch run left on disk (``batch.json``, every
+``items/<id>/result.json`` with its PNGs and ``fingerprint.npy``, every ``failed/<id>.json``) and
+writes the report with the same writer as the other reports, into ``OUT/report`` by default:
+
+* a summary (items done, failed and left, the engine, the settings, the time);
+* pairs: a contact sheet (contents x styles) and a sortable table of every pair's numbers;
+* paintings: a sortable table, a style atlas (standardised fingerprints, PCA to 2-D, k-means
+  clusters) and the carrier channels the paintings share or own alone;
+* checkpoints: a sortable table and the quality curves over the epochs;
+* the failed items with their one-line errors.
+
+It reads the JSON files directly (no import of :mod:`xstyle.batch`), so any folder that follows the
+batch format works. Every number also goes to ``metrics.json``. Table rows link to each item's
+``result.json`` by a relative path (``../items/<id>/result.json``), checked to exist inside the
+batch folder before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from xstyle.report._common import ProgressCallback, _Runner, _Stage
+from xstyle.report.captions import text
+from xstyle.report.writer import Link, Report, Section, Table, jsonable, save_figure, versions, write_report
+
+__all__ = ["BatchFolder", "build_collection_report", "consensus_carriers", "read_batch_folder", "short_name"]
+
+BATCH_FORMAT = "xstyle-batch/"
+KINDS = ("pair", "painting", "checkpoint")
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: a contact sheet figure shows at most this many contents (rows) and styles (columns)
+SHEET_MAX = 12
+#: carrier channels per painting that count (the batch keeps the top 8)
+TOP_CARRIERS = 8
+
+
+# -------------------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class BatchFolder:
+    """What a batch folder holds, as read from disk.
+
+    Attributes:
+        root: the batch folder. batch: ``batch.json`` as a dict.
+        items: id -> ``{"id", "kind", "inputs"}`` of every item, in batch.json's order (items found
+            on disk but not listed follow, taken from their own JSON).
+        results: id -> ``result.json`` of each done item.
+        failures: id -> ``failed/<id>.json`` of each failed item (never one that also has a result).
+        unreadable: id -> why its ``result.json`` (or failure file) could not be used.
+    """
+
+    root: Path
+    batch: dict[str, Any]
+    items: dict[str, dict[str, Any]]
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def left(self) -> list[str]:
+        """Ids of items listed but neither done nor failed (nor unreadable)."""
+        return [
+            i
+            for i in self.items
+            if i not in self.results and i not in self.failures and i not in self.unreadable
+        ]
+
+    def done(self, kind: str) -> list[str]:
+        """Ids of the done items of ``kind``, in the items' order."""
+        return [i for i in self.items if i in self.results and self.items[i]["kind"] == kind]
+
+    def listed(self, kind: str) -> list[str]:
+        """Ids of every item of ``kind``."""
+        return [i for i, item in self.items.items() if item["kind"] == kind]
+
+    def item_dir(self, item_id: str) -> Path:
+        return self.root / "items" / item_id
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _check_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise ValueError(
+            f"{where}: item id {value!r} is not a folder name made of letters, digits, '_', '.' or '-'."
+        )
+    return value
+
+
+def _entry(data: Any, kind_hint: str | None = None) -> dict[str, Any] | None:
+    """``{"id", "kind", "inputs"}`` from a listed item or an item's own JSON; None when malformed."""
+    if not isinstance(data, Mapping):
+        return None
+    inputs = data.get("inputs")
+    kind = data.get("kind", kind_hint)
+    if not isinstance(inputs, Mapping) or kind not in KINDS:
+        return None
+    return {"id": data.get("id"), "kind": kind, "inputs": {str(k): str(v) for k, v in inputs.items()}}
+
+
+def read_batch_folder(batch_dir: str | os.PathLike) -> BatchFolder:
+    """Read a batch folder (see the module docstring); ValueError with one line when it is not one.
+
+    A malformed or unreadable ``result.json`` does not stop the report: the item is listed under
+    ``unreadable`` with the reason.
+    """
+    root = Path(batch_dir)
+    meta = root / "batch.json"
+    if not root.is_dir():
+        raise ValueError(f"batch folder {str(root)!r} does not exist or is not a folder.")
+    if not meta.is_file():
+        raise ValueError(
+            f"{str(root)!r} is not a batch folder: it has no batch.json (run `xstyle batch` into it first)."
+        )
+    try:
+        batch = _read_json(meta)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"{str(meta)!r} is not readable JSON ({type(err).__name__}).") from None
+    if not isinstance(batch, dict) or not str(batch.get("format", "")).startswith(BATCH_FORMAT):
+        raise ValueError(
+            f"{str(meta)!r} is not a batch description (its format should start with {BATCH_FORMAT!r})."
+        )
+    listed = batch.get("items", [])
+    if not isinstance(listed, list):
+        raise ValueError(f"{str(meta)!r}: 'items' must be a list; got {type(listed).__name__}.")
+    items: dict[str, dict[str, Any]] = {}
+    for n, raw in enumerate(listed):
+        entry = _entry(raw)
+        if entry is None:
+            raise ValueError(
+                f"{str(meta)!r}: item {n} needs 'id', 'kind' (one of {', '.join(KINDS)}) and 'inputs'."
+            )
+        entry["id"] = _check_id(entry["id"], f"{str(meta)!r} item {n}")
+        items[entry["id"]] = entry
+
+    results: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, str] = {}
+    folders = root / "items"
+    found = sorted(p.name for p in folders.iterdir() if p.is_dir()) if folders.is_dir() else []
+    for name in [*items, *(n for n in found if n not in items)]:
+        if name.startswith(".") or not _ID.fullmatch(name):
+            continue  # a temporary folder of an item being written, or something else
+        path = folders / name / "result.json"
+        if not path.is_file():
+            continue
+        try:
+            data = _read_json(path)
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            unreadable[name] = f"result.json is not readable JSON ({type(err).__name__})"
+            continue
+        entry = _entry(data, items.get(name, {}).get("kind"))
+        if entry is None or not isinstance(data.get("numbers"), Mapping):
+            unreadable[name] = "result.json lacks 'kind', 'inputs' or 'numbers'"
+            continue
+        if name not in items:
+            items[name] = {**entry, "id": name}
+        results[name] = data
+
+    failures: dict[str, dict[str, Any]] = {}
+    failed_dir = root / "failed"
+    names = sorted(p.stem for p in failed_dir.glob("*.json")) if failed_dir.is_dir() else []
+    for name in names:
+        if name.startswith(".") or not _ID.fullmatch(name) or name in results:
+            continue  # a result wins over a stale failure file
+        try:
+            data = _read_json(failed_dir / f"{name}.json")
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            data = {"error": f"failed/{name}.json is not readable JSON ({type(err).__name__})"}
+        if not isinstance(data, dict):
+            data = {"error": f"failed/{name}.json is not a JSON object"}
+        if name not in items:
+            entry = _entry(data)
+            if entry is None:
+                entry = {"kind": str(data.get("kind", "?")), "inputs": {}}
+            items[name] = {**entry, "id": name}
+        failures[name] = data
+        unreadable.pop(name, None)
+    return BatchFolder(root, batch, items, results, failures, unreadable)
+
+
+# -------------------------------------------------------------------------------------- helpers
+
+
+def short_name(spec: str) -> str:
+    """A short label of an input: ``sample:NAME`` / ``shipped:NAME`` as given, a path's base name."""
+    spec = str(spec)
+    if spec.startswith(("sample:", "shipped:")):
+        return spec
+    return PurePosixPath(spec.replace("\\", "/")).name or spec
+
+
+def _clip(label: str, n: int = 22) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def _one_line(message: Any, n: int = 300) -> str:
+    lines = str(message).strip().splitlines()
+    return _clip(lines[0] if lines else "", n)
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _result_link(folder: BatchFolder, item_id: str, report_dir: Path) -> Link | str:
+    """A link from the report folder to the item's result.json (plain text when none can be made)."""
+    target = (folder.item_dir(item_id) / "result.json").resolve()
+    try:
+        href = Path(os.path.relpath(target, report_dir.resolve())).as_posix()
+        return Link(item_id, href)
+    except ValueError:  # another drive, or a path a link cannot hold
+        return item_id
+
+
+def _thumbnail(path: Path, size: int = 160) -> Any:
+    """An RGB uint8 array of the image at ``path``, at most ``size`` px a side; None if unreadable."""
+    import numpy as np
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (size, size))
+            image = image.convert("RGB")
+            image.thumbnail((size, size))
+            return np.asarray(image)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _stage_plan(folder: BatchFolder) -> list[_Stage]:
+    n = len(folder.items)
+    pairs, paintings = len(folder.listed("pair")), len(folder.listed("painting"))
+    return [
+        _Stage("read batch", 1, 1 + n / 100),
+        _Stage("contact sheet", 1, 0.2 + pairs / 20),
+        _Stage("item tables", 1, 0.2),
+        _Stage("style atlas", 1, (2 + paintings / 20) if paintings else 0.1),
+        _Stage("consensus carriers", 1, 1 if paintings else 0.1),
+        _Stage("checkpoint curves", 1, 1 if folder.listed("checkpoint") else 0.1),
+        _Stage("failed items", 1, 0.1),
+    ]
+
+
+# -------------------------------------------------------------------------------------- summary
+
+
+def _summary_section(report: Report, folder: BatchFolder) -> dict[str, Any]:
+    batch = folder.batch
+    engine = batch.get("engine") if isinstance(batch.get("engine"), Mapping) else {}
+    summary = batch.get("summary") if isinstance(batch.get("summary"), Mapping) else {}
+    item_seconds = sum(s for r in folder.results.values() if (s := _number(r.get("seconds"))) is not None)
+    counts = {
+        "items": len(folder.items),
+        "done": len(folder.results),
+        "failed": len(folder.failures),
+        "left": len(folder.left),
+        "unreadable": len(folder.unreadable),
+    }
+    by_kind = {
+        kind: {
+            "done": len(folder.done(kind)),
+            "failed": sum(folder.items[i]["kind"] == kind for i in folder.failures),
+            "listed": len(folder.listed(kind)),
+        }
+        for kind in KINDS
+        if folder.listed(kind)
+    }
+    s = report.section(
+        "Summary",
+        f"The batch folder {folder.root} ({batch.get('collection', 'unknown')} collection): "
+        f"{counts['done']} of {counts['items']} items done, {counts['failed']} failed, "
+        f"{counts['left']} left.",
+    )
+    rows: list[tuple[Any, Any]] = [
+        ("collection", batch.get("collection")),
+        ("items listed", counts["items"]),
+        ("done", counts["done"]),
+        ("failed", counts["failed"]),
+        ("left (not run yet)", counts["left"]),
+    ]
+    if counts["unreadable"]:
+        rows.append(("unreadable results", ", ".join(sorted(folder.unreadable))))
+    rows += [
+        (f"{kind} items done / failed / listed", "{done} / {failed} / {listed}".format(**v))
+        for kind, v in by_kind.items()
+    ]
+    rows += [
+        ("engine", engine.get("name")),
+        ("workers x threads", f"{engine.get('workers', '?')} x {engine.get('threads', '?')}"),
+        ("batch seconds (wall time)", _number(summary.get("seconds"))),
+        ("item seconds (summed)", item_seconds),
+    ]
+    s.table(Table(columns=("quantity", "value"), rows=tuple(rows), **text("collection.table_summary")))
+    settings = batch.get("settings") if isinstance(batch.get("settings"), Mapping) else {}
+    if settings:
+        s.table(
+            Table(
+                columns=("setting", "value"),
+                rows=tuple(
+                    (k, json.dumps(jsonable(v)) if isinstance(v, Mapping | list | tuple) else v)
+                    for k, v in settings.items()
+                ),
+                **text("collection.table_settings"),
+            )
+        )
+    return {
+        "counts": counts,
+        "by_kind": by_kind,
+        "left": folder.left,
+        "unreadable": dict(folder.unreadable),
+        "engine": dict(engine),
+        "seconds": {"batch": _number(summary.get("seconds")), "items": item_seconds},
+        "batch_summary": dict(summary),
+    }
+
+
+# ---------------------------------------------------------------------------------------- pairs
+
+
+def _pair_grid(folder: BatchFolder) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:
+    """Contents and styles in order of first appearance, and (content, style) -> item id."""
+    contents: list[str] = []
+    styles: list[str] = []
+    cells: dict[tuple[str, str], str] = {}
+    for i in folder.listed("pair"):
+        inputs = folder.items[i]["inputs"]
+        c, s = inputs.get("content", "?"), inputs.get("style", "?")
+        if c not in contents:
+            contents.append(c)
+        if s not in styles:
+            styles.append(s)
+        cells.setdefault((c, s), i)
+    return contents, styles, cells
+
+
+def _contact_sheet(
+    folder: BatchFolder, contents: Sequence[str], styles: Sequence[str], cells: Mapping[tuple[str, str], str]
+) -> Any:
+    """One contact-sheet figure for the given contents (rows) and styles (columns)."""
+    import matplotlib.pyplot as plt
+
+    n_rows, n_cols = len(contents), len(styles)
+    cell = min(1.8, max(0.8, 11.0 / max(n_cols, n_rows, 1)))
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(1.2 + n_cols * cell, 0.5 + n_rows * cell),
+        squeeze=False,
+        layout="constrained",
+    )
+    fontsize = 8 if cell >= 1.2 else 6
+    images = {}
+    for key, item_id in cells.items():
+        if key[0] in contents and key[1] in styles and item_id in folder.results:
+            images[key] = _thumbnail(folder.item_dir(item_id) / "stylised.png")
+    shapes = [im.shape for im in images.values() if im is not None]
+    ratio = shapes[0][0] / shapes[0][1] if shapes else 1.0  # empty cells take the images' shape
+    for r, content in enumerate(contents):
+        for c, style in enumerate(styles):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            item_id = cells.get((content, style))
+            image = images.get((content, style))
+            if item_id in folder.results:
+                note, colour = ("unreadable", "#d9d9d9") if image is None else ("", "white")
+            elif item_id in folder.failures:
+                note, colour = "failed", "#9e9e9e"
+            elif item_id is not None:
+                note, colour = "not run", "#eeeeee"
+            else:
+                note, colour = "", "white"
+            if image is not None:
+                ax.imshow(image)
+            else:
+                ax.set_box_aspect(ratio)
+                ax.set_facecolor(colour)
+                ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=fontsize, transform=ax.transAxes)
+            for spine in ax.spines.values():
+                spine.set_visible(image is None and item_id is not None)
+                spine.set_color("#777777")
+            if r == 0:
+                ax.set_title(_clip(short_name(style)), fontsize=fontsize)
+            if c == 0:
+                ax.set_ylabel(_clip(short_name(content)), fontsize=fontsize)
+    return fig
+
+
+def _pairs_part(
+    report: Report, root: Path, folder: BatchFolder, report_dir: Path, step: Callable[[str], None]
+) -> dict[str, Any]:
+    contents, styles, cells = _pair_grid(folder)
+    s = report.section(
+        "Pairs: every content photo in every style",
+        f"{len(contents)} content photo(s) x {len(styles)} style(s): {len(folder.done('pair'))} pairs done.",
+    )
+    for r0 in range(0, len(contents), SHEET_MAX):
+        for c0 in range(0, len(styles), SHEET_MAX):
+            rows, cols = contents[r0 : r0 + SHEET_MAX], styles[c0 : c0 + SHEET_MAX]
+            whole = len(rows) == len(contents) and len(cols) == len(styles)
+            part = "" if whole else f" (contents {r0 + 1}–{r0 + len(rows)}, styles {c0 + 1}–{c0 + len(cols)})"
+            name = "contact_sheet" if whole else f"contact_sheet_{r0 + 1}_{c0 + 1}"
+            fig = _contact_sheet(folder, rows, cols, cells)
+            s.figure(save_figure(fig, root, name, **text("collection.contact_sheet", part=part)))
+    step("contact sheet")
+    metrics: dict[str, Any] = {
+        "contents": contents,
+        "styles": styles,
+        "grid": [[cells.get((c, st)) for st in styles] for c in contents],
+        "items": {},
+    }
+    rows = []
+    for i in folder.done("pair"):
+        numbers = folder.results[i]["numbers"]
+        inputs = folder.items[i]["inputs"]
+        values = {
+            k: _number(numbers.get(k))
+            for k in (
+                "style_share",
+                "content_ssim",
+                "style_evidence_share",
+                "total",
+                "content_loss",
+                "style_loss",
+            )
+        }
+        seconds = _number(folder.results[i].get("seconds"))
+        metrics["items"][i] = {**dict(inputs), **values, "seconds": seconds}
+        rows.append(
+            (
+                short_name(inputs.get("content", "?")),
+                short_name(inputs.get("style", "?")),
+                values["style_share"],
+                values["content_ssim"],
+                values["style_evidence_share"],
+                values["total"],
+                seconds,
+                _result_link(folder, i, report_dir),
+            )
+        )
+    if rows:
+        s.table(
+            Table(
+                columns=(
+                    "content",
+                    "style",
+                    "style share",
+                    "content SSIM",
+                    "style evidence share",
+                    "total loss",
+                    "seconds",
+                    "result",
+                ),
+                rows=tuple(rows),
+                sortable=True,
+                **text("collection.table_pairs"),
+            )
+        )
+    return metrics
+
+
+# ------------------------------------------------------------------------------------ paintings
+
+
+def _painting_layers(folder: BatchFolder, ids: Sequence[str]) -> list[str]:
+    """The style layers of the paintings, in the order the first one lists them."""
+    layers: list[str] = []
+    for i in ids:
+        numbers = folder.results[i]["numbers"]
+        order = numbers.get("fingerprint_layers")
+        spectra = numbers.get("spectra")
+        carriers = numbers.get("carriers")
+        candidates = [
+            *(order if isinstance(order, list) else []),
+            *(spectra if isinstance(spectra, Mapping) else []),
+            *(carriers if isinstance(carriers, Mapping) else []),
+        ]
+        for name in map(str, candidates):
+            if name not in layers:
+                layers.append(name)
+    return layers
+
+
+def _carriers(numbers: Mapping[str, Any], layer: str) -> list[tuple[int, float | None]]:
+    """(channel, share) of a painting's top carriers in ``layer`` (malformed entries skipped)."""
+    raw = numbers.get("carriers", {})
+    entries = raw.get(layer, []) if isinstance(raw, Mapping) else []
+    out = []
+    for entry in entries[:TOP_CARRIERS] if isinstance(entries, list) else []:
+        if isinstance(entry, list | tuple) and entry and isinstance(entry[0], int | float):
+            out.append((int(entry[0]), _number(entry[1]) if len(entry) > 1 else None))
+    return out
+
+
+def _painting_names(folder: BatchFolder, ids: Sequence[str]) -> dict[str, str]:
+    """id -> a short label; the id where two paintings would share a label."""
+    names = {i: short_name(folder.items[i]["inputs"].get("painting", i)) for i in ids}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {i: (n if counts[n] == 1 else i) for i, n in names.items()}
+
+
+def _paintings_table(
+    report: Report,
+    folder: BatchFolder,
+    ids: Sequence[str],
+    names: Mapping[str, str],
+    layers: Sequence[str],
+    report_dir: Path,
+) -> tuple[Section, dict[str, Any]]:
+    s = report.section(
+        "Paintings: style spectra and carrier channels",
+        f"{len(ids)} painting(s) analysed: their Gram spectra per style layer, their strongest "
+        "carrier channels, and their style fingerprints.",
+    )
+    rows, metrics = [], {}
+    for i in ids:
+        numbers = folder.results[i]["numbers"]
+        spectra = numbers.get("spectra") if isinstance(numbers.get("spectra"), Mapping) else {}
+        pr = {
+            layer: _number(spectra.get(layer, {}).get("participation_ratio"))
+            if isinstance(spectra.get(layer), Mapping)
+            else None
+            for layer in layers
+        }
+        top = {}
+        for layer in layers:
+            found = _carriers(numbers, layer)
+            if found:
+                channel, share = found[0]
+                top[layer] = f"c{channel}" + (f" ({100 * share:.1f} %)" if share is not None else "")
+            else:
+                top[layer] = None
+        seconds = _number(folder.results[i].get("seconds"))
+        metrics[i] = {
+            "painting": folder.items[i]["inputs"].get("painting"),
+            "participation_ratio": pr,
+            "top_carrier": {
+                layer: (c[0][0] if (c := _carriers(numbers, layer)) else None) for layer in layers
+            },
+            "seconds": seconds,
+        }
+        rows.append(
+            (
+                names[i],
+                *(pr[layer] for layer in layers),
+                *(top[layer] for layer in layers),
+                seconds,
+                _result_link(folder, i, report_dir),
+            )
+        )
+    s.table(
+        Table(
+            columns=(
+                "painting",
+                *(f"PR {layer}" for layer in layers),
+                *(f"top carrier {layer}" for layer in layers),
+                "seconds",
+                "result",
+            ),
+            rows=tuple(rows),
+            sortable=True,
+            **text("collection.table_paintings"),
+        )
+    )
+    return s, metrics
+
+
+def _fingerprints(folder: BatchFolder, ids: Sequence[str]) -> tuple[list[str], Any, dict[str, str]]:
+    """Paintings whose fingerprint.npy loads (the most common length wins), their matrix, and the
+    ids skipped with the reason."""
+    import numpy as np
+
+    vectors: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for i in ids:
+        path = folder.item_dir(i) / "fingerprint.npy"
+        try:
+            v = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            skipped[i] = f"fingerprint.npy not readable ({type(err).__name__})"
+            continue
+        v = np.asarray(v, dtype=np.float64).ravel()
+        if v.size == 0 or not np.isfinite(v).all():
+            skipped[i] = "fingerprint.npy is empty or not finite"
+            continue
+        vectors[i] = v
+    lengths: dict[int, int] = {}
+    for v in vectors.values():
+        lengths[v.size] = lengths.get(v.size, 0) + 1
+    if not lengths:
+        return [], np.zeros((0, 0)), skipped
+    size = max(lengths, key=lambda n: (lengths[n], -n))
+    kept = [i for i in vectors if vectors[i].size == size]
+    for i in vectors:
+        if vectors[i].size != size:
+            skipped[i] = f"fingerprint of {vectors[i].size} numbers, not {size} like the others"
+    return kept, np.stack([vectors[i] for i in kept]), skipped
+
+
+def _atlas(
+    s: Section, root: Path, folder: BatchFolder, ids: Sequence[str], names: Mapping[str, str]
+) -> dict[str, Any]:
+    """The style atlas: standardise, PCA to 2-D, k-means; a scatter of thumbnails and a table."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    kept, matrix, skipped = _fingerprints(folder, ids)
+    n = len(kept)
+    if n < 2:
+        s.text(
+            f"The style atlas needs the fingerprints of at least two paintings; {n} could be read"
+            + (f" ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})." if skipped else ".")
+        )
+        return {"paintings": kept, "skipped": skipped}
+    z = StandardScaler().fit_transform(matrix)
+    dims = min(2, n, z.shape[1])
+    pca = PCA(n_components=dims, svd_solver="full", random_state=0)
+    coords = pca.fit_transform(z)
+    if dims < 2:
+        coords = np.column_stack([coords, np.zeros(n)])
+    k = min(4, n - 1) if n >= 3 else 1
+    if k > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # identical fingerprints: fewer distinct points than k
+            labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(z)
+    else:
+        labels = np.zeros(n, dtype=int)
+    explained = [float(x) for x in pca.explained_variance_ratio_]
+
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
+    for c in range(k):
+        members = labels == c
+        ax.scatter(
+            coords[members, 0],
+            coords[members, 1],
+            s=30,
+            color=colours(c % 10),
+            label=f"cluster {c}" if k > 1 else "paintings",
+            zorder=1,
+        )
+    spans = [float(np.ptp(coords[:, d])) for d in (0, 1)]
+    spans = [x if x > 1e-9 else max(*spans, 1.0) for x in spans]  # a flat axis gets the other's span
+    for j, i in enumerate(kept):
+        thumb = _thumbnail(folder.item_dir(i) / "painting.png", size=64)
+        x, y = float(coords[j, 0]), float(coords[j, 1])
+        if thumb is not None:
+            box = AnnotationBbox(
+                OffsetImage(thumb, zoom=40 / max(thumb.shape[:2])),
+                (x, y),
+                frameon=True,
+                pad=0.15,
+                bboxprops={"edgecolor": colours(int(labels[j]) % 10), "linewidth": 2},
+                zorder=2,
+            )
+            ax.add_artist(box)
+        ax.annotate(
+            _clip(names[i], 18),
+            (x, y),
+            xytext=(0, -26 if thumb is not None else -10),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_xlim(coords[:, 0].min() - 0.15 * spans[0], coords[:, 0].max() + 0.15 * spans[0])
+    ax.set_ylim(coords[:, 1].min() - 0.25 * spans[1], coords[:, 1].max() + 0.2 * spans[1])
+    ax.set_xlabel(f"principal component 1 ({100 * explained[0]:.0f} % of the variance)")
+    ax.set_ylabel(
+        f"principal component 2 ({100 * explained[1]:.0f} % of the variance)" if dims > 1 else "(none)"
+    )
+    ax.legend(fontsize=7, loc="best")
+    shown = f"{100 * sum(explained):.0f} %"
+    clusters = f"{k} k-means clusters" if k > 1 else "one colour (too few paintings to cluster)"
+    s.figure(
+        save_figure(
+            fig, root, "style_atlas", **text("collection.atlas", n=n, explained=shown, clusters=clusters)
+        )
+    )
+    s.table(
+        Table(
+            columns=("painting", "cluster", "PC 1", "PC 2"),
+            rows=tuple(
+                (names[i], int(labels[j]), float(coords[j, 0]), float(coords[j, 1]))
+                for j, i in sorted(enumerate(kept), key=lambda t: (int(labels[t[0]]), t[0]))
+            ),
+            sortable=True,
+            **text("collection.table_atlas"),
+        )
+    )
+    if skipped:
+        s.text(
+            "Left out of the atlas: "
+            + "; ".join(f"{names.get(k_, k_)}: {v}" for k_, v in skipped.items())
+            + "."
+        )
+    return {
+        "paintings": kept,
+        "names": [names[i] for i in kept],
+        "k": int(k),
+        "clusters": {i: int(labels[j]) for j, i in enumerate(kept)},
+        "coords": {i: [float(coords[j, 0]), float(coords[j, 1])] for j, i in enumerate(kept)},
+        "explained_variance_ratio": explained,
+        "skipped": skipped,
+    }
+
+
+def consensus_carriers(
+    carriers: Mapping[str, Mapping[str, Sequence[tuple[int, float | None]]]], *, layers: Sequence[str]
+) -> dict[str, Any]:
+    """Which carrier channels the paintings share and which one painting owns alone.
+
+    Args:
+        carriers: painting id -> layer -> its top carriers ``(channel, share)``.
+        layers: the layers, in order.
+    Returns:
+        ``{"n_paintings", "threshold", "layers": {layer: {"counts": {channel: n}, "shared": [...],
+        "unique": [...]}}}``: shared channels are in the top carriers of at least ``threshold`` =
+        max(2, ceil(n / 2)) paintings (sorted by how many, then channel), unique ones in exactly one.
+    """
+    n = len(carriers)
+    threshold = max(2, math.ceil(n / 2))
+    out: dict[str, Any] = {"n_paintings": n, "threshold": threshold, "layers": {}}
+    for layer in layers:
+        owners: dict[int, list[str]] = {}
+        shares: dict[int, list[float]] = {}
+        for painting, per_layer in carriers.items():
+            for channel, share in per_layer.get(layer, []):
+                if painting not in owners.setdefault(channel, []):
+                    owners[channel].append(painting)
+                    if share is not None:
+                        shares.setdefault(channel, []).append(share)
+        order = sorted(owners, key=lambda ch: (-len(owners[ch]), ch))
+
+        mean = {ch: sum(shares[ch]) / len(shares[ch]) if shares.get(ch) else None for ch in owners}
+
+        out["layers"][layer] = {
+            "counts": {ch: len(owners[ch]) for ch in order},
+            "shared": [
+                {
+                    "channel": ch,
+                    "count": len(owners[ch]),
+                    "paintings": owners[ch],
+                    "mean_share": mean[ch],
+                }
+                for ch in order
+                if len(owners[ch]) >= threshold
+            ],
+            "unique": [
+                {"channel": ch, "painting": owners[ch][0], "mean_share": mean[ch]}
+                for ch in sorted(owners)
+                if len(owners[ch]) == 1 and n >= 2
+            ],
+        }
+    return out
+
+
+def _consensus(
+    report: Report,
+    root: Path,
+    folder: BatchFolder,
+    ids: Sequence[str],
+    names: Mapping[str, str],
+    layers: Sequence[str],
+) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    carriers = {i: {layer: _carriers(folder.results[i]["numbers"], layer) for layer in layers} for i in ids}
+    carriers = {i: v for i, v in carriers.items() if any(v.values())}
+    s = report.section(
+        "Consensus carrier channels",
+        "Which channels carry the style in many paintings, and which in one painting alone, by the "
+        f"top-{TOP_CARRIERS} carrier channels each painting's result lists per layer.",
+    )
+    if len(carriers) < 2:
+        s.text(f"This needs the carriers of at least two paintings; {len(carriers)} had them.")
+        return {"n_paintings": len(carriers)}
+    result = consensus_carriers(carriers, layers=layers)
+    n, threshold = result["n_paintings"], result["threshold"]
+    used = [layer for layer in layers if result["layers"][layer]["counts"]]
+    fig, axes = plt.subplots(
+        len(used), 1, figsize=(8, 0.6 + 1.7 * len(used)), squeeze=False, layout="constrained"
+    )
+    for ax, layer in zip(axes[:, 0], used, strict=True):
+        counts = result["layers"][layer]["counts"]
+        channels = list(counts)[:30]
+        values = [counts[ch] for ch in channels]
+        colour = ["tab:red" if v >= threshold else "tab:blue" if v == 1 else "tab:gray" for v in values]
+        ax.bar(range(len(channels)), values, color=colour)
+        ax.axhline(threshold, color="black", linestyle="--", linewidth=0.8)
+        ax.set_xticks(range(len(channels)))
+        ax.set_xticklabels([str(ch) for ch in channels], fontsize=6, rotation=90)
+        ax.set_ylim(0, n + 0.5)
+        ax.set_ylabel("paintings", fontsize=8)
+        more = f" (the {len(channels)} most common of {len(counts)})" if len(counts) > len(channels) else ""
+        ax.set_title(f"{layer}: channel{more}", fontsize=8, loc="left")
+    s.figure(
+        save_figure(fig, root, "consensus_carriers", **text("collection.consensus", n=n, threshold=threshold))
+    )
+    rows = []
+    for layer in used:
+        part = result["layers"][layer]
+        for entry in part["shared"]:
+            rows.append(
+                (
+                    layer,
+                    entry["channel"],
+                    entry["count"],
+                    f"shared ({entry['count']} of {n})",
+                    ", ".join(names[p] for p in entry["paintings"]),
+                    entry["mean_share"],
+                )
+            )
+        for entry in part["unique"]:
+            rows.append(
+                (
+                    layer,
+                    entry["channel"],
+                    1,
+                    f"unique to {names[entry['painting']]}",
+                    names[entry["painting"]],
+                    entry["mean_share"],
+                )
+            )
+    s.table(
+        Table(
+            columns=("layer", "channel", "paintings", "kind", "which paintings", "mean share"),
+            rows=tuple(rows),
+            sortable=True,
+            **text("collection.table_consensus", n=n, threshold=threshold),
+        )
+    )
+    result["names"] = {i: names[i] for i in carriers}
+    return result
+
+
+# ---------------------------------------------------------------------------------- checkpoints
+
+
+_CURVES = (
+    ("confident_fraction", "confident share (p ≥ 0.9)"),
+    ("frechet_distance", "Fréchet distance"),
+    ("inception_score", "Inception Score"),
+    ("label_agreement", "label agreement"),
+)
+
+
+def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_dir: Path) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    ids = folder.done("checkpoint")
+    s = report.section(
+        "Checkpoints: quality over training",
+        f"{len(ids)} GAN checkpoint(s) scored with the digit classifier and probed stage by stage.",
+    )
+
+    def epoch_of(i: str) -> float:
+        e = _number(folder.results[i]["numbers"].get("epoch"))
+        return math.inf if e is None else e
+
+    ids = sorted(ids, key=lambda i: (epoch_of(i), i))
+    stages: list[str] = []
+    for i in ids:
+        probes = folder.results[i]["numbers"].get("probe_accuracy")
+        if isinstance(probes, Mapping):
+            stages += [str(k) for k in probes if str(k) not in stages]
+    series: dict[str, Any] = {"ids": ids, "epochs": [], "probe_accuracy": {st: [] for st in stages}}
+    for key, _ in _CURVES:
+        series[key] = []
+    rows = []
+    for i in ids:
+        numbers = folder.results[i]["numbers"]
+        probes = numbers.get("probe_accuracy") if isinstance(numbers.get("probe_accuracy"), Mapping) else {}
+        epoch = numbers.get("epoch")
+        series["epochs"].append(
+            epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else _number(epoch)
+        )
+        for key, _ in _CURVES:
+            series[key].append(_number(numbers.get(key)))
+        for st in stages:
+            series["probe_accuracy"][st].append(_number(probes.get(st)))
+        rows.append(
+            (
+                short_name(folder.items[i]["inputs"].get("checkpoint", i)),
+                series["epochs"][-1],
+                *(series[key][-1] for key, _ in _CURVES),
+                *(series["probe_accuracy"][st][-1] for st in stages),
+                _number(folder.results[i].get("seconds")),
+                _result_link(folder, i, report_dir),
+            )
+        )
+    if not ids:
+        return series
+    panels = [(key, label) for key, label in _CURVES if any(v is not None for v in series[key])]
+    n_panels = len(panels) + (1 if stages else 0)
+    fig, axes = plt.subplots(
+        1, n_panels, figsize=(3.1 * n_panels, 3), squeeze=False, sharex=True, layout="constrained"
+    )
+    epochs = series["epochs"]
+
+    def draw(ax: Any, values: Sequence[float | None], label: str | None = None) -> None:
+        points = [(e, v) for e, v in zip(epochs, values, strict=True) if e is not None and v is not None]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", label=label)
+
+    for ax, (key, label) in zip(axes[0], panels, strict=False):
+        draw(ax, series[key])
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    if stages:
+        ax = axes[0, -1]
+        for st in stages:
+            draw(ax, series["probe_accuracy"][st], st)
+        ax.set_title("class probe accuracy per stage", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    s.figure(save_figure(fig, root, "checkpoint_curves", **text("collection.checkpoint_curves", n=len(ids))))
+    s.table(
+        Table(
+            columns=(
+                "checkpoint",
+                "epoch",
+                "confident share",
+                "Fréchet distance",
+                "Inception Score",
+                "label agreement",
+                *(f"probe {st}" for st in stages),
+                "seconds",
+                "result",
+            ),
+            rows=tuple(rows),
+            sortable=True,
+            **text("collection.table_checkpoints"),
+        )
+    )
+    return series
+
+
+# -------------------------------------------------------------------------------------- failures
+
+
+def _failed_part(report: Report, folder: BatchFolder) -> list[dict[str, Any]]:
+    entries = []
+    for i, data in folder.failures.items():
+        item = folder.items.get(i, {})
+        entries.append(
+            {
+                "id": i,
+                "kind": item.get("kind", data.get("kind")),
+                "inputs": dict(item.get("inputs", {})),
+                "error": _one_line(data.get("error", "unknown error")),
+                "seconds": _number(data.get("seconds")),
+            }
+        )
+    for i, why in folder.unreadable.items():
+        item = folder.items.get(i, {})
+        entries.append(
+            {
+                "id": i,
+                "kind": item.get("kind"),
+                "inputs": dict(item.get("inputs", {})),
+                "error": why,
+                "seconds": None,
+            }
+        )
+    if entries:
+        s = report.section(
+            "Failed items",
+            f"{len(folder.failures)} item(s) failed"
+            + (f" and {len(folder.unreadable)} result(s) could not be read" if folder.unreadable else "")
+            + ".",
+        )
+        s.table(
+            Table(
+                columns=("id", "kind", "inputs", "error"),
+                rows=tuple(
+                    (
+                        e["id"],
+                        e["kind"],
+                        ", ".join(f"{k}={short_name(v)}" for k, v in e["inputs"].items()),
+                        e["error"],
+                    )
+                    for e in entries
+                ),
+                **text("collection.table_failed"),
+            )
+        )
+    return entries
+
+
+# ---------------------------------------------------------------------------------------- build
+
+
+def _seed(settings: Any) -> int | None:
+    seed = settings.get("seed") if isinstance(settings, Mapping) else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def _build(folder: BatchFolder, root: Path, report_dir: Path, runner: _Runner) -> Report:
+    """Fill a :class:`Report` from ``folder``; figures go to ``root/figures``, links are written
+    relative to ``report_dir`` (the report's final place, a sibling of ``root``)."""
+    batch = folder.batch
+    settings = batch.get("settings") if isinstance(batch.get("settings"), Mapping) else {}
+    report = Report(
+        title=f"xstyle collection report: {batch.get('collection', 'batch')} ({len(folder.items)} items)",
+        summary=(
+            "One page over a whole batch: what ran and what failed, then every item's main numbers "
+            "side by side, with the pictures that compare them (a contact sheet of the stylised pairs,"
+            " an atlas of the paintings' styles and the channels they share, the quality of the GAN "
+            "checkpoints over training). Each item's own figures and numbers are in its folder."
+        ),
+        config={
+            "kind": "collection",
+            "batch": str(folder.root),
+            "collection": batch.get("collection"),
+            "format": batch.get("format"),
+            "settings": dict(settings),
+            "engine": batch.get("engine"),
+            "batch_versions": batch.get("versions"),
+        },
+        versions=versions(),
+        seed=_seed(settings),
+    )
+    report.log = runner.log
+    metrics: dict[str, Any] = {}
+    with runner.stage("read batch") as step:
+        metrics.update(_summary_section(report, folder))
+        step("summary")
+    with runner.stage("contact sheet") as step:
+        if folder.listed("pair"):
+            metrics["pairs"] = _pairs_part(report, root, folder, report_dir, step)
+        else:
+            step("no pairs")
+    paintings = folder.done("painting")
+    names = _painting_names(folder, paintings)
+    layers = _painting_layers(folder, paintings)
+    section = None
+    with runner.stage("item tables") as step:
+        if paintings:
+            section, metrics["paintings"] = _paintings_table(
+                report, folder, paintings, names, layers, report_dir
+            )
+        step("tables")
+    with runner.stage("style atlas") as step:
+        if section is not None:
+            metrics["atlas"] = _atlas(section, root, folder, paintings, names)
+        step("atlas")
+    with runner.stage("consensus carriers") as step:
+        if paintings:
+            metrics["consensus"] = _consensus(report, root, folder, paintings, names, layers)
+        step("consensus")
+    with runner.stage("checkpoint curves") as step:
+        if folder.listed("checkpoint"):
+            metrics["checkpoints"] = _checkpoints_part(report, root, folder, report_dir)
+        step("curves")
+    with runner.stage("failed items") as step:
+        metrics["failed"] = _failed_part(report, folder)
+        step("failed")
+    report.metrics = metrics
+    return report
+
+
+def build_collection_report(
+    batch_dir: str | os.PathLike,
+    *,
+    out: str | os.PathLike | None = None,
+    progress: ProgressCallback | None = None,
+) -> Path:
+    """Write the collection report of the batch folder ``batch_dir``; returns the report folder.
+
+    Args:
+        batch_dir: a folder written by a batch run (``batch.json``, ``items/``, ``failed/``).
+        out: the report folder (default ``batch_dir/report``). It is written whole or not at all
+            (:func:`xstyle.atomic.atomic_dir`), and may replace only a folder xstyle wrote (the
+            ``--out`` rules of :func:`xstyle.atomic.check_output_dir`).
+        progress: called with a :class:`~xstyle.report._common.ProgressEvent` at each stage.
+    Raises:
+        ValueError: one line, when ``batch_dir`` is not a batch folder or ``out`` may not be written.
+    """
+    from xstyle.atomic import atomic_dir, check_output_dir
+
+    folder = read_batch_folder(batch_dir)
+    target = Path(out) if out is not None else folder.root / "report"
+    check_output_dir(target, what="the report folder")
+    runner = _Runner(_stage_plan(folder), progress)
+    with atomic_dir(target) as tmp:
+        report = _build(folder, tmp, target, runner)
+        write_report(report, tmp, links_inside=folder.root)
+    return target
