@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -318,3 +320,126 @@ def test_a_task_that_raises_is_recorded_and_the_others_go_on(tmp_path, monkeypat
     monkeypatch.setitem(tasks._TASKS, "pair", flaky)
     result = run_batch(items, tmp_path / "out", settings=TINY, engine=InProcessEngine())
     assert [(s.status, s.error) for s in result.items] == [("failed", "RuntimeError: boom"), ("done", None)]
+
+
+# ------------------------------------------------------------------------- end to end (processes)
+
+_CLI = [sys.executable, "-m", "xstyle.cli", "-q", "batch"]
+_TINY_CLI = ["--size", "32", "--steps", "3", "--ig-steps", "2", "--workers", "1", "--threads", "1"]
+
+
+def _links_resolve(report: Path) -> None:
+    import re
+
+    html = (report / "index.html").read_text()
+    targets = re.findall(r'(?:href|src)="([^"#]+)"', html)
+    assert targets
+    for target in targets:
+        if "://" in target or target.startswith("data:"):
+            continue
+        from urllib.parse import unquote
+
+        assert (report / unquote(target)).exists(), target
+
+
+@pytest.mark.slow
+def test_cli_kill_and_resume_redoes_only_unfinished_items(tmp_path):
+    """SIGKILL the whole batch (driver and workers) after its first item; the same command again
+    runs only the rest, leaves the finished item untouched and never reads a half-written one."""
+    import signal
+
+    out = tmp_path / "out"
+    contents = "sample:chelsea,sample:astronaut,sample:coffee,sample:rocket"
+    argv = [*_CLI, "pairs", contents, "sample:great_wave", "--out", str(out), *_TINY_CLI, "--no-report"]
+    proc = subprocess.Popen(argv, cwd=tmp_path, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list(out.glob("items/*/result.json")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = list(out.glob("items/*/result.json"))
+    assert 1 <= len(first) < 4, "the batch should be killed part-way"
+    stamps = {p: p.stat().st_mtime_ns for p in first}
+    again = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"({4 - len(first)} done, 0 failed, {len(first)} done by an earlier run)" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in first} == stamps
+    visible = sorted(p.name for p in (out / "items").iterdir() if not p.name.startswith("."))
+    assert len(visible) == 4 and all((out / "items" / n / "result.json").is_file() for n in visible)
+
+
+@pytest.mark.slow
+def test_cli_bad_items_among_good_ones_and_a_manifest_with_a_missing_file(tmp_path):
+    _png(tmp_path / "cat.png", 0)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    (tmp_path / "m.csv").write_text(
+        "kind,content,style\npair,cat.png,sample:great_wave\npair,broken.png,sample:great_wave\n"
+        "pair,gone.png,sample:great_wave\n"
+    )
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [*_CLI, "manifest", "m.csv", "--out", "out", *_TINY_CLI], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert run.returncode == 1, run.stderr  # the batch ran; some items failed
+    assert "(1 done, 2 failed)" in run.stdout
+    assert "failed: broken__great_wave: ValueError: content" in run.stdout
+    assert "failed: gone__great_wave: FileNotFoundError:" in run.stdout
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["metrics"]["counts"]["done"] == 1 and metrics["metrics"]["counts"]["failed"] == 2
+    assert "gone__great_wave" in (out / "report" / "report.md").read_text()
+    _links_resolve(out / "report")
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (
+            ["pairs", "missing_dir", "sample:great_wave", "--out", "o"],
+            "content folder 'missing_dir' is not a folder",
+        ),
+        (["manifest", "nope.csv", "--out", "o"], "manifest 'nope.csv' does not exist"),
+        (["pairs", "sample:chelsea", "sample:great_wave", "--out", "o", "--size", "8"], "size must be"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_nothing_written(expect_cli_error, argv, match):
+    expect_cli_error(["batch", *argv], command=f"batch {argv[0]}", match=match)
+
+
+def test_cli_refuses_an_out_folder_it_did_not_make(tmp_path, capsys):
+    from xstyle.cli import main
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("mine")
+    code = main(
+        ["-q", "batch", "pairs", "sample:chelsea", "sample:great_wave", "--out", str(tmp_path / "mine")]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "is not empty and is not an xstyle batch folder" in err[0]
+    assert sorted(os.listdir(tmp_path / "mine")) == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_local_and_ray_engines_give_the_same_numbers(tmp_path):
+    pytest.importorskip("ray")
+    from xstyle.batch.engines import LocalEngine, RayEngine
+
+    items = pair_items(["sample:chelsea", "sample:coffee"], ["sample:great_wave"]) + painting_items(
+        ["sample:starry_night"]
+    )
+    runs = {}
+    for name, engine in (
+        ("local", LocalEngine(workers=2, threads=1)),
+        ("ray", RayEngine(address="local", workers=2, threads=1)),
+    ):
+        result = run_batch(items, tmp_path / name, settings=TINY, engine=engine)
+        assert result.count("done") == 3, [s.error for s in result.items]
+        assert {s.worker.split(":")[1] for s in result.items} - {str(os.getpid())}  # not run in this process
+        runs[name] = {
+            i.id: json.loads((tmp_path / name / "items" / i.id / "result.json").read_text())["numbers"]
+            for i in items
+        }
+    assert runs["local"] == runs["ray"]
+    fingerprints = [
+        np.load(tmp_path / name / "items" / "starry_night" / "fingerprint.npy") for name in ("local", "ray")
+    ]
+    assert np.array_equal(*fingerprints)

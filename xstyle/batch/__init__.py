@@ -6,6 +6,7 @@ processes, no scheduler) or a :class:`RayEngine`, writes one result folder per i
 resumes where a killed run stopped and records failed items with a one-line error.
 """
 
+from xstyle.batch.engines import JobOutcome, LocalEngine, RayEngine, plan_workers
 from xstyle.batch.items import (
     BatchItem,
     checkpoint_items,
@@ -15,16 +16,26 @@ from xstyle.batch.items import (
     pair_items,
     read_manifest,
 )
+from xstyle.batch.runner import BatchProgress, BatchResult, ItemStatus, run_batch
 from xstyle.batch.tasks import BatchSettings, run_item
 
 __all__ = [
     "BatchItem",
+    "BatchProgress",
+    "BatchResult",
     "BatchSettings",
+    "ItemStatus",
+    "JobOutcome",
+    "LocalEngine",
+    "RayEngine",
     "checkpoint_items",
     "folder_files",
     "item_seed",
     "painting_items",
     "pair_items",
+    "plan_workers",
     "read_manifest",
+    "run_batch",
     "run_item",
 ]
+

@@ -22,11 +22,11 @@ def _items(args: argparse.Namespace) -> list:
     from xstyle.batch.items import checkpoint_items, painting_items, pair_items, read_manifest
 
     try:
-        if args.collection == "pairs":
+        if args.batch_command == "pairs":
             return pair_items(args.content, args.style)
-        if args.collection == "paintings":
+        if args.batch_command == "paintings":
             return painting_items(args.paintings)
-        if args.collection == "checkpoints":
+        if args.batch_command == "checkpoints":
             return checkpoint_items(args.checkpoints)
         return read_manifest(args.manifest)
     except ValueError as err:
@@ -84,7 +84,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             args.out,
             settings=settings,
             engine=engine,
-            collection=args.collection,
+            collection=args.batch_command,
             progress=progress,
             what="--out",
         )
@@ -159,7 +159,7 @@ def add_parsers(sub) -> None:
         description="Run one independent task per item (locally or on Ray), one result folder each, "
         "resumable, then a collection report. Exit 1 when some items failed (they are listed).",
     )
-    bsub = p.add_subparsers(dest="collection", metavar="COLLECTION", required=True)
+    bsub = p.add_subparsers(dest="batch_command", metavar="COLLECTION", required=True)
     q = bsub.add_parser("pairs", help="every content photo x every style: transfer, losses, SSIM, maps")
     q.add_argument(
         "content", type=_sources, help="folder of content photos, or paths/sample:NAME, comma-separated"
