@@ -71,7 +71,7 @@ def _run(case: str, items, settings, root: Path, engines: dict):
     result = run_batch(items, out, settings=settings, engine=engine)
     seconds = time.perf_counter() - t0
     assert result.count("failed") == 0, [s.error for s in result.failed]
-    return seconds, result
+    return seconds, result, max(_rss(out, items))
 
 
 def main() -> None:
@@ -117,13 +117,15 @@ def main() -> None:
     cases = list(engines)
     times: dict[str, list[float]] = {c: [] for c in cases}
     results: dict[str, list] = {c: [] for c in cases}
+    peak: dict[str, float] = dict.fromkeys(cases, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for r in range(rounds):
             order = cases[r % len(cases) :] + cases[: r % len(cases)]
             for case in order:
-                seconds, result = _run(case, items, settings, root, engines)
+                seconds, result, rss = _run(case, items, settings, root, engines)
                 times[case].append(seconds)
+                peak[case] = max(peak[case], rss)
                 results[case].append(result)
                 print(f"  round {r + 1}: {case:<12} {seconds:7.1f} s", flush=True)
     print()
@@ -133,7 +135,7 @@ def main() -> None:
         med = statistics.median(times[case])
         rate[case] = len(items) / med * 3600
         per_item = statistics.median(s.seconds for res in results[case] for s in res.items)
-        rss = max(json_rss for res in results[case] for json_rss in _rss(res.folder, items))
+        rss = peak[case]
         print(f"{case:<12} {med:9.1f} {rate[case]:8.0f} {per_item:19.2f} {rss:16.0f}")
     for w, t in shapes:
         local, ray_case = f"local {w}x{t}", f"ray {w}x{t}"

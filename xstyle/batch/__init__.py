@@ -38,4 +38,3 @@ __all__ = [
     "run_batch",
     "run_item",
 ]
-

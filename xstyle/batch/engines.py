@@ -31,12 +31,8 @@ tries) the job's outcome is ``"worker lost: ..."`` with the exit code; the other
 Workers that die before starting any job, three pool starts in a row (a task module that
 cannot be imported in a fresh process, a broken environment), stop the run with a RuntimeError.
 
-:class:`RayEngine` runs the same tasks on Ray actors (one per worker, ``num_cpus=threads``),
-each running ``setup()`` in its constructor; Ray restarts an actor that dies and retries its job
-(``max_restarts``/``max_task_retries`` = ``max_retries``); an actor still lost after that makes
-the job's outcome ``"worker lost: ..."`` and is replaced for the next jobs. Ray is an optional
-extra (``pip install 'xstyle[ray]'``) imported only when a :class:`RayEngine` is entered; this
-module imports neither torch nor ray.
+:class:`RayEngine` (:mod:`xstyle.batch.ray_engine`, re-exported here) runs the same tasks on
+Ray actors. This module imports neither torch nor ray.
 
 Worker counts come from :func:`plan_workers`: by default one worker per job up to one per core,
 and the cores shared out as threads, never more workers x threads than cores. Both engines take
@@ -46,102 +42,42 @@ and the cores shared out as threads, never more workers x threads than cores. Bo
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
-import pickle
 import signal
-import socket
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-__all__ = ["JobOutcome", "LocalEngine", "RayEngine", "plan_workers"]
+from xstyle.batch._jobs import (
+    JobOutcome,
+    Setup,
+    Task,
+    _call,
+    _check_count,
+    _make_state,
+    _one_line,
+    _outcome,
+    _payload_blob,
+    _pickled,
+    _set_threads,
+    _split_job,
+    _worker_name,
+    log,
+    plan_workers,
+)
+from xstyle.batch.ray_engine import RayEngine
 
-log = logging.getLogger(__name__)
+__all__ = ["JobOutcome", "LocalEngine", "RayEngine", "plan_workers"]
 
 #: Jobs in flight per local worker: one running, one queued behind it so the worker never waits.
 IN_FLIGHT_PER_WORKER = 2
-_MAX_ERROR_CHARS = 500
 #: Pool breaks in a row with no job started (workers dying at start-up) before a run gives up.
 _MAX_BLIND_BREAKS = 3
-_RAY_MISSING = "Ray is not installed: pip install 'xstyle[ray]'"
-
-Task = Callable[[Any, Any], Any]
-Setup = Callable[[], Any]
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What became of one job.
-
-    Attributes:
-        key: the job's key, as given.
-        value: the task's return value (None on error).
-        error: None, or one line: ``"ExceptionType: first line of message"``, ``"setup failed: ..."``
-            or ``"worker lost: ..."``.
-        seconds: wall time of the task in the worker (0.0 when it never ran).
-        worker: ``"host:pid"`` of the worker that ran it ("" when none did).
-        bytes_in: length of the payload's pickle shipped to the worker.
-        bytes_out: length of the value's pickle shipped back.
-    """
-
-    key: str
-    value: Any = None
-    error: str | None = None
-    seconds: float = 0.0
-    worker: str = ""
-    bytes_in: int = 0
-    bytes_out: int = 0
-
-
-# -- planning ------------------------------------------------------------------------------------
-
-
-def _check_count(value: Any, name: str, low: int, allowed: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be {allowed}; got {value!r}.")
-    return int(value)
-
-
-def plan_workers(cores: int, n_jobs: int, workers: int | None, threads: int | None) -> tuple[int, int]:
-    """``(workers, threads)`` for ``n_jobs`` jobs on ``cores`` cores.
-
-    Left to default, they never oversubscribe the cores (``workers * threads <= cores``): workers
-    default to one per job up to one per core (``threads`` given: as many as fit), threads to the
-    cores shared out among the workers (at least 1). Explicit values are honoured; when they ask
-    for more threads than cores a warning is logged (the run is slower, not faster).
-    Raises ValueError (one line) for a count that is not a whole number >= 1 (``n_jobs``: >= 0).
-    """
-    cores = _check_count(cores, "cores", 1, "a whole number of cores >= 1")
-    n_jobs = _check_count(n_jobs, "n_jobs", 0, "a whole number of jobs >= 0")
-    if workers is not None:
-        workers = _check_count(workers, "workers", 1, "a whole number >= 1, or None for one per core")
-    if threads is not None:
-        threads = _check_count(threads, "threads", 1, "a whole number >= 1, or None to share the cores")
-    jobs = max(1, n_jobs)
-    if workers is None and threads is None:
-        workers = min(cores, jobs)
-        threads = max(1, cores // workers)
-    elif threads is None:
-        threads = max(1, cores // workers)
-    elif workers is None:
-        workers = max(1, min(jobs, cores // threads))
-    if workers * threads > cores:
-        log.warning(
-            "%d workers x %d threads = %d threads on %d cores: they compete for the cores "
-            "(slower, not faster); choose fewer workers or threads.",
-            workers,
-            threads,
-            workers * threads,
-            cores,
-        )
-    return workers, threads
 
 
 # -- what runs in a worker -----------------------------------------------------------------------
@@ -149,57 +85,6 @@ def plan_workers(cores: int, n_jobs: int, workers: int | None, threads: int | No
 #: State of a local worker process (one dict per process): "markers" (where started jobs are
 #: reported), "setup" (the pickled setup whose result is kept), "state" and "setup_error".
 _WORKER: dict[str, Any] = {}
-
-
-def _one_line(err: BaseException) -> str:
-    """``"Type: first line of the message"`` (just ``"Type"`` for an empty message)."""
-    lines = str(err).strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    text = f"{type(err).__name__}: {first}" if first else type(err).__name__
-    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
-
-
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _set_threads(threads: int) -> None:
-    """Limit this process's math libraries to ``threads`` threads (before anything runs)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    try:
-        import torch
-    except ImportError:  # the engines themselves need no torch
-        return
-    torch.set_num_threads(threads)
-
-
-def _make_state(setup_blob: bytes) -> tuple[Any, str | None]:
-    """(state, None) from running the pickled setup (None: no setup), or (None, one-line error)."""
-    try:
-        setup = pickle.loads(setup_blob)
-        return (None if setup is None else setup()), None
-    except Exception as err:
-        return None, _one_line(err)
-
-
-def _call(task: Task, state: Any, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
-    """Run one job: (pickled value or None, one-line error or None, seconds, "host:pid")."""
-    try:
-        payload = pickle.loads(payload_blob)
-    except Exception as err:
-        return None, _one_line(err), 0.0, _worker_name()
-    t0 = time.perf_counter()
-    try:
-        value = task(state, payload)
-    except Exception as err:
-        return None, _one_line(err), time.perf_counter() - t0, _worker_name()
-    seconds = time.perf_counter() - t0
-    try:
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as err:
-        return None, f"the task's value cannot be pickled: {_one_line(err)}", seconds, _worker_name()
-    return blob, None, seconds, _worker_name()
 
 
 def _init_local_worker(threads: int, markers: Any) -> None:
@@ -226,19 +111,6 @@ def _run_local_job(
     return _call(task, _WORKER["state"], payload_blob)
 
 
-class _RayWorker:
-    """A Ray actor's body: threads and setup once in the constructor, then one job per call."""
-
-    def __init__(self, threads: int, setup_blob: bytes) -> None:
-        _set_threads(threads)
-        self._state, self._setup_error = _make_state(setup_blob)
-
-    def run(self, task: Task, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
-        if self._setup_error is not None:
-            return None, f"setup failed: {self._setup_error}", 0.0, _worker_name()
-        return _call(task, self._state, payload_blob)
-
-
 # -- driver side ---------------------------------------------------------------------------------
 
 
@@ -249,46 +121,6 @@ class _Job:
     crashes: int = 0  # crashes charged to this job (it was the only job running)
     token: int = -1  # id of its latest submission
     exit_code: int | None = field(default=None, repr=False)
-
-
-def _pickled(what: str, obj: Any) -> bytes:
-    try:
-        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as err:
-        raise TypeError(
-            f"{what} must be picklable (a top-level function, or functools.partial of one); {_one_line(err)}"
-        ) from None
-
-
-def _payload_blob(key: Any, payload: Any) -> tuple[bytes | None, JobOutcome | None]:
-    try:
-        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL), None
-    except Exception as err:
-        return None, JobOutcome(key, error=f"the payload cannot be pickled: {_one_line(err)}")
-
-
-def _split_job(job: Any) -> tuple[Any, Any]:
-    try:
-        key, payload = job
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"jobs must yield (key, payload) pairs; got {type(job).__name__} {job!r:.80}"
-        ) from None
-    return key, payload
-
-
-def _outcome(key: Any, reply: tuple[bytes | None, str | None, float, str], bytes_in: int) -> JobOutcome:
-    blob, error, seconds, worker = reply
-    if error is not None or blob is None:
-        return JobOutcome(key, error=error, seconds=seconds, worker=worker, bytes_in=bytes_in)
-    try:
-        value = pickle.loads(blob)
-    except Exception as err:
-        error = f"the task's value cannot be unpickled here: {_one_line(err)}"
-        return JobOutcome(
-            key, error=error, seconds=seconds, worker=worker, bytes_in=bytes_in, bytes_out=len(blob)
-        )
-    return JobOutcome(key, value, None, seconds, worker, bytes_in, len(blob))
 
 
 def _exit_text(code: int | None) -> str:
@@ -589,233 +421,3 @@ class LocalEngine:
     def _rebuild(self) -> None:
         self._stop_pool(terminate=True)
         self._start_pool()
-
-
-class RayEngine:
-    """Ray actors, one per worker, on a Ray cluster (or a local one started for the run).
-
-    Args:
-        address: ``"local"`` starts a Ray instance on this machine (all its cores, no dashboard)
-            and shuts it down on exit; ``"auto"`` (a cluster started with ``ray start``),
-            ``"ray://host:port"`` or ``"host:port"`` connect to an existing cluster. When Ray is
-            already initialised in this process, that connection is used and left open.
-        workers, threads: actors and threads per actor; None: :func:`plan_workers` with the
-            cluster's CPUs (known once entered; for ``"local"`` at once).
-        max_retries: Ray's ``max_restarts`` and ``max_task_retries`` per actor.
-        n_jobs: how many jobs will run, when known (only sizes the default ``workers``).
-        runtime_env: passed to ``ray.init`` (e.g. ``{"pip": [...]}`` or ``{"working_dir": ...}``
-            so the cluster's workers can import the task functions).
-    """
-
-    name = "ray"
-
-    def __init__(
-        self,
-        *,
-        address: str = "auto",
-        workers: int | None = None,
-        threads: int | None = None,
-        max_retries: int = 2,
-        n_jobs: int | None = None,
-        runtime_env: Mapping[str, Any] | None = None,
-    ) -> None:
-        if not isinstance(address, str) or not address.strip():
-            raise ValueError(
-                f"address must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'; got {address!r}."
-            )
-        self.address = address.strip()
-        self.max_retries = _check_count(max_retries, "max_retries", 0, "a whole number >= 0")
-        self._n_jobs = None if n_jobs is None else _check_count(n_jobs, "n_jobs", 0, "a whole number >= 0")
-        self._requested = (workers, threads)
-        self.workers: int | None = workers
-        self.threads: int | None = threads
-        if self.address == "local":
-            self._plan(os.cpu_count() or 1)
-        else:  # checked now, planned on entering (the cluster's CPUs)
-            for value, name in ((workers, "workers"), (threads, "threads")):
-                if value is not None:
-                    _check_count(value, name, 1, "a whole number >= 1, or None for the default")
-        self._runtime_env = dict(runtime_env) if runtime_env is not None else None
-        self._cpus = 0.0
-        self._started_ray = False
-        self._active = False
-        self._running = False
-        self._actors: list[Any] = []
-        self._actor_key: bytes | None = None
-        self._actor_class: Any = None
-
-    def _plan(self, cpus: int) -> None:
-        cpus = max(1, cpus)
-        n_jobs = cpus if self._n_jobs is None else self._n_jobs
-        self.workers, self.threads = plan_workers(cpus, n_jobs, *self._requested)
-
-    @property
-    def active(self) -> bool:
-        """Whether the engine has been entered (and not yet left)."""
-        return self._active
-
-    def describe(self) -> dict[str, Any]:
-        """{"name", "workers", "threads", "address"} for batch.json."""
-        return {"name": self.name, "workers": self.workers, "threads": self.threads, "address": self.address}
-
-    def __repr__(self) -> str:
-        return f"RayEngine(address={self.address!r}, workers={self.workers}, threads={self.threads})"
-
-    @staticmethod
-    def _ray() -> Any:
-        try:
-            import ray
-        except ImportError:
-            raise ImportError(_RAY_MISSING) from None
-        return ray
-
-    def __enter__(self) -> RayEngine:
-        if self._active:
-            raise RuntimeError("this RayEngine is already entered; use one `with` block at a time.")
-        ray = self._ray()
-        if not ray.is_initialized():
-            options: dict[str, Any] = {"log_to_driver": False, "runtime_env": self._runtime_env}
-            if self.address == "local":
-                options.update(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False)
-            else:
-                options.update(address=self.address)
-            try:
-                ray.init(**options)
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                raise ConnectionError(
-                    f"cannot start or reach Ray at {self.address!r}: {_one_line(err)} "
-                    "(start a cluster with `ray start --head`, or use address 'local')"
-                ) from None
-            self._started_ray = True
-        try:
-            self._cpus = float(ray.cluster_resources().get("CPU", 0.0))
-            if self.address != "local" or not self._started_ray:  # "local" was planned for these cores
-                self._plan(int(self._cpus))
-            self._actor_class = None
-        except BaseException:
-            self._shutdown(ray)
-            raise
-        self._active = True
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._active = False
-        ray = self._ray()
-        self._kill_actors(ray)
-        self._shutdown(ray)
-
-    def _shutdown(self, ray: Any) -> None:
-        if self._started_ray:
-            self._started_ray = False
-            ray.shutdown()
-
-    def _kill_actors(self, ray: Any) -> None:
-        actors, self._actors, self._actor_key = self._actors, [], None
-        for actor in actors:
-            try:
-                ray.kill(actor, no_restart=True)
-            except Exception as err:  # already gone
-                log.debug("could not kill actor: %s", _one_line(err))
-
-    def _new_actor(self, ray: Any, setup_blob: bytes) -> Any:
-        cpus = float(self.threads)
-        if self._cpus and self.workers * self.threads > self._cpus:  # oversubscribed on purpose: still fit
-            cpus = max(0.01, round(self._cpus / self.workers, 2))
-        if self._actor_class is None:
-            self._actor_class = ray.remote(
-                num_cpus=cpus, max_restarts=self.max_retries, max_task_retries=self.max_retries
-            )(_RayWorker)
-        return self._actor_class.remote(self.threads, setup_blob)
-
-    def run(
-        self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
-    ) -> Iterator[JobOutcome]:
-        """Run ``task(state, payload)`` for every ``(key, payload)`` of ``jobs`` on the actors.
-
-        As :meth:`LocalEngine.run`; the actors (and their setup) are kept for later runs with the
-        same setup and killed on exit.
-        """
-        if not self._active:
-            raise RuntimeError(
-                "RayEngine.run needs an entered engine: use `with RayEngine(...) as engine:` first."
-            )
-        if self._running:
-            raise RuntimeError("this RayEngine is already running jobs; finish that run first.")
-        _pickled("task", task)
-        setup_blob = _pickled("setup", setup)
-        return self._run(task, iter(jobs), setup_blob)
-
-    def _run(self, task: Task, jobs: Iterator[Any], setup_blob: bytes) -> Iterator[JobOutcome]:
-        ray = self._ray()
-        self._running = True
-        finished = False
-        if self._actor_key != setup_blob:
-            self._kill_actors(ray)
-            self._actor_key = setup_blob
-        actors = self._actors
-        idle: deque[int] = deque(range(len(actors)))
-        inflight: dict[Any, tuple[int, Any, int]] = {}  # ref -> (actor slot, key, bytes_in)
-        exhausted = False
-        try:
-            while True:
-                unsent: list[JobOutcome] = []
-                while not exhausted and (idle or len(actors) < self.workers):
-                    try:
-                        raw = next(jobs)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    key, payload = _split_job(raw)
-                    blob, bad = _payload_blob(key, payload)
-                    if bad is not None:
-                        unsent.append(bad)
-                        continue
-                    if not idle:
-                        actors.append(self._new_actor(ray, setup_blob))
-                        idle.append(len(actors) - 1)
-                    slot = idle.popleft()
-                    inflight[actors[slot].run.remote(task, blob)] = (slot, key, len(blob))
-                yield from unsent
-                if not inflight:
-                    if exhausted:
-                        break
-                    continue
-                ready, _ = ray.wait(list(inflight), num_returns=1)
-                outcomes = []
-                for ref in ready:
-                    slot, key, bytes_in = inflight.pop(ref)
-                    outcomes.append(self._result(ray, ref, slot, key, bytes_in, setup_blob))
-                    idle.append(slot)
-                yield from outcomes
-            finished = True
-        finally:
-            self._running = False
-            if not finished:  # abandoned: stop the work in flight
-                self._kill_actors(ray)
-
-    def _result(
-        self, ray: Any, ref: Any, slot: int, key: Any, bytes_in: int, setup_blob: bytes
-    ) -> JobOutcome:
-        from ray.exceptions import RayError, RayTaskError
-
-        try:
-            reply = ray.get(ref)
-        except RayTaskError as err:  # the job wrapper itself failed (e.g. the task cannot be imported there)
-            cause = getattr(err, "cause", None)
-            error = _one_line(cause if isinstance(cause, BaseException) else err)
-            return JobOutcome(key, error=error, bytes_in=bytes_in)
-        except RayError as err:  # the actor died (RayActorError) and Ray's retries did not save the job
-            tries = self.max_retries + 1
-            log.warning("Ray worker lost running job %r: %s; replacing it", key, _one_line(err))
-            try:
-                ray.kill(self._actors[slot], no_restart=True)
-            except Exception as kill_err:
-                log.debug("could not kill actor: %s", _one_line(kill_err))
-            self._actors[slot] = self._new_actor(ray, setup_blob)
-            return JobOutcome(
-                key,
-                error=f"worker lost: the Ray worker died running this job ({_one_line(err)}; "
-                f"{tries} {'try' if tries == 1 else 'tries'})",
-                bytes_in=bytes_in,
-            )
-        return _outcome(key, reply, bytes_in)

@@ -14,7 +14,8 @@ writes the report with the same writer as the other reports, into ``OUT/report``
 It reads the JSON files directly (no import of :mod:`xstyle.batch`), so any folder that follows the
 batch format works. Every number also goes to ``metrics.json``. Table rows link to each item's
 ``result.json`` by a relative path (``../items/<id>/result.json``), checked to exist inside the
-batch folder before anything is written.
+batch folder before anything is written. The figures are drawn by
+:mod:`xstyle.report.collection_figures` from what this module reads and computes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from xstyle.report._common import ProgressCallback, _Runner, _Stage
 from xstyle.report.captions import text
+from xstyle.report.collection_figures import checkpoint_curves, consensus_bars, contact_sheet, style_atlas
 from xstyle.report.writer import Link, Report, Section, Table, jsonable, save_figure, versions, write_report
 
 __all__ = ["BatchFolder", "build_collection_report", "consensus_carriers", "read_batch_folder", "short_name"]
@@ -350,57 +352,24 @@ def _pair_grid(folder: BatchFolder) -> tuple[list[str], list[str], dict[tuple[st
     return contents, styles, cells
 
 
-def _contact_sheet(
+def _sheet_cells(
     folder: BatchFolder, contents: Sequence[str], styles: Sequence[str], cells: Mapping[tuple[str, str], str]
-) -> Any:
-    """One contact-sheet figure for the given contents (rows) and styles (columns)."""
-    import matplotlib.pyplot as plt
-
-    n_rows, n_cols = len(contents), len(styles)
-    cell = min(1.8, max(0.8, 11.0 / max(n_cols, n_rows, 1)))
-    fig, axes = plt.subplots(
-        n_rows,
-        n_cols,
-        figsize=(1.2 + n_cols * cell, 0.5 + n_rows * cell),
-        squeeze=False,
-        layout="constrained",
-    )
-    fontsize = 8 if cell >= 1.2 else 6
-    images = {}
-    for key, item_id in cells.items():
-        if key[0] in contents and key[1] in styles and item_id in folder.results:
-            images[key] = _thumbnail(folder.item_dir(item_id) / "stylised.png")
-    shapes = [im.shape for im in images.values() if im is not None]
-    ratio = shapes[0][0] / shapes[0][1] if shapes else 1.0  # empty cells take the images' shape
-    for r, content in enumerate(contents):
-        for c, style in enumerate(styles):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            item_id = cells.get((content, style))
-            image = images.get((content, style))
-            if item_id in folder.results:
-                note, colour = ("unreadable", "#d9d9d9") if image is None else ("", "white")
-            elif item_id in folder.failures:
-                note, colour = "failed", "#9e9e9e"
-            elif item_id is not None:
-                note, colour = "not run", "#eeeeee"
-            else:
-                note, colour = "", "white"
-            if image is not None:
-                ax.imshow(image)
-            else:
-                ax.set_box_aspect(ratio)
-                ax.set_facecolor(colour)
-                ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=fontsize, transform=ax.transAxes)
-            for spine in ax.spines.values():
-                spine.set_visible(image is None and item_id is not None)
-                spine.set_color("#777777")
-            if r == 0:
-                ax.set_title(_clip(short_name(style)), fontsize=fontsize)
-            if c == 0:
-                ax.set_ylabel(_clip(short_name(content)), fontsize=fontsize)
-    return fig
+) -> dict[tuple[int, int], tuple[str, Any]]:
+    """(row, column) -> (state, thumbnail or None) of the contact-sheet cells of these contents
+    (rows) and styles (columns) that have an item, in the items' order; the state is "done",
+    "failed" or "not run"."""
+    rows = {content: r for r, content in enumerate(contents)}
+    cols = {style: c for c, style in enumerate(styles)}
+    out: dict[tuple[int, int], tuple[str, Any]] = {}
+    for (content, style), item_id in cells.items():
+        if content not in rows or style not in cols:
+            continue
+        if item_id in folder.results:
+            entry = ("done", _thumbnail(folder.item_dir(item_id) / "stylised.png"))
+        else:
+            entry = ("failed" if item_id in folder.failures else "not run", None)
+        out[rows[content], cols[style]] = entry
+    return out
 
 
 def _pairs_part(
@@ -417,7 +386,8 @@ def _pairs_part(
             whole = len(rows) == len(contents) and len(cols) == len(styles)
             part = "" if whole else f" (contents {r0 + 1}–{r0 + len(rows)}, styles {c0 + 1}–{c0 + len(cols)})"
             name = "contact_sheet" if whole else f"contact_sheet_{r0 + 1}_{c0 + 1}"
-            fig = _contact_sheet(folder, rows, cols, cells)
+            labels = [_clip(short_name(c)) for c in rows], [_clip(short_name(st)) for st in cols]
+            fig = contact_sheet(*labels, _sheet_cells(folder, rows, cols, cells))
             s.figure(save_figure(fig, root, name, **text("collection.contact_sheet", part=part)))
     step("contact sheet")
     metrics: dict[str, Any] = {
@@ -620,9 +590,7 @@ def _atlas(
     s: Section, root: Path, folder: BatchFolder, ids: Sequence[str], names: Mapping[str, str]
 ) -> dict[str, Any]:
     """The style atlas: standardise, PCA to 2-D, k-means; a scatter of thumbnails and a table."""
-    import matplotlib.pyplot as plt
     import numpy as np
-    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
@@ -650,48 +618,8 @@ def _atlas(
         labels = np.zeros(n, dtype=int)
     explained = [float(x) for x in pca.explained_variance_ratio_]
 
-    colours = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
-    for c in range(k):
-        members = labels == c
-        ax.scatter(
-            coords[members, 0],
-            coords[members, 1],
-            s=30,
-            color=colours(c % 10),
-            label=f"cluster {c}" if k > 1 else "paintings",
-            zorder=1,
-        )
-    spans = [float(np.ptp(coords[:, d])) for d in (0, 1)]
-    spans = [x if x > 1e-9 else max(*spans, 1.0) for x in spans]  # a flat axis gets the other's span
-    for j, i in enumerate(kept):
-        thumb = _thumbnail(folder.item_dir(i) / "painting.png", size=64)
-        x, y = float(coords[j, 0]), float(coords[j, 1])
-        if thumb is not None:
-            box = AnnotationBbox(
-                OffsetImage(thumb, zoom=40 / max(thumb.shape[:2])),
-                (x, y),
-                frameon=True,
-                pad=0.15,
-                bboxprops={"edgecolor": colours(int(labels[j]) % 10), "linewidth": 2},
-                zorder=2,
-            )
-            ax.add_artist(box)
-        ax.annotate(
-            _clip(names[i], 18),
-            (x, y),
-            xytext=(0, -26 if thumb is not None else -10),
-            textcoords="offset points",
-            ha="center",
-            fontsize=7,
-        )
-    ax.set_xlim(coords[:, 0].min() - 0.15 * spans[0], coords[:, 0].max() + 0.15 * spans[0])
-    ax.set_ylim(coords[:, 1].min() - 0.25 * spans[1], coords[:, 1].max() + 0.2 * spans[1])
-    ax.set_xlabel(f"principal component 1 ({100 * explained[0]:.0f} % of the variance)")
-    ax.set_ylabel(
-        f"principal component 2 ({100 * explained[1]:.0f} % of the variance)" if dims > 1 else "(none)"
-    )
-    ax.legend(fontsize=7, loc="best")
+    thumbnails = [_thumbnail(folder.item_dir(i) / "painting.png", size=64) for i in kept]
+    fig = style_atlas(coords, labels, k, thumbnails, [_clip(names[i], 18) for i in kept], explained)
     shown = f"{100 * sum(explained):.0f} %"
     clusters = f"{k} k-means clusters" if k > 1 else "one colour (too few paintings to cluster)"
     s.figure(
@@ -785,8 +713,6 @@ def _consensus(
     names: Mapping[str, str],
     layers: Sequence[str],
 ) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
     carriers = {i: {layer: _carriers(folder.results[i]["numbers"], layer) for layer in layers} for i in ids}
     carriers = {i: v for i, v in carriers.items() if any(v.values())}
     s = report.section(
@@ -800,22 +726,9 @@ def _consensus(
     result = consensus_carriers(carriers, layers=layers)
     n, threshold = result["n_paintings"], result["threshold"]
     used = [layer for layer in layers if result["layers"][layer]["counts"]]
-    fig, axes = plt.subplots(
-        len(used), 1, figsize=(8, 0.6 + 1.7 * len(used)), squeeze=False, layout="constrained"
+    fig = consensus_bars(
+        {layer: result["layers"][layer]["counts"] for layer in used}, n=n, threshold=threshold
     )
-    for ax, layer in zip(axes[:, 0], used, strict=True):
-        counts = result["layers"][layer]["counts"]
-        channels = list(counts)[:30]
-        values = [counts[ch] for ch in channels]
-        colour = ["tab:red" if v >= threshold else "tab:blue" if v == 1 else "tab:gray" for v in values]
-        ax.bar(range(len(channels)), values, color=colour)
-        ax.axhline(threshold, color="black", linestyle="--", linewidth=0.8)
-        ax.set_xticks(range(len(channels)))
-        ax.set_xticklabels([str(ch) for ch in channels], fontsize=6, rotation=90)
-        ax.set_ylim(0, n + 0.5)
-        ax.set_ylabel("paintings", fontsize=8)
-        more = f" (the {len(channels)} most common of {len(counts)})" if len(counts) > len(channels) else ""
-        ax.set_title(f"{layer}: channel{more}", fontsize=8, loc="left")
     s.figure(
         save_figure(fig, root, "consensus_carriers", **text("collection.consensus", n=n, threshold=threshold))
     )
@@ -868,8 +781,6 @@ _CURVES = (
 
 
 def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_dir: Path) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
     ids = folder.done("checkpoint")
     s = report.section(
         "Checkpoints: quality over training",
@@ -913,32 +824,9 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
         )
     if not ids:
         return series
-    panels = [(key, label) for key, label in _CURVES if any(v is not None for v in series[key])]
-    n_panels = len(panels) + (1 if stages else 0)
-    fig, axes = plt.subplots(
-        1, n_panels, figsize=(3.1 * n_panels, 3), squeeze=False, sharex=True, layout="constrained"
-    )
-    epochs = series["epochs"]
-
-    def draw(ax: Any, values: Sequence[float | None], label: str | None = None) -> None:
-        points = [(e, v) for e, v in zip(epochs, values, strict=True) if e is not None and v is not None]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=label)
-
-    for ax, (key, label) in zip(axes[0], panels, strict=False):
-        draw(ax, series[key])
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-    if stages:
-        ax = axes[0, -1]
-        for st in stages:
-            draw(ax, series["probe_accuracy"][st], st)
-        ax.set_title("class probe accuracy per stage", fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.set_ylim(0, 1.05)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+    panels = [(label, series[key]) for key, label in _CURVES if any(v is not None for v in series[key])]
+    probes = {st: series["probe_accuracy"][st] for st in stages}
+    fig = checkpoint_curves(series["epochs"], panels, probes)
     s.figure(save_figure(fig, root, "checkpoint_curves", **text("collection.checkpoint_curves", n=len(ids))))
     s.table(
         Table(

@@ -1,0 +1,193 @@
+"""What the batch engines share: the job outcome, worker planning and the job plumbing.
+
+:class:`JobOutcome` (what became of one job) and :func:`plan_workers` (workers x threads for the
+cores) are public through :mod:`xstyle.batch.engines`. The rest is private to the engines: the
+worker side (``_set_threads``, ``_make_state``, ``_call``: run one pickled job and pickle its value
+back) and the driver side (``_pickled``, ``_payload_blob``, ``_split_job``, ``_outcome``), with the
+one-line error text (``_one_line``) that every engine reports. Imports neither torch nor ray at
+import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: The engines' one logger: plan_workers, LocalEngine and RayEngine all log as the public module.
+log = logging.getLogger("xstyle.batch.engines")
+
+_MAX_ERROR_CHARS = 500
+
+Task = Callable[[Any, Any], Any]
+Setup = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What became of one job.
+
+    Attributes:
+        key: the job's key, as given.
+        value: the task's return value (None on error).
+        error: None, or one line: ``"ExceptionType: first line of message"``, ``"setup failed: ..."``
+            or ``"worker lost: ..."``.
+        seconds: wall time of the task in the worker (0.0 when it never ran).
+        worker: ``"host:pid"`` of the worker that ran it ("" when none did).
+        bytes_in: length of the payload's pickle shipped to the worker.
+        bytes_out: length of the value's pickle shipped back.
+    """
+
+    key: str
+    value: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+    worker: str = ""
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
+# -- planning ------------------------------------------------------------------------------------
+
+
+def _check_count(value: Any, name: str, low: int, allowed: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be {allowed}; got {value!r}.")
+    return int(value)
+
+
+def plan_workers(cores: int, n_jobs: int, workers: int | None, threads: int | None) -> tuple[int, int]:
+    """``(workers, threads)`` for ``n_jobs`` jobs on ``cores`` cores.
+
+    Left to default, they never oversubscribe the cores (``workers * threads <= cores``): workers
+    default to one per job up to one per core (``threads`` given: as many as fit), threads to the
+    cores shared out among the workers (at least 1). Explicit values are honoured; when they ask
+    for more threads than cores a warning is logged (the run is slower, not faster).
+    Raises ValueError (one line) for a count that is not a whole number >= 1 (``n_jobs``: >= 0).
+    """
+    cores = _check_count(cores, "cores", 1, "a whole number of cores >= 1")
+    n_jobs = _check_count(n_jobs, "n_jobs", 0, "a whole number of jobs >= 0")
+    if workers is not None:
+        workers = _check_count(workers, "workers", 1, "a whole number >= 1, or None for one per core")
+    if threads is not None:
+        threads = _check_count(threads, "threads", 1, "a whole number >= 1, or None to share the cores")
+    jobs = max(1, n_jobs)
+    if workers is None and threads is None:
+        workers = min(cores, jobs)
+        threads = max(1, cores // workers)
+    elif threads is None:
+        threads = max(1, cores // workers)
+    elif workers is None:
+        workers = max(1, min(jobs, cores // threads))
+    if workers * threads > cores:
+        log.warning(
+            "%d workers x %d threads = %d threads on %d cores: they compete for the cores "
+            "(slower, not faster); choose fewer workers or threads.",
+            workers,
+            threads,
+            workers * threads,
+            cores,
+        )
+    return workers, threads
+
+
+# -- what runs in a worker -----------------------------------------------------------------------
+
+
+def _one_line(err: BaseException) -> str:
+    """``"Type: first line of the message"`` (just ``"Type"`` for an empty message)."""
+    lines = str(err).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    text = f"{type(err).__name__}: {first}" if first else type(err).__name__
+    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _set_threads(threads: int) -> None:
+    """Limit this process's math libraries to ``threads`` threads (before anything runs)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    try:
+        import torch
+    except ImportError:  # the engines themselves need no torch
+        return
+    torch.set_num_threads(threads)
+
+
+def _make_state(setup_blob: bytes) -> tuple[Any, str | None]:
+    """(state, None) from running the pickled setup (None: no setup), or (None, one-line error)."""
+    try:
+        setup = pickle.loads(setup_blob)
+        return (None if setup is None else setup()), None
+    except Exception as err:
+        return None, _one_line(err)
+
+
+def _call(task: Task, state: Any, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
+    """Run one job: (pickled value or None, one-line error or None, seconds, "host:pid")."""
+    try:
+        payload = pickle.loads(payload_blob)
+    except Exception as err:
+        return None, _one_line(err), 0.0, _worker_name()
+    t0 = time.perf_counter()
+    try:
+        value = task(state, payload)
+    except Exception as err:
+        return None, _one_line(err), time.perf_counter() - t0, _worker_name()
+    seconds = time.perf_counter() - t0
+    try:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as err:
+        return None, f"the task's value cannot be pickled: {_one_line(err)}", seconds, _worker_name()
+    return blob, None, seconds, _worker_name()
+
+
+# -- driver side ---------------------------------------------------------------------------------
+
+
+def _pickled(what: str, obj: Any) -> bytes:
+    try:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as err:
+        raise TypeError(
+            f"{what} must be picklable (a top-level function, or functools.partial of one); {_one_line(err)}"
+        ) from None
+
+
+def _payload_blob(key: Any, payload: Any) -> tuple[bytes | None, JobOutcome | None]:
+    try:
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL), None
+    except Exception as err:
+        return None, JobOutcome(key, error=f"the payload cannot be pickled: {_one_line(err)}")
+
+
+def _split_job(job: Any) -> tuple[Any, Any]:
+    try:
+        key, payload = job
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"jobs must yield (key, payload) pairs; got {type(job).__name__} {job!r:.80}"
+        ) from None
+    return key, payload
+
+
+def _outcome(key: Any, reply: tuple[bytes | None, str | None, float, str], bytes_in: int) -> JobOutcome:
+    blob, error, seconds, worker = reply
+    if error is not None or blob is None:
+        return JobOutcome(key, error=error, seconds=seconds, worker=worker, bytes_in=bytes_in)
+    try:
+        value = pickle.loads(blob)
+    except Exception as err:
+        error = f"the task's value cannot be unpickled here: {_one_line(err)}"
+        return JobOutcome(
+            key, error=error, seconds=seconds, worker=worker, bytes_in=bytes_in, bytes_out=len(blob)
+        )
+    return JobOutcome(key, value, None, seconds, worker, bytes_in, len(blob))

@@ -1,0 +1,286 @@
+"""The Ray engine: run one pure task per job on Ray actors, on a cluster or a local Ray instance.
+
+:class:`RayEngine` runs the same tasks on Ray actors (one per worker, ``num_cpus=threads``),
+each running ``setup()`` in its constructor; Ray restarts an actor that dies and retries its job
+(``max_restarts``/``max_task_retries`` = ``max_retries``); an actor still lost after that makes
+the job's outcome ``"worker lost: ..."`` and is replaced for the next jobs. Ray is an optional
+extra (``pip install 'xstyle[ray]'``) imported only when a :class:`RayEngine` is entered; this
+module imports neither torch nor ray.
+
+It follows the contract of :mod:`xstyle.batch.engines` (``engine.run(task, jobs, setup=setup)``,
+outcomes as :class:`~xstyle.batch.engines.JobOutcome` in completion order, one-line errors), which
+re-exports :class:`RayEngine`; its worker counts come from
+:func:`~xstyle.batch.engines.plan_workers`, with the cluster's CPUs for cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from xstyle.batch._jobs import (
+    JobOutcome,
+    Setup,
+    Task,
+    _call,
+    _check_count,
+    _make_state,
+    _one_line,
+    _outcome,
+    _payload_blob,
+    _pickled,
+    _set_threads,
+    _split_job,
+    _worker_name,
+    log,
+    plan_workers,
+)
+
+__all__ = ["RayEngine"]
+
+_RAY_MISSING = "Ray is not installed: pip install 'xstyle[ray]'"
+
+
+class _RayWorker:
+    """A Ray actor's body: threads and setup once in the constructor, then one job per call."""
+
+    def __init__(self, threads: int, setup_blob: bytes) -> None:
+        _set_threads(threads)
+        self._state, self._setup_error = _make_state(setup_blob)
+
+    def run(self, task: Task, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
+        if self._setup_error is not None:
+            return None, f"setup failed: {self._setup_error}", 0.0, _worker_name()
+        return _call(task, self._state, payload_blob)
+
+
+class RayEngine:
+    """Ray actors, one per worker, on a Ray cluster (or a local one started for the run).
+
+    Args:
+        address: ``"local"`` starts a Ray instance on this machine (all its cores, no dashboard)
+            and shuts it down on exit; ``"auto"`` (a cluster started with ``ray start``),
+            ``"ray://host:port"`` or ``"host:port"`` connect to an existing cluster. When Ray is
+            already initialised in this process, that connection is used and left open.
+        workers, threads: actors and threads per actor; None: :func:`plan_workers` with the
+            cluster's CPUs (known once entered; for ``"local"`` at once).
+        max_retries: Ray's ``max_restarts`` and ``max_task_retries`` per actor.
+        n_jobs: how many jobs will run, when known (only sizes the default ``workers``).
+        runtime_env: passed to ``ray.init`` (e.g. ``{"pip": [...]}`` or ``{"working_dir": ...}``
+            so the cluster's workers can import the task functions).
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        *,
+        address: str = "auto",
+        workers: int | None = None,
+        threads: int | None = None,
+        max_retries: int = 2,
+        n_jobs: int | None = None,
+        runtime_env: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(address, str) or not address.strip():
+            raise ValueError(
+                f"address must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'; got {address!r}."
+            )
+        self.address = address.strip()
+        self.max_retries = _check_count(max_retries, "max_retries", 0, "a whole number >= 0")
+        self._n_jobs = None if n_jobs is None else _check_count(n_jobs, "n_jobs", 0, "a whole number >= 0")
+        self._requested = (workers, threads)
+        self.workers: int | None = workers
+        self.threads: int | None = threads
+        if self.address == "local":
+            self._plan(os.cpu_count() or 1)
+        else:  # checked now, planned on entering (the cluster's CPUs)
+            for value, name in ((workers, "workers"), (threads, "threads")):
+                if value is not None:
+                    _check_count(value, name, 1, "a whole number >= 1, or None for the default")
+        self._runtime_env = dict(runtime_env) if runtime_env is not None else None
+        self._cpus = 0.0
+        self._started_ray = False
+        self._active = False
+        self._running = False
+        self._actors: list[Any] = []
+        self._actor_key: bytes | None = None
+        self._actor_class: Any = None
+
+    def _plan(self, cpus: int) -> None:
+        cpus = max(1, cpus)
+        n_jobs = cpus if self._n_jobs is None else self._n_jobs
+        self.workers, self.threads = plan_workers(cpus, n_jobs, *self._requested)
+
+    @property
+    def active(self) -> bool:
+        """Whether the engine has been entered (and not yet left)."""
+        return self._active
+
+    def describe(self) -> dict[str, Any]:
+        """{"name", "workers", "threads", "address"} for batch.json."""
+        return {"name": self.name, "workers": self.workers, "threads": self.threads, "address": self.address}
+
+    def __repr__(self) -> str:
+        return f"RayEngine(address={self.address!r}, workers={self.workers}, threads={self.threads})"
+
+    @staticmethod
+    def _ray() -> Any:
+        try:
+            import ray
+        except ImportError:
+            raise ImportError(_RAY_MISSING) from None
+        return ray
+
+    def __enter__(self) -> RayEngine:
+        if self._active:
+            raise RuntimeError("this RayEngine is already entered; use one `with` block at a time.")
+        ray = self._ray()
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"log_to_driver": False, "runtime_env": self._runtime_env}
+            if self.address == "local":
+                options.update(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False)
+            else:
+                options.update(address=self.address)
+            try:
+                ray.init(**options)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise ConnectionError(
+                    f"cannot start or reach Ray at {self.address!r}: {_one_line(err)} "
+                    "(start a cluster with `ray start --head`, or use address 'local')"
+                ) from None
+            self._started_ray = True
+        try:
+            self._cpus = float(ray.cluster_resources().get("CPU", 0.0))
+            if self.address != "local" or not self._started_ray:  # "local" was planned for these cores
+                self._plan(int(self._cpus))
+            self._actor_class = None
+        except BaseException:
+            self._shutdown(ray)
+            raise
+        self._active = True
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._active = False
+        ray = self._ray()
+        self._kill_actors(ray)
+        self._shutdown(ray)
+
+    def _shutdown(self, ray: Any) -> None:
+        if self._started_ray:
+            self._started_ray = False
+            ray.shutdown()
+
+    def _kill_actors(self, ray: Any) -> None:
+        actors, self._actors, self._actor_key = self._actors, [], None
+        for actor in actors:
+            try:
+                ray.kill(actor, no_restart=True)
+            except Exception as err:  # already gone
+                log.debug("could not kill actor: %s", _one_line(err))
+
+    def _new_actor(self, ray: Any, setup_blob: bytes) -> Any:
+        cpus = float(self.threads)
+        if self._cpus and self.workers * self.threads > self._cpus:  # oversubscribed on purpose: still fit
+            cpus = max(0.01, round(self._cpus / self.workers, 2))
+        if self._actor_class is None:
+            self._actor_class = ray.remote(
+                num_cpus=cpus, max_restarts=self.max_retries, max_task_retries=self.max_retries
+            )(_RayWorker)
+        return self._actor_class.remote(self.threads, setup_blob)
+
+    def run(
+        self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
+    ) -> Iterator[JobOutcome]:
+        """Run ``task(state, payload)`` for every ``(key, payload)`` of ``jobs`` on the actors.
+
+        As :meth:`~xstyle.batch.engines.LocalEngine.run`; the actors (and their setup) are kept for
+        later runs with the same setup and killed on exit.
+        """
+        if not self._active:
+            raise RuntimeError(
+                "RayEngine.run needs an entered engine: use `with RayEngine(...) as engine:` first."
+            )
+        if self._running:
+            raise RuntimeError("this RayEngine is already running jobs; finish that run first.")
+        _pickled("task", task)
+        setup_blob = _pickled("setup", setup)
+        return self._run(task, iter(jobs), setup_blob)
+
+    def _run(self, task: Task, jobs: Iterator[Any], setup_blob: bytes) -> Iterator[JobOutcome]:
+        ray = self._ray()
+        self._running = True
+        finished = False
+        if self._actor_key != setup_blob:
+            self._kill_actors(ray)
+            self._actor_key = setup_blob
+        actors = self._actors
+        idle: deque[int] = deque(range(len(actors)))
+        inflight: dict[Any, tuple[int, Any, int]] = {}  # ref -> (actor slot, key, bytes_in)
+        exhausted = False
+        try:
+            while True:
+                unsent: list[JobOutcome] = []
+                while not exhausted and (idle or len(actors) < self.workers):
+                    try:
+                        raw = next(jobs)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    key, payload = _split_job(raw)
+                    blob, bad = _payload_blob(key, payload)
+                    if bad is not None:
+                        unsent.append(bad)
+                        continue
+                    if not idle:
+                        actors.append(self._new_actor(ray, setup_blob))
+                        idle.append(len(actors) - 1)
+                    slot = idle.popleft()
+                    inflight[actors[slot].run.remote(task, blob)] = (slot, key, len(blob))
+                yield from unsent
+                if not inflight:
+                    if exhausted:
+                        break
+                    continue
+                ready, _ = ray.wait(list(inflight), num_returns=1)
+                outcomes = []
+                for ref in ready:
+                    slot, key, bytes_in = inflight.pop(ref)
+                    outcomes.append(self._result(ray, ref, slot, key, bytes_in, setup_blob))
+                    idle.append(slot)
+                yield from outcomes
+            finished = True
+        finally:
+            self._running = False
+            if not finished:  # abandoned: stop the work in flight
+                self._kill_actors(ray)
+
+    def _result(
+        self, ray: Any, ref: Any, slot: int, key: Any, bytes_in: int, setup_blob: bytes
+    ) -> JobOutcome:
+        from ray.exceptions import RayError, RayTaskError
+
+        try:
+            reply = ray.get(ref)
+        except RayTaskError as err:  # the job wrapper itself failed (e.g. the task cannot be imported there)
+            cause = getattr(err, "cause", None)
+            error = _one_line(cause if isinstance(cause, BaseException) else err)
+            return JobOutcome(key, error=error, bytes_in=bytes_in)
+        except RayError as err:  # the actor died (RayActorError) and Ray's retries did not save the job
+            tries = self.max_retries + 1
+            log.warning("Ray worker lost running job %r: %s; replacing it", key, _one_line(err))
+            try:
+                ray.kill(self._actors[slot], no_restart=True)
+            except Exception as kill_err:
+                log.debug("could not kill actor: %s", _one_line(kill_err))
+            self._actors[slot] = self._new_actor(ray, setup_blob)
+            return JobOutcome(
+                key,
+                error=f"worker lost: the Ray worker died running this job ({_one_line(err)}; "
+                f"{tries} {'try' if tries == 1 else 'tries'})",
+                bytes_in=bytes_in,
+            )
+        return _outcome(key, reply, bytes_in)
