@@ -190,6 +190,9 @@ class LocalEngine:
         ctx = multiprocessing.get_context("spawn")
         self._markers = ctx.SimpleQueue()
         self._started = {}
+        # pid -> Process of every worker seen: the pool forgets a dead worker's Process as it breaks,
+        # and its exit code is read from our own reference (the pool's private dict, read by getattr)
+        self._processes: dict[int, Any] = {}
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
@@ -235,9 +238,11 @@ class LocalEngine:
             self._started[token] = pid
 
     def _exit_code(self, pid: int | None) -> int | None:
-        processes = getattr(self._pool, "_processes", None) or {}
-        process = processes.get(pid)
-        return None if process is None else process.exitcode
+        process = self._processes.get(pid)
+        if process is None:
+            return None
+        process.join(timeout=5)
+        return process.exitcode
 
     def run(
         self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
@@ -275,6 +280,7 @@ class LocalEngine:
                 future = self._pool.submit(_run_local_job, task, setup_blob, job.token, job.blob)
             except BrokenProcessPool:  # it broke since the last look: the next wait() sees why
                 return False
+            self._processes.update(getattr(self._pool, "_processes", None) or {})
             inflight[future] = job
             return True
 
@@ -362,7 +368,7 @@ class LocalEngine:
 
     def _death_codes(self) -> list[int]:
         """Exit codes of the pool's processes that died on their own (not terminated by the pool)."""
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        processes = list({**self._processes, **(getattr(self._pool, "_processes", None) or {})}.values())
         for p in processes:  # dead or being terminated by the pool: reap them to read their codes
             p.join(timeout=5)
         codes = [p.exitcode for p in processes]
