@@ -20,7 +20,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 # (README text, replacement, expected number of matches in README.md's python blocks, why).
 _TINY = 'config=TransferConfig(size=32, steps=(2,), optimizer="adam")'
 SUBSTITUTIONS: list[tuple[str, str, int, str]] = [
-    ("size=256, steps=(100, 20)", "size=32, steps=(2, 1)", 1, "a 256 px, 120-evaluation transfer"),
+    ("size=256, steps=(120,)", "size=32, steps=(3,)", 1, "a 256 px, 120-evaluation transfer"),
     ("epochs=100", "epochs=1", 1, "100 DCGAN training epochs"),
     ('load_digits("train")', 'load_digits("heldout")', 1, "DCGAN and scorer on 500 digits, not 4,500"),
     ("size=128", "size=32", 3, "the attribution example's 128 px images"),

@@ -254,9 +254,9 @@ def add_parsers(sub) -> None:
         g = p.add_argument_group("style report options (defaults: xstyle.report.style.StyleReportConfig)")
         g.add_argument("--content", default=None, help="content image (default sample:astronaut)")
         g.add_argument("--style", default=None, help="style image (default sample:starry_night)")
-        g.add_argument("--size", type=_positive_int, default=None, help="stylised size, px (default 192)")
+        g.add_argument("--size", type=_positive_int, default=None, help="stylised size, px (default 256)")
         g.add_argument(
-            "--steps", type=_steps, default=None, help="L-BFGS evaluations per pyramid level (default 100,20)"
+            "--steps", type=_steps, default=None, help="L-BFGS evaluations per pyramid level (default 80)"
         )
         g.add_argument(
             "--analysis-size",
@@ -273,7 +273,7 @@ def add_parsers(sub) -> None:
         g.add_argument(
             "--channel-method", default=None, choices=list(layer_methods()), help="(default layer_ig)"
         )
-        g.add_argument("--n-steps", type=_positive_int, default=None, help="IG steps (default 12)")
+        g.add_argument("--n-steps", type=_positive_int, default=None, help="IG steps (default 8)")
         g.add_argument("--weights", default=None, help="VGG19 weights (default caffe)")
         g.add_argument(
             "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"

@@ -27,24 +27,25 @@ class StyleReportConfig:
     content: str = "sample:astronaut"  # content photo: a path or sample:NAME
     style: str = "sample:starry_night"  # style image: a path or sample:NAME
     size: int = 256  # long side of the stylised image, px
-    steps: tuple[int, ...] = (100, 20)  # L-BFGS evaluations per pyramid level (coarse to fine)
+    #: L-BFGS evaluations per pyramid level (coarse to fine; at 256 px one level, see min_level)
+    steps: tuple[int, ...] = (80,)
     #: long side of the style/content maps, their regions and the faithfulness test (>= 256 px keeps
     #: regions legible; at most ``size``: the maps explain the stylised image, never an upsampling)
     maps_size: int = 256
     regions: str = "slic"  # "slic" superpixels or a regular "grid"
     n_regions: int = 64  # regions asked for
-    n_random: int = 12  # random region orders the faithfulness test compares against
+    n_random: int = 8  # random region orders the faithfulness test compares against
     analysis_size: int = 128  # long side for channel, Gram-entry, ablation, low-rank and trade-off runs
     method: str = "ig"  # pixel attribution method (Captum)
     channel_method: str = "layer_ig"  # channel attribution method
-    n_steps: int = 12  # integration steps of IG
+    n_steps: int = 8  # integration steps of IG
     top_pairs: int = 2  # Gram pairs mapped per layer
     sanity: bool = True  # deletion/insertion curves and model randomisation
     deletion_steps: int = 12  # points of each deletion/insertion curve
     ranks: tuple[int | None, ...] = (1, 4, 16, 64, None)  # low-rank Gram targets (None = full)
     lowrank_steps: int = 30  # Adam evaluations per low-rank transfer
     ablation_layer: str = "relu3_1"  # layer whose channels are removed
-    tradeoff_steps: int = 30  # Adam evaluations per trade-off transfer
+    tradeoff_steps: int = 20  # Adam evaluations per trade-off transfer
     tradeoff_ratios: tuple[float, ...] | None = None  # beta/alpha; None: 7 around the balance ratio
     fingerprint_size: int = 128  # long side for the style fingerprints
     #: "what this style is made of": layers whose top carrier channels (by the style's Gram energy)
