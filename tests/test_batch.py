@@ -223,6 +223,24 @@ def test_painting_task_fingerprint_and_carriers():
     assert 1 <= n["spectra"]["relu3_1"]["participation_ratio"] <= 256
 
 
+def test_checkpoint_task_scores_the_shipped_dcgan_and_refuses_a_damaged_file(tmp_path):
+    state = worker_setup(kinds=("checkpoint",))
+    (item,) = checkpoint_items(["shipped:dcgan"])
+    out = run_item(state, make_payload(item, TINY))
+    n = out["numbers"]
+    assert n["epoch"] == 330 and n["label_agreement"] is None  # the unconditional release
+    assert (
+        0.5 <= n["confident_fraction"] <= 1 and n["frechet_distance"] > 0 and 1 <= n["inception_score"] <= 10
+    )
+    assert next(iter(n["probe_accuracy"])) == "z" and all(0 <= a <= 1 for a in n["probe_accuracy"].values())
+    assert out["files"]["samples.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint at all")
+    (bad,) = checkpoint_items([str(tmp_path / "bad.pt")])
+    with pytest.raises(ValueError, match="checkpoint") as err:
+        run_item(state, make_payload(bad, TINY))
+    assert "\n" not in str(err.value)
+
+
 # ----------------------------------------------------------------------------------------- runner
 
 
