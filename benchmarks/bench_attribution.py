@@ -22,6 +22,7 @@ import threading
 import time
 
 import torch
+from _machine import machine
 
 from xstyle.data import load_sample
 from xstyle.explain.attribution.engine import attribute
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--memory-batches", default="1,8,32")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    print(machine())
     size = args.size or (96 if args.quick else 256)
     steps = args.steps or (16 if args.quick else 64)
     rounds = args.rounds or (2 if args.quick else 3)

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine
 
 from xstyle.batch.engines import LocalEngine, RayEngine
 from xstyle.batch.items import pair_items
@@ -39,24 +40,6 @@ from xstyle.batch.tasks import BatchSettings, run_item
 
 CONTENTS = ["sample:chelsea", "sample:astronaut", "sample:coffee", "sample:rocket"]
 STYLES = ["sample:great_wave", "sample:starry_night"]
-
-
-def machine() -> str:
-    """CPU model, cores, bf16 units, torch version: what every figure below ran on."""
-    import torch
-
-    model, flags = platform.processor() or "unknown CPU", ""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        model = next(
-            line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")
-        )
-        flags = next(line for line in info.splitlines() if line.startswith("flags"))
-    except (OSError, StopIteration):
-        pass
-    bf16 = "AMX" if "amx_bf16" in flags else "AVX-512 BF16" if "avx512_bf16" in flags else "no bf16 units"
-    versions = f"torch {torch.__version__}, Python {platform.python_version()}"
-    return f"{model}, {os.cpu_count()} cores ({bf16}), {versions}"
 
 
 def measured_item(state, payload):
@@ -89,7 +72,7 @@ def main() -> None:
     rounds = args.rounds
     if args.quick:
         items, rounds = items[:2], 1
-    print(f"machine: {machine()}")
+    print(machine())
     print(
         f"collection: {len(items)} pairs at {settings.size} px, {settings.steps} L-BFGS evaluations, "
         f"maps with {settings.n_steps} IG steps; {rounds} rounds, order rotated"

@@ -24,6 +24,7 @@ import sys
 import time
 
 import torch
+from _machine import machine
 
 from xstyle.data import load_digits
 from xstyle.gan.dcgan import LATENT_DIM, Discriminator, Generator, discriminator_loss, generator_loss
@@ -136,6 +137,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
+    print(machine())
     if args.quick:
         args.rounds, args.steps = 2, 2
     data = load_digits("train")

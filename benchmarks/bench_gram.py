@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import torch
+from _machine import machine
 
 from xstyle.data import load_sample
 from xstyle.explain.style.gram import _features, decompose_features, decompose_gram
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds per case (default 7)")
     parser.add_argument("--quick", action="store_true", help="one round at 128 px")
     args = parser.parse_args()
+    print(machine())
     size, rounds = (128, 1) if args.quick else (args.size, args.rounds)
 
     layers = list(GATYS_STYLE_LAYERS)

@@ -19,6 +19,7 @@ import statistics
 import time
 
 import torch
+from _machine import machine
 
 from xstyle.explain.latent.probes import generate, measure_digits, probe_layers, sample_latents
 from xstyle.gan.classifier import DigitClassifier, load_classifier
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--classifier", default=None)
     args = parser.parse_args()
+    print(machine())
     torch.manual_seed(0)
     gen = load_checkpoint(args.checkpoint).sampler if args.checkpoint else Generator().eval()
     clf = load_classifier(args.classifier) if args.classifier else DigitClassifier().eval()

@@ -29,6 +29,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import torch
+from _machine import machine
 
 
 def _time_forward(net, size: int, *, rounds: int, precision: str) -> float:
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", default=None, help="write the side-by-side figure here (.png)")
     parser.add_argument("--json", default=None, help="write the numbers here")
     args = parser.parse_args(argv)
+    print(machine())
     if args.threads:
         torch.set_num_threads(args.threads)
 

@@ -28,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _machine import machine
 from tutorial_baseline import build_tutorial_model, run_tutorial_transfer, tutorial_losses
 
 from xstyle.data import resolve_image
@@ -177,6 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--skip-quality", action="store_true")
     p.add_argument("--quick", action="store_true", help="tiny sizes and one round (smoke test)")
     args = p.parse_args(argv)
+    print(machine())
     torch.manual_seed(0)
     config = TransferConfig()
     if args.quick:
