@@ -229,7 +229,10 @@ def test_local_job_that_always_kills_its_worker_is_lost_and_the_others_succeed(l
     outcomes = {o.key: o for o in local2.run(crash, jobs)}
     lost = outcomes.pop("j1")
     assert lost.value is None and lost.error.startswith("worker lost: ")
-    assert "exit code 3" in lost.error and "2 tries" in lost.error and "\n" not in lost.error
+    # the exit code is read from the worker's Process object, best effort (it is sometimes reaped
+    # before the engine looks): the loss after two tries is what must hold
+    assert "2 tries" in lost.error and "\n" not in lost.error
+    assert "exit code 3" in lost.error or "exit code unknown" in lost.error
     assert values(outcomes.values()) == {f"j{x}": x * 10 for x in range(6) if x != 1}
 
 

@@ -27,7 +27,8 @@ in flight fails with it, so the engine rebuilds the pool and finds the culprit: 
 reports on a pipe which job it starts, so jobs not started yet are resubmitted as they were; the
 started ones are re-run *one at a time* (nothing else in flight), and only a crash with a single
 job running is charged to that job. After ``max_retries`` charged crashes (``1 + max_retries``
-tries) the job's outcome is ``"worker lost: ..."`` with the exit code; the other jobs go on.
+tries) the job's outcome is ``"worker lost: ..."`` with the exit code (when it can be read); the
+other jobs go on.
 Workers that die before starting any job, three pool starts in a row (a task module that
 cannot be imported in a fresh process, a broken environment), stop the run with a RuntimeError.
 
