@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xstyle.atomic import atomic_dir, check_writable, write_json
+from xstyle.batch._jobs import _one_line
 from xstyle.batch.items import BatchItem
 from xstyle.batch.tasks import BatchSettings, make_payload, run_item, worker_setup
 
@@ -191,11 +192,6 @@ def _write_failure(out: Path, item: BatchItem, status: ItemStatus) -> None:
         {**item.to_dict(), "error": status.error, "seconds": status.seconds, "worker": status.worker},
         out / "failed" / f"{item.id}.json",
     )
-
-
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def run_batch(

@@ -20,13 +20,12 @@ from typing import Any
 
 from xstyle import _defaults as D
 from xstyle._checks import check_int, check_seed
-from xstyle.batch.items import BatchItem, item_seed
+from xstyle.batch.items import _SPEC_PREFIXES, BatchItem, item_seed
 
 __all__ = ["BatchSettings", "WorkerState", "make_payload", "run_item", "worker_setup"]
 
 #: the style layers whose statistics make a painting's fingerprint and carriers
 _LAYERS = D.GATYS_STYLE_LAYERS
-_SPEC_PREFIXES = ("sample:", "shipped:")
 
 
 @dataclass(frozen=True, kw_only=True)

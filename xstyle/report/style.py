@@ -290,7 +290,7 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     pictures: list[tuple[Any, Any]] = []
     if c.carrier_layers:
         with runner.stage("carriers visualised") as step:
-            pictures = _visualise_carriers(c, model, decomposition, step)
+            pictures = _visualise_carriers(c, model, decomposition, style_full, step)
         metrics["carriers_visualised"] = {
             ch.layer: {"channels": ch.to_dict(), "gram_components": gc.to_dict() if gc else None}
             for ch, gc in pictures
@@ -381,7 +381,9 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     return metrics
 
 
-def _visualise_carriers(c: StyleReportConfig, model: Any, decomposition: Any, step: Any) -> list:
+def _visualise_carriers(
+    c: StyleReportConfig, model: Any, decomposition: Any, style_full: Any, step: Any
+) -> list:
     """Per carrier layer: (ChannelVisualization of its top channels by the style's Gram energy,
     GramComponentVisualization of its leading eigencomponents, or None when none are asked)."""
     from xstyle.data import resolve_image
@@ -392,9 +394,7 @@ def _visualise_carriers(c: StyleReportConfig, model: Any, decomposition: Any, st
     missing = [layer for layer in c.carrier_layers if layer not in decomposition.spectra]
     spectra = dict(decomposition.spectra)
     if missing:  # layers outside the Gatys style layers: decompose them too
-        spectra.update(
-            decompose_gram(resolve_image(c.style, size=c.size), layers=missing, model=model).spectra
-        )
+        spectra.update(decompose_gram(style_full, layers=missing, model=model).spectra)
     common = dict(size=c.carrier_size, steps=c.carrier_steps, seed=c.seed, weights=c.weights)
     out = []
     for layer in c.carrier_layers:
