@@ -15,7 +15,7 @@ import os
 import pickle
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,8 +131,15 @@ def _make_state(setup_blob: bytes) -> tuple[Any, str | None]:
         return None, _one_line(err)
 
 
-def _call(task: Task, state: Any, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
-    """Run one job: (pickled value or None, one-line error or None, seconds, "host:pid")."""
+def _call(
+    task: Task, state: Any, payload_blob: bytes, *, setup_error: str | None = None
+) -> tuple[bytes | None, str | None, float, str]:
+    """Run one job: (pickled value or None, one-line error or None, seconds, "host:pid").
+
+    With ``setup_error`` (the worker's setup failed) the job does not run and fails with it.
+    """
+    if setup_error is not None:
+        return None, f"setup failed: {setup_error}", 0.0, _worker_name()
     try:
         payload = pickle.loads(payload_blob)
     except Exception as err:
@@ -191,3 +198,57 @@ def _outcome(key: Any, reply: tuple[bytes | None, str | None, float, str], bytes
             key, error=error, seconds=seconds, worker=worker, bytes_in=bytes_in, bytes_out=len(blob)
         )
     return JobOutcome(key, value, None, seconds, worker, bytes_in, len(blob))
+
+
+# -- the engines' common shell -------------------------------------------------------------------
+
+
+class _Engine:
+    """What every engine shares: ``name``, ``workers``/``threads``, the entered/running state and
+    :meth:`run`'s checks; a subclass starts its workers in ``__enter__`` (after :meth:`_entering`)
+    and implements ``_run(task, jobs, setup_blob)``."""
+
+    name = ""
+    workers: int | None
+    threads: int | None
+    _active = False
+    _running = False
+
+    @property
+    def active(self) -> bool:
+        """Whether the engine has been entered (and not yet left)."""
+        return self._active
+
+    def describe(self) -> dict[str, Any]:
+        """{"name", "workers", "threads"} for batch.json."""
+        return {"name": self.name, "workers": self.workers, "threads": self.threads}
+
+    def _entering(self) -> None:
+        if self._active:
+            raise RuntimeError(
+                f"this {type(self).__name__} is already entered; use one `with` block at a time."
+            )
+
+    def run(
+        self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
+    ) -> Iterator[JobOutcome]:
+        """Run ``task(state, payload)`` for every ``(key, payload)`` of ``jobs``; yield outcomes as they end.
+
+        ``state`` is ``setup()`` run once per worker (None without ``setup``). ``task`` and
+        ``setup`` must be picklable (top-level functions, or ``functools.partial`` of one): a
+        TypeError says so before anything runs. See :mod:`xstyle.batch.engines` for errors and
+        retries.
+        """
+        kind = type(self).__name__
+        if not self._active:
+            raise RuntimeError(
+                f"{kind}.run needs an entered engine: use `with {kind}(...) as engine:` first."
+            )
+        if self._running:
+            raise RuntimeError(f"this {kind} is already running jobs; finish that run first.")
+        _pickled("task", task)
+        setup_blob = _pickled("setup", setup)
+        return self._run(task, iter(jobs), setup_blob)
+
+    def _run(self, task: Task, jobs: Iterator[Any], setup_blob: bytes) -> Iterator[JobOutcome]:
+        raise NotImplementedError

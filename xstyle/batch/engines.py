@@ -47,7 +47,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -56,18 +56,16 @@ from typing import Any
 
 from xstyle.batch._jobs import (
     JobOutcome,
-    Setup,
     Task,
     _call,
     _check_count,
+    _Engine,
     _make_state,
     _one_line,
     _outcome,
     _payload_blob,
-    _pickled,
     _set_threads,
     _split_job,
-    _worker_name,
     log,
     plan_workers,
 )
@@ -107,9 +105,7 @@ def _run_local_job(
         _WORKER["state"] = None  # free the previous setup's state first (a model may be large)
         _WORKER["state"], _WORKER["setup_error"] = _make_state(setup_blob)
         _WORKER["setup"] = setup_blob
-    if _WORKER["setup_error"] is not None:
-        return None, f"setup failed: {_WORKER['setup_error']}", 0.0, _worker_name()
-    return _call(task, _WORKER["state"], payload_blob)
+    return _call(task, _WORKER["state"], payload_blob, setup_error=_WORKER["setup_error"])
 
 
 # -- driver side ---------------------------------------------------------------------------------
@@ -137,7 +133,7 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-class LocalEngine:
+class LocalEngine(_Engine):
     """Worker processes on this machine (``ProcessPoolExecutor``, "spawn"); the default engine.
 
     Args:
@@ -173,15 +169,6 @@ class LocalEngine:
         self._running = False
         self._abandoned = False
         self._blind_breaks = 0  # pool breaks in a row with no job started
-
-    @property
-    def active(self) -> bool:
-        """Whether the engine has been entered (and not yet left)."""
-        return self._active
-
-    def describe(self) -> dict[str, Any]:
-        """{"name", "workers", "threads"} for batch.json."""
-        return {"name": self.name, "workers": self.workers, "threads": self.threads}
 
     def __repr__(self) -> str:
         return f"LocalEngine(workers={self.workers}, threads={self.threads}, max_retries={self.max_retries})"
@@ -220,8 +207,7 @@ class LocalEngine:
             self._markers = None
 
     def __enter__(self) -> LocalEngine:
-        if self._active:
-            raise RuntimeError("this LocalEngine is already entered; use one `with` block at a time.")
+        self._entering()
         self._start_pool()
         self._active = True
         self._abandoned = False
@@ -244,25 +230,6 @@ class LocalEngine:
             return None
         process.join(timeout=5)
         return process.exitcode
-
-    def run(
-        self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
-    ) -> Iterator[JobOutcome]:
-        """Run ``task(state, payload)`` for every ``(key, payload)`` of ``jobs``; yield outcomes as they end.
-
-        ``state`` is ``setup()`` run once per worker process (None without ``setup``). ``task`` and
-        ``setup`` must be picklable (top-level functions, or ``functools.partial`` of one): a
-        TypeError says so before anything runs. See the module docstring for errors and retries.
-        """
-        if not self._active:
-            raise RuntimeError(
-                "LocalEngine.run needs an entered engine: use `with LocalEngine(...) as engine:` first."
-            )
-        if self._running:
-            raise RuntimeError("this LocalEngine is already running jobs; finish that run first.")
-        _pickled("task", task)
-        setup_blob = _pickled("setup", setup)
-        return self._run(task, iter(jobs), setup_blob)
 
     def _run(self, task: Task, jobs: Iterator[Any], setup_blob: bytes) -> Iterator[JobOutcome]:
         self._running = True

@@ -17,26 +17,11 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from xstyle.batch._jobs import (
-    JobOutcome,
-    Setup,
-    Task,
-    _call,
-    _check_count,
-    _make_state,
-    _one_line,
-    _outcome,
-    _payload_blob,
-    _pickled,
-    _set_threads,
-    _split_job,
-    _worker_name,
-    log,
-    plan_workers,
-)
+from xstyle.batch import _jobs
+from xstyle.batch._jobs import JobOutcome, Task, _Engine, log, plan_workers
 
 __all__ = ["RayEngine"]
 
@@ -47,16 +32,14 @@ class _RayWorker:
     """A Ray actor's body: threads and setup once in the constructor, then one job per call."""
 
     def __init__(self, threads: int, setup_blob: bytes) -> None:
-        _set_threads(threads)
-        self._state, self._setup_error = _make_state(setup_blob)
+        _jobs._set_threads(threads)
+        self._state, self._setup_error = _jobs._make_state(setup_blob)
 
     def run(self, task: Task, payload_blob: bytes) -> tuple[bytes | None, str | None, float, str]:
-        if self._setup_error is not None:
-            return None, f"setup failed: {self._setup_error}", 0.0, _worker_name()
-        return _call(task, self._state, payload_blob)
+        return _jobs._call(task, self._state, payload_blob, setup_error=self._setup_error)
 
 
-class RayEngine:
+class RayEngine(_Engine):
     """Ray actors, one per worker, on a Ray cluster (or a local one started for the run).
 
     Args:
@@ -89,8 +72,10 @@ class RayEngine:
                 f"address must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'; got {address!r}."
             )
         self.address = address.strip()
-        self.max_retries = _check_count(max_retries, "max_retries", 0, "a whole number >= 0")
-        self._n_jobs = None if n_jobs is None else _check_count(n_jobs, "n_jobs", 0, "a whole number >= 0")
+        self.max_retries = _jobs._check_count(max_retries, "max_retries", 0, "a whole number >= 0")
+        if n_jobs is not None:
+            _jobs._check_count(n_jobs, "n_jobs", 0, "a whole number >= 0")
+        self._n_jobs = n_jobs
         self._requested = (workers, threads)
         self.workers: int | None = workers
         self.threads: int | None = threads
@@ -99,7 +84,7 @@ class RayEngine:
         else:  # checked now, planned on entering (the cluster's CPUs)
             for value, name in ((workers, "workers"), (threads, "threads")):
                 if value is not None:
-                    _check_count(value, name, 1, "a whole number >= 1, or None for the default")
+                    _jobs._check_count(value, name, 1, "a whole number >= 1, or None for the default")
         self._runtime_env = dict(runtime_env) if runtime_env is not None else None
         self._cpus = 0.0
         self._started_ray = False
@@ -114,14 +99,9 @@ class RayEngine:
         n_jobs = cpus if self._n_jobs is None else self._n_jobs
         self.workers, self.threads = plan_workers(cpus, n_jobs, *self._requested)
 
-    @property
-    def active(self) -> bool:
-        """Whether the engine has been entered (and not yet left)."""
-        return self._active
-
     def describe(self) -> dict[str, Any]:
         """{"name", "workers", "threads", "address"} for batch.json."""
-        return {"name": self.name, "workers": self.workers, "threads": self.threads, "address": self.address}
+        return {**super().describe(), "address": self.address}
 
     def __repr__(self) -> str:
         return f"RayEngine(address={self.address!r}, workers={self.workers}, threads={self.threads})"
@@ -135,8 +115,7 @@ class RayEngine:
         return ray
 
     def __enter__(self) -> RayEngine:
-        if self._active:
-            raise RuntimeError("this RayEngine is already entered; use one `with` block at a time.")
+        self._entering()
         ray = self._ray()
         if not ray.is_initialized():
             options: dict[str, Any] = {"log_to_driver": False, "runtime_env": self._runtime_env}
@@ -148,7 +127,7 @@ class RayEngine:
                 ray.init(**options)
             except (ConnectionError, RuntimeError, ValueError) as err:
                 raise ConnectionError(
-                    f"cannot start or reach Ray at {self.address!r}: {_one_line(err)} "
+                    f"cannot start or reach Ray at {self.address!r}: {_jobs._one_line(err)} "
                     "(start a cluster with `ray start --head`, or use address 'local')"
                 ) from None
             self._started_ray = True
@@ -180,7 +159,7 @@ class RayEngine:
             try:
                 ray.kill(actor, no_restart=True)
             except Exception as err:  # already gone
-                log.debug("could not kill actor: %s", _one_line(err))
+                log.debug("could not kill actor: %s", _jobs._one_line(err))
 
     def _new_actor(self, ray: Any, setup_blob: bytes) -> Any:
         cpus = float(self.threads)
@@ -191,24 +170,6 @@ class RayEngine:
                 num_cpus=cpus, max_restarts=self.max_retries, max_task_retries=self.max_retries
             )(_RayWorker)
         return self._actor_class.remote(self.threads, setup_blob)
-
-    def run(
-        self, task: Task, jobs: Iterable[tuple[str, Any]], *, setup: Setup | None = None
-    ) -> Iterator[JobOutcome]:
-        """Run ``task(state, payload)`` for every ``(key, payload)`` of ``jobs`` on the actors.
-
-        As :meth:`~xstyle.batch.engines.LocalEngine.run`; the actors (and their setup) are kept for
-        later runs with the same setup and killed on exit.
-        """
-        if not self._active:
-            raise RuntimeError(
-                "RayEngine.run needs an entered engine: use `with RayEngine(...) as engine:` first."
-            )
-        if self._running:
-            raise RuntimeError("this RayEngine is already running jobs; finish that run first.")
-        _pickled("task", task)
-        setup_blob = _pickled("setup", setup)
-        return self._run(task, iter(jobs), setup_blob)
 
     def _run(self, task: Task, jobs: Iterator[Any], setup_blob: bytes) -> Iterator[JobOutcome]:
         ray = self._ray()
@@ -230,8 +191,8 @@ class RayEngine:
                     except StopIteration:
                         exhausted = True
                         break
-                    key, payload = _split_job(raw)
-                    blob, bad = _payload_blob(key, payload)
+                    key, payload = _jobs._split_job(raw)
+                    blob, bad = _jobs._payload_blob(key, payload)
                     if bad is not None:
                         unsent.append(bad)
                         continue
@@ -267,20 +228,20 @@ class RayEngine:
             reply = ray.get(ref)
         except RayTaskError as err:  # the job wrapper itself failed (e.g. the task cannot be imported there)
             cause = getattr(err, "cause", None)
-            error = _one_line(cause if isinstance(cause, BaseException) else err)
+            error = _jobs._one_line(cause if isinstance(cause, BaseException) else err)
             return JobOutcome(key, error=error, bytes_in=bytes_in)
         except RayError as err:  # the actor died (RayActorError) and Ray's retries did not save the job
             tries = self.max_retries + 1
-            log.warning("Ray worker lost running job %r: %s; replacing it", key, _one_line(err))
+            log.warning("Ray worker lost running job %r: %s; replacing it", key, _jobs._one_line(err))
             try:
                 ray.kill(self._actors[slot], no_restart=True)
             except Exception as kill_err:
-                log.debug("could not kill actor: %s", _one_line(kill_err))
+                log.debug("could not kill actor: %s", _jobs._one_line(kill_err))
             self._actors[slot] = self._new_actor(ray, setup_blob)
             return JobOutcome(
                 key,
-                error=f"worker lost: the Ray worker died running this job ({_one_line(err)}; "
+                error=f"worker lost: the Ray worker died running this job ({_jobs._one_line(err)}; "
                 f"{tries} {'try' if tries == 1 else 'tries'})",
                 bytes_in=bytes_in,
             )
-        return _outcome(key, reply, bytes_in)
+        return _jobs._outcome(key, reply, bytes_in)
