@@ -1,21 +1,7 @@
-"""Models xstyle explains: the VGG19 feature extractor (the GAN models live in ``xstyle.gan``)."""
+"""Models xstyle explains: the VGG19 feature extractor (the GAN models live in ``xstyle.gan``).
 
-from xstyle.models.vgg import (
-    CONV_INDICES,
-    LAYER_NAMES,
-    WEIGHT_SOURCES,
-    VGG19Features,
-    WeightsError,
-    WeightSource,
-    load_vgg19,
-)
+The package's public names are :mod:`xstyle.models.vgg`'s, re-exported as they are.
+"""
 
-__all__ = [
-    "CONV_INDICES",
-    "LAYER_NAMES",
-    "WEIGHT_SOURCES",
-    "VGG19Features",
-    "WeightSource",
-    "WeightsError",
-    "load_vgg19",
-]
+from xstyle.models.vgg import *  # noqa: F403 - the façade re-exports vgg's public API verbatim
+from xstyle.models.vgg import __all__ as __all__

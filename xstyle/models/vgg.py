@@ -86,7 +86,11 @@ _CITATION = (
     "Recognition', ICLR 2015, arXiv:1409.1556."
 )
 
+#: torchvision's ImageNet normalisation (the "imagenet" weights' and the random control's)
+_IMAGENET_STATS: dict[str, tuple[float, ...]] = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
+
 #: The weight sources xstyle knows by name. ``path`` (a state dict file) is accepted too.
+
 WEIGHT_SOURCES: dict[str, WeightSource] = {
     "caffe": WeightSource(
         name="caffe",
@@ -104,8 +108,7 @@ WEIGHT_SOURCES: dict[str, WeightSource] = {
     "imagenet": WeightSource(
         name="imagenet",
         description="torchvision VGG19_Weights.IMAGENET1K_V1 (needs a network or a cached file).",
-        mean=(0.485, 0.456, 0.406),
-        std=(0.229, 0.224, 0.225),
+        **_IMAGENET_STATS,
         license="CC BY 4.0 (weights, via torchvision)",
         citation=_CITATION,
         offline=False,
@@ -113,8 +116,7 @@ WEIGHT_SOURCES: dict[str, WeightSource] = {
     "random": WeightSource(
         name="random",
         description="Seeded random initialisation: a control for sanity checks, never a default.",
-        mean=(0.485, 0.456, 0.406),
-        std=(0.229, 0.224, 0.225),
+        **_IMAGENET_STATS,
         license="n/a",
         citation="n/a",
         offline=True,
