@@ -15,16 +15,25 @@ REPORT = Path(xstyle.report.__file__).parent
 
 
 def _calls() -> list[tuple[str, int, str, set[str]]]:
-    """(file, line, key, keyword names) of every text("key", ...) call in the report package."""
+    """(file, line, key, keyword names) of every text("key", ...) call in the report package, and of
+    every save(figure, name, "key", ...) call (the report's figure saver, which passes its keywords
+    but ``svg`` to text)."""
     found = []
     for path in sorted(REPORT.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "text":
-                (key,) = node.args
-                assert isinstance(key, ast.Constant), (
-                    f"{path.name}:{node.lineno}: a text key must be a literal"
-                )
-                found.append((path.name, node.lineno, key.value, {k.arg for k in node.keywords}))
+            if not isinstance(node, ast.Call):
+                continue
+            func = getattr(node.func, "id", None)
+            if func == "text":
+                key, given = node.args[0], {k.arg for k in node.keywords}
+                if None in given and isinstance(key, ast.Name):  # the saver's text(key, **fields)
+                    continue
+            elif func == "save" and len(node.args) == 3:
+                key, given = node.args[2], {k.arg for k in node.keywords} - {"svg"}
+            else:
+                continue
+            assert isinstance(key, ast.Constant), f"{path.name}:{node.lineno}: a text key must be a literal"
+            found.append((path.name, node.lineno, key.value, given))
     return found
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
-from xstyle.report.writer import Report, versions
+from xstyle.report.captions import text
+from xstyle.report.writer import Figure, Report, save_figure, versions
 
 __all__ = ["ProgressCallback", "ProgressEvent"]
 
@@ -38,6 +40,38 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class _FigureSaver:
+    """Saves a report's figures: ``save(figure, name, key, svg=False, **fields)`` writes
+    ``figures/<prefix><name>.png`` under ``root`` (``figure``: a matplotlib figure or a Display),
+    titled and captioned by ``text(key, **fields)``, and returns its :class:`Figure` entry."""
+
+    root: Path
+    prefix: str = ""
+
+    def __call__(self, figure: Any, name: str, key: str, /, *, svg: bool = False, **fields: Any) -> Figure:
+        return save_figure(figure, self.root, f"{self.prefix}{name}", svg=svg, **text(key, **fields))
+
+
+_Config = TypeVar("_Config", bound="_ReportConfig")
+
+
+class _ReportConfig:
+    """Base of the builders' frozen option dataclasses: :meth:`fast` and :meth:`to_dict`."""
+
+    #: the options :meth:`fast` changes: seconds per report, every section and figure still drawn
+    _FAST: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def fast(cls: type[_Config], **changes: Any) -> _Config:
+        """A tiny configuration (seconds, for tests) that still draws every figure; ``changes`` win."""
+        return cls(**{**cls._FAST, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as JSON-ready data."""
+        return asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
 
 
 @dataclass

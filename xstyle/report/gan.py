@@ -4,20 +4,20 @@ latent class attribution, mixture-prior components, probes, directions and trave
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from xstyle._checks import check_int
-from xstyle.report._common import ProgressCallback, _new_report, _Runner, _Stage
+from xstyle.report._common import ProgressCallback, _FigureSaver, _new_report, _ReportConfig, _Runner, _Stage
 from xstyle.report.captions import text
-from xstyle.report.writer import Report, Table, save_figure, save_image_figure
+from xstyle.report.writer import Report, Table, save_image_figure
 
 __all__ = ["GANReportConfig", "build_gan_report"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class GANReportConfig:
+class GANReportConfig(_ReportConfig):
     """Options of the GAN report (checkpoint and classifier default to the shipped ones)."""
 
     checkpoint: str | None = None  # DCGAN checkpoint; None: the shipped release
@@ -36,6 +36,18 @@ class GANReportConfig:
     style_content: bool = True  # the conditional DCGAN's style-versus-content section
     n_style_z: int = 30  # latents of its z x label grid
     seed: int = 0
+
+    _FAST: ClassVar[dict[str, Any]] = {
+        "n_quality": 100,
+        "n_latent": 100,
+        "n_components": 2,
+        "n_traverse": 4,
+        "digits": 4,
+        "n_attribution": 20,
+        "n_steps": 4,
+        "n_prior": 20,
+        "n_style_z": 3,
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))
@@ -57,25 +69,6 @@ class GANReportConfig:
                 f"n_latent must be at least 50 latent samples (probes are 5-fold cross-validated); "
                 f"got {self.n_latent!r}."
             )
-
-    @classmethod
-    def fast(cls, **changes: Any) -> GANReportConfig:
-        """A tiny configuration (seconds, for tests) that still draws every figure."""
-        tiny = dict(
-            n_quality=100,
-            n_latent=100,
-            n_components=2,
-            n_traverse=4,
-            digits=4,
-            n_attribution=20,
-            n_steps=4,
-            n_prior=20,
-            n_style_z=3,
-        )
-        return cls(**{**tiny, **changes})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _gan_plan(c: GANReportConfig) -> list[_Stage]:
@@ -238,6 +231,7 @@ def _style_content(c: GANReportConfig, classifier, step):
 
 
 def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfig, style) -> None:
+    save = _FigureSaver(root, p)
     name = c.conditional_checkpoint or "the shipped conditional DCGAN"
     s = report.section(
         "Style versus content: the label writes the digit, z the handwriting",
@@ -245,8 +239,8 @@ def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfi
         "latents times the ten labels (every z written as every digit), the numbers below measure "
         "which input carries what.",
     )
-    s.figure(save_figure(style.plot_analogies(rows=10), root, f"{p}analogies", **text("gan.analogies")))
-    s.figure(save_figure(style.plot(), root, f"{p}style_content", **text("gan.style_content")))
+    s.figure(save(style.plot_analogies(rows=10), "analogies", "gan.analogies"))
+    s.figure(save(style.plot(), "style_content", "gan.style_content"))
     s.table(
         Table(
             columns=("measure", "share from z", "95 % interval", "share from label", "interaction"),
@@ -319,6 +313,7 @@ def _class_count_figure(counts, title: str):
 
 
 def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: Any) -> None:
+    save = _FigureSaver(root, p)
     import numpy as np
 
     from xstyle.gan.plots import GANTrainingDisplay
@@ -347,23 +342,16 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         )
     )
     s.figure(
-        save_figure(
+        save(
             _class_count_figure(quality.class_counts, "Predicted classes of the generated digits"),
-            root,
-            f"{p}class_balance",
-            **text("gan.class_balance", n_samples=quality.n_samples),
+            "class_balance",
+            "gan.class_balance",
+            n_samples=quality.n_samples,
         )
     )
     history = [h for h in ckpt.history if "d_loss" in h and "g_loss" in h and "epoch" in h]
     if history:
-        s.figure(
-            save_figure(
-                GANTrainingDisplay.from_result(history).plot(),
-                root,
-                f"{p}training",
-                **text("gan.training"),
-            )
-        )
+        s.figure(save(GANTrainingDisplay.from_result(history).plot(), "training", "gan.training"))
     s.table(
         Table(
             columns=("quantity", "value"),
@@ -389,14 +377,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
             "with fixed, separated means. Training decides which digit each component turns into; "
             f"{components.n_per_component} latents from every component were generated and classified.",
         )
-        s.figure(
-            save_figure(
-                components.plot(),
-                root,
-                f"{p}prior_components",
-                **text("gan.prior_components"),
-            )
-        )
+        s.figure(save(components.plot(), "prior_components", "gan.prior_components"))
         s.table(
             Table(
                 columns=("quantity", "value"),
@@ -434,30 +415,24 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         f"Integrated Gradients of the discriminator's logit on {len(d_maps.real)} real held-out digits "
         f"and {len(d_maps.fake)} generated ones (baseline: an empty canvas).",
     )
-    s.figure(
-        save_figure(
-            d_maps.plot(),
-            root,
-            f"{p}discriminator_maps",
-            **text("gan.discriminator_maps"),
-        )
-    )
+    s.figure(save(d_maps.plot(), "discriminator_maps", "gan.discriminator_maps"))
     for kind, curve in d_maps.deletion.items():
         s.figure(
-            save_figure(
+            save(
                 curve.plot(title=f"D on {kind}"),
-                root,
-                f"{p}d_deletion_{kind}",
-                **text("gan.d_deletion", passed="yes" if curve.passed else "no", kind=kind),
+                f"d_deletion_{kind}",
+                "gan.d_deletion",
+                passed="yes" if curve.passed else "no",
+                kind=kind,
             )
         )
     if d_maps.randomisation is not None:
         s.figure(
-            save_figure(
+            save(
                 d_maps.randomisation.plot(),
-                root,
-                f"{p}d_randomisation",
-                **text("gan.d_randomisation", passed="yes" if d_maps.randomisation.passed else "no"),
+                "d_randomisation",
+                "gan.d_randomisation",
+                passed="yes" if d_maps.randomisation.passed else "no",
             )
         )
     s.table(
@@ -489,14 +464,7 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         f"{latent_classes.attribution.shape[1]} latent dimensions (baseline z = 0), over "
         f"{c.n_attribution} samples; then a causal check.",
     )
-    s.figure(
-        save_figure(
-            latent_classes.plot(),
-            root,
-            f"{p}latent_classes",
-            **text("gan.latent_classes"),
-        )
-    )
+    s.figure(save(latent_classes.plot(), "latent_classes", "gan.latent_classes"))
     s.table(
         Table(
             columns=("class", "samples", "top dimensions", "logit gain (top)", "logit gain (random)"),
@@ -520,32 +488,11 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         "width, height, confidence) from z and each generator stage; the direction methods find "
         "directions (see the table); each direction is walked and its effect measured.",
     )
-    s.figure(
-        save_figure(
-            latent.plot(kind="probes"),
-            root,
-            f"{p}probes",
-            **text("gan.probes"),
-        )
-    )
-    s.figure(
-        save_figure(
-            latent.plot(kind="similarity"),
-            root,
-            f"{p}direction_similarity",
-            **text("gan.direction_similarity"),
-        )
-    )
+    s.figure(save(latent.plot(kind="probes"), "probes", "gan.probes"))
+    s.figure(save(latent.plot(kind="similarity"), "direction_similarity", "gan.direction_similarity"))
     for i, trav in enumerate(latent.traversals):
         label = trav.direction.label
-        s.figure(
-            save_figure(
-                trav.plot(rows=4),
-                root,
-                f"{p}traversal_{i:02d}_{label}",
-                **text("gan.traversal", label=label),
-            )
-        )
+        s.figure(save(trav.plot(rows=4), f"traversal_{i:02d}_{label}", "gan.traversal", label=label))
     s.table(
         Table(
             columns=("direction", "changes most", "change (sd/σ)", "disentanglement", "class flips"),

@@ -8,12 +8,12 @@ stylizer); :mod:`xstyle.report.style_sections` turns the results into sections a
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from xstyle._checks import check_int
-from xstyle.report._common import ProgressCallback, _new_report, _Runner, _Stage
+from xstyle.report._common import ProgressCallback, _new_report, _ReportConfig, _Runner, _Stage
 from xstyle.report.style_sections import _style_sections
 from xstyle.report.writer import Report
 
@@ -21,7 +21,7 @@ __all__ = ["StyleReportConfig", "build_style_report"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class StyleReportConfig:
+class StyleReportConfig(_ReportConfig):
     """Options of the style report. Defaults fit the demo's budget (minutes on a 2-core CPU)."""
 
     content: str = "sample:astronaut"  # content photo: a path or sample:NAME
@@ -59,6 +59,29 @@ class StyleReportConfig:
     weights: str = "caffe"  # VGG19 weights
     fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
     seed: int = 0
+
+    _FAST: ClassVar[dict[str, Any]] = {
+        "size": 48,
+        "steps": (3,),
+        "maps_size": 48,
+        "n_regions": 16,
+        "n_random": 4,
+        "analysis_size": 32,
+        "n_steps": 2,
+        "top_pairs": 1,
+        "deletion_steps": 4,
+        "ranks": (1, None),
+        "lowrank_steps": 2,
+        "tradeoff_steps": 2,
+        "tradeoff_ratios": (1e2, 1e4, 1e6),
+        "fingerprint_size": 32,
+        "fingerprint_samples": 2,
+        "carrier_layers": ("relu1_1",),
+        "carrier_channels": 2,
+        "carrier_components": 1,
+        "carrier_size": 24,
+        "carrier_steps": 2,
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
@@ -107,35 +130,8 @@ class StyleReportConfig:
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ValueError(f"fingerprint_samples must be a whole number >= 1 or None (all); got {n!r}.")
 
-    @classmethod
-    def fast(cls, **changes: Any) -> StyleReportConfig:
-        """A tiny configuration (seconds, for tests): every section and figure, little computation."""
-        tiny = dict(
-            size=48,
-            steps=(3,),
-            maps_size=48,
-            n_regions=16,
-            n_random=4,
-            analysis_size=32,
-            n_steps=2,
-            top_pairs=1,
-            deletion_steps=4,
-            ranks=(1, None),
-            lowrank_steps=2,
-            tradeoff_steps=2,
-            tradeoff_ratios=(1e2, 1e4, 1e6),
-            fingerprint_size=32,
-            fingerprint_samples=2,
-            carrier_layers=("relu1_1",),
-            carrier_channels=2,
-            carrier_components=1,
-            carrier_size=24,
-            carrier_steps=2,
-        )
-        return cls(**{**tiny, **changes})
-
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = super().to_dict()
         out["ranks"] = ["full" if k is None else k for k in self.ranks]
         return out
 

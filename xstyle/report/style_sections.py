@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xstyle.report._common import _FigureSaver
 from xstyle.report.captions import FLAT_SWEEP_NOTE, text
-from xstyle.report.writer import Report, Table, save_figure, save_image_figure
+from xstyle.report.writer import Report, Table, save_image_figure
 
 if TYPE_CHECKING:
     from xstyle.report.style import StyleReportConfig
@@ -78,6 +79,7 @@ def _carrier_rows(pictures: list) -> list[tuple]:
 
 
 def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **r: Any) -> None:
+    save = _FigureSaver(root, p)
     transfer, maps, carriers, entries = r["transfer"], r["maps"], r["carriers"], r["entries"]
     decomposition, comparison, lowrank = r["decomposition"], r["comparison"], r["lowrank"]
     fingerprints, ablation, tradeoff = r["fingerprints"], r["ablation"], r["tradeoff"]
@@ -90,7 +92,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         "regions, which VGG19 layers, which channels and how many Gram eigencomponents — each with the "
         "check that says how far to trust it. The sections below give the details.",
     )
-    s.figure(save_figure(summary.plot(), root, f"{p}summary", **text("style.summary")))
+    s.figure(save(summary.plot(), "summary", "style.summary"))
     s.table(
         Table(
             columns=("question", "answer", "check"),
@@ -113,14 +115,13 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         + "). Every later section explains this result.",
     )
     s.figure(
-        save_figure(
+        save(
             _image_panel(
                 [r["content_full"], r["style_full"], transfer.image],
                 [f"content: {c.content}", f"style: {c.style}", "stylised"],
             ),
-            root,
-            f"{p}pair",
-            **text("style.pair"),
+            "pair",
+            "style.pair",
         )
     )
     s.figure(
@@ -132,15 +133,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             width=max(480, int(transfer.image.shape[-1])),
         )
     )
-    s.figure(
-        save_figure(
-            transfer.plot(),
-            root,
-            f"{p}transfer_losses",
-            svg=True,
-            **text("style.transfer_losses"),
-        )
-    )
+    s.figure(save(transfer.plot(), "transfer_losses", "style.transfer_losses", svg=True))
     s.table(
         Table(
             columns=("loss of the result", "value"),
@@ -157,33 +150,24 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         "stylised image (its colours without the shapes): evidence maps show which pixels move each "
         "loss from there to the stylised image's value.",
     )
-    s.figure(
-        save_figure(
-            maps.plot(),
-            root,
-            f"{p}style_content_maps",
-            **text("style.style_content_maps"),
-        )
-    )
+    s.figure(save(maps.plot(), "style_content_maps", "style.style_content_maps"))
     regions = explained.regions
     s.figure(
-        save_figure(
+        save(
             regions.plot(),
-            root,
-            f"{p}regions",
-            **text("style.regions", n_regions=len(regions.style), share=100 * regions.style_share),
+            "regions",
+            "style.regions",
+            n_regions=len(regions.style),
+            share=100 * regions.style_share,
         )
     )
     s.figure(
-        save_figure(
+        save(
             explained.plot(),
-            root,
-            f"{p}region_faithfulness",
-            **text(
-                "style.region_faithfulness",
-                style="passes" if explained.style_test.passed else "fails",
-                content="passes" if explained.content_test.passed else "fails",
-            ),
+            "region_faithfulness",
+            "style.region_faithfulness",
+            style="passes" if explained.style_test.passed else "fails",
+            content="passes" if explained.content_test.passed else "fails",
         )
     )
     s.table(
@@ -236,25 +220,23 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         )
     for name, curve in maps.deletion.items():
         s.figure(
-            save_figure(
+            save(
                 curve.plot(title=name),
-                root,
-                f"{p}deletion_{name}",
-                **text("style.deletion", passed="yes" if curve.passed else "no", name=name),
+                f"deletion_{name}",
+                "style.deletion",
+                passed="yes" if curve.passed else "no",
+                name=name,
             )
         )
     for name, check in maps.randomisation.items():
         s.figure(
-            save_figure(
+            save(
                 check.plot(),
-                root,
-                f"{p}randomisation_{name}",
-                **text(
-                    "style.randomisation",
-                    threshold=check.threshold,
-                    passed="yes" if check.passed else "no",
-                    name=name,
-                ),
+                f"randomisation_{name}",
+                "style.randomisation",
+                threshold=check.threshold,
+                passed="yes" if check.passed else "no",
+                name=name,
             )
         )
     rows = [
@@ -278,14 +260,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         f"Channel attributions ({carriers.method}) of the style and the content loss at each tapped "
         "layer, and the channel pairs whose Gram entries hold most of the style loss.",
     )
-    s.figure(
-        save_figure(
-            carriers.plot(),
-            root,
-            f"{p}channel_carriers",
-            **text("style.channel_carriers"),
-        )
-    )
+    s.figure(save(carriers.plot(), "channel_carriers", "style.channel_carriers"))
     top = carriers.top(8, kind="style")
     s.table(
         Table(
@@ -296,14 +271,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             **text("style.table_strongest_style_carriers"),
         )
     )
-    s.figure(
-        save_figure(
-            entries.plot(),
-            root,
-            f"{p}gram_entries",
-            **text("style.gram_entries"),
-        )
-    )
+    s.figure(save(entries.plot(), "gram_entries", "style.gram_entries"))
     s.table(
         Table(
             columns=("layer", "pair (i, j)", "contribution", "share of layer loss"),
@@ -327,16 +295,13 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             "colour decorrelation, jitter and a fixed seed).",
         )
         s.figure(
-            save_figure(
+            save(
                 _carrier_grid(pictures),
-                root,
-                f"{p}carriers_visualised",
-                **text(
-                    "style.carriers_visualised",
-                    size=first.config["size"],
-                    steps=first.config["steps"],
-                    seed=first.config["seed"],
-                ),
+                "carriers_visualised",
+                "style.carriers_visualised",
+                size=first.config["size"],
+                steps=first.config["steps"],
+                seed=first.config["seed"],
             )
         )
         s.table(
@@ -353,23 +318,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         "feature space hold the style, how the stylised result still differs from the style's "
         "statistics, and what a transfer with only the top-k components looks like.",
     )
+    s.figure(save(decomposition.plot(), "gram_spectrum", "style.gram_spectrum", svg=True))
     s.figure(
-        save_figure(
-            decomposition.plot(),
-            root,
-            f"{p}gram_spectrum",
-            svg=True,
-            **text("style.gram_spectrum"),
-        )
-    )
-    s.figure(
-        save_figure(
-            decomposition.plot(kind="cumulative"),
-            root,
-            f"{p}gram_cumulative",
-            svg=True,
-            **text("style.gram_cumulative"),
-        )
+        save(decomposition.plot(kind="cumulative"), "gram_cumulative", "style.gram_cumulative", svg=True)
     )
     s.table(
         Table(
@@ -388,22 +339,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             **text("style.table_spectra"),
         )
     )
-    s.figure(
-        save_figure(
-            comparison.plot(),
-            root,
-            f"{p}gram_comparison",
-            **text("style.gram_comparison"),
-        )
-    )
-    s.figure(
-        save_figure(
-            lowrank.plot(),
-            root,
-            f"{p}lowrank",
-            **text("style.lowrank", steps=c.lowrank_steps, size=c.analysis_size),
-        )
-    )
+    s.figure(save(comparison.plot(), "gram_comparison", "style.gram_comparison"))
+    s.figure(save(lowrank.plot(), "lowrank", "style.lowrank", steps=c.lowrank_steps, size=c.analysis_size))
     s.table(
         Table(
             columns=("k", "style loss vs full target", "content loss"),
@@ -415,21 +352,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         )
     )
     s.figure(
-        save_figure(
-            fingerprints.plot(),
-            root,
-            f"{p}fingerprints",
-            **text("style.fingerprints", n_images=len(fingerprints.names)),
-        )
+        save(fingerprints.plot(), "fingerprints", "style.fingerprints", n_images=len(fingerprints.names))
     )
-    s.figure(
-        save_figure(
-            fingerprints.plot(kind="agreement"),
-            root,
-            f"{p}statistics_agreement",
-            **text("style.statistics_agreement"),
-        )
-    )
+    s.figure(save(fingerprints.plot(kind="agreement"), "statistics_agreement", "style.statistics_agreement"))
 
     head = ablation.summary.get("headline", {})
     s = report.section(
@@ -437,14 +362,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         f"Channels of {ablation.layer} removed ({ablation.mode} ablation) in the order of several "
         "rankings, and the resulting change of the stylised image's style and content losses.",
     )
-    s.figure(
-        save_figure(
-            ablation.plot(),
-            root,
-            f"{p}ablation",
-            **text("style.ablation", layer=ablation.layer),
-        )
-    )
+    s.figure(save(ablation.plot(), "ablation", "style.ablation", layer=ablation.layer))
     s.table(
         Table(
             columns=("quantity", "value"),
@@ -469,12 +387,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
     )
     flat = _flat(tradeoff.content_loss) and _flat(tradeoff.style_loss)
     s.figure(
-        save_figure(
-            tradeoff.plot(),
-            root,
-            f"{p}tradeoff",
-            svg=True,
-            **text("style.tradeoff", flat_note=FLAT_SWEEP_NOTE if flat else ""),
+        save(
+            tradeoff.plot(), "tradeoff", "style.tradeoff", svg=True, flat_note=FLAT_SWEEP_NOTE if flat else ""
         )
     )
     s.table(

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from xstyle.report._common import _FigureSaver
 from xstyle.report.captions import text
 
 __all__ = ["add_stylizer_section"]
@@ -50,10 +51,11 @@ def add_stylizer_section(
     from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
     from xstyle.models.vgg import load_vgg19
-    from xstyle.report.writer import Table, save_figure, save_image_figure
+    from xstyle.report.writer import Table, save_image_figure
     from xstyle.stylizer.plots import StylizerTrainingDisplay
     from xstyle.stylizer.train import load_stylizer
 
+    save = _FigureSaver(Path(root), prefix)
     stylizer = load_stylizer(model)
     vgg = vgg if vgg is not None else load_vgg19(stylizer.config.weights, last_layer="relu5_1")
     style = resize_image(stylizer.style, max(content.shape[-2:]))
@@ -94,38 +96,12 @@ def add_stylizer_section(
             **text("stylizer.table_versus_optimisation"),
         )
     )
-    section.figure(
-        save_figure(
-            result.attribution.plot(),
-            root,
-            f"{prefix}attribution",
-            **text("stylizer.attribution"),
-        )
-    )
-    section.figure(
-        save_figure(
-            result.discriminator.plot(),
-            root,
-            f"{prefix}discriminator",
-            **text("stylizer.discriminator"),
-        )
-    )
-    section.figure(
-        save_figure(
-            result.ablation.plot(),
-            root,
-            f"{prefix}ablation",
-            **text("stylizer.ablation"),
-        )
-    )
+    section.figure(save(result.attribution.plot(), "attribution", "stylizer.attribution"))
+    section.figure(save(result.discriminator.plot(), "discriminator", "stylizer.discriminator"))
+    section.figure(save(result.ablation.plot(), "ablation", "stylizer.ablation"))
     steps = stylizer.state.get("steps") or []
     if steps:
         section.figure(
-            save_figure(
-                StylizerTrainingDisplay.from_result(steps).plot(),
-                root,
-                f"{prefix}training",
-                **text("stylizer.training"),
-            )
+            save(StylizerTrainingDisplay.from_result(steps).plot(), "training", "stylizer.training")
         )
     return {"model": str(model), **result.to_dict()}
