@@ -26,7 +26,17 @@ from typing import Any, NoReturn
 import torch
 from torch import nn
 
-__all__ = ["MISSING", "CheckpointFields", "FieldError", "config_kwargs", "describe", "expected_state"]
+from xstyle.safeload import load_tagged_state
+
+__all__ = [
+    "MISSING",
+    "CheckpointFields",
+    "FieldError",
+    "FileKind",
+    "config_kwargs",
+    "describe",
+    "expected_state",
+]
 
 #: Stands for a field that is not in the file (``state.get(name, MISSING)``).
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
@@ -331,3 +341,35 @@ def _state_mismatch(expected: Mapping[str, torch.Tensor], got: Mapping[str, torc
     if unexpected:
         out.append(f"unexpected {names(unexpected)}")
     return out + shapes[:3]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileKind:
+    """A kind of file xstyle writes and reads back, as its error messages name it.
+
+    Attributes:
+        what: how messages name the file, e.g. ``"checkpoint"``.
+        kind: what the file should be, e.g. ``"an xstyle DCGAN checkpoint"``.
+        made_by: the command that writes such files, e.g. ``"xstyle gan train"``.
+        formats: the ``"format"`` tags such a file may carry.
+    """
+
+    what: str
+    kind: str
+    made_by: str
+    formats: tuple[str, ...]
+
+    def open(
+        self, path: str | os.PathLike, *, map_location: str | torch.device = "cpu"
+    ) -> tuple[dict[str, Any], CheckpointFields]:
+        """Load ``path`` safely (:func:`~xstyle.safeload.load_tagged_state`: ``weights_only=True``,
+        its ``"format"`` tag one of ``formats``); return its state and the checker of its fields."""
+        state = load_tagged_state(
+            path,
+            formats=self.formats,
+            what=self.what,
+            kind=self.kind,
+            made_by=self.made_by,
+            map_location=map_location,
+        )
+        return state, CheckpointFields(path, what=self.what, made_by=self.made_by)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -20,7 +20,7 @@ from xstyle._runinfo import CARD_VERSION_KEYS, versions
 from xstyle.atomic import save_with_card
 from xstyle.rng import RandomStream
 
-__all__ = ["pack", "refuse_mismatch", "unpack", "write_checkpoint"]
+__all__ = ["Resumable", "pack", "refuse_mismatch", "unpack", "write_checkpoint"]
 
 
 def refuse_mismatch(
@@ -84,3 +84,25 @@ def write_checkpoint(path: str | Path, state: Mapping[str, Any], card: Mapping[s
     ``.json``, atomically (a failed save keeps the previous pair; the weights land first)."""
     card = {**card, "versions": versions(keys=CARD_VERSION_KEYS)}
     return save_with_card(Path(path), lambda tmp: torch.save(dict(state), tmp), card)
+
+
+class Resumable:
+    """Mixin of a trainer that names its resumable parts in ``RESUMABLE`` (``"modules"``,
+    ``"optimisers"``, ``"generators"`` -> attribute names) and keeps its private stream in ``rng``;
+    :meth:`pack_state` and :meth:`unpack_state` are :func:`pack` and :func:`unpack` of those parts."""
+
+    RESUMABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    rng: RandomStream
+
+    def _parts(self) -> dict[str, dict[str, Any]]:
+        return {kind: {name: getattr(self, name) for name in names} for kind, names in self.RESUMABLE.items()}
+
+    def pack_state(self) -> dict[str, Any]:
+        """The trainer's resumable state (see :func:`pack`)."""
+        return pack(**self._parts(), rng=self.rng)
+
+    def unpack_state(
+        self, state: Mapping[str, Any], *, param_groups: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        """Load what :meth:`pack_state` saved (see :func:`unpack`)."""
+        unpack(state, **self._parts(), rng=self.rng, param_groups=param_groups)

@@ -24,20 +24,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs
+from xstyle._checkpoint_fields import MISSING, FileKind, config_kwargs
 from xstyle._checks import check_finite_epoch, check_int
-from xstyle._resume import pack, refuse_mismatch, unpack, write_checkpoint
+from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.data import DigitData, check_digit_data
 from xstyle.gan.dcgan import N_DIGITS, Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents, prior_of, with_labels
 from xstyle.hooks import frozen
 from xstyle.losses import discriminator_loss, generator_loss
 from xstyle.rng import RandomStream
-from xstyle.safeload import cast_floats, load_tagged_state
+from xstyle.safeload import cast_floats
 from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
@@ -53,6 +54,10 @@ __all__ = [
 #: Format tag of a trainer checkpoint (full state) and of a release (weights only, float16).
 TRAIN_FORMAT = "xstyle.dcgan/1"
 RELEASE_FORMAT = "xstyle.dcgan-release/1"
+#: what loading names such a file, and the formats it may carry
+_CHECKPOINT_FILE = FileKind(
+    "checkpoint", "an xstyle DCGAN checkpoint", "xstyle gan train", (TRAIN_FORMAT, RELEASE_FORMAT)
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +140,7 @@ class GANCheckpoint:
         return self.generator_ema if self.generator_ema is not None else self.generator
 
 
-class GANTrainer:
+class GANTrainer(Resumable):
     """Train the DCGAN on digits.
 
     Example::
@@ -149,6 +154,12 @@ class GANTrainer:
         config: hyper-parameters; ``out_dir`` receives checkpoints and previews.
         resume: a checkpoint path to continue from (trained with the same seed, batch size and prior).
     """
+
+    RESUMABLE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "modules": ("generator", "discriminator"),
+        "optimisers": ("opt_g", "opt_d"),
+        "generators": ("shuffle_rng", "latent_rng"),
+    }
 
     def __init__(self, data: DigitData, *, config: GANConfig | None = None, resume: str | Path | None = None):
         check_digit_data(data, name="data")
@@ -180,14 +191,6 @@ class GANTrainer:
     def _adam(self, module: torch.nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas, eps=self.config.eps)
 
-    def _parts(self) -> dict[str, dict]:
-        """The resumable parts, by name (see :mod:`xstyle._resume`)."""
-        return {
-            "modules": {"generator": self.generator, "discriminator": self.discriminator},
-            "optimisers": {"opt_g": self.opt_g, "opt_d": self.opt_d},
-            "generators": {"shuffle_rng": self.shuffle_rng, "latent_rng": self.latent_rng},
-        }
-
     def _restore(self, ckpt: GANCheckpoint) -> None:
         refuse_mismatch(ckpt.config, self.config, ("conditional", "seed", "batch_size", "prior"))
         # the optimisers' saved learning rates and betas would override this run's config: keep the config
@@ -196,7 +199,7 @@ class GANTrainer:
             name: {"lr": lr, "betas": c.betas, "eps": c.eps}
             for name, lr in (("opt_g", c.lr_g), ("opt_d", c.lr_d))
         }
-        unpack(ckpt.state, **self._parts(), rng=self.rng, param_groups=groups)
+        self.unpack_state(ckpt.state, param_groups=groups)
         if self.ema is not None and "generator_ema" in ckpt.state:
             self.ema.module.load_state_dict(ckpt.state["generator_ema"])
             self.ema.n_averaged.fill_(int(ckpt.state["ema_n_averaged"]))
@@ -326,7 +329,7 @@ class GANTrainer:
         path = Path(path)
         state = {
             "format": TRAIN_FORMAT,
-            **pack(**self._parts(), rng=self.rng),
+            **self.pack_state(),
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "history": self.history,
@@ -348,15 +351,7 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     bad one is named in that line. ``path`` may be ``"shipped:dcgan"`` (the shipped release).
     """
     path = resolve_shipped(path, "dcgan", what="checkpoint") if is_shipped_spec(path) else Path(path)
-    state = load_tagged_state(
-        path,
-        formats=(TRAIN_FORMAT, RELEASE_FORMAT),
-        what="checkpoint",
-        kind="an xstyle DCGAN checkpoint",
-        made_by="xstyle gan train",
-        map_location=map_location,
-    )
-    check = CheckpointFields(path, what="checkpoint", made_by="xstyle gan train")
+    state, check = _CHECKPOINT_FILE.open(path, map_location=map_location)
     config = check.config(GANConfig, state.get("config", {}))
     epoch = check.integer(state.get("epoch", 0), "epoch")
     history = check.records(state.get("history", []), "history")

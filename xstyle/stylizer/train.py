@@ -43,20 +43,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from xstyle._checkpoint_fields import MISSING, CheckpointFields, config_kwargs, expected_state
+from xstyle._checkpoint_fields import MISSING, FileKind, config_kwargs, expected_state
 from xstyle._checks import check_finite_epoch, check_int
-from xstyle._resume import pack, refuse_mismatch, unpack, write_checkpoint
+from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, discriminator_loss, generator_loss, gram_matrix, style_loss
 from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
 from xstyle.rng import RandomStream
-from xstyle.safeload import cast_floats, load_tagged_state
+from xstyle.safeload import cast_floats
 from xstyle.shipped import is_shipped_spec, resolve_shipped, shipped_models
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
@@ -80,6 +80,10 @@ log = logging.getLogger(__name__)
 
 TRAIN_FORMAT = "xstyle.stylizer/1"
 RELEASE_FORMAT = "xstyle.stylizer-release/1"
+#: what loading names such a file, and the formats it may carry
+_STYLIZER_FILE = FileKind(
+    "model", "an xstyle stylizer", "xstyle stylizer train", (TRAIN_FORMAT, RELEASE_FORMAT)
+)
 _MAX_STYLE_SIDE = 8192  # the painting a checkpoint stores, px (config.style_size: 512 by default)
 _STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 _CONTENT_LAYERS = ("relu4_2",)
@@ -260,7 +264,7 @@ def _to_uint8(image: torch.Tensor) -> torch.Tensor:
     return (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-class StylizerTrainer:
+class StylizerTrainer(Resumable):
     """Train one stylizer for one painting.
 
     Example::
@@ -281,6 +285,12 @@ class StylizerTrainer:
         vgg: the loss network (default ``load_vgg19(config.weights)`` truncated after the deepest layer).
         style_name: how the painting is called in metadata (e.g. ``sample:starry_night``).
     """
+
+    RESUMABLE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "modules": ("net", "discriminator"),
+        "optimisers": ("opt_g", "opt_d"),
+        "generators": ("crop_rng", "patch_rng"),
+    }
 
     def __init__(
         self,
@@ -325,14 +335,6 @@ class StylizerTrainer:
         if resume is not None:
             self._restore(resume if isinstance(resume, Stylizer) else load_stylizer(resume))
 
-    def _parts(self) -> dict[str, dict]:
-        """The resumable parts, by name (see :mod:`xstyle._resume`)."""
-        return {
-            "modules": {"net": self.net, "discriminator": self.discriminator},
-            "optimisers": {"opt_g": self.opt_g, "opt_d": self.opt_d},
-            "generators": {"crop_rng": self.crop_rng, "patch_rng": self.patch_rng},
-        }
-
     def _restore(self, ckpt: Stylizer) -> None:
         if ckpt.state.get("format") != TRAIN_FORMAT:
             raise ValueError(
@@ -348,7 +350,7 @@ class StylizerTrainer:
                 f"this run asks for {self.style_name!r}; use the same --style."
             )
         s = ckpt.state
-        unpack(s, **self._parts(), rng=self.rng)
+        self.unpack_state(s)
         self.epoch, self.step = ckpt.epoch, int(s["step"])
         self.history, self.steps = list(ckpt.history), list(s.get("steps", []))
         self.seconds = float(s.get("seconds", 0.0))
@@ -506,7 +508,7 @@ class StylizerTrainer:
         path = Path(path)
         state = {
             "format": TRAIN_FORMAT,
-            **pack(**self._parts(), rng=self.rng),
+            **self.pack_state(),
             "style": _to_uint8(self.style),
             "epoch": self.epoch,
             "step": self.step,
@@ -556,14 +558,7 @@ def load_stylizer(path: str | Path) -> Stylizer:
     if is_shipped_spec(path):
         path = resolve_shipped(path, "stylizer", what="model")
     path = Path(path)
-    state = load_tagged_state(
-        path,
-        formats=(TRAIN_FORMAT, RELEASE_FORMAT),
-        what="model",
-        kind="an xstyle stylizer",
-        made_by="xstyle stylizer train",
-    )
-    check = CheckpointFields(path, what="model", made_by="xstyle stylizer train")
+    state, check = _STYLIZER_FILE.open(path)
     config = check.config(StylizerConfig, state.get("config", MISSING))
     weights = {  # checked against the architecture built on the meta device: nothing allocated
         name: check.state_dict(
