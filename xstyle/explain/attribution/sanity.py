@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,20 +72,13 @@ class DeletionInsertionResult(Plottable):
         return self.deletion_auc < self.random_deletion_auc and self.insertion_auc > self.random_insertion_auc
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "fractions": self.fractions.tolist(),
-            "deletion": self.deletion.tolist(),
-            "insertion": self.insertion.tolist(),
-            "random_deletion": self.random_deletion.tolist(),
-            "random_insertion": self.random_insertion.tolist(),
-            "deletion_auc": self.deletion_auc,
-            "insertion_auc": self.insertion_auc,
-            "random_deletion_auc": self.random_deletion_auc,
-            "random_insertion_auc": self.random_insertion_auc,
-            "score": self.score,
-            "baseline_score": self.baseline_score,
-            "passed": self.passed,
-        }
+        """Every field (curves as lists), then ``passed``."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.tolist() if isinstance(value, np.ndarray) else value
+        out["passed"] = self.passed
+        return out
 
 
 def _auc(x: np.ndarray, y: np.ndarray) -> float:

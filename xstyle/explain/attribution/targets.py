@@ -33,6 +33,7 @@ __all__ = [
     "ContentLossTarget",
     "DiscriminatorTarget",
     "GramEntryTarget",
+    "ModelTarget",
     "ScaledTarget",
     "StyleLossTarget",
     "SumTarget",
@@ -361,21 +362,29 @@ class ChannelTarget(Target):
         return f[:, self.channel].flatten(1).mean(1)
 
 
-class DiscriminatorTarget(Target):
+class ModelTarget(Target):
+    """Base class of a target that runs one network and takes no other setting.
+
+    ``Subclass(model)`` builds it and :meth:`with_model` rebuilds the same kind of target on another
+    network; subclasses give :attr:`label` and :meth:`forward`.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def with_model(self, model: nn.Module) -> Target:
+        return type(self)(model)
+
+
+class DiscriminatorTarget(ModelTarget):
     """The discriminator's real/fake logit of digits (N, 1, 28, 28) in [-1, 1] -> (N,) (positive = real)."""
 
     deeplift_ok = True
 
-    def __init__(self, discriminator: nn.Module) -> None:
-        super().__init__()
-        self.model = discriminator
-
     @property
     def label(self) -> str:
         return "discriminator logit"
-
-    def with_model(self, model: nn.Module) -> DiscriminatorTarget:
-        return DiscriminatorTarget(model)
 
     def forward(self, digits: torch.Tensor) -> torch.Tensor:
         return self.model(digits).reshape(digits.shape[0], -1)[:, 0]

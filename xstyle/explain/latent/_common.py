@@ -360,6 +360,43 @@ class ProbeResult:
         return out
 
 
+@dataclass(frozen=True, eq=False)
+class ProbeGrid:
+    """Probe scores of attributes at generator stages: the base of the probe-table results.
+
+    :class:`~xstyle.explain.latent.probes.ProbeTableResult` (one generator, (S, A) arrays) and
+    :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult` (one table per training checkpoint,
+    (A, S, E) arrays) add their own fields after these.
+
+    Attributes:
+        stages: ``"z"`` first, then the tapped generator stages in forward order.
+        attributes: the probed attributes.
+        metrics: per attribute, ``"accuracy"`` (``class``) or ``"r2"`` (the others).
+        scores: mean cross-validated scores; ``score_std`` their fold standard deviations; NaN for
+            an attribute that took a single value (nothing to probe).
+        chance: the score of guessing (majority-class share; 0 for R²).
+    """
+
+    stages: tuple[str, ...]
+    attributes: tuple[str, ...]
+    metrics: tuple[str, ...]
+    scores: np.ndarray
+    score_std: np.ndarray
+    chance: np.ndarray
+
+    def _locate(self, stage: str, attribute: str) -> tuple[int, int]:
+        """(stage index, attribute index) of a cell; ValueError for an unknown name."""
+        if attribute not in self.attributes:
+            raise ValueError(f"attribute must be one of {list(self.attributes)}; got {attribute!r}.")
+        if stage not in self.stages:
+            raise ValueError(f"stage must be one of {list(self.stages)}; got {stage!r}.")
+        return self.stages.index(stage), self.attributes.index(attribute)
+
+    def _metric_map(self) -> dict[str, str]:
+        """attribute -> its metric, as the results' ``to_dict`` write it."""
+        return dict(zip(self.attributes, self.metrics, strict=True))
+
+
 def _num(value: float) -> float | None:
     """A float for JSON; ``None`` for NaN (an attribute that was constant and so not probed)."""
     return None if np.isnan(value) else float(value)

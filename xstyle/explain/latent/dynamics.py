@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
-from xstyle.explain.latent._common import by_stage
+from xstyle.explain.latent._common import ProbeGrid, by_stage
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -58,7 +58,7 @@ def find_checkpoints(run_dir: str | os.PathLike) -> list[Path]:
 
 
 @dataclass(frozen=True, eq=False)
-class ProbeDynamicsResult:
+class ProbeDynamicsResult(ProbeGrid):
     """Probe scores of each attribute at each generator stage across training checkpoints.
 
     Attributes:
@@ -77,12 +77,6 @@ class ProbeDynamicsResult:
 
     epochs: np.ndarray
     checkpoints: tuple[str, ...]
-    stages: tuple[str, ...]
-    attributes: tuple[str, ...]
-    metrics: tuple[str, ...]
-    scores: np.ndarray
-    score_std: np.ndarray
-    chance: np.ndarray
     n_samples: int
     n_components: int | None
     cv: int
@@ -91,11 +85,8 @@ class ProbeDynamicsResult:
 
     def curve(self, attribute: str, stage: str = "z") -> np.ndarray:
         """The (E,) scores of ``attribute`` read from ``stage``, one per epoch."""
-        if attribute not in self.attributes:
-            raise ValueError(f"attribute must be one of {list(self.attributes)}; got {attribute!r}.")
-        if stage not in self.stages:
-            raise ValueError(f"stage must be one of {list(self.stages)}; got {stage!r}.")
-        return self.scores[self.attributes.index(attribute), self.stages.index(stage)].copy()
+        s, a = self._locate(stage, attribute)
+        return self.scores[a, s].copy()
 
     def normalized(self) -> np.ndarray:
         """(A, S, E) chance-normalised scores ``(score - chance) / (1 - chance)``: 0 chance, 1 perfect."""
@@ -136,7 +127,7 @@ class ProbeDynamicsResult:
             "checkpoints": list(self.checkpoints),
             "stages": list(self.stages),
             "attributes": list(self.attributes),
-            "metrics": dict(zip(self.attributes, self.metrics, strict=True)),
+            "metrics": self._metric_map(),
             "scores": by_stage(self.scores, self.stages, self.attributes, attribute_first=True),
             "score_std": by_stage(self.score_std, self.stages, self.attributes, attribute_first=True),
             "chance": {a: nums(self.chance[j]) for j, a in enumerate(self.attributes)},

@@ -39,6 +39,7 @@ from xstyle.explain.latent._common import (
     ATTRIBUTES,
     GENERATOR_STAGES,
     LatentSamples,
+    ProbeGrid,
     ProbeResult,
     by_stage,
     fit_probe,
@@ -74,7 +75,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class ProbeTableResult(Plottable):
+class ProbeTableResult(ProbeGrid, Plottable):
     """How well each attribute is read linearly from z and from each generator stage.
 
     Attributes:
@@ -90,12 +91,6 @@ class ProbeTableResult(Plottable):
 
     display: ClassVar[type[ProbeTableDisplay]] = ProbeTableDisplay
 
-    stages: tuple[str, ...]
-    attributes: tuple[str, ...]
-    metrics: tuple[str, ...]
-    scores: np.ndarray
-    score_std: np.ndarray
-    chance: np.ndarray
     n_features: tuple[int, ...]
     n_samples: int
     n_components: int | None
@@ -103,13 +98,14 @@ class ProbeTableResult(Plottable):
     random_state: int | None
 
     def score_of(self, stage: str, attribute: str) -> float:
-        return float(self.scores[self.stages.index(stage), self.attributes.index(attribute)])
+        """The mean cross-validated score of ``attribute`` read from ``stage``."""
+        return float(self.scores[self._locate(stage, attribute)])
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "stages": list(self.stages),
             "attributes": list(self.attributes),
-            "metrics": dict(zip(self.attributes, self.metrics, strict=True)),
+            "metrics": self._metric_map(),
             "chance": {a: float(c) for a, c in zip(self.attributes, self.chance, strict=True)},
             "scores": by_stage(self.scores, self.stages, self.attributes),
             "score_std": by_stage(self.score_std, self.stages, self.attributes),
