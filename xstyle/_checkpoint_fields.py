@@ -21,7 +21,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import torch
 from torch import nn
@@ -33,6 +33,7 @@ __all__ = [
     "CheckpointFields",
     "FieldError",
     "FileKind",
+    "SavedConfig",
     "config_kwargs",
     "describe",
     "expected_state",
@@ -124,6 +125,27 @@ def config_kwargs(cls: type, data: Any, *, name: str = "config") -> dict[str, An
         for f in dataclasses.fields(cls)
         if f.name in data
     }
+
+
+class SavedConfig:
+    """Mixin of a frozen config dataclass that checkpoints save: :meth:`to_dict` writes its settings,
+    :meth:`from_dict` reads them back checked (:func:`config_kwargs`, messages naming ``_dict_name``)."""
+
+    _dict_name: ClassVar[str] = "config"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-ready dict (nested configs as dicts)."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
+
+    @classmethod
+    def from_dict(cls: type[_Saved], data: Any) -> _Saved:
+        """The config of a dict of settings (unknown keys ignored, nested configs from their dicts); a
+        setting of a wrong type is a one-line ValueError naming it (``config.lr_g must be a finite
+        number; got 'abc'.``)."""
+        return cls(**config_kwargs(cls, data, name=cls._dict_name))
+
+
+_Saved = TypeVar("_Saved", bound=SavedConfig)
 
 
 def expected_state(build: Callable[[], nn.Module]) -> dict[str, torch.Tensor]:

@@ -22,14 +22,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from xstyle._checkpoint_fields import MISSING, FileKind, config_kwargs
+from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfig
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.data import DigitData, check_digit_data
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
-class GANConfig:
+class GANConfig(SavedConfig):
     """Hyper-parameters of a DCGAN run (defaults: the design's)."""
 
     epochs: int = 50
@@ -98,15 +98,6 @@ class GANConfig:
                 f"ema_decay must be a number in (0, 1) such as 0.999, or None for no average; "
                 f"got {self.ema_decay!r}."
             )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> GANConfig:
-        """The config of a dict of settings (unknown keys ignored); a setting of a wrong type is a
-        one-line ValueError naming it (``config.lr_g must be a finite number; got 'abc'.``)."""
-        return cls(**config_kwargs(cls, data))
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ branch channel's spatial mean close to zero, so zero ablation is close to mean a
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from xstyle._checkpoint_fields import config_kwargs
+from xstyle._checkpoint_fields import SavedConfig
 
 __all__ = ["ArchConfig", "PatchDiscriminator", "ResidualBlock", "TransformNet"]
 
@@ -36,7 +36,7 @@ _MAX_KERNEL = 31  # side of the outer convolutions
 
 
 @dataclass(frozen=True, kw_only=True)
-class ArchConfig:
+class ArchConfig(SavedConfig):
     """Architecture of a stylizer and its discriminator (stored in every checkpoint)."""
 
     #: channel widths of the full-, half- and quarter-resolution stages
@@ -44,6 +44,8 @@ class ArchConfig:
     n_residual: int = 3  # residual blocks at quarter resolution
     outer_kernel: int = 9  # kernel of the first and last convolution (Johnson et al.: 9)
     disc_channels: tuple[int, ...] = (32, 64, 128)  # one stride-2 block per entry
+
+    _dict_name = "arch"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -65,15 +67,6 @@ class ArchConfig:
                 f"disc_channels must be 1 to {MAX_BLOCKS} widths in [1, {_MAX_WIDTH}]; "
                 f"got {self.disc_channels!r}."
             )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ArchConfig:
-        """The architecture of a dict of settings (unknown keys ignored); a setting of a wrong type
-        is a one-line ValueError naming it."""
-        return cls(**config_kwargs(cls, data, name="arch"))
 
 
 def _conv_block(

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from xstyle._checkpoint_fields import MISSING, FileKind, config_kwargs, expected_state
+from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfig, expected_state
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.hooks import FeatureTap, frozen
@@ -90,7 +90,7 @@ _CONTENT_LAYERS = ("relu4_2",)
 
 
 @dataclass(frozen=True, kw_only=True)
-class StylizerConfig:
+class StylizerConfig(SavedConfig):
     """Hyper-parameters of a stylizer run. Defaults: 256 px crops, ~30 min on a 2-core CPU."""
 
     epochs: int = 8
@@ -168,15 +168,6 @@ class StylizerConfig:
     @property
     def deepest_layer(self) -> str:
         return max((*self.content_layers, *self.style_layers), key=LAYER_NAMES.index)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> StylizerConfig:
-        """The config of a dict of settings (unknown keys ignored; ``arch`` a dict too); a setting of
-        a wrong type is a one-line ValueError naming it (``config.arch.channels[0] must be ...``)."""
-        return cls(**config_kwargs(cls, data))
 
 
 def total_variation(images: torch.Tensor) -> torch.Tensor:
