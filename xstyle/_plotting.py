@@ -79,6 +79,76 @@ class Plottable:
 CMAP = "RdBu_r"
 
 
+def _axes(ax: Any, size: tuple[float, float]) -> Any:
+    """``ax`` itself, or (``ax`` None) the Axes of a new figure of ``size`` inches (constrained layout)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+class SignedHeatmapDisplay(Display):
+    """Base of the Displays of one square matrix of values in [-1, 1] with the same labels on both
+    axes: a signed heatmap with a colour bar, its cells annotated (NaN cells read "n/a").
+
+    A subclass is a dataclass with two fields, named in ``_fields`` as (labels, matrix), that
+    ``from_result`` reads from the same-named attributes of the Result; its ``plot`` calls
+    :meth:`_heatmap` with its title and look.
+    """
+
+    #: the names of the (labels, matrix) fields, the same on the Display and on its Result
+    _fields: ClassVar[tuple[str, str]]
+
+    @classmethod
+    def from_result(cls, result):
+        """Collect the labels and the matrix from the same-named attributes of ``result``."""
+        labels, matrix = cls._fields
+        return cls(
+            **{
+                labels: list(getattr(result, labels)),
+                matrix: np.asarray(getattr(result, matrix), dtype=float),
+            }
+        )
+
+    def _heatmap(
+        self,
+        ax: Any,
+        *,
+        title: str,
+        label: str,
+        fmt: str | None = "{:.2f}",
+        fontsize: tuple[float, float] = (7, 8),
+        rotation: int = 45,
+        cell: tuple[float, float] = (0.6, 0.5),
+    ):
+        """Draw the matrix on ``ax`` (None: a new figure of ``2.5 x 2.0`` inches plus ``cell`` per
+        label) and return ``self``.
+
+        ``title``: the Axes' title; ``label``: the colour bar's; ``fmt`` formats each cell's
+        annotation (None: no annotations); ``fontsize`` is (annotations, tick labels); ``rotation``
+        turns the x tick labels (degrees).
+        """
+        labels, matrix = (getattr(self, name) for name in self._fields)
+        k = len(labels)
+        ax = _axes(ax, (2.5 + cell[0] * k, 2.0 + cell[1] * k))
+        image = ax.imshow(matrix, vmin=-1, vmax=1, cmap=CMAP)
+        if fmt is not None:
+            for i in range(k):
+                for j in range(k):
+                    v = matrix[i, j]
+                    color = "white" if abs(v) > 0.6 else "black"
+                    text = "n/a" if np.isnan(v) else fmt.format(v)
+                    ax.text(j, i, text, ha="center", va="center", fontsize=fontsize[0], color=color)
+        ax.set_xticks(range(k), labels, rotation=rotation, ha="center" if rotation == 90 else "right")
+        ax.set_yticks(range(k), labels)
+        ax.tick_params(labelsize=fontsize[1])
+        ax.set_title(title, fontsize=10)
+        ax.figure.colorbar(image, ax=ax, label=label)
+        return self._drawn(ax)
+
+
 def _np(x: torch.Tensor | np.ndarray) -> np.ndarray:
     return x.detach().double().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=float)
 
@@ -118,37 +188,24 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float], *, ax=None):
     return figure, axes
 
 
-def _signed_heatmap(ax, matrix, labels, *, fmt, fontsize, rotation, title, label) -> None:
-    """Draw a square matrix of values in [-1, 1] with ``labels`` on both axes and a colour bar.
-
-    ``fmt`` formats each cell's annotation (None: no annotations; NaN cells read "n/a");
-    ``fontsize`` is (annotations, tick labels).
-    """
-    k = len(labels)
-    image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
-    if fmt is not None:
-        for i in range(k):
-            for j in range(k):
-                v = matrix[i, j]
-                color = "white" if abs(v) > 0.6 else "black"
-                text = "n/a" if np.isnan(v) else fmt.format(v)
-                ax.text(j, i, text, ha="center", va="center", fontsize=fontsize[0], color=color)
-    ax.set_xticks(range(k), labels, rotation=rotation, ha="center" if rotation == 90 else "right")
-    ax.set_yticks(range(k), labels)
-    ax.tick_params(labelsize=fontsize[1])
-    ax.set_title(title, fontsize=10)
-    ax.figure.colorbar(image, ax=ax, label=label)
-
-
 def _thumb(image) -> np.ndarray:
     """(1, 3, H, W) tensor in [0, 1] -> (H, W, 3) float numpy for imshow."""
     return image[0].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
 
 
-def _thumbnail_figure(n: int, *, width: float = 7.0, curve_height: float = 3.2):
-    """A figure with one wide axes on top and ``n`` small image axes below."""
+def _thumbnail_figure(
+    ax: Any, n: int, *, thumbnails: bool, size: tuple[float, float], width: float = 7.0
+) -> tuple[Any, list]:
+    """(the curve's Axes, the thumbnails' Axes) of a curve display with ``n`` thumbnail images.
+
+    ``ax`` None and ``thumbnails``: a new figure with one wide Axes on top and ``n`` small image
+    Axes below; else ``ax`` (None: a new figure of ``size``) and no thumbnails.
+    """
+    if ax is not None or not thumbnails:
+        return _axes(ax, size), []
     import matplotlib.pyplot as plt
 
+    curve_height = 3.2
     thumb_h = width / max(n, 1) + 0.35
     fig = plt.figure(figsize=(width, curve_height + thumb_h), layout="constrained")
     grid = fig.add_gridspec(2, max(n, 1), height_ratios=[curve_height, thumb_h])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xstyle._plotting import Display
+from xstyle._plotting import Display, _axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,10 +52,7 @@ class TransferLossDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None, log_scale: bool = True) -> TransferLossDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        ax = _axes(ax, (6, 3.5))
         x = np.arange(len(self.total))
         ax.plot(x, self.total, label="total", color="black")
         ax.plot(x, self.content * self.alpha, label=f"α·content (α={self.alpha:g})", color="tab:blue")

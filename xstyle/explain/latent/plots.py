@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xstyle._plotting import CMAP, Display, _figure, _np, _show_map, _signed_heatmap
+from xstyle._plotting import CMAP, Display, SignedHeatmapDisplay, _figure, _np, _show_map
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -137,34 +137,26 @@ class TraversalDisplay(Display):
 
 
 @dataclass(eq=False)
-class DirectionSimilarityDisplay(Display):
-    """Heatmap of signed cosine similarities between latent directions of several methods."""
+class DirectionSimilarityDisplay(SignedHeatmapDisplay):
+    """Heatmap of signed cosine similarities between latent directions of several methods
+    (``from_result``: a :class:`~xstyle.explain.latent.directions.DirectionComparison`)."""
 
     labels: list[str]
     cosine: np.ndarray
 
-    @classmethod
-    def from_result(cls, result) -> DirectionSimilarityDisplay:
-        """Collect the matrix of a :class:`~xstyle.explain.latent.directions.DirectionComparison`."""
-        return cls(labels=list(result.labels), cosine=np.asarray(result.cosine, dtype=float))
+    _fields = ("labels", "cosine")
 
     def plot(self, *, ax: Axes | None = None) -> DirectionSimilarityDisplay:
-        import matplotlib.pyplot as plt
-
-        k = len(self.labels)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(2.5 + 0.38 * k, 2.0 + 0.34 * k), layout="constrained")
-        _signed_heatmap(
+        """Draw the matrix (cells annotated up to 24 directions)."""
+        return self._heatmap(
             ax,
-            self.cosine,
-            self.labels,
-            fmt="{:.1f}" if k <= 24 else None,
-            fontsize=(6, 7),
-            rotation=90,
             title="Cosine similarity of latent directions",
             label="cos",
+            fmt="{:.1f}" if len(self.labels) <= 24 else None,
+            fontsize=(6, 7),
+            rotation=90,
+            cell=(0.38, 0.34),
         )
-        return self._drawn(ax)
 
 
 @dataclass(eq=False)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from xstyle.data import load_single_image
+from xstyle.data import describe_image, load_single_image
 from xstyle.images import ImageLike
 from xstyle.models.vgg import load_vgg19
-from xstyle.transfer import TransferConfig
+from xstyle.transfer import TransferConfig, make_initial_image
 
 
 def sweep_config(config: TransferConfig | None, *, steps: int, what: str) -> TransferConfig:
@@ -40,3 +40,14 @@ def sweep_inputs(
     if model is None:
         model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
     return content_img, style_img, model
+
+
+def sweep_start(config: TransferConfig, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """The image every run of a sweep starts from: ``config.init``, drawn with ``config.seed``."""
+    generator = torch.Generator().manual_seed(config.seed)
+    return make_initial_image(config.init, content, style, generator=generator)
+
+
+def sweep_meta(content: ImageLike, style: ImageLike) -> dict:
+    """The ``meta`` of a sweep's result: descriptions of its content and style images."""
+    return {"content": describe_image(content), "style": describe_image(style)}

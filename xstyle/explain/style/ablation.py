@@ -39,15 +39,15 @@ from torch import nn
 from xstyle._checks import check_seed
 from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
-from xstyle.data import describe_image, load_single_image
-from xstyle.explain.style._sweep import sweep_config
+from xstyle.data import load_single_image
+from xstyle.explain.style._sweep import sweep_config, sweep_meta, sweep_start
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import AblationCurveDisplay
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
-from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
 
 __all__ = [
     "ABLATION_MODES",
@@ -96,9 +96,7 @@ class _Setup:
             )
         self.model = model
         self.objective = StyleObjective(self.model, self.content, self.style, config)
-        self.start = make_initial_image(
-            config.init, self.content, self.style, generator=torch.Generator().manual_seed(config.seed)
-        )
+        self.start = sweep_start(config, self.content, self.style)
         if given is None:  # a short intact stylisation is the image whose losses we perturb
             given = self.transfer(config.steps[0])
         self.image = given
@@ -550,8 +548,7 @@ def ablation_curves(
         timings={"setup": t_setup, "total": time.perf_counter() - t0},
         image=setup.image,
         meta={
-            "content": describe_image(content),
-            "style": describe_image(style),
+            **sweep_meta(content, style),
             "n_channels": n,
             "rank_correlations": correlations,
         },

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -141,20 +141,64 @@ def _transform(
 # --------------------------------------------------------------------------------------- checks
 
 
-def _check_options(size: Any, steps: Any, lr: Any, jitter: Any, scale: Any, seed: Any) -> int:
-    lo, hi = SIZE_RANGE
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not lo <= size <= hi:
-        raise ValueError(f"size must be an integer from {lo} to {hi} (px); got {size!r}.")
-    check_int(steps, "steps", 1)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a finite number > 0; got {lr!r}.")
-    check_int(jitter, "jitter", 0)
-    if jitter > size // 4:
-        raise ValueError(f"jitter must be at most size // 4 = {size // 4} px; got {jitter}.")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 0.5:
-        raise ValueError(f"scale must be a number from 0 (off) to 0.5; got {scale!r}.")
-    check_seed(seed)
-    return int(size)
+@dataclass(frozen=True)
+class _Options:
+    """The optimisation options both entry points share, checked (:meth:`checked`); their fields,
+    in order, are the result's ``config``."""
+
+    size: int
+    steps: int
+    lr: float
+    jitter: int
+    scale: float
+    seed: int
+
+    @classmethod
+    def checked(cls, *, size: Any, steps: Any, lr: Any, jitter: Any, scale: Any, seed: Any) -> _Options:
+        lo, hi = SIZE_RANGE
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not lo <= size <= hi:
+            raise ValueError(f"size must be an integer from {lo} to {hi} (px); got {size!r}.")
+        check_int(steps, "steps", 1)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a finite number > 0; got {lr!r}.")
+        check_int(jitter, "jitter", 0)
+        if jitter > size // 4:
+            raise ValueError(f"jitter must be at most size // 4 = {size // 4} px; got {jitter}.")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 0.5:
+            raise ValueError(f"scale must be a number from 0 (off) to 0.5; got {scale!r}.")
+        check_seed(seed)
+        return cls(int(size), int(steps), float(lr), int(jitter), float(scale), int(seed))
+
+    def config(self) -> dict[str, Any]:
+        """The options as the result's JSON-ready ``config``."""
+        return asdict(self)
+
+    def start(self, count: int, device: torch.device) -> tuple[_FourierImages, torch.Generator]:
+        """``count`` initial images of ``size`` px and the generator (seeded with ``seed``) that drew
+        them, which then draws every transformation of the optimisation."""
+        generator = torch.Generator().manual_seed(self.seed)
+        images = _FourierImages(count, self.size, self.size, generator=generator, device=device)
+        return images, generator
+
+    def optimise(
+        self,
+        images: _FourierImages,
+        loss_fn: Callable[[torch.Tensor], torch.Tensor],
+        *,
+        generator: torch.Generator,
+        say: Progress,
+        label: str,
+    ) -> None:
+        """Adam on the spectrum: ``steps`` times, ``loss_fn(transformed images)`` (a scalar) goes down."""
+        opt = torch.optim.Adam([images.params], lr=self.lr)
+        every = max(1, self.steps // 4)
+        for step in range(self.steps):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(_transform(images(), generator, jitter=self.jitter, scale=self.scale))
+            loss.backward()
+            opt.step()
+            if (step + 1) % every == 0 or step + 1 == self.steps:
+                say(f"{label}: step {step + 1}/{self.steps}")
 
 
 def _check_indices(values: Any, *, param: str, what: str, count: int | None) -> tuple[int, ...]:
@@ -213,41 +257,6 @@ def _pre_activation(model: nn.Module, layer: str) -> str | None:
     if i == 0:
         return None
     return f"{parent_name}.{names[i - 1]}" if parent_name else names[i - 1]
-
-
-def _config(size: int, steps: int, lr: float, jitter: int, scale: float, seed: int) -> dict[str, Any]:
-    return {
-        "size": size,
-        "steps": int(steps),
-        "lr": float(lr),
-        "jitter": int(jitter),
-        "scale": float(scale),
-        "seed": int(seed),
-    }
-
-
-def _optimise(
-    images: _FourierImages,
-    loss_fn: Callable[[torch.Tensor], torch.Tensor],
-    *,
-    steps: int,
-    lr: float,
-    jitter: int,
-    scale: float,
-    generator: torch.Generator,
-    say: Progress,
-    label: str,
-) -> None:
-    """Adam on the spectrum: ``steps`` times, ``loss_fn(transformed images)`` (a scalar) goes down."""
-    opt = torch.optim.Adam([images.params], lr=lr)
-    every = max(1, steps // 4)
-    for step in range(steps):
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(_transform(images(), generator, jitter=jitter, scale=scale))
-        loss.backward()
-        opt.step()
-        if (step + 1) % every == 0 or step + 1 == steps:
-            say(f"{label}: step {step + 1}/{steps}")
 
 
 # ----------------------------------------------------------------------------------- channels
@@ -349,7 +358,7 @@ def visualize_channels(
         ValueError: an unknown layer, a channel out of range, an empty channel list, a size outside
             16..512, ``steps < 1`` or another bad option (one line naming the parameter).
     """
-    size = _check_options(size, steps, lr, jitter, scale, seed)
+    options = _Options.checked(size=size, steps=steps, lr=lr, jitter=jitter, scale=scale, seed=seed)
     if isinstance(leak, bool) or not isinstance(leak, (int, float)) or not 0 <= leak < 1:
         raise ValueError(f"leak must be a number in [0, 1) (0: no leak); got {leak!r}.")
     wanted = _check_indices(channels, param="channels", what="channel", count=None)
@@ -358,8 +367,7 @@ def visualize_channels(
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     device = device_of(net)
-    gen = torch.Generator().manual_seed(int(seed))
-    images = _FourierImages(len(wanted), size, size, generator=gen, device=device)
+    images, gen = options.start(len(wanted), device)
     index = torch.tensor(wanted, device=device)
     rows = torch.arange(len(wanted), device=device)
 
@@ -378,18 +386,8 @@ def visualize_channels(
             start = _layer_output(tap, images(), layer)
             _check_indices(wanted, param="channels", what=f"layer {layer!r} channel", count=start.shape[1])
             initial = objective(start)
-        say(f"visualising {len(wanted)} channel(s) of {layer} at {size} px")
-        _optimise(
-            images,
-            surrogate,
-            steps=steps,
-            lr=lr,
-            jitter=jitter,
-            scale=scale,
-            generator=gen,
-            say=say,
-            label=f"channels of {layer}",
-        )
+        say(f"visualising {len(wanted)} channel(s) of {layer} at {options.size} px")
+        options.optimise(images, surrogate, generator=gen, say=say, label=f"channels of {layer}")
         with torch.no_grad():
             final_images = images().detach()
             final = objective(_layer_output(tap, final_images, layer))
@@ -399,7 +397,7 @@ def visualize_channels(
         channels=wanted,
         activations=tuple(float(v) for v in final),
         initial_activations=tuple(float(v) for v in initial),
-        config={**_config(size, steps, lr, jitter, scale, seed), "leak": float(leak)},
+        config={**options.config(), "leak": float(leak)},
         seconds=time.perf_counter() - t0,
         meta={"weights": getattr(net, "weights_name", "custom"), "optimised": pre or layer},
     )
@@ -500,15 +498,14 @@ def visualize_gram_components(
         ValueError: bad options as in :func:`visualize_channels`; a component out of range, or one
             whose eigenvalue is 0.
     """
-    size = _check_options(size, steps, lr, jitter, scale, seed)
+    options = _Options.checked(size=size, steps=steps, lr=lr, jitter=jitter, scale=scale, seed=seed)
     wanted = _check_indices(components, param="components", what="eigencomponent", count=None)
-    style = load_single_image(style_image, size=size, param="style_image")
+    style = load_single_image(style_image, size=options.size, param="style_image")
     net = _check_layer(model, layer, weights)
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     device = device_of(net)
-    gen = torch.Generator().manual_seed(int(seed))
-    images = _FourierImages(len(wanted), size, size, generator=gen, device=device)
+    images, gen = options.start(len(wanted), device)
 
     with frozen(net), FeatureTap(net, [layer], detach=False, stop_after_last=True) as tap:
         with torch.no_grad():
@@ -537,14 +534,10 @@ def visualize_gram_components(
 
         with torch.no_grad():
             initial = sq_error(grams(images()))
-        say(f"synthesising {len(wanted)} Gram component(s) of {layer} at {size} px")
-        _optimise(
+        say(f"synthesising {len(wanted)} Gram component(s) of {layer} at {options.size} px")
+        options.optimise(
             images,
             lambda x: (sq_error(grams(x)) / norms).sum(),
-            steps=steps,
-            lr=lr,
-            jitter=jitter,
-            scale=scale,
             generator=gen,
             say=say,
             label=f"Gram components of {layer}",
@@ -571,7 +564,7 @@ def visualize_gram_components(
         initial_losses=tuple(float(v) * seed_scale for v in initial),
         relative_errors=tuple(float(v) for v in final / norms.double().cpu()),
         alignment=tuple(float(v) for v in alignment),
-        config=_config(size, steps, lr, jitter, scale, seed),
+        config=options.config(),
         seconds=time.perf_counter() - t0,
         meta={"weights": getattr(net, "weights_name", "custom"), "style": describe_image(style_image)},
     )

@@ -55,6 +55,20 @@ class _ImageGridDisplay(Display):
         self.axes_, self.ax_, self.figure_ = axes, axes[0], figure
         return self
 
+    @classmethod
+    def _collect(cls, result, titles: list[str], heading: str, **extra: Any):
+        """The display of ``result.images`` with ``titles``, under ``heading`` followed by the
+        optimisation's size, steps and seed (from ``result.config``)."""
+        config = result.config
+        return cls(
+            images=[_hwc(img) for img in result.images],
+            titles=titles,
+            suptitle=(
+                f"{heading} ({config.get('size')} px, {config.get('steps')} steps, seed {config.get('seed')})"
+            ),
+            **extra,
+        )
+
 
 @dataclass(eq=False)
 class ChannelVisualizationDisplay(_ImageGridDisplay):
@@ -62,18 +76,11 @@ class ChannelVisualizationDisplay(_ImageGridDisplay):
 
     @classmethod
     def from_result(cls, result) -> ChannelVisualizationDisplay:
-        config = result.config
-        return cls(
-            images=[_hwc(img) for img in result.images],
-            titles=[
-                f"{result.layer} ch {c}\nmean act {a:.3g}"
-                for c, a in zip(result.channels, result.activations, strict=True)
-            ],
-            suptitle=(
-                f"What channels of {result.layer} respond to "
-                f"({config.get('size')} px, {config.get('steps')} steps, seed {config.get('seed')})"
-            ),
-        )
+        titles = [
+            f"{result.layer} ch {c}\nmean act {a:.3g}"
+            for c, a in zip(result.channels, result.activations, strict=True)
+        ]
+        return cls._collect(result, titles, f"What channels of {result.layer} respond to")
 
     def plot(self, *, ax: Any = None, ncols: int | None = None) -> ChannelVisualizationDisplay:
         """``ax``: K Axes, one per image (None: a new figure of ``ncols`` columns, default up to 5)."""
@@ -90,19 +97,14 @@ class GramComponentDisplay(_ImageGridDisplay):
 
     @classmethod
     def from_result(cls, result) -> GramComponentDisplay:
-        config = result.config
-        return cls(
-            images=[_hwc(img) for img in result.images],
-            titles=[
-                f"{result.layer} component {k}\n{100 * s:.1f}% of trace, rel. err {e:.2f}"
-                for k, s, e in zip(
-                    result.components, result.energy_share, result.relative_errors, strict=True
-                )
-            ],
-            suptitle=(
-                f"Textures matching one eigencomponent of the style's Gram at {result.layer} "
-                f"({config.get('size')} px, {config.get('steps')} steps, seed {config.get('seed')})"
-            ),
+        titles = [
+            f"{result.layer} component {k}\n{100 * s:.1f}% of trace, rel. err {e:.2f}"
+            for k, s, e in zip(result.components, result.energy_share, result.relative_errors, strict=True)
+        ]
+        return cls._collect(
+            result,
+            titles,
+            f"Textures matching one eigencomponent of the style's Gram at {result.layer}",
             style=_hwc(result.style),
             style_title=f"style\n{result.meta.get('style', '')}",
         )

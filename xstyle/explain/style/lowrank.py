@@ -21,13 +21,12 @@ import torch
 from torch import nn
 
 from xstyle._plotting import Plottable
-from xstyle.data import describe_image
-from xstyle.explain.style._sweep import sweep_config, sweep_inputs
+from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import LowRankDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
 
 __all__ = ["LowRankResult", "lowrank_style_sweep"]
 
@@ -111,9 +110,7 @@ def lowrank_style_sweep(
         objective = StyleObjective(net, content_img, style_img, config)
         full = dict(objective.gram_targets)
         spectra = {n: layer_spectrum(n, g[0], 1) for n, g in full.items()}
-        start = make_initial_image(
-            config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
-        )
+        start = sweep_start(config, content_img, style_img)
         timings["setup"] = time.perf_counter() - t0
         for k in ranks:
             t1 = time.perf_counter()
@@ -144,5 +141,5 @@ def lowrank_style_sweep(
         retained_energy=energy,
         config=config,
         timings=timings,
-        meta={"content": describe_image(content), "style": describe_image(style)},
+        meta=sweep_meta(content, style),
     )

@@ -28,19 +28,19 @@ import torch
 from torch import nn
 
 from xstyle._plotting import Plottable
-from xstyle.explain.attribution.engine import AttributionResult, attribute, make_baseline
-from xstyle.explain.attribution.sanity import (
-    DeletionInsertionResult,
-    RandomisationResult,
-    deletion_insertion,
-    randomisation_check,
-)
-from xstyle.explain.attribution.targets import (
+from xstyle.explain.attribution import (
     GATYS_CONTENT_LAYERS,
     GATYS_STYLE_LAYERS,
+    AttributionResult,
     ContentLossTarget,
+    DeletionInsertionResult,
     GramEntryTarget,
+    RandomisationResult,
     StyleLossTarget,
+    attribute,
+    deletion_insertion,
+    make_baseline,
+    randomisation_check,
 )
 from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 from xstyle.hooks import FeatureTap

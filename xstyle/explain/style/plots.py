@@ -14,11 +14,12 @@ import numpy as np
 from xstyle._plotting import (
     CMAP,
     Display,
+    SignedHeatmapDisplay,
+    _axes,
     _figure,
     _np,
     _rgb,
     _show_map,
-    _signed_heatmap,
     _thumb,
     _thumbnail_figure,
 )
@@ -75,12 +76,9 @@ class GramSpectrumDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None, kind: str = "spectrum") -> GramSpectrumDisplay:
-        import matplotlib.pyplot as plt
-
         if kind not in ("spectrum", "cumulative"):
             raise ValueError(f"kind must be 'spectrum' or 'cumulative'; got {kind!r}.")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        ax = _axes(ax, (6, 3.8))
         for name in self.layers:
             p = self.spectra[name]
             k = np.arange(1, len(p) + 1)
@@ -121,10 +119,7 @@ class GramComparisonDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None) -> GramComparisonDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        ax = _axes(ax, (6, 3.5))
         x = np.arange(len(self.layers))
         ax.bar(x, self.diagonal, label="diagonal (channel power)", color="tab:orange")
         ax.bar(
@@ -157,13 +152,7 @@ class LowRankDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> LowRankDisplay:
-        import matplotlib.pyplot as plt
-
-        thumbs = []
-        if ax is None and thumbnails:
-            ax, thumbs = _thumbnail_figure(len(self.labels))
-        elif ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        ax, thumbs = _thumbnail_figure(ax, len(self.labels), thumbnails=thumbnails, size=(6, 3.5))
         x = np.arange(len(self.labels))
         ax.semilogy(x, self.style_loss, "o-", color="tab:red", label="style loss vs full target")
         if "full" in self.labels:
@@ -203,10 +192,7 @@ class FingerprintDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None) -> FingerprintDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+        ax = _axes(ax, (6, 4.5))
         for kind in dict.fromkeys(self.kinds):
             idx = [i for i, k in enumerate(self.kinds) if k == kind]
             ax.scatter(self.xy[idx, 0], self.xy[idx, 1], color=_KIND_COLOURS.get(kind, "black"), label=kind)
@@ -220,34 +206,18 @@ class FingerprintDisplay(Display):
 
 
 @dataclass(eq=False)
-class StatisticsAgreementDisplay(Display):
-    """Spearman rank correlation between style statistics, over the distances of all image pairs."""
+class StatisticsAgreementDisplay(SignedHeatmapDisplay):
+    """Spearman rank correlation between style statistics, over the distances of all image pairs
+    (``from_result``: a :class:`~xstyle.explain.style.fingerprint.FingerprintResult`)."""
 
     statistics: list[str]
     agreement: np.ndarray
 
-    @classmethod
-    def from_result(cls, result) -> StatisticsAgreementDisplay:
-        """Collect a :class:`~xstyle.explain.style.fingerprint.FingerprintResult`."""
-        return cls(statistics=list(result.statistics), agreement=np.asarray(result.agreement, dtype=float))
+    _fields = ("statistics", "agreement")
 
     def plot(self, *, ax: Axes | None = None) -> StatisticsAgreementDisplay:
-        import matplotlib.pyplot as plt
-
-        k = len(self.statistics)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(2.5 + 0.6 * k, 2.0 + 0.5 * k), layout="constrained")
-        _signed_heatmap(
-            ax,
-            self.agreement,
-            self.statistics,
-            fmt="{:.2f}",
-            fontsize=(7, 8),
-            rotation=45,
-            title="Agreement of style statistics (Spearman)",
-            label="ρ",
-        )
-        return self._drawn(ax)
+        """Draw the matrix, each cell annotated."""
+        return self._heatmap(ax, title="Agreement of style statistics (Spearman)", label="ρ")
 
 
 @dataclass(eq=False)
@@ -352,13 +322,7 @@ class TradeoffDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None, thumbnails: bool = True) -> TradeoffDisplay:
-        import matplotlib.pyplot as plt
-
-        thumbs = []
-        if ax is None and thumbnails:
-            ax, thumbs = _thumbnail_figure(len(self.ratios), width=8.0)
-        elif ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        ax, thumbs = _thumbnail_figure(ax, len(self.ratios), thumbnails=thumbnails, size=(6, 3.8), width=8.0)
         ax.plot(self.content, self.style, "o-", color="black")
         for x, y, r in zip(self.content, self.style, self.ratios, strict=True):
             ax.annotate(f"β/α={r:.2g}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
@@ -486,12 +450,10 @@ class RegionEvidenceDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None) -> RegionEvidenceDisplay:
-        import matplotlib.pyplot as plt
         from skimage.segmentation import find_boundaries
 
-        if ax is None:
-            h, w = self.segments.shape
-            _, ax = plt.subplots(figsize=(4.8, 4.2 * h / w), layout="constrained")
+        h, w = self.segments.shape
+        ax = _axes(ax, (4.8, 4.2 * h / w))
         per_pixel = self.dominance[self.segments]
         lim = float(np.abs(self.dominance).max()) or 1e-12
         ax.imshow(self.image.mean(-1), cmap="gray", vmin=0, vmax=1)
@@ -539,10 +501,7 @@ class RegionFaithfulnessDisplay(Display):
         )
 
     def plot(self, *, ax: Axes | None = None) -> RegionFaithfulnessDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(4.6, 3.2), layout="constrained")
+        ax = _axes(ax, (4.6, 3.2))
         for i, (f, v) in enumerate(zip(self.random_fractions, self.random, strict=True)):
             ax.plot(f, v, color="0.7", lw=0.8, label="random orders" if i == 0 else None)
         ax.plot(

@@ -33,6 +33,7 @@ from xstyle.explain.attribution.targets import (
     GATYS_CONTENT_LAYERS,
     GATYS_STYLE_LAYERS,
     ContentLossTarget,
+    ModelTarget,
     StyleLossTarget,
     Target,
 )
@@ -220,19 +221,12 @@ class StylizedLossTarget(Target):
         return self.inner(self.model(inputs))
 
 
-class PatchDiscriminatorTarget(Target):
+class PatchDiscriminatorTarget(ModelTarget):
     """The patch discriminator's mean logit over its map, (N,) (positive = "in style")."""
-
-    def __init__(self, discriminator: nn.Module) -> None:
-        super().__init__()
-        self.model = discriminator
 
     @property
     def label(self) -> str:
         return "patch discriminator mean logit"
-
-    def with_model(self, model: nn.Module) -> PatchDiscriminatorTarget:
-        return PatchDiscriminatorTarget(model)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(images).flatten(1).mean(1)

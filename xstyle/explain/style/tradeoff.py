@@ -31,12 +31,11 @@ from torch import nn
 
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
-from xstyle.data import describe_image
-from xstyle.explain.style._sweep import sweep_config, sweep_inputs
+from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
 from xstyle.explain.style.plots import TradeoffDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
 
@@ -212,9 +211,7 @@ def tradeoff_sweep(
         r0 = _balance(objective, content_img, style_img)
         if values is None:
             values = [r0 * 10.0**e for e in AUTO_GRID]
-        start = make_initial_image(
-            config.init, content_img, style_img, generator=torch.Generator().manual_seed(config.seed)
-        )
+        start = sweep_start(config, content_img, style_img)
         timings["setup"] = time.perf_counter() - t0
         for ratio in values:
             t1 = time.perf_counter()
@@ -240,5 +237,5 @@ def tradeoff_sweep(
         balance=r0,
         config=config,
         timings=timings,
-        meta={"content": describe_image(content), "style": describe_image(style)},
+        meta=sweep_meta(content, style),
     )
