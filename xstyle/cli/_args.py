@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from xstyle.atomic import check_new_files, check_output_dir, check_writable
+from xstyle.cli._options import _option
 
 
 class UsageError(ValueError):
@@ -108,16 +109,26 @@ def _layers(text: str) -> tuple[str, ...]:
     return layers
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated whole numbers like 1,2,4; got {text!r}"
-        ) from None
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected whole numbers > 0 like 1,2,4; got {text!r}")
-    return values
+def _number_list(convert, *, what: str, like: str, least: int = 1, name: str):
+    """An argparse type for ``least`` or more comma-separated numbers > 0 (``convert``: int or float)."""
+
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(convert(s) for s in text.split(",") if s.strip())
+        except ValueError:
+            message = f"expected comma-separated {what} like {like}; got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+        if len(values) < least or any(not math.isfinite(v) or v <= 0 for v in values):
+            at_least = f"at least {least} " if least > 1 else ""
+            raise argparse.ArgumentTypeError(f"expected {at_least}{what} > 0 like {like}; got {text!r}")
+        return values
+
+    parse.__name__ = name
+    return parse
+
+
+_int_list = _number_list(int, what="whole numbers", like="1,2,4", name="_int_list")
+_ratios = _number_list(float, what="numbers", like="1e2,1e3,1e4", least=3, name="_ratios")
 
 
 def _ranks(text: str) -> tuple[int | None, ...]:
@@ -128,18 +139,6 @@ def _ranks(text: str) -> tuple[int | None, ...]:
         raise argparse.ArgumentTypeError(f"expected ranks like 1,4,16,full; got {text!r}") from None
     if not values or any(v is not None and v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"expected ranks > 0 or 'full', like 1,4,16,full; got {text!r}")
-    return values
-
-
-def _ratios(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers like 1e2,1e3,1e4; got {text!r}"
-        ) from None
-    if len(values) < 3 or any(not math.isfinite(v) or v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected at least 3 numbers > 0 like 1e2,1e3,1e4; got {text!r}")
     return values
 
 
@@ -210,7 +209,7 @@ def _add_run_tail(p: argparse.ArgumentParser, *, seed_help: str, weights: bool =
     """[--weights], --seed and the --out folder (replaced atomically), in that order."""
     if weights:
         p.add_argument("--weights", default="caffe", help=WEIGHTS_HELP)
-    p.add_argument("--seed", type=_seed, default=0, help=f"{seed_help} (default 0)")
+    _option(p, "--seed", _seed, 0, seed_help)
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
 
 
@@ -223,14 +222,19 @@ def _add_digit(
 
 def _add_direction_methods(p: argparse.ArgumentParser) -> None:
     """--methods (the direction finders) and --components (GANSpace / SeFa directions kept)."""
-    p.add_argument(
-        "--methods",
-        default="interfacegan,ganspace,sefa",
-        help="comma-separated direction finders (default interfacegan,ganspace,sefa)",
-    )
-    p.add_argument(
-        "--components", type=_positive_int, default=5, help="GANSpace / SeFa directions kept (default 5)"
-    )
+    _option(p, "--methods", None, "interfacegan,ganspace,sefa", "comma-separated direction finders")
+    _option(p, "--components", _positive_int, 5, "GANSpace / SeFa directions kept")
+
+
+def _direction_methods(text: str) -> list[str]:
+    """A --methods value: a comma-separated subset of the direction finders (checked after parsing,
+    as it imports the library)."""
+    from xstyle.explain.latent.probes import METHODS
+
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    if not methods or any(m not in METHODS for m in methods):
+        raise UsageError(f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {text!r}.")
+    return methods
 
 
 def _add_overwrite(p: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from xstyle.cli._args import UsageError, _positive_int, _seed
+from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 _COLLECTIONS = ("pairs", "paintings", "checkpoints", "manifest")
 
@@ -66,15 +67,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     items = _items(args)
     settings = BatchSettings(
-        size=args.size,
-        steps=args.steps,
+        **_pick(args, "size", "steps", "painting_size", "gan_samples", "probe_samples", "weights", "seed"),
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
-        painting_size=args.painting_size,
-        gan_samples=args.gan_samples,
-        probe_samples=args.probe_samples,
-        weights=args.weights,
-        seed=args.seed,
     )
     engine = _engine(args, len(items))
     bar, progress = _bar(args.quiet, len(items))
@@ -126,52 +121,38 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--threads", type=_positive_int, help="torch threads per worker (default: cores / workers)"
     )
     g = p.add_argument_group("what each item computes")
-    g.add_argument(
-        "--size", type=_positive_int, default=128, help="long side of stylised pairs, px (default 128)"
-    )
-    g.add_argument("--steps", type=_positive_int, default=60, help="L-BFGS evaluations per pair (default 60)")
-    g.add_argument(
-        "--maps-size", type=_positive_int, help="long side of the style/content maps (default --size)"
-    )
-    g.add_argument("--ig-steps", type=_positive_int, default=8, help="integrated-gradients steps (default 8)")
-    g.add_argument(
-        "--painting-size",
-        type=_positive_int,
-        default=256,
-        help="long side paintings are analysed at (default 256)",
-    )
-    g.add_argument(
-        "--gan-samples", type=_positive_int, default=500, help="digits scored per checkpoint (default 500)"
-    )
-    g.add_argument(
-        "--probe-samples", type=_positive_int, default=500, help="digits probed per checkpoint (default 500)"
-    )
-    g.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
-    g.add_argument("--seed", type=_seed, default=0, help="batch seed; each item derives its own (default 0)")
+    for flag, default, what in (
+        ("--size", 128, "long side of stylised pairs, px"),
+        ("--steps", 60, "L-BFGS evaluations per pair"),
+        ("--maps-size", None, "long side of the style/content maps (default --size)"),
+        ("--ig-steps", 8, "integrated-gradients steps"),
+        ("--painting-size", 256, "long side paintings are analysed at"),
+        ("--gan-samples", 500, "digits scored per checkpoint"),
+        ("--probe-samples", 500, "digits probed per checkpoint"),
+    ):
+        _option(g, flag, _positive_int, default, what)
+    _option(g, "--weights", None, "caffe", "VGG19 weights")
+    _option(g, "--seed", _seed, 0, "batch seed; each item derives its own")
     p.add_argument("--no-report", action="store_true", help="skip the collection report (build it later)")
     p.set_defaults(func=_cmd_batch)
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser(
+    bsub = _add_group(
+        sub,
         "batch",
-        help="explain a collection: content x style folders, paintings, checkpoints or a manifest",
+        "explain a collection: content x style folders, paintings, checkpoints or a manifest",
+        metavar="COLLECTION",
         description="Run one independent task per item (locally or on Ray), one result folder each, "
         "resumable, then a collection report. Exit 1 when some items failed (they are listed).",
     )
-    bsub = p.add_subparsers(dest="batch_command", metavar="COLLECTION", required=True)
+    listed = "or paths/sample:NAME, comma-separated"
     q = bsub.add_parser("pairs", help="every content photo x every style: transfer, losses, SSIM, maps")
-    q.add_argument(
-        "content", type=_sources, help="folder of content photos, or paths/sample:NAME, comma-separated"
-    )
-    q.add_argument(
-        "style", type=_sources, help="folder of style images, or paths/sample:NAME, comma-separated"
-    )
+    q.add_argument("content", type=_sources, help=f"folder of content photos, {listed}")
+    q.add_argument("style", type=_sources, help=f"folder of style images, {listed}")
     _add_run_options(q)
     q = bsub.add_parser("paintings", help="per painting: Gram spectra, fingerprint, carrier channels")
-    q.add_argument(
-        "paintings", type=_sources, help="folder of paintings, or paths/sample:NAME, comma-separated"
-    )
+    q.add_argument("paintings", type=_sources, help=f"folder of paintings, {listed}")
     _add_run_options(q)
     q = bsub.add_parser("checkpoints", help="per GAN checkpoint: quality and probes")
     q.add_argument("checkpoints", type=_sources, help="folder of .pt checkpoints, or paths/shipped:NAME")
@@ -179,6 +160,5 @@ def add_parsers(sub) -> None:
     q = bsub.add_parser("manifest", help="items listed in a CSV or JSON file (kind, content, style, ...)")
     q.add_argument("manifest", help="a .csv or .json manifest")
     _add_run_options(q)
-    q = bsub.add_parser("report", help="(re)build the collection report of a batch folder")
+    q = _add_command(bsub, "report", _cmd_batch_report, "(re)build the collection report of a batch folder")
     q.add_argument("folder", help="a batch folder")
-    q.set_defaults(func=_cmd_batch_report)

@@ -15,16 +15,17 @@ from xstyle.cli._args import (
     _add_image_pair,
     _add_run_tail,
     _digit,
+    _direction_methods,
     _int_list,
     _nonneg_int,
     _output_folder,
     _positive_int,
     _ranks,
     _ratios,
-    _seed,
     traversal_figures,
     write_outputs,
 )
+from xstyle.cli._options import _add_command, _add_group, _option
 from xstyle.cli.explain_carriers import add_carriers_parser
 from xstyle.cli.gan import _check_digit, _classifier, _digits_from, _gan_checkpoint
 from xstyle.cli.transfer import _run_transfer
@@ -35,14 +36,9 @@ log = logging.getLogger("xstyle")
 def _cmd_explain_latent(args: argparse.Namespace) -> int:
     """Probe, find, traverse and compare latent directions of the DCGAN; write figures and JSON."""
 
-    from xstyle.explain.latent.probes import METHODS, explain_latent
+    from xstyle.explain.latent.probes import explain_latent
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise UsageError(
-            f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {args.methods!r}."
-        )
+    methods = _direction_methods(args.methods)
     if args.n < 50:
         raise UsageError(
             f"-n must be at least 50 latent samples (probes are 5-fold cross-validated); got {args.n}."
@@ -91,18 +87,19 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
 
 
 def _add_latent_parsers(esub) -> None:
-    p = esub.add_parser(
+    p = _add_command(
+        esub,
         "latent",
-        help="linear probes, InterFaceGAN/GANSpace/SeFa directions and traversals of the DCGAN's latents",
+        _cmd_explain_latent,
+        "linear probes, InterFaceGAN/GANSpace/SeFa directions and traversals of the DCGAN's latents",
     )
     _add_gan_models(p)
-    p.add_argument("-n", type=_positive_int, default=2000, help="latent samples to measure (default 2000)")
+    _option(p, "-n", _positive_int, 2000, "latent samples to measure")
     _add_direction_methods(p)
-    p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
+    _option(p, "--n-traverse", _positive_int, 24, "latents per traversal")
     p.add_argument("--style", action="store_true", help="also measure the digits' Gram energy")
     _add_digit(p)
     _add_run_tail(p, seed_help="seeds latents, folds and traversals")
-    p.set_defaults(func=_cmd_explain_latent)
 
 
 def _cmd_explain_gram(args: argparse.Namespace) -> int:
@@ -170,21 +167,30 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_explain_ablation(args: argparse.Namespace) -> int:
-    """Ablation curves of one layer's channels under gram, attribution and random rankings."""
+def _adam_transfer_setup(args: argparse.Namespace):
+    """The --out folder, a single-scale Adam transfer config of --size/--steps/--weights/--seed, the
+    --content and --style images at that size and VGG19 (ablation and tradeoff share them)."""
     from xstyle.data import resolve_image
-    from xstyle.explain.style.ablation import ablation_curves
-    from xstyle.models.vgg import check_layer_names, load_vgg19
+    from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
     out = _output_folder(args.out)
-    check_layer_names(args.layer, param="--layer")
     config = TransferConfig(
         size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
     )
     content = resolve_image(args.content, size=config.size)
     style = resolve_image(args.style, size=config.size)
     model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    return out, config, content, style, model
+
+
+def _cmd_explain_ablation(args: argparse.Namespace) -> int:
+    """Ablation curves of one layer's channels under gram, attribution and random rankings."""
+    from xstyle.explain.style.ablation import ablation_curves
+    from xstyle.models.vgg import check_layer_names
+
+    check_layer_names(args.layer, param="--layer")
+    out, config, content, style, model = _adam_transfer_setup(args)
     result = ablation_curves(
         content,
         style,
@@ -222,18 +228,9 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
 
 def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
     """Sweep beta/alpha; content loss, style loss and SSIM per result; the knee of the curve."""
-    from xstyle.data import resolve_image
     from xstyle.explain.style.tradeoff import tradeoff_sweep
-    from xstyle.models.vgg import load_vgg19
-    from xstyle.transfer import TransferConfig
 
-    out = _output_folder(args.out)
-    config = TransferConfig(
-        size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
-    )
-    content = resolve_image(args.content, size=config.size)
-    style = resolve_image(args.style, size=config.size)
-    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    out, config, content, style, model = _adam_transfer_setup(args)
     result = tradeoff_sweep(content, style, ratios=args.ratios, config=config, model=model)
     data = {"xstyle_version": __version__, "content": args.content, "style": args.style, **result.to_dict()}
     images = {
@@ -256,68 +253,57 @@ def _cmd_explain_tradeoff(args: argparse.Namespace) -> int:
 
 
 def _add_gram_parsers(esub) -> None:
-    p = esub.add_parser("gram", help="Gram spectra, loss split, low-rank styles and style fingerprints")
+    p = _add_command(
+        esub, "gram", _cmd_explain_gram, "Gram spectra, loss split, low-rank styles and style fingerprints"
+    )
     p.add_argument("--style", required=True, help="style image: a path or sample:NAME")
     p.add_argument(
         "--with", default=None, metavar="IMG", help="second image (e.g. a stylised result) to compare"
     )
-    p.add_argument("--size", type=_positive_int, default=256, help="long side for the spectra (default 256)")
-    p.add_argument(
-        "--content",
-        default="sample:chelsea",
-        help="content of the low-rank transfers (default sample:chelsea)",
-    )
-    p.add_argument(
-        "--ranks",
-        type=_ranks,
-        default=(1, 4, 16, 64, None),
-        help="low-rank k values (default 1,4,16,64,full)",
-    )
-    p.add_argument(
-        "--lowrank-steps",
-        type=_nonneg_int,
-        default=30,
-        help="evaluations per low-rank transfer; 0 skips (default 30)",
-    )
-    p.add_argument("--lowrank-size", type=_positive_int, default=128, help="low-rank size px (default 128)")
-    p.add_argument(
-        "--fingerprint-size", type=_positive_int, default=128, help="size for fingerprints (default 128)"
-    )
+    _option(p, "--size", _positive_int, 256, "long side for the spectra")
+    _option(p, "--content", None, "sample:chelsea", "content of the low-rank transfers")
+    _option(p, "--ranks", _ranks, (1, 4, 16, 64, None), "low-rank k values")
+    _option(p, "--lowrank-steps", _nonneg_int, 30, "evaluations per low-rank transfer; 0 skips")
+    _option(p, "--lowrank-size", _positive_int, 128, "low-rank size px")
+    _option(p, "--fingerprint-size", _positive_int, 128, "size for fingerprints")
     _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
-    p.set_defaults(func=_cmd_explain_gram)
 
-    p = esub.add_parser("ablation", help="ablate channels of one layer; loss curves by ranking")
+    p = _add_command(
+        esub, "ablation", _cmd_explain_ablation, "ablate channels of one layer; loss curves by ranking"
+    )
     _add_image_pair(p)
     p.add_argument("--layer", required=True, help="VGG19 layer, e.g. relu3_1")
-    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
-    p.add_argument(
-        "--steps", type=_positive_int, default=30, help="evaluations of the reference transfer (default 30)"
-    )
+    _add_transfer_size(p, steps_help="evaluations of the reference transfer")
     p.add_argument(
         "--counts",
         type=_int_list,
-        default=None,
         help="channels removed, e.g. 1,2,4,8 (default: powers of 2 up to half the layer)",
     )
-    p.add_argument(
+    _option(
+        p,
         "--mode",
+        None,
+        "zero",
+        "what an ablated channel is set to: zero, or its mean over the image",
         choices=("zero", "mean"),
-        default="zero",
-        help="what an ablated channel is set to: zero, or its mean over the image (default zero)",
     )
-    p.add_argument(
+    _option(
+        p,
         "--rerun-steps",
-        type=_nonneg_int,
-        default=0,
-        help="also re-run a transfer of this many evaluations per point, slow; 0 = none (default 0)",
+        _nonneg_int,
+        0,
+        "also re-run a transfer of this many evaluations per point, slow; 0 = none",
     )
     _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
-    p.set_defaults(func=_cmd_explain_ablation)
 
-    p = esub.add_parser("tradeoff", help="sweep beta/alpha: content loss, style loss, SSIM and the knee")
+    p = _add_command(
+        esub,
+        "tradeoff",
+        _cmd_explain_tradeoff,
+        "sweep beta/alpha: content loss, style loss, SSIM and the knee",
+    )
     _add_image_pair(p)
-    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
-    p.add_argument("--steps", type=_positive_int, default=30, help="evaluations per transfer (default 30)")
+    _add_transfer_size(p, steps_help="evaluations per transfer")
     p.add_argument(
         "--ratios",
         type=_ratios,
@@ -326,7 +312,12 @@ def _add_gram_parsers(esub) -> None:
         "around the pair's balance ratio r0)",
     )
     _add_run_tail(p, seed_help="random seed of the transfers", weights=True)
-    p.set_defaults(func=_cmd_explain_tradeoff)
+
+
+def _add_transfer_size(p: argparse.ArgumentParser, *, steps_help: str) -> None:
+    """--size (128 px) and --steps (30 evaluations) of ablation's and tradeoff's transfers."""
+    _option(p, "--size", _positive_int, 128, "long side in px")
+    _option(p, "--steps", _positive_int, 30, steps_help)
 
 
 def _cmd_explain_attribution(args: argparse.Namespace) -> int:
@@ -557,106 +548,84 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
 def _add_attribution_parsers(esub) -> None:
     from xstyle._attribution_methods import image_methods, layer_methods  # torch-free: quick --help
 
-    p = esub.add_parser(
+    p = _add_command(
+        esub,
         "attribution",
-        help="Captum maps: where the style and the content are (pixels, channels, Gram entries)",
+        _cmd_explain_attribution,
+        "Captum maps: where the style and the content are (pixels, channels, Gram entries)",
     )
-    p.add_argument("--content", default="sample:astronaut", help="content image (default sample:astronaut)")
-    p.add_argument("--style", default="sample:starry_night", help="style image (default sample:starry_night)")
+    _option(p, "--content", None, "sample:astronaut", "content image")
+    _option(p, "--style", None, "sample:starry_night", "style image")
     p.add_argument(
         "--stylized",
         default=None,
         metavar="IMG",
         help="the stylised image to explain (default: run a transfer of --steps evaluations)",
     )
-    p.add_argument(
-        "--steps", type=_positive_int, default=60, help="transfer evaluations without --stylized (default 60)"
-    )
-    p.add_argument(
-        "--method",
-        default="ig",
-        help=f"pixel method: {', '.join(image_methods())} (default ig)",
-    )
-    p.add_argument(
-        "--channel-method",
-        default="layer_ig",
-        help=f"channel method: {', '.join(layer_methods())} (default layer_ig)",
-    )
-    p.add_argument("--n-steps", type=_positive_int, default=16, help="integration steps (default 16)")
-    p.add_argument(
-        "--top-pairs", type=_positive_int, default=2, help="Gram pairs mapped per layer (default 2)"
-    )
-    p.add_argument("--size", type=_positive_int, default=128, help="long side in px (default 128)")
-    p.add_argument(
+    _option(p, "--steps", _positive_int, 60, "transfer evaluations without --stylized")
+    _option(p, "--method", None, "ig", f"pixel method: {', '.join(image_methods())}")
+    _option(p, "--channel-method", None, "layer_ig", f"channel method: {', '.join(layer_methods())}")
+    _option(p, "--n-steps", _positive_int, 16, "integration steps")
+    _option(p, "--top-pairs", _positive_int, 2, "Gram pairs mapped per layer")
+    _option(p, "--size", _positive_int, 128, "long side in px")
+    _option(
+        p,
         "--regions",
+        None,
+        "slic",
+        "sum the style and content maps over SLIC superpixels or a grid",
         choices=("slic", "grid", "none"),
-        default="slic",
-        help="sum the style and content maps over SLIC superpixels or a grid (default slic)",
     )
-    p.add_argument("--n-regions", type=_positive_int, default=64, help="regions asked for (default 64)")
-    p.add_argument(
+    _option(p, "--n-regions", _positive_int, 64, "regions asked for")
+    _option(
+        p,
         "--baseline",
+        None,
+        "filler",
+        "attribution baseline: filler = the photo for the style maps and a blur for the content map, "
+        "the baselines the region faithfulness test checks",
         choices=("filler", "black", "blur", "mean", "noise"),
-        default="filler",
-        help="attribution baseline: filler = the photo for the style maps and a blur for the content map, "
-        "the baselines the region faithfulness test checks (default filler)",
     )
-    p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (baselines, controls; default 0)")
     p.add_argument(
         "--no-sanity",
         action="store_true",
         help="skip the region faithfulness test, deletion curves and randomisation checks",
     )
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
-    p.set_defaults(func=_cmd_explain_attribution)
+    _add_run_tail(p, seed_help="seeds the baselines and controls", weights=True)
 
-    p = esub.add_parser(
-        "gan-attribution", help="discriminator maps and the latent dimensions behind each class"
+    p = _add_command(
+        esub,
+        "gan-attribution",
+        _cmd_explain_gan_attribution,
+        "discriminator maps and the latent dimensions behind each class",
     )
     _add_gan_models(p)
-    p.add_argument("--data", default="sample", help="real digits: 'sample' or 'mnist:ROOT' (default sample)")
-    p.add_argument(
-        "--digits", type=_positive_int, default=16, help="real and generated digits mapped (default 16)"
-    )
-    p.add_argument(
-        "-n", type=_positive_int, default=200, help="latent samples for the class attribution (default 200)"
-    )
-    p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
+    _option(p, "--data", None, "sample", "real digits: 'sample' or 'mnist:ROOT'")
+    _option(p, "--digits", _positive_int, 16, "real and generated digits mapped")
+    _option(p, "-n", _positive_int, 200, "latent samples for the class attribution")
+    _option(p, "--n-steps", _positive_int, 32, "integration steps")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
     _add_run_tail(p, seed_help="seeds the latents and controls")
-    p.set_defaults(func=_cmd_explain_gan_attribution)
 
-    p = esub.add_parser(
+    p = _add_command(
+        esub,
         "gan-style",
-        help="conditional DCGAN: which input carries the digit (the label) and which the handwriting (z)",
+        _cmd_explain_gan_style,
+        "conditional DCGAN: which input carries the digit (the label) and which the handwriting (z)",
     )
     _add_gan_models(p)
-    p.add_argument(
-        "--n-z", type=_positive_int, default=50, help="latents of the z x label grid, >= 2 (default 50)"
-    )
-    p.add_argument("--digit", type=_digit, default=7, help="digit of the reverse analogy row (default 7)")
-    p.add_argument(
-        "--n-attribution", type=_positive_int, default=30, help="grid inputs attributed with IG (default 30)"
-    )
-    p.add_argument("--n-steps", type=_positive_int, default=32, help="integration steps (default 32)")
-    p.add_argument(
-        "--n-direction",
-        type=_positive_int,
-        default=300,
-        help="latents per label for the directions (default 300)",
-    )
-    p.add_argument(
-        "--n-boot", type=_positive_int, default=200, help="bootstrap resamples, >= 10 (default 200)"
-    )
+    _option(p, "--n-z", _positive_int, 50, "latents of the z x label grid, >= 2")
+    _option(p, "--digit", _digit, 7, "digit of the reverse analogy row")
+    _option(p, "--n-attribution", _positive_int, 30, "grid inputs attributed with IG")
+    _option(p, "--n-steps", _positive_int, 32, "integration steps")
+    _option(p, "--n-direction", _positive_int, 300, "latents per label for the directions")
+    _option(p, "--n-boot", _positive_int, 200, "bootstrap resamples, >= 10")
     _add_run_tail(p, seed_help="seeds the latents and the bootstrap")
-    p.set_defaults(func=_cmd_explain_gan_style)
 
 
 def add_parsers(sub) -> None:
     """Register the ``xstyle explain ...`` commands (one function per analysis family)."""
-    explain = sub.add_parser("explain", help="attribution, Gram spectra, ablation, latent directions")
-    esub = explain.add_subparsers(dest="explain_command", metavar="EXPLAIN_COMMAND", required=True)
+    esub = _add_group(sub, "explain", "attribution, Gram spectra, ablation, latent directions")
     _add_attribution_parsers(esub)
     add_carriers_parser(esub)
     _add_gram_parsers(esub)

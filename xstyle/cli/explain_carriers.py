@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from xstyle import __version__
-from xstyle.cli._args import UsageError, _layers, _output_folder, _positive_int, _seed, write_outputs
+from xstyle.cli._args import UsageError, _add_run_tail, _layers, _output_folder, _positive_int, write_outputs
+from xstyle.cli._options import _add_command, _option
 
 
 def _cmd_explain_carriers(args: argparse.Namespace) -> int:
@@ -50,34 +51,16 @@ def _cmd_explain_carriers(args: argparse.Namespace) -> int:
 
 
 def add_carriers_parser(esub) -> None:
-    p = esub.add_parser(
+    p = _add_command(
+        esub,
         "carriers",
-        help="see a style's carriers: images exciting its top channels, textures of its Gram components",
+        _cmd_explain_carriers,
+        "see a style's carriers: images exciting its top channels, textures of its Gram components",
     )
-    p.add_argument("--style", default="sample:great_wave", help="style image (default sample:great_wave)")
-    p.add_argument(
-        "--layers",
-        type=_layers,
-        default=("relu1_1", "relu2_1", "relu3_1"),
-        help="comma-separated VGG19 layers (default relu1_1,relu2_1,relu3_1)",
-    )
-    p.add_argument(
-        "--channels",
-        type=_positive_int,
-        default=4,
-        help="top channels (by Gram energy) per layer (default 4)",
-    )
-    p.add_argument(
-        "--components",
-        type=_positive_int,
-        default=4,
-        help="leading Gram eigencomponents per layer (default 4)",
-    )
-    p.add_argument("--size", type=_positive_int, default=128, help="image size, 16 to 512 px (default 128)")
-    p.add_argument(
-        "--steps", type=_positive_int, default=48, help="optimisation steps per image (default 48)"
-    )
-    p.add_argument("--weights", default="caffe", help="VGG19 weights (default caffe)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds the images and the jitter (default 0)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
-    p.set_defaults(func=_cmd_explain_carriers)
+    _option(p, "--style", None, "sample:great_wave", "style image")
+    _option(p, "--layers", _layers, ("relu1_1", "relu2_1", "relu3_1"), "comma-separated VGG19 layers")
+    _option(p, "--channels", _positive_int, 4, "top channels (by Gram energy) per layer")
+    _option(p, "--components", _positive_int, 4, "leading Gram eigencomponents per layer")
+    _option(p, "--size", _positive_int, 128, "image size, 16 to 512 px")
+    _option(p, "--steps", _positive_int, 48, "optimisation steps per image")
+    _add_run_tail(p, seed_help="seeds the images and the jitter", weights=True)

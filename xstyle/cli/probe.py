@@ -13,6 +13,7 @@ from xstyle.cli._args import (
     _add_direction_methods,
     _add_gan_models,
     _add_run_tail,
+    _direction_methods,
     _layers,
     _nonneg_float,
     _output_folder,
@@ -20,17 +21,8 @@ from xstyle.cli._args import (
     traversal_figures,
     write_outputs,
 )
+from xstyle.cli._options import _add_command, _add_group, _option
 from xstyle.cli.gan import _check_digit, _classifier, _gan_checkpoint
-
-
-def _probe_methods(text: str) -> list[str]:
-    from xstyle.explain.latent.probes import METHODS
-
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise UsageError(f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {text!r}.")
-    return methods
 
 
 def _probe_check(args: argparse.Namespace) -> Path:
@@ -42,14 +34,26 @@ def _probe_check(args: argparse.Namespace) -> Path:
     return _output_folder(args.out)
 
 
-def _probe_header(args: argparse.Namespace, **extra) -> dict:
-    return {
+def _write_probe(
+    args: argparse.Namespace, out: Path, name: str, body: dict, figures: dict, *, ckpt=None, **kwargs
+) -> None:
+    """Write ``NAME.json`` (what every probe command records, then ``body``) and ``figures`` into
+    ``out`` (``write_outputs``; ``kwargs``: its summary or note). ``ckpt``: the checkpoint probed,
+    or None for a run's checkpoints (``--run-dir``)."""
+    where = (
+        {"run_dir": args.run_dir}
+        if ckpt is None
+        else {"checkpoint": args.checkpoint or "shipped", "epoch": ckpt.epoch}
+    )
+    data = {
         "xstyle_version": __version__,
         "command": f"probe {args.probe_command}",
         "classifier": args.classifier or "shipped",
         "digit": getattr(args, "digit", None),
-        **extra,
+        **where,
+        **body,
     }
+    write_outputs(out, json={f"{name}.json": data}, figures=figures, **kwargs)
 
 
 def _probe_directions(args: argparse.Namespace, methods: list[str]):
@@ -85,14 +89,13 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
         ckpt.sampler, classifier=classifier, n=args.n, seed=args.seed, style=args.style, labels=args.digit
     )
     table = probe_layers(samples, n_components=args.pca, random_state=args.seed)
-    data = {
-        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+    body = {
         "config": {"n": args.n, "seed": args.seed, "style": args.style, "pca": args.pca},
         "samples": samples.summary(),
         "probes": table.to_dict(),
         "seconds": time.perf_counter() - t0,
     }
-    write_outputs(out, json={"probes.json": data}, figures={"probes.png": table.plot()})
+    _write_probe(args, out, "probes", body, {"probes.png": table.plot()}, ckpt=ckpt)
     for j, attr in enumerate(table.attributes):
         row = " ".join(f"{s} {table.scores[i, j]:.2f}" for i, s in enumerate(table.stages))
         print(f"  {attr} ({table.metrics[j]}): {row}")
@@ -103,23 +106,19 @@ def _cmd_probe_directions(args: argparse.Namespace) -> int:
     """InterFaceGAN/GANSpace/SeFa directions and their cosine comparison: directions.json, similarity.png."""
     from xstyle.explain.latent.directions import compare_directions
 
-    methods = _probe_methods(args.methods)
+    methods = _direction_methods(args.methods)
     out = _probe_check(args)
     ckpt, _, samples, directions = _probe_directions(args, methods)
     comparison = compare_directions(directions)
-    data = {
-        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+    body = {
         "config": {"n": args.n, "seed": args.seed, "methods": methods, "n_components": args.components},
         "samples": samples.summary(),
         "directions": [d.to_dict() for d in directions],
         "comparison": comparison.to_dict(),
     }
-    write_outputs(
-        out,
-        json={"directions.json": data},
-        figures={"similarity.png": comparison.plot()},
-        summary=f"directions.json, similarity.png; {len(directions)} directions",
-    )
+    figures = {"similarity.png": comparison.plot()}
+    summary = f"directions.json, similarity.png; {len(directions)} directions"
+    _write_probe(args, out, "directions", body, figures, ckpt=ckpt, summary=summary)
     for m in comparison.matches:
         print(f"  {m['direction']} ~ {m['attribute']} (cos {m['cosine']:+.2f})")
     return 0
@@ -132,7 +131,7 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
     from xstyle.explain.latent.probes import traversal_alignment
     from xstyle.explain.latent.traversal import traverse
 
-    methods = _probe_methods(args.methods)
+    methods = _direction_methods(args.methods)
     if args.steps < 2:
         raise UsageError(f"--steps must be at least 2 (from -sigma to +sigma); got {args.steps}.")
     if args.sigma <= 0:
@@ -156,8 +155,7 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
         for d in directions
     ]
     alignment = traversal_alignment(traversals)
-    data = {
-        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
+    body = {
         "config": {
             "n": args.n,
             "seed": args.seed,
@@ -170,12 +168,8 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
         "traversals": [t.to_dict() for t in traversals],
         "alignment": alignment,
     }
-    write_outputs(
-        out,
-        json={"traversals.json": data},
-        figures=traversal_figures(traversals),
-        summary=f"traversals.json, {len(traversals)} grids in traversals/",
-    )
+    summary = f"traversals.json, {len(traversals)} grids in traversals/"
+    _write_probe(args, out, "traversals", body, traversal_figures(traversals), ckpt=ckpt, summary=summary)
     for a in alignment:
         print(f"  {a['direction']}: moves {a['dominant_attribute']} most ({a['change']:.2f} sd/sigma)")
     return 0
@@ -198,16 +192,10 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     result = probe_dynamics(
         paths, classifier, n=args.n, seed=args.seed, stages=args.stages, progress=progress
     )
-    data = {
-        **_probe_header(args, run_dir=args.run_dir),
-        **result.to_dict(threshold=args.threshold),
-    }
     epochs = ", ".join(str(int(e)) for e in result.epochs)
-    write_outputs(
-        out,
-        json={"dynamics.json": data},
-        figures={"dynamics.png": result.plot()},
-        summary=f"dynamics.json, dynamics.png; epochs {epochs}",
+    body, figures = result.to_dict(threshold=args.threshold), {"dynamics.png": result.plot()}
+    _write_probe(
+        args, out, "dynamics", body, figures, summary=f"dynamics.json, dynamics.png; epochs {epochs}"
     )
     readable = result.readable_epochs(threshold=args.threshold)
     for stage in ("z", result.stages[-1]):
@@ -225,16 +213,9 @@ def _cmd_probe_components(args: argparse.Namespace) -> int:
     result = prior_components(
         ckpt.sampler, _classifier(args.classifier), n_per_component=args.n, seed=args.seed
     )
-    data = {
-        **_probe_header(args, checkpoint=args.checkpoint or "shipped", epoch=ckpt.epoch),
-        "components": result.to_dict(),
-    }
-    write_outputs(
-        out,
-        json={"components.json": data},
-        figures={"components.png": result.plot()},
-        note=f"; prior {result.prior}, {args.n} digits per component",
-    )
+    body, figures = {"components": result.to_dict()}, {"components.png": result.plot()}
+    note = f"; prior {result.prior}, {args.n} digits per component"
+    _write_probe(args, out, "components", body, figures, ckpt=ckpt, note=note)
     for k in range(result.n_components):
         mix = ", ".join(
             f"{d}: {share:.0%}"
@@ -253,10 +234,9 @@ def _cmd_probe_components(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """Register ``xstyle probe attributes|directions|traverse|components|dynamics`` (latent probes)."""
-    probe = sub.add_parser(
-        "probe", help="latent probes: attribute table, directions, traversals, prior components, dynamics"
+    psub = _add_group(
+        sub, "probe", "latent probes: attribute table, directions, traversals, prior components, dynamics"
     )
-    psub = probe.add_subparsers(dest="probe_command", metavar="PROBE_COMMAND", required=True)
 
     def common(
         p: argparse.ArgumentParser,
@@ -268,46 +248,49 @@ def add_parsers(sub) -> None:
         seed_help: str = "seeds latents, folds and PCA",
     ) -> None:
         _add_gan_models(p, checkpoint=checkpoint)
-        p.add_argument("-n", n_flag, dest="n", type=_positive_int, default=n, help=f"{n_help} (default {n})")
+        _option(p, ("-n", n_flag), _positive_int, n, n_help, dest="n")
         _add_run_tail(p, seed_help=seed_help)
 
-    p = psub.add_parser("attributes", help="the layer x attribute table of linear probes (+ heatmap)")
+    p = _add_command(
+        psub, "attributes", _cmd_probe_attributes, "the layer x attribute table of linear probes (+ heatmap)"
+    )
     common(p, n=2000)
     _add_digit(p)
-    p.add_argument("--pca", type=_positive_int, default=128, help="PCA components per stage (default 128)")
+    _option(p, "--pca", _positive_int, 128, "PCA components per stage")
     p.add_argument("--style", action="store_true", help="also probe the digits' Gram energy")
-    p.set_defaults(func=_cmd_probe_attributes)
 
-    p = psub.add_parser("directions", help="InterFaceGAN/GANSpace/SeFa directions, compared by cosine")
+    p = _add_command(
+        psub, "directions", _cmd_probe_directions, "InterFaceGAN/GANSpace/SeFa directions, compared by cosine"
+    )
     common(p, n=2000)
     _add_digit(p)
     _add_direction_methods(p)
-    p.set_defaults(func=_cmd_probe_directions)
 
-    p = psub.add_parser("traverse", help="traversal grids along each direction and what each one changes")
+    p = _add_command(
+        psub,
+        "traverse",
+        _cmd_probe_traverse,
+        "traversal grids along each direction and what each one changes",
+    )
     common(p, n=2000)
     _add_digit(p)
     _add_direction_methods(p)
-    p.add_argument("--steps", type=_positive_int, default=7, help="steps from -sigma to +sigma (default 7)")
-    p.add_argument("--sigma", type=_nonneg_float, default=3.0, help="reach of the walk in sigmas (default 3)")
-    p.add_argument("--n-traverse", type=_positive_int, default=24, help="latents per traversal (default 24)")
-    p.add_argument("--rows", type=_positive_int, default=8, help="latents shown per grid (default 8)")
-    p.set_defaults(func=_cmd_probe_traverse)
+    _option(p, "--steps", _positive_int, 7, "steps from -sigma to +sigma")
+    _option(p, "--sigma", _nonneg_float, 3.0, "reach of the walk in sigmas")
+    _option(p, "--n-traverse", _positive_int, 24, "latents per traversal")
+    _option(p, "--rows", _positive_int, 8, "latents shown per grid")
 
-    p = psub.add_parser("components", help="which digit each component of the latent prior became")
+    p = _add_command(
+        psub, "components", _cmd_probe_components, "which digit each component of the latent prior became"
+    )
     common(p, n=500, n_flag="--per-component", n_help="digits per component", seed_help="seeds the latents")
-    p.set_defaults(func=_cmd_probe_components)
 
-    p = psub.add_parser("dynamics", help="probe scores across a training run's checkpoints")
+    p = _add_command(
+        psub, "dynamics", _cmd_probe_dynamics, "probe scores across a training run's checkpoints"
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--run-dir", default=None, help="folder of epoch_NNNN.pt files (gan train --out)")
     where.add_argument("--checkpoints", nargs="+", metavar="CKPT", help="checkpoint files, any order")
     common(p, n=1000, checkpoint=False)
     p.add_argument("--stages", type=_layers, default=None, help="generator stages, comma-separated (all)")
-    p.add_argument(
-        "--threshold",
-        type=_nonneg_float,
-        default=0.5,
-        help="chance-normalised score that counts as readable (default 0.5)",
-    )
-    p.set_defaults(func=_cmd_probe_dynamics)
+    _option(p, "--threshold", _nonneg_float, 0.5, "chance-normalised score that counts as readable")

@@ -7,13 +7,8 @@ import logging
 import sys
 
 from xstyle.atomic import atomic_dir
-from xstyle.cli._args import (
-    UsageError,
-    _output_folder,
-    _positive_int,
-    _seed,
-    _steps,
-)
+from xstyle.cli._args import UsageError, _direction_methods, _output_folder, _positive_int, _seed, _steps
+from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 log = logging.getLogger("xstyle")
 
@@ -107,22 +102,16 @@ def _given(**options) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
+# the StyleReportConfig fields set by the options of the same name
+_STYLE_OPTIONS = (
+    "content style size steps analysis_size method channel_method n_steps weights fast_model seed"
+).split()
+
+
 def _style_report_config(args: argparse.Namespace):
     from xstyle.report.style import StyleReportConfig
 
-    changes = _given(
-        content=args.content,
-        style=args.style,
-        size=args.size,
-        steps=args.steps,
-        analysis_size=args.analysis_size,
-        method=args.method,
-        channel_method=args.channel_method,
-        n_steps=args.n_steps,
-        weights=args.weights,
-        fast_model=args.fast_model,
-        seed=args.seed,
-    )
+    changes = _given(**_pick(args, *_STYLE_OPTIONS))
     if args.no_sanity:
         changes["sanity"] = False
     return StyleReportConfig.fast(**changes) if args.fast else StyleReportConfig(**changes)
@@ -131,15 +120,9 @@ def _style_report_config(args: argparse.Namespace):
 def _gan_report_config(args: argparse.Namespace):
     from xstyle.report.gan import GANReportConfig
 
-    methods = None
-    if getattr(args, "methods", None) is not None:
-        from xstyle.explain.latent.probes import METHODS
-
-        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-        if not methods or any(m not in METHODS for m in methods):
-            raise UsageError(
-                f"--methods must be a comma-separated subset of {','.join(METHODS)}; got {args.methods!r}."
-            )
+    methods = getattr(args, "methods", None)
+    if methods is not None:
+        methods = tuple(_direction_methods(methods))
     changes = _given(
         checkpoint=args.checkpoint,
         classifier=args.classifier,
@@ -234,50 +217,45 @@ def add_parsers(sub) -> None:
     """Register ``xstyle report style|gan|demo``."""
     from xstyle._attribution_methods import image_methods, layer_methods  # torch-free: quick --help
 
-    report = sub.add_parser(
-        "report", help="run the analyses and write an HTML + Markdown + JSON report with figures"
+    rsub = _add_group(
+        sub, "report", "run the analyses and write an HTML + Markdown + JSON report with figures"
     )
-    rsub = report.add_subparsers(dest="report_command", metavar="REPORT_COMMAND", required=True)
+    sanity_help = "skip deletion curves and randomisation checks"
 
     def common(p, name: str) -> None:
-        p.add_argument("--seed", type=_seed, default=None, help="random seed (default 0)")
+        _option(p, "--seed", _seed, help="random seed", shown="0")
         p.add_argument(
             "--fast", action="store_true", help="tiny sizes and steps (seconds; every section, for tests)"
         )
-        p.add_argument(
-            "--out",
-            default=f"reports/{name}",
-            help=f"report folder, replaced atomically (default reports/{name})",
-        )
+        _option(p, "--out", None, f"reports/{name}", "report folder, replaced atomically")
 
+    # the options default to None: the report config's own default (shown) stands for an option not given
     def style_options(p) -> None:
         g = p.add_argument_group("style report options (defaults: xstyle.report.style.StyleReportConfig)")
-        g.add_argument("--content", default=None, help="content image (default sample:astronaut)")
-        g.add_argument("--style", default=None, help="style image (default sample:starry_night)")
-        g.add_argument("--size", type=_positive_int, default=None, help="stylised size, px (default 256)")
-        g.add_argument(
-            "--steps", type=_steps, default=None, help="L-BFGS evaluations per pyramid level (default 80)"
-        )
-        g.add_argument(
+        _option(g, "--content", help="content image", shown="sample:astronaut")
+        _option(g, "--style", help="style image", shown="sample:starry_night")
+        _option(g, "--size", _positive_int, help="stylised size, px", shown="256")
+        _option(g, "--steps", _steps, help="L-BFGS evaluations per pyramid level", shown="80")
+        _option(
+            g,
             "--analysis-size",
-            type=_positive_int,
-            default=None,
-            help="size of the attribution, ablation, low-rank and trade-off runs (default 128)",
+            _positive_int,
+            help="size of the attribution, ablation, low-rank and trade-off runs",
+            shown="128",
         )
-        g.add_argument(
-            "--method",
-            default=None,
-            choices=list(image_methods()),
-            help="pixel attribution method (default ig)",
+        _option(
+            g, "--method", None, None, "pixel attribution method", shown="ig", choices=list(image_methods())
         )
-        g.add_argument(
-            "--channel-method", default=None, choices=list(layer_methods()), help="(default layer_ig)"
+        _option(
+            g,
+            "--channel-method",
+            help="channel attribution method",
+            shown="layer_ig",
+            choices=list(layer_methods()),
         )
-        g.add_argument("--n-steps", type=_positive_int, default=None, help="IG steps (default 8)")
-        g.add_argument("--weights", default=None, help="VGG19 weights (default caffe)")
-        g.add_argument(
-            "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"
-        )
+        _option(g, "--n-steps", _positive_int, help="IG steps", shown="8")
+        _option(g, "--weights", help="VGG19 weights", shown="caffe")
+        g.add_argument("--no-sanity", action="store_true", help=sanity_help)
         g.add_argument(
             "--fast-model",
             default=None,
@@ -297,41 +275,31 @@ def add_parsers(sub) -> None:
         )
         g.add_argument("--no-style-content", action="store_true", help="skip the conditional DCGAN's section")
         if full:
-            g.add_argument(
-                "-n", type=_positive_int, default=None, help="latent samples for probes (default 1500)"
-            )
-            g.add_argument(
-                "--n-quality", type=_positive_int, default=None, help="digits scored (default 1000)"
-            )
-            g.add_argument(
-                "--methods", default=None, help="direction finders (default interfacegan,ganspace,sefa)"
-            )
-            g.add_argument(
+            _option(g, "-n", _positive_int, help="latent samples for probes", shown="1500")
+            _option(g, "--n-quality", _positive_int, help="digits scored", shown="1000")
+            _option(g, "--methods", help="direction finders", shown="interfacegan,ganspace,sefa")
+            _option(
+                g,
                 "--n-steps",
+                _positive_int,
+                help="IG steps",
+                shown="16",
                 dest="gan_n_steps",
                 metavar="N_STEPS",
-                type=_positive_int,
-                default=None,
-                help="IG steps (default 16)",
             )
-            g.add_argument(
-                "--no-sanity", action="store_true", help="skip deletion curves and randomisation checks"
-            )
+            g.add_argument("--no-sanity", action="store_true", help=sanity_help)
 
-    p = rsub.add_parser("style", help="stylise a photo with a painting and explain the result")
+    p = _add_command(rsub, "style", _cmd_report, "stylise a photo with a painting and explain the result")
     style_options(p)
     p.add_argument("--title", default=None, help="page title")
     common(p, "style")
-    p.set_defaults(func=_cmd_report)
 
-    p = rsub.add_parser("gan", help="measure and explain a DCGAN checkpoint")
+    p = _add_command(rsub, "gan", _cmd_report, "measure and explain a DCGAN checkpoint")
     gan_options(p, full=True)
     p.add_argument("--title", default=None, help="page title")
     common(p, "gan")
-    p.set_defaults(func=_cmd_report)
 
-    p = rsub.add_parser("demo", help="both reports on the embedded samples and the shipped DCGAN")
+    p = _add_command(rsub, "demo", _cmd_report, "both reports on the embedded samples and the shipped DCGAN")
     style_options(p)
     gan_options(p, full=False)
     common(p, "demo")
-    p.set_defaults(func=_cmd_report)

@@ -22,6 +22,7 @@ from xstyle.cli._args import (
     _unit_float,
     write_outputs,
 )
+from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 
 def _stylizer_style(spec: str, size: int):
@@ -32,6 +33,13 @@ def _stylizer_style(spec: str, size: int):
 
 def _stylizer_card_command(args: argparse.Namespace) -> str:
     return "xstyle " + " ".join(args.argv)
+
+
+# the StylizerConfig fields set by the options of the same name
+_CONFIG_OPTIONS = (
+    "epochs steps_per_epoch batch_size crop_size style_size lr alpha beta tv_weight adv_weight seed "
+    "checkpoint_every weights"
+).split()
 
 
 def _cmd_stylizer_train(args: argparse.Namespace) -> int:
@@ -49,21 +57,9 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     config = StylizerConfig(
-        epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        batch_size=args.batch_size,
-        crop_size=args.crop_size,
-        style_size=args.style_size,
+        **_pick(args, *_CONFIG_OPTIONS),
         patch_size=min(args.patch_size, args.crop_size),
-        lr=args.lr,
-        alpha=args.alpha,
-        beta=args.beta,
-        tv_weight=args.tv_weight,
-        adv_weight=args.adv_weight,
         arch=ArchConfig(n_residual=args.residual_blocks),
-        seed=args.seed,
-        checkpoint_every=args.checkpoint_every,
-        weights=args.weights,
         out_dir=str(out),
     )
     # validate every input before any long work starts (the photos take seconds to load)
@@ -258,42 +254,38 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """Register ``xstyle stylizer train|apply|explain`` (real-time style transfer, issue 8)."""
-    stylizer = sub.add_parser("stylizer", help="train, apply and explain feed-forward (real-time) stylizers")
-    ssub = stylizer.add_subparsers(dest="stylizer_command", metavar="STYLIZER_COMMAND", required=True)
+    ssub = _add_group(sub, "stylizer", "train, apply and explain feed-forward (real-time) stylizers")
+    model_help = "shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`"
 
-    p = ssub.add_parser(
-        "train", help="train a stylizer for one painting; checkpoints and model.pt go to --out"
+    p = _add_command(
+        ssub,
+        "train",
+        _cmd_stylizer_train,
+        "train a stylizer for one painting; checkpoints and model.pt go to --out",
     )
     p.add_argument("--style", required=True, help="the painting: a path or sample:NAME")
     p.add_argument(
         "--content-dir", default=None, help="folder of training photos (default: the shipped photos)"
     )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--epochs", type=_positive_int, default=8, help="epochs (default 8)")
-    p.add_argument("--steps-per-epoch", type=_positive_int, default=50, help="steps per epoch (default 50)")
-    p.add_argument("--batch-size", type=_positive_int, default=2, help="crops per step (default 2)")
-    p.add_argument("--crop-size", type=_positive_int, default=256, help="content crop side, px (default 256)")
-    p.add_argument(
-        "--style-size", type=_positive_int, default=512, help="painting long side, px (default 512)"
-    )
-    p.add_argument(
-        "--patch-size", type=_positive_int, default=64, help="discriminator patch side (default 64)"
-    )
-    p.add_argument("--residual-blocks", type=_positive_int, default=3, help="residual blocks (default 3)")
-    p.add_argument("--lr", type=_unit_float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--alpha", type=_nonneg_float, default=1.0, help="content weight (default 1)")
-    p.add_argument("--beta", type=_nonneg_float, default=2e-4, help="style weight (default 2e-4)")
-    p.add_argument(
-        "--tv-weight", type=_nonneg_float, default=1e7, help="total-variation weight (default 1e7)"
-    )
-    p.add_argument(
-        "--adv-weight", type=_nonneg_float, default=5e4, help="adversarial weight; 0 = none (default 5e4)"
-    )
-    p.add_argument("--weights", default="caffe", help="VGG19 weights of the losses (default caffe)")
-    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, crops and batches (default 0)")
-    p.add_argument(
-        "--checkpoint-every", type=_positive_int, default=1, help="epochs between checkpoints (default 1)"
-    )
+    for flag, type_, default, what in (
+        ("--epochs", _positive_int, 8, "epochs"),
+        ("--steps-per-epoch", _positive_int, 50, "steps per epoch"),
+        ("--batch-size", _positive_int, 2, "crops per step"),
+        ("--crop-size", _positive_int, 256, "content crop side, px"),
+        ("--style-size", _positive_int, 512, "painting long side, px"),
+        ("--patch-size", _positive_int, 64, "discriminator patch side"),
+        ("--residual-blocks", _positive_int, 3, "residual blocks"),
+        ("--lr", _unit_float, 1e-3, "Adam learning rate"),
+        ("--alpha", _nonneg_float, 1.0, "content weight"),
+        ("--beta", _nonneg_float, 2e-4, "style weight"),
+        ("--tv-weight", _nonneg_float, 1e7, "total-variation weight"),
+        ("--adv-weight", _nonneg_float, 5e4, "adversarial weight; 0 = none"),
+        ("--weights", None, "caffe", "VGG19 weights of the losses"),
+        ("--seed", _seed, 0, "seeds weights, crops and batches"),
+        ("--checkpoint-every", _positive_int, 1, "epochs between checkpoints"),
+    ):
+        _option(p, flag, type_, default, what)
     p.add_argument("--resume", default=None, help="continue from this checkpoint (epoch_NNNN.pt)")
     p.add_argument(
         "--max-minutes",
@@ -302,21 +294,13 @@ def add_parsers(sub) -> None:
         help="time budget: start no epoch that would end past it (the last one is checkpointed; "
         "default: no limit)",
     )
-    p.add_argument(
-        "--eval-size",
-        type=_positive_int,
-        default=256,
-        help="long side of the held-out evaluation, px (default 256)",
-    )
+    _option(p, "--eval-size", _positive_int, 256, "long side of the held-out evaluation, px")
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_stylizer_train)
 
-    p = ssub.add_parser("apply", help="stylise images or folders of images with a trained stylizer")
-    p.add_argument(
-        "--model",
-        required=True,
-        help="shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`",
+    p = _add_command(
+        ssub, "apply", _cmd_stylizer_apply, "stylise images or folders of images with a trained stylizer"
     )
+    p.add_argument("--model", required=True, help=model_help)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or sample:NAME")
     p.add_argument("-o", "--output", required=True, help="an image file (one input) or a folder")
     p.add_argument(
@@ -326,19 +310,16 @@ def add_parsers(sub) -> None:
         help="resize inputs to this long side, px (default: keep their size)",
     )
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_stylizer_apply)
 
-    p = ssub.add_parser(
-        "explain", help="attributions, discriminator patches and block ablation of a stylizer"
+    p = _add_command(
+        ssub,
+        "explain",
+        _cmd_stylizer_explain,
+        "attributions, discriminator patches and block ablation of a stylizer",
     )
-    p.add_argument(
-        "--model",
-        required=True,
-        help="shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`",
-    )
+    p.add_argument("--model", required=True, help=model_help)
     p.add_argument("--content", required=True, help="photo: a path or sample:NAME")
     p.add_argument("--out", required=True, help="output folder (written atomically)")
-    p.add_argument("--size", type=_positive_int, default=256, help="long side of the photo, px (default 256)")
-    p.add_argument("--n-steps", type=_positive_int, default=32, help="IG steps (default 32)")
+    _option(p, "--size", _positive_int, 256, "long side of the photo, px")
+    _option(p, "--n-steps", _positive_int, 32, "IG steps")
     p.add_argument("--no-channels", action="store_true", help="skip the per-channel ablation (faster)")
-    p.set_defaults(func=_cmd_stylizer_explain)

@@ -18,45 +18,33 @@ from xstyle.cli._args import (
     _steps,
     write_outputs,
 )
+from xstyle.cli._options import _add_command, _option, _pick
 
 
 def _add_transfer_options(p: argparse.ArgumentParser) -> None:
     # TransferConfig's defaults, from the torch-free module it reads them from (--help stays quick)
     from xstyle import _defaults as d
 
-    size, steps = d.TRANSFER_SIZE, d.TRANSFER_STEPS
     g = p.add_argument_group("style transfer options")
-    g.add_argument(
-        "--size", type=_positive_int, default=size, help=f"long side of the output in px (default {size})"
-    )
-    g.add_argument(
+    _option(g, "--size", _positive_int, d.TRANSFER_SIZE, "long side of the output in px")
+    _option(
+        g,
         "--steps",
-        type=_steps,
-        default=steps,
-        help="optimiser evaluations per pyramid level, coarsest first, e.g. 300 or 100,60,20 "
-        f"(default {','.join(map(str, steps))}; levels under --min-level px are merged into the first "
-        "one that is not)",
+        _steps,
+        d.TRANSFER_STEPS,
+        "optimiser evaluations per pyramid level, coarsest first, e.g. 300 or 100,60,20; levels under "
+        "--min-level px are merged into the first one that is not",
     )
-    g.add_argument(
+    _option(
+        g,
         "--min-level",
-        type=_positive_int,
-        default=d.TRANSFER_MIN_LEVEL,
+        _positive_int,
+        d.TRANSFER_MIN_LEVEL,
+        "smallest coarse pyramid level in px: smaller ones copy the painting's layout; 16 keeps every level",
         metavar="PX",
-        help=f"smallest coarse pyramid level in px (default {d.TRANSFER_MIN_LEVEL}: smaller ones copy the "
-        "painting's layout); 16 keeps every level",
     )
-    g.add_argument(
-        "--alpha",
-        type=_nonneg_float,
-        default=d.TRANSFER_ALPHA,
-        help=f"content weight (default {d.TRANSFER_ALPHA:g})",
-    )
-    g.add_argument(
-        "--beta",
-        type=_nonneg_float,
-        default=d.TRANSFER_BETA,
-        help=f"style weight (default {d.TRANSFER_BETA:g})",
-    )
+    _option(g, "--alpha", _nonneg_float, d.TRANSFER_ALPHA, "content weight")
+    _option(g, "--beta", _nonneg_float, d.TRANSFER_BETA, "style weight")
     g.add_argument(
         "--normalize",
         choices=d.TRANSFER_NORMALIZE_CHOICES,
@@ -67,42 +55,26 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         "(the content term grows with the pixel count: smaller images get more style); "
         "mean = mean content loss and Grams divided by the positions",
     )
-    g.add_argument(
-        "--content-layers",
-        type=_layers,
-        default=d.GATYS_CONTENT_LAYERS,
-        metavar="L1,L2",
-        help=f"VGG19 content layers (default {','.join(d.GATYS_CONTENT_LAYERS)})",
-    )
-    g.add_argument(
-        "--style-layers",
-        type=_layers,
-        default=d.GATYS_STYLE_LAYERS,
-        metavar="L1,L2",
-        help=f"VGG19 style layers (default {','.join(d.GATYS_STYLE_LAYERS)})",
-    )
+    for kind, layers in (("content", d.GATYS_CONTENT_LAYERS), ("style", d.GATYS_STYLE_LAYERS)):
+        _option(g, f"--{kind}-layers", _layers, layers, f"VGG19 {kind} layers", metavar="L1,L2")
     g.add_argument(
         "--weights",
         default=d.TRANSFER_WEIGHTS,
         help="VGG19 weights: caffe (default, offline), imagenet (torchvision; needs a network or "
         "a cached file), random (control) or a path to a state dict",
     )
-    g.add_argument(
-        "--optimizer", choices=("lbfgs", "adam"), default=d.TRANSFER_OPTIMIZER, help="default lbfgs"
-    )
-    g.add_argument(
-        "--init", choices=("content", "noise", "style"), default=d.TRANSFER_INIT, help="default content"
-    )
-    g.add_argument("--pooling", choices=("max", "avg"), default=d.TRANSFER_POOLING, help="default max")
-    g.add_argument(
+    _option(g, "--optimizer", None, d.TRANSFER_OPTIMIZER, choices=("lbfgs", "adam"))
+    _option(g, "--init", None, d.TRANSFER_INIT, choices=("content", "noise", "style"))
+    _option(g, "--pooling", None, d.TRANSFER_POOLING, choices=("max", "avg"))
+    _option(
+        g,
         "--precision",
+        None,
+        d.TRANSFER_PRECISION,
+        "network arithmetic; bfloat16 pays off only on CPUs with bf16 units or GPUs",
         choices=("float32", "bfloat16"),
-        default=d.TRANSFER_PRECISION,
-        help="network arithmetic (bfloat16 pays off only on CPUs with bf16 units or GPUs; default float32)",
     )
-    g.add_argument(
-        "--seed", type=_seed, default=d.TRANSFER_SEED, help=f"random seed (default {d.TRANSFER_SEED})"
-    )
+    _option(g, "--seed", _seed, d.TRANSFER_SEED, "random seed")
     g.add_argument(
         "--preserve-color",
         action="store_true",
@@ -110,26 +82,17 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+# the TransferConfig fields set by the options of the same name
+_CONFIG_OPTIONS = (
+    "size steps alpha beta content_layers style_layers weights optimizer init pooling precision normalize "
+    "min_level seed preserve_color"
+).split()
+
+
 def _config_from(args: argparse.Namespace):
     from xstyle.transfer import TransferConfig
 
-    return TransferConfig(
-        size=args.size,
-        steps=args.steps,
-        alpha=args.alpha,
-        beta=args.beta,
-        content_layers=args.content_layers,
-        style_layers=args.style_layers,
-        weights=args.weights,
-        optimizer=args.optimizer,
-        init=args.init,
-        pooling=args.pooling,
-        precision=args.precision,
-        normalize=args.normalize,
-        min_level=args.min_level,
-        seed=args.seed,
-        preserve_color=args.preserve_color,
-    )
+    return TransferConfig(**_pick(args, *_CONFIG_OPTIONS))
 
 
 def _run_transfer(content, style, config, *, quiet: bool):
@@ -210,33 +173,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """Register ``xstyle samples|transfer|demo``."""
-    p = sub.add_parser(
+    p = _add_command(
+        sub,
         "samples",
-        help="list the sample photos and paintings",
+        _cmd_samples,
+        "list the sample photos and paintings",
         description="List the sample photos and paintings, usable as sample:NAME wherever an image "
         "is asked for.",
     )
-    p.add_argument(
-        "--kind", choices=("photo", "painting"), default=None, help="list only photos or paintings"
-    )
-    p.set_defaults(func=_cmd_samples)
+    p.add_argument("--kind", choices=("photo", "painting"), help="list only photos or paintings")
 
-    p = sub.add_parser("transfer", help="stylise an image (Gatys et al.); writes OUT and OUT.json")
+    p = _add_command(
+        sub, "transfer", _cmd_transfer, "stylise an image (Gatys et al.); writes OUT and OUT.json"
+    )
     p.add_argument("content", metavar="CONTENT", help="content image: a path or sample:NAME")
     p.add_argument("style", metavar="STYLE", help="style image: a path or sample:NAME")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="output image (.png, .jpg)")
     _add_transfer_options(p)
     _add_overwrite(p)
-    p.set_defaults(func=_cmd_transfer)
 
-    p = sub.add_parser(
-        "demo", help="stylise a sample photo with a sample painting into reports/transfer_demo/"
+    p = _add_command(
+        sub, "demo", _cmd_demo, "stylise a sample photo with a sample painting into reports/transfer_demo/"
     )
-    p.add_argument("--content", default="sample:astronaut", help="default sample:astronaut")
-    p.add_argument("--style", default="sample:starry_night", help="default sample:starry_night")
+    _option(p, "--content", None, "sample:astronaut")
+    _option(p, "--style", None, "sample:starry_night")
     # not reports/demo: that is the full demo report of `make demo` (`xstyle report demo`)
-    p.add_argument(
-        "--out", default="reports/transfer_demo", help="output folder (default reports/transfer_demo)"
-    )
+    _option(p, "--out", None, "reports/transfer_demo", "output folder")
     _add_transfer_options(p)
-    p.set_defaults(func=_cmd_demo)
