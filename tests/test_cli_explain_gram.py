@@ -66,6 +66,11 @@ ABLATE = ["explain", "ablation", "--content", CONTENT, "--style", STYLE, "--laye
             "explain ablation",
             "counts must be numbers of channels in 1..64",
         ),
+        (  # a whole number too large for a float: checked like any other count, no traceback
+            [*ABLATE, "relu1_1", "--size", "32", "--steps", "1", "--counts", "1," + "9" * 400, "--out", "o"],
+            "explain ablation",
+            "counts must be numbers of channels in 1..64",
+        ),
         (
             ["explain", "tradeoff", "--content", "missing.jpg", "--style", STYLE, "--out", "o"],
             "explain tradeoff",

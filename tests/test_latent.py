@@ -262,6 +262,8 @@ def test_probe_table_finds_ink_in_z0_of_a_constructed_generator():
     # ink = 72 sigmoid(z0) is a monotone function of z0 and linear in act0 (= sigmoid(z0))
     assert table.score_of("z", "ink") > 0.85
     assert table.score_of("act0", "ink") == pytest.approx(1, abs=1e-6)
+    with pytest.raises(ValueError, match=r"stage must be one of \['z', 'act0'.*got 'act9'"):
+        table.score_of("act9", "ink")
     data = table.to_dict()
     json.dumps(data, allow_nan=False)
     assert data["metrics"] == {"ink": "r2", "height": "r2"}

@@ -33,7 +33,7 @@ __all__ = [
     "CheckpointFields",
     "FieldError",
     "FileKind",
-    "SavedConfig",
+    "SavedConfigMixin",
     "config_kwargs",
     "describe",
     "expected_state",
@@ -127,7 +127,7 @@ def config_kwargs(cls: type, data: Any, *, name: str = "config") -> dict[str, An
     }
 
 
-class SavedConfig:
+class SavedConfigMixin:
     """Mixin of a frozen config dataclass that checkpoints save: :meth:`to_dict` writes its settings,
     :meth:`from_dict` reads them back checked (:func:`config_kwargs`, messages naming ``_dict_name``)."""
 
@@ -145,7 +145,7 @@ class SavedConfig:
         return cls(**config_kwargs(cls, data, name=cls._dict_name))
 
 
-_Saved = TypeVar("_Saved", bound=SavedConfig)
+_Saved = TypeVar("_Saved", bound=SavedConfigMixin)
 
 
 def expected_state(build: Callable[[], nn.Module]) -> dict[str, torch.Tensor]:

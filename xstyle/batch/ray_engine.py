@@ -53,6 +53,9 @@ class RayEngine(_Engine):
         n_jobs: how many jobs will run, when known (only sizes the default ``workers``).
         runtime_env: passed to ``ray.init`` (e.g. ``{"pip": [...]}`` or ``{"working_dir": ...}``
             so the cluster's workers can import the task functions).
+
+    :meth:`run` works as :meth:`~xstyle.batch.engines.LocalEngine.run`; the actors (and their
+    setup) are kept for later runs with the same setup and killed on exit.
     """
 
     name = "ray"

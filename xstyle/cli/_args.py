@@ -118,7 +118,8 @@ def _number_list(convert, *, what: str, like: str, least: int = 1, name: str):
         except ValueError:
             message = f"expected comma-separated {what} like {like}; got {text!r}"
             raise argparse.ArgumentTypeError(message) from None
-        if len(values) < least or any(not math.isfinite(v) or v <= 0 for v in values):
+        bad = [v for v in values if v <= 0 or (isinstance(v, float) and not math.isfinite(v))]
+        if len(values) < least or bad:
             at_least = f"at least {least} " if least > 1 else ""
             raise argparse.ArgumentTypeError(f"expected {at_least}{what} > 0 like {like}; got {text!r}")
         return values

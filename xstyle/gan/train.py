@@ -29,7 +29,7 @@ from typing import ClassVar
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfig
+from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfigMixin
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.data import DigitData, check_digit_data
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
-class GANConfig(SavedConfig):
+class GANConfig(SavedConfigMixin):
     """Hyper-parameters of a DCGAN run (defaults: the design's)."""
 
     epochs: int = 50

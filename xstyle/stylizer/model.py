@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from xstyle._checkpoint_fields import SavedConfig
+from xstyle._checkpoint_fields import SavedConfigMixin
 
 __all__ = ["ArchConfig", "PatchDiscriminator", "ResidualBlock", "TransformNet"]
 
@@ -36,7 +36,7 @@ _MAX_KERNEL = 31  # side of the outer convolutions
 
 
 @dataclass(frozen=True, kw_only=True)
-class ArchConfig(SavedConfig):
+class ArchConfig(SavedConfigMixin):
     """Architecture of a stylizer and its discriminator (stored in every checkpoint)."""
 
     #: channel widths of the full-, half- and quarter-resolution stages

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfig, expected_state
+from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfigMixin, expected_state
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.hooks import FeatureTap, frozen
@@ -90,7 +90,7 @@ _CONTENT_LAYERS = ("relu4_2",)
 
 
 @dataclass(frozen=True, kw_only=True)
-class StylizerConfig(SavedConfig):
+class StylizerConfig(SavedConfigMixin):
     """Hyper-parameters of a stylizer run. Defaults: 256 px crops, ~30 min on a 2-core CPU."""
 
     epochs: int = 8

@@ -360,29 +360,18 @@ class ProbeResult:
         return out
 
 
-@dataclass(frozen=True, eq=False)
 class ProbeGrid:
-    """Probe scores of attributes at generator stages: the base of the probe-table results.
+    """Mixin of the probe-table results (fields ``stages``, ``attributes``, ``metrics``, ``scores``
+    ...): cell lookup with a one-line error and the attribute -> metric map of their ``to_dict``.
 
-    :class:`~xstyle.explain.latent.probes.ProbeTableResult` (one generator, (S, A) arrays) and
-    :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult` (one table per training checkpoint,
-    (A, S, E) arrays) add their own fields after these.
-
-    Attributes:
-        stages: ``"z"`` first, then the tapped generator stages in forward order.
-        attributes: the probed attributes.
-        metrics: per attribute, ``"accuracy"`` (``class``) or ``"r2"`` (the others).
-        scores: mean cross-validated scores; ``score_std`` their fold standard deviations; NaN for
-            an attribute that took a single value (nothing to probe).
-        chance: the score of guessing (majority-class share; 0 for R²).
+    Used by :class:`~xstyle.explain.latent.probes.ProbeTableResult` and
+    :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult`, which declare their fields
+    themselves (so their field order stays as documented).
     """
 
     stages: tuple[str, ...]
     attributes: tuple[str, ...]
     metrics: tuple[str, ...]
-    scores: np.ndarray
-    score_std: np.ndarray
-    chance: np.ndarray
 
     def _locate(self, stage: str, attribute: str) -> tuple[int, int]:
         """(stage index, attribute index) of a cell; ValueError for an unknown name."""

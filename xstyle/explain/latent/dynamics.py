@@ -77,6 +77,12 @@ class ProbeDynamicsResult(ProbeGrid):
 
     epochs: np.ndarray
     checkpoints: tuple[str, ...]
+    stages: tuple[str, ...]
+    attributes: tuple[str, ...]
+    metrics: tuple[str, ...]
+    scores: np.ndarray
+    score_std: np.ndarray
+    chance: np.ndarray
     n_samples: int
     n_components: int | None
     cv: int

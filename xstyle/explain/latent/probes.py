@@ -91,6 +91,12 @@ class ProbeTableResult(ProbeGrid, Plottable):
 
     display: ClassVar[type[ProbeTableDisplay]] = ProbeTableDisplay
 
+    stages: tuple[str, ...]
+    attributes: tuple[str, ...]
+    metrics: tuple[str, ...]
+    scores: np.ndarray
+    score_std: np.ndarray
+    chance: np.ndarray
     n_features: tuple[int, ...]
     n_samples: int
     n_components: int | None
