@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from xstyle.data import list_samples, load_sample
 from xstyle.images import ImageError, load_image
 
 __all__ = [
@@ -41,22 +42,24 @@ __all__ = [
     "random_crops",
 ]
 
-#: name -> (source, licence) of every content photo the dependencies ship
-CONTENT_PHOTOS: dict[str, tuple[str, str]] = {
-    "astronaut": ("scikit-image skimage.data.astronaut", "public domain (NASA)"),
-    "chelsea": ("scikit-image skimage.data.chelsea", "CC0"),
-    "coffee": ("scikit-image skimage.data.coffee", "CC0"),
-    "rocket": ("scikit-image skimage.data.rocket", "public domain (SpaceX)"),
+#: (source, licence) of the photos that are not also sample images (those come from xstyle.data)
+_OTHER_PHOTOS: dict[str, tuple[str, str]] = {
     "camera": ("scikit-image skimage.data.camera (grey)", "CC0"),
     "coins": ("scikit-image skimage.data.coins (grey)", "public domain (Walters Art Museum)"),
     "moon": ("scikit-image skimage.data.moon (grey)", "public domain"),
     "immunohistochemistry": ("scikit-image skimage.data.immunohistochemistry", "public domain"),
     "hubble_deep_field": ("scikit-image skimage.data.hubble_deep_field", "public domain (NASA)"),
     "motorcycle": ("scikit-image skimage.data.stereo_motorcycle (left view)", "CC0 (Middlebury)"),
-    "china": ("scikit-learn load_sample_image('china.jpg')", "CC BY 2.0"),
-    "flower": ("scikit-learn load_sample_image('flower.jpg')", "CC BY 2.0"),
-    "grace_hopper": ("matplotlib sample data grace_hopper.jpg", "public domain"),
 }
+#: the training order of the content photos (crops draw photos by index: the order is part of a seed)
+_PHOTO_ORDER = (
+    *("astronaut", "chelsea", "coffee", "rocket"),
+    *_OTHER_PHOTOS,
+    *("china", "flower", "grace_hopper"),
+)
+_SOURCES = {**{s.name: (s.source, s.license) for s in list_samples("photo")}, **_OTHER_PHOTOS}
+#: name -> (source, licence) of every content photo the dependencies ship, in training order
+CONTENT_PHOTOS: dict[str, tuple[str, str]] = {name: _SOURCES[name] for name in _PHOTO_ORDER}
 #: photos kept out of training for evaluation (a fixed subset)
 HELDOUT_PHOTOS: tuple[str, ...] = ("chelsea", "china", "grace_hopper")
 log = logging.getLogger(__name__)
@@ -68,8 +71,6 @@ EAGER_LIMIT = 500
 
 
 def _photo_array(name: str) -> np.ndarray | torch.Tensor:
-    from xstyle.data import list_samples, load_sample
-
     if name in {s.name for s in list_samples("photo")}:
         return load_sample(name)  # (1, 3, H, W) already
     import skimage.data
