@@ -8,8 +8,6 @@ import sys
 from xstyle.cli._args import UsageError, _positive_int, _seed
 from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
-_COLLECTIONS = ("pairs", "paintings", "checkpoints", "manifest")
-
 
 def _sources(text: str) -> str | list[str]:
     """A folder, or comma-separated paths / sample:NAME / shipped:NAME specs."""

@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 ABLATION_MODES: tuple[str, ...] = ("zero", "mean")
-_BUILTIN_RANKINGS = ("gram", "attribution", "content_attribution", "random")
 
 
 def _config(config: TransferConfig | None) -> TransferConfig:
