@@ -350,6 +350,17 @@ def test_checkpoints_report(tmp_path):
     assert "probe block1" in page and "Contact sheet" not in page and "Style atlas" not in page
 
 
+def test_checkpoints_without_any_measure_get_a_table_and_no_curves(tmp_path):
+    items = [{"id": n, "kind": "checkpoint", "inputs": {"checkpoint": f"runs/{n}.pt"}} for n in ("a", "b")]
+    batch = _batch(tmp_path / "batch", "checkpoints", items, done={"a": {"epoch": 1}, "b": {"epoch": 2}})
+    out = build_collection_report(batch)
+    _check_references(out)
+    assert not (out / "figures" / "checkpoint_curves.png").exists()
+    curves = _metrics(out)["metrics"]["checkpoints"]
+    assert curves["epochs"] == [1, 2] and curves["frechet_distance"] == [None, None]
+    assert "Checkpoints: quality over training" in (out / "index.html").read_text(encoding="utf-8")
+
+
 # ----------------------------------------------------------------------- writer: links and sorting
 
 

@@ -130,5 +130,5 @@ class _Runner:
         emit("end", seconds=seconds)
 
 
-def _new_report(title: str, summary: str, seed: int, config: dict[str, Any]) -> Report:
+def _new_report(title: str, summary: str, seed: int | None, config: dict[str, Any]) -> Report:
     return Report(title=title, summary=summary, config=config, versions=versions(), seed=seed)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xstyle.report._common import ProgressCallback, _Runner, _Stage
+from xstyle.report._common import ProgressCallback, _FigureSaver, _new_report, _Runner, _Stage
 from xstyle.report.captions import text
 from xstyle.report.collection_data import (
     KINDS,
@@ -43,7 +43,7 @@ from xstyle.report.collection_data import (
     short_name,
 )
 from xstyle.report.collection_figures import checkpoint_curves, consensus_bars, contact_sheet, style_atlas
-from xstyle.report.writer import Link, Report, Section, Table, jsonable, save_figure, versions, write_report
+from xstyle.report.writer import Link, Report, Section, Table, jsonable, write_report
 
 __all__ = ["BatchFolder", "build_collection_report", "consensus_carriers", "read_batch_folder", "short_name"]
 
@@ -202,6 +202,7 @@ def _sheet_cells(
 def _pairs_part(
     report: Report, root: Path, folder: BatchFolder, report_dir: Path, step: Callable[[str], None]
 ) -> dict[str, Any]:
+    save = _FigureSaver(root)
     contents, styles, cells = _pair_grid(folder)
     s = report.section(
         "Pairs: every content photo in every style",
@@ -215,7 +216,7 @@ def _pairs_part(
             name = "contact_sheet" if whole else f"contact_sheet_{r0 + 1}_{c0 + 1}"
             labels = [_clip(short_name(c)) for c in rows], [_clip(short_name(st)) for st in cols]
             fig = contact_sheet(*labels, _sheet_cells(folder, rows, cols, cells))
-            s.figure(save_figure(fig, root, name, **text("collection.contact_sheet", part=part)))
+            s.figure(save(fig, name, "collection.contact_sheet", part=part))
     step("contact sheet")
     metrics: dict[str, Any] = {
         "contents": contents,
@@ -338,21 +339,16 @@ def _paintings_table(
             else None
             for layer in layers
         }
-        top = {}
-        for layer in layers:
-            found = _carriers(numbers, layer)
-            if found:
-                channel, share = found[0]
-                top[layer] = f"c{channel}" + (f" ({100 * share:.1f} %)" if share is not None else "")
-            else:
-                top[layer] = None
+        first = {layer: next(iter(_carriers(numbers, layer)), None) for layer in layers}
+        top = {
+            layer: None if f is None else f"c{f[0]}" + (f" ({100 * f[1]:.1f} %)" if f[1] is not None else "")
+            for layer, f in first.items()
+        }
         seconds = _number(folder.results[i].get("seconds"))
         metrics[i] = {
             "painting": folder.items[i]["inputs"].get("painting"),
             "participation_ratio": pr,
-            "top_carrier": {
-                layer: (c[0][0] if (c := _carriers(numbers, layer)) else None) for layer in layers
-            },
+            "top_carrier": {layer: None if f is None else f[0] for layer, f in first.items()},
             "seconds": seconds,
         }
         rows.append(
@@ -417,6 +413,7 @@ def _atlas(
     s: Section, root: Path, folder: BatchFolder, ids: Sequence[str], names: Mapping[str, str]
 ) -> dict[str, Any]:
     """The style atlas: standardise, PCA to 2-D, k-means; a scatter of thumbnails and a table."""
+    save = _FigureSaver(root)
     import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
@@ -449,11 +446,7 @@ def _atlas(
     fig = style_atlas(coords, labels, k, thumbnails, [_clip(names[i], 18) for i in kept], explained)
     shown = f"{100 * sum(explained):.0f} %"
     clusters = f"{k} k-means clusters" if k > 1 else "one colour (too few paintings to cluster)"
-    s.figure(
-        save_figure(
-            fig, root, "style_atlas", **text("collection.atlas", n=n, explained=shown, clusters=clusters)
-        )
-    )
+    s.figure(save(fig, "style_atlas", "collection.atlas", n=n, explained=shown, clusters=clusters))
     s.table(
         Table(
             columns=("painting", "cluster", "PC 1", "PC 2"),
@@ -490,6 +483,7 @@ def _consensus(
     names: Mapping[str, str],
     layers: Sequence[str],
 ) -> dict[str, Any]:
+    save = _FigureSaver(root)
     carriers = {i: {layer: _carriers(folder.results[i]["numbers"], layer) for layer in layers} for i in ids}
     carriers = {i: v for i, v in carriers.items() if any(v.values())}
     s = report.section(
@@ -506,9 +500,7 @@ def _consensus(
     fig = consensus_bars(
         {layer: result["layers"][layer]["counts"] for layer in used}, n=n, threshold=threshold
     )
-    s.figure(
-        save_figure(fig, root, "consensus_carriers", **text("collection.consensus", n=n, threshold=threshold))
-    )
+    s.figure(save(fig, "consensus_carriers", "collection.consensus", n=n, threshold=threshold))
     rows = []
     for layer in used:
         part = result["layers"][layer]
@@ -558,6 +550,7 @@ _CURVES = (
 
 
 def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_dir: Path) -> dict[str, Any]:
+    save = _FigureSaver(root)
     ids = folder.done("checkpoint")
     s = report.section(
         "Checkpoints: quality over training",
@@ -603,8 +596,9 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
         return series
     panels = [(label, series[key]) for key, label in _CURVES if any(v is not None for v in series[key])]
     probes = {st: series["probe_accuracy"][st] for st in stages}
-    fig = checkpoint_curves(series["epochs"], panels, probes)
-    s.figure(save_figure(fig, root, "checkpoint_curves", **text("collection.checkpoint_curves", n=len(ids))))
+    if panels or probes:  # checkpoints that recorded none of the measures: no curves to draw
+        fig = checkpoint_curves(series["epochs"], panels, probes)
+        s.figure(save(fig, "checkpoint_curves", "collection.checkpoint_curves", n=len(ids)))
     s.table(
         Table(
             columns=(
@@ -691,15 +685,16 @@ def _build(folder: BatchFolder, root: Path, report_dir: Path, runner: _Runner) -
     relative to ``report_dir`` (the report's final place, a sibling of ``root``)."""
     batch = folder.batch
     settings = batch.get("settings") if isinstance(batch.get("settings"), Mapping) else {}
-    report = Report(
-        title=f"xstyle collection report: {batch.get('collection', 'batch')} ({len(folder.items)} items)",
-        summary=(
+    report = _new_report(
+        f"xstyle collection report: {batch.get('collection', 'batch')} ({len(folder.items)} items)",
+        (
             "One page over a whole batch: what ran and what failed, then every item's main numbers "
             "side by side, with the pictures that compare them (a contact sheet of the stylised pairs,"
             " an atlas of the paintings' styles and the channels they share, the quality of the GAN "
             "checkpoints over training). Each item's own figures and numbers are in its folder."
         ),
-        config={
+        _seed(settings),
+        {
             "kind": "collection",
             "batch": str(folder.root),
             "collection": batch.get("collection"),
@@ -708,8 +703,6 @@ def _build(folder: BatchFolder, root: Path, report_dir: Path, runner: _Runner) -
             "engine": batch.get("engine"),
             "batch_versions": batch.get("versions"),
         },
-        versions=versions(),
-        seed=_seed(settings),
     )
     report.log = runner.log
     metrics: dict[str, Any] = {}
