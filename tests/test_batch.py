@@ -28,7 +28,7 @@ from xstyle.batch.items import (
     pair_items,
     read_manifest,
 )
-from xstyle.batch.runner import BatchProgress, run_batch
+from xstyle.batch.runner import BatchProgress, pending_items, run_batch
 from xstyle.batch.tasks import BatchSettings, make_payload, run_item, worker_setup
 
 TINY = BatchSettings(
@@ -161,6 +161,11 @@ def test_manifest_csv_and_json(tmp_path):
         ("m.json", '{"a": 1}', "must be a JSON list of objects"),
         ("m.txt", "x", "must be a .csv or .json file"),
         ("m.csv", "kind,painting\n", "lists no items"),
+        (
+            "m.csv",
+            "painting,id\nsample:starry_night,x\nsample:great_wave,x\n",
+            r"item ids must be unique; \['x'\] repeat",
+        ),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, name, text, match):
@@ -265,6 +270,7 @@ def test_run_batch_writes_one_folder_per_item_and_records_failures(tmp_path):
     assert broken.error.startswith("ValueError: content") and "not a readable image" in broken.error
     assert gone.error.startswith("FileNotFoundError:") and "gone.png" in gone.error
     assert engine.jobs_run == ["a__great_wave", "b__great_wave", "broken__great_wave"]  # gone: never shipped
+    assert engine.setups == 1  # one run, one setup for all its jobs
     for item in items[:2]:
         folder = out / "items" / item.id
         data = json.loads((folder / "result.json").read_text())
@@ -285,9 +291,11 @@ def test_run_batch_writes_one_folder_per_item_and_records_failures(tmp_path):
 def test_rerun_skips_done_items_and_retries_failed_ones(tmp_path):
     items = _collection(tmp_path)
     out = tmp_path / "out"
+    assert pending_items(items, out) == items  # a new folder: everything
     run_batch(items, out, settings=TINY, engine=InProcessEngine())
     stamp = (out / "items" / "a__great_wave" / "result.json").stat().st_mtime_ns
     _png(tmp_path / "photos" / "gone.png", 7)  # the missing file appears
+    assert [i.id for i in pending_items(items, out)] == ["broken__great_wave", "gone__great_wave"]
     engine = InProcessEngine()
     result = run_batch(items, out, settings=TINY, engine=engine)
     assert engine.jobs_run == ["broken__great_wave", "gone__great_wave"]
@@ -421,6 +429,12 @@ def test_cli_bad_items_among_good_ones_and_a_manifest_with_a_missing_file(tmp_pa
 )
 def test_cli_bad_input_is_one_line_exit_2_nothing_written(expect_cli_error, argv, match):
     expect_cli_error(["batch", *argv], command=f"batch {argv[0]}", match=match)
+
+
+def test_cli_ray_without_ray_installed_is_one_line_nothing_written(expect_cli_error, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    argv = ["batch", "pairs", "sample:chelsea", "sample:great_wave", "--out", "o", "--ray", "local"]
+    expect_cli_error(argv, command="batch pairs", match="Ray is not installed: pip install 'xstyle[ray]'")
 
 
 def test_cli_refuses_an_out_folder_it_did_not_make(tmp_path, capsys):

@@ -16,7 +16,7 @@ from xstyle.batch.items import (
     pair_items,
     read_manifest,
 )
-from xstyle.batch.runner import BatchProgress, BatchResult, ItemStatus, run_batch
+from xstyle.batch.runner import BatchProgress, BatchResult, ItemStatus, pending_items, run_batch
 from xstyle.batch.tasks import BatchSettings, run_item
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "item_seed",
     "painting_items",
     "pair_items",
+    "pending_items",
     "plan_workers",
     "read_manifest",
     "run_batch",

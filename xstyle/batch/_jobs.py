@@ -4,8 +4,7 @@
 cores) are public through :mod:`xstyle.batch.engines`. The rest is private to the engines: the
 worker side (``_set_threads``, ``_make_state``, ``_call``: run one pickled job and pickle its value
 back) and the driver side (``_pickled``, ``_payload_blob``, ``_split_job``, ``_outcome``), with the
-one-line error text (``_one_line``) that every engine reports. Imports neither torch nor ray at
-import time.
+one-line error text (``_one_line``) that every engine reports. Imports no ray.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ Workers that die before starting any job, three pool starts in a row (a task mod
 cannot be imported in a fresh process, a broken environment), stop the run with a RuntimeError.
 
 :class:`RayEngine` (:mod:`xstyle.batch.ray_engine`, re-exported here) runs the same tasks on
-Ray actors. This module imports neither torch nor ray.
+Ray actors; Ray is imported only when a :class:`RayEngine` is entered.
 
 Worker counts come from :func:`plan_workers`: by default one worker per job up to one per core,
 and the cores shared out as threads, never more workers x threads than cores. Both engines take

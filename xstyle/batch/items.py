@@ -214,7 +214,7 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
     rows = _manifest_rows(path)
     if not rows:
         raise ValueError(f"manifest {str(path)!r} lists no items.")
-    items, names = [], []
+    items, names, explicit = [], [], []
     for n, row in enumerate(rows, start=1):
         row = {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in row.items() if k}
         kind = row.get("kind") or next(
@@ -234,8 +234,16 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
             if not value.startswith(_SPEC_PREFIXES) and not os.path.isabs(value):
                 value = str(path.parent / value)
             inputs[role] = value
+        explicit.append(row.get("id"))
         names.append(row.get("id") or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
         items.append((kind, inputs))
+    given = [_slug(row_id) for row_id in explicit if row_id]
+    repeated = sorted({g for g in given if given.count(g) > 1})
+    if repeated:
+        raise ValueError(
+            f"manifest {str(path)!r}: item ids must be unique; {repeated} repeat (give each row its own "
+            "id, or none to derive one from its inputs)."
+        )
     ids = _unique_ids(
         names, [f"{n}\n{json.dumps(inputs)}" for n, (_, inputs) in zip(names, items, strict=True)]
     )

@@ -4,8 +4,7 @@
 each running ``setup()`` in its constructor; Ray restarts an actor that dies and retries its job
 (``max_restarts``/``max_task_retries`` = ``max_retries``); an actor still lost after that makes
 the job's outcome ``"worker lost: ..."`` and is replaced for the next jobs. Ray is an optional
-extra (``pip install 'xstyle[ray]'``) imported only when a :class:`RayEngine` is entered; this
-module imports neither torch nor ray.
+extra (``pip install 'xstyle[ray]'``) imported only when a :class:`RayEngine` is entered.
 
 It follows the contract of :mod:`xstyle.batch.engines` (``engine.run(task, jobs, setup=setup)``,
 outcomes as :class:`~xstyle.batch.engines.JobOutcome` in completion order, one-line errors), which
@@ -15,6 +14,7 @@ re-exports :class:`RayEngine`; its worker counts come from
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -26,6 +26,14 @@ from xstyle.batch._jobs import JobOutcome, Task, _Engine, log, plan_workers
 __all__ = ["RayEngine"]
 
 _RAY_MISSING = "Ray is not installed: pip install 'xstyle[ray]'"
+
+
+def _ray_installed() -> bool:
+    """Whether Ray can be imported here (found without importing it)."""
+    try:
+        return importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):  # a broken install, or sys.modules["ray"] = None
+        return False
 
 
 class _RayWorker:
@@ -70,6 +78,8 @@ class RayEngine(_Engine):
         n_jobs: int | None = None,
         runtime_env: Mapping[str, Any] | None = None,
     ) -> None:
+        if not _ray_installed():
+            raise ImportError(_RAY_MISSING)
         if not isinstance(address, str) or not address.strip():
             raise ValueError(
                 f"address must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'; got {address!r}."

@@ -30,7 +30,7 @@ from xstyle.batch._jobs import _one_line
 from xstyle.batch.items import BatchItem
 from xstyle.batch.tasks import BatchSettings, make_payload, run_item, worker_setup
 
-__all__ = ["BATCH_FORMAT", "BatchProgress", "BatchResult", "ItemStatus", "run_batch"]
+__all__ = ["BATCH_FORMAT", "BatchProgress", "BatchResult", "ItemStatus", "pending_items", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,12 @@ def _is_done(out: Path, item: BatchItem) -> bool:
     return isinstance(data, dict) and data.get("id") == item.id and data.get("kind") == item.kind
 
 
+def pending_items(items: Sequence[BatchItem], out: str | os.PathLike) -> list[BatchItem]:
+    """The items of ``items`` whose result is not yet in the batch folder ``out`` (all of them for a
+    new folder): what :func:`run_batch` would run, e.g. to size an engine for a resumed batch."""
+    return [i for i in items if not _is_done(Path(out), i)]
+
+
 def _batch_json(
     items: Sequence[BatchItem],
     settings: BatchSettings,
@@ -228,11 +234,11 @@ def run_batch(
     _open_folder(out, settings, what)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    todo = [i for i in items if not _is_done(out, i)]
+    todo = pending_items(items, out)
     statuses: dict[str, ItemStatus] = {
         i.id: ItemStatus(i.id, i.kind, "skipped") for i in items if i not in todo
     }
-    engine = engine if engine is not None else LocalEngine(n_jobs=max(len(todo), 1))
+    engine = engine if engine is not None else LocalEngine(n_jobs=len(todo))
     kinds = tuple(sorted({i.kind for i in todo}))
     counts = {"done": len(statuses), "failed": 0}
     ended = 0

@@ -60,7 +60,7 @@ def _bar(quiet: bool, total: int):
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from xstyle.batch.runner import run_batch
+    from xstyle.batch.runner import pending_items, run_batch
     from xstyle.batch.tasks import BatchSettings
 
     items = _items(args)
@@ -69,7 +69,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
     )
-    engine = _engine(args, len(items))
+    engine = _engine(args, len(pending_items(items, args.out)))  # a resumed batch: only what is left
     bar, progress = _bar(args.quiet, len(items))
     try:
         result = run_batch(
