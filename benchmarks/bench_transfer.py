@@ -28,20 +28,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _machine import machine
+from _machine import cpu_flags, has_bf16_units, machine
 from tutorial_baseline import build_tutorial_model, run_tutorial_transfer, tutorial_losses
 
 from xstyle.data import resolve_image
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, style_transfer
-
-
-def cpu_has_bf16_units() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _step(fn, image):
@@ -183,7 +175,7 @@ def main(argv=None) -> int:
     config = TransferConfig()
     if args.quick:
         args.sizes, args.rounds, args.reps, args.quality_rounds = [64], 2, 1, 1
-    has_bf16 = cpu_has_bf16_units()
+    has_bf16 = has_bf16_units(cpu_flags())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 units: {has_bf16}")
     common = dict(content_src=args.content, style_src=args.style, alpha=config.alpha, beta=config.beta)
     bf16_sizes = set(args.sizes) if has_bf16 else set()

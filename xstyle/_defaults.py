@@ -1,7 +1,8 @@
 """Torch-free defaults shared by the library and the CLI (whose ``--help`` must not import torch).
 
-``xstyle.transfer.TransferConfig`` takes its defaults from here; ``xstyle.cli`` reads them to build
-its parser. (The attribution methods' registry is the torch-free :mod:`xstyle._attribution_methods`.)
+``xstyle.transfer.TransferConfig`` and ``xstyle.batch.BatchSettings`` take their defaults from here;
+``xstyle.cli`` reads them to build its parser. (The attribution methods' registry is the
+torch-free :mod:`xstyle._attribution_methods`.)
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ TRANSFER_NORMALIZE_CHOICES: tuple[str, ...] = ("size", "seed", "mean")
 #: with the pixel count) while its Gram style loss is not, so "size" scales the content term by
 #: (512 / L)**2, L the long side of the output; a 512 px run is identical to normalize="seed".
 NORMALIZE_REFERENCE_SIZE = 512
+
+# --- BatchSettings (xstyle.batch): what each item of a collection computes
+BATCH_SIZE = 128  # long side of a stylised pair, px (single scale)
+BATCH_STEPS = 60  # L-BFGS evaluations per pair
+BATCH_IG_STEPS = 8  # integrated-gradients steps of a pair's maps
+BATCH_PAINTING_SIZE = 256  # long side a painting is analysed at, px
+BATCH_GAN_SAMPLES = 500  # digits scored per checkpoint
+BATCH_PROBE_SAMPLES = 500  # digits probed per checkpoint
+BATCH_SEED = 0  # the batch seed (each item derives its own)

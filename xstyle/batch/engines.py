@@ -50,7 +50,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
@@ -117,7 +117,6 @@ class _Job:
     blob: bytes
     crashes: int = 0  # crashes charged to this job (it was the only job running)
     token: int = -1  # id of its latest submission
-    exit_code: int | None = field(default=None, repr=False)
 
 
 def _exit_text(code: int | None) -> str:
@@ -165,8 +164,6 @@ class LocalEngine(_Engine):
         self._markers: Any = None
         self._started: dict[int, int] = {}  # token -> pid of the worker that started it
         self._tokens = count()
-        self._active = False
-        self._running = False
         self._abandoned = False
         self._blind_breaks = 0  # pool breaks in a row with no job started
 
@@ -350,14 +347,13 @@ class LocalEngine(_Engine):
         pending.extendleft(reversed([job for job in broken if job not in started]))
         if not started:  # died before running any job: nothing to charge; a broken environment?
             self._blind_breaks += 1
+            code = _exit_text(deaths[0] if deaths else None)
             if self._blind_breaks >= _MAX_BLIND_BREAKS:
-                code = _exit_text(deaths[0] if deaths else None)
                 raise RuntimeError(
                     f"the worker processes died before running any job, {self._blind_breaks} times in a row "
                     f"({code}): each must import the task's module in a fresh process (a script needs an "
                     "`if __name__ == '__main__':` guard)"
                 )
-            code = _exit_text(deaths[0] if deaths else None)
             log.warning("a worker process died before running a job (%s); restarting the workers", code)
             self._rebuild()
             return []
@@ -374,17 +370,17 @@ class LocalEngine(_Engine):
             job = started[0]
             job.crashes += 1
             code = self._exit_code(self._started.get(job.token))
-            job.exit_code = code if code is not None else (deaths[0] if len(deaths) == 1 else None)
+            code = code if code is not None else (deaths[0] if len(deaths) == 1 else None)
             log.warning(
                 "worker process died running job %r (%s): crash %d, %d tolerated",
                 job.key,
-                _exit_text(job.exit_code),
+                _exit_text(code),
                 job.crashes,
                 self.max_retries,
             )
             if job.crashes > self.max_retries:
                 tries = f"{job.crashes} {'try' if job.crashes == 1 else 'tries'}"
-                died = f"the worker process died running this job ({_exit_text(job.exit_code)}; {tries})"
+                died = f"the worker process died running this job ({_exit_text(code)}; {tries})"
                 error = f"worker lost: {died}"
                 lost.append(JobOutcome(job.key, error=error, bytes_in=len(job.blob)))
             else:

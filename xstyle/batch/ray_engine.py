@@ -101,8 +101,6 @@ class RayEngine(_Engine):
         self._runtime_env = dict(runtime_env) if runtime_env is not None else None
         self._cpus = 0.0
         self._started_ray = False
-        self._active = False
-        self._running = False
         self._actors: list[Any] = []
         self._actor_key: bytes | None = None
         self._actor_class: Any = None
@@ -215,10 +213,8 @@ class RayEngine(_Engine):
                     slot = idle.popleft()
                     inflight[actors[slot].run.remote(task, blob)] = (slot, key, len(blob))
                 yield from unsent
-                if not inflight:
-                    if exhausted:
-                        break
-                    continue
+                if not inflight:  # the jobs ran out (every actor busy would leave jobs in flight)
+                    break
                 ready, _ = ray.wait(list(inflight), num_returns=1)
                 outcomes = []
                 for ref in ready:

@@ -45,18 +45,18 @@ class BatchSettings:
         seed: the batch seed; each item's own seed is derived from it and the item's id.
     """
 
-    size: int = 128
-    steps: int = 60
+    size: int = D.BATCH_SIZE
+    steps: int = D.BATCH_STEPS
     alpha: float = D.TRANSFER_ALPHA
     beta: float = D.TRANSFER_BETA
-    maps_size: int = 128
-    n_steps: int = 8
-    painting_size: int = 256
+    maps_size: int = D.BATCH_SIZE
+    n_steps: int = D.BATCH_IG_STEPS
+    painting_size: int = D.BATCH_PAINTING_SIZE
     carriers: int = 8
-    gan_samples: int = 500
-    probe_samples: int = 500
+    gan_samples: int = D.BATCH_GAN_SAMPLES
+    probe_samples: int = D.BATCH_PROBE_SAMPLES
     weights: str = D.TRANSFER_WEIGHTS
-    seed: int = 0
+    seed: int = D.BATCH_SEED
 
     def __post_init__(self) -> None:
         for name in ("size", "maps_size", "painting_size"):

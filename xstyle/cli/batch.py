@@ -118,19 +118,22 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--threads", type=_positive_int, help="torch threads per worker (default: cores / workers)"
     )
+    # BatchSettings' defaults, from the torch-free module it reads them from (--help stays quick)
+    from xstyle import _defaults as d
+
     g = p.add_argument_group("what each item computes")
     for flag, default, what in (
-        ("--size", 128, "long side of stylised pairs, px"),
-        ("--steps", 60, "L-BFGS evaluations per pair"),
+        ("--size", d.BATCH_SIZE, "long side of stylised pairs, px"),
+        ("--steps", d.BATCH_STEPS, "L-BFGS evaluations per pair"),
         ("--maps-size", None, "long side of the style/content maps (default --size)"),
-        ("--ig-steps", 8, "integrated-gradients steps"),
-        ("--painting-size", 256, "long side paintings are analysed at"),
-        ("--gan-samples", 500, "digits scored per checkpoint"),
-        ("--probe-samples", 500, "digits probed per checkpoint"),
+        ("--ig-steps", d.BATCH_IG_STEPS, "integrated-gradients steps"),
+        ("--painting-size", d.BATCH_PAINTING_SIZE, "long side paintings are analysed at"),
+        ("--gan-samples", d.BATCH_GAN_SAMPLES, "digits scored per checkpoint"),
+        ("--probe-samples", d.BATCH_PROBE_SAMPLES, "digits probed per checkpoint"),
     ):
         _option(g, flag, _positive_int, default, what)
-    _option(g, "--weights", None, "caffe", "VGG19 weights")
-    _option(g, "--seed", _seed, 0, "batch seed; each item derives its own")
+    _option(g, "--weights", None, d.TRANSFER_WEIGHTS, "VGG19 weights")
+    _option(g, "--seed", _seed, d.BATCH_SEED, "batch seed; each item derives its own")
     p.add_argument("--no-report", action="store_true", help="skip the collection report (build it later)")
     p.set_defaults(func=_cmd_batch)
 
