@@ -624,29 +624,21 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
 
 
 def _failed_part(report: Report, folder: BatchFolder) -> list[dict[str, Any]]:
-    entries = []
-    for i, data in folder.failures.items():
-        item = folder.items.get(i, {})
-        entries.append(
-            {
-                "id": i,
-                "kind": item.get("kind", data.get("kind")),
-                "inputs": dict(item.get("inputs", {})),
-                "error": _one_line(data.get("error", "unknown error")),
-                "seconds": _number(data.get("seconds")),
-            }
-        )
-    for i, why in folder.unreadable.items():
-        item = folder.items.get(i, {})
-        entries.append(
-            {
-                "id": i,
-                "kind": item.get("kind"),
-                "inputs": dict(item.get("inputs", {})),
-                "error": why,
-                "seconds": None,
-            }
-        )
+    # (id, kind where the item list lacks it, error, seconds): failed items, then unreadable results
+    found = [
+        (i, data.get("kind"), _one_line(data.get("error", "unknown error")), _number(data.get("seconds")))
+        for i, data in folder.failures.items()
+    ] + [(i, None, why, None) for i, why in folder.unreadable.items()]
+    entries = [
+        {
+            "id": i,
+            "kind": folder.items.get(i, {}).get("kind", kind),
+            "inputs": dict(folder.items.get(i, {}).get("inputs", {})),
+            "error": error,
+            "seconds": seconds,
+        }
+        for i, kind, error, seconds in found
+    ]
     if entries:
         s = report.section(
             "Failed items",

@@ -56,10 +56,10 @@ def contact_sheet(
             ax.set_xticks([])
             ax.set_yticks([])
             state, image = cells.get((r, c), (None, None))
-            note, colour = _SHEET_EMPTY.get(state, ("", "white")) if image is None else ("", "white")
             if image is not None:
                 ax.imshow(image)
             else:
+                note, colour = _SHEET_EMPTY.get(state, ("", "white"))
                 ax.set_box_aspect(ratio)
                 ax.set_facecolor(colour)
                 ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=fontsize, transform=ax.transAxes)

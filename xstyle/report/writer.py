@@ -405,9 +405,7 @@ def _sort_key(value: Any) -> tuple:
         value = value.text
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return (2,)
-    if isinstance(value, bool):
-        return (0, float(value))
-    if _is_number(value):
+    if isinstance(value, int | float):  # numbers, booleans as 0 and 1
         return (0, float(value))
     parts = re.split(r"(\d+(?:\.\d+)?)", format_value(value).casefold())
     return (1, tuple((0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts) if p))
