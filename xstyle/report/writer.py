@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xstyle._json import jsonable  # re-exported: the reports' JSON conversion
 from xstyle._runinfo import versions  # re-exported: the report's versions table
 from xstyle.atomic import atomic_path
 
@@ -81,27 +82,6 @@ def check_inside(root: str | os.PathLike, relative: str) -> Path:
     if target != base and base not in target.parents:
         raise ValueError(f"report path {text!r} resolves outside the report folder {str(base)!r}.")
     return target
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as strict JSON data: tensors and arrays to lists, NaN/inf to None, keys to str."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "tolist"):  # numpy arrays and scalars, torch tensors
-        return jsonable(value.tolist())
-    if hasattr(value, "to_dict"):
-        return jsonable(value.to_dict())
-    return str(value)
 
 
 @dataclass(frozen=True)

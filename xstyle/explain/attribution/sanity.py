@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
 from xstyle.explain.attribution.engine import AttributionResult, attribute
@@ -73,12 +74,7 @@ class DeletionInsertionResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (curves as lists), then ``passed``."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = value.tolist() if isinstance(value, np.ndarray) else value
-        out["passed"] = self.passed
-        return out
+        return {**field_dict(self), "passed": self.passed}
 
 
 def _auc(x: np.ndarray, y: np.ndarray) -> float:
@@ -218,14 +214,7 @@ class RandomisationResult(Plottable):
         return bool(self.spearman_abs[-1] < self.threshold)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "stages": self.stages,
-            "spearman_abs": self.spearman_abs.tolist(),
-            "spearman": self.spearman.tolist(),
-            "method": self.method,
-            "threshold": self.threshold,
-            "passed": self.passed,
-        }
+        return field_dict(self, "stages", "spearman_abs", "spearman", "method", "threshold", "passed")
 
 
 def _parametrised_groups(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.latent.plots import DirectionSimilarityDisplay
 
@@ -88,13 +89,7 @@ class Direction:
         return f"{self.method}:{self.source}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "method": self.method,
-            "source": self.source,
-            "score": self.score,
-            "vector": self.vector.tolist(),
-        }
+        return field_dict(self, "label", "method", "source", "score", "vector")
 
 
 def _as_latents(z: Any) -> np.ndarray:
@@ -344,12 +339,7 @@ class DirectionComparison(Plottable):
     cross_method: tuple[dict, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "labels": list(self.labels),
-            "cosine": self.cosine.tolist(),
-            "matches": [dict(m) for m in self.matches],
-            "cross_method": [dict(m) for m in self.cross_method],
-        }
+        return field_dict(self, "labels", "cosine", "matches", "cross_method")
 
 
 def compare_directions(directions: Sequence[Direction]) -> DirectionComparison:

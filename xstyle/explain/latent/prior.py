@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._json import field_dict
 from xstyle._limits import check_memory, gan_eval_bytes
 from xstyle._plotting import Plottable
 from xstyle.explain.latent._common import generate, latent_dim_of
@@ -94,18 +95,7 @@ class PriorComponentsResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers."""
-        return {
-            "prior": self.prior,
-            "n_per_component": self.n_per_component,
-            "seed": self.seed,
-            "counts": self.counts.tolist(),
-            "confident": self.confident.tolist(),
-            "dominant": self.dominant.tolist(),
-            "purity": self.purity.tolist(),
-            "unowned_digits": self.unowned_digits,
-            "distance_edges": self.distance_edges.tolist(),
-            "confident_by_distance": [None if np.isnan(v) else float(v) for v in self.confident_by_distance],
-        }
+        return {**field_dict(self), **field_dict(self, "dominant", "purity", "unowned_digits")}
 
 
 def prior_components(

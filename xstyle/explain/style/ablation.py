@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_seed
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle._stats import rank_correlation
 from xstyle.data import load_single_image
@@ -200,21 +201,9 @@ class ChannelAblation:
 
     def to_dict(self) -> dict:
         return {
-            "layer": self.layer,
-            "channels": list(self.channels),
-            "mode": self.mode,
-            "content_before": self.content_before,
-            "content_after": self.content_after,
-            "style_before": self.style_before,
-            "style_after": self.style_after,
+            **field_dict(self),
             "style_relative_change": _relative(self.style_after, self.style_before),
             "content_relative_change": _relative(self.content_after, self.content_before),
-            "content_per_layer_after": self.content_per_layer_after,
-            "style_per_layer_before": self.style_per_layer_before,
-            "style_per_layer_after": self.style_per_layer_after,
-            "layer_norm_before": self.layer_norm_before,
-            "layer_norm_after": self.layer_norm_after,
-            "rerun": self.rerun,
         }
 
 
@@ -412,20 +401,9 @@ class AblationResult(Plottable):
 
     def to_dict(self) -> dict:
         return {
-            "layer": self.layer,
-            "mode": self.mode,
-            "counts": list(self.counts),
-            "content_before": self.content_before,
-            "style_before": self.style_before,
-            "content_after": self.content_after,
-            "style_after": self.style_after,
+            **field_dict(self, skip=("orders", "scores", "rank_correlation", "image")),
             "orders": {k: v[: max(self.counts)] for k, v in self.orders.items()},
-            "rerun": self.rerun,
             "rank_correlation_gram_vs_attribution": self.rank_correlation,
-            "summary": self.summary,
-            "config": self.config.to_dict(),
-            "timings": self.timings,
-            "meta": self.meta,
         }
 
 

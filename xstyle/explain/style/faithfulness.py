@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.targets import ContentLossTarget, StyleLossTarget
 from xstyle.explain.style.maps import StyleContentResult, filler_for
@@ -86,14 +87,7 @@ class RegionFaithfulnessResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "which": self.which,
-            "filler": self.filler,
-            "area": self.area,
-            "random_area": self.random_area,
-            "gain": self.gain,
-            "gain_ci": list(self.gain_ci),
-            "passed": self.passed,
-            "losses": self.losses,
+            **field_dict(self, skip=("fractions", "curve", "random", "random_fractions")),
             "n_random": int(self.random.shape[0]),
             "steps": int(len(self.fractions) - 1),
         }

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.data import describe_image, load_single_image
 from xstyle.explain.style.featurevis_plots import ChannelVisualizationDisplay, GramComponentDisplay
@@ -262,23 +263,6 @@ def _pre_activation(model: nn.Module, layer: str) -> str | None:
 # ----------------------------------------------------------------------------------- channels
 
 
-def _numbers(result: Any, *, skip: tuple[str, ...]) -> dict[str, Any]:
-    """A Result's fields as JSON-ready data: tuples become lists of Python numbers, dicts are copied."""
-    out: dict[str, Any] = {}
-    for f in fields(result):
-        if f.name in skip:
-            continue
-        value = getattr(result, f.name)
-        if isinstance(value, tuple):
-            value = [v if isinstance(v, int) else float(v) for v in value]
-        elif isinstance(value, dict):
-            value = dict(value)
-        elif isinstance(value, float):
-            value = float(value)
-        out[f.name] = value
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class ChannelVisualization(Plottable):
     """Images that maximise channels of one layer (:func:`visualize_channels`).
@@ -307,7 +291,7 @@ class ChannelVisualization(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (the images left out)."""
-        return _numbers(self, skip=("images",))
+        return field_dict(self, skip=("images",))
 
 
 def visualize_channels(
@@ -450,7 +434,7 @@ class GramComponentVisualization(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (the images left out)."""
-        out = _numbers(self, skip=("images", "style"))
+        out = field_dict(self, skip=("images", "style"))
         out["style_size_hw"] = [int(self.style.shape[-2]), int(self.style.shape[-1])]
         return out
 

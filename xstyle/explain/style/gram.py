@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.data import describe_image, load_single_image
 from xstyle.explain.style.plots import GramComparisonDisplay, GramSpectrumDisplay
@@ -363,11 +364,7 @@ class GramComparison(Plottable):
 
     def to_dict(self) -> dict:
         return {
-            "layers": list(self.layers),
-            "total": self.total,
-            "weights": self.weights,
-            "normalize": self.normalize,
-            "meta": self.meta,
+            **field_dict(self, "layers", "total", "weights", "normalize", "meta"),
             "per_layer": {n: self.per_layer[n].to_dict() for n in self.layers},
         }
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
 from xstyle.explain.style.gram import layer_spectrum
@@ -62,12 +63,7 @@ class LowRankResult(Plottable):
         return {
             "ranks": [("full" if k is None else k) for k in self.ranks],
             "style_loss_vs_full_target": self.style_loss,
-            "content_loss": self.content_loss,
-            "style_per_layer": self.style_per_layer,
-            "retained_energy": self.retained_energy,
-            "config": self.config.to_dict(),
-            "timings": self.timings,
-            "meta": self.meta,
+            **field_dict(self, skip=("ranks", "images", "style_loss")),
         }
 
 

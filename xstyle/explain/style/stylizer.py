@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import nn
 
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
 from xstyle.explain.attribution.engine import attribute
@@ -144,12 +145,7 @@ class StylizerEvaluation:
     images: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "size": self.size,
-            "normalize": self.normalize,
-            "mean": self.mean,
-            "per_image": self.per_image,
-        }
+        return field_dict(self, "size", "normalize", "mean", "per_image")
 
 
 def evaluate_stylizer(

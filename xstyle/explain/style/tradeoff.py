@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
 from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
@@ -113,17 +114,10 @@ class TradeoffResult(Plottable):
 
     def to_dict(self) -> dict:
         return {
-            "ratios": list(self.ratios),
-            "alpha": self.alpha,
-            "balance_ratio": self.balance,
-            "content_loss": self.content_loss,
-            "style_loss": self.style_loss,
-            "ssim": self.ssim,
+            **field_dict(self, skip=("images", "knee", "balance")),
             "knee_index": self.knee,
             "knee_ratio": self.knee_ratio,
-            "config": self.config.to_dict(),
-            "timings": self.timings,
-            "meta": self.meta,
+            "balance_ratio": self.balance,
         }
 
 
