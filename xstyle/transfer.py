@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from xstyle import _defaults as D
 from xstyle._checks import check_seed
 from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+from xstyle._json import field_dict
 from xstyle._limits import check_memory, vgg19_bytes
 from xstyle._plotting import Plottable
 from xstyle.hooks import FeatureTap, frozen
@@ -363,10 +364,7 @@ class TransferResult(Plottable):
     def to_dict(self) -> dict:
         """JSON-ready summary: config, final losses, timings and the loss history."""
         return {
-            "config": self.config.to_dict(),
-            "final": self.final,
-            "timings": self.timings,
-            "meta": self.meta,
+            **field_dict(self, "config", "final", "timings", "meta"),
             "history": [asdict(s) for s in self.history],
         }
 

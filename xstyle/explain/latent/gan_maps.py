@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
@@ -190,10 +191,7 @@ class LatentClassResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": self.method,
-            "counts": self.counts.tolist(),
-            "top_dims": {str(k): v for k, v in self.top_dims.items()},
-            "causal": {str(k): v for k, v in self.causal.items()},
+            **field_dict(self, "method", "counts", "top_dims", "causal"),
             "causal_passed_fraction": self.causal_passed,
             "completeness_error": self.completeness,
             "seconds": self.seconds,

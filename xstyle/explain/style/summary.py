@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.style.ablation import AblationResult
 from xstyle.explain.style.faithfulness import RegionExplanation
@@ -106,18 +107,7 @@ class StyleSummary(Plottable):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "regions": self.regions.to_dict(),
-            "layer_share": self.layer_share,
-            "channel_share": self.channel_share,
-            "top_channels": self.top_channels,
-            "n_channels": self.n_channels,
-            "components_90": self.components_90,
-            "top_k": self.top_k,
-            "ablation": self.ablation,
-            "checks": self.checks,
-            "rows": [list(r) for r in self.rows()],
-        }
+        return {**field_dict(self), "rows": [list(r) for r in self.rows()]}
 
 
 def _verdict(passed: bool | None) -> str:
