@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from xstyle._stats import ssim
+from xstyle.explain.style import _sweep as sweep_module
 from xstyle.explain.style import tradeoff as tradeoff_module
 from xstyle.explain.style.tradeoff import AUTO_GRID, balance_ratio, find_knee, tradeoff_sweep
 from xstyle.hooks import assert_no_hooks
@@ -55,7 +56,8 @@ def test_sweep_trades_content_for_style_and_reuses_targets(caffe_vgg, tiny_image
             built.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(tradeoff_module, "StyleObjective", CountingObjective)
+    for module in (tradeoff_module, sweep_module):  # the balance ratio's and the sweep runs'
+        monkeypatch.setattr(module, "StyleObjective", CountingObjective)
     config = TransferConfig(size=32, steps=(8,))
     r0 = balance_ratio(content, style, config=config, model=caffe_vgg)
     built.clear()

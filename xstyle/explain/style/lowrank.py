@@ -11,7 +11,6 @@ import :mod:`xstyle.explain.style.plots` lazily.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -22,12 +21,11 @@ from torch import nn
 
 from xstyle._json import field_dict
 from xstyle._plotting import Plottable
-from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
+from xstyle.explain.style._sweep import sweep_config, sweep_runs
 from xstyle.explain.style.gram import layer_spectrum
 from xstyle.explain.style.plots import LowRankDisplay
-from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
+from xstyle.transfer import TransferConfig
 
 __all__ = ["LowRankResult", "lowrank_style_sweep"]
 
@@ -44,7 +42,7 @@ class LowRankResult(Plottable):
         style_per_layer: per rank, layer -> weighted style loss against the full targets.
         retained_energy: per rank, layer -> fraction of ``trace(A)`` kept by the truncation.
         config: the :class:`~xstyle.transfer.TransferConfig` of every run.
-        timings: seconds for ``setup`` and per rank.
+        timings: seconds for ``setup``, per rank and ``total``.
     """
 
     display: ClassVar[type[LowRankDisplay]] = LowRankDisplay
@@ -98,44 +96,16 @@ def lowrank_style_sweep(
     for k in ranks:
         if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
             raise ValueError(f"ranks must be whole numbers >= 1 or None (full); got {k!r}.")
-    t0 = time.perf_counter()
-    content_img, style_img, net = sweep_inputs(content, style, config, model)
-    images, s_losses, c_losses, per_layer, energy = [], [], [], [], []
-    timings: dict[str, float] = {}
-    with frozen(net):
-        objective = StyleObjective(net, content_img, style_img, config)
-        full = dict(objective.gram_targets)
+    per_layer, energy = [], []
+    with sweep_runs(content, style, config, model) as runs:
+        full = runs.objective.gram_targets
         spectra = {n: layer_spectrum(n, g[0], 1) for n, g in full.items()}
-        start = sweep_start(config, content_img, style_img)
-        timings["setup"] = time.perf_counter() - t0
         for k in ranks:
-            t1 = time.perf_counter()
-            targets = {}
-            for name, g in full.items():
-                sp = spectra[name]
-                if k is None or k >= sp.n_channels:
-                    targets[name] = g
-                else:
-                    targets[name] = sp.reconstruct(k).to(g.dtype).unsqueeze(0)
-            objective.gram_targets = targets
-            image = optimise_image(objective, start, steps=config.steps[0], config=config)
-            objective.gram_targets = full
-            with torch.no_grad():
-                _, c, s = objective(image)
-            images.append(image)
-            s_losses.append(float(s.total.sum()))
-            c_losses.append(float(c.total.sum()))
+            targets = dict(full)  # a layer with C <= k keeps its full target
+            for name, sp in spectra.items():
+                if k is not None and k < sp.n_channels:
+                    targets[name] = sp.reconstruct(k).to(full[name].dtype).unsqueeze(0)
+            _, s = runs.run("full" if k is None else f"k{k}", gram_targets=targets)
             per_layer.append(s.as_floats())
             energy.append({n: (1.0 if k is None else spectra[n].energy(k)) for n in full})
-            timings["full" if k is None else f"k{k}"] = time.perf_counter() - t1
-    return LowRankResult(
-        ranks=ranks,
-        images=images,
-        style_loss=s_losses,
-        content_loss=c_losses,
-        style_per_layer=per_layer,
-        retained_energy=energy,
-        config=config,
-        timings=timings,
-        meta=sweep_meta(content, style),
-    )
+    return LowRankResult(ranks=ranks, style_per_layer=per_layer, retained_energy=energy, **runs.fields())

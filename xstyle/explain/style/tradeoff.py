@@ -20,7 +20,6 @@ image size: sweep at the size you will render (the default grid is centred on th
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -32,11 +31,11 @@ from torch import nn
 from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle._stats import ssim
-from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_meta, sweep_start
+from xstyle.explain.style._sweep import sweep_config, sweep_inputs, sweep_runs
 from xstyle.explain.style.plots import TradeoffDisplay
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
-from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
+from xstyle.transfer import StyleObjective, TransferConfig
 
 __all__ = ["AUTO_GRID", "TradeoffResult", "balance_ratio", "find_knee", "tradeoff_sweep"]
 
@@ -193,43 +192,19 @@ def tradeoff_sweep(
                 "Hint: ratios=None sweeps around the pair's balance ratio."
             )
         values = sorted(set(values))
-    t0 = time.perf_counter()
     # the ratios are beta/alpha of the paper's own losses (the balance ratio is defined on them):
     # the sweep runs and records normalize="seed", whatever the config's default weighting
     config = replace(config, normalize="seed")
-    content_img, style_img, net = sweep_inputs(content, style, config, model)
-    c_losses, s_losses, scores, images = [], [], [], []
-    timings: dict[str, float] = {}
-    with frozen(net):
-        objective = StyleObjective(net, content_img, style_img, config)
-        r0 = _balance(objective, content_img, style_img)
+    scores = []
+    with sweep_runs(content, style, config, model) as runs:
+        r0 = _balance(runs.objective, runs.content, runs.style)
         if values is None:
             values = [r0 * 10.0**e for e in AUTO_GRID]
-        start = sweep_start(config, content_img, style_img)
-        timings["setup"] = time.perf_counter() - t0
         for ratio in values:
-            t1 = time.perf_counter()
-            objective.alpha, objective.beta = config.alpha, ratio * config.alpha
-            image = optimise_image(objective, start, steps=config.steps[0], config=config)
-            with torch.no_grad():
-                _, c, s = objective(image)
-            c_losses.append(float(c.total.sum()))
-            s_losses.append(float(s.total.sum()))
-            scores.append(ssim(image, content_img))
-            images.append(image)
-            timings[f"ratio_{ratio:.3g}"] = time.perf_counter() - t1
-    knee = find_knee(c_losses, s_losses) if len(values) >= 3 else None
-    timings["total"] = time.perf_counter() - t0
+            runs.objective.alpha, runs.objective.beta = config.alpha, ratio * config.alpha
+            image, _ = runs.run(f"ratio_{ratio:.3g}")
+            scores.append(ssim(image, runs.content))
+    knee = find_knee(runs.content_loss, runs.style_loss) if len(values) >= 3 else None
     return TradeoffResult(
-        ratios=tuple(values),
-        alpha=config.alpha,
-        content_loss=c_losses,
-        style_loss=s_losses,
-        ssim=scores,
-        images=images,
-        knee=knee,
-        balance=r0,
-        config=config,
-        timings=timings,
-        meta=sweep_meta(content, style),
+        ratios=tuple(values), alpha=config.alpha, ssim=scores, knee=knee, balance=r0, **runs.fields()
     )
