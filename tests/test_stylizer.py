@@ -313,3 +313,18 @@ def test_report_section(tmp_path, pair, random_vgg):
     assert all((root / f.path).exists() for f in report.figures)
     assert "ablation" in metrics
     write_report(report, root)
+
+
+def test_image_losses_are_the_numbers_a_transfer_reports(caffe_vgg, tiny_images):
+    from xstyle.explain.style.stylizer import image_losses
+    from xstyle.transfer import TransferConfig, style_transfer
+
+    content, style = tiny_images
+    config = TransferConfig(size=32, steps=(3,), normalize="seed", optimizer="adam")
+    result = style_transfer(content, style, config=config, model=caffe_vgg)
+    losses = image_losses(result.image, content, style, vgg=caffe_vgg, normalize="seed")
+    assert losses["content"] == pytest.approx(result.final["content"], rel=1e-5)
+    assert losses["style"] == pytest.approx(result.final["style"], rel=1e-5)
+    assert losses["style_relu3_1"] == pytest.approx(result.final["style_per_layer"]["relu3_1"], rel=1e-5)
+    with pytest.raises(ValueError, match="normalize"):
+        image_losses(result.image, content, style, vgg=caffe_vgg, normalize="bogus")

@@ -43,10 +43,10 @@ from xstyle.explain.style.stylizer_plots import (
     DiscriminatorPatchDisplay,
     StylizerAttributionDisplay,
 )
-from xstyle.hooks import FeatureTap, Intervention, frozen
+from xstyle.hooks import Intervention, frozen
 from xstyle.images import check_rgb
-from xstyle.losses import content_loss, gram_matrix, style_loss
 from xstyle.stylizer.model import PatchDiscriminator, TransformNet
+from xstyle.transfer import StyleObjective, TransferConfig
 
 if TYPE_CHECKING:
     from xstyle.explain.style.stylizer_plots import (
@@ -74,36 +74,13 @@ __all__ = [
 Progress = Callable[[str], None]
 
 
-class _Judge:
-    """Content and style losses of images against one photo and one painting (targets computed once)."""
-
-    def __init__(
-        self,
-        vgg: nn.Module,
-        content: torch.Tensor,
-        style: torch.Tensor,
-        *,
-        normalize: str = "seed",
-        content_layers: Sequence[str] = GATYS_CONTENT_LAYERS,
-        style_layers: Sequence[str] = GATYS_STYLE_LAYERS,
-    ) -> None:
-        self.vgg, self.normalize = vgg, normalize
-        self.content_layers, self.style_layers = list(content_layers), list(style_layers)
-        self.layers = list(dict.fromkeys([*self.content_layers, *self.style_layers]))
-        with torch.no_grad(), FeatureTap(vgg, self.layers, stop_after_last=True) as tap:
-            f_content = dict(tap.run(content))
-            f_style = dict(tap.run(style))
-        self.content_targets = {n: f_content[n] for n in self.content_layers}
-        self.grams = {n: gram_matrix(f_style[n], normalize=normalize) for n in self.style_layers}
-
-    def __call__(self, image: torch.Tensor) -> dict[str, float]:
-        with torch.no_grad(), FeatureTap(self.vgg, self.layers, stop_after_last=True) as tap:
-            feats = dict(tap.run(image))
-        c = content_loss(feats, self.content_targets, normalize=self.normalize)
-        s = style_loss(feats, self.grams, normalize=self.normalize)
-        return {"content": float(c.total.sum()), "style": float(s.total.sum())} | {
-            f"style_{k}": v for k, v in s.as_floats().items()
-        }
+def _losses(objective: StyleObjective, image: torch.Tensor) -> dict[str, float]:
+    """``{"content", "style", "style_<layer>"...}`` of ``image`` (1, 3, H, W) under ``objective``."""
+    with torch.no_grad():
+        _, c, s = objective(image)
+    return {"content": float(c.total.sum()), "style": float(s.total.sum())} | {
+        f"style_{k}": v for k, v in s.as_floats().items()
+    }
 
 
 def image_losses(
@@ -118,14 +95,12 @@ def image_losses(
 ) -> dict[str, float]:
     """Content and style loss of ``image`` against ``content`` and ``style`` (Gatys formulas by default).
 
-    ``normalize="seed"`` gives the numbers :class:`~xstyle.transfer.TransferResult` reports
-    (``final``), so a stylizer's output and an optimisation result compare directly. Returns
-    ``{"content", "style", "style_<layer>"...}`` as floats.
+    The losses are :class:`~xstyle.transfer.StyleObjective`'s, so ``normalize="seed"`` gives the
+    numbers :class:`~xstyle.transfer.TransferResult` reports (``final``): a stylizer's output and an
+    optimisation result compare directly. Returns ``{"content", "style", "style_<layer>"...}`` as floats.
     """
-    judge = _Judge(
-        vgg, content, style, normalize=normalize, content_layers=content_layers, style_layers=style_layers
-    )
-    return judge(image)
+    config = TransferConfig(normalize=normalize, content_layers=content_layers, style_layers=style_layers)
+    return _losses(StyleObjective(vgg, content, style, config), image)
 
 
 @dataclass(frozen=True, eq=False)
@@ -508,13 +483,13 @@ def ablate_blocks(
                     y = net(content)
             else:
                 y = net(content)
-        return y, judge(y)
+        return y, _losses(objective, y)
 
     def rel(after: float, before: float) -> float:
         return (after - before) / before if before else float("nan")
 
     with frozen(net, vgg):
-        judge = _Judge(vgg, content, style, normalize=normalize)
+        objective = StyleObjective(vgg, content, style, TransferConfig(normalize=normalize))
         y0, base = run(None)
         baseline = {"style": base["style"], "content": base["content"]}
         images = {"intact": y0}
