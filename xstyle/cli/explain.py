@@ -25,7 +25,7 @@ from xstyle.cli._args import (
     traversal_figures,
     write_outputs,
 )
-from xstyle.cli._options import _add_command, _add_group, _option
+from xstyle.cli._options import _add_command, _add_group, _option, _pick
 from xstyle.cli.explain_carriers import add_carriers_parser
 from xstyle.cli.gan import _check_digit, _classifier, _digits_from, _gan_checkpoint
 from xstyle.cli.transfer import _run_transfer
@@ -194,13 +194,9 @@ def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     result = ablation_curves(
         content,
         style,
-        layer=args.layer,
-        counts=args.counts,
-        mode=args.mode,
         config=config,
         model=model,
-        rerun_steps=args.rerun_steps,
-        seed=args.seed,
+        **_pick(args, "layer", "counts", "mode", "rerun_steps", "seed"),
     )
     data = {
         "xstyle_version": __version__,
@@ -521,14 +517,9 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
     result = gan_style(
         ckpt.sampler,
         classifier,
-        n_z=args.n_z,
         reverse_digit=args.digit,
-        n_attribution=args.n_attribution,
-        n_steps=args.n_steps,
-        n_direction=args.n_direction,
-        n_boot=args.n_boot,
-        seed=args.seed,
         progress=log.info,
+        **_pick(args, "n_z", "n_attribution", "n_steps", "n_direction", "n_boot", "seed"),
     )
     data = {
         "xstyle_version": __version__,
