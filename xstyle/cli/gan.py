@@ -20,7 +20,7 @@ from xstyle.cli._args import (
     _seed,
     _unit_float,
 )
-from xstyle.cli._options import _add_command, _add_group, _option
+from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 MIN_EVAL_SAMPLES = 200  # `gan eval`: fewer samples than features make the Fréchet distance meaningless
 
@@ -59,6 +59,10 @@ def _check_digit(digit: int | None, ckpt) -> None:
         )
 
 
+#: options that pass to GANConfig under their own names
+_CONFIG_OPTIONS = ("epochs", "batch_size", "seed", "checkpoint_every", "ema_decay", "prior", "conditional")
+
+
 def _cmd_gan_train(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -73,17 +77,11 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
     data = _digits_from(args.data, split="train")
     heldout = _digits_from(args.data, split="heldout")
     config = GANConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
+        **_pick(args, *_CONFIG_OPTIONS),
         lr_g=args.lr,
         lr_d=args.lr_d if args.lr_d is not None else args.lr,
         betas=(args.beta1, args.beta2),
-        seed=args.seed,
-        checkpoint_every=args.checkpoint_every,
         out_dir=str(args.out),
-        ema_decay=args.ema_decay,
-        prior=args.prior,
-        conditional=args.conditional,
     )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
     trainer = GANTrainer(data, config=config, resume=args.resume)
