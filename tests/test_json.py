@@ -52,3 +52,10 @@ def test_field_dict_takes_named_fields_and_properties_in_the_given_order():
     assert list(out) == ["best", "name"] and out == {"best": 2.0, "name": "r"}
     with pytest.raises(AttributeError):
         field_dict(_result(), "missing")
+
+
+def test_field_dict_adds_extra_entries_converted_and_refuses_unknown_skips():
+    out = field_dict(_result(), "name", best_of_curve=np.float64("nan"), shape=(1, 2))
+    assert out == {"name": "r", "best_of_curve": None, "shape": [1, 2]}
+    with pytest.raises(ValueError, match=r"skip names fields _Result does not have: \['imag'\]"):
+        field_dict(_result(), skip=("imag",))

@@ -1,4 +1,5 @@
-"""JSON-ready values: the one conversion shared by every Result's ``to_dict`` and the report writer."""
+"""JSON-ready values: strict JSON data from tensors, arrays and Results (the report writer's
+conversion), and ``field_dict``, which builds a Result's ``to_dict`` from its fields."""
 
 from __future__ import annotations
 
@@ -32,9 +33,15 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def field_dict(obj: Any, *names: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def field_dict(obj: Any, *names: str, skip: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
     """``{name: jsonable(obj.name)}`` for ``names`` in that order (attributes and properties alike);
-    without ``names``, every dataclass field of ``obj`` in declaration order but those in ``skip``."""
+    without ``names``, every dataclass field of ``obj`` in declaration order but those in ``skip``.
+    ``extra`` entries follow, converted the same way (computed or renamed values)."""
     if not names:
-        names = tuple(f.name for f in fields(obj) if f.name not in skip)
-    return {name: jsonable(getattr(obj, name)) for name in names}
+        declared = [f.name for f in fields(obj)]
+        unknown = sorted(set(skip) - set(declared))
+        if unknown:
+            raise ValueError(f"skip names fields {type(obj).__name__} does not have: {unknown}.")
+        names = tuple(n for n in declared if n not in skip)
+    out = {name: jsonable(getattr(obj, name)) for name in names}
+    return out | {key: jsonable(value) for key, value in extra.items()}

@@ -363,10 +363,8 @@ class TransferResult(Plottable):
 
     def to_dict(self) -> dict:
         """JSON-ready summary: config, final losses, timings and the loss history."""
-        return {
-            **field_dict(self, "config", "final", "timings", "meta"),
-            "history": [asdict(s) for s in self.history],
-        }
+        history = [asdict(s) for s in self.history]
+        return field_dict(self, "config", "final", "timings", "meta", history=history)
 
 
 #: RGB -> YIQ (NTSC); Y is the luminance Gatys et al. (2017) transfer alone to keep colours

@@ -74,7 +74,7 @@ class DeletionInsertionResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (curves as lists), then ``passed``."""
-        return {**field_dict(self), "passed": self.passed}
+        return field_dict(self, passed=self.passed)
 
 
 def _auc(x: np.ndarray, y: np.ndarray) -> float:

@@ -190,12 +190,13 @@ class LatentClassResult(Plottable):
         return float(np.mean([v["top"] > v["random"] for v in self.causal.values()]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **field_dict(self, "method", "counts", "top_dims", "causal"),
-            "causal_passed_fraction": self.causal_passed,
-            "completeness_error": self.completeness,
-            "seconds": self.seconds,
-        }
+        return field_dict(
+            self,
+            *("method", "counts", "top_dims", "causal"),
+            causal_passed_fraction=self.causal_passed,
+            completeness_error=self.completeness,
+            seconds=self.seconds,
+        )
 
 
 def latent_class_attribution(

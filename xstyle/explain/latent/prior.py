@@ -95,7 +95,9 @@ class PriorComponentsResult(Plottable):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers."""
-        return {**field_dict(self), **field_dict(self, "dominant", "purity", "unowned_digits")}
+        return field_dict(
+            self, dominant=self.dominant, purity=self.purity, unowned_digits=self.unowned_digits
+        )
 
 
 def prior_components(

@@ -1,5 +1,6 @@
-"""The single-scale transfer config shared by the analyses that run many short transfers
-(ablation, low-rank styles, the alpha/beta trade-off)."""
+"""What the analyses that run many short transfers share (ablation, low-rank styles, the alpha/beta
+trade-off): the single-scale config, the inputs and start image, and (``sweep_runs``) the runs
+themselves: each optimised from the same start, measured and timed."""
 
 from __future__ import annotations
 

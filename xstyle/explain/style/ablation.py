@@ -200,11 +200,11 @@ class ChannelAblation:
         return self.content_after - self.content_before
 
     def to_dict(self) -> dict:
-        return {
-            **field_dict(self),
-            "style_relative_change": _relative(self.style_after, self.style_before),
-            "content_relative_change": _relative(self.content_after, self.content_before),
-        }
+        return field_dict(
+            self,
+            style_relative_change=_relative(self.style_after, self.style_before),
+            content_relative_change=_relative(self.content_after, self.content_before),
+        )
 
 
 def _relative(after: float, before: float) -> float | None:
@@ -400,11 +400,12 @@ class AblationResult(Plottable):
         return (after - before) / before if before > 0 else np.full(after.shape, np.nan)
 
     def to_dict(self) -> dict:
-        return {
-            **field_dict(self, skip=("orders", "scores", "rank_correlation", "image")),
-            "orders": {k: v[: max(self.counts)] for k, v in self.orders.items()},
-            "rank_correlation_gram_vs_attribution": self.rank_correlation,
-        }
+        return field_dict(
+            self,
+            skip=("orders", "scores", "rank_correlation", "image"),
+            orders={k: v[: max(self.counts)] for k, v in self.orders.items()},
+            rank_correlation_gram_vs_attribution=self.rank_correlation,
+        )
 
 
 def _order_from(scores: torch.Tensor, n: int, name: str) -> list[int]:

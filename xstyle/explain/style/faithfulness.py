@@ -86,11 +86,12 @@ class RegionFaithfulnessResult(Plottable):
     losses: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **field_dict(self, skip=("fractions", "curve", "random", "random_fractions")),
-            "n_random": int(self.random.shape[0]),
-            "steps": int(len(self.fractions) - 1),
-        }
+        return field_dict(
+            self,
+            skip=("fractions", "curve", "random", "random_fractions"),
+            n_random=int(self.random.shape[0]),
+            steps=len(self.fractions) - 1,
+        )
 
 
 def _curve(

@@ -363,10 +363,8 @@ class GramComparison(Plottable):
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
-            **field_dict(self, "layers", "total", "weights", "normalize", "meta"),
-            "per_layer": {n: self.per_layer[n].to_dict() for n in self.layers},
-        }
+        per_layer = {n: self.per_layer[n] for n in self.layers}
+        return field_dict(self, "layers", "total", "weights", "normalize", "meta", per_layer=per_layer)
 
 
 def compare_feature_grams(

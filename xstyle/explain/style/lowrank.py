@@ -58,11 +58,11 @@ class LowRankResult(Plottable):
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
-            "ranks": [("full" if k is None else k) for k in self.ranks],
-            "style_loss_vs_full_target": self.style_loss,
-            **field_dict(self, skip=("ranks", "images", "style_loss")),
-        }
+        ranks = ["full" if k is None else int(k) for k in self.ranks]
+        out = field_dict(
+            self, skip=("ranks", "images", "style_loss"), style_loss_vs_full_target=self.style_loss
+        )
+        return {"ranks": ranks, **out}
 
 
 def lowrank_style_sweep(

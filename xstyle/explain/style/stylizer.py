@@ -98,8 +98,15 @@ def image_losses(
     The losses are :class:`~xstyle.transfer.StyleObjective`'s, so ``normalize="seed"`` gives the
     numbers :class:`~xstyle.transfer.TransferResult` reports (``final``): a stylizer's output and an
     optimisation result compare directly. Returns ``{"content", "style", "style_<layer>"...}`` as floats.
+
+    ``vgg`` is a VGG19 extractor and the layers are its names (``relu4_2``...), each counted once;
+    with ``content_layers=()`` only the style is measured (``content`` is 0).
     """
-    config = TransferConfig(normalize=normalize, content_layers=content_layers, style_layers=style_layers)
+    config = TransferConfig(
+        normalize=normalize,
+        content_layers=tuple(dict.fromkeys(content_layers)),
+        style_layers=tuple(dict.fromkeys(style_layers)),
+    )
     return _losses(StyleObjective(vgg, content, style, config), image)
 
 

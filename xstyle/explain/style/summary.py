@@ -107,7 +107,7 @@ class StyleSummary(Plottable):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**field_dict(self), "rows": [list(r) for r in self.rows()]}
+        return field_dict(self, rows=self.rows())
 
 
 def _verdict(passed: bool | None) -> str:

@@ -112,12 +112,13 @@ class TradeoffResult(Plottable):
         return None if self.knee is None else self.ratios[self.knee]
 
     def to_dict(self) -> dict:
-        return {
-            **field_dict(self, skip=("images", "knee", "balance")),
-            "knee_index": self.knee,
-            "knee_ratio": self.knee_ratio,
-            "balance_ratio": self.balance,
-        }
+        return field_dict(
+            self,
+            skip=("images", "knee", "balance"),
+            knee_index=self.knee,
+            knee_ratio=self.knee_ratio,
+            balance_ratio=self.balance,
+        )
 
 
 def _balance(objective: StyleObjective, content: torch.Tensor, style: torch.Tensor) -> float:
