@@ -235,9 +235,8 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     todo = pending_items(items, out)
-    statuses: dict[str, ItemStatus] = {
-        i.id: ItemStatus(i.id, i.kind, "skipped") for i in items if i not in todo
-    }
+    left = {i.id for i in todo}
+    statuses = {i.id: ItemStatus(i.id, i.kind, "skipped") for i in items if i.id not in left}
     engine = engine if engine is not None else LocalEngine(n_jobs=len(todo))
     kinds = tuple(sorted({i.kind for i in todo}))
     counts = {"done": len(statuses), "failed": 0}
