@@ -18,7 +18,9 @@ TRANSFER_OPTIMIZER = "lbfgs"
 TRANSFER_INIT = "content"
 TRANSFER_POOLING = "max"
 TRANSFER_WEIGHTS = "caffe"
-TRANSFER_PRECISION = "float32"
+TRANSFER_PRECISION = "float32"  # the library's default: the same numbers on every machine
+#: the CLI's and the reports' default: bfloat16 where the hardware computes it (xstyle._precision)
+CLI_PRECISION = "auto"
 TRANSFER_SEED = 0
 #: smallest long side (px) of a coarse pyramid level: below about 256 px VGG19's deep style layers
 #: see most of the picture at once, so a coarse level copies the painting's layout instead of its

@@ -47,6 +47,7 @@ from xstyle._checks import check_seed
 from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
 from xstyle._json import field_dict
 from xstyle._limits import check_memory, vgg19_bytes
+from xstyle._precision import PRECISIONS, resolve_precision
 from xstyle._plotting import Plottable
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
@@ -84,7 +85,7 @@ class _Exhausted(Exception):
 
 
 _INITS = ("content", "noise", "style")
-_PRECISIONS = ("float32", "bfloat16")
+_PRECISIONS = PRECISIONS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +121,8 @@ class TransferConfig:
     weights: str = D.TRANSFER_WEIGHTS  # VGG19 weight source, see xstyle.models.vgg.WEIGHT_SOURCES
     preserve_color: bool = False  # luminance-only transfer (Gatys et al. 2017)
     #: arithmetic of the network: "bfloat16" autocasts VGG19 (losses stay float32); it pays off
-    #: only on CPUs with bf16 units (AMX/AVX512-BF16) or GPUs, and is far slower without them
+    #: only on CPUs with bf16 units (AMX/AVX512-BF16) or GPUs, and is far slower without them;
+    #: "auto" takes bfloat16 where the hardware has bf16 units, float32 elsewhere (xstyle._precision)
     precision: str = D.TRANSFER_PRECISION
     #: how a coarse result initialises the next level: "image" (upsample it) or "residual"
     #: (upsample its difference to the content and add it to the finer content)
@@ -263,7 +265,8 @@ class StyleObjective:
             the effective content weight. None (default): ``(512 / L)**2`` under
             ``config.normalize="size"`` (L: long side of ``content``), 1 otherwise.
             :func:`style_transfer` passes each pyramid level's own factor.
-        precision: ``"float32"`` or ``"bfloat16"`` (autocast around the network; losses in float32).
+        precision: ``"float32"``, ``"bfloat16"`` (autocast around the network; losses in float32)
+            or ``"auto"`` (bfloat16 where the CPU has bf16 units; :mod:`xstyle._precision`).
     """
 
     def __init__(
@@ -283,7 +286,7 @@ class StyleObjective:
         self.content_scale = float(content_scale)
         self.alpha = config.alpha * self.content_scale
         self.beta = config.beta
-        self.precision = precision
+        self.precision = resolve_precision(precision)
         self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
         weights = config.style_weights or [1.0 / len(config.style_layers)] * len(config.style_layers)
         self.style_weights = dict(zip(config.style_layers, map(float, weights), strict=True))
@@ -543,6 +546,7 @@ def style_transfer(
     if model is None:
         model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
     gen = torch.Generator().manual_seed(config.seed)
+    precision = resolve_precision(config.precision)
     timings: dict[str, float] = {"setup": time.perf_counter() - t_start}
     history: list[TransferStep] = []
     full_pixels = content_img.shape[-2] * content_img.shape[-1]
@@ -568,7 +572,7 @@ def style_transfer(
                 s_lvl,
                 config,
                 content_scale=scale,
-                precision=config.precision,
+                precision=precision,
             )
             if image is None:
                 image = make_initial_image(config.init, c_lvl, s_lvl, generator=gen)
@@ -621,7 +625,8 @@ def style_transfer(
     if config.preserve_color:
         image = _with_luminance(colour_content, _luminance(image))
     timings["total"] = time.perf_counter() - t_start
-    meta = {"weights": str(config.weights), "size_hw": list(image.shape[-2:])}
+    # the arithmetic used ("auto" resolved); the final losses are always scored in float32
+    meta = {"weights": str(config.weights), "size_hw": list(image.shape[-2:]), "precision": precision}
     if config.normalize == "size":
         meta["normalize_reference_size"] = D.NORMALIZE_REFERENCE_SIZE
     return TransferResult(

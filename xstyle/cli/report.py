@@ -104,7 +104,7 @@ def _given(**options) -> dict:
 
 # the StyleReportConfig fields set by the options of the same name
 _STYLE_OPTIONS = (
-    "content style size steps analysis_size method channel_method n_steps weights fast_model seed"
+    "content style size steps analysis_size method channel_method n_steps weights precision fast_model seed"
 ).split()
 
 
@@ -255,6 +255,14 @@ def add_parsers(sub) -> None:
         )
         _option(g, "--n-steps", _positive_int, help="IG steps", shown="8")
         _option(g, "--weights", help="VGG19 weights", shown="caffe")
+        _option(
+            g,
+            "--precision",
+            help="arithmetic of the stylisation: auto = bfloat16 where the CPU has bf16 units, float32 "
+            "elsewhere",
+            shown="auto",
+            choices=("auto", "float32", "bfloat16"),
+        )
         g.add_argument("--no-sanity", action="store_true", help=sanity_help)
         g.add_argument(
             "--fast-model",

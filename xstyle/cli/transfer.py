@@ -70,9 +70,11 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         g,
         "--precision",
         None,
-        d.TRANSFER_PRECISION,
-        "network arithmetic; bfloat16 pays off only on CPUs with bf16 units or GPUs",
-        choices=("float32", "bfloat16"),
+        d.CLI_PRECISION,
+        "network arithmetic: auto = bfloat16 where the CPU has bf16 units (AMX, AVX-512 BF16) or on a "
+        "GPU with bf16, float32 elsewhere (bfloat16 is emulated and far slower without them); the "
+        "JSON records the one used",
+        choices=("auto", "float32", "bfloat16"),
     )
     _option(g, "--seed", _seed, d.TRANSFER_SEED, "random seed")
     g.add_argument(

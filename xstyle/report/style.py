@@ -57,6 +57,8 @@ class StyleReportConfig(_ReportConfig):
     carrier_steps: int = 48  # Adam steps per picture
     fingerprint_samples: int | None = None  # sample photos/paintings compared (None: all 14)
     weights: str = "caffe"  # VGG19 weights
+    #: arithmetic of the stylisation: "auto" = bfloat16 where the CPU has bf16 units, else float32
+    precision: str = "auto"
     fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
     seed: int = 0
 
@@ -211,7 +213,9 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     p = prefix
     metrics: dict[str, Any] = {}
     with runner.stage("load images and VGG19") as step:
-        config = TransferConfig(size=c.size, steps=c.steps, weights=c.weights, seed=c.seed)
+        config = TransferConfig(
+            size=c.size, steps=c.steps, weights=c.weights, precision=c.precision, seed=c.seed
+        )
         content_full = resolve_image(c.content, size=c.size)
         style_full = resolve_image(c.style, size=c.size)
         model = load_vgg19(c.weights, pooling=config.pooling, last_layer=config.deepest_layer)
