@@ -1,11 +1,12 @@
-# Two entry points: `make demo` and `make test`. Each bootstraps .venv idempotently from nothing.
+# Entry points: `make demo`, `make test` (the fast tier, a few minutes) and `make test-all` (everything,
+# what CI runs). Each bootstraps .venv idempotently from nothing.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PIPFLAGS ?= --disable-pip-version-check -q
 
-.PHONY: demo test lint bench clean install install-dev
+.PHONY: demo test test-all lint bench bench-quick clean install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +27,17 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/xstyle report demo --out reports/demo
 
+# the fast tier: every module and command on tiny inputs; a test that hangs fails after TEST_TIMEOUT s
+TEST_TIMEOUT ?= 120
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check xstyle tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --timeout=$(TEST_TIMEOUT) --durations=15
+
+# everything: the fast tier plus the slow end-to-end tier (real reports, Ray, training, notebooks,
+# the browser, every benchmark's --quick run)
+test-all: $(VENV)/.installed-dev
+	$(BIN)/ruff check xstyle tests benchmarks
+	$(BIN)/python -m pytest -q --run-slow --durations=30
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check xstyle tests benchmarks

@@ -1,6 +1,15 @@
-"""Shared fixtures: tiny seeded models and images, the Agg backend, figures closed after each test."""
+"""Shared fixtures: tiny seeded models and images, the Agg backend, figures closed after each test.
+
+Two tiers. The fast tier (``make test``) skips tests marked ``slow``; ``--run-slow`` or
+``XSTYLE_TEST_ALL=1`` runs them too (``make test-all``, what CI runs). A test is slow when it is
+marked so or when it uses one of the expensive fixtures in ``SLOW_FIXTURES`` (real report builds,
+Ray clusters, trained classifiers and GANs, notebooks, the browser): those are marked here, so a
+new test that needs one lands in the slow tier without anyone remembering to mark it.
+"""
 
 from __future__ import annotations
+
+import os
 
 import matplotlib
 
@@ -10,6 +19,44 @@ import pytest
 import torch
 
 from xstyle.models.vgg import load_vgg19
+
+#: fixtures whose set-up alone takes more than a few seconds on a 2-core CPU
+SLOW_FIXTURES = frozenset(
+    {
+        "style_report",  # test_report: a real style report build
+        "demo_report",  # test_report_browser: a demo report build
+        "ray_engine",  # test_batch_engines: a local Ray cluster
+        "quick_model",  # test_gan_classifier: a trained digit classifier
+        "trained",  # test_cli_gan / test_cli_stylizer: models trained through the CLI
+        "mixture_run",  # test_prior: a trained mixture-prior GAN
+        "ckpts",  # test_dynamics: a run of training checkpoints
+        "conditional_ckpt",  # test_gan_conditional: a trained conditional GAN
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="run the slow tier too (end-to-end tests; also XSTYLE_TEST_ALL=1)",
+    )
+
+
+def _run_slow(config: pytest.Config) -> bool:
+    return bool(config.getoption("--run-slow")) or os.environ.get("XSTYLE_TEST_ALL", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests that use an expensive fixture ``slow``; skip the slow tier unless asked for."""
+    run_slow = _run_slow(config)
+    skip = pytest.mark.skip(reason="slow tier: run with --run-slow or XSTYLE_TEST_ALL=1 (make test-all)")
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        if not run_slow and item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
