@@ -60,8 +60,9 @@ def test_library_default_is_float32_and_the_run_records_what_auto_chose(tiny_ima
     result = style_transfer(content, style, config=config, model=caffe_vgg)
     assert result.meta["precision"] == resolve_precision("auto")
     assert result.to_dict()["meta"]["precision"] == result.meta["precision"]
-    plain = style_transfer(content, style, config=TransferConfig(size=32, steps=(2,), optimizer="adam"),
-                           model=caffe_vgg)
+    plain = style_transfer(
+        content, style, config=TransferConfig(size=32, steps=(2,), optimizer="adam"), model=caffe_vgg
+    )
     assert plain.meta["precision"] == "float32"
 
 

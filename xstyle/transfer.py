@@ -47,8 +47,8 @@ from xstyle._checks import check_seed
 from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
 from xstyle._json import field_dict
 from xstyle._limits import check_memory, vgg19_bytes
-from xstyle._precision import PRECISIONS, resolve_precision
 from xstyle._plotting import Plottable
+from xstyle._precision import PRECISIONS, resolve_precision
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
