@@ -2,7 +2,15 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.hooks import FeatureTap, Intervention, StopForward, assert_no_hooks, frozen, list_layers
+from xstyle.hooks import (
+    FeatureTap,
+    Intervention,
+    StopForward,
+    assert_no_hooks,
+    frozen,
+    list_calls,
+    list_layers,
+)
 
 
 def _net():
@@ -155,3 +163,90 @@ def test_frozen_refuses_what_is_not_a_module():
     with pytest.raises(TypeError, match=r"frozen\(\) takes torch.nn.Module objects; got list"):
         with frozen([nn.Linear(1, 1)]):
             pass
+
+
+class _Reuser(nn.Module):
+    """Runs one ReLU twice (as torchvision's ResNet blocks do): conv -> relu -> conv -> relu."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.head = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        return self.head(self.relu(self.conv2(self.relu(self.conv1(x)))))
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_reused_module_plain_name_is_refused_naming_the_per_call_names(stop):
+    net, x = _Reuser(), torch.rand(1, 3, 8, 8)
+    with FeatureTap(net, ["relu"], stop_after_last=stop) as tap:
+        with pytest.raises(ValueError, match=r"'relu' runs 2 times.*'relu:0' \.\. 'relu:1'"):
+            tap.run(x)
+    assert_no_hooks(net)
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_reused_module_per_call_names_record_the_right_call(stop):
+    net, x = _Reuser(), torch.rand(1, 3, 8, 8)
+    first = torch.relu(net.conv1(x))
+    second = torch.relu(net.conv2(first))
+    with FeatureTap(net, ["relu:1", "relu:0"], stop_after_last=stop) as tap:
+        feats = tap.run(x)
+    assert torch.equal(feats["relu:0"], first) and torch.equal(feats["relu:1"], second)
+    with FeatureTap(net, ["relu:0"], stop_after_last=stop) as tap:  # the first call alone
+        assert torch.equal(tap.run(x)["relu:0"], first)
+    assert_no_hooks(net)
+
+
+def test_stop_after_last_stops_after_the_named_call():
+    net = _Reuser()
+    calls = []
+    net.head.register_forward_hook(lambda *a: calls.append(1))
+    with FeatureTap(net, ["relu:1"], stop_after_last=True) as tap:
+        tap.run(torch.rand(1, 3, 8, 8))
+    assert calls == []
+
+
+def test_call_index_past_the_last_call_says_how_many_there_are():
+    net = _Reuser()
+    with FeatureTap(net, ["relu:2"]) as tap, pytest.raises(RuntimeError, match=r"runs 2 time.*relu:1"):
+        tap.run(torch.rand(1, 3, 8, 8))
+
+
+def test_list_calls_names_reused_modules_per_call_in_execution_order():
+    assert list_calls(_Reuser(), torch.rand(1, 3, 8, 8)) == ["conv1", "relu:0", "conv2", "relu:1", "head"]
+
+
+def test_intervention_edits_one_call_of_a_reused_module():
+    net, x = _Reuser(), torch.rand(1, 3, 8, 8)
+    with Intervention(net, {"relu:1": {"mask": 1.0}}):  # zero the second call only
+        out = net(x)
+    assert torch.equal(out, net.head(torch.zeros_like(net.conv2(torch.relu(net.conv1(x))))))
+    with Intervention(net, {"relu:0": {"mask": 1.0}}):
+        out0 = net(x)
+    assert torch.equal(out0, net.head(torch.relu(net.conv2(torch.zeros(1, 4, 8, 8)))))
+    assert_no_hooks(net)
+
+
+class _InPlaceAdd(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+        self.bn = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        out = self.bn(self.conv(x))
+        out += x  # what torchvision's BasicBlock does to its bn2 output
+        return out
+
+
+def test_output_changed_in_place_later_is_refused():
+    net = _InPlaceAdd().eval()
+    with FeatureTap(net, ["bn"]) as tap, pytest.raises(ValueError, match=r"'bn' was changed in place"):
+        tap.run(torch.rand(1, 3, 4, 4))
+    with FeatureTap(net, ["conv"]) as tap:  # untouched outputs are fine
+        assert tap.run(torch.rand(1, 3, 4, 4))["conv"].shape == (1, 3, 4, 4)

@@ -15,11 +15,18 @@ forward pass raised), and never swallow an exception. The hook handling follows 
 inside the block, and every submodule's ``training`` flag and parameter's ``requires_grad`` as the
 caller left them afterwards (torchvision's ``feature_extraction`` restores the training flag the
 same way).
+
+Layers are named as ``named_modules()`` names them. A module that runs more than once in one forward
+pass (torchvision's ResNet calls one ``relu`` module two or three times per block) is named per
+call, ``"layer1.0.relu:0"``, ``"layer1.0.relu:1"`` (calls counted from 0 within each forward pass);
+its plain name is refused with one line naming the per-call names, never silently resolved to one
+call. :func:`list_calls` lists every call a forward pass makes, in execution order.
 """
 
 from __future__ import annotations
 
 import difflib
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -34,8 +41,10 @@ __all__ = [
     "assert_no_hooks",
     "device_of",
     "frozen",
+    "list_calls",
     "list_layers",
     "resolve_layers",
+    "split_call",
 ]
 
 
@@ -48,8 +57,19 @@ def list_layers(model: nn.Module) -> list[str]:
     return [name for name, _ in model.named_modules() if name]
 
 
+def split_call(layer: str) -> tuple[str, int | None]:
+    """``"layer1.0.relu:1"`` -> ``("layer1.0.relu", 1)``; a plain name -> ``(name, None)``."""
+    name, sep, call = layer.rpartition(":")
+    if sep and call.isdigit() and name:
+        return name, int(call)
+    return layer, None
+
+
 def resolve_layers(model: nn.Module, layers: str | Iterable[str], *, param: str = "layers") -> list[str]:
     """Check that every name in ``layers`` is a submodule of ``model``; return them as a list.
+
+    A name may carry a call index, ``"NAME:K"`` (the K-th call, from 0, of a module that runs more
+    than once per forward pass); whether that call happens is checked when the model runs.
 
     Raises:
         ValueError: naming the parameter, the bad name, close matches and where to find valid names.
@@ -59,7 +79,8 @@ def resolve_layers(model: nn.Module, layers: str | Iterable[str], *, param: str 
         raise ValueError(f"{param} must name at least one layer; got an empty list.")
     known = dict(model.named_modules())
     for name in names:
-        if not isinstance(name, str) or not name or name not in known:
+        module_name = split_call(name)[0] if isinstance(name, str) else name
+        if not isinstance(name, str) or not name or module_name not in known or not module_name:
             # a model may know why a name is missing (VGG19Features: truncated before that layer)
             explain = getattr(model, "missing_layer_message", None)
             message = explain(name, param=param) if callable(explain) and isinstance(name, str) else None
@@ -70,6 +91,60 @@ def resolve_layers(model: nn.Module, layers: str | Iterable[str], *, param: str 
             what = "a layer name" if isinstance(layers, str) else "names"
             raise ValueError(f"{param} must be {what} from list_layers(model); got {name!r}.{hint}")
     return names
+
+
+#: module calls per forward pass, per model, learnt from a full pass (see FeatureTap.run)
+_CALL_COUNTS: weakref.WeakKeyDictionary[nn.Module, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def list_calls(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> list[str]:
+    """Every module call of one forward pass ``model(*inputs, **kwargs)``, in execution order.
+
+    A module that runs once appears under its name; one that runs ``n > 1`` times appears as
+    ``"NAME:0"`` .. ``"NAME:n-1"``. Containers appear when their forward ends (after their
+    children). Runs without gradients, in the model's current mode; no hook is left behind.
+    """
+    order: list[tuple[str, int]] = []
+    counts: dict[str, int] = {}
+    handles = []
+
+    def make_hook(name: str):
+        def hook(module, args, output):
+            order.append((name, counts.get(name, 0)))
+            counts[name] = counts.get(name, 0) + 1
+
+        return hook
+
+    try:
+        for name, module in model.named_modules():
+            if name:
+                handles.append(module.register_forward_hook(make_hook(name)))
+        with torch.no_grad():
+            model(*inputs, **kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    _CALL_COUNTS[model] = dict(counts)
+    return [name if counts[name] == 1 else f"{name}:{call}" for name, call in order]
+
+
+def _runs_each_module_once(model: nn.Module) -> bool:
+    """True for a flat ``nn.Sequential`` of distinct leaf modules (VGG19Features): no module can rerun."""
+    if not isinstance(model, nn.Sequential):
+        return False
+    children = list(model.children())
+    return len({id(c) for c in children}) == len(children) and all(
+        next(c.children(), None) is None for c in children
+    )
+
+
+def _reused_message(name: str, count: int, *, param: str = "layers") -> str:
+    return (
+        f"{param}: layer {name!r} runs {count} times in one forward pass (a reused module, as "
+        f"torchvision's ResNet reuses its 'relu'), so its output is ambiguous; name one call: "
+        f"{name + ':0'!r} .. {f'{name}:{count - 1}'!r} (xstyle.hooks.list_calls lists them), or tap "
+        "a graph node of torchvision's create_feature_extractor."
+    )
 
 
 def assert_no_hooks(model: nn.Module) -> None:
@@ -173,13 +248,19 @@ class FeatureTap(_HookContext):
 
     Args:
         model: any ``nn.Module``; layers are addressed by ``named_modules()`` names.
-        layers: names of the layers to record (``list_layers(model)`` lists them).
+        layers: names of the layers to record (``list_layers(model)`` lists them); a module that
+            runs more than once per forward pass is named per call, ``"NAME:K"`` (K from 0).
         detach: store detached outputs (default) or keep them in the autograd graph.
         stop_after_last: raise :class:`StopForward` after the last tapped layer in execution
             order ran; :meth:`run` catches it, so layers after it cost nothing.
 
     The recorded tensors live in :attr:`features` (a dict, name -> tensor, replaced by each
     forward pass). Hooks are registered on ``__enter__`` and removed on ``__exit__``.
+
+    :meth:`run` refuses, in one line, what would silently record the wrong tensor: the plain name
+    of a module that runs more than once (with ``stop_after_last`` the first run on a model is a
+    full pass that counts every module's calls, remembered for the model), and an output that
+    the forward pass later changed in place (``out += identity`` on a tapped batch norm's output).
     """
 
     def __init__(
@@ -194,37 +275,97 @@ class FeatureTap(_HookContext):
         self.detach = detach
         self.stop_after_last = stop_after_last
         self.features: dict[str, torch.Tensor] = {}
+        self._calls: dict[str, int] = {}
+        self._versions: dict[str, int] = {}
+        self._stop = stop_after_last
 
     def _register_on(self, modules: Mapping[str, nn.Module]) -> None:
         wanted = set(self.layers)
+        by_module: dict[str, list[tuple[str, int | None]]] = {}
+        for layer in self.layers:
+            name, call = split_call(layer)
+            by_module.setdefault(name, []).append((layer, call))
 
-        def make_hook(name: str):
+        def make_hook(name: str, entries: list[tuple[str, int | None]]):
             def hook(module: nn.Module, args, output):
-                self.features[name] = output.detach() if self.detach else output
-                if self.stop_after_last and wanted.issubset(self.features):
+                call = self._calls.get(name, 0)
+                self._calls[name] = call + 1
+                for layer, want in entries:
+                    if want == call or (want is None and call == 0):
+                        self.features[layer] = output.detach() if self.detach else output
+                        if isinstance(output, torch.Tensor):
+                            self._versions[layer] = output._version
+                if self._stop and wanted.issubset(self.features):
                     raise StopForward
                 return None
 
             return hook
 
-        for name in self.layers:
-            self._handles.append(modules[name].register_forward_hook(make_hook(name)))
+        for name, entries in by_module.items():
+            self._handles.append(modules[name].register_forward_hook(make_hook(name, entries)))
+
+    def _needs_count(self) -> bool:
+        """Whether ``run`` must learn the model's call counts with a full pass first."""
+        if not self.stop_after_last or self.model in _CALL_COUNTS or _runs_each_module_once(self.model):
+            return False
+        return any(split_call(layer)[1] is None for layer in self.layers)
 
     def run(self, *inputs: torch.Tensor, **kwargs) -> dict[str, torch.Tensor]:
         """Run ``model(*inputs, **kwargs)`` and return the recorded features (name -> tensor).
 
         With ``stop_after_last`` the pass ends early once every tapped layer has run.
+
+        Raises:
+            ValueError: a tapped plain name ran more than once, or a tapped output was changed in
+                place later in the pass (one line each, naming the fix).
+            RuntimeError: a tapped layer (or call) did not run.
         """
         if not self._handles:
             raise RuntimeError("FeatureTap.run() must be called inside its `with` block.")
-        self.features = {}
+        self.features, self._calls, self._versions = {}, {}, {}
+        counting = self._needs_count()
+        counts: dict[str, int] = {}
+        extra = []
+        if counting:  # one full pass that counts every module's calls (remembered per model)
+
+            def make_counter(name: str):
+                def count(module, args, output):
+                    counts[name] = counts.get(name, 0) + 1
+
+                return count
+
+            extra = [m.register_forward_hook(make_counter(n)) for n, m in self.model.named_modules() if n]
+        self._stop = self.stop_after_last and not counting
         try:
             self.model(*inputs, **kwargs)
         except StopForward:
             pass
-        missing = [n for n in self.layers if n not in self.features]
-        if missing:
-            raise RuntimeError(f"layers {missing} did not run during the forward pass.")
+        finally:
+            for handle in extra:
+                handle.remove()
+            self._stop = self.stop_after_last
+        if counting:
+            _CALL_COUNTS[self.model] = counts
+        known = _CALL_COUNTS.get(self.model, {}) if self.stop_after_last else {}
+        for layer in self.layers:
+            name, call = split_call(layer)
+            runs = max(self._calls.get(name, 0), known.get(name, 0))
+            if call is None and runs > 1:
+                raise ValueError(_reused_message(name, runs))
+            if layer not in self.features:
+                if call is not None and runs:
+                    raise RuntimeError(
+                        f"layer {layer!r} did not run: {name!r} runs {runs} time(s) per forward pass "
+                        f"(calls {name}:0 .. {name}:{runs - 1})."
+                    )
+                raise RuntimeError(f"layers {[layer]} did not run during the forward pass.")
+            out = self.features[layer]
+            if isinstance(out, torch.Tensor) and out._version != self._versions.get(layer, out._version):
+                raise ValueError(
+                    f"the output of layer {layer!r} was changed in place later in the forward pass "
+                    "(e.g. `out += identity` or an in-place activation), so its recorded value would "
+                    "be wrong; tap the layer whose output is final (e.g. the activation after it)."
+                )
         return {name: self.features[name] for name in self.layers}
 
 
@@ -235,6 +376,9 @@ class Intervention(_HookContext):
     (``v``) and ``bias`` (``b``). Each is a scalar or a 1-D tensor with one entry per channel
     (dimension 1 of the layer's output), broadcast over the batch and spatial positions.
     ``m = 1, v = 0`` zero-ablates a channel; ``m = 1, v = mean`` mean-ablates it.
+
+    A layer named per call, ``"NAME:K"``, is edited at its K-th call of each forward pass only; a
+    plain name edits every call of its module.
 
     Example::
 
@@ -284,10 +428,22 @@ class Intervention(_HookContext):
         return value.view(1, -1, *([1] * (output.ndim - 2)))
 
     def _register_on(self, modules: Mapping[str, nn.Module]) -> None:
-        def make_hook(name: str):
-            spec = self.edits[name]
+        calls: dict[str, int] = {}
+
+        def reset(module: nn.Module, args) -> None:
+            calls.clear()  # calls are counted per forward pass of the whole model
+
+        self._handles.append(self.model.register_forward_pre_hook(reset))
+
+        def make_hook(layer: str):
+            spec = self.edits[layer]
+            name, want = split_call(layer)
 
             def hook(module: nn.Module, args, output: torch.Tensor):
+                call = calls.get(layer, 0)
+                calls[layer] = call + 1
+                if want is not None and call != want:
+                    return None
                 y = output
                 if "mask" in spec:
                     m = self._per_channel(spec["mask"], output, name, "mask")
@@ -299,5 +455,5 @@ class Intervention(_HookContext):
 
             return hook
 
-        for name in self.layers:
-            self._handles.append(modules[name].register_forward_hook(make_hook(name)))
+        for layer in self.layers:
+            self._handles.append(modules[split_call(layer)[0]].register_forward_hook(make_hook(layer)))
