@@ -41,27 +41,87 @@ def write_result(path: Path, **files: str) -> None:
             (tmp / name).write_text(text)
 
 
-def test_the_marker_lists_every_file_with_its_hash(tmp_path):
+def test_the_marker_lists_every_file_with_its_hash_and_identity(tmp_path):
     write_result(tmp_path / "out", **{"a.json": "{}", "figures/b.png": "png"})
     manifest = json.loads((tmp_path / "out" / OUTPUT_MARKER).read_text())
+    assert manifest["format"] == "xstyle-output/3"
     files = manifest["files"]
     assert sorted(files) == ["a.json", "figures/b.png"]
     assert files["a.json"]["sha256"] == hashlib.sha256(b"{}").hexdigest()
     assert files["figures/b.png"]["sha256"] == hashlib.sha256(b"png").hexdigest()
-    assert files["a.json"]["size"] == 2
-    assert files["a.json"]["mtime_ns"] == (tmp_path / "out" / "a.json").stat().st_mtime_ns
+    st = (tmp_path / "out" / "a.json").stat()
+    assert (files["a.json"]["size"], files["a.json"]["dev"], files["a.json"]["ino"]) == (
+        2,
+        st.st_dev,
+        st.st_ino,
+    )
+    assert files["a.json"]["ctime_ns"] == st.st_ctime_ns
 
 
-def test_a_copied_folder_is_still_recognised_by_content(tmp_path):
-    """Copying gives the files new times: the hashes decide, and an edit of the same size is seen."""
+def _list_in_marker(out: Path, rel: str, *, mtime: bool = True) -> None:
+    """What a user would do: add ``rel`` to the folder's list with its correct hash and size."""
+    marker = out / OUTPUT_MARKER
+    manifest = json.loads(marker.read_text())
+    data = (out / rel).read_bytes()
+    entry = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    if mtime:
+        entry["mtime_ns"] = (out / rel).stat().st_mtime_ns
+    manifest["files"][rel] = entry
+    marker.write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("rel", ["notes.md", "figures/mine.png"])
+def test_a_user_file_listed_with_its_correct_hash_is_never_deleted(tmp_path, rel):
+    """Editing the text list is not enough to make a file xstyle's: it is not the file xstyle wrote."""
+    out = tmp_path / "out"
+    write_result(out, **{"gram.json": "{}", "figures/a.png": "png"})
+    (out / rel).write_text("mine, keep me")
+    _list_in_marker(out, rel)
+    before = tree(out)
+    with pytest.raises(ValueError, match=f"holds files xstyle did not write.*'{rel}'") as info:
+        write_result(out, **{"gram.json": "[]"})
+    assert "\n" not in str(info.value)
+    assert tree(out) == before and (out / rel).read_text() == "mine, keep me"
+
+
+def test_a_result_replaced_by_a_same_size_file_with_the_old_times_is_refused(tmp_path):
+    """Same name, size, content hash listed and modification time: still another file (inode, ctime)."""
+    out = tmp_path / "out"
+    write_result(out, **{"a.json": "1"})
+    st = (out / "a.json").stat()
+    (out / "a.json").unlink()
+    (out / "a.json").write_text("1")  # the same bytes, a new file
+    os.utime(out / "a.json", ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(ValueError, match=r"'a\.json'"):
+        check_output_dir(out)
+    assert (out / "a.json").read_text() == "1"
+
+
+def test_a_copied_folder_is_refused_as_it_cannot_be_told_from_a_forged_one(tmp_path):
     import shutil
 
     write_result(tmp_path / "out", **{"a.json": "1", "b.png": "2"})
-    shutil.copytree(tmp_path / "out", tmp_path / "copy", copy_function=shutil.copy)  # new times
-    check_output_dir(tmp_path / "copy")
-    (tmp_path / "copy" / "a.json").write_text("9")  # same size, other content
-    with pytest.raises(ValueError, match=r"'a\.json'"):
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    with pytest.raises(ValueError, match=r"or copied since\): 'a\.json', 'b\.png'"):
         check_output_dir(tmp_path / "copy")
+    check_output_dir(tmp_path / "out")  # the original is still recognised
+
+
+def test_a_folder_listed_by_an_older_xstyle_is_not_trusted(tmp_path):
+    """Lists of earlier versions hold hashes only, which anyone can write: nothing in them is deleted."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.json").write_text("1")
+    (out / "notes.md").write_text("mine")
+    files = {
+        n: {"sha256": hashlib.sha256((out / n).read_bytes()).hexdigest(), "size": 1} for n in ("a.json",)
+    }
+    (out / OUTPUT_MARKER).write_text(json.dumps({"format": "xstyle-output/2", "files": files}))
+    before = tree(out)
+    with pytest.raises(ValueError, match=r"written by an older xstyle.*move the folder away") as info:
+        write_result(out, **{"a.json": "2"})
+    assert "\n" not in str(info.value)
+    assert tree(out) == before
 
 
 def test_a_user_folder_that_looks_like_results_is_never_replaced(tmp_path):

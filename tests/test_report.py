@@ -363,9 +363,11 @@ def test_report_replaces_previous_report_as_a_whole(style_report, tmp_path, monk
     import shutil
 
     import xstyle.report.style as style_module
+    from xstyle.atomic import atomic_dir
 
     out = tmp_path / "report"
-    shutil.copytree(style_report, out)  # its figures are all xstyle's (listed in its manifest)
+    with atomic_dir(out) as tmp:  # a report xstyle wrote here (a copy is another folder's: refused)
+        shutil.copytree(style_report, tmp, dirs_exist_ok=True)
     assert len(list((out / "figures").iterdir())) > 1
 
     def fake(config, *, root, progress=None, title=None):
