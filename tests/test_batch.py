@@ -164,7 +164,7 @@ def test_manifest_csv_and_json(tmp_path):
         (
             "m.csv",
             "painting,id\nsample:starry_night,x\nsample:great_wave,x\n",
-            r"item ids must be unique; \['x'\] repeat",
+            r"item ids must be unique \(ignoring case\); \['x'\] repeat",
         ),
     ],
 )

@@ -8,16 +8,22 @@ file (:func:`read_manifest`, CSV or JSON). An item names its inputs (paths or ``
 the batch seed and the id, so it gives the same numbers whichever engine, worker or order runs it.
 
 Nothing here reads the inputs: a missing or unreadable file fails its item when it runs (recorded
-with a one-line error), not the batch.
+with a one-line error), not the batch. What names a folder is checked here, before anything is
+written: an id is at most :data:`MAX_ID_CHARS` characters of ``A-Z a-z 0-9 _ . -`` (a derived one is
+shortened to :data:`DERIVED_ID_CHARS` with a hash of its inputs), and no two ids differ only in
+case (they would share a folder on a case-insensitive file system). Every check is linear in the
+number of rows (a 50,000-row manifest is read and checked in about a second).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +33,7 @@ __all__ = [
     "CHECKPOINT_SUFFIXES",
     "IMAGE_SUFFIXES",
     "KINDS",
+    "MAX_ID_CHARS",
     "BatchItem",
     "checkpoint_items",
     "folder_files",
@@ -46,6 +53,13 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 CHECKPOINT_SUFFIXES = (".pt",)
 _SPEC_PREFIXES = ("sample:", "shipped:")
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Longest item id: it names ``items/<id>/`` and ``failed/<id>.json``, whose temporary names add
+#: about 40 characters, within the 255 bytes a file name may have on common file systems.
+MAX_ID_CHARS = 200
+#: Ids derived from long file names are shortened to this length (a hash of the inputs keeps them apart).
+DERIVED_ID_CHARS = 100
+#: Largest manifest file read (a list of items, not data).
+MAX_MANIFEST_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -71,9 +85,19 @@ class BatchItem:
             raise ValueError(
                 f"a {self.kind} item needs the inputs {list(roles)}; got {sorted(self.inputs)} ({self.id!r})."
             )
-        if not self.id or _ID_CHARS.search(self.id) or self.id.startswith("."):
+        if (
+            not isinstance(self.id, str)
+            or not self.id
+            or _ID_CHARS.search(self.id)
+            or self.id.startswith(".")
+        ):
             raise ValueError(
                 f"item id must be letters, digits, '_', '.' or '-' and not start with '.'; got {self.id!r}."
+            )
+        if len(self.id) > MAX_ID_CHARS:
+            raise ValueError(
+                f"item id must be at most {MAX_ID_CHARS} characters (it names a folder); got "
+                f"{len(self.id)}: {self.id[:40]!r}..."
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,18 +116,24 @@ def _slug(text: str) -> str:
     return _ID_CHARS.sub("-", text).strip("-.") or "item"
 
 
+def _short_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+
+
 def _unique_ids(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
-    """Slugs of ``names``, made unique where two would collide with a short hash of their ``keys``
-    (default the names; pass the full inputs so two ``cat.png`` from two folders differ)."""
+    """Slugs of ``names``, made unique where two would collide (ignoring case, as some file systems
+    do) with a short hash of their ``keys`` (default the names; pass the full inputs so two
+    ``cat.png`` from two folders differ), and shortened to :data:`DERIVED_ID_CHARS` (with that hash)
+    where longer. Linear in the number of names."""
     keys = list(names if keys is None else keys)
     slugs = [_slug(n) for n in names]
-    counts: dict[str, int] = {}
-    for s in slugs:
-        counts[s] = counts.get(s, 0) + 1
-    return [
-        s if counts[s] == 1 else f"{s}-{hashlib.sha256(k.encode()).hexdigest()[:6]}"
-        for s, k in zip(slugs, keys, strict=True)
-    ]
+    counts = Counter(s.casefold() for s in slugs)
+    ids = []
+    for s, k in zip(slugs, keys, strict=True):
+        if counts[s.casefold()] > 1 or len(s) > DERIVED_ID_CHARS:
+            s = f"{s[: DERIVED_ID_CHARS - 7].rstrip('-.')}-{_short_hash(k)}"
+        ids.append(s)
+    return ids
 
 
 def item_seed(seed: int, item_id: str) -> int:
@@ -175,14 +205,41 @@ def checkpoint_items(checkpoints: Iterable[str] | str) -> list[BatchItem]:
     ]
 
 
+def _manifest_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_MANIFEST_BYTES:
+        raise ValueError(
+            f"manifest {str(path)!r} is {size / 1e6:,.0f} MB; a manifest lists items, at most "
+            f"{MAX_MANIFEST_BYTES / 1e6:,.0f} MB: split it into several batches."
+        )
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (spreadsheet exports) is dropped
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"manifest {str(path)!r} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "save it as UTF-8 (CSV UTF-8 in a spreadsheet) and run it again."
+        ) from None
+
+
 def _manifest_rows(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json":
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        raise ValueError(
+            f"manifest {str(path)!r} must be a .csv or .json file; got {path.suffix or 'no suffix'!r}."
+        )
+    text = _manifest_text(path)
+    if suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ValueError(
                 f"manifest {str(path)!r} is not valid JSON ({err.msg}, line {err.lineno})."
+            ) from None
+        except RecursionError:
+            raise ValueError(
+                f"manifest {str(path)!r} is nested too deeply to read; a manifest is a JSON list of "
+                'objects (or {"items": [...]}), e.g. [{"kind": "painting", "painting": "a.jpg"}].'
             ) from None
         if isinstance(data, dict) and "items" in data:
             data = data["items"]
@@ -192,11 +249,14 @@ def _manifest_rows(path: Path) -> list[dict[str, Any]]:
                 'e.g. [{"kind": "pair", "content": "a.jpg", "style": "b.jpg"}].'
             )
         return data
-    if path.suffix.lower() != ".csv":
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return [dict(row) for row in reader]
+    except csv.Error as err:
         raise ValueError(
-            f"manifest {str(path)!r} must be a .csv or .json file; got {path.suffix or 'no suffix'!r}."
-        )
-    return [dict(row) for row in csv.DictReader(text.splitlines())]
+            f"manifest {str(path)!r} is not a readable CSV file (line {reader.line_num}: {err}); "
+            "check its quotes and separators."
+        ) from None
 
 
 def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
@@ -234,19 +294,32 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
             if not value.startswith(_SPEC_PREFIXES) and not os.path.isabs(value):
                 value = str(path.parent / value)
             inputs[role] = value
-        explicit.append(row.get("id"))
-        names.append(row.get("id") or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
+        row_id = row.get("id")
+        if row_id and len(_slug(row_id)) > MAX_ID_CHARS:
+            raise ValueError(
+                f"manifest {str(path)!r} row {n}: id is {len(row_id)} characters; at most {MAX_ID_CHARS} "
+                "(it names the item's folder): give a shorter id, or none to derive one from its inputs."
+            )
+        explicit.append(row_id)
+        names.append(row_id or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
         items.append((kind, inputs))
-    given = [_slug(row_id) for row_id in explicit if row_id]
-    repeated = sorted({g for g in given if given.count(g) > 1})
+    given = Counter(_slug(row_id).casefold() for row_id in explicit if row_id)
+    repeated = sorted({_slug(r) for r in explicit if r and given[_slug(r).casefold()] > 1})
     if repeated:
         raise ValueError(
-            f"manifest {str(path)!r}: item ids must be unique; {repeated} repeat (give each row its own "
-            "id, or none to derive one from its inputs)."
+            f"manifest {str(path)!r}: item ids must be unique (ignoring case); {repeated[:4]} repeat (give "
+            "each row its own id, or none to derive one from its inputs)."
         )
-    ids = _unique_ids(
-        names, [f"{n}\n{json.dumps(inputs)}" for n, (_, inputs) in zip(names, items, strict=True)]
-    )
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"manifest {str(path)!r}: item ids must be unique; some repeat.")
+    keys = [f"{n}\n{json.dumps(inputs)}" for n, (_, inputs) in zip(names, items, strict=True)]
+    ids = [
+        _slug(row_id) if row_id else derived
+        for row_id, derived in zip(explicit, _unique_ids(names, keys), strict=True)
+    ]
+    taken = Counter(i.casefold() for i in ids)
+    if any(count > 1 for count in taken.values()):
+        clash = sorted(i for i in ids if taken[i.casefold()] > 1)[:4]
+        raise ValueError(
+            f"manifest {str(path)!r}: item ids must be unique (ignoring case); {clash} repeat (an id given "
+            "in one row is derived from the inputs of another: give those rows ids)."
+        )
     return [BatchItem(kind, i, inputs) for i, (kind, inputs) in zip(ids, items, strict=True)]

@@ -11,6 +11,12 @@ killed at any instant leaves nothing half-written that a rerun would take for do
 same command skips the done items and runs the others (failed ones included); one with other
 settings is refused (its numbers would not compare). A folder that is not empty and holds no
 ``batch.json`` is refused too: xstyle never writes into a folder it did not make.
+
+Before anything is written the run takes the folder's lock (one run per folder; a second is
+refused in one line naming the first, see :func:`xstyle.atomic.hold_output`) and checks that the
+names every item will get fit this file system (file-name and path lengths). A disk that fills up
+stops the run with one :class:`~xstyle.atomic.DiskFullError` line (how much to free, estimated from
+the items written so far): the finished items stay complete, no temporary is left behind.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xstyle.atomic import atomic_dir, check_writable, write_json
+from xstyle.atomic import DiskFullError, atomic_dir, check_writable, disk_full_error, hold_output, write_json
 from xstyle.batch._jobs import _one_line
 from xstyle.batch.items import BatchItem
 from xstyle.batch.tasks import BatchSettings, make_payload, run_item, worker_setup
@@ -139,6 +145,47 @@ def _open_folder(out: Path, settings: BatchSettings, what: str) -> dict[str, Any
     return None
 
 
+#: Characters a temporary name adds to an item's: ``.<id>.json.xs-HOST-PID-RANDOM.tmp`` (7-digit PID).
+_TEMP_NAME_EXTRA = len("..json.xs-abcdef-1234567-abcdefgh.tmp")
+#: Path characters below an item's folder (its files' names), and a margin for the report's.
+_INNER_PATH = 64
+
+
+def _limit(folder: Path, name: str, fallback: int) -> int:
+    try:
+        value = os.pathconf(folder, name)
+    except (OSError, ValueError, AttributeError):
+        return fallback
+    return value if isinstance(value, int) and value > 0 else fallback
+
+
+def _check_names(out: Path, items: Sequence[BatchItem], what: str) -> None:
+    """Check that every item's folder, result file and their temporaries can be named in ``out``
+    (this file system's longest file name and path), before anything is written; one line if not."""
+    if not items:
+        return
+    existing = Path(os.path.abspath(out))
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    name_max = _limit(existing, "PC_NAME_MAX", 255)
+    path_max = _limit(existing, "PC_PATH_MAX", 4096)
+    longest = max(items, key=lambda i: len(os.fsencode(i.id)))
+    size = len(os.fsencode(longest.id))
+    if size + _TEMP_NAME_EXTRA > name_max:
+        fits = max(name_max - _TEMP_NAME_EXTRA, 0)
+        raise ValueError(
+            f"{what} {str(out)!r}: item id {longest.id[:40]!r}... is {size} characters, and its files' "
+            f"names would pass this file system's {name_max}-byte limit; give ids of at most {fits} "
+            "characters."
+        )
+    deepest = len(os.fsencode(os.path.abspath(out))) + len("/failed/") + size + _TEMP_NAME_EXTRA + _INNER_PATH
+    if deepest > path_max:
+        raise ValueError(
+            f"{what} {str(out)!r} is too deep: its items' paths would pass this system's {path_max}-byte "
+            "limit; choose a folder with a shorter path (or give shorter ids)."
+        )
+
+
 def _is_done(out: Path, item: BatchItem) -> bool:
     data = _read_json(out / "items" / item.id / _RESULT)
     return isinstance(data, dict) and data.get("id") == item.id and data.get("kind") == item.kind
@@ -185,11 +232,27 @@ def _write_item(out: Path, item: BatchItem, value: dict[str, Any], status: ItemS
         for name, data in files.items():
             if Path(name).name != name or name.startswith("."):
                 raise ValueError(f"a task returned a bad file name {name!r}")
-            (tmp / name).write_bytes(data)
-        (tmp / _RESULT).write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+            _write_file(tmp / name, data)
+        text = json.dumps(record, indent=2, allow_nan=False) + "\n"
+        _write_file(tmp / _RESULT, text.encode("utf-8"))
     failed = out / "failed" / f"{item.id}.json"
     if failed.is_file():
         failed.unlink()  # written by an earlier run of this batch: the item has succeeded since
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write one file of an item's folder (the item's temporary folder: swapped in whole after)."""
+    path.write_bytes(data)
+
+
+def _item_bytes(out: Path, done: Sequence[BatchItem]) -> float:
+    """Average bytes of the item folders written so far (0 when none are)."""
+    sizes = []
+    for item in done[-20:]:  # the latest few are enough for an estimate
+        folder = out / "items" / item.id
+        if folder.is_dir():
+            sizes.append(sum(f.stat().st_size for f in folder.iterdir() if f.is_file()))
+    return sum(sizes) / len(sizes) if sizes else 0.0
 
 
 def _write_failure(out: Path, item: BatchItem, status: ItemStatus) -> None:
@@ -225,14 +288,32 @@ def run_batch(
 
     Item failures (an unreadable image, a damaged checkpoint, a lost worker) never stop the run:
     each is recorded in ``failed/<id>.json`` and in the result with its one-line error.
-    """
-    from xstyle.batch.engines import LocalEngine
 
+    Raises:
+        ValueError: one line, before anything is written: ``out`` is another run's (its lock), not a
+            batch folder, a batch of other settings, or cannot hold the items' names.
+        DiskFullError: the disk filled up; the items finished so far stay complete (rerun to resume).
+    """
     items = _check_items(items)
     settings = settings or BatchSettings()
     out = Path(out)
+    with hold_output(out, what=what):  # one run per batch folder
+        return _run_batch(items, out, settings, engine, collection, progress, what)
+
+
+def _run_batch(
+    items: list[BatchItem],
+    out: Path,
+    settings: BatchSettings,
+    engine: Any,
+    collection: str,
+    progress: Callable[[BatchProgress], None] | None,
+    what: str,
+) -> BatchResult:
+    from xstyle.batch.engines import LocalEngine
+
     _open_folder(out, settings, what)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_names(out, items, what)
     t0 = time.perf_counter()
     todo = pending_items(items, out)
     left = {i.id for i in todo}
@@ -274,12 +355,16 @@ def run_batch(
 
     entered = False
     if todo and not getattr(engine, "active", False):
-        engine.__enter__()
+        engine.__enter__()  # before anything is written: an engine that cannot start writes nothing
         entered = True
     described = engine.describe() if hasattr(engine, "describe") else {"name": type(engine).__name__}
-    write_json(_batch_json(items, settings, collection, described, None), out / "batch.json")
-    report(None)
+    full: DiskFullError | None = None
+    started = False
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(_batch_json(items, settings, collection, described, None), out / "batch.json")
+        started = True
+        report(None)
         if todo:
             setup = functools.partial(worker_setup, kinds=kinds, weights=settings.weights)
             for outcome in engine.run(run_item, jobs(), setup=setup):
@@ -294,6 +379,8 @@ def run_batch(
                     status = ItemStatus(item.id, item.kind, "done", **common)
                     try:
                         _write_item(out, item, outcome.value, status, seeds[item.id])
+                    except DiskFullError:
+                        raise
                     except (OSError, ValueError, TypeError) as err:
                         status = ItemStatus(item.id, item.kind, "failed", error=_one_line(err), **common)
                 else:
@@ -301,6 +388,8 @@ def run_batch(
                 if status.status == "failed":
                     _write_failure(out, item, status)
                 finish(status)
+    except DiskFullError as err:  # stop: every item after this one would fail the same way
+        full = err
     finally:
         if entered:
             engine.__exit__(None, None, None)
@@ -311,7 +400,17 @@ def run_batch(
             "left": len(items) - counts["done"] - counts["failed"],
             "seconds": seconds,
         }
-        write_json(_batch_json(items, settings, collection, described, summary), out / "batch.json")
+        if started:
+            try:
+                write_json(_batch_json(items, settings, collection, described, summary), out / "batch.json")
+            except DiskFullError as err:  # the previous batch.json stays, complete
+                full = full or err
+    if full is not None:
+        finished = [i for i in items if i.id in statuses and statuses[i.id].status in ("done", "skipped")]
+        per_item = _item_bytes(out, finished)
+        if per_item:  # the items left, at the size of those written so far
+            raise disk_full_error(out, need_bytes=per_item * max(summary["left"], 1)) from None
+        raise full
     ordered = tuple(statuses[i.id] for i in items if i.id in statuses)
     log.info("batch %s: %s", out, summary)
     return BatchResult(folder=out, items=ordered, seconds=seconds, engine=described)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
+from xstyle.atomic import DiskFullError
 from xstyle.cli import batch, explain, gan, probe, report, stylizer, transfer
 from xstyle.cli._args import (
     UsageError,
@@ -125,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_out_of_memory_line(args, exc), file=sys.stderr)
         return 1
     except OSError as exc:  # a path checked up front changed, a full disk, a lost mount...
+        if isinstance(exc, DiskFullError):  # one line of its own: where, what, how much to free
+            print(f"xstyle {_command_name(args)}: error: {exc}", file=sys.stderr)
+            return 1
         where = f" {exc.filename!r}" if exc.filename else ""
         print(
             f"xstyle {_command_name(args)}: error: could not read or write{where}: "
