@@ -1,7 +1,36 @@
-"""Models xstyle explains: the VGG19 feature extractor (the GAN models live in ``xstyle.gan``).
+"""Feature networks as data: one registry (:mod:`xstyle.models.registry`), one module per family.
 
-The package's public names are :mod:`xstyle.models.vgg`'s, re-exported as they are.
+``get_network(spec)`` builds a network (``vgg19-caffe``, ``efficientnet-lite0``, ``torchvision:NAME``,
+the user's ``module:callable``...) taking RGB in [0, 1]; ``list_networks()`` names the registered
+ones. :mod:`xstyle.models.vgg` keeps the VGG19 extractor and its weight sources; its public names
+are re-exported here as they are.
 """
 
+from xstyle.models.registry import (
+    DEFAULT_NETWORK,
+    NetworkError,
+    NetworkSpec,
+    check_network_layers,
+    get_network,
+    get_network_spec,
+    list_networks,
+    network_defaults,
+    network_layers,
+    register_network,
+)
 from xstyle.models.vgg import *  # noqa: F403 - the façade re-exports vgg's public API verbatim
-from xstyle.models.vgg import __all__ as __all__
+from xstyle.models.vgg import __all__ as _vgg_all
+
+__all__ = [
+    *_vgg_all,
+    "DEFAULT_NETWORK",
+    "NetworkError",
+    "NetworkSpec",
+    "check_network_layers",
+    "get_network",
+    "get_network_spec",
+    "list_networks",
+    "network_defaults",
+    "network_layers",
+    "register_network",
+]

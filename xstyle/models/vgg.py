@@ -363,3 +363,53 @@ def check_layer_names(layers: str | Sequence[str], *, param: str) -> tuple[str, 
                 f"xstyle.LAYER_NAMES); got {name!r}.{hint}"
             )
     return names
+
+
+def vgg19_specs() -> list:
+    """The registry's VGG19 entries: ``vgg19-caffe``, ``vgg19-imagenet``, ``vgg19-random``, ``vgg19``."""
+    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+    from xstyle.models.registry import NetworkError, NetworkSpec
+
+    def factory(source: str | None):
+        def build(*, weights=None, seed=0, pooling="max", last_layer=None):
+            if source is not None and weights is not None:
+                raise NetworkError(
+                    f"network 'vgg19-{source}' has its own weights; for a VGG19 state dict file use "
+                    f"network 'vgg19' with weights=FILE (got weights={weights!r})."
+                )
+            chosen = source if source is not None else weights
+            if chosen is None:
+                raise NetworkError(
+                    "network 'vgg19' needs weights= (a VGG19 state dict file, or 'caffe', 'imagenet', "
+                    "'random'); or name one: 'vgg19-caffe', 'vgg19-imagenet', 'vgg19-random'."
+                )
+            try:
+                return load_vgg19(chosen, pooling=pooling, last_layer=last_layer or "pool5", seed=seed)
+            except WeightsError as exc:
+                raise NetworkError(str(exc)) from None
+
+        return build
+
+    specs = []
+    for source in (*WEIGHT_SOURCES, None):
+        ws = WEIGHT_SOURCES.get(source or "imagenet")
+        specs.append(
+            NetworkSpec(
+                name=f"vgg19-{source}" if source else "vgg19",
+                family="vgg19",
+                factory=factory(source),
+                description=ws.description if source else "VGG19 with a state dict file (weights=FILE).",
+                mean=ws.mean,
+                std=ws.std,
+                normalizes_itself=True,
+                layer_names=LAYER_NAMES,
+                content_layers=GATYS_CONTENT_LAYERS,
+                style_layers=GATYS_STYLE_LAYERS,
+                options=("pooling", "last_layer"),
+                offline=ws.offline if source else True,
+                license=ws.license if source else "the file's",
+                citation=_CITATION,
+                card={"weight_source": source or "FILE", **ws.meta} if source else {},
+            )
+        )
+    return specs

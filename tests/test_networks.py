@@ -1,0 +1,227 @@
+"""The network registry: specs, building, layer names, defaults, weights files and bad specs."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from xstyle.hooks import FeatureTap, assert_no_hooks
+from xstyle.models import (
+    NetworkError,
+    NetworkSpec,
+    check_network_layers,
+    get_network,
+    get_network_spec,
+    list_networks,
+    network_defaults,
+    network_layers,
+)
+from xstyle.models._adapt import adapt, default_layers, probe_calls
+
+#: a tiny network with known layers; ``act`` runs twice per forward pass (a reused module). Written
+#: into the user's module file by the fixtures, as a user's own code would be.
+STUB_SOURCE = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+
+    class StubNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 3, padding=1)
+            self.act = nn.ReLU(inplace=True)
+            self.down = nn.Conv2d(4, 6, 3, stride=2, padding=1)
+            self.relu2 = nn.ReLU(inplace=True)
+            self.down2 = nn.Conv2d(6, 8, 3, stride=2, padding=1)
+            self.relu3 = nn.ReLU()
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = self.act(self.stem(x))
+            x = self.act(x + 0.1)  # the same module again
+            x = self.relu2(self.down(x))
+            x = self.relu3(self.down2(x))
+            return self.fc(self.pool(x).flatten(1))
+
+
+    def stub():
+        torch.manual_seed(0)
+        return StubNet()
+
+
+    def bad():
+        return 42
+    """
+)
+_NS: dict = {}
+exec(compile(STUB_SOURCE, "<stub>", "exec"), _NS)
+StubNet = _NS["StubNet"]
+make_stub = _NS["stub"]
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """An importable module ``xs_user_nets`` with ``stub()`` (the StubNet) and ``bad()`` (no module)."""
+    (tmp_path / "xs_user_nets.py").write_text(STUB_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "xs_user_nets"
+    sys.modules.pop("xs_user_nets", None)
+
+
+def test_list_networks_has_the_registered_names():
+    names = list_networks()
+    for name in ("vgg19-caffe", "vgg19-imagenet", "vgg19-random", "efficientnet-lite0", "resnet18-random"):
+        assert name in names
+    assert names[0] == "vgg19-caffe"
+
+
+def test_vgg19_caffe_spec_is_the_gatys_network():
+    spec = get_network_spec("vgg19-caffe")
+    assert network_defaults(spec) == (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"))
+    assert get_network_spec("shipped:vgg19-caffe") is spec
+    assert network_layers("vgg19-caffe")[0] == "conv1_1" and len(network_layers("vgg19-caffe")) == 37
+
+
+def test_default_layers_rule_gives_gatys_layers_on_vgg19(random_vgg):
+    # planted answer: the generic rule picks exactly Gatys et al.'s layers on VGG19
+    assert default_layers(random_vgg, probe_calls(random_vgg)) == (
+        ("relu4_2",),
+        ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+    )
+
+
+def test_adapt_copies_normalises_and_never_mutates_the_users_module():
+    user = make_stub().train()
+    net = adapt(user, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    assert user.act.inplace and user.training and user.stem.weight.requires_grad  # untouched
+    assert not net.act.inplace and not net.training and not net.stem.weight.requires_grad
+    assert isinstance(net, StubNet) and set(net.state_dict()) == set(user.state_dict())
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(net(x), user.eval()((x - 0.5) / 0.25), atol=1e-6)
+    with pytest.raises(ValueError, match=r"RGB images \(N, 3, H, W\)"):
+        net(torch.rand(1, 1, 8, 8))
+
+
+def test_user_callable_network_layers_defaults_and_taps(user_module):
+    spec = f"{user_module}:stub"
+    names = network_layers(spec)
+    assert names == ("stem", "act:0", "act:1", "down", "relu2", "down2", "relu3", "pool", "fc")
+    # resolutions 16, 8, 4 px at the 64 px probe: first activation of each; content: the deepest group's
+    assert network_defaults(spec) == (("relu3",), ("act:0", "relu2", "relu3"))
+    net = get_network(spec)
+    x = torch.rand(1, 3, 16, 16)
+    with FeatureTap(net, ["act:1", "relu2"], stop_after_last=True) as tap:
+        feats = tap.run(x)
+    stem = torch.relu(net.stem((x - net.xstyle_mean) / net.xstyle_std))
+    assert torch.allclose(feats["act:1"], torch.relu(stem + 0.1))
+    assert_no_hooks(net)
+
+
+def test_check_network_layers_suggests_the_networks_close_names(user_module):
+    spec = f"{user_module}:stub"
+    assert check_network_layers(spec, ["relu2"], param="style_layers") == ("relu2",)
+    with pytest.raises(
+        NetworkError, match=r"style_layers must be layer names of the network .*'relu22'.*'relu2'"
+    ):
+        check_network_layers(spec, ["relu22"], param="style_layers")
+    with pytest.raises(ValueError, match=r"content_layers must be VGG19 layer names"):
+        check_network_layers("vgg19-caffe", ["layer1.0.relu"], param="content_layers")
+
+
+def test_weights_file_is_loaded_weights_only_and_checked_key_by_key(user_module, tmp_path):
+    spec = f"{user_module}:stub"
+    other = make_stub()
+    with torch.no_grad():
+        other.fc.bias.fill_(3.0)
+    good = tmp_path / "good.pt"
+    torch.save(other.state_dict(), good)
+    net = get_network(spec, weights=good)
+    assert torch.equal(net.fc.bias, torch.full((3,), 3.0))
+    assert not torch.equal(get_network(spec).fc.bias, net.fc.bias)  # the user's module kept its own
+    bad = tmp_path / "bad.pt"
+    torch.save(
+        {k: v for k, v in other.state_dict().items() if k != "fc.bias"} | {"extra": torch.zeros(1)}, bad
+    )
+    with pytest.raises(NetworkError, match=r"do not fit the network .*missing 'fc.bias'; unexpected 'extra'"):
+        get_network(spec, weights=bad)
+    shape = tmp_path / "shape.pt"
+    torch.save(other.state_dict() | {"fc.bias": torch.zeros(4)}, shape)
+    with pytest.raises(NetworkError, match=r"fc.bias has shape \(4,\), expected \(3,\)"):
+        get_network(spec, weights=shape)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("vgg19-cafe", r"'vgg19-cafe' is not known; choose one of .*Did you mean 'vgg19-caffe'"),
+        ("no_such_module_xs:net", r"cannot import 'no_such_module_xs'"),
+        ("os.path:nonexistent_callable", r"has no callable 'nonexistent_callable'"),
+        ("xs_user_nets:bad", r"returned a int, not a torch.nn.Module"),
+        ("torchvision:resnet1800", r"no classification model 'resnet1800'.*Did you mean"),
+        ("", r"network must be a name"),
+    ],
+)
+def test_bad_specs_are_one_line_errors(spec, match, user_module):
+    with pytest.raises(NetworkError, match=match) as info:
+        get_network_spec(spec)
+    assert "\n" not in str(info.value)
+
+
+def test_hubconf_folder_is_a_network(tmp_path):
+    (tmp_path / "hubconf.py").write_text("dependencies = ['torch']\n" + STUB_SOURCE)
+    assert network_layers(f"{tmp_path}:stub")[:3] == ("stem", "act:0", "act:1")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NetworkError, match=r"has no hubconf.py"):
+        get_network_spec(f"{tmp_path / 'empty'}:stub")
+
+
+def test_torchvision_random_weights_are_seeded_and_leave_the_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a = get_network("resnet18-random", seed=1)
+    b = get_network("torchvision:resnet18", weights="random", seed=1)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(a.conv1.weight, b.conv1.weight)
+    assert not a.relu.inplace  # torchvision's in-place ReLU is out-of-place in xstyle's copy
+    assert network_defaults("resnet18-random")[1][:2] == ("relu", "layer1.0.relu:0")
+
+
+def test_a_network_spec_object_is_accepted():
+    spec = NetworkSpec(
+        name="stub-spec", family="user", factory=lambda **kw: make_stub(), mean=(0, 0, 0), std=(1, 1, 1)
+    )
+    net = get_network(spec)
+    assert net.xstyle_network == "stub-spec" and network_layers("stub-spec")[0] == "stem"
+
+
+def test_vgg19_named_weights_refuse_another_file(tmp_path):
+    with pytest.raises(NetworkError, match=r"'vgg19-caffe' has its own weights; .*network 'vgg19'"):
+        get_network("vgg19-caffe", weights=tmp_path / "x.pt")
+
+
+@pytest.mark.slow
+def test_efficientnet_lite0_classifies_sample_photos():
+    """The shipped ImageNet weights work: top-1 on photos whose ImageNet class is known."""
+    import torch.nn.functional as F
+    from torchvision.models import ResNet18_Weights
+
+    from xstyle.data import load_sample
+
+    categories = ResNet18_Weights.IMAGENET1K_V1.meta["categories"]
+    net = get_network("efficientnet-lite0")
+    expected = {
+        "chelsea": {"tabby", "tiger cat", "Egyptian cat"},
+        "coffee": {"espresso", "cup", "coffee mug"},
+        "grace_hopper": {"military uniform"},
+    }
+    for name, classes in expected.items():
+        x = F.interpolate(load_sample(name), size=(224, 224), mode="bilinear", antialias=True)
+        with torch.no_grad():
+            top1 = categories[int(net(x).argmax())]
+        assert top1 in classes, (name, top1)
+    assert "Apache-2.0" in get_network_spec("efficientnet-lite0").license
