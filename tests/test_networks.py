@@ -225,3 +225,66 @@ def test_efficientnet_lite0_classifies_sample_photos():
             top1 = categories[int(net(x).argmax())]
         assert top1 in classes, (name, top1)
     assert "Apache-2.0" in get_network_spec("efficientnet-lite0").license
+
+
+# --- every style analysis on a registered network: the transfer ----------------------------------
+
+
+def test_transfer_config_takes_the_networks_defaults_and_validates_its_names(user_module):
+    from xstyle.transfer import TransferConfig
+
+    spec = f"{user_module}:stub"
+    config = TransferConfig(network=spec, size=32, steps=(3,))
+    assert (config.content_layers, config.style_layers) == network_defaults(spec)
+    assert config.deepest_layer == "relu3" and config.network_name == spec
+    assert TransferConfig().content_layers == ("relu4_2",)  # VGG19 unchanged
+    with pytest.raises(ValueError, match=r"style_layers must be layer names of .*got 'act:2'.*'act:0'"):
+        TransferConfig(network=spec, style_layers=("act:2",))
+    with pytest.raises(ValueError, match=r"weights='imagenet' chooses VGG19's weights; .*network_weights"):
+        TransferConfig(network=spec, weights="imagenet")
+    with pytest.raises(ValueError, match=r"feature_transform must be one of"):
+        TransferConfig(feature_transform="relu")
+
+
+def test_transfer_runs_on_a_user_network_and_lowers_its_loss(user_module):
+    from xstyle.transfer import TransferConfig, style_transfer
+
+    torch.manual_seed(0)
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    config = TransferConfig(network=f"{user_module}:stub", size=32, steps=(15,), init="noise")
+    result = style_transfer(content, style, config=config)
+    assert result.image.shape == (1, 3, 32, 32)
+    assert result.final["total"] < 0.5 * result.history[0].total
+    assert result.meta["network"] == f"{user_module}:stub"
+    assert set(result.final["style_per_layer"]) == set(config.style_layers)
+
+
+def test_softmax_transform_mean_one_and_peaky_layers_become_sparse():
+    from xstyle.losses import transform_features
+
+    flat = torch.zeros(1, 2, 4, 4)
+    peaky = flat.clone()
+    peaky[0, 1, 2, 2] = 20.0  # one large activation, as a residual network's deep layers
+    out = transform_features({"flat": flat, "peaky": peaky}, kind="softmax", temperature=1.0)
+    assert torch.allclose(out["flat"], torch.ones_like(flat))  # planted: a flat layer -> 1 everywhere
+    assert torch.allclose(out["peaky"].mean(), torch.tensor(1.0))
+    assert out["peaky"][0, 1, 2, 2] > 0.99 * 32  # nearly all the mass at the peak
+    hot = transform_features({"peaky": peaky}, kind="softmax", temperature=100.0)["peaky"]
+    assert hot.max() < 2.0  # a high temperature flattens it
+    assert transform_features({"x": peaky}, kind=None)["x"] is peaky
+
+
+def test_transfer_with_softmax_transform_changes_the_losses(user_module):
+    from xstyle.transfer import StyleObjective, TransferConfig
+
+    torch.manual_seed(0)
+    content, style, image = (torch.rand(1, 3, 32, 32) for _ in range(3))
+    spec = f"{user_module}:stub"
+    plain = TransferConfig(network=spec, size=32, steps=(1,))
+    soft = TransferConfig(network=spec, size=32, steps=(1,), feature_transform="softmax")
+    net = plain.load_network()
+    _, c0, s0 = StyleObjective(net, content, style, plain)(image)
+    _, c1, s1 = StyleObjective(net, content, style, soft)(image)
+    assert not torch.allclose(s0.total, s1.total) and not torch.allclose(c0.total, c1.total)
+    _, c_self, _ = StyleObjective(net, content, style, soft)(content)
+    assert float(c_self.total) == pytest.approx(0.0, abs=1e-6)  # content loss still 0 at the content

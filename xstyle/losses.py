@@ -5,6 +5,9 @@
 * style loss, per layer: ``1/(4 N^2 M^2) * sum((G - A)**2)`` (A: Gram of the style image);
   the total style loss is ``sum_l w_l * E_l``;
 * total loss: ``alpha * L_content + beta * L_style``;
+* an optional transform of the features before the Gram matrices and the content loss,
+  :func:`transform_features`: ``"softmax"`` over each layer's activations (SWAG, Wang, Li &
+  Vasconcelos, CVPR 2021), which tames the peaky activations of residual networks;
 * adversarial losses (BCE from logits) shared by the DCGAN and the stylizer's patch discriminator:
   :func:`discriminator_loss`, :func:`generator_loss`.
 
@@ -29,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "FEATURE_TRANSFORMS",
     "LossBreakdown",
     "content_loss",
     "discriminator_loss",
@@ -36,10 +40,41 @@ __all__ = [
     "gram_matrix",
     "style_loss",
     "total_loss",
+    "transform_features",
 ]
 
 #: "size" is the transfer's size-normalised *weighting* (see the module docstring); its formulas are "seed"'s
 _NORMALIZE = ("seed", "mean", "size")
+
+
+#: the feature transforms :func:`transform_features` knows (None: the features as they are)
+FEATURE_TRANSFORMS: tuple[str | None, ...] = (None, "softmax")
+
+
+def transform_features(
+    features: Mapping[str, torch.Tensor], *, kind: str | None, temperature: float = 1.0
+) -> dict[str, torch.Tensor]:
+    """The features after ``kind`` (None: unchanged; the same dict's tensors), layer by layer.
+
+    ``"softmax"``: for each sample and layer (B, C, H, W), a softmax over all C*H*W activations
+    divided by ``temperature``, times C*H*W, so the result's mean is 1 (SWAG's softmax, scaled so
+    that alpha and beta keep their magnitude; a constant factor changes no ranking). Computed in
+    float32 or wider; the result is positive, and a peaky layer (one large activation) becomes
+    sparse while a flat one becomes ~1 everywhere.
+    """
+    if kind is None:
+        return dict(features)
+    if kind != "softmax":
+        raise ValueError(f"kind must be one of {FEATURE_TRANSFORMS}; got {kind!r}.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive; got {temperature!r}.")
+    out = {}
+    for name, f in features.items():
+        flat = f.flatten(1)
+        if flat.dtype in (torch.float16, torch.bfloat16):
+            flat = flat.float()
+        out[name] = (torch.softmax(flat / temperature, dim=1) * flat.shape[1]).view(f.shape)
+    return out
 
 
 def _check_normalize(normalize: str) -> None:

@@ -51,8 +51,16 @@ from xstyle._plotting import Plottable
 from xstyle._precision import PRECISIONS, resolve_precision
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import ImageLike, resize_image
-from xstyle.losses import LossBreakdown, content_loss, gram_matrix, style_loss
-from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
+from xstyle.losses import (
+    FEATURE_TRANSFORMS,
+    LossBreakdown,
+    content_loss,
+    gram_matrix,
+    style_loss,
+    transform_features,
+)
+from xstyle.models.registry import check_network_layers, deepest, get_network, network_defaults
+from xstyle.models.vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features
 from xstyle.transfer_plots import TransferLossDisplay
 
 __all__ = [
@@ -106,8 +114,9 @@ class TransferConfig:
     effective alpha.
     """
 
-    content_layers: tuple[str, ...] = GATYS_CONTENT_LAYERS
-    style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
+    #: None: the network's defaults (VGG19: Gatys et al.'s relu4_2 and relu1_1 .. relu5_1)
+    content_layers: tuple[str, ...] | None = None
+    style_layers: tuple[str, ...] | None = None
     #: per style layer w_l; None = 1 / number of style layers (Gatys et al.)
     style_weights: tuple[float, ...] | None = None
     alpha: float = D.TRANSFER_ALPHA  # content weight
@@ -119,6 +128,14 @@ class TransferConfig:
     init: str = D.TRANSFER_INIT  # "content", "noise" (seeded uniform) or "style"
     pooling: str = D.TRANSFER_POOLING  # "max" or "avg" (Gatys et al. prefer avg for smoother images)
     weights: str = D.TRANSFER_WEIGHTS  # VGG19 weight source, see xstyle.models.vgg.WEIGHT_SOURCES
+    #: the feature network (xstyle.models.list_networks(), "torchvision:NAME", "module:callable");
+    #: None: VGG19 with ``weights``
+    network: str | None = None
+    network_weights: str | None = None  # a state dict file for ``network`` (loaded weights-only)
+    #: applied to the features before the Gram matrices and the content loss: None, or "softmax"
+    #: over each layer's C*H*W activations at ``feature_temperature`` (SWAG, Wang et al. 2021)
+    feature_transform: str | None = None
+    feature_temperature: float = 1.0
     preserve_color: bool = False  # luminance-only transfer (Gatys et al. 2017)
     #: arithmetic of the network: "bfloat16" autocasts VGG19 (losses stay float32); it pays off
     #: only on CPUs with bf16 units (AMX/AVX512-BF16) or GPUs, and is far slower without them;
@@ -138,8 +155,7 @@ class TransferConfig:
     def __post_init__(self) -> None:
         steps = (self.steps,) if isinstance(self.steps, int) else tuple(int(s) for s in self.steps)
         object.__setattr__(self, "steps", steps)
-        object.__setattr__(self, "content_layers", tuple(self.content_layers))
-        object.__setattr__(self, "style_layers", tuple(self.style_layers))
+        self._resolve_network()
         if not steps or any(s < 0 for s in steps):
             raise ValueError(f"steps must be one or more non-negative integers; got {self.steps!r}.")
         if not any(steps):
@@ -173,7 +189,15 @@ class TransferConfig:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
         for name in ("content_layers", "style_layers"):
             if getattr(self, name) or name == "style_layers":  # no content layers: texture synthesis
-                check_layer_names(getattr(self, name), param=name)
+                check_network_layers(self.network_name, getattr(self, name), param=name)
+        if self.feature_transform not in FEATURE_TRANSFORMS:
+            raise ValueError(
+                f"feature_transform must be one of {FEATURE_TRANSFORMS}; got {self.feature_transform!r}."
+            )
+        if not (math.isfinite(self.feature_temperature) and self.feature_temperature > 0):
+            raise ValueError(
+                f"feature_temperature must be a positive number; got {self.feature_temperature!r}."
+            )
         if self.style_weights is not None and len(self.style_weights) != len(self.style_layers):
             raise ValueError(
                 f"style_weights needs one weight per style layer ({len(self.style_layers)}); "
@@ -222,10 +246,50 @@ class TransferConfig:
         """Evaluations of each pyramid level that runs, coarsest first (see :attr:`schedule`)."""
         return tuple(s for _, s in self.schedule)
 
+    def _resolve_network(self) -> None:
+        """Check ``network``/``weights`` and fill in the network's default layers (None)."""
+        if self.network is not None and (not isinstance(self.network, str) or not self.network.strip()):
+            raise ValueError(
+                f"network must be a network name (xstyle.models.list_networks()); got {self.network!r}."
+            )
+        if self.network is not None and self.weights != D.TRANSFER_WEIGHTS:
+            raise ValueError(
+                f"weights={self.weights!r} chooses VGG19's weights; with network={self.network!r} give "
+                "network_weights=FILE instead (or network='vgg19-imagenet', 'vgg19-random')."
+            )
+        if self.network_weights is not None and self.network is None:
+            raise ValueError("network_weights needs network= (for VGG19 give weights=FILE).")
+        defaults = ((), ())
+        if self.content_layers is None or self.style_layers is None:
+            defaults = network_defaults(self.network_name)
+        for name, default in zip(("content_layers", "style_layers"), defaults, strict=True):
+            layers = getattr(self, name)
+            layers = default if layers is None else layers
+            object.__setattr__(self, name, (layers,) if isinstance(layers, str) else tuple(layers))
+
+    @property
+    def network_name(self) -> str:
+        """The network's spec: ``network``, else ``"vgg19-<weights>"`` (``"vgg19"`` for a weights file)."""
+        if self.network is not None:
+            return self.network
+        return f"vgg19-{self.weights}" if self.weights in WEIGHT_SOURCES else "vgg19"
+
+    def load_network(self, *, last_layer: str | None = None):
+        """Build the network (RGB (N, 3, H, W) in [0, 1], eval mode, frozen); VGG19 is truncated
+        after ``last_layer`` (default :attr:`deepest_layer`)."""
+        file = self.network_weights if self.network is not None else None
+        if self.network is None and self.weights not in WEIGHT_SOURCES:
+            file = self.weights
+        return get_network(
+            self.network_name, weights=file, pooling=self.pooling, last_layer=last_layer or self.deepest_layer
+        )
+
     @property
     def deepest_layer(self) -> str:
         layers = (*self.content_layers, *self.style_layers)
-        return max(layers, key=LAYER_NAMES.index)
+        if self.network_name.startswith("vgg19"):
+            return max(layers, key=LAYER_NAMES.index)
+        return deepest(self.network_name, layers)
 
     def content_weight(self, long_side: int | None = None) -> float:
         """The effective content weight for an image whose long side is ``long_side`` px
@@ -293,6 +357,9 @@ class StyleObjective:
         with torch.no_grad():
             c_feats = self.features(content)
             s_feats = self.features(style)
+        transform = dict(kind=config.feature_transform, temperature=config.feature_temperature)
+        c_feats = transform_features(c_feats, **transform)
+        s_feats = transform_features(s_feats, **transform)
         self.content_targets = {n: c_feats[n].float() for n in config.content_layers}
         self.gram_targets = {
             n: gram_matrix(s_feats[n], normalize=config.normalize) for n in config.style_layers
@@ -309,7 +376,9 @@ class StyleObjective:
             return tap.run(image)
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, LossBreakdown, LossBreakdown]:
+        cfg = self.config
         feats = self.features(image)
+        feats = transform_features(feats, kind=cfg.feature_transform, temperature=cfg.feature_temperature)
         if self.config.content_layers:
             c = content_loss(feats, self.content_targets, normalize=self.config.normalize)
         else:
@@ -544,7 +613,7 @@ def style_transfer(
     if config.preserve_color:
         content_img, style_img = _luminance_pair(content_img, style_img)
     if model is None:
-        model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+        model = config.load_network()
     gen = torch.Generator().manual_seed(config.seed)
     precision = resolve_precision(config.precision)
     timings: dict[str, float] = {"setup": time.perf_counter() - t_start}
@@ -626,7 +695,12 @@ def style_transfer(
         image = _with_luminance(colour_content, _luminance(image))
     timings["total"] = time.perf_counter() - t_start
     # the arithmetic used ("auto" resolved); the final losses are always scored in float32
-    meta = {"weights": str(config.weights), "size_hw": list(image.shape[-2:]), "precision": precision}
+    meta = {
+        "weights": str(config.weights),
+        "network": config.network_name,
+        "size_hw": list(image.shape[-2:]),
+        "precision": precision,
+    }
     if config.normalize == "size":
         meta["normalize_reference_size"] = D.NORMALIZE_REFERENCE_SIZE
     return TransferResult(
