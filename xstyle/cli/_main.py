@@ -17,6 +17,7 @@ from xstyle.cli._args import (
     _check_size_options,
     _command_name,
     _Parser,
+    _positive_int,
     _size_options,
     _usage_line,
 )
@@ -32,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xstyle {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what runs")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        dest="torch_threads",
+        metavar="N",
+        help="torch threads of this command (default: the cores no other process keeps busy, at least "
+        "1; two threads beside a busy process run slower than one)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (transfer, gan, explain, report, probe, stylizer, batch):
         group.add_parsers(sub)
@@ -93,6 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.quiet = args.quiet or any(a in ("-q", "--quiet") for a in extra)
     args.verbose = args.verbose or any(a in ("-v", "--verbose") for a in extra)
     extra = [a for a in extra if a not in ("-q", "--quiet", "-v", "--verbose")]
+    threads_parser = _Parser(prog=f"xstyle {_command_name(args)}", add_help=False)
+    threads_parser.add_argument("--threads", type=_positive_int, default=None, dest="torch_threads")
+    try:
+        later, extra = threads_parser.parse_known_args(extra)  # --threads after the command too
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    args.torch_threads = later.torch_threads or args.torch_threads
     if extra:
         print(
             _usage_line(f"xstyle {_command_name(args)}", f"unrecognized arguments: {' '.join(extra)}"),
@@ -110,8 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # commands write figures to files, never to a window
+    import torch
+
+    from xstyle._threads import configure_threads
+
+    caller_threads = torch.get_num_threads()  # restored on the way out (main() may run in-process)
     try:
         _check_size_options(args)  # a size the machine cannot hold: one line now, not an OOM later
+        configure_threads(args.torch_threads)
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError, FloatingPointError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -139,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"xstyle {_command_name(args)}: interrupted; {_interrupted_note(args)}", file=sys.stderr)
         return 130
+    finally:
+        torch.set_num_threads(caller_threads)
 
 
 if __name__ == "__main__":  # pragma: no cover
