@@ -250,3 +250,35 @@ def test_output_changed_in_place_later_is_refused():
         tap.run(torch.rand(1, 3, 4, 4))
     with FeatureTap(net, ["conv"]) as tap:  # untouched outputs are fine
         assert tap.run(torch.rand(1, 3, 4, 4))["conv"].shape == (1, 3, 4, 4)
+
+
+class _Unshared(_Reuser):
+    """The same network with one ReLU module per call: the reference for per-call attribution."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu_b = nn.ReLU()
+
+    def forward(self, x):
+        return self.head(self.relu_b(self.conv2(self.relu(self.conv1(x)))))
+
+
+class _SumTarget:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        return self.model(x).sum(dim=(1, 2, 3))
+
+
+def test_layer_attribution_on_one_call_of_a_reused_module_matches_an_unshared_copy():
+    from xstyle.explain.attribution.engine import attribute
+
+    shared, unshared, x = _Reuser(), _Unshared(), torch.rand(1, 3, 8, 8)
+    for layer, reference in (("relu:1", "relu_b"), ("relu:0", "relu")):
+        got = attribute(_SumTarget(shared), x, method="layer_ig", layer=layer, n_steps=8)
+        want = attribute(_SumTarget(unshared), x, method="layer_ig", layer=reference, n_steps=8)
+        assert torch.allclose(got.attributions, want.attributions, atol=1e-6)
+    with pytest.raises(ValueError, match=r"layer: layer 'relu' runs 2 times.*'relu:0'"):
+        attribute(_SumTarget(shared), x, method="layer_ig", layer="relu", n_steps=8)
+    assert_no_hooks(shared)

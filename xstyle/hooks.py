@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "CallProxy",
     "FeatureTap",
     "Intervention",
     "StopForward",
@@ -457,3 +458,42 @@ class Intervention(_HookContext):
 
         for layer in self.layers:
             self._handles.append(modules[split_call(layer)[0]].register_forward_hook(make_hook(layer)))
+
+
+class CallProxy(_HookContext):
+    """Route one call of a layer through :attr:`proxy`, a fresh ``nn.Identity``, inside the block.
+
+    Hooks put on :attr:`proxy` (Captum's layer methods register theirs on the module they are
+    given) then see exactly that call: ``"NAME:K"`` is the K-th call of each forward pass of
+    ``model``, a plain name its only call. Whatever the proxy's hooks return becomes the layer's
+    output. :meth:`check` raises the one-line per-call message when a plain-named module ran
+    more than once in a forward pass (call it after a forward pass).
+    """
+
+    def __init__(self, model: nn.Module, layer: str) -> None:
+        (name,) = resolve_layers(model, layer, param="layer")
+        super().__init__(model, [name])
+        self.proxy = nn.Identity()
+        self.max_calls = 0
+
+    def _register_on(self, modules: Mapping[str, nn.Module]) -> None:
+        name, want = split_call(self.layers[0])
+        calls = [0]
+
+        def reset(module: nn.Module, args) -> None:
+            calls[0] = 0
+
+        def hook(module: nn.Module, args, output):
+            call = calls[0]
+            calls[0] += 1
+            self.max_calls = max(self.max_calls, calls[0])
+            return self.proxy(output) if call == (want or 0) else None
+
+        self._handles.append(self.model.register_forward_pre_hook(reset))
+        self._handles.append(modules[name].register_forward_hook(hook))
+
+    def check(self) -> None:
+        """Raise ValueError if the plain-named layer ran more than once per forward pass."""
+        name, want = split_call(self.layers[0])
+        if want is None and self.max_calls > 1:
+            raise ValueError(_reused_message(name, self.max_calls, param="layer"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from xstyle._attribution_methods import (
     register_method,
 )
 from xstyle._checks import check_int, check_seed
-from xstyle.hooks import frozen, resolve_layers
+from xstyle.hooks import CallProxy, frozen
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
@@ -298,19 +298,24 @@ def attribute(
     if spec.delta and noise_tunnel is None:
         kwargs["return_convergence_delta"] = True
 
+    proxy: CallProxy | nullcontext = nullcontext()
     layer_module = None
     if layer is not None:
         model = getattr(target, "model", None)
         if model is None:
             raise ValueError("layer methods need a target with a .model whose layers can be named.")
-        (layer,) = resolve_layers(model, layer, param="layer")
-        layer_module = model.get_submodule(layer)
+        # Captum hooks the module it is given: one call of the layer (a reused module's "NAME:K")
+        # passes through a fresh proxy module, so Captum sees exactly that call
+        proxy = CallProxy(model, layer)
+        layer, layer_module = proxy.layers[0], proxy.proxy
 
     networks = _networks_of(target)
     explainer_cls = getattr(ca, spec.captum_class)
-    with frozen(*networks), _numpy_seed(seed):
+    with frozen(*networks), _numpy_seed(seed), proxy:
         with torch.no_grad():  # one score per sample, checked before the (long) attribution
             scores = target(inputs.detach()).detach()
+        if isinstance(proxy, CallProxy):
+            proxy.check()
         if scores.ndim != 1 or scores.shape[0] != inputs.shape[0]:
             raise ValueError(
                 f"the target gave scores of shape {tuple(scores.shape)} for inputs {tuple(inputs.shape)}; "
