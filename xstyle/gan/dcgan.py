@@ -3,6 +3,12 @@
 Generator: z (B, 100) -> image (B, 1, 28, 28) in [-1, 1].
 Discriminator: image (B, 1, 28, 28) -> one real/fake logit (B, 1).
 
+Other sizes and colours (``image_size``, a multiple of 4, and ``channels``; e.g. 32x32 RGB emoji)
+keep every layer and change only the sizes: the dense layer makes (256, S/4, S/4) instead of
+(256, 7, 7), the last transposed convolution ``channels`` maps instead of one, the
+discriminator's first convolution reads ``channels`` maps and its dense layer 128*(S/4)^2
+features. The defaults build the 28x28 digit DCGAN exactly as before.
+
 Class-conditional variant (``n_classes=10``; Mirza & Osindero 2014): the generator's input is
 cat(z, one-hot y), (B, 110), so its first layer is Linear 110 -> 7*7*256 and the rest is unchanged;
 every tool that feeds a generator latents drawn with :func:`xstyle.gan.prior.draw_latents` feeds it
@@ -74,6 +80,18 @@ def keras_init_(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def _check_shape(image_size: int, channels: int) -> int:
+    """The side of the first feature maps, image_size // 4; one line for a size or channels refused."""
+    for name, value in (("image_size", image_size), ("channels", channels)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1; got {value!r}.")
+    if image_size % 4 or image_size < 8:
+        raise ValueError(
+            f"image_size must be a multiple of 4 and at least 8 (e.g. 28, 32, 64); got {image_size}."
+        )
+    return image_size // 4
+
+
 def check_labels(labels: torch.Tensor | int | None, n: int, n_classes: int) -> torch.Tensor:
     """Labels as an int64 tensor (n,) in [0, n_classes): one int for all, a sequence or a tensor;
     None gives balanced labels 0, 1, ..., n_classes - 1, 0, 1, ... Raises one line otherwise."""
@@ -104,6 +122,8 @@ def one_hot(labels: torch.Tensor, *, n_classes: int = N_DIGITS) -> torch.Tensor:
 class Generator(nn.Sequential):
     """z (B, 100) -> digits (B, 1, 28, 28) in [-1, 1]; conditional: cat(z, one-hot y) (B, 110) -> digits.
 
+    With ``image_size=S`` and ``channels=C``: images (B, C, S, S) in [-1, 1].
+
     z comes from ``prior`` (:class:`xstyle.gan.prior.LatentPrior`; None: N(0, I), the design's), a
     plain attribute that travels with the model (not in its state dict); draw from it with
     :func:`xstyle.gan.prior.draw_latents` (which appends the one-hot labels for a conditional model).
@@ -112,23 +132,32 @@ class Generator(nn.Sequential):
     """
 
     def __init__(
-        self, latent_dim: int = LATENT_DIM, *, prior: LatentPrior | None = None, n_classes: int = 0
+        self,
+        latent_dim: int = LATENT_DIM,
+        *,
+        prior: LatentPrior | None = None,
+        n_classes: int = 0,
+        image_size: int = 28,
+        channels: int = 1,
     ) -> None:
         super().__init__()
+        side = _check_shape(image_size, channels)
         self.latent_dim = latent_dim
         self.n_classes = n_classes
         self.prior = prior
-        self.fc = nn.Linear(latent_dim + n_classes, 7 * 7 * 256, bias=False)
-        self.bn0 = nn.BatchNorm1d(7 * 7 * 256, **_BN)
+        self.image_size = image_size
+        self.channels = channels
+        self.fc = nn.Linear(latent_dim + n_classes, side * side * 256, bias=False)
+        self.bn0 = nn.BatchNorm1d(side * side * 256, **_BN)
         self.act0 = nn.LeakyReLU(_SLOPE)
-        self.reshape = Reshape(256, 7, 7)
+        self.reshape = Reshape(256, side, side)
         self.deconv1 = nn.ConvTranspose2d(256, 128, 5, stride=1, padding=2, bias=False)
         self.bn1 = nn.BatchNorm2d(128, **_BN)
         self.act1 = nn.LeakyReLU(_SLOPE)
         self.deconv2 = nn.ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(64, **_BN)
         self.act2 = nn.LeakyReLU(_SLOPE)
-        self.deconv3 = nn.ConvTranspose2d(64, 1, 5, stride=2, padding=2, output_padding=1, bias=False)
+        self.deconv3 = nn.ConvTranspose2d(64, channels, 5, stride=2, padding=2, output_padding=1, bias=False)
         self.tanh = nn.Tanh()
         keras_init_(self)
 
@@ -143,25 +172,31 @@ class Generator(nn.Sequential):
 
 
 class Discriminator(nn.Sequential):
-    """Digits (B, 1, 28, 28) in [-1, 1] -> real/fake logit (B, 1) (positive = real).
+    """Digits (B, 1, 28, 28) in [-1, 1] -> real/fake logit (B, 1) (positive = real); with
+    ``image_size=S`` and ``channels=C`` it reads images (B, C, S, S).
 
     Conditional (``n_classes > 0``): ``forward(x, labels)`` with labels (B,) ints or (B, n_classes)
     one-hot, and the projection term <embed(y), h> added to the logit.
     """
 
-    def __init__(self, dropout: float = 0.3, *, n_classes: int = 0) -> None:
+    def __init__(
+        self, dropout: float = 0.3, *, n_classes: int = 0, image_size: int = 28, channels: int = 1
+    ) -> None:
         super().__init__()
+        side = _check_shape(image_size, channels)
         self.n_classes = n_classes
-        self.conv1 = nn.Conv2d(1, 64, 5, stride=2, padding=2)
+        self.image_size = image_size
+        self.channels = channels
+        self.conv1 = nn.Conv2d(channels, 64, 5, stride=2, padding=2)
         self.act1 = nn.LeakyReLU(_SLOPE)
         self.drop1 = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(64, 128, 5, stride=2, padding=2)
         self.act2 = nn.LeakyReLU(_SLOPE)
         self.drop2 = nn.Dropout(dropout)
         self.flatten = nn.Flatten()
-        self.fc = nn.Linear(128 * 7 * 7, 1)
+        self.fc = nn.Linear(128 * side * side, 1)
         if n_classes:
-            self.embed = nn.Linear(n_classes, 128 * 7 * 7, bias=False)
+            self.embed = nn.Linear(n_classes, 128 * side * side, bias=False)
         keras_init_(self)
 
     @property
@@ -175,8 +210,8 @@ class Discriminator(nn.Sequential):
             return super().forward(x)
         if labels is None:
             raise ValueError(
-                "this discriminator is conditional: pass the digits' labels, D(x, labels) with "
-                "labels (B,) in 0..9."
+                "this discriminator is conditional: pass the images' labels, D(x, labels) with "
+                f"labels (B,) in 0..{self.n_classes - 1}."
             )
         h = x
         for name, module in self.named_children():

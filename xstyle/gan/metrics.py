@@ -34,7 +34,7 @@ from torch import nn
 
 from xstyle._checks import check_int, check_seed
 from xstyle._limits import check_memory, gan_eval_bytes
-from xstyle.data import DigitData, check_digit_data
+from xstyle.data import DigitData, ImageData, check_digit_data
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.prior import draw_latents
 from xstyle.hooks import device_of, frozen
@@ -63,7 +63,8 @@ def classifier_outputs(
 
     Args:
         classifier: a :class:`DigitClassifier`; run in eval mode, its ``training`` flag is restored.
-        images: digits (N, 1, 28, 28) in [-1, 1], N >= 1, on any device.
+        images: digits (N, 1, 28, 28) in [-1, 1], N >= 1, on any device (or images (N, C, S, S)
+            of the size and channels the classifier reads, e.g. 32x32 RGB emoji).
         batch_size: digits per forward pass.
 
     Returns:
@@ -71,9 +72,12 @@ def classifier_outputs(
         float32 on the CPU, non-negative.
     """
     check_int(batch_size, "batch_size", 1)
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+    want = tuple(getattr(classifier, "input_shape", (1, 28, 28)))
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != want:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must have shape (N, 1, 28, 28) with values in [-1, 1]; got {shape}.")
+        raise ValueError(
+            f"images must have shape (N, {', '.join(map(str, want))}) with values in [-1, 1]; got {shape}."
+        )
     if images.shape[0] == 0:
         raise ValueError("images is empty; pass at least one digit.")
     device = device_of(classifier)
@@ -215,7 +219,7 @@ class GANQuality:
 def evaluate_generator(
     generator: nn.Module,
     classifier: DigitClassifier,
-    real: DigitData,
+    real: DigitData | ImageData,
     *,
     n_samples: int = 1000,
     seed: int = 0,
@@ -243,7 +247,11 @@ def evaluate_generator(
     check_int(batch_size, "batch_size", 1)
     check_int(n_samples, "n_samples", 2)
     check_memory("n_samples", n_samples, gan_eval_bytes, what="the generated digits and their scores")
-    check_digit_data(real, name="real")
+    if isinstance(real, ImageData):
+        shape = tuple(real.images.shape[1:])
+    else:
+        check_digit_data(real, name="real")
+        shape = (1, 28, 28)
     if len(real) < 2:
         raise ValueError(f"{real.source}: need at least 2 real digits to compare with; got {len(real)}.")
     z = draw_latents(
@@ -255,9 +263,10 @@ def evaluate_generator(
         for first in range(0, n_samples, batch_size):
             fakes.append(generator(z[first : first + batch_size].to(device)).float().cpu())
     fake = torch.cat(fakes)
-    if tuple(fake.shape) != (n_samples, 1, 28, 28):
+    if tuple(fake.shape) != (n_samples, *shape):
         raise ValueError(
-            f"generator must return digits (B, 1, 28, 28); got {tuple(fake.shape[1:])} per batch."
+            f"generator must return images (B, {', '.join(map(str, shape))}) like the real ones; "
+            f"got {tuple(fake.shape[1:])} per batch."
         )
     fake_probs, fake_feats = classifier_outputs(classifier, fake, batch_size=batch_size)
     _, real_feats = classifier_outputs(classifier, real.images, batch_size=batch_size)

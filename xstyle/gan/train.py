@@ -32,7 +32,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from xstyle._checkpoint_fields import MISSING, FileKind, SavedConfigMixin
 from xstyle._checks import check_finite_epoch, check_int
 from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
-from xstyle.data import DigitData, check_digit_data
+from xstyle.data import DigitData, ImageData, check_digit_data
 from xstyle.gan.dcgan import N_DIGITS, Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents, prior_of, with_labels
 from xstyle.hooks import frozen
@@ -42,13 +42,19 @@ from xstyle.safeload import cast_floats
 from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
+    "DATASETS",
     "RELEASE_FORMAT",
     "GANCheckpoint",
     "GANConfig",
+    "GANDataset",
     "GANTrainer",
     "TrainStep",
+    "build_models",
+    "check_train_data",
     "export_release",
+    "gan_dataset",
     "load_checkpoint",
+    "load_gan_data",
 ]
 
 #: Format tag of a trainer checkpoint (full state) and of a release (weights only, float16).
@@ -60,6 +66,74 @@ _CHECKPOINT_FILE = FileKind(
 )
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GANDataset:
+    """What a data set asks of the DCGAN: image channels and size, and classes (for ``conditional``)."""
+
+    name: str
+    channels: int
+    image_size: int
+    n_classes: int
+    description: str
+
+
+#: The data sets ``GANConfig.dataset`` (``xstyle gan train --dataset``) names.
+DATASETS: dict[str, GANDataset] = {
+    "mnist": GANDataset("mnist", 1, 28, N_DIGITS, "MNIST digits, 28x28 grey (xstyle.data.load_digits)"),
+    "emoji": GANDataset("emoji", 3, 32, 9, "Noto emoji, 32x32 RGB, 9 categories (xstyle.data.load_emoji)"),
+}
+
+
+def gan_dataset(name: str) -> GANDataset:
+    """The :class:`GANDataset` called ``name``; one line naming the choices otherwise."""
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}.")
+    return DATASETS[name]
+
+
+def load_gan_data(name: str, split: str = "train") -> DigitData | ImageData:
+    """The offline training (``"train"``) or held-out (``"heldout"``) images of data set ``name``."""
+    from xstyle.data import load_digits, load_emoji
+
+    return {"mnist": load_digits, "emoji": load_emoji}[gan_dataset(name).name](split)
+
+
+def build_models(config: GANConfig) -> tuple[Generator, Discriminator]:
+    """A fresh generator and discriminator for ``config`` (its data set's size, channels, classes)."""
+    spec = gan_dataset(config.dataset)
+    shape = {"image_size": spec.image_size, "channels": spec.channels}
+    classes = spec.n_classes if config.conditional else 0
+    prior = LatentPrior.parse(config.prior)
+    return Generator(prior=prior, n_classes=classes, **shape), Discriminator(n_classes=classes, **shape)
+
+
+def check_train_data(data: DigitData | ImageData, dataset: str, *, name: str = "data") -> None:
+    """One line unless ``data`` holds images of ``dataset``'s shape in [-1, 1] and its labels."""
+    if isinstance(data, DigitData) and dataset == "mnist":
+        check_digit_data(data, name=name)
+        return
+    spec = gan_dataset(dataset)
+    if not isinstance(data, ImageData | DigitData):
+        raise TypeError(
+            f"{name} must be DigitData or ImageData (e.g. xstyle.data.load_emoji()); "
+            f"got {type(data).__name__}."
+        )
+    want = (spec.channels, spec.image_size, spec.image_size)
+    x = data.images
+    if x.ndim != 4 or tuple(x.shape[1:]) != want:
+        raise ValueError(
+            f"{data.source}: images must have shape (N, {', '.join(map(str, want))}) for "
+            f"dataset {dataset!r}; got {tuple(x.shape)}."
+        )
+    if not torch.isfinite(x).all() or x.min() < -1 - 1e-6 or x.max() > 1 + 1e-6:
+        raise ValueError(f"{data.source}: images must be finite and scaled to [-1, 1].")
+    y = data.labels
+    if y.shape != (x.shape[0],) or (y.numel() and (int(y.min()) < 0 or int(y.max()) >= spec.n_classes)):
+        raise ValueError(
+            f"{data.source}: labels must be ({x.shape[0]},) whole numbers in 0..{spec.n_classes - 1}."
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +153,7 @@ class GANConfig(SavedConfigMixin):
     ema_decay: float | None = None  # keep an exponential moving average of G's weights (e.g. 0.999)
     prior: str = "normal"  # where z comes from: 'normal' or 'mixture:K:R:S' (xstyle.gan.prior)
     conditional: bool = False  # class-conditional: G(z, y) and a projection discriminator D(x, y)
+    dataset: str = "mnist"  # what it trains on: a name of DATASETS (image size, channels, classes)
     out_dir: str | None = None  # where checkpoints and previews go (None: keep nothing on disk)
 
     def __post_init__(self) -> None:
@@ -93,6 +168,7 @@ class GANConfig(SavedConfigMixin):
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}.")
         # a clear error for a bad spec; stored canonical, so 'mixture:10:4.0:1' resumes 'mixture:10:4:1'
         object.__setattr__(self, "prior", LatentPrior.parse(self.prior).spec)
+        gan_dataset(self.dataset)
         if self.ema_decay is not None and not (0 < self.ema_decay < 1):
             raise ValueError(
                 f"ema_decay must be a number in (0, 1) such as 0.999, or None for no average; "
@@ -152,17 +228,22 @@ class GANTrainer(Resumable):
         "generators": ("shuffle_rng", "latent_rng"),
     }
 
-    def __init__(self, data: DigitData, *, config: GANConfig | None = None, resume: str | Path | None = None):
-        check_digit_data(data, name="data")
-        self.data = data
+    def __init__(
+        self,
+        data: DigitData | ImageData,
+        *,
+        config: GANConfig | None = None,
+        resume: str | Path | None = None,
+    ):
         self.config = config or GANConfig()
+        check_train_data(data, self.config.dataset, name="data")
+        self.data = data
         self.device = torch.device(self.config.device)
         self.rng = RandomStream(self.config.seed, device=self.device)  # module initialisation and dropout
-        classes = N_DIGITS if self.config.conditional else 0
         with self.rng.active():
-            prior = LatentPrior.parse(self.config.prior)
-            self.generator = Generator(prior=prior, n_classes=classes).to(self.device)
-            self.discriminator = Discriminator(n_classes=classes).to(self.device)
+            generator, discriminator = build_models(self.config)
+            self.generator = generator.to(self.device)
+            self.discriminator = discriminator.to(self.device)
         self.opt_g = self._adam(self.generator, self.config.lr_g)
         self.opt_d = self._adam(self.discriminator, self.config.lr_d)
         self.shuffle_rng = torch.Generator().manual_seed(self.config.seed + 1)
@@ -183,7 +264,7 @@ class GANTrainer(Resumable):
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config.betas, eps=self.config.eps)
 
     def _restore(self, ckpt: GANCheckpoint) -> None:
-        refuse_mismatch(ckpt.config, self.config, ("conditional", "seed", "batch_size", "prior"))
+        refuse_mismatch(ckpt.config, self.config, ("conditional", "dataset", "seed", "batch_size", "prior"))
         # the optimisers' saved learning rates and betas would override this run's config: keep the config
         c = self.config
         groups = {
@@ -346,9 +427,8 @@ def load_checkpoint(path: str | Path, *, map_location: str = "cpu") -> GANCheckp
     config = check.config(GANConfig, state.get("config", {}))
     epoch = check.integer(state.get("epoch", 0), "epoch")
     history = check.records(state.get("history", []), "history")
-    prior, classes = LatentPrior.parse(config.prior), (N_DIGITS if config.conditional else 0)
-    generator, discriminator = Generator(prior=prior, n_classes=classes), Discriminator(n_classes=classes)
-    generator_ema = Generator(prior=prior, n_classes=classes) if "generator_ema" in state else None
+    generator, discriminator = build_models(config)
+    generator_ema = build_models(config)[0] if "generator_ema" in state else None
     models = {"generator": generator, "discriminator": discriminator, "generator_ema": generator_ema}
     arch = "the DCGAN architecture"
     weights = {
@@ -426,13 +506,19 @@ def _write_checkpoint(path: Path, state: dict, metrics: dict | None, **extra) ->
 
 def half_precision_copy(generator: Generator) -> Generator:
     """A float32 generator whose weights went through float16, as a release stores them."""
-    copy = Generator(generator.latent_dim, prior=generator.prior, n_classes=generator.n_classes)
+    copy = Generator(
+        generator.latent_dim,
+        prior=generator.prior,
+        n_classes=generator.n_classes,
+        image_size=getattr(generator, "image_size", 28),
+        channels=getattr(generator, "channels", 1),
+    )
     copy.load_state_dict(cast_floats(cast_floats(generator.state_dict(), torch.float16), torch.float32))
     return copy.eval()
 
 
 def _preview_columns(n_preview: int) -> int:
-    """Digits per row of a conditional preview (one row per digit)."""
+    """Images per row of a conditional preview (one row per class)."""
     return min(n_preview, 8)
 
 

@@ -24,6 +24,7 @@ from torch import nn
 from xstyle.hooks import FeatureTap, resolve_layers
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, gram_matrix, style_loss
+from xstyle.models.registry import layers_for
 
 __all__ = [
     "GATYS_CONTENT_LAYERS",
@@ -180,6 +181,7 @@ class StyleLossTarget(Target):
         super().__init__()
         self.model = model
         self.style = _check_image(style, "style")[:1].detach()
+        layers = layers_for(model, layers, kind="style")  # another network's defaults are its own
         self.layers = resolve_layers(model, layers, param="layers")
         if weights is None:
             weights = {name: 1.0 / len(self.layers) for name in self.layers}
@@ -245,6 +247,7 @@ class ContentLossTarget(Target):
         super().__init__()
         self.model = model
         self.content = _check_image(content, "content")[:1].detach()
+        layers = layers_for(model, layers, kind="content")  # another network's defaults are its own
         self.layers = resolve_layers(model, layers, param="layers")
         self.normalize = normalize
         with torch.no_grad(), FeatureTap(model, self.layers, stop_after_last=True) as tap:

@@ -46,7 +46,7 @@ from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay,
 from xstyle.hooks import FeatureTap
 from xstyle.images import check_rgb
 from xstyle.losses import gram_matrix
-from xstyle.models.vgg import LAYER_NAMES
+from xstyle.models.registry import model_layers
 
 __all__ = [
     "ChannelCarriersResult",
@@ -395,14 +395,14 @@ def channel_carriers(
     layers = (
         list(layers)
         if layers is not None
-        else sorted(set(style_target.layers) | set(content_target.layers), key=LAYER_NAMES.index)
+        else sorted(set(style_target.layers) | set(content_target.layers), key=model_layers(model).index)
     )
     base = make_baseline(stylized, kind=baselines, seed=seed) if isinstance(baselines, str) else baselines
     opts = dict(method=method, baselines=base, n_steps=n_steps, seed=seed, **attribute_options)
     if method == "layer_gradcam":
         opts.pop("baselines")
         opts.pop("n_steps")
-    order = {name: i for i, name in enumerate(LAYER_NAMES)}
+    order = {name: i for i, name in enumerate(model_layers(model))}
 
     def reaches(target_layers: Sequence[str], layer: str) -> bool:
         return order.get(layer, -1) <= max(order.get(t, -1) for t in target_layers)
