@@ -44,6 +44,10 @@ STYLIZER_TRAIN_BYTES_PER_PX = 8192  # a training crop: stylizer + VGG19 + discri
 STYLIZER_EXPLAIN_BYTES_PER_PX = 24576  # IG through stylizer + VGG19, 4 inputs a pass: 17 KB measured
 IMAGE_BYTES_PER_PX = 24  # an RGB float32 image and the copy made when it is resized
 
+# a batch worker process: Python, torch, VGG19 to relu5_1, the digit classifier and held-out
+# digits loaded once (worker_setup): 0.7 GB peak RSS measured for pairs and checkpoints together
+WORKER_BYTES = 1 << 30
+
 # per digit or latent of the DCGAN (28 x 28 digits, 100-dimensional latents)
 GENERATE_BYTES_PER_DIGIT = 256 << 10  # one forward pass of the generator over all of them: 180 KB
 EVAL_BYTES_PER_DIGIT = 4 << 10  # kept per scored digit (z, digit, classifier outputs): 3 KB
@@ -210,3 +214,19 @@ def gan_eval_bytes(n: int) -> float:
 def latent_bytes(n: int, latent_dim: int = 100) -> float:
     """``n`` latents of ``latent_dim`` float32 coordinates (and one temporary copy)."""
     return 2 * n * latent_dim * LATENT_BYTES
+
+
+def batch_worker_bytes(
+    *, pair_size: int | None = None, painting_size: int | None = None, checkpoint_digits: int | None = None
+) -> float:
+    """One batch worker: its process and models (:data:`WORKER_BYTES`) and its largest task: a pair
+    stylised at ``pair_size`` (VGG19 with gradients), a painting analysed at ``painting_size``, a
+    checkpoint scored on ``checkpoint_digits`` digits (None: no item of that kind)."""
+    task = 0.0
+    if pair_size:
+        task = max(task, vgg19_bytes(pair_size) - BASE_BYTES)
+    if painting_size:
+        task = max(task, vgg19_bytes(painting_size, backward=False) - BASE_BYTES)
+    if checkpoint_digits:
+        task = max(task, generate_bytes(checkpoint_digits) - BASE_BYTES)
+    return WORKER_BYTES + task

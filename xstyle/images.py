@@ -69,6 +69,49 @@ def _check_size(h: int, w: int, what: str, max_pixels: int) -> None:
         )
 
 
+def _bomb_error(exc: Exception, what: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageError:
+    """xstyle's one line for PIL's ``DecompressionBombError`` (raised before xstyle sees the size).
+
+    PIL's message has the pixel count: when ``max_pixels`` would refuse the image too, only xstyle's
+    limit is named; otherwise the line says it is PIL's limit and how to lift it.
+    """
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = int(found.group(1)) if found else None
+    if pixels is None or pixels > max_pixels:
+        shown = f"{pixels:,} px" if pixels is not None else "over PIL's decompression-bomb limit"
+        return ImageError(
+            f"{what} is too large ({shown}); the limit is {max_pixels:,} px "
+            "(raise max_pixels if you mean it, or shrink the file)."
+        )
+    return ImageError(
+        f"{what} is too large for PIL ({pixels:,} px, over its decompression-bomb limit) though "
+        f"within max_pixels ({max_pixels:,}); raise PIL.Image.MAX_IMAGE_PIXELS if you trust it."
+    )
+
+
+def _load_image_bytes(data: bytes, *, what: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> torch.Tensor:
+    """:func:`load_image` (no resizing) for the bytes of an image file (e.g. shipped to a batch worker).
+
+    The size is checked against ``max_pixels`` from the header, before any pixel is decoded; PIL's
+    decompression-bomb warning and error become xstyle's one line. Raises :class:`ImageError`.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                _check_size(img.height, img.width, what, max_pixels)
+                img.load()
+                return _from_pil(img, what, max_pixels)
+    except UnidentifiedImageError:
+        raise ImageError(f"{what} is not a readable image (UnidentifiedImageError).") from None
+    except Image.DecompressionBombError as exc:
+        raise _bomb_error(exc, what, max_pixels) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, ImageError):
+            raise
+        raise ImageError(f"{what} is not a readable image ({type(exc).__name__}).") from None
+
+
 def _from_pil(img: Image.Image, what: str, max_pixels: int) -> torch.Tensor:
     _check_size(img.height, img.width, what, max_pixels)
     img = ImageOps.exif_transpose(img)
@@ -197,20 +240,7 @@ def load_image(
                 raise
             raise ImageError(f"{what} is corrupt or truncated ({exc}).") from None
         except Image.DecompressionBombError as exc:
-            # PIL refuses before xstyle sees the size; its message has the pixel count. When
-            # max_pixels would refuse the image too, only xstyle's limit is worth naming
-            found = re.search(r"\((\d+) pixels\)", str(exc))
-            pixels = int(found.group(1)) if found else None
-            if pixels is None or pixels > max_pixels:
-                shown = f"{pixels:,} px" if pixels is not None else "over PIL's decompression-bomb limit"
-                raise ImageError(
-                    f"{what} is too large ({shown}); the limit is {max_pixels:,} px "
-                    "(raise max_pixels if you mean it, or shrink the file)."
-                ) from None
-            raise ImageError(
-                f"{what} is too large for PIL ({pixels:,} px, over its decompression-bomb limit) though "
-                f"within max_pixels ({max_pixels:,}); raise PIL.Image.MAX_IMAGE_PIXELS if you trust it."
-            ) from None
+            raise _bomb_error(exc, what, max_pixels) from None
     elif isinstance(source, Image.Image):
         tensor = _from_pil(source, name or "PIL image", max_pixels)
     elif isinstance(source, (np.ndarray, torch.Tensor)):

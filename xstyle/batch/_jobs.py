@@ -95,6 +95,42 @@ def plan_workers(cores: int, n_jobs: int, workers: int | None, threads: int | No
     return workers, threads
 
 
+def check_worker_counts(
+    workers: int | None,
+    threads: int | None,
+    *,
+    cores: int,
+    per_worker_bytes: float | None = None,
+    names: tuple[str, str] = ("workers", "threads"),
+    where: str = "this machine",
+) -> None:
+    """Refuse worker and thread counts the machine cannot hold, in one ValueError line each.
+
+    More threads per worker than ``cores``, or more worker processes than ``cores`` (each runs one
+    item at a time on a core at least), only compete for the cores; and ``workers`` x
+    ``per_worker_bytes`` (when given) must fit in :func:`xstyle._limits.available_memory`. ``names``
+    are the options as the user wrote them (the CLI passes ``("--workers", "--threads")``).
+    """
+    from xstyle._limits import check_memory, format_bytes
+
+    for value, name, does in (
+        (threads, names[1], "threads in one worker"),
+        (workers, names[0], "worker processes (each runs one item at a time)"),
+    ):
+        if value is not None and value > cores:
+            raise ValueError(
+                f"{name} {value} asks for more {does} than {where}'s {cores} cores, which only makes it "
+                f"slower; use {name} {cores} or fewer."
+            )
+    if workers is not None and per_worker_bytes:
+        check_memory(
+            names[0],
+            workers,
+            lambda n: n * per_worker_bytes,
+            what=f"worker processes (about {format_bytes(per_worker_bytes)} each: torch, models, an item)",
+        )
+
+
 # -- what runs in a worker -----------------------------------------------------------------------
 
 

@@ -15,15 +15,20 @@ re-exports :class:`RayEngine`; its worker counts come from
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
+import re
+import socket
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from xstyle.batch import _jobs
 from xstyle.batch._jobs import JobOutcome, Task, _Engine, log, plan_workers
 
-__all__ = ["RayEngine"]
+__all__ = ["RayEngine", "check_ray_address", "parse_ray_address"]
 
 _RAY_MISSING = "Ray is not installed: pip install 'xstyle[ray]'"
 
@@ -34,6 +39,124 @@ def _ray_installed() -> bool:
         return importlib.util.find_spec("ray") is not None
     except (ImportError, ValueError):  # a broken install, or sys.modules["ray"] = None
         return False
+
+
+_ADDRESS_FORMS = "'local', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'"
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+_HOST_PORT = re.compile(r"^(?:\[(?P<ipv6>[0-9A-Fa-f:.%]+)\]|(?P<host>[^:\[\]/\s]+)):(?P<port>\d{1,5})$")
+
+
+def parse_ray_address(address: object) -> tuple[str, str | None, int | None]:
+    """``(form, host, port)`` of a Ray address: ``("local", None, None)``, ``("auto", None, None)``,
+    ``("ray", host, port)`` for ``ray://HOST:PORT`` or ``("gcs", host, port)`` for ``HOST:PORT``.
+
+    HOST is a host name, an IPv4 address or a bracketed IPv6 address; PORT is 1 to 65535. Anything
+    else raises ValueError, one line saying what is allowed. Nothing is contacted.
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"address must be {_ADDRESS_FORMS}; got {address!r}.")
+    text = address.strip()
+    if text in ("local", "auto"):
+        return text, None, None
+    form, rest = ("ray", text[len("ray://") :]) if text.startswith("ray://") else ("gcs", text)
+    m = _HOST_PORT.match(rest)
+    host = None if m is None else (m["ipv6"] or m["host"])
+    valid = m is not None and 1 <= int(m["port"]) <= 65535
+    if valid and m["ipv6"]:
+        try:
+            ipaddress.IPv6Address(host.split("%")[0])
+        except ValueError:
+            valid = False
+    elif valid:
+        valid = bool(_HOSTNAME.match(host))
+    if not valid:
+        raise ValueError(
+            f"address must be {_ADDRESS_FORMS} (a host name or IP address, and a port from 1 to 65535); "
+            f"got {address!r}."
+        )
+    return form, host, int(m["port"])
+
+
+def _auto_address() -> str | None:
+    """The address ``ray.init(address="auto")`` would use: RAY_ADDRESS, else the cluster that
+    ``ray start`` recorded on this machine (``ray_current_cluster`` in Ray's temporary folder)."""
+    env = os.environ.get("RAY_ADDRESS", "").strip()
+    if env and env != "auto":
+        return env
+    base = os.environ.get("RAY_TMPDIR") or "/tmp"
+    try:
+        recorded = (Path(base) / "ray" / "ray_current_cluster").read_text().strip()
+    except OSError:
+        return None
+    return recorded or None
+
+
+def _connect(host: str, port: int, timeout: float) -> str | None:
+    """None if a TCP connection to ``host:port`` opens within ``timeout`` seconds, else why not
+    (the name lookup is bounded too: a thread, abandoned when it takes longer)."""
+    found: list = []
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as err:
+            found.append(err)
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not found:
+        return f"the name {host!r} was not resolved within {timeout:g} s"
+    if isinstance(found[0], OSError):
+        return f"unknown host {host!r}"
+    reason = "no address"
+    for family, kind, proto, _, addr in found[0]:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(timeout)
+                sock.connect(addr)
+                return None
+        except TimeoutError:
+            reason = f"no answer within {timeout:g} s"
+        except OSError as err:
+            reason = (err.strerror or type(err).__name__).lower()
+    return reason
+
+
+def check_ray_address(address: str, *, timeout: float = 2.0, what: str = "address") -> str:
+    """Check a Ray address before a batch starts: its form (:func:`parse_ray_address`), then, for a
+    cluster (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``), that it answers a TCP connection within
+    ``timeout`` seconds (Ray itself is not imported). Returns the address, stripped; raises ValueError
+    (one line naming ``what``, e.g. ``"--ray"``) when it is malformed, unknown or unreachable."""
+    try:
+        form, host, port = parse_ray_address(address)
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None
+    text = address.strip()
+    if form == "local":
+        return text
+    if form == "auto":
+        found = _auto_address()
+        if found is None:
+            raise ValueError(
+                f"{what} auto: no running Ray cluster was found on this machine (none recorded by `ray "
+                "start`, no RAY_ADDRESS); start one with `ray start --head`, or use local."
+            )
+        try:
+            form, host, port = parse_ray_address(found)
+        except ValueError:
+            raise ValueError(f"{what} auto: the recorded cluster address {found!r} is not valid.") from None
+        if form in ("local", "auto"):
+            return text
+    reason = _connect(host, port, timeout)
+    if reason is not None:
+        raise ValueError(
+            f"{what} {text!r}: no Ray cluster answers at {host}:{port} ({reason}); start it (`ray start "
+            "--head`), check the address, or use local."
+        )
+    return text
 
 
 class _RayWorker:
@@ -78,12 +201,9 @@ class RayEngine(_Engine):
         n_jobs: int | None = None,
         runtime_env: Mapping[str, Any] | None = None,
     ) -> None:
+        parse_ray_address(address)  # its form, before anything else
         if not _ray_installed():
             raise ImportError(_RAY_MISSING)
-        if not isinstance(address, str) or not address.strip():
-            raise ValueError(
-                f"address must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'; got {address!r}."
-            )
         self.address = address.strip()
         self.max_retries = _jobs._check_count(max_retries, "max_retries", 0, "a whole number >= 0")
         if n_jobs is not None:
@@ -145,7 +265,9 @@ class RayEngine(_Engine):
         try:
             self._cpus = float(ray.cluster_resources().get("CPU", 0.0))
             if self.address != "local" or not self._started_ray:  # "local" was planned for these cores
-                self._plan(int(self._cpus))
+                cpus = max(1, int(self._cpus))
+                _jobs.check_worker_counts(*self._requested, cores=cpus, where="the Ray cluster")
+                self._plan(cpus)
             self._actor_class = None
         except BaseException:
             self._shutdown(ray)

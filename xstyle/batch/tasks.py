@@ -142,20 +142,17 @@ def worker_setup(*, kinds: tuple[str, ...] = ("pair",), weights: str = D.TRANSFE
 
 
 def _image(spec: str, data: bytes | None, size: int, role: str):
-    """(1, 3, H, W) in [0, 1], long side ``size``."""
-    from PIL import Image, UnidentifiedImageError
-
+    """(1, 3, H, W) in [0, 1], long side ``size``. An image over xstyle's megapixel limit is refused
+    from its header, before its pixels are decoded (PIL's decompression-bomb text never shows)."""
     from xstyle.data import resolve_image
-    from xstyle.images import load_image
+    from xstyle.images import ImageError, _load_image_bytes, resize_image
 
     if data is None:
         return resolve_image(spec, size=size)
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            return load_image(img, size=size, name=role)
-    except (UnidentifiedImageError, OSError) as err:
-        raise ValueError(f"{role} {spec!r} is not a readable image ({type(err).__name__})") from None
+        return resize_image(_load_image_bytes(data, what=f"{role} {spec!r}"), size)
+    except ImageError as err:  # as every task error: "ValueError: <role> <path> ..."
+        raise ValueError(str(err)) from None
 
 
 def _png(image) -> bytes:
@@ -283,6 +280,8 @@ def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             checkpoint = load_checkpoint(tmp)
+        except ValueError as err:  # its message names the file: the user's, not this temporary one
+            raise ValueError(str(err).replace(repr(tmp), repr(spec)).replace(tmp, spec)) from None
         finally:
             os.unlink(tmp)
     generator = checkpoint.sampler

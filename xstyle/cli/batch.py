@@ -8,6 +8,9 @@ import sys
 from xstyle.cli._args import UsageError, _positive_int, _seed
 from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
+#: How long ``--ray HOST:PORT`` may take to answer before the batch is refused.
+_RAY_TIMEOUT_S = 2.0
+
 
 def _sources(text: str) -> str | list[str]:
     """A folder, or comma-separated paths / sample:NAME / shipped:NAME specs."""
@@ -32,14 +35,39 @@ def _items(args: argparse.Namespace) -> list:
         raise UsageError(str(err)) from None
 
 
-def _engine(args: argparse.Namespace, n_items: int):
-    from xstyle.batch.engines import LocalEngine, RayEngine
+def _engine(args: argparse.Namespace, n_items: int, settings, kinds: set[str]):
+    """The engine of ``--ray``/``--workers``/``--threads``, checked before anything is written: the
+    address's form and (for a cluster) that it answers within 2 s; workers and threads no more than
+    this machine's cores (or, on a cluster, its CPUs once connected) and workers its memory."""
+    import os
 
-    if args.ray is None:
-        return LocalEngine(workers=args.workers, threads=args.threads, n_jobs=n_items)
+    from xstyle._limits import available_memory, batch_worker_bytes
+    from xstyle.batch._jobs import check_worker_counts
+    from xstyle.batch.engines import LocalEngine, RayEngine
+    from xstyle.batch.ray_engine import check_ray_address, parse_ray_address
+
+    names = ("--workers", "--threads")
     try:
-        return RayEngine(address=args.ray, workers=args.workers, threads=args.threads, n_jobs=n_items)
-    except ImportError as err:
+        if args.ray is not None:
+            check_ray_address(args.ray, timeout=_RAY_TIMEOUT_S, what="--ray")
+        workers = args.workers
+        if args.ray is None or parse_ray_address(args.ray)[0] == "local":  # this machine's cores and memory
+            cores = os.cpu_count() or 1
+            per_worker = batch_worker_bytes(
+                pair_size=settings.size if "pair" in kinds else None,
+                painting_size=settings.painting_size if "painting" in kinds else None,
+                checkpoint_digits=max(settings.gan_samples, settings.probe_samples)
+                if "checkpoint" in kinds
+                else None,
+            )
+            check_worker_counts(workers, args.threads, cores=cores, per_worker_bytes=per_worker, names=names)
+            if workers is None:  # the default (one per core, per item) stays within the memory too
+                fits = max(1, int(available_memory() // per_worker))
+                workers = fits if fits < min(cores, max(n_items, 1)) else None
+        if args.ray is None:
+            return LocalEngine(workers=workers, threads=args.threads, n_jobs=n_items)
+        return RayEngine(address=args.ray, workers=workers, threads=args.threads, n_jobs=n_items)
+    except (ImportError, ValueError) as err:
         raise UsageError(str(err)) from None
 
 
@@ -69,7 +97,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
     )
-    engine = _engine(args, len(pending_items(items, args.out)))  # a resumed batch: only what is left
+    todo = pending_items(items, args.out)  # a resumed batch: size the engine for what is left
+    engine = _engine(args, len(todo), settings, {i.kind for i in todo} or {i.kind for i in items})
     bar, progress = _bar(args.quiet, len(items))
     try:
         result = run_batch(
