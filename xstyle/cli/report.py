@@ -114,7 +114,10 @@ def _style_report_config(args: argparse.Namespace):
     changes = _given(**_pick(args, *_STYLE_OPTIONS))
     if args.no_sanity:
         changes["sanity"] = False
-    return StyleReportConfig.fast(**changes) if args.fast else StyleReportConfig(**changes)
+    if args.fast:
+        return StyleReportConfig.fast(**changes)
+    demo = args.report_command == "demo"
+    return StyleReportConfig.demo(**changes) if demo else StyleReportConfig(**changes)
 
 
 def _gan_report_config(args: argparse.Namespace):
@@ -137,7 +140,9 @@ def _gan_report_config(args: argparse.Namespace):
         changes["sanity"] = False
     if args.no_style_content:
         changes["style_content"] = False
-    return GANReportConfig.fast(**changes) if args.fast else GANReportConfig(**changes)
+    if args.fast:
+        return GANReportConfig.fast(**changes)
+    return GANReportConfig.demo(**changes) if args.report_command == "demo" else GANReportConfig(**changes)
 
 
 def _check_report_inputs(style=None, gan=None) -> None:

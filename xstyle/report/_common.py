@@ -63,11 +63,19 @@ class _ReportConfig:
 
     #: the options :meth:`fast` changes: seconds per report, every section and figure still drawn
     _FAST: ClassVar[dict[str, Any]] = {}
+    #: the options :meth:`demo` changes: report-sized settings for the demo's few-minute budget
+    _DEMO: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def fast(cls: type[_Config], **changes: Any) -> _Config:
         """A tiny configuration (seconds, for tests) that still draws every figure; ``changes`` win."""
         return cls(**{**cls._FAST, **changes})
+
+    @classmethod
+    def demo(cls: type[_Config], **changes: Any) -> _Config:
+        """The demo's configuration (``xstyle report demo``: minutes on a 2-core CPU, the expensive
+        stages at report-sized settings); ``changes`` win."""
+        return cls(**{**cls._DEMO, **changes})
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON-ready data."""

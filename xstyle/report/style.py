@@ -84,6 +84,16 @@ class StyleReportConfig(_ReportConfig):
         "carrier_size": 24,
         "carrier_steps": 2,
     }
+    #: the demo: no deletion curves or randomisation check (two thirds of the maps' cost; the full
+    #: report runs them), maps and the region test at 192 px, fewer fingerprints, ranks and ratios
+    _DEMO: ClassVar[dict[str, Any]] = {
+        "sanity": False,
+        "maps_size": 192,
+        "n_random": 6,
+        "ranks": (1, 8, None),
+        "tradeoff_ratios": (1e2, 1e3, 1e4, 1e5, 1e6),
+        "fingerprint_samples": 6,
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
