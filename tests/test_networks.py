@@ -288,3 +288,92 @@ def test_transfer_with_softmax_transform_changes_the_losses(user_module):
     assert not torch.allclose(s0.total, s1.total) and not torch.allclose(c0.total, c1.total)
     _, c_self, _ = StyleObjective(net, content, style, soft)(content)
     assert float(c_self.total) == pytest.approx(0.0, abs=1e-6)  # content loss still 0 at the content
+
+
+# --- every style analysis on a user's network (the stub: layers and answers known) ---------------
+
+
+@pytest.fixture
+def stub_setup(user_module):
+    from xstyle.transfer import TransferConfig
+
+    spec = f"{user_module}:stub"
+    torch.manual_seed(1)
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    config = TransferConfig(network=spec, size=32, steps=(4,), optimizer="adam")
+    return spec, get_network(spec), content, style, config
+
+
+def test_gram_spectra_and_fingerprints_take_the_networks_default_layers(stub_setup):
+    from xstyle.explain.style.fingerprint import style_fingerprints
+    from xstyle.explain.style.gram import compare_grams, decompose_gram
+
+    spec, net, content, style, _ = stub_setup
+    defaults = network_defaults(spec)[1]
+    assert decompose_gram(style, model=net).layers == defaults
+    assert decompose_gram(style, network=spec).layers == defaults
+    same = compare_grams(style, style, model=net)
+    assert same.total == pytest.approx(0.0, abs=1e-12)  # planted: an image against itself
+    assert compare_grams(content, style, network=spec).total > 0
+    images = {"a": content, "b": style, "c": content.flip(-1)}
+    fp = style_fingerprints(images, model=net, size=32, max_positions=64)
+    assert list(fp.to_dict()["meta"]["layers"]) == list(defaults)
+
+
+def test_channel_carriers_on_a_user_network_order_layers_by_the_network(stub_setup):
+    from xstyle.explain.style.maps import channel_carriers
+
+    _, net, content, style, _ = stub_setup
+    r = channel_carriers(content.clone(), content=content, style=style, model=net, n_steps=4)
+    assert list(r.score) == ["act:0", "relu2", "relu3"]  # the network's order, per-call names
+    assert_no_hooks(net)
+
+
+def test_ablating_a_dead_channel_changes_no_loss_on_a_user_network(stub_setup):
+    from xstyle.explain.style.ablation import ablate_channels
+
+    _, net, content, style, config = stub_setup
+    with torch.no_grad():  # planted: relu2's channel 0 is dead (its conv's bias far below zero)
+        net.down.weight[0].zero_()
+        net.down.bias[0] = -100.0
+    dead = ablate_channels(
+        content, style, layer="relu2", channels=[0], image=content, config=config, model=net
+    )
+    assert dead.style_after == pytest.approx(dead.style_before, rel=1e-6)
+    live = ablate_channels(
+        content, style, layer="relu2", channels=[1], image=content, config=config, model=net
+    )
+    assert live.style_after != pytest.approx(live.style_before, rel=1e-6)
+
+
+def test_lowrank_and_tradeoff_sweeps_run_on_a_user_network(stub_setup):
+    from dataclasses import replace
+
+    from xstyle.explain.style.lowrank import lowrank_style_sweep
+    from xstyle.explain.style.tradeoff import tradeoff_sweep
+
+    spec, _, content, style, config = stub_setup
+    low = lowrank_style_sweep(content, style, ranks=(1, None), config=config)
+    assert len(low.images) == 2 and low.config.network == spec
+    trade = tradeoff_sweep(content, style, ratios=(1.0, 1e3), config=replace(config, steps=(3,)))
+    assert len(trade.ratios) == 2
+
+
+def test_randomisation_check_groups_by_the_networks_blocks(stub_setup):
+    from xstyle.explain.attribution.sanity import randomisation_check
+    from xstyle.explain.attribution.targets import StyleLossTarget
+
+    _, net, content, style, _ = stub_setup
+    target = StyleLossTarget(net, style)
+    assert target.layers == ["act:0", "relu2", "relu3"]  # the network's defaults, not VGG19's
+    r = randomisation_check(target, content, method="saliency")
+    assert r.stages == ["fc", "down2", "down", "stem"]  # top first, one stage per block
+    assert_no_hooks(net)
+
+
+def test_feature_visualisation_on_a_per_call_layer(stub_setup):
+    from xstyle.explain.style.featurevis import visualize_channels
+
+    _, net, _, _, _ = stub_setup
+    r = visualize_channels(net, "act:1", [0, 2], size=32, steps=4)
+    assert r.images.shape[0] == 2

@@ -53,8 +53,11 @@ __all__ = [
     "check_network_layers",
     "get_network",
     "get_network_spec",
+    "layers_for",
     "list_networks",
     "load_checked_state",
+    "model_defaults",
+    "model_layers",
     "network_defaults",
     "network_layers",
     "register_network",
@@ -345,6 +348,76 @@ def deepest(spec: str | NetworkSpec, layers: Sequence[str]) -> str:
     """The layer of ``layers`` that runs last in the network."""
     order = {n: i for i, n in enumerate(network_layers(get_network_spec(spec).name))}
     return max(layers, key=lambda n: order.get(n, -1))
+
+
+_MODEL_PROBES: Any = None  # weakref.WeakKeyDictionary: model -> (names, content, style), made lazily
+
+
+def _model_probe(model: Any) -> tuple[Any, ...]:
+    import weakref
+
+    from xstyle.models._adapt import default_layers, probe_calls
+
+    global _MODEL_PROBES
+    if _MODEL_PROBES is None:
+        _MODEL_PROBES = weakref.WeakKeyDictionary()
+    if model not in _MODEL_PROBES:
+        calls = probe_calls(model)
+        content, style = default_layers(model, calls)
+        _MODEL_PROBES[model] = (tuple(dict.fromkeys(c.name for c in calls)), content, style)
+    return _MODEL_PROBES[model]
+
+
+def model_layers(model: Any) -> tuple[str, ...]:
+    """The tap names of a built network in execution order: a VGG19 extractor's (as far as it is
+    kept), a registered network's (:func:`network_layers`), or any module's from one probe pass
+    (remembered per model)."""
+    from xstyle.models.vgg import LAYER_NAMES, VGG19Features
+
+    if isinstance(model, VGG19Features):
+        return LAYER_NAMES
+    name = getattr(model, "xstyle_network", None)
+    if isinstance(name, str):
+        try:
+            return network_layers(name)
+        except NetworkError:
+            pass
+    return _model_probe(model)[0]
+
+
+def model_defaults(model: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The default ``(content_layers, style_layers)`` of a built network (VGG19: Gatys et al.'s)."""
+    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+    from xstyle.models.vgg import VGG19Features
+
+    if isinstance(model, VGG19Features):
+        return GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+    name = getattr(model, "xstyle_network", None)
+    if isinstance(name, str):
+        try:
+            return network_defaults(name)
+        except NetworkError:
+            pass
+    _, content, style = _model_probe(model)
+    return content, style
+
+
+def layers_for(model: Any, layers: str | Sequence[str] | None, *, kind: str) -> str | Sequence[str]:
+    """``layers``, or ``model``'s own default ``kind`` (``"content"``/``"style"``) layers where
+    ``layers`` is None, or Gatys et al.'s default names and ``model`` has no such layers (those
+    names are VGG19's; another network's defaults are its own, see :func:`model_defaults`)."""
+    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+    from xstyle.models.vgg import VGG19Features
+
+    gatys = GATYS_CONTENT_LAYERS if kind == "content" else GATYS_STYLE_LAYERS
+    is_gatys = not isinstance(layers, str) and layers is not None and tuple(layers) == gatys
+    if is_gatys and not isinstance(model, VGG19Features):
+        known = dict(model.named_modules())
+        is_gatys = not all(name in known for name in gatys)  # a user's network may use these names
+    if layers is None or is_gatys:
+        content, style = model_defaults(model)
+        return content if kind == "content" else style
+    return layers
 
 
 def _builtin_specs() -> list[NetworkSpec]:

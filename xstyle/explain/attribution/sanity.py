@@ -217,15 +217,43 @@ class RandomisationResult(Plottable):
         return field_dict(self, "stages", "spearman_abs", "spearman", "method", "threshold", "passed")
 
 
+def _block_of(model: nn.Module, name: str) -> str:
+    """The block a layer belongs to: VGG19's ``convN_M`` -> ``convN``; else the first item of a
+    ``ModuleList``/``Sequential`` on its path (``layer2.0.conv1`` -> ``layer2.0``, ``_blocks.3._bn1``
+    -> ``_blocks.3``); a layer outside any such container is its own block."""
+    match = re.match(r"^(.*conv\d+)_\d+$", name)
+    if match:
+        return match.group(1)
+    parts = name.split(".")
+    module = model
+    for i, part in enumerate(parts[:-1]):
+        module = module.get_submodule(part)
+        if isinstance(module, nn.ModuleList | nn.Sequential):
+            return ".".join(parts[: i + 2])
+    return name
+
+
+_NORMS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+
+
 def _parametrised_groups(model: nn.Module) -> list[tuple[str, list[nn.Module]]]:
-    """Layers with weights, grouped by block (``conv3_2`` -> ``conv3``), in forward order."""
+    """Layers with weights grouped by the network's own blocks (:func:`_block_of`), in forward order.
+
+    Convolutions, linear layers and normalisation layers are re-initialised; a normalisation layer
+    outside a block joins the group before it (``bn1`` with ``conv1``).
+    """
     groups: dict[str, list[nn.Module]] = {}
+    last: str | None = None
     for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear) and hasattr(
-            module, "reset_parameters"
-        ):
-            match = re.match(r"^(.*conv\d+)_\d+$", name)
-            groups.setdefault(match.group(1) if match else name, []).append(module)
+        if not hasattr(module, "reset_parameters"):
+            continue
+        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            last = _block_of(model, name)
+            groups.setdefault(last, []).append(module)
+        elif isinstance(module, _NORMS):
+            block = _block_of(model, name)
+            key = last if block == name and last is not None else block
+            groups.setdefault(key, []).append(module)
     return list(groups.items())
 
 

@@ -17,7 +17,6 @@ from xstyle.data import describe_image, load_single_image
 from xstyle.hooks import frozen
 from xstyle.images import ImageLike
 from xstyle.losses import LossBreakdown
-from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, make_initial_image, optimise_image
 
 
@@ -47,7 +46,7 @@ def sweep_inputs(
     content_img = load_single_image(content, size=config.size, param="content")
     style_img = load_single_image(style, size=config.size, param="style")
     if model is None:
-        model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+        model = config.load_network()
     return content_img, style_img, model
 
 

@@ -47,7 +47,7 @@ from xstyle.explain.style.plots import AblationCurveDisplay
 from xstyle.hooks import FeatureTap, Intervention, frozen, resolve_layers
 from xstyle.images import ImageLike, resize_image
 from xstyle.losses import LossBreakdown, gram_matrix
-from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
+from xstyle.models.registry import check_network_layers, model_layers
 from xstyle.transfer import StyleObjective, TransferConfig, optimise_image
 
 __all__ = [
@@ -80,7 +80,8 @@ class _Setup:
         model: nn.Module,
     ) -> None:
         _config(config)
-        if layer in LAYER_NAMES and LAYER_NAMES.index(layer) > LAYER_NAMES.index(config.deepest_layer):
+        order = model_layers(model)
+        if layer in order and order.index(layer) > order.index(config.deepest_layer):
             raise ValueError(
                 f"layer must be at or before the deepest loss layer {config.deepest_layer!r} (ablating "
                 f"later layers changes no loss); got {layer!r}."
@@ -283,8 +284,8 @@ def _model(model: nn.Module | None, config: TransferConfig, layer: str) -> nn.Mo
     if model is not None:
         return model
     _config(config)
-    check_layer_names([layer], param="layer")
-    return load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    check_network_layers(config.network_name, [layer], param="layer")
+    return config.load_network()
 
 
 def _scores(setup: _Setup) -> dict[str, torch.Tensor]:
@@ -313,7 +314,8 @@ def _captum_scores(setup: _Setup) -> torch.Tensor:
     from xstyle.explain.attribution.targets import StyleLossTarget
 
     objective = setup.objective
-    if LAYER_NAMES.index(setup.layer) > max(LAYER_NAMES.index(n) for n in objective.gram_targets):
+    order = model_layers(setup.model)
+    if order.index(setup.layer) > max(order.index(n) for n in objective.gram_targets):
         return torch.zeros(setup.n_channels)  # downstream of every style layer: no influence
     target = StyleLossTarget(
         setup.model,

@@ -225,7 +225,7 @@ def _check_layer(model: nn.Module | None, layer: Any, weights: str) -> nn.Module
     """The caller's model (``layer`` checked against it) or VGG19 with ``weights`` cut at ``layer``."""
     if not isinstance(layer, str):
         raise ValueError(f"layer must be one layer name (a string); got {layer!r}.")
-    return _model_for(model, layer, weights=weights, param="layer")
+    return _model_for(model, layer, weights=weights, param="layer")[0]
 
 
 def _layer_outputs(tap: FeatureTap, images: torch.Tensor) -> dict[str, torch.Tensor]:

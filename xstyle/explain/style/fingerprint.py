@@ -283,6 +283,7 @@ def style_fingerprints(
     method: str = "pca",
     max_positions: int = 512,
     seed: int = 0,
+    network: str | None = None,
 ) -> FingerprintResult:
     """Compare the styles of a set of images under every statistic; map their Gram fingerprints.
 
@@ -292,7 +293,7 @@ def style_fingerprints(
         images: name -> image (paths, ``sample:NAME``, (1, 3, H, W) tensors in [0, 1]); default:
             every sample photo and painting (:func:`xstyle.data.list_samples`).
         kinds: name -> kind label for the plot (default: the sample's kind, else "other").
-        layers, weights, model: as in :func:`xstyle.explain.style.gram.decompose_gram`.
+        layers, weights, model, network: as in :func:`xstyle.explain.style.gram.decompose_gram`.
         size: long side each image is resized to, px.
         method: 2-D embedding: ``"pca"`` (scikit-learn PCA of the fingerprint vectors
             ``concat_l sqrt(w_l)/(2 N_l) vec(G_l / M_l)``, deterministic) or ``"mds"`` (scikit-learn
@@ -322,7 +323,7 @@ def style_fingerprints(
     names = list(images)
     t0 = time.perf_counter()
     loaded = {n: load_single_image(images[n], size=size, param=f"images[{n!r}]") for n in names}
-    net = _model_for(model, layers, weights=weights, param="layers")
+    net, layers = _model_for(model, layers, weights=weights, network=network, param="layers")
     gen = torch.Generator().manual_seed(check_seed(seed))
     stats: list[dict[str, _Stats]] = []
     with frozen(net):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -39,6 +39,7 @@ from xstyle.explain.style.plots import GramComparisonDisplay, GramSpectrumDispla
 from xstyle.hooks import FeatureTap, frozen, resolve_layers
 from xstyle.images import ImageLike
 from xstyle.losses import gram_matrix, style_loss
+from xstyle.models.registry import check_network_layers, get_network, layers_for, network_defaults
 from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
 from xstyle.transfer import GATYS_STYLE_LAYERS
 
@@ -63,14 +64,29 @@ _ENERGY_LEVELS = (0.5, 0.9, 0.99)
 
 
 def _model_for(
-    model: nn.Module | None, layers: Sequence[str], *, weights: str, pooling: str = "max", param: str
-) -> nn.Module:
-    """The caller's model (layers checked against it) or a VGG19 truncated after the deepest layer."""
+    model: nn.Module | None,
+    layers: str | Sequence[str],
+    *,
+    weights: str,
+    network: str | None = None,
+    pooling: str = "max",
+    param: str,
+) -> tuple[nn.Module, Any]:
+    """``(network, layers)``: the caller's model (layers checked against it), the registered
+    ``network``, or a VGG19 with ``weights`` truncated after the deepest layer. Gatys et al.'s
+    default layers on another network become that network's defaults."""
     if model is not None:
+        layers = layers_for(model, layers, kind="style")
         resolve_layers(model, layers, param=param)
-        return model
+        return model, layers
+    if network is not None:
+        if layers is GATYS_STYLE_LAYERS:
+            layers = network_defaults(network)[1]
+        check_network_layers(network, layers, param=param)
+        net = get_network(network, pooling=pooling, last_layer=layers if isinstance(layers, str) else None)
+        return net, layers
     names = check_layer_names(layers, param=param)
-    return load_vgg19(weights, pooling=pooling, last_layer=max(names, key=LAYER_NAMES.index))
+    return load_vgg19(weights, pooling=pooling, last_layer=max(names, key=LAYER_NAMES.index)), layers
 
 
 def _features(model: nn.Module, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -277,6 +293,7 @@ def decompose_gram(
     size: int | None = None,
     normalize: str = "seed",
     top_k: Sequence[int] = _DEFAULT_TOP_K,
+    network: str | None = None,
 ) -> GramDecomposition:
     """Eigen-decompose the Gram matrices of ``image`` at ``layers``.
 
@@ -286,6 +303,8 @@ def decompose_gram(
         weights: VGG19 weights when ``model`` is None (``"caffe"``, the real default; ``"random"``
             is a control).
         model: a feature extractor to reuse (its training/requires_grad flags are restored).
+        network: a registered network (:func:`xstyle.models.list_networks`) when ``model`` is
+            None, instead of VGG19 with ``weights``; the default layers become its own.
         size: resize so the long side is ``size`` px (None: keep the image's size).
         normalize: ``"seed"`` (``F F^T``) or ``"mean"`` (divided by M); ratios do not depend on it.
         top_k: the k at which :meth:`LayerSpectrum.energy` is reported in ``to_dict``.
@@ -297,7 +316,7 @@ def decompose_gram(
     if normalize not in ("seed", "mean"):
         raise ValueError(f"normalize must be 'seed' or 'mean'; got {normalize!r}.")
     img = load_single_image(image, size=size, param="image")
-    net = _model_for(model, layers, weights=weights, param="layers")
+    net, layers = _model_for(model, layers, weights=weights, network=network, param="layers")
     t0 = time.perf_counter()
     with frozen(net):
         feats = _features(net, img, list(layers))
@@ -417,13 +436,14 @@ def compare_grams(
     size: int | None = None,
     style_weights: Mapping[str, float] | None = None,
     normalize: str = "seed",
+    network: str | None = None,
 ) -> GramComparison:
     """Split the style loss of ``image`` (e.g. a stylised result) against ``reference`` (the style).
 
     Args:
         image: (1, 3, H, W) float RGB in [0, 1], a path or ``sample:NAME``; its features are ``F``.
         reference: the image whose Gram matrices are the targets ``A`` (same forms).
-        layers, weights, model, size, normalize: as in :func:`decompose_gram`.
+        layers, weights, model, network, size, normalize: as in :func:`decompose_gram`.
         style_weights: layer -> ``w_l`` (default 1 / number of layers, as Gatys et al.).
 
     Note: as in :func:`xstyle.losses.style_loss`, ``M`` is the position count of ``image``; with
@@ -431,7 +451,7 @@ def compare_grams(
     """
     img = load_single_image(image, size=size, param="image")
     ref = load_single_image(reference, size=size, param="reference")
-    net = _model_for(model, layers, weights=weights, param="layers")
+    net, layers = _model_for(model, layers, weights=weights, network=network, param="layers")
     with frozen(net):
         fa = _features(net, img, list(layers))
         fb = _features(net, ref, list(layers))
