@@ -377,3 +377,125 @@ def test_feature_visualisation_on_a_per_call_layer(stub_setup):
     _, net, _, _, _ = stub_setup
     r = visualize_channels(net, "act:1", [0, 2], size=32, steps=4)
     assert r.images.shape[0] == 2
+
+
+# --- the CLI: --network and --network-weights --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "match"),
+    [
+        (
+            ["transfer", "sample:chelsea", "sample:poppies", "-o", "x.png", "--network", "vgg19-cafe"],
+            "transfer",
+            "Did you mean 'vgg19-caffe'",
+        ),
+        (
+            ["transfer", "sample:chelsea", "sample:poppies", "-o", "x.png", "--network", "no_mod_xs:net"],
+            "transfer",
+            "cannot import 'no_mod_xs'",
+        ),
+        (
+            ["transfer", "sample:chelsea", "sample:poppies", "-o", "x.png", "--network", "xs_user_nets:bad"],
+            "transfer",
+            "returned a int, not a torch.nn.Module",
+        ),
+        (
+            [
+                "transfer",
+                "sample:chelsea",
+                "sample:poppies",
+                "-o",
+                "x.png",
+                "--network",
+                "xs_user_nets:stub",
+                "--style-layers",
+                "relu9",
+            ],
+            "transfer",
+            "style_layers must be layer names of the network",
+        ),
+        (
+            [
+                "transfer",
+                "sample:chelsea",
+                "sample:poppies",
+                "-o",
+                "x.png",
+                "--network",
+                "xs_user_nets:stub",
+                "--network-weights",
+                "w.pt",
+                "--size",
+                "32",
+                "--steps",
+                "1",
+            ],
+            "transfer",
+            "not a PyTorch file",
+        ),
+        (
+            ["explain", "gram", "--style", "sample:poppies", "--network", "xs_user_nets:stub", "--out", "o"],
+            "explain gram",
+            "not a PyTorch file",
+        ),
+        (
+            [
+                "explain",
+                "ablation",
+                "--content",
+                "sample:chelsea",
+                "--style",
+                "sample:poppies",
+                "--layer",
+                "relu22",
+                "--network",
+                "xs_user_nets:stub",
+                "--out",
+                "o",
+            ],
+            "explain ablation",
+            "Did you mean 'relu2'",
+        ),
+        (
+            ["explain", "carriers", "--network", "resnet18-randon", "--out", "o"],
+            "explain carriers",
+            "Did you mean 'resnet18-random'",
+        ),
+    ],
+)
+def test_cli_bad_networks_are_one_line_exit_2_nothing_written(
+    argv, command, match, expect_cli_error, user_module
+):
+    files = {"w.pt": "not weights"}
+    if command == "explain gram":  # the weights file of the gram command's network is the bad part
+        argv = [*argv, "--network-weights", "w.pt"]
+    expect_cli_error(argv, command=command, match=match, files=files)
+
+
+def test_cli_transfer_on_a_user_network_writes_its_name(tmp_path, user_module):
+    import json
+
+    from xstyle.cli import main
+
+    out = tmp_path / "out.png"
+    argv = [
+        "-q",
+        "transfer",
+        "sample:chelsea",
+        "sample:poppies",
+        "-o",
+        str(out),
+        "--network",
+        f"{user_module}:stub",
+        "--size",
+        "32",
+        "--steps",
+        "3",
+        "--precision",
+        "float32",
+    ]
+    assert main(argv) == 0
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["meta"]["network"] == f"{user_module}:stub"
+    assert data["config"]["style_layers"] == list(network_defaults(f"{user_module}:stub")[1])

@@ -83,6 +83,13 @@ def _nonneg_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _nonneg_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def _unit_float(text: str) -> float:
     value = _nonneg_float(text)
     if value >= 1:
@@ -206,10 +213,37 @@ def _add_gan_models(p: argparse.ArgumentParser, *, checkpoint: bool = True) -> N
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
 
 
+NETWORK_HELP = (
+    "feature network: vgg19-caffe, vgg19-imagenet, vgg19-random, efficientnet-lite0 (offline), "
+    "resnet18-random, torchvision:NAME, or your own package.module:callable or DIR:entry (a folder "
+    "with hubconf.py; runs that code) (default: VGG19 with --weights)"
+)
+
+
+def _add_network(p) -> None:
+    """--network SPEC and --network-weights FILE (the feature network; see xstyle.models)."""
+    p.add_argument("--network", default=None, metavar="SPEC", help=NETWORK_HELP)
+    p.add_argument(
+        "--network-weights",
+        default=None,
+        metavar="FILE",
+        help="state dict for --network, loaded weights-only and checked key by key (never runs code)",
+    )
+
+
+def _network_options(args: argparse.Namespace) -> dict:
+    """``network=`` and ``network_weights=`` for a TransferConfig, from --network/--network-weights."""
+    return {
+        "network": getattr(args, "network", None),
+        "network_weights": getattr(args, "network_weights", None),
+    }
+
+
 def _add_run_tail(p: argparse.ArgumentParser, *, seed_help: str, weights: bool = False) -> None:
-    """[--weights], --seed and the --out folder (replaced atomically), in that order."""
+    """[--weights, --network, --network-weights], --seed and the --out folder (replaced atomically)."""
     if weights:
         p.add_argument("--weights", default="caffe", help=WEIGHTS_HELP)
+        _add_network(p)
     _option(p, "--seed", _seed, 0, seed_help)
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
 

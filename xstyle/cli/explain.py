@@ -17,6 +17,7 @@ from xstyle.cli._args import (
     _digit,
     _direction_methods,
     _int_list,
+    _network_options,
     _nonneg_int,
     _output_folder,
     _positive_int,
@@ -108,8 +109,7 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
     from xstyle.explain.style.fingerprint import style_fingerprints
     from xstyle.explain.style.gram import compare_grams, decompose_gram
     from xstyle.explain.style.lowrank import lowrank_style_sweep
-    from xstyle.models.vgg import load_vgg19
-    from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig
+    from xstyle.transfer import TransferConfig
 
     out = _output_folder(args.out)
     style = resolve_image(args.style, size=args.size)
@@ -121,8 +121,9 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
         optimizer="adam",  # single-scale L-BFGS from the content diverges at >= 128 px
         weights=args.weights,
         seed=args.seed,
+        **_network_options(args),
     )
-    model = load_vgg19(args.weights, last_layer=GATYS_STYLE_LAYERS[-1])
+    model = config.load_network()  # VGG19: truncated after relu5_1
     decomposition = decompose_gram(style, model=model)
     comparison = compare_grams(other, style, model=model) if other is not None else None
     lowrank = None
@@ -145,6 +146,7 @@ def _cmd_explain_gram(args: argparse.Namespace) -> int:
         "style": args.style,
         "with": getattr(args, "with"),
         "weights": args.weights,
+        "network": config.network_name,
         "size": args.size,
         "decomposition": decomposition.to_dict(),
         "comparison": comparison.to_dict() if comparison is not None else None,
@@ -171,25 +173,31 @@ def _adam_transfer_setup(args: argparse.Namespace):
     """The --out folder, a single-scale Adam transfer config of --size/--steps/--weights/--seed, the
     --content and --style images at that size and VGG19 (ablation and tradeoff share them)."""
     from xstyle.data import resolve_image
-    from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
     out = _output_folder(args.out)
     config = TransferConfig(
-        size=args.size, steps=(args.steps,), optimizer="adam", weights=args.weights, seed=args.seed
+        size=args.size,
+        steps=(args.steps,),
+        optimizer="adam",
+        weights=args.weights,
+        seed=args.seed,
+        **_network_options(args),
     )
     content = resolve_image(args.content, size=config.size)
     style = resolve_image(args.style, size=config.size)
-    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    model = config.load_network()
     return out, config, content, style, model
 
 
 def _cmd_explain_ablation(args: argparse.Namespace) -> int:
     """Ablation curves of one layer's channels under gram, attribution and random rankings."""
     from xstyle.explain.style.ablation import ablation_curves
-    from xstyle.models.vgg import check_layer_names
+    from xstyle.models.registry import check_network_layers
+    from xstyle.transfer import TransferConfig
 
-    check_layer_names(args.layer, param="--layer")
+    network = TransferConfig(weights=args.weights, **_network_options(args)).network_name
+    check_network_layers(network, args.layer, param="--layer")
     out, config, content, style, model = _adam_transfer_setup(args)
     result = ablation_curves(
         content,
@@ -328,7 +336,6 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         style_content_maps,
     )
     from xstyle.images import resize_image
-    from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import TransferConfig
 
     if args.method not in image_methods():
@@ -346,12 +353,14 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
     out = _output_folder(args.out)
     content = resolve_image(args.content, size=args.size)
     style = resolve_image(args.style, size=args.size)
-    model = load_vgg19(args.weights, last_layer="relu5_1")
+    config = TransferConfig(
+        size=args.size, steps=(args.steps,), seed=args.seed, weights=args.weights, **_network_options(args)
+    )
+    model = config.load_network(last_layer="relu5_1")  # VGG19: relu5_1, the deepest Gatys layer
     if args.stylized is not None:
         stylized = resize_image(resolve_image(args.stylized), tuple(content.shape[-2:]))
         transfer = None
     else:
-        config = TransferConfig(size=args.size, steps=(args.steps,), seed=args.seed, weights=args.weights)
         transfer, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
         stylized = resize_image(transfer.image, tuple(content.shape[-2:]))
     stages = ["maps", "channels", "gram entries"]
@@ -417,6 +426,7 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         "style": args.style,
         "stylized": args.stylized,
         "weights": args.weights,
+        "network": config.network_name,
         "size": args.size,
         "seed": args.seed,
         "transfer": None

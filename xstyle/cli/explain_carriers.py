@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 
 from xstyle import __version__
-from xstyle.cli._args import UsageError, _add_run_tail, _layers, _output_folder, _positive_int, write_outputs
+from xstyle.cli._args import (
+    UsageError,
+    _add_run_tail,
+    _layers,
+    _network_options,
+    _output_folder,
+    _positive_int,
+    write_outputs,
+)
 from xstyle.cli._options import _add_command, _option
 
 
@@ -18,16 +26,20 @@ def _cmd_explain_carriers(args: argparse.Namespace) -> int:
         raise UsageError(f"--size must be {lo} to {hi} px; got {args.size}.")
     from xstyle.data import resolve_image
     from xstyle.explain.style.gram import decompose_gram
-    from xstyle.models.vgg import LAYER_NAMES, check_layer_names, load_vgg19
+    from xstyle.models.registry import check_network_layers, deepest, network_defaults
+    from xstyle.transfer import TransferConfig
 
-    check_layer_names(args.layers, param="--layers")
+    config = TransferConfig(weights=args.weights, **_network_options(args))
+    layers = args.layers or network_defaults(config.network_name)[1][:3]  # VGG19: relu1_1 .. relu3_1
+    check_network_layers(config.network_name, layers, param="--layers")
     out = _output_folder(args.out)
     style = resolve_image(args.style, size=args.size)
-    model = load_vgg19(args.weights, last_layer=max(args.layers, key=LAYER_NAMES.index))
-    spectra = decompose_gram(style, layers=args.layers, model=model)
+    model = config.load_network(last_layer=deepest(config.network_name, layers))
+    spectra = decompose_gram(style, layers=layers, model=model)
     common = dict(size=args.size, steps=args.steps, seed=args.seed, weights=args.weights)
     figures, data = {}, {"xstyle_version": __version__, "style": args.style, "layers": {}}
-    for layer in args.layers:
+    data["network"] = config.network_name
+    for layer in layers:
         share = spectra.spectra[layer].channel_share
         top = [int(i) for i in share.argsort(descending=True)[: args.channels]]
         channels = visualize_channels(model, layer, top, **common)
@@ -45,7 +57,7 @@ def _cmd_explain_carriers(args: argparse.Namespace) -> int:
         out,
         json={"carriers.json": data},
         figures=figures,
-        summary=f"channels_*.png, gram_components_*.png ({len(args.layers)} layers), carriers.json",
+        summary=f"channels_*.png, gram_components_*.png ({len(layers)} layers), carriers.json",
     )
     return 0
 
@@ -58,7 +70,14 @@ def add_carriers_parser(esub) -> None:
         "see a style's carriers: images exciting its top channels, textures of its Gram components",
     )
     _option(p, "--style", None, "sample:great_wave", "style image")
-    _option(p, "--layers", _layers, ("relu1_1", "relu2_1", "relu3_1"), "comma-separated VGG19 layers")
+    _option(
+        p,
+        "--layers",
+        _layers,
+        None,
+        "comma-separated layers of the network",
+        shown="the network's first three style layers; VGG19: relu1_1,relu2_1,relu3_1",
+    )
     _option(p, "--channels", _positive_int, 4, "top channels (by Gram energy) per layer")
     _option(p, "--components", _positive_int, 4, "leading Gram eigencomponents per layer")
     _option(p, "--size", _positive_int, 128, "image size, 16 to 512 px")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from xstyle import __version__
 from xstyle.cli._args import (
+    _add_network,
     _add_overwrite,
     _layers,
     _nonneg_float,
     _output_file,
     _output_folder,
+    _positive_float,
     _positive_int,
     _seed,
     _steps,
@@ -56,13 +58,33 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
         "mean = mean content loss and Grams divided by the positions",
     )
     for kind, layers in (("content", d.GATYS_CONTENT_LAYERS), ("style", d.GATYS_STYLE_LAYERS)):
-        _option(g, f"--{kind}-layers", _layers, layers, f"VGG19 {kind} layers", metavar="L1,L2")
+        _option(
+            g,
+            f"--{kind}-layers",
+            _layers,
+            None,
+            f"{kind} layers of the network",
+            shown=f"the network's own; VGG19: {','.join(layers)}",
+            metavar="L1,L2",
+        )
     g.add_argument(
         "--weights",
         default=d.TRANSFER_WEIGHTS,
         help="VGG19 weights: caffe (default, offline), imagenet (torchvision; needs a network or "
         "a cached file), random (control) or a path to a state dict",
     )
+    _add_network(g)
+    _option(
+        g,
+        "--feature-transform",
+        None,
+        None,
+        "transform of the features before the Gram matrices and the content loss: softmax over each "
+        "layer's activations (SWAG; tames the peaky activations of residual networks)",
+        shown="none",
+        choices=("softmax",),
+    )
+    _option(g, "--feature-temperature", _positive_float, 1.0, "temperature of --feature-transform softmax")
     _option(g, "--optimizer", None, d.TRANSFER_OPTIMIZER, choices=("lbfgs", "adam"))
     _option(g, "--init", None, d.TRANSFER_INIT, choices=("content", "noise", "style"))
     _option(g, "--pooling", None, d.TRANSFER_POOLING, choices=("max", "avg"))
@@ -87,7 +109,7 @@ def _add_transfer_options(p: argparse.ArgumentParser) -> None:
 # the TransferConfig fields set by the options of the same name
 _CONFIG_OPTIONS = (
     "size steps alpha beta content_layers style_layers weights optimizer init pooling precision normalize "
-    "min_level seed preserve_color"
+    "min_level seed preserve_color network network_weights feature_transform feature_temperature"
 ).split()
 
 
@@ -102,13 +124,12 @@ def _run_transfer(content, style, config, *, quiet: bool):
     from tqdm.auto import tqdm
 
     from xstyle.data import resolve_image
-    from xstyle.models.vgg import load_vgg19
     from xstyle.transfer import style_transfer
 
     # validate everything the user gave before any long work starts
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
-    model = load_vgg19(config.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+    model = config.load_network()
     with tqdm(
         total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr
     ) as bar:

@@ -51,6 +51,7 @@ __all__ = [
     "NetworkError",
     "NetworkSpec",
     "check_network_layers",
+    "deepest",
     "get_network",
     "get_network_spec",
     "layers_for",
