@@ -108,8 +108,8 @@ def main() -> None:
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     print(machine())
-    size = args.size or (96 if args.quick else 256)
-    steps = args.steps or (16 if args.quick else 64)
+    size = args.size or (48 if args.quick else 256)
+    steps = args.steps or (4 if args.quick else 64)
     rounds = args.rounds or (2 if args.quick else 3)
     if args.memory_child is not None:
         _memory_child(size, steps, args.memory_child)
@@ -154,7 +154,8 @@ def main() -> None:
         err = abs(float(attr.sum()) - (f_x - f_b)) / abs(f_b)
         print(f"  {name}: |sum(attr) - (f(x) - f(b))| = {100 * err:.3f}% of f(b)")
     print("peak memory growth during one xstyle IG (fresh process each):")
-    for batch in (int(b) for b in args.memory_batches.split(",")):
+    memory_batches = "1,4" if args.quick else args.memory_batches
+    for batch in (int(b) for b in memory_batches.split(",")):
         cmd = [
             sys.executable,
             __file__,

@@ -62,7 +62,7 @@ def _run(case: str, items, settings, root: Path, engines: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 items, 1 round (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="2 tiny items, 1 round (a smoke run)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
@@ -72,6 +72,7 @@ def main() -> None:
     rounds = args.rounds
     if args.quick:
         items, rounds = items[:2], 1
+        settings = BatchSettings(size=32, steps=3, maps_size=32, n_steps=2)
     print(machine())
     print(
         f"collection: {len(items)} pairs at {settings.size} px, {settings.steps} L-BFGS evaluations, "

@@ -135,11 +135,11 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=8, help="timed steps per case per round")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("--quick", action="store_true", help="batch 32, 2 rounds of 2 steps (a smoke run)")
     args = p.parse_args(argv)
     print(machine())
     if args.quick:
-        args.rounds, args.steps = 2, 2
+        args.rounds, args.steps, args.batch_size = 2, 2, 32
     data = load_digits("train")
     bs = args.batch_size
     cases = {

@@ -9,7 +9,8 @@ Phases, each timed over ``--rounds`` rounds (median printed):
 * ``probe table``: cross-validated probes of every attribute on z and every stage (PCA to 128).
 
 Uses a seeded random DCGAN and classifier unless ``--checkpoint`` / ``--classifier`` are given, so
-it runs without the shipped weights. Run: ``.venv/bin/python benchmarks/bench_latent.py`` (N=2000).
+it runs without the shipped weights. Run: ``.venv/bin/python benchmarks/bench_latent.py`` (N=2000),
+or ``--quick`` for a smoke run (N=200, one round).
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def main() -> None:
     parser.add_argument("--per-digit", type=int, default=200, help="digits for the per-digit baseline")
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--classifier", default=None)
+    parser.add_argument("--quick", action="store_true", help="N=200, one round (a smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.rounds, args.per_digit = 200, 1, 20
     print(machine())
     torch.manual_seed(0)
     gen = load_checkpoint(args.checkpoint).sampler if args.checkpoint else Generator().eval()

@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", default=None, help="comma-separated held-out photo names (default all)")
     parser.add_argument("--figure", default=None, help="write the side-by-side figure here (.png)")
     parser.add_argument("--json", default=None, help="write the numbers here")
+    parser.add_argument("--quick", action="store_true", help="64 px, 2 rounds, no bf16 (a smoke run)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds, args.bf16_sizes = "64", 2, ""
     print(machine())
     if args.threads:
         torch.set_num_threads(args.threads)

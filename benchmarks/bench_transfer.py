@@ -6,7 +6,9 @@ machine is shared and noisy; a fixed order flatters whichever case runs second):
 1. per step — one optimiser evaluation (forward + backward) at each size, for the tutorial
    baseline (full VGG19 with loss modules inserted), xstyle in float32 and xstyle in bfloat16;
    medians, ratios against the baseline, GFLOP per step (counted by torch's FlopCounterMode) and
-   achieved GFLOP/s. The losses of baseline and xstyle are checked equal (1e-4 relative).
+   achieved GFLOP/s. Like is compared with like: xstyle runs with ``normalize="seed"`` (the paper's
+   formulas, as the tutorial baseline computes them), and the losses of baseline and xstyle are
+   checked equal (1e-4 relative).
 2. time to quality — at 512 px, the reference (100 float32 L-BFGS evaluations at full resolution,
    tutorial way) against xstyle's default schedule (coarse-to-fine); both final images are scored
    with the same float32 objective at 512 px.
@@ -64,7 +66,8 @@ def per_step(content_src, style_src, *, sizes, rounds, reps, bf16_sizes, alpha, 
     for size in sizes:
         content = resolve_image(content_src, size=size)
         style = resolve_image(style_src, size=size)
-        cfg = TransferConfig(size=size, **cfg_base)
+        # the paper's formulas unscaled, as the baseline computes them (the default "size" scales alpha)
+        cfg = TransferConfig(size=size, normalize="seed", **cfg_base)
         tut_model, cls, sls = build_tutorial_model(
             content, style, content_layers=cfg.content_layers, style_layers=cfg.style_layers
         )
@@ -180,7 +183,7 @@ def main(argv=None) -> int:
     common = dict(content_src=args.content, style_src=args.style, alpha=config.alpha, beta=config.beta)
     bf16_sizes = set(args.sizes) if has_bf16 else set()
     per_step(sizes=args.sizes, rounds=args.rounds, reps=args.reps, bf16_sizes=bf16_sizes, **common)
-    if not has_bf16:
+    if not has_bf16 and not args.quick:
         # without bf16 units PyTorch emulates bf16 (tens of times slower): measure it once, small
         print("(no bf16 units: bf16 measured at 128 px only, 3 rounds)")
         per_step(sizes=[128], rounds=3, reps=1, bf16_sizes={128}, **common)
