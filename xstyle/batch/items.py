@@ -24,7 +24,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,18 +120,20 @@ def _short_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:6]
 
 
-def _unique_ids(names: Sequence[str], keys: Sequence[str] | None = None) -> list[str]:
+def _unique_ids(names: Sequence[str], keys: Sequence[str] | Callable[[int], str] | None = None) -> list[str]:
     """Slugs of ``names``, made unique where two would collide (ignoring case, as some file systems
     do) with a short hash of their ``keys`` (default the names; pass the full inputs so two
-    ``cat.png`` from two folders differ), and shortened to :data:`DERIVED_ID_CHARS` (with that hash)
-    where longer. Linear in the number of names."""
-    keys = list(names if keys is None else keys)
+    ``cat.png`` from two folders differ; a function of the index is called only where needed), and
+    shortened to :data:`DERIVED_ID_CHARS` (with that hash) where longer. Linear in the number of names."""
     slugs = [_slug(n) for n in names]
+    if keys is None:
+        keys = names
+    key = keys if callable(keys) else keys.__getitem__
     counts = Counter(s.casefold() for s in slugs)
     ids = []
-    for s, k in zip(slugs, keys, strict=True):
+    for k, s in enumerate(slugs):
         if counts[s.casefold()] > 1 or len(s) > DERIVED_ID_CHARS:
-            s = f"{s[: DERIVED_ID_CHARS - 7].rstrip('-.')}-{_short_hash(k)}"
+            s = f"{s[: DERIVED_ID_CHARS - 7].rstrip('-.')}-{_short_hash(key(k))}"
         ids.append(s)
     return ids
 
@@ -249,14 +251,16 @@ def _manifest_rows(path: Path) -> list[dict[str, Any]]:
                 'e.g. [{"kind": "pair", "content": "a.jpg", "style": "b.jpg"}].'
             )
         return data
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, Any]] = []
     try:
-        return [dict(row) for row in reader]
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            rows.append(dict(row))
     except csv.Error as err:
         raise ValueError(
-            f"manifest {str(path)!r} is not a readable CSV file (line {reader.line_num}: {err}); "
+            f"manifest {str(path)!r} is not a readable CSV file (row {len(rows) + 1}: {err}); "
             "check its quotes and separators."
         ) from None
+    return rows
 
 
 def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
@@ -275,6 +279,7 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
     if not rows:
         raise ValueError(f"manifest {str(path)!r} lists no items.")
     items, names, explicit = [], [], []
+    base = "" if str(path.parent) == "." else str(path.parent)  # as Path("m.csv").parent / value
     for n, row in enumerate(rows, start=1):
         row = {str(k).strip(): ("" if v is None else str(v).strip()) for k, v in row.items() if k}
         kind = row.get("kind") or next(
@@ -292,31 +297,29 @@ def read_manifest(path: str | os.PathLike) -> list[BatchItem]:
         for role in KINDS[kind]:
             value = row[role]
             if not value.startswith(_SPEC_PREFIXES) and not os.path.isabs(value):
-                value = str(path.parent / value)
+                value = os.path.join(base, value)
             inputs[role] = value
         row_id = row.get("id")
-        if row_id and len(_slug(row_id)) > MAX_ID_CHARS:
+        given = _slug(row_id) if row_id else None
+        if given is not None and len(given) > MAX_ID_CHARS:
             raise ValueError(
                 f"manifest {str(path)!r} row {n}: id is {len(row_id)} characters; at most {MAX_ID_CHARS} "
                 "(it names the item's folder): give a shorter id, or none to derive one from its inputs."
             )
-        explicit.append(row_id)
-        names.append(row_id or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
+        explicit.append(given)
+        names.append(given or "__".join(_stem(inputs[r]) for r in KINDS[kind]))
         items.append((kind, inputs))
-    given = Counter(_slug(row_id).casefold() for row_id in explicit if row_id)
-    repeated = sorted({_slug(r) for r in explicit if r and given[_slug(r).casefold()] > 1})
+    given_counts = Counter(g.casefold() for g in explicit if g)
+    repeated = sorted({g for g in explicit if g and given_counts[g.casefold()] > 1})
     if repeated:
         raise ValueError(
             f"manifest {str(path)!r}: item ids must be unique (ignoring case); {repeated[:4]} repeat (give "
             "each row its own id, or none to derive one from its inputs)."
         )
-    keys = [f"{n}\n{json.dumps(inputs)}" for n, (_, inputs) in zip(names, items, strict=True)]
-    ids = [
-        _slug(row_id) if row_id else derived
-        for row_id, derived in zip(explicit, _unique_ids(names, keys), strict=True)
-    ]
+    derived = _unique_ids(names, lambda k: f"{names[k]}\n{json.dumps(items[k][1])}")
+    ids = [g or d for g, d in zip(explicit, derived, strict=True)]
     taken = Counter(i.casefold() for i in ids)
-    if any(count > 1 for count in taken.values()):
+    if len(taken) != len(ids):
         clash = sorted(i for i in ids if taken[i.casefold()] > 1)[:4]
         raise ValueError(
             f"manifest {str(path)!r}: item ids must be unique (ignoring case); {clash} repeat (an id given "

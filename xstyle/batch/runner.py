@@ -194,7 +194,12 @@ def _is_done(out: Path, item: BatchItem) -> bool:
 def pending_items(items: Sequence[BatchItem], out: str | os.PathLike) -> list[BatchItem]:
     """The items of ``items`` whose result is not yet in the batch folder ``out`` (all of them for a
     new folder): what :func:`run_batch` would run, e.g. to size an engine for a resumed batch."""
-    return [i for i in items if not _is_done(Path(out), i)]
+    folder = Path(out) / "items"
+    try:
+        present = set(os.listdir(folder))  # one listing, then only the folders that exist are read
+    except OSError:  # a new batch: nothing is done
+        return list(items)
+    return [i for i in items if i.id not in present or not _is_done(Path(out), i)]
 
 
 def _batch_json(
