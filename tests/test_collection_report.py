@@ -102,7 +102,11 @@ def _pairs_batch(root: Path) -> Path:
             "size_hw": [24, 24],
         }
 
-    done = {"cat__wave": numbers(0.7), "cat__starry": numbers(0.2)}
+    # cat__wave has its maps' verdicts; cat__starry comes from a batch that recorded none
+    done = {
+        "cat__wave": {**numbers(0.7), "map_verdict": {"style": "uniform", "content": "localised"}},
+        "cat__starry": numbers(0.2),
+    }
     return _batch(
         root,
         "pairs",
@@ -213,6 +217,8 @@ def test_pairs_report(tmp_path):
     assert m["pairs"]["grid"][1] == ["chelsea__wave", "chelsea__starry"]
     assert set(m["pairs"]["items"]) == {"cat__wave", "cat__starry"}
     assert m["pairs"]["items"]["cat__wave"]["style_share"] == pytest.approx(0.7)
+    assert m["pairs"]["items"]["cat__wave"]["map_verdict"] == "uniform / localised"
+    assert m["pairs"]["items"]["cat__starry"]["map_verdict"] is None
     assert [f["id"] for f in m["failed"]] == ["chelsea__wave"]
     assert m["failed"][0]["error"] == "ValueError: style 'art/wave.png' is not a readable image"
     assert data["seed"] == 7 and data["config"]["kind"] == "collection"
@@ -223,6 +229,8 @@ def test_pairs_report(tmp_path):
     assert "chelsea__wave" in failed_table and "not a readable image" in failed_table
     assert "Traceback" not in page  # one line per error
     assert 'class="sortable"' in page and "sample:chelsea" in page
+    pairs_table = page[page.index("Every stylised pair") :]
+    assert "map verdict (style / content)" in pairs_table and "uniform / localised" in pairs_table
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "| chelsea\\_\\_wave |" in markdown or "| chelsea__wave |" in markdown
 

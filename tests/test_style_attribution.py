@@ -31,9 +31,14 @@ def test_style_content_maps(caffe_vgg, stylised_pair):
         stylised, content=content, style=style, model=caffe_vgg, n_steps=8, deletion_steps=6
     )
     h, w = content.shape[-2:]
+    assert r.options["baselines"] == "filler"  # the default
     for name, ev in r.style_evidence.items():
         assert ev.shape == (h, w)
-        assert float(ev.sum()) == pytest.approx(1.0, abs=1e-6), name
+        # the sign convention: +1 when the image is closer to the target than its baseline, else -1
+        expected = 1.0 if r.cases[f"style:{name}"] == "image closer" else -1.0
+        assert float(ev.sum()) == pytest.approx(expected, abs=1e-6), name
+    expected = 1.0 if r.cases["content"] == "image closer" else -1.0
+    assert float(r.content_evidence.sum()) == pytest.approx(expected, abs=1e-6)
     assert torch.allclose(r.dominance, r.style_evidence["total"] - r.content_evidence)
     # the pasted painting half carries the style evidence, the photo half the content evidence
     half = w // 2
@@ -46,6 +51,14 @@ def test_style_content_maps(caffe_vgg, stylised_pair):
     assert r.randomisation["style:total"].stages[0] == "conv5"
     assert all(err is not None and err < 0.5 for err in r.completeness.values())
     d = r.to_dict()
+    for name, entry in d["evidence"].items():
+        if name == "sign_convention":
+            assert entry.startswith("Evidence is minus the attribution of the loss")
+            continue
+        assert entry["image_loss"] == d["losses"][name]["image"]
+        assert entry["baseline_loss"] == d["losses"][name]["baseline"]
+        closer = entry["image_loss"] < entry["baseline_loss"]
+        assert entry["case"] == ("image closer" if closer else "baseline closer"), name
     assert d["losses"]["style:total"]["image"] == pytest.approx(
         sum(
             d["losses"][f"style:{k}"]["image"]

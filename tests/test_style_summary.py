@@ -18,10 +18,11 @@ def _spectrum(eigenvalues):
 
 
 def _inputs(passed=True):
-    test = SimpleNamespace(passed=passed, gain=0.1, gain_ci=(0.02, 0.2))
+    test = SimpleNamespace(passed=passed, gain=0.1, gain_ci=(0.02, 0.2), verdict="localised")
     regions = SimpleNamespace(
         style_test=test,
-        content_test=SimpleNamespace(passed=False, gain=-0.01, gain_ci=(-0.05, 0.03)),
+        content_test=SimpleNamespace(passed=False, gain=-0.01, gain_ci=(-0.05, 0.03), verdict="uniform"),
+        verdict={"style": "localised", "content": "uniform"},
         regions=SimpleNamespace(style_share=0.4, style=np.zeros(16), method="grid"),
         to_dict=lambda: {},
     )
@@ -53,6 +54,8 @@ def test_summary_reads_layers_channels_components_and_checks():
     assert s.checks["style randomisation"] is True and s.checks["content randomisation"] is None
     rows = s.rows()
     assert rows[0][2].startswith("style map beats random insertion: passes (gain +0.100")
+    assert "+0.200; localised); content map: fails" in rows[0][2] and rows[0][2].endswith("; uniform)")
+    assert s.verdict == {"style": "localised", "content": "uniform"} == s.to_dict()["verdict"]
     assert "relu1_1 accounts for 75 %" in rows[1][1] and rows[3][2].endswith("not run")
     assert "channels 1" in rows[2][1] and rows[2][2] == "no ablation run"
     assert s.to_dict()["rows"][0][0] == "Which regions carry the style?"

@@ -177,6 +177,7 @@ def _figure_png(display_or_figure, *, dpi: int = 90) -> bytes:
 
 def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
     from xstyle._stats import ssim
+    from xstyle.explain.style.faithfulness import explain_regions
     from xstyle.explain.style.maps import style_content_maps
     from xstyle.images import resize_image
     from xstyle.transfer import TransferConfig, style_transfer
@@ -191,16 +192,20 @@ def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]
     result = style_transfer(content, style, config=config, model=vgg)
     final = result.final
     small = resize_image(content, s.maps_size) if s.maps_size != s.size else content
+    small_style = resize_image(style, s.maps_size) if s.maps_size != s.size else style
     maps = style_content_maps(
         resize_image(result.image, tuple(small.shape[-2:])),
         content=small,
-        style=resize_image(style, s.maps_size) if s.maps_size != s.size else style,
+        style=small_style,
         model=vgg,
         baselines="filler",
         n_steps=s.n_steps,
         sanity=False,
         seed=payload["seed"],
     )
+    # whether the maps can answer here: the region test's verdict per map (localised/uniform/failed)
+    regions = explain_regions(maps, model=vgg, style=small_style, n_random=8, seed=payload["seed"])
+    tests = {"style": regions.style_test, "content": regions.content_test}
     weighted_style = final["style_weight"] * final["style"]
     numbers = {
         "content_loss": final["content"],
@@ -209,6 +214,10 @@ def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]
         "style_share": weighted_style / final["total"] if final["total"] > 0 else None,
         "content_ssim": ssim(result.image, content),
         "style_evidence_share": maps.style_share,
+        "map_verdict": regions.verdict,
+        "map_test": {
+            k: {"gain": t.gain, "best_gain": t.best_gain, "spread": t.spread} for k, t in tests.items()
+        },
         "size_hw": list(result.image.shape[-2:]),
     }
     return {

@@ -446,12 +446,10 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
         summary="style_content.png, channels.png, gram_entries.png, attribution.json, ...",
     )
     if explained is not None:
-        for which, test in (("style", explained.style_test), ("content", explained.content_test)):
-            lo, hi = test.gain_ci
-            print(
-                f"{which} map, region insertion into the {test.filler}: gain over random {test.gain:+.3f} "
-                f"(95 % CI {lo:+.3f} to {hi:+.3f}): {'passes' if test.passed else 'fails'}"
-            )
+        for line in explained.verdict_lines():
+            print(f"regions.png, {line}")
+    elif regions is not None:
+        print("regions.png: no verdict (--no-sanity skips the region test that says if a map can answer)")
     return 0
 
 

@@ -221,8 +221,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "Top row: the stylised image, the total style evidence, the content evidence and their "
             "difference (red: the style explains the pixel more, blue: the content does). Lower rows:"
             " the style evidence of each VGG19 layer; shallow layers respond to fine texture, deep "
-            "layers to larger strokes. In the evidence maps red pixels lower the loss (they carry the"
-            " style or content), blue ones raise it."
+            "layers to larger strokes. Signs: {sign_convention} Here {cases}."
         ),
     ),
     "style.regions": (
@@ -232,7 +231,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             " follow the image's colour edges): each region is coloured by its share of the style"
             " evidence minus its share of the content evidence (red: the style explains the region"
             " more, blue: the content does). Regions pool the speckle of the pixel maps; the style"
-            " dominates {share:.0f} % of the area."
+            " dominates {share:.0f} % of the area. Can the maps answer here? {verdict}"
         ),
     ),
     "style.summary": (
@@ -262,7 +261,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
             " first, and the style loss after each step (1: the photo's loss, 0: the stylised image's)"
             "; grey: random orders. Right: the same for the content map, inserting into a blur of the "
             "stylised image and following the content loss. A curve below the random ones means the "
-            "map found the regions that carry its loss. Style map: {style}; content map: {content}."
+            "map found the regions that carry its loss. Verdicts — localised: the map beats random;"
+            " uniform: not even the regions sorted by the loss change each causes alone beat random by"
+            " {uniform_gain}, so the loss is spread evenly and no map can answer; failed: the map does"
+            " not find the regions that carry its loss. {verdict}"
         ),
     ),
     "style.table_region_faithfulness": (
@@ -270,9 +272,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "Gain: the random orders' mean area under the normalised curve minus the map's (> 0: "
             "better than random); passed when the 95 % bootstrap interval over the random orders lies"
-            " above 0. A filler's loss can lie below the image's (a blur can be closer to the photo's "
-            "features than the stylisation); the curve then rises and the test asks which regions "
-            "carry that change."
+            " above 0. Best order: the gain of the regions sorted by the loss change each causes alone"
+            " (what a map could reach); spread: the standard deviation of the random orders' areas. A "
+            "filler's loss can lie below the image's (a blur can be closer to the photo's features than"
+            " the stylisation); the curve then rises, the regions with the most negative evidence go "
+            "first, and the test asks which regions carry that change."
         ),
     ),
     "style.table_attribution_numbers": (
@@ -489,8 +493,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "Click a column header to sort (again to reverse). Style share: β·L_style / total loss at "
             "the end; content SSIM: structural similarity of the stylised image to the photo (1: "
-            "unchanged); style evidence: the share of the attribution mass on the style maps against "
-            "the content map. The last column opens the item's result.json."
+            "unchanged); style evidence share: the share of pixels whose style evidence exceeds their "
+            "content evidence; map verdict: whether each map can answer on this pair (localised: its "
+            "regions beat random insertion orders; uniform: the loss is spread evenly, no map can; "
+            "failed: the map misses the regions that carry its loss). The last column opens the "
+            "item's result.json."
         ),
     ),
     "collection.table_paintings": (

@@ -199,6 +199,17 @@ def _sheet_cells(
     return out
 
 
+_VERDICTS = ("localised", "uniform", "failed")
+
+
+def _map_verdict(value: Any) -> str | None:
+    """``"style / content"`` verdicts of a pair's region test (None when the item has none)."""
+    if not isinstance(value, Mapping):
+        return None
+    words = [value.get(k) if value.get(k) in _VERDICTS else "?" for k in ("style", "content")]
+    return " / ".join(words)
+
+
 def _pairs_part(
     report: Report, root: Path, folder: BatchFolder, report_dir: Path, step: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -240,7 +251,8 @@ def _pairs_part(
             )
         }
         seconds = _number(folder.results[i].get("seconds"))
-        metrics["items"][i] = {**dict(inputs), **values, "seconds": seconds}
+        verdict = _map_verdict(numbers.get("map_verdict"))
+        metrics["items"][i] = {**dict(inputs), **values, "map_verdict": verdict, "seconds": seconds}
         rows.append(
             (
                 short_name(inputs.get("content", "?")),
@@ -248,6 +260,7 @@ def _pairs_part(
                 values["style_share"],
                 values["content_ssim"],
                 values["style_evidence_share"],
+                verdict,
                 values["total"],
                 seconds,
                 _result_link(folder, i, report_dir),
@@ -262,6 +275,7 @@ def _pairs_part(
                     "style share",
                     "content SSIM",
                     "style evidence share",
+                    "map verdict (style / content)",
                     "total loss",
                     "seconds",
                     "result",

@@ -19,6 +19,21 @@ def _flat(values, *, tolerance: float = 0.01) -> bool:
     return bool(values) and min(values) > 0 and max(values) / min(values) - 1 < tolerance
 
 
+def _cases_text(cases: dict[str, str | None]) -> str:
+    """Which of image and baseline was closer, per total map, in words for the maps' caption."""
+    words = {
+        "image closer": "the image is closer to the target than its baseline (the map sums to +1)",
+        "baseline closer": "the baseline is closer than the image (the map sums to -1)",
+        "equal": "image and baseline are equally close",
+    }
+    parts = [
+        f"for the {label} map {words.get(cases.get(name) or '', 'no baseline was used')}"
+        for name, label in (("style:total", "total style"), ("content", "content"))
+        if name in cases
+    ]
+    return "; ".join(parts) or "no map"
+
+
 def _final_losses(final: dict) -> list[tuple[str, Any]]:
     rows = [(k, final[k]) for k in ("total", "content", "style") if k in final]
     for layer, value in (final.get("style_per_layer") or {}).items():
@@ -79,6 +94,9 @@ def _carrier_rows(pictures: list) -> list[tuple]:
 
 
 def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **r: Any) -> None:
+    from xstyle.explain.style.faithfulness import UNIFORM_GAIN
+    from xstyle.explain.style.maps import SIGN_CONVENTION
+
     save = _FigureSaver(root, p)
     transfer, maps, carriers, entries = r["transfer"], r["maps"], r["carriers"], r["entries"]
     decomposition, comparison, lowrank = r["decomposition"], r["comparison"], r["lowrank"]
@@ -150,8 +168,17 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         "stylised image (its colours without the shapes): evidence maps show which pixels move each "
         "loss from there to the stylised image's value.",
     )
-    s.figure(save(maps.plot(), "style_content_maps", "style.style_content_maps"))
+    s.figure(
+        save(
+            maps.plot(),
+            "style_content_maps",
+            "style.style_content_maps",
+            sign_convention=SIGN_CONVENTION,
+            cases=_cases_text(maps.cases),
+        )
+    )
     regions = explained.regions
+    verdict = " ".join(line[0].upper() + line[1:] + "." for line in explained.verdict_lines())
     s.figure(
         save(
             regions.plot(),
@@ -159,6 +186,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             "style.regions",
             n_regions=len(regions.style),
             share=100 * regions.style_share,
+            verdict=verdict,
         )
     )
     s.figure(
@@ -166,8 +194,8 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             explained.plot(),
             "region_faithfulness",
             "style.region_faithfulness",
-            style="passes" if explained.style_test.passed else "fails",
-            content="passes" if explained.content_test.passed else "fails",
+            uniform_gain=UNIFORM_GAIN,
+            verdict=verdict,
         )
     )
     s.table(
@@ -180,6 +208,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                 "gain over random",
                 "95 % CI",
                 "passed",
+                "best order",
+                "spread",
+                "verdict",
             ),
             rows=tuple(
                 (
@@ -190,6 +221,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
                     test.gain,
                     f"{test.gain_ci[0]:+.3f} to {test.gain_ci[1]:+.3f}",
                     test.passed,
+                    test.best_gain,
+                    test.spread,
+                    test.verdict,
                 )
                 for which, test in (("style", explained.style_test), ("content", explained.content_test))
             ),

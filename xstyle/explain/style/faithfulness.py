@@ -15,6 +15,17 @@ the same regions. Each curve is normalised (1 at the filler, 0 at the full styli
 score is the random orders' mean area minus the map order's area (> 0: better than random), with a
 bootstrap interval over the random orders; the map passes when the interval's lower end is above 0.
 
+The test follows the change from the filler to the image, whichever way it goes: when the image's
+loss is below the filler's, the regions with the most positive evidence
+(:data:`~xstyle.explain.style.maps.SIGN_CONVENTION`: they bring the image closer to the target) go
+first; when it is above (a blur can be closer to the photo's content than the stylised image), the
+most negative ones do. Each result also says whether the map *can* answer (:attr:`verdict`):
+``"localised"`` (the map passes), ``"uniform"`` (it does not, and neither does the best order any
+map could give — the regions sorted by the loss change each causes alone — so the loss falls alike
+whatever is inserted first: the picture is evenly stylised, a fact about the image), or ``"failed"``
+(that order passes by at least :data:`UNIFORM_GAIN` and the map does not — the regions differ and the
+map missed them — or the map's order is worse than random, its interval below 0).
+
 The maps must explain the step the test takes: compute them with the fillers as attribution
 baselines (:func:`filler_for`; e.g. ``style_content_maps(..., baselines=filler_for("style", ...))``).
 Maps against a black baseline say which pixels matter compared with black, which is another
@@ -39,19 +50,26 @@ from xstyle._checks import check_int, check_seed
 from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.targets import ContentLossTarget, StyleLossTarget
-from xstyle.explain.style.maps import StyleContentResult, filler_for
+from xstyle.explain.style.maps import SIGN_CONVENTION, StyleContentResult, filler_for
 from xstyle.explain.style.plots import RegionExplanationDisplay, RegionFaithfulnessDisplay
 from xstyle.explain.style.regions import RegionEvidenceResult, region_evidence
 from xstyle.hooks import frozen
 from xstyle.images import check_rgb
 
 __all__ = [
+    "UNIFORM_GAIN",
+    "VERDICTS",
     "RegionExplanation",
     "RegionFaithfulnessResult",
     "explain_regions",
     "filler_for",
     "region_faithfulness",
 ]
+
+#: what a map's region test says about it (see the module docstring)
+VERDICTS: tuple[str, ...] = ("localised", "uniform", "failed")
+#: the gain over random below which the best order of the regions counts as no better than random
+UNIFORM_GAIN = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +86,10 @@ class RegionFaithfulnessResult(Plottable):
         gain: random_area - area (> 0: the map finds the regions that carry its loss sooner);
             gain_ci: 95 % bootstrap interval over the random orders; passed: gain_ci[0] > 0.
         losses: {"filler": raw loss at the filler, "image": at the stylised image}.
+        best_gain, best_gain_ci: the same for the best order a map could give (regions sorted by
+            the share of the filler-to-image change each causes when inserted alone, per area);
+            spread: the standard deviation of the random orders' areas.
+        verdict: ``"localised"``, ``"uniform"`` or ``"failed"`` (module docstring).
     """
 
     display: ClassVar[type[RegionFaithfulnessDisplay]] = RegionFaithfulnessDisplay
@@ -84,6 +106,34 @@ class RegionFaithfulnessResult(Plottable):
     gain_ci: tuple[float, float]
     passed: bool
     losses: dict[str, float] = field(default_factory=dict)
+    best_gain: float = float("nan")
+    best_gain_ci: tuple[float, float] = (float("nan"), float("nan"))
+    spread: float = float("nan")
+
+    @property
+    def verdict(self) -> str:
+        """``"localised"`` (passes), ``"uniform"`` (no order of the regions beats random by
+        :data:`UNIFORM_GAIN`: the map cannot answer on this image) or ``"failed"``."""
+        if self.passed:
+            return "localised"
+        worse_than_random = self.gain_ci[1] < 0
+        if worse_than_random or (self.best_gain_ci[0] > 0 and self.best_gain >= UNIFORM_GAIN):
+            return "failed"
+        return "uniform"
+
+    def verdict_line(self) -> str:
+        """One line a reader can act on, e.g. ``"style map: localised (gain +0.14, ...)"``."""
+        lo, hi = self.gain_ci
+        numbers = (
+            f"gain over random {self.gain:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}); best order of the "
+            f"regions {self.best_gain:+.3f}, random orders' spread {self.spread:.3f}"
+        )
+        meaning = {
+            "localised": "the map finds the regions that carry its loss",
+            "uniform": "the loss is spread evenly over the picture, no map can beat random here",
+            "failed": "the map does not find the regions that carry its loss",
+        }[self.verdict]
+        return f"{self.which} map: {self.verdict}, {meaning}: {numbers}"
 
     def to_dict(self) -> dict[str, Any]:
         return field_dict(
@@ -91,6 +141,7 @@ class RegionFaithfulnessResult(Plottable):
             skip=("fractions", "curve", "random", "random_fractions"),
             n_random=int(self.random.shape[0]),
             steps=len(self.fractions) - 1,
+            verdict=self.verdict,
         )
 
 
@@ -164,14 +215,25 @@ def region_faithfulness(
     k = len(shares)
     steps = min(steps, k)
     rng = np.random.default_rng(seed)
-    order = np.argsort(-shares, kind="stable")
+    segments = regions.segments
     with frozen(model):
-        fractions, raw = _curve(order, regions.segments, regions.area, image, filler, loss, steps)
+        # the loss at the filler, at the image, and with each region inserted alone
+        masks = [(segments == r).to(image.dtype) for r in range(k)]
+        singles = torch.cat([filler, image, *(filler * (1 - m) + image * m for m in masks)])
+        with torch.no_grad():
+            alone = torch.cat([loss(chunk) for chunk in singles.split(16)]).double().numpy()
+        start, end = float(alone[0]), float(alone[1])
+        # the change the test follows, filler -> image: a fall (evidence > 0 first) or a rise
+        direction = 1.0 if start >= end else -1.0
+        order = np.argsort(-direction * shares, kind="stable")
+        change = (alone[2:] - start) / (end - start if abs(end - start) > 1e-30 else 1.0)
+        best = np.argsort(-change / np.maximum(regions.area, 1e-12), kind="stable")
+        fractions, raw = _curve(order, segments, regions.area, image, filler, loss, steps)
+        best_fractions, best_raw = _curve(best, segments, regions.area, image, filler, loss, steps)
         randoms = [
-            _curve(rng.permutation(k), regions.segments, regions.area, image, filler, loss, steps)
+            _curve(rng.permutation(k), segments, regions.area, image, filler, loss, steps)
             for _ in range(n_random)
         ]
-    start, end = raw[0], raw[-1]
     span = start - end if abs(start - end) > 1e-30 else 1.0
 
     def normalise(values: np.ndarray) -> np.ndarray:
@@ -180,10 +242,12 @@ def region_faithfulness(
     curve = normalise(raw)
     rand = np.stack([normalise(v) for _, v in randoms])
     area = float(np.trapezoid(curve, fractions))
+    best_area = float(np.trapezoid(normalise(best_raw), best_fractions))
     rand_areas = np.array([np.trapezoid(v, f) for (f, _), v in zip(randoms, rand, strict=True)])
     gains = rand_areas.mean() - area
-    boot = [rng.choice(rand_areas, size=len(rand_areas)).mean() - area for _ in range(n_boot)]
-    lo, hi = (float(x) for x in np.percentile(boot, [2.5, 97.5]))
+    boot_means = np.array([rng.choice(rand_areas, size=len(rand_areas)).mean() for _ in range(n_boot)])
+    lo, hi = (float(x) for x in np.percentile(boot_means - area, [2.5, 97.5]))
+    best_lo, best_hi = (float(x) for x in np.percentile(boot_means - best_area, [2.5, 97.5]))
     return RegionFaithfulnessResult(
         which=which,
         filler=filler_name,
@@ -197,6 +261,9 @@ def region_faithfulness(
         gain_ci=(lo, hi),
         passed=bool(lo > 0),
         losses={"filler": float(start), "image": float(end)},
+        best_gain=float(rand_areas.mean() - best_area),
+        best_gain_ci=(best_lo, best_hi),
+        spread=float(rand_areas.std(ddof=1)),
     )
 
 
@@ -224,12 +291,23 @@ class RegionExplanation(Plottable):
         """{"style": ..., "content": ...}: whether each map beat random orders on its own loss."""
         return {"style": self.style_test.passed, "content": self.content_test.passed}
 
+    @property
+    def verdict(self) -> dict[str, str]:
+        """{"style": ..., "content": ...}: ``"localised"``, ``"uniform"`` or ``"failed"`` per map."""
+        return {"style": self.style_test.verdict, "content": self.content_test.verdict}
+
+    def verdict_lines(self) -> list[str]:
+        """One line per map: its verdict, what it means and the measured numbers."""
+        return [self.style_test.verdict_line(), self.content_test.verdict_line()]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "regions": self.regions.to_dict(),
             "baselines": self.baselines,
+            "sign_convention": SIGN_CONVENTION,
             "faithfulness": {"style": self.style_test.to_dict(), "content": self.content_test.to_dict()},
             "passed": self.passed,
+            "verdict": self.verdict,
         }
 
 

@@ -9,11 +9,15 @@ Three questions, each a function returning a frozen Result with a ``plot()``:
 3. :func:`gram_entry_attribution` — the channel pairs whose Gram entries carry the most style loss
    per layer, with pixel maps of the top pairs.
 
-Reading the signs: the maps explain the *loss* of the stylised image x against a baseline b (default:
-a black image, the usual IG reference; ``"blur"`` asks instead what the fine detail contributes). The
-evidence maps are ``-attribution / (f(b) - f(x))``: they sum to 1 and a pixel's value is its share of
-how much closer x is to the style (or content) than the baseline is; negative values mark pixels that
-push x away from it. Positive dominance = the pixel does more for the style than for the content.
+Reading the signs: the maps explain the *loss* f of the stylised image x against a baseline b
+(default ``"filler"``: the content photo for the style maps, a blur of x for the content map, the
+baselines the region test checks; ``"black"`` asks which pixels matter compared with a black image,
+``"blur"`` what the fine detail contributes). :data:`SIGN_CONVENTION` states the convention every map,
+region sum and report uses: the evidence is ``-attribution / |f(b) - f(x)|``, positive where a pixel
+brings x closer to the target than the baseline, whichever of x and b is closer; the map sums to +1
+when x is closer (case ``"image closer"``) and to -1 when b is (``"baseline closer"``, e.g. a blur of
+x can be closer to the photo's content than x). Positive dominance = the pixel does more for the
+style than for the content.
 """
 
 from __future__ import annotations
@@ -49,17 +53,37 @@ from xstyle.losses import gram_matrix
 from xstyle.models.registry import model_layers
 
 __all__ = [
+    "SIGN_CONVENTION",
     "ChannelCarriersResult",
     "GramEntryResult",
     "StyleContentResult",
     "channel_carriers",
     "edge_mass",
+    "evidence_case",
     "filler_for",
     "gram_entry_attribution",
     "style_content_maps",
 ]
 
 Progress = Callable[[str], None]
+
+#: the sign of every style/content evidence map, region share and report caption, in one sentence
+SIGN_CONVENTION = (
+    "Evidence is minus the attribution of the loss divided by |loss at the baseline - loss at the image|: "
+    "positive where a pixel brings the image closer to the target (the painting's style, the photo's "
+    "content) than the baseline is, negative where it pushes the image away, whichever of the two is "
+    "closer (a map sums to +1 when the image is closer, to -1 when the baseline is)."
+)
+
+
+def evidence_case(image_loss: float | None, baseline_loss: float | None) -> str | None:
+    """Which of the image and the baseline is closer to the target: ``"image closer"`` (the evidence
+    map sums to +1), ``"baseline closer"`` (it sums to -1), ``"equal"``, or None without a baseline."""
+    if image_loss is None or baseline_loss is None:
+        return None
+    if image_loss < baseline_loss:
+        return "image closer"
+    return "baseline closer" if image_loss > baseline_loss else "equal"
 
 
 def _check_pair(stylized: torch.Tensor, content: torch.Tensor) -> None:
@@ -102,14 +126,20 @@ def edge_mass(evidence: torch.Tensor, image: torch.Tensor, *, bins: int = 4) -> 
 class StyleContentResult(Plottable):
     """Answer 1: pixel attributions of the style and content losses of a stylised image.
 
+    Every map follows :data:`SIGN_CONVENTION`: positive where a pixel brings the image closer to
+    the target than the baseline is, whichever of the two is closer.
+
     Attributes:
         image: (1, 3, H, W) the stylised image in [0, 1]; ``content`` the content photo.
-        style_evidence: layer -> (H, W) share of the style-loss reduction (sums to 1 per layer);
-            ``"total"`` for the weighted sum over layers.
+        style_evidence: layer -> (H, W) style evidence, summing to +1 (image closer to the painting's
+            style than the baseline) or -1 (baseline closer); ``"total"`` for the weighted sum
+            over layers.
         content_evidence: (H, W), the same for the content loss.
         dominance: (H, W) ``style_evidence["total"] - content_evidence``: > 0 where style wins.
         edges: map name -> :func:`edge_mass` summary.
         losses: style (per layer and total) and content loss at the image and at the baseline.
+        attribution_totals: map name -> the sum of its attributions (f(x) - f(b) up to the
+            completeness error); the maps are divided by its absolute value.
         completeness: map name -> IG completeness error (relative).
         deletion: map name -> deletion/insertion curves; randomisation: map name -> check.
         method, options, seconds.
@@ -130,6 +160,13 @@ class StyleContentResult(Plottable):
     method: str
     options: dict[str, Any]
     seconds: float
+    attribution_totals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> dict[str, str | None]:
+        """Map name -> which was closer to the target: ``"image closer"`` (the map sums to +1),
+        ``"baseline closer"`` (it sums to -1; its positive pixels still pull towards the target)."""
+        return {k: evidence_case(v["image"], v["baseline"]) for k, v in self.losses.items()}
 
     @property
     def style_share(self) -> float:
@@ -142,6 +179,18 @@ class StyleContentResult(Plottable):
             "options": self.options,
             "size": list(self.image.shape[-2:]),
             "losses": self.losses,
+            "evidence": {
+                "sign_convention": SIGN_CONVENTION,
+                **{
+                    name: {
+                        "image_loss": loss["image"],
+                        "baseline_loss": loss["baseline"],
+                        "case": self.cases[name],
+                        "attribution_total": self.attribution_totals.get(name),
+                    }
+                    for name, loss in self.losses.items()
+                },
+            },
             "style_wins_fraction": self.style_share,
             "edges": self.edges,
             "completeness_error": self.completeness,
@@ -152,12 +201,11 @@ class StyleContentResult(Plottable):
 
 
 def _evidence(result: AttributionResult) -> torch.Tensor:
-    """(H, W) share of the loss reduction from the baseline to the input; sums to 1."""
+    """(H, W) evidence under :data:`SIGN_CONVENTION`: minus the attribution over the absolute
+    value of its total; sums to +1 (the input is closer to the target) or -1 (the baseline is)."""
     raw = -result.attributions[0].sum(0).double()
-    total = raw.sum()
-    if abs(float(total)) < 1e-300:
-        return raw
-    return raw / total
+    total = abs(float(raw.sum()))
+    return raw if total < 1e-300 else raw / total
 
 
 def filler_for(which: str, *, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
@@ -184,7 +232,7 @@ def style_content_maps(
     method: str = "ig",
     style_layers: Sequence[str] = GATYS_STYLE_LAYERS,
     content_layers: Sequence[str] = GATYS_CONTENT_LAYERS,
-    baselines: str | torch.Tensor = "black",
+    baselines: str | torch.Tensor = "filler",
     n_steps: int = 16,
     sanity: bool = True,
     deletion_steps: int = 12,
@@ -200,17 +248,23 @@ def style_content_maps(
         style: (1, 3, H', W') the style image.
         model: a VGG19 extractor (:func:`xstyle.load_vgg19`, truncated at or after the deepest layer).
         method: an input method of :func:`~xstyle.explain.attribution.engine.attribute` (default IG).
-        baselines: see :func:`~xstyle.explain.attribution.engine.make_baseline` (default black), a
-            tensor, or ``"filler"``: the style maps against the content photo and the content map
-            against a blur of ``stylized`` (:func:`filler_for`), the baselines under which the
+        baselines: ``"filler"`` (default): the style maps against the content photo and the content
+            map against a blur of ``stylized`` (:func:`filler_for`), the baselines under which the
             region faithfulness test (:func:`~xstyle.explain.style.faithfulness.region_faithfulness`)
-            checks the maps.
+            checks the maps and the only one that puts the evidence on the planted part of a
+            planted composite (docs/measurements.md); a kind of
+            :func:`~xstyle.explain.attribution.engine.make_baseline` (``"black"`` asks which pixels
+            matter compared with black, another question), or a tensor.
         n_steps: IG steps.
         sanity: also compute deletion/insertion curves (per map) and the randomisation check (total
             style and content maps, one attribution per VGG block each).
         progress: called with a short message before each stage.
     The total style map is the weighted sum of the per-layer maps (attribution is linear in the
     target), so it costs nothing extra and its completeness is that of the parts.
+
+    Signs (:data:`SIGN_CONVENTION`): evidence is ``-attribution / |f(b) - f(x)|``, positive where a
+    pixel brings the image closer to the target than the baseline is, whichever of the two is
+    closer; ``result.cases`` and ``to_dict()["evidence"]`` say which case held for each map.
     """
     _check_pair(stylized, content)
     say = progress or (lambda _msg: None)
@@ -266,6 +320,7 @@ def style_content_maps(
         for name, r in results.items()
     }
     completeness = {name: r.completeness() for name, r in results.items()}
+    attribution_totals = {name: float(r.attributions[0].double().sum()) for name, r in results.items()}
 
     deletion: dict[str, DeletionInsertionResult] = {}
     randomisation: dict[str, RandomisationResult] = {}
@@ -302,6 +357,7 @@ def style_content_maps(
         options={k: v for k, v in first.options.items()}
         | {"baselines": baselines if isinstance(baselines, str) else "tensor"},
         seconds=time.perf_counter() - start,
+        attribution_totals=attribution_totals,
     )
 
 

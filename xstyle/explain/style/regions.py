@@ -2,10 +2,13 @@
 
 Per-pixel attribution maps of texture statistics read as speckle: a Gram matrix pools over all
 positions, so single pixels carry little of it. :func:`region_evidence` sums a style map and a
-content map (each a share of its loss's reduction, summing to 1) over regions of the image —
-superpixels (scikit-image SLIC: compact regions that follow colour edges) or a regular grid — and
-returns each region's style share, content share and their difference (the dominance: > 0 where
-the style explains the region more than the content does).
+content map over regions of the image — superpixels (scikit-image SLIC: compact regions that follow
+colour edges) or a regular grid — and returns each region's style share, content share and their
+difference (the dominance: > 0 where the style explains the region more than the content does).
+
+The signs are those of the maps (:data:`~xstyle.explain.style.maps.SIGN_CONVENTION`): a region's
+share is positive when its pixels bring the image closer to the target than the baseline is, and
+the shares sum to +1 when the image is closer, to -1 when the baseline is.
 """
 
 from __future__ import annotations
@@ -73,7 +76,9 @@ class RegionEvidenceResult(Plottable):
     Attributes:
         image: (1, 3, H, W) in [0, 1], the analysed image.
         segments: (H, W) int64 region labels 0..K-1.
-        style: (K,) each region's share of the style evidence (the shares sum to 1 over regions).
+        style: (K,) each region's share of the style evidence: its sum over the region divided by
+            the absolute value of the map's total, so the shares keep the map's signs and sum to +1
+            or -1 (:data:`~xstyle.explain.style.maps.SIGN_CONVENTION`).
         content: (K,) the same for the content evidence.
         area: (K,) each region's share of the pixels.
         method: ``"slic"`` or ``"grid"``; n_regions: the number asked for (K may differ for SLIC).
@@ -143,8 +148,10 @@ def region_evidence(
     :class:`~xstyle.explain.style.maps.StyleContentResult`'s ``style_evidence["total"]`` and
     ``content_evidence``) over the regions of ``image`` (1, 3, H, W) in [0, 1].
 
-    Each map is divided by its total first (so each region gets its share of that loss's
-    evidence); see :func:`segment` for ``method``, ``n_regions`` and ``compactness``. When SLIC
+    Each map is divided by the absolute value of its total first (each region gets its signed share
+    of that loss's evidence; a map that sums to -1 under
+    :data:`~xstyle.explain.style.maps.SIGN_CONVENTION` keeps its signs); see :func:`segment` for
+    ``method``, ``n_regions`` and ``compactness``. When SLIC
     finds fewer than a quarter of the regions asked for (noise-like images), the grid is used and
     the result's ``method`` says so.
     """
@@ -170,7 +177,7 @@ def region_evidence(
         v = m.detach().double().ravel()
         total = float(v.sum())
         sums = torch.zeros(k, dtype=torch.float64).index_add_(0, flat, v)
-        return (sums / total).numpy() if abs(total) > 1e-300 else sums.numpy()
+        return (sums / abs(total)).numpy() if abs(total) > 1e-300 else sums.numpy()
 
     area = torch.bincount(flat, minlength=k).double().numpy() / flat.numel()
     return RegionEvidenceResult(

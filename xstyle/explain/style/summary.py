@@ -31,6 +31,9 @@ class StyleSummary(Plottable):
         regions: the region evidence and both faithfulness tests.
         layer_share: style layer -> its share of the style loss's drop from the maps' baseline to
             the stylised image (signed; the shares sum to 1).
+        verdict: {"style": ..., "content": ...}: what each map's region test says it can answer
+            (``"localised"``, ``"uniform"``, ``"failed"``; see
+            :mod:`~xstyle.explain.style.faithfulness`).
         channel_share: layer -> share of the layer's style attribution (|channel scores|) held by
             its ``top_k`` channels; top_channels: layer -> those channels, strongest first;
             n_channels: layer -> C.
@@ -54,6 +57,11 @@ class StyleSummary(Plottable):
     ablation: dict[str, Any] | None
     checks: dict[str, bool | None]
 
+    @property
+    def verdict(self) -> dict[str, str]:
+        """{"style": ..., "content": ...}: the region tests' verdicts."""
+        return self.regions.verdict
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(question, answer, check) rows of the report's opening table."""
         r = self.regions
@@ -66,8 +74,9 @@ class StyleSummary(Plottable):
                 f"the style dominates {100 * r.regions.style_share:.0f} % of the image's area "
                 f"({len(r.regions.style)} {r.regions.method} regions)",
                 f"style map beats random insertion: {_verdict(s.passed)} (gain {s.gain:+.3f}, "
-                f"95 % CI {s.gain_ci[0]:+.3f} to {s.gain_ci[1]:+.3f}); content map: {_verdict(c.passed)} "
-                f"(gain {c.gain:+.3f}, CI {c.gain_ci[0]:+.3f} to {c.gain_ci[1]:+.3f})",
+                f"95 % CI {s.gain_ci[0]:+.3f} to {s.gain_ci[1]:+.3f}; {s.verdict}); content map: "
+                f"{_verdict(c.passed)} (gain {c.gain:+.3f}, CI {c.gain_ci[0]:+.3f} to {c.gain_ci[1]:+.3f}; "
+                f"{c.verdict})",
             ),
             (
                 "Which layers carry it?",
@@ -107,7 +116,7 @@ class StyleSummary(Plottable):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return field_dict(self, rows=self.rows())
+        return field_dict(self, rows=self.rows(), verdict=self.verdict)
 
 
 def _verdict(passed: bool | None) -> str:
