@@ -13,6 +13,8 @@ ALLOWED = {
     "xstyle.shipped.shipped_models": {"kind"},
     "xstyle.models.vgg.load_vgg19": {"weights"},
     "xstyle.data.load_digits": {"split"},
+    "xstyle.data.load_emoji": {"split"},
+    "xstyle.gan.train.load_gan_data": {"split"},
     "xstyle.stylizer.data.load_content_photos": {"split"},
     "xstyle.explain.style.fingerprint.style_fingerprints": {"images"},
     "xstyle.cli.main": {"argv"},

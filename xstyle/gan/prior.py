@@ -159,8 +159,11 @@ NORMAL = LatentPrior()
 
 
 def prior_of(model: nn.Module) -> LatentPrior:
-    """The prior a generator was trained with (its ``prior`` attribute; N(0, I) when it has none)."""
+    """The prior a generator was trained with (its ``prior`` attribute, a :class:`LatentPrior` or a
+    spec string such as ``"normal"``; N(0, I) when it has none)."""
     prior = getattr(model, "prior", None)
+    if isinstance(prior, str):
+        return LatentPrior.parse(prior)
     return prior if isinstance(prior, LatentPrior) else NORMAL
 
 
