@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import cpu_flags, has_bf16_units, machine
 from tutorial_baseline import build_tutorial_model, run_tutorial_transfer, tutorial_losses
 
+from xstyle._precision import resolve_precision
 from xstyle.data import resolve_image
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, style_transfer
@@ -180,6 +181,7 @@ def main(argv=None) -> int:
         args.sizes, args.rounds, args.reps, args.quality_rounds = [64], 2, 1, 1
     has_bf16 = has_bf16_units(cpu_flags())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 units: {has_bf16}")
+    print(f'precision="auto" (the CLI\'s default) runs {resolve_precision("auto")} on this machine')
     common = dict(content_src=args.content, style_src=args.style, alpha=config.alpha, beta=config.beta)
     bf16_sizes = set(args.sizes) if has_bf16 else set()
     per_step(sizes=args.sizes, rounds=args.rounds, reps=args.reps, bf16_sizes=bf16_sizes, **common)
