@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix, check_seed
+from xstyle.explain.latent.measures import digit_measures
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 
 if TYPE_CHECKING:
@@ -47,55 +48,6 @@ def _check_images(images: torch.Tensor) -> None:
         raise ValueError("images is empty; pass at least one digit.")
     if not torch.isfinite(images).all():
         raise ValueError("images contain NaN or infinite values; pass finite digits in [-1, 1].")
-
-
-def _stroke_thickness(ink: np.ndarray) -> np.ndarray:
-    """Thickness in pixels of binary strokes (N, H, W) -> (N,); 0 for an empty image.
-
-    The images are upsampled 2x (nearest) so that every stroke is an even number of fine pixels wide;
-    then the ridge of the Euclidean distance transform (pixels no smaller than their 3x3 neighbours)
-    of a w-pixel-wide stroke lies at distance exactly w fine pixels, i.e. 2w/2 = w coarse pixels.
-    One batched distance transform: the batch axis gets a sampling step far larger than any image,
-    and each image a background border, so every distance stays within its own image.
-    """
-    from scipy import ndimage
-
-    fine = ink.repeat(2, axis=1).repeat(2, axis=2)
-    fine = np.pad(fine, ((0, 0), (1, 1), (1, 1)), constant_values=False)
-    big = 10.0 * (fine.shape[1] + fine.shape[2])
-    dist = ndimage.distance_transform_edt(fine, sampling=(big, 1.0, 1.0))
-    ridge = fine & (dist >= ndimage.maximum_filter(dist, size=(1, 3, 3), mode="constant", cval=0.0))
-    count = ridge.sum(axis=(1, 2))
-    total = (dist * ridge).sum(axis=(1, 2))
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
-
-
-def _moments(p: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Slant, width and height of intensity images p (N, H, W) in [0, 1], float64, from moments."""
-    n, h, w = p.shape
-    rows = torch.arange(h, dtype=p.dtype).view(1, h, 1)
-    cols = torch.arange(w, dtype=p.dtype).view(1, 1, w)
-    mass = p.sum(dim=(1, 2))
-    safe = mass.clamp_min(1e-12)
-    cr = (p * rows).sum(dim=(1, 2)) / safe
-    cc = (p * cols).sum(dim=(1, 2)) / safe
-    dr = rows - cr.view(n, 1, 1)
-    dc = cols - cc.view(n, 1, 1)
-    mu_rr = (p * dr * dr).sum(dim=(1, 2)) / safe
-    mu_cc = (p * dc * dc).sum(dim=(1, 2)) / safe
-    mu_rc = (p * dr * dc).sum(dim=(1, 2)) / safe
-    ok = mu_rr > 1e-12
-    # rows grow downwards: a digit leaning right has its ink further right where rows are small
-    slant = torch.where(ok, -mu_rc / mu_rr.clamp_min(1e-12), torch.zeros_like(mu_rr))
-    resid = torch.where(ok, mu_cc - mu_rc**2 / mu_rr.clamp_min(1e-12), mu_cc).clamp_min(0)
-    empty = mass <= 1e-12
-    zero = torch.zeros_like(mass)
-    return {
-        "slant": torch.where(empty, zero, slant),
-        # pixels are unit squares: each adds 1/12 to a variance of pixel centres
-        "width": torch.where(empty, zero, (12 * resid + 1).sqrt()),
-        "height": torch.where(empty, zero, (12 * mu_rr + 1).sqrt()),
-    }
 
 
 def _classifier_measures(
@@ -153,16 +105,10 @@ def measure_digits(
     check_int(batch_size, "batch_size", 1)
     if style and classifier is None:
         raise ValueError("style=True measures the scorer's Gram energy; pass classifier= as well.")
-    p = ((images.detach().to("cpu", torch.float64) + 1) / 2).clamp(0, 1)[:, 0]
     out: dict[str, np.ndarray] = {}
     if classifier is not None:
         out.update(_classifier_measures(classifier, images.detach(), style=style, batch_size=batch_size))
-    out["ink"] = p.sum(dim=(1, 2)).numpy()
-    thick = [_stroke_thickness((p[i : i + batch_size] > 0.5).numpy()) for i in range(0, len(p), batch_size)]
-    out["thickness"] = np.concatenate(thick)
-    moments = _moments(p)
-    for name in ("slant", "width", "height"):
-        out[name] = moments[name].numpy()
+    out.update(digit_measures(images, batch_size=batch_size))
     order = [a for a in ATTRIBUTES if a in out]
     return {name: out[name] for name in order}
 

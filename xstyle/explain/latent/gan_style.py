@@ -49,8 +49,9 @@ from xstyle._checks import check_int, check_seed
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.targets import Target
-from xstyle.explain.latent._common import GENERATOR_STAGES, _moments, generate, measure_digits
+from xstyle.explain.latent._common import GENERATOR_STAGES, generate, measure_digits
 from xstyle.explain.latent.directions import ganspace_directions
+from xstyle.explain.latent.measures import _moments
 from xstyle.explain.latent.plots import AnalogyDisplay, GanStyleDisplay
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.losses import gram_matrix
