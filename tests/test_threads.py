@@ -40,9 +40,9 @@ def test_busy_cores_reads_this_machine():
 def test_configure_threads_sets_torch_and_refuses_more_than_the_cores():
     before = torch.get_num_threads()
     try:
-        assert configure_threads(1) == 1 and torch.get_num_threads() == 1
+        assert configure_threads(threads=1) == 1 and torch.get_num_threads() == 1
         with pytest.raises(ValueError, match=r"--threads must be between 1 and \d+"):
-            configure_threads(usable_cores() + 1)
+            configure_threads(threads=usable_cores() + 1)
     finally:
         torch.set_num_threads(before)
 

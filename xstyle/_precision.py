@@ -30,7 +30,7 @@ def _cpu_flags() -> frozenset[str]:
 
 
 @cache
-def bf16_units(device: str = "cpu") -> str | None:
+def bf16_units(*, device: str = "cpu") -> str | None:
     """The bf16 hardware of ``device`` ("cpu" or "cuda"): ``"AMX"``, ``"AVX-512 BF16"``, ``"CUDA"``
     or None where bf16 would be emulated."""
     import torch
@@ -53,4 +53,4 @@ def resolve_precision(precision: str, *, device: str = "cpu") -> str:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
     if precision != "auto":
         return precision
-    return "bfloat16" if bf16_units(device) is not None else "float32"
+    return "bfloat16" if bf16_units(device=device) is not None else "float32"

@@ -68,7 +68,7 @@ def default_threads(*, cores: int | None = None, busy: int | None = None) -> int
     return max(1, min(cores, math.floor(cores - busy)))
 
 
-def configure_threads(threads: int | None = None) -> int:
+def configure_threads(*, threads: int | None = None) -> int:
     """Set torch's intra-op threads to ``threads`` (None: :func:`default_threads`); returns the number."""
     import torch
 

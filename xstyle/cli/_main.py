@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     caller_threads = torch.get_num_threads()  # restored on the way out (main() may run in-process)
     try:
         _check_size_options(args)  # a size the machine cannot hold: one line now, not an OOM later
-        configure_threads(args.torch_threads)
+        configure_threads(threads=args.torch_threads)
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError, FloatingPointError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
