@@ -35,7 +35,18 @@ BAD_IMAGES = {
     "dir-named-png": "folder.png",
     "missing": "missing.png",
     "unknown-sample": "sample:no_such_painting",
+    "bomb-30000x30000": "bomb.png",
 }
+
+#: hostile or malformed batch manifests: name -> what is in it (see :func:`_manifests`)
+MANIFESTS = (
+    "nested.json",
+    "latin1.csv",
+    "field-200000-chars.csv",
+    "id-300-chars.csv",
+    "ids-differ-in-case.csv",
+    "rows-50000-one-repeated.csv",
+)
 
 
 class _RunsShell:
@@ -56,6 +67,32 @@ def png_bytes() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(noise.numpy()).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
+    """A PNG that declares ``width`` x ``height`` 8-bit grey pixels and holds none (a header is all a
+    reader needs to see its size: PIL refuses it as a decompression bomb before decoding)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def _manifests() -> dict[str, bytes]:
+    painting = "painting,sample:starry_night"
+    rows = "".join(f"{painting},row{k}\n" for k in range(50_000))
+    return {
+        "nested.json": b"[" * 200_000 + b"]" * 200_000,  # Python's JSON parser recurses per level
+        "latin1.csv": "kind,painting\npainting,caf\xe9.png\n".encode("latin-1"),
+        "field-200000-chars.csv": b"kind,painting\npainting," + b"a" * 200_000 + b"\n",
+        "id-300-chars.csv": f"kind,painting,id\n{painting},{'x' * 300}\n".encode(),
+        "ids-differ-in-case.csv": f"kind,painting,id\n{painting},Cat\n{painting},cat\n".encode(),
+        "rows-50000-one-repeated.csv": f"kind,painting,id\n{rows}{painting},ROW7\n".encode(),
+    }
 
 
 def _nan_floats(state: dict) -> dict:
@@ -148,11 +185,11 @@ def _classifier_variants() -> dict[str, Callable[[dict], object]]:
 def build_corpus(root: Path) -> dict[str, Path]:
     """Write every bad input below ``root``; returns name -> path (``missing.png`` is not created).
 
-    Names: the files of :data:`BAD_IMAGES`, ``empty-dir``, ``bad-photos`` (a folder holding one good
-    and one broken photo), ``not-torch.pt``, ``os-system.pt`` (a raw pickle), ``os-system-zip.pt``
-    (the same object through ``torch.save``), ``gan-truncated.pt``, ``stylizer-truncated.pt``,
-    ``gan-<variant>.pt``, ``stylizer-<variant>.pt``, ``classifier-<variant>.pt`` and ``marker``
-    (the file that must never appear).
+    Names: the files of :data:`BAD_IMAGES` and :data:`MANIFESTS`, ``empty-dir``, ``bad-photos`` (a
+    folder holding one good and one broken photo), ``not-torch.pt``, ``os-system.pt`` (a raw
+    pickle), ``os-system-zip.pt`` (the same object through ``torch.save``), ``gan-truncated.pt``,
+    ``stylizer-truncated.pt``, ``gan-<variant>.pt``, ``stylizer-<variant>.pt``,
+    ``classifier-<variant>.pt`` and ``marker`` (the file that must never appear).
     """
     root.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -163,6 +200,9 @@ def build_corpus(root: Path) -> dict[str, Path]:
 
     png = png_bytes()
     put("text.png", b"this is a text file, not a PNG image\n")
+    put("bomb.png", bomb_png())
+    for name, data in _manifests().items():
+        put(name, data)
     put("truncated.png", png[: len(png) // 2])
     put("empty.png", b"")
     (root / "folder.png").mkdir()

@@ -2,7 +2,7 @@
 
 Every case must be refused at argument or input checking, before any real work:
 
-* exit code 2;
+* exit code 2 (1 for the disk-full cases, :data:`DISK_FULL_CASES`: a machine's failure, not bad input);
 * stderr is exactly one non-empty line starting with ``xstyle `` (no progress bar, no warning, no
   log line before it) and no ``Traceback`` anywhere;
 * nothing written: the case's folder (the working directory, holding any user files the case put
@@ -21,8 +21,10 @@ the work small (``--size 32``, ``--steps 1``, ...) so that a case which wrongly 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import re
 import resource
 import signal
 import sys
@@ -33,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from corpus_inputs import BAD_IMAGES, MARKER_NAME, SHIPPED_GAN, build_corpus, png_bytes
+from corpus_inputs import BAD_IMAGES, MANIFESTS, MARKER_NAME, SHIPPED_GAN, build_corpus, png_bytes
 
 from xstyle.cli import main
 
@@ -169,6 +171,61 @@ def xstyle_folder_plus(folder: Path, *, add: str | None = None, edit: str | None
     if edit:
         user_file(folder / edit, b'{"edited": "by me"}\n')
     return folder
+
+
+def xstyle_folder_forged(folder: Path, rel: str) -> Path:
+    """A folder xstyle wrote, then a user file ``rel`` added and listed in its ``.xstyle-output`` with
+    its correct SHA-256, size and modification time (what an earlier xstyle trusted)."""
+    from xstyle.atomic import OUTPUT_MARKER
+
+    xstyle_folder_plus(folder, add=rel)
+    data = (folder / rel).read_bytes()
+    marker = json.loads((folder / OUTPUT_MARKER).read_text())
+    entry = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    marker["files"][rel] = {**entry, "mtime_ns": (folder / rel).stat().st_mtime_ns}
+    (folder / OUTPUT_MARKER).write_text(json.dumps(marker))
+    return folder
+
+
+def xstyle_folder_old_list(folder: Path) -> Path:
+    """A folder listed by an older xstyle (hashes only): a user's file among its files."""
+    from xstyle.atomic import OUTPUT_MARKER
+
+    user_folder(folder)
+    listed = {n: {"sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest()} for n in USER_FILES}
+    (folder / OUTPUT_MARKER).write_text(json.dumps({"format": "xstyle-output/2", "files": listed}))
+    return folder
+
+
+def xstyle_folder_copied(case: Path, name: str) -> Path:
+    """A copy of a folder xstyle wrote (new files: it cannot be told from a forged one)."""
+    import shutil
+
+    xstyle_folder_plus(case / "original")
+    shutil.copytree(case / "original", case / name)
+    return case / name
+
+
+#: lock files of "other runs" written by cases, removed after each test
+_FAKE_LOCKS: list[Path] = []
+
+
+def being_written(path: Path) -> Path:
+    """``path`` as while another xstyle run writes it: its lock held by a running process (PID 1)."""
+    from xstyle import atomic
+
+    record = {**atomic._lock_record(path), "pid": 1, "start": atomic._process_start(1)}
+    lock = atomic._lock_dir() / f"{atomic._lock_key(path)}.lock"
+    lock.write_text(json.dumps({**record, "command": "xstyle batch paintings ... (another run)"}))
+    _FAKE_LOCKS.append(lock)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _remove_fake_locks():
+    yield
+    while _FAKE_LOCKS:
+        _FAKE_LOCKS.pop().unlink(missing_ok=True)
 
 
 def after(_setup: object, *parts: str | Path | list[str]) -> list[str]:
@@ -651,6 +708,59 @@ OUTPUT_CASES: list[tuple[str, Build]] = [
     ),
 ]
 
+GUARD_CASES: list[tuple[str, Build]] = [  # forged output lists, two runs on one folder
+    (
+        "explain-gram/out-forged-list",
+        lambda c, t: cmd(
+            "explain gram --style", S, GRAM_CHEAP, "--out", xstyle_folder_forged(t / "out", "notes.md")
+        ),
+    ),
+    (
+        "explain-gram/out-forged-list-subfolder",
+        lambda c, t: cmd(
+            "explain gram --style",
+            S,
+            GRAM_CHEAP,
+            "--out",
+            xstyle_folder_forged(t / "out", "figures/mine.png"),
+        ),
+    ),
+    (
+        "report-gan/out-older-hash-only-list",
+        lambda c, t: cmd("report gan --fast --out", xstyle_folder_old_list(t / "out")),
+    ),
+    (
+        "probe-attributes/out-copied-xstyle-folder",
+        lambda c, t: cmd("probe attributes -n 50 --pca 2 --out", xstyle_folder_copied(t, "out")),
+    ),
+    (
+        "explain-gram/out-being-written",
+        lambda c, t: cmd("explain gram --style", S, GRAM_CHEAP, "--out", being_written(t / "out")),
+    ),
+    ("report-gan/out-being-written", lambda c, t: cmd("report gan --fast --out", being_written(t / "out"))),
+    (
+        "batch-paintings/out-being-written",
+        lambda c, t: cmd("batch paintings", S, "--no-report --out", being_written(t / "out")),
+    ),
+]
+
+BATCH_PAINTINGS = cmd("batch paintings", S, "--no-report --out out")
+
+BATCH_CASES: list[tuple[str, Build]] = [
+    *[
+        (
+            f"batch-manifest/{name.rsplit('.', 1)[0]}",
+            lambda c, t, name=name: cmd("batch manifest", c[name], "--out out"),
+        )
+        for name in MANIFESTS
+    ],
+    ("batch-paintings/ray-nonsense", lambda c, t: cmd(BATCH_PAINTINGS, "--ray nonsense")),
+    ("batch-paintings/ray-port-99999", lambda c, t: cmd(BATCH_PAINTINGS, "--ray ray://head:99999")),
+    ("batch-paintings/ray-closed-port", lambda c, t: cmd(BATCH_PAINTINGS, "--ray 127.0.0.1:1")),
+    ("batch-paintings/workers-10000", lambda c, t: cmd(BATCH_PAINTINGS, "--workers 10000")),
+    ("batch-paintings/threads-1000", lambda c, t: cmd(BATCH_PAINTINGS, "--threads 1000")),
+]
+
 OTHER_CASES: list[tuple[str, Build]] = [
     ("samples/kind-bogus", lambda c, t: cmd("samples --kind sculpture")),
     (
@@ -670,6 +780,8 @@ CASES: list[tuple[str, Build]] = [
     *STYLIZER_MODEL_CASES,
     *NUMBER_CASES,
     *OUTPUT_CASES,
+    *GUARD_CASES,
+    *BATCH_CASES,
     *OTHER_CASES,
 ]
 
@@ -761,8 +873,10 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0][:160]}" if text else type(exc).__name__
 
 
-def run_case(argv: list[str], tmp: Path, *, capsys, corpus: Corpus) -> None:
-    """Run ``xstyle ARGV`` in ``tmp`` (the working directory) and check it was refused cleanly."""
+def run_case(argv: list[str], tmp: Path, *, capsys, corpus: Corpus, code: int = 2) -> str:
+    """Run ``xstyle ARGV`` in ``tmp`` (the working directory) and check it was refused cleanly
+    (exit ``code``, one line, nothing changed); returns that line."""
+    expected = code
     before, corpus_before = snapshot(tmp), snapshot(corpus.root, hashes=False)
     capsys.readouterr()
     # a real run prints warnings and log records on stderr: count them as stderr lines here too
@@ -788,7 +902,7 @@ def run_case(argv: list[str], tmp: Path, *, capsys, corpus: Corpus) -> None:
     problems = []
     if raised is not None:
         problems.append(f"raised {_first_line(raised)}")
-    elif code != 2:
+    elif code != expected:
         problems.append(f"exit {code}")
     lines = err.splitlines()
     if len(lines) != 1 or not lines[0].strip() or not lines[0].startswith("xstyle "):
@@ -812,6 +926,7 @@ def run_case(argv: list[str], tmp: Path, *, capsys, corpus: Corpus) -> None:
         problems.append(f"corpus changed: {changed}")
     if problems:
         pytest.fail(" | ".join(problems), pytrace=False)
+    return lines[0]
 
 
 @pytest.mark.parametrize("build", [pytest.param(build, id=name) for name, build in CASES])
@@ -823,7 +938,64 @@ def test_bad_input_is_refused_early_in_one_line(build, corpus, tmp_path, monkeyp
     run_case(argv, case, capsys=capsys, corpus=corpus)
 
 
+# ------------------------------------------------------------------------------------ a full disk
+
+
+def _fill_the_disk(monkeypatch) -> None:
+    """Writes into xstyle's temporaries (``.NAME.xs-...``) write half their bytes, then find the disk
+    full (ENOSPC), as on a file system with too little space left."""
+    import errno
+
+    real_bytes, real_text = Path.write_bytes, Path.write_text
+
+    def write_bytes(self, data):
+        if ".xs-" not in str(self):
+            return real_bytes(self, data)
+        real_bytes(self, bytes(data)[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    def write_text(self, data, encoding=None, errors=None, newline=None):
+        if ".xs-" not in str(self):
+            return real_text(self, data, encoding=encoding, errors=errors, newline=newline)
+        return write_bytes(self, data.encode(encoding or "utf-8"))
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def _earlier_batch(case: Path) -> Path:
+    """A batch folder (and its collection report) written by an earlier run: two items whose
+    files are missing (they fail without a worker process starting)."""
+    manifest = user_file(case / "m.csv", b"kind,painting\npainting,gone1.png\npainting,gone2.png\n")
+    assert main(["-q", "batch", "manifest", str(manifest), "--out", str(case / "out")]) == 1
+    assert (case / "out" / "report" / "index.html").is_file()
+    return manifest
+
+
+DISK_FULL_CASES: list[tuple[str, Build]] = [
+    ("batch-report/disk-full", lambda c, t: after(_earlier_batch(t), "batch report out")),
+    (
+        "batch-manifest/disk-full-on-resume",
+        lambda c, t: cmd("batch manifest", _earlier_batch(t), "--out out"),
+    ),
+]
+
+
+@pytest.mark.parametrize("build", [pytest.param(build, id=name) for name, build in DISK_FULL_CASES])
+def test_a_full_disk_is_one_line_and_keeps_the_previous_output(build, corpus, tmp_path, monkeypatch, capsys):
+    """Exit 1, one line (``no space left on ... while writing ...; free N MB``), the earlier batch
+    and report byte for byte as they were, no temporary left (the case folder is unchanged)."""
+    case = tmp_path / "case"
+    case.mkdir()
+    monkeypatch.chdir(case)
+    argv = build(corpus, case)
+    _fill_the_disk(monkeypatch)
+    line = run_case(argv, case, capsys=capsys, corpus=corpus, code=1)
+    assert ": error: no space left on '/" in line and " while writing 'out" in line, line
+    assert re.search(r"; free \d+ MB, then run it again$", line), line
+
+
 def test_case_ids_are_unique_and_the_corpus_is_large():
-    names = [name for name, _ in CASES]
+    names = [name for name, _ in CASES + DISK_FULL_CASES]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    assert 80 <= len(names) <= 150, len(names)
+    assert 80 <= len(names) <= 200, len(names)

@@ -72,19 +72,28 @@ def _engine(args: argparse.Namespace, n_items: int, settings, kinds: set[str]):
 
 
 def _bar(quiet: bool, total: int):
-    """A progress callback: one bar of items, with done / failed / left and the time left."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc="batch", unit="item", disable=quiet, file=sys.stderr)
+    """``(close, progress)``: a progress callback drawing one bar of items (done / failed / left and
+    the time left), opened at the run's first call, so a batch refused before it starts prints only
+    its one-line error; ``close()`` ends the bar, if any."""
+    bars: list = []
 
     def progress(p) -> None:
+        if not bars:
+            from tqdm.auto import tqdm
+
+            bars.append(tqdm(total=total, desc="batch", unit="item", disable=quiet, file=sys.stderr))
+        bar = bars[0]
         bar.n = p.done + p.failed
         bar.set_postfix_str(f"done {p.done}, failed {p.failed}, left {p.left}", refresh=False)
         bar.refresh()
         if p.last is not None and p.last.status == "failed":
             bar.write(f"  failed: {p.last.id}: {p.last.error}", file=sys.stderr)
 
-    return bar, progress
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return close, progress
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -99,7 +108,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     todo = pending_items(items, args.out)  # a resumed batch: size the engine for what is left
     engine = _engine(args, len(todo), settings, {i.kind for i in todo} or {i.kind for i in items})
-    bar, progress = _bar(args.quiet, len(items))
+    close_bar, progress = _bar(args.quiet, len(items))
     try:
         result = run_batch(
             items,
@@ -111,7 +120,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             what="--out",
         )
     finally:
-        bar.close()
+        close_bar()
     done, skipped, failed = result.count("done"), result.count("skipped"), result.count("failed")
     line = f"wrote {args.out}/ ({done} done, {failed} failed"
     line += f", {skipped} done by an earlier run)" if skipped else ")"
