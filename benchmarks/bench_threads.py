@@ -7,11 +7,13 @@ does to torch's default (one thread per core) on two workloads:
 * ``stylizer``: one forward pass of the real-time stylizer network at ``--size`` px.
 
 Each case runs in a fresh process (OpenMP reads ``OMP_WAIT_POLICY`` once, when it starts): 1 or 2
-threads, OpenMP waiting ``ACTIVE`` (spinning, GNU OpenMP's default here) or ``PASSIVE`` (sleeping),
-with the machine quiet or with one busy-loop process beside it, and ``xstyle`` = the CLI's default
-(``xstyle._threads.default_threads``: the idle cores). Rounds rotate the order of the cases;
-medians of each case's per-round medians are printed, with the ratio to one thread under the same
-load. Run: ``.venv/bin/python benchmarks/bench_threads.py`` (a few minutes), ``--quick`` for a smoke run.
+threads, OpenMP waiting as it does by default (``OMP_WAIT_POLICY`` unset: GNU OpenMP spins a while,
+then sleeps), ``ACTIVE`` (spinning) or ``PASSIVE`` (sleeping at once), with the machine quiet or
+with one busy-loop process beside it; and ``xstyle``, what the CLI does (passive waiting and
+``xstyle._threads.default_threads``: the idle cores). Rounds rotate the order of the cases;
+medians of each case's per-round medians are printed, with the speed relative to one thread with
+OpenMP's default waiting under the same load (above 1: faster).
+Run: ``.venv/bin/python benchmarks/bench_threads.py`` (a few minutes), ``--quick`` for a smoke run.
 """
 
 from __future__ import annotations
@@ -73,8 +75,9 @@ def _child(workload: str, threads: str, size: int, reps: int) -> None:
 
 
 def _run_case(workload: str, threads: str, policy: str, size: int, reps: int) -> tuple[int, float]:
-    env = {**os.environ, "OMP_WAIT_POLICY": policy}
-    env.pop("OMP_NUM_THREADS", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    if policy != "unset":
+        env["OMP_WAIT_POLICY"] = policy
     cmd = [sys.executable, str(HERE), "--child", workload, threads, str(size), str(reps)]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine())
     if args.quick:
         args.size, args.rounds, args.reps, args.workloads = 64, 1, 2, "stylizer"
-    cases = [(t, pol) for t in ("1", "2") for pol in ("ACTIVE", "PASSIVE")] + [("xstyle", "PASSIVE")]
+    cases = [(t, pol) for t in ("1", "2") for pol in ("unset", "ACTIVE", "PASSIVE")] + [("xstyle", "PASSIVE")]
     loads = ("quiet", "one busy core")
     samples: dict[tuple, list[float]] = {}
     chosen: dict[tuple, int] = {}
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{head[0]:<9} {head[1]:<14} {head[2]:<12} {head[3]:<11} {head[4]:>10} {head[5]:>12}")
     for (workload, load, threads, policy), values in samples.items():
         med = statistics.median(values)
-        base = statistics.median(samples[(workload, load, "1", policy)])
+        base = statistics.median(samples[(workload, load, "1", "unset")])  # torch's default waiting
         label = f"xstyle ({chosen[(workload, load, threads, policy)]})" if threads == "xstyle" else threads
         print(f"{workload:<9} {load:<14} {label:<12} {policy:<11} {1000 * med:>10.1f} {base / med:>11.2f}x")
     return 0
