@@ -28,6 +28,7 @@ from xstyle.cli._args import (
 )
 from xstyle.cli._options import _add_command, _add_group, _option, _pick
 from xstyle.cli.explain_carriers import add_carriers_parser
+from xstyle.cli.explain_networks import add_networks_parser
 from xstyle.cli.gan import _check_digit, _classifier, _digits_from, _gan_checkpoint
 from xstyle.cli.transfer import _run_transfer
 
@@ -627,5 +628,6 @@ def add_parsers(sub) -> None:
     esub = _add_group(sub, "explain", "attribution, Gram spectra, ablation, latent directions")
     _add_attribution_parsers(esub)
     add_carriers_parser(esub)
+    add_networks_parser(esub)
     _add_gram_parsers(esub)
     _add_latent_parsers(esub)
