@@ -73,3 +73,42 @@ def test_cli_bad_threads_is_one_line_exit_2(value, match, capsys):
     assert main(["samples", "--threads", value]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("xstyle samples: error:") and match in err[0], err
+
+
+def test_passive_waiting_is_set_for_the_block_and_restored(monkeypatch):
+    import os
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with _threads.passive_waiting() as here:
+        assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+        assert here is False  # torch is imported in this test process: only new processes see it
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # the user's choice stands
+    with _threads.passive_waiting():
+        assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_a_fresh_cli_process_waits_passively(tmp_path):
+    """In a real `xstyle` process the policy is set before torch (and OpenMP) start."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "import xstyle._threads as t\n"
+        "seen = []\n"
+        "real = t.configure_threads\n"
+        "def spy(**kw):\n"
+        "    seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
+        "    return real(**kw)\n"
+        "t.configure_threads = spy\n"
+        "from xstyle.cli import main\n"
+        "assert 'torch' not in sys.modules\n"
+        "code = main(['-q', 'samples'])\n"
+        "print(code, seen[0], os.environ.get('OMP_WAIT_POLICY'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines()[-1].split() == ["0", "PASSIVE", "None"], out.stdout + out.stderr

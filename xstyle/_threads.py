@@ -5,17 +5,22 @@ parallel region waits for the thread that shares its core with the other process
 transfer on two threads beside one busy core ran far slower than on one thread
 (``benchmarks/bench_threads.py``; the table is in docs/performance.md). The CLI therefore counts
 the cores that are busy when it starts (a short sample of ``/proc/stat``) and takes the rest;
-``xstyle --threads N`` overrides it.
+``xstyle --threads N`` overrides it. It also asks OpenMP to sleep rather than spin while a thread
+waits (``OMP_WAIT_POLICY=PASSIVE``, unless the user set it): spinning threads steal the core that
+the other process and their own slowest thread need.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["busy_cores", "configure_threads", "default_threads", "usable_cores"]
+__all__ = ["busy_cores", "configure_threads", "default_threads", "passive_waiting", "usable_cores"]
 
 #: a core busier than this (fraction of the sample) counts as taken by another process
 BUSY_THRESHOLD = 0.5
@@ -80,3 +85,20 @@ def configure_threads(*, threads: int | None = None) -> int:
         )
     torch.set_num_threads(n)
     return n
+
+
+@contextmanager
+def passive_waiting() -> Iterator[bool]:
+    """``OMP_WAIT_POLICY=PASSIVE`` (unless set already) for this block and the processes it starts.
+
+    OpenMP reads the variable once, when torch is first imported: it takes effect in this process
+    only if torch is not imported yet, and always in worker processes started inside the block.
+    Yields whether it takes effect here; the environment is restored on exit.
+    """
+    before = os.environ.get("OMP_WAIT_POLICY")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        yield before is None and "torch" not in sys.modules
+    finally:
+        if before is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)

@@ -117,6 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    from xstyle._threads import passive_waiting
+
+    with passive_waiting():  # before torch is imported: OpenMP threads sleep instead of spinning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; map errors to one line and an exit code."""
     # after parsing: --help, --version and usage errors answer without importing torch
     from xstyle.images import ImageError
     from xstyle.models.vgg import WeightsError
