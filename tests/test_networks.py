@@ -54,6 +54,11 @@ STUB_SOURCE = textwrap.dedent(
         return StubNet()
 
 
+    def stub2():
+        torch.manual_seed(1)
+        return StubNet()
+
+
     def bad():
         return 42
     """
@@ -499,3 +504,105 @@ def test_cli_transfer_on_a_user_network_writes_its_name(tmp_path, user_module):
     data = json.loads(out.with_suffix(".json").read_text())
     assert data["meta"]["network"] == f"{user_module}:stub"
     assert data["config"]["style_layers"] == list(network_defaults(f"{user_module}:stub")[1])
+
+
+# --- compare_networks: statistics, cross-judging, the comparison ------------------------------
+
+
+def test_activation_statistics_planted_flat_and_spike():
+    from xstyle.explain.style.networks import activation_statistics
+
+    flat = torch.ones(1, 4, 8, 8)
+    spike = torch.zeros(1, 4, 8, 8)
+    spike[0, 2, 3, 3] = 5.0
+    stats = activation_statistics({"flat": flat, "spike": spike})
+    assert stats["flat"]["max_over_mean"] == pytest.approx(1.0)
+    assert stats["flat"]["activation_entropy"] == pytest.approx(1.0)
+    assert stats["spike"]["max_over_mean"] == pytest.approx(4 * 8 * 8)
+    assert stats["spike"]["activation_entropy"] == pytest.approx(0.0)
+    # a rank-1 Gram (every channel equal, or one channel on): participation ratio 1 channel of 4
+    assert stats["flat"]["participation_ratio"] == pytest.approx(0.25)
+    assert stats["spike"]["participation_ratio"] == pytest.approx(0.25)
+    assert stats["flat"]["gram_entropy"] == pytest.approx(1.0)  # all 16 Gram entries equal
+    assert stats["spike"]["gram_entropy"] == pytest.approx(0.0)  # one non-zero entry
+
+
+def test_cross_judge_planted_zero_for_the_images_themselves(user_module):
+    from xstyle.explain.style.networks import cross_judge
+
+    spec = f"{user_module}:stub"
+    torch.manual_seed(0)
+    contents = [torch.rand(1, 3, 32, 32) for _ in range(2)]
+    styles = [torch.rand(1, 3, 32, 32) for _ in range(2)]
+    other = NetworkSpec(
+        name="stub-b", family="user", factory=lambda **kw: make_stub(), mean=(0, 0, 0), std=(1, 1, 1)
+    )
+    judges = {"stub": get_network(spec), "other": get_network(other)}
+    layers = {"stub": network_defaults(spec), "other": (("relu2",), ("act:1", "relu3"))}
+    images = {"style": styles, "content": contents}
+    style_d, content_d = cross_judge(images, contents, styles, judges, layers=layers)
+    for judge in judges:
+        assert style_d["style"][judge] == pytest.approx([0.0, 0.0], abs=1e-6)
+        assert content_d["content"][judge] == pytest.approx([0.0, 0.0], abs=1e-6)
+        assert min(style_d["content"][judge]) > 0 and min(content_d["style"][judge]) > 0
+
+
+def test_compare_networks_on_two_networks(user_module):
+    from xstyle.explain import compare_networks
+
+    torch.manual_seed(0)
+    pair = (torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32))
+    get_network_spec(NetworkSpec(name="stub-c", family="user", factory=lambda **kw: make_stub()))
+    nets = (f"{user_module}:stub", "stub-c")
+    r = compare_networks([pair], networks=nets, size=32, steps=3, feature_transform="softmax")
+    assert r.networks == nets and set(r.statistics[nets[0]]) == set(network_defaults(nets[0])[1])
+    assert set(r.style_distance) == {*nets, "photo (no transfer)"}
+    assert all(set(row) == set(nets) for row in r.style_distance.values())
+    assert r.content_distance["photo (no transfer)"][nets[0]] == pytest.approx(0.0, abs=1e-6)
+    assert r.images[nets[1]].shape == (1, 3, 32, 32)
+    data = r.to_dict()
+    assert data["feature_transform"] == "softmax" and "images" not in data
+    assert "| photo (no transfer) |" in r.table("style")
+    for kind in ("statistics", "transfers", "judging"):
+        assert r.plot(kind=kind).figure_ is not None
+    with pytest.raises(ValueError, match="distinct network specs"):
+        compare_networks([pair], networks=(nets[0], nets[0]))
+
+
+def test_cli_explain_networks_writes_the_tables_and_refuses_bad_networks(
+    tmp_path, user_module, expect_cli_error
+):
+    import json
+
+    from xstyle.cli import main
+
+    nets = f"{user_module}:stub,{user_module}:stub2"
+    out = tmp_path / "o"
+    argv = [
+        "-q",
+        "explain",
+        "networks",
+        "--networks",
+        nets,
+        "--pair",
+        "sample:chelsea,sample:poppies",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    data = json.loads((out / "networks.json").read_text())
+    assert data["networks"] == nets.split(",") and (out / "judging_style.png").is_file()
+    expect_cli_error(
+        ["explain", "networks", "--networks", "vgg19-caffe,vgg19-cafe", "--out", "x"],
+        command="explain networks",
+        match="Did you mean 'vgg19-caffe'",
+    )
+    expect_cli_error(
+        ["explain", "networks", "--networks", "vgg19-caffe", "--out", "x"],
+        command="explain networks",
+        match="two or more distinct networks",
+    )

@@ -13,6 +13,8 @@ module, beside it); nothing here draws at import time.
 * discriminator_maps, latent_class_attribution: attribution for the GAN;
 * deletion_insertion, randomisation_check: are the explanations true?
 * decompose_gram, compare_grams, lowrank_style_sweep, style_fingerprints: what a style is;
+* compare_networks: which network carries style and why (activation statistics per depth,
+  transfers, cross-judging, the softmax fix);
 * ablate_channels, ablation_curves: causal tests; tradeoff_sweep: choosing alpha and beta;
 * visualize_channels, visualize_gram_components: see the carriers (feature visualisation);
 * sample_latents, probe_layers, fit_probe, *_directions, traverse, probe_dynamics: latent probes;
@@ -85,6 +87,7 @@ from xstyle.explain.style import (
     GramDecomposition,
     GramEntryResult,
     LowRankResult,
+    NetworkComparison,
     RegionEvidenceResult,
     RegionExplanation,
     RegionFaithfulnessResult,
@@ -95,6 +98,7 @@ from xstyle.explain.style import (
     ablation_curves,
     channel_carriers,
     compare_grams,
+    compare_networks,
     decompose_gram,
     explain_regions,
     gram_entry_attribution,
@@ -141,6 +145,7 @@ __all__ = [
     "LatentResult",
     "LowRankResult",
     "MethodSpec",
+    "NetworkComparison",
     "PriorComponentsResult",
     "ProbeDynamicsResult",
     "ProbeResult",
@@ -161,6 +166,7 @@ __all__ = [
     "channel_carriers",
     "compare_directions",
     "compare_grams",
+    "compare_networks",
     "conditional_direction",
     "decompose_gram",
     "deletion_insertion",

@@ -65,6 +65,8 @@ from xstyle.explain.style.maps import (
     gram_entry_attribution,
     style_content_maps,
 )
+from xstyle.explain.style.networks import NetworkComparison, compare_networks
+from xstyle.explain.style.networks_plots import NetworkComparisonDisplay
 from xstyle.explain.style.regions import REGION_METHODS, RegionEvidenceResult, region_evidence, segment
 from xstyle.explain.style.stylizer import (
     BlockAblationResult,
@@ -111,6 +113,8 @@ __all__ = [
     "LayerComparison",
     "LayerSpectrum",
     "LowRankResult",
+    "NetworkComparison",
+    "NetworkComparisonDisplay",
     "PatchDiscriminatorTarget",
     "RegionEvidenceResult",
     "RegionExplanation",
@@ -130,6 +134,7 @@ __all__ = [
     "channel_scores",
     "compare_feature_grams",
     "compare_grams",
+    "compare_networks",
     "decompose_features",
     "decompose_gram",
     "discriminator_patch_maps",
