@@ -7,7 +7,15 @@ import logging
 import sys
 
 from xstyle.atomic import atomic_dir
-from xstyle.cli._args import UsageError, _direction_methods, _output_folder, _positive_int, _seed, _steps
+from xstyle.cli._args import (
+    NETWORK_HELP,
+    UsageError,
+    _direction_methods,
+    _output_folder,
+    _positive_int,
+    _seed,
+    _steps,
+)
 from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 log = logging.getLogger("xstyle")
@@ -104,7 +112,8 @@ def _given(**options) -> dict:
 
 # the StyleReportConfig fields set by the options of the same name
 _STYLE_OPTIONS = (
-    "content style size steps analysis_size method channel_method n_steps weights precision fast_model seed"
+    "content style size steps analysis_size method channel_method n_steps weights network precision "
+    "fast_model seed"
 ).split()
 
 
@@ -260,6 +269,7 @@ def add_parsers(sub) -> None:
         )
         _option(g, "--n-steps", _positive_int, help="IG steps", shown="8")
         _option(g, "--weights", help="VGG19 weights", shown="caffe")
+        g.add_argument("--network", default=None, metavar="SPEC", help=NETWORK_HELP)
         _option(
             g,
             "--precision",

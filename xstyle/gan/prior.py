@@ -176,16 +176,17 @@ def draw_latents(
 ) -> torch.Tensor:
     """n generator inputs from the prior ``model`` was trained with (float32, CPU).
 
-    ``model`` is a generator mapping its input to images; its ``latent_dim`` attribute (default
-    100) and ``prior`` attribute (default N(0, I)) are used. For an unconditional generator the
+    ``model`` is a generator mapping its input to images; its ``latent_dim`` attribute (else its
+    first layer's inputs: a Linear's ``in_features``, a convolution's ``in_channels``, less the
+    labels) and ``prior`` attribute (default N(0, I)) are used. For an unconditional generator the
     result is z (n, latent_dim). For a conditional one (``n_classes > 0``) it is cat(z, one-hot
     label), (n, latent_dim + n_classes): ``labels`` is one digit for all, a sequence of n digits,
     or None for balanced labels 0, 1, ..., 9, 0, 1, ... The z part is the same for any labels
     (the same ``generator`` state gives the same z), so two calls that differ only in ``labels``
     write the same handwriting as different digits.
     """
-    latent_dim = int(getattr(model, "latent_dim", LATENT_DIM))
-    n_classes = int(getattr(model, "n_classes", 0))
+    n_classes = int(getattr(model, "n_classes", 0) or 0)
+    latent_dim = _latent_dim(model, n_classes)
     width = latent_dim + n_classes
     check_memory("n", n, lambda v: latent_bytes(v, width), what=f"{width}-dimensional latents")
     if not n_classes and labels is not None:
@@ -195,6 +196,23 @@ def draw_latents(
         )
     z = prior_of(model).sample(n, latent_dim, generator=generator)
     return with_labels(z, check_labels(labels, n, n_classes), n_classes=n_classes) if n_classes else z
+
+
+def _latent_dim(model: nn.Module, n_classes: int) -> int:
+    """The size of z: ``model.latent_dim``, else its first layer's input width less the labels."""
+    dim = getattr(model, "latent_dim", None)
+    if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0:
+        return dim
+    for module in model.modules():
+        if isinstance(module, nn.Linear | nn.ConvTranspose2d | nn.Conv2d):
+            width = module.in_features if isinstance(module, nn.Linear) else module.in_channels
+            if width > n_classes:
+                return width - n_classes
+            break
+    raise ValueError(
+        f"cannot tell the latent size of {type(model).__name__}: give it a latent_dim attribute "
+        "(or wrap it with xstyle.models.generators.get_generator)."
+    )
 
 
 def with_labels(z: torch.Tensor, labels: torch.Tensor, *, n_classes: int = N_DIGITS) -> torch.Tensor:

@@ -57,6 +57,9 @@ class StyleReportConfig(_ReportConfig):
     carrier_steps: int = 48  # Adam steps per picture
     fingerprint_samples: int | None = None  # sample photos/paintings compared (None: all 14)
     weights: str = "caffe"  # VGG19 weights
+    #: the feature network (xstyle.models.list_networks()); None: VGG19 with ``weights``. On another
+    #: network the VGG19 layer names above (carrier_layers, ablation_layer) become its own by position
+    network: str | None = None
     #: arithmetic of the stylisation: "auto" = bfloat16 where the CPU has bf16 units, else float32
     precision: str = "auto"
     fast_model: str | None = None  # a real-time stylizer to explain too (path or shipped:NAME)
@@ -99,7 +102,14 @@ class StyleReportConfig(_ReportConfig):
         object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
         object.__setattr__(self, "ranks", tuple(self.ranks))
         object.__setattr__(self, "carrier_layers", tuple(self.carrier_layers))
-        if self.carrier_layers:
+        if self.network is not None:
+            from xstyle.models.registry import check_network_layers, translate_gatys_layers
+
+            for name in ("carrier_layers", "ablation_layer"):
+                object.__setattr__(self, name, translate_gatys_layers(self.network, getattr(self, name)))
+                if getattr(self, name):
+                    check_network_layers(self.network, getattr(self, name), param=name)
+        elif self.carrier_layers:
             from xstyle.models.vgg import check_layer_names
 
             check_layer_names(self.carrier_layers, param="carrier_layers")
@@ -217,18 +227,22 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
     from xstyle.explain.style.summary import summarise_style
     from xstyle.explain.style.tradeoff import tradeoff_sweep
     from xstyle.images import resize_image
-    from xstyle.models.vgg import load_vgg19
-    from xstyle.transfer import GATYS_STYLE_LAYERS, TransferConfig, style_transfer
+    from xstyle.transfer import TransferConfig, style_transfer
 
     p = prefix
     metrics: dict[str, Any] = {}
     with runner.stage("load images and VGG19") as step:
         config = TransferConfig(
-            size=c.size, steps=c.steps, weights=c.weights, precision=c.precision, seed=c.seed
+            size=c.size,
+            steps=c.steps,
+            weights=c.weights,
+            network=c.network,
+            precision=c.precision,
+            seed=c.seed,
         )
         content_full = resolve_image(c.content, size=c.size)
         style_full = resolve_image(c.style, size=c.size)
-        model = load_vgg19(c.weights, pooling=config.pooling, last_layer=config.deepest_layer)
+        model = config.load_network()
         step("loaded")
 
     with runner.stage("style transfer") as step:
@@ -307,7 +321,12 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
         }
 
     adam = TransferConfig(
-        size=c.analysis_size, steps=(c.lowrank_steps,), optimizer="adam", weights=c.weights, seed=c.seed
+        size=c.analysis_size,
+        steps=(c.lowrank_steps,),
+        optimizer="adam",
+        weights=c.weights,
+        network=c.network,
+        seed=c.seed,
     )
     with runner.stage("low-rank styles") as step:
         lowrank = lowrank_style_sweep(content, style, ranks=c.ranks, config=adam, model=model)
@@ -382,7 +401,7 @@ def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Repor
             fingerprints=fingerprints,
             ablation=ablation,
             tradeoff=tradeoff,
-            style_layers=GATYS_STYLE_LAYERS,
+            style_layers=config.style_layers,
         )
         step("saved figures")
     if c.fast_model:

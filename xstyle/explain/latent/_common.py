@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix, check_seed
-from xstyle.explain.latent.measures import digit_measures
+from xstyle.explain.latent.measures import digit_measures, measure_images
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 
 if TYPE_CHECKING:
@@ -156,19 +156,71 @@ class LatentSamples:
         return out
 
 
+def resolve_generator(generator: Any) -> nn.Module:
+    """The module an analysis runs: ``generator`` itself (an ``nn.Module``), or the adapted module of
+    a :class:`~xstyle.models.generators.GeneratorSpec` or of a spec string (``shipped:NAME``, a
+    checkpoint, ``module:callable``; see :func:`~xstyle.models.generators.get_generator`)."""
+    from xstyle.models.generators import GeneratorSpec, get_generator
+
+    if isinstance(generator, GeneratorSpec):
+        return generator.generator
+    if isinstance(generator, str):
+        import xstyle.gan  # noqa: F401 - registers shipped:NAME and checkpoints
+
+        return get_generator(generator).generator
+    if not isinstance(generator, nn.Module):
+        raise TypeError(
+            f"generator must be a torch.nn.Module, a GeneratorSpec or a spec string ('shipped:NAME', "
+            f"'module:callable'); got {type(generator).__name__}."
+        )
+    return generator
+
+
 def latent_dim_of(generator: nn.Module) -> int:
     """The width of ``generator``'s input: z, plus the one-hot label of a conditional generator
-    (its ``input_dim`` or ``latent_dim`` attribute, or its first Linear's inputs)."""
+    (its ``input_dim`` or ``latent_dim`` attribute, or its first layer's inputs: a Linear's
+    ``in_features``, a (transposed) convolution's ``in_channels``)."""
     for name in ("input_dim", "latent_dim"):
         dim = getattr(generator, name, None)
         if isinstance(dim, int) and dim > 0:
-            return dim
+            return dim + (int(getattr(generator, "n_classes", 0) or 0) if name == "latent_dim" else 0)
     for module in generator.modules():
         if isinstance(module, nn.Linear):
             return module.in_features
+        if isinstance(module, nn.ConvTranspose2d | nn.Conv2d):
+            return module.in_channels
     raise ValueError(
-        f"cannot tell the latent size of {type(generator).__name__}: give it a latent_dim attribute."
+        f"cannot tell the latent size of {type(generator).__name__}: give it a latent_dim attribute "
+        "(or wrap it with xstyle.models.generators.get_generator)."
     )
+
+
+def default_stages(generator: nn.Module) -> list[str]:
+    """The stages tapped by default: the generator's declared ``stages`` (a GeneratorSpec's), else
+    those of :data:`GENERATOR_STAGES` it has."""
+    names = {name for name, _ in generator.named_modules()}
+    declared = getattr(generator, "stages", None)
+    if isinstance(declared, tuple | list) and declared:
+        return [s for s in declared if s in names]
+    return [s for s in GENERATOR_STAGES if s in names]
+
+
+def measure(
+    images: torch.Tensor,
+    *,
+    classifier: nn.Module | None = None,
+    style: bool = False,
+    measures: Any = None,
+    batch_size: int = 500,
+) -> dict[str, np.ndarray]:
+    """The measures of generated images: grey digits with no ``measures`` get :func:`measure_digits`
+    (exactly as before); anything else :func:`~xstyle.explain.latent.measures.measure_images`
+    (``measures`` names/callables, default per channels; ``style`` is for digits only)."""
+    if measures is None and images.ndim == 4 and images.shape[1] == 1:
+        return measure_digits(images, classifier=classifier, style=style, batch_size=batch_size)
+    if style:
+        raise ValueError("style=True (the digit scorer's Gram energy) is for grey digits; leave it off.")
+    return measure_images(images, measures, classifier=classifier, batch_size=batch_size)
 
 
 def generate(
@@ -180,28 +232,31 @@ def generate(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Run ``generator`` on latents z (N, D) in eval mode without gradients, tapping ``stages``.
 
-    Returns ``(images (N, 1, H, W) float32 CPU, {stage: (N, F) float32 CPU})``. The generator's
+    Returns ``(images (N, C, H, W) float32 CPU, {stage: (N, F) float32 CPU})``. The generator's
     ``training`` flag is restored and no hook outlives the call, also when the forward pass raises.
     """
     check_int(batch_size, "batch_size", 1)
+    generator = resolve_generator(generator)
     stages = resolve_layers(generator, stages, param="stages") if stages else []
     device = device_of(generator)
     images, feats = [], {s: [] for s in stages}
-    with frozen(generator), torch.no_grad(), ExitStack() as stack:
-        tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
+    with frozen(generator), torch.no_grad():
         for first in range(0, z.shape[0], batch_size):
             zb = z[first : first + batch_size].to(device=device, dtype=torch.float32)
-            if tap is not None:
-                tap.features = {}
-            out = generator(zb)
-            images.append(out.float().cpu())
-            for s in stages:
-                feats[s].append(tap.features[s].float().flatten(1).cpu())
+            with ExitStack() as stack:  # a fresh tap per batch: each batch is one forward pass
+                tap = stack.enter_context(FeatureTap(generator, stages)) if stages else None
+                out = generator(zb)
+                images.append(out.float().cpu())
+                for s in stages:
+                    feats[s].append(tap.features[s].float().flatten(1).cpu())
     if not images:
         raise ValueError("z is empty; pass at least one latent.")
     x = torch.cat(images)
-    if x.ndim != 4 or x.shape[1] != 1:
-        raise ValueError(f"generator must return digits (B, 1, H, W); got {tuple(x.shape[1:])} per sample.")
+    if x.ndim != 4 or not 1 <= x.shape[1] <= 4:
+        raise ValueError(
+            f"generator must return an image batch (B, C, H, W) with C in 1..4; got {tuple(x.shape[1:])} "
+            "per sample."
+        )
     return x, {s: torch.cat(v) for s, v in feats.items()}
 
 
@@ -215,12 +270,15 @@ def sample_latents(
     style: bool = False,
     batch_size: int = 250,
     labels: torch.Tensor | int | None = None,
+    measures: Any = None,
 ) -> LatentSamples:
-    """Generate ``n`` digits from seeded latents, tap the generator's stages and measure the digits.
+    """Generate ``n`` images from seeded latents, tap the generator's stages and measure the images.
 
     Args:
-        generator: z (B, D) -> digits (B, 1, H, W) in [-1, 1], e.g. :class:`xstyle.gan.dcgan.Generator`.
-        classifier: the scorer adding ``class``/``confidence`` (and ``gram_energy`` with ``style``).
+        generator: z (B, D) -> images (B, C, H, W) in [-1, 1], e.g. :class:`xstyle.gan.dcgan.Generator`,
+            or a :class:`~xstyle.models.generators.GeneratorSpec` or spec string.
+        classifier: the scorer adding ``class``/``confidence`` (and ``gram_energy`` with ``style``);
+            any module returning logits of the images.
         n: number of latents (>= 2).
         seed: seeds z (from the generator's prior, N(0, I) by default) through a CPU
             ``torch.Generator``: same seed, same numbers.
@@ -230,16 +288,20 @@ def sample_latents(
         batch_size: latents per forward pass.
         labels: for a conditional generator, the digit(s) to generate (one int or n ints; None:
             balanced, 0..9 in turn; see :func:`xstyle.gan.prior.draw_latents`).
+        measures: what to measure (names of :mod:`~xstyle.explain.latent.measures` and/or callables
+            images -> (N,)); default: the digit measures for grey images, the colour ones for RGB.
     """
     check_int(n, "n", 2)
+    generator = resolve_generator(generator)
     if stages is None:
-        names = {name for name, _ in generator.named_modules()}
-        stages = [s for s in GENERATOR_STAGES if s in names]
+        stages = default_stages(generator)
     from xstyle.gan.prior import draw_latents
 
     z = draw_latents(generator, n, generator=torch.Generator().manual_seed(check_seed(seed)), labels=labels)
     images, feats = generate(generator, z, stages=list(stages), batch_size=batch_size)
-    attrs = measure_digits(images, classifier=classifier, style=style, batch_size=max(batch_size, 500))
+    attrs = measure(
+        images, classifier=classifier, style=style, measures=measures, batch_size=max(batch_size, 500)
+    )
     return LatentSamples(z=z, images=images, attributes=attrs, activations=feats, seed=int(seed))
 
 

@@ -8,7 +8,9 @@
   activations over many samples; each sample's PCA coordinates are regressed onto its latent
   (``z ~ U x``), and the columns of ``U`` carry the principal axes back to latent space.
 * **SeFa** (Shen & Zhou 2021): closed form, the eigenvectors of ``W^T W`` of the generator's first
-  Linear layer (``torch.linalg.eigh``), largest eigenvalue first.
+  layer (``torch.linalg.eigh``), largest eigenvalue first. A conv-first generator (DCGAN-64,
+  PGGAN: z as (B, D, 1, 1)) has its first (transposed) convolution's weight flattened into the
+  matrix (out * kH * kW, D) that maps z to the first feature map, as SeFa's own code does for PGGAN.
 
 Every direction is a :class:`Direction`: a unit vector (D,) in latent space, its method, its source
 (attribute or component) and a score. :func:`compare_directions` tabulates their cosine similarities
@@ -37,6 +39,7 @@ __all__ = [
     "conditional_direction",
     "ganspace_directions",
     "interfacegan_directions",
+    "layer_matrix",
     "sefa_directions",
 ]
 
@@ -251,13 +254,31 @@ def ganspace_directions(
     ]
 
 
-def _first_linear(model: nn.Module) -> tuple[nn.Linear, nn.Module | None]:
+def _first_layer(model: nn.Module) -> tuple[nn.Module, nn.Module | None]:
+    """The first Linear or (transposed) convolution of ``model`` and the module after it."""
     modules = list(model.modules())
     for i, m in enumerate(modules):
-        if isinstance(m, nn.Linear):
+        if isinstance(m, nn.Linear | nn.ConvTranspose2d | nn.Conv2d):
             nxt = modules[i + 1] if i + 1 < len(modules) else None
             return m, nxt
-    raise ValueError(f"{type(model).__name__} has no nn.Linear layer for SeFa; pass the weight matrix.")
+    raise ValueError(
+        f"{type(model).__name__} has no nn.Linear or convolution for SeFa; pass the weight matrix (out, D)."
+    )
+
+
+def layer_matrix(layer: nn.Module) -> torch.Tensor:
+    """The matrix (out, D) by which a first layer maps z (D,) to its (flattened) output.
+
+    ``nn.Linear``: its weight. ``nn.ConvTranspose2d`` (weight (D, C, kH, kW)) on z as (D, 1, 1):
+    output[c, i, j] = sum_d z[d] w[d, c, i, j], so the matrix is ``w.reshape(D, -1).T``
+    (C * kH * kW, D). ``nn.Conv2d`` (weight (C, D, kH, kW)): ``w.permute(0, 2, 3, 1).reshape(-1, D)``.
+    """
+    w = layer.weight.detach()
+    if isinstance(layer, nn.ConvTranspose2d):
+        return w.reshape(w.shape[0], -1).T
+    if isinstance(layer, nn.Conv2d):
+        return w.permute(0, 2, 3, 1).reshape(-1, w.shape[1])
+    return w
 
 
 def sefa_directions(
@@ -269,8 +290,9 @@ def sefa_directions(
     """SeFa's closed-form directions: eigenvectors of ``W^T W``, largest eigenvalue first.
 
     Args:
-        model: a generator (its first ``nn.Linear`` is used; the DCGAN's ``fc``, 12544 x 100), an
-            ``nn.Linear``, or a weight matrix (out, D).
+        model: a generator (its first ``nn.Linear`` or (transposed) convolution is used, see
+            :func:`layer_matrix`; the DCGAN's ``fc``, 12544 x 100), such a layer, or a weight matrix
+            (out, D).
         n_components: eigenvectors kept (<= D).
         fold_batchnorm: scale W's rows by the following ``BatchNorm1d``'s ``weight / sqrt(var + eps)``
             (the DCGAN's ``bn0`` in eval mode), so the directions are those of the layer the
@@ -284,11 +306,11 @@ def sefa_directions(
     bn = None
     if isinstance(model, torch.Tensor):
         w = model.detach()
-    elif isinstance(model, nn.Linear):
-        w = model.weight.detach()
+    elif isinstance(model, nn.Linear | nn.ConvTranspose2d | nn.Conv2d):
+        w = layer_matrix(model)
     elif isinstance(model, nn.Module):
-        linear, nxt = _first_linear(model)
-        w = linear.weight.detach()
+        layer, nxt = _first_layer(model)
+        w = layer_matrix(layer)
         bn = nxt if isinstance(nxt, nn.BatchNorm1d) and nxt.num_features == w.shape[0] else None
     else:
         raise ValueError(f"model must be an nn.Module or a weight tensor; got {type(model).__name__}.")

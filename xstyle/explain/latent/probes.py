@@ -45,8 +45,10 @@ from xstyle.explain.latent._common import (
     fit_probe,
     generate,  # noqa: F401 - re-exported (benchmarks/bench_latent.py)
     measure_digits,
+    resolve_generator,
     sample_latents,
 )
+from xstyle.explain.latent.measures import default_measures
 from xstyle.explain.latent.plots import ProbeTableDisplay
 from xstyle.rng import RandomStream
 
@@ -64,6 +66,7 @@ __all__ = [
     "LatentSamples",
     "ProbeResult",
     "ProbeTableResult",
+    "default_attributes",
     "explain_latent",
     "find_directions",
     "fit_probe",
@@ -287,6 +290,7 @@ def _check_direction_options(
     conditional: Sequence[tuple[str, str]],
     n_components: int,
     style: bool,
+    allowed: Sequence[str] | None = None,
 ) -> list[str]:
     methods = list(methods)
     bad = [m for m in methods if m not in METHODS]
@@ -294,11 +298,57 @@ def _check_direction_options(
         raise ValueError(f"methods must be a non-empty subset of {list(METHODS)}; got {methods!r}.")
     check_int(n_components, "n_components", 1)
     wanted = [*attributes, *(a for pair in conditional for a in pair)]
-    allowed = [a for a in ATTRIBUTES if a != "class" and (style or a != "gram_energy")]
-    bad = [a for a in wanted if a not in allowed]
+    if allowed is None:  # the digit attributes (other measures are checked against the samples)
+        allowed = [a for a in ATTRIBUTES if a != "class" and (style or a != "gram_energy")]
+        bad = [a for a in wanted if a == "class" or (a in ATTRIBUTES and a not in allowed) or not a]
+    else:
+        bad = [a for a in wanted if a not in allowed]
     if bad:
-        raise ValueError(f"attributes must be names from {allowed}; got {bad!r}.")
+        raise ValueError(f"attributes must be names from {list(allowed)}; got {bad!r}.")
     return methods
+
+
+#: the digit generator's default InterFaceGAN attributes and conditional pair
+DIGIT_ATTRIBUTES = ("confidence", "ink", "thickness", "slant", "width")
+DIGIT_CONDITIONAL = (("thickness", "ink"),)
+
+
+def default_attributes(
+    generator: nn.Module,
+    attributes: Sequence[str] | None,
+    conditional: Sequence[tuple[str, str]] | None,
+    *,
+    classifier: bool = True,
+    measures: Any = None,
+    samples: LatentSamples | None = None,
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The attributes and conditional pairs to use where None is given: for grey digits measured
+    by default, the digit ones (``confidence``, ``ink``, ``thickness``, ``slant``, ``width``;
+    thickness holding ink); otherwise every measured number (``confidence`` with a classifier,
+    then the measures) and no conditional pair."""
+    if samples is not None:
+        numeric = [a for a in samples.attributes if a != "class"]
+        digits = samples.images.shape[1] == 1 and set(DIGIT_ATTRIBUTES[1:]) <= set(samples.attributes)
+    else:
+        channels = int(getattr(generator, "channels", 1) or 1)
+        digits = measures is None and channels == 1
+        names = default_measures(channels) if measures is None else _measure_names(measures)
+        numeric = (["confidence"] if classifier else []) + [n for n in names if n != "class"]
+    if attributes is None:
+        attributes = list(DIGIT_ATTRIBUTES) if digits else numeric
+        if not classifier and samples is None:
+            attributes = [a for a in attributes if a != "confidence"]
+    if conditional is None:
+        conditional = list(DIGIT_CONDITIONAL) if digits else []
+    return list(attributes), [tuple(p) for p in conditional]
+
+
+def _measure_names(measures: Any) -> list[str]:
+    if isinstance(measures, str):
+        return [measures]
+    if isinstance(measures, Mapping):
+        return list(measures)
+    return [m if isinstance(m, str) else getattr(m, "__name__", type(m).__name__) for m in measures]
 
 
 def find_directions(
@@ -306,8 +356,8 @@ def find_directions(
     samples: LatentSamples,
     *,
     methods: Sequence[str] = METHODS,
-    attributes: Sequence[str] = ("confidence", "ink", "thickness", "slant", "width"),
-    conditional: Sequence[tuple[str, str]] = (("thickness", "ink"),),
+    attributes: Sequence[str] | None = None,
+    conditional: Sequence[tuple[str, str]] | None = None,
     n_components: int = 5,
     style: bool = False,
     cv: int = 5,
@@ -320,9 +370,14 @@ def find_directions(
     ``samples.activations``; SeFa reads the generator's first Linear layer. Options as in
     :func:`explain_latent` (``style`` allows ``"gram_energy"`` among the attributes).
 
+    ``attributes``/``conditional`` None: the defaults for the generator's images
+    (:func:`default_attributes`).
+
     Returns:
         The directions in method order (InterFaceGAN, conditional, GANSpace, SeFa).
     """
+    generator = resolve_generator(generator)
+    attributes, conditional = default_attributes(generator, attributes, conditional, samples=samples)
     from xstyle.explain.latent.directions import (
         conditional_direction,
         ganspace_directions,
@@ -350,8 +405,8 @@ def find_directions(
         first = next(iter(samples.activations), None)
         if first is None:
             raise ValueError(
-                "ganspace needs a tapped generator stage; the generator has none of "
-                f"{list(GENERATOR_STAGES)}."
+                "ganspace needs a tapped generator stage; the generator declares none and has none of "
+                f"{list(GENERATOR_STAGES)} (declare its stages in a GeneratorSpec, or pass stages=)."
             )
         directions += ganspace_directions(
             samples.activations[first], samples.z, n_components=n_components, random_state=random_state
@@ -368,8 +423,8 @@ def explain_latent(
     n: int = 2000,
     seed: int = 0,
     methods: Sequence[str] = METHODS,
-    attributes: Sequence[str] = ("confidence", "ink", "thickness", "slant", "width"),
-    conditional: Sequence[tuple[str, str]] = (("thickness", "ink"),),
+    attributes: Sequence[str] | None = None,
+    conditional: Sequence[tuple[str, str]] | None = None,
     n_components: int = 5,
     style: bool = False,
     cv: int = 5,
@@ -377,6 +432,7 @@ def explain_latent(
     alphas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),
     batch_size: int = 250,
     labels: torch.Tensor | int | None = None,
+    measures: Any = None,
 ) -> LatentResult:
     """The whole latent analysis of a generator: attributes, probes, directions, traversals, comparison.
 
@@ -393,15 +449,41 @@ def explain_latent(
         cv: folds of every probe.
         n_traverse: latents per traversal; alphas: steps in units of sigma (z's std along a unit vector).
         labels: for a conditional generator, the digit(s) its latents write (None: balanced).
+        measures: what to measure (default: the digit measures for grey images, the colour ones
+            for RGB; see :mod:`~xstyle.explain.latent.measures`); ``attributes``/``conditional``
+            None: :func:`default_attributes`.
+
+    ``generator`` may also be a :class:`~xstyle.models.generators.GeneratorSpec` or a spec string,
+    and ``classifier`` None (then ``class``/``confidence`` are not measured).
     """
     from xstyle.explain.latent.directions import compare_directions
     from xstyle.explain.latent.traversal import traverse
 
-    methods = _check_direction_options(methods, attributes, conditional, n_components, style)
+    generator = resolve_generator(generator)
+    attributes, conditional = default_attributes(
+        generator, attributes, conditional, classifier=classifier is not None, measures=measures
+    )
+    channels = int(getattr(generator, "channels", 1) or 1)
+    names = default_measures(channels) if measures is None else _measure_names(measures)
+    if measures is None and channels == 1:
+        names = [a for a in ATTRIBUTES if a not in ("class", "confidence", "gram_energy")]
+    allowed = [
+        *(["confidence"] if classifier is not None else []),
+        *names,
+        *(["gram_energy"] if style else []),
+    ]
+    methods = _check_direction_options(methods, attributes, conditional, n_components, style, allowed)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     samples = sample_latents(
-        generator, classifier=classifier, n=n, seed=seed, style=style, batch_size=batch_size, labels=labels
+        generator,
+        classifier=classifier,
+        n=n,
+        seed=seed,
+        style=style,
+        batch_size=batch_size,
+        labels=labels,
+        measures=measures,
     )
     timings["sample_and_measure"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -434,6 +516,7 @@ def explain_latent(
             style=style,
             batch_size=batch_size,
             labels=labels,
+            measures=measures,
         )
         for d in directions
     )

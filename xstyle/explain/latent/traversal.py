@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
-from xstyle.explain.latent._common import generate, latent_dim_of, measure_digits
+from xstyle.explain.latent._common import generate, latent_dim_of, measure, resolve_generator
 from xstyle.explain.latent.directions import Direction
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ def traverse(
     rows: int = 8,
     batch_size: int = 250,
     labels: torch.Tensor | int | None = None,
+    measures: Any = None,
 ) -> TraversalResult:
     """Walk ``n`` latents along ``direction`` and measure the digits at every step.
 
@@ -133,7 +134,9 @@ def traverse(
         rows: latents kept as images for the grid.
         labels: for a conditional generator when ``z`` is drawn: the digit(s) to write (None:
             balanced).
+        measures: what to measure (see :func:`~xstyle.explain.latent.probes.sample_latents`).
     """
+    generator = resolve_generator(generator)
     if not isinstance(direction, Direction):
         raise ValueError(f"direction must be a Direction; got {type(direction).__name__}.")
     dim = latent_dim_of(generator)
@@ -161,7 +164,7 @@ def traverse(
     with_zero = np.concatenate([steps, [0.0]]) if 0.0 not in steps else steps
     walked = z[None] + torch.from_numpy(with_zero).float()[:, None, None] * v  # (S', n, D)
     images, _ = generate(generator, walked.reshape(-1, dim), batch_size=batch_size)
-    attrs = measure_digits(images, classifier=classifier, style=style)
+    attrs = measure(images, classifier=classifier, style=style, measures=measures)
     s_all = len(with_zero)
     zero = int(np.flatnonzero(with_zero == 0.0)[0])
     per = {k: np.asarray(a).reshape(s_all, n) for k, a in attrs.items()}
