@@ -606,3 +606,40 @@ def test_cli_explain_networks_writes_the_tables_and_refuses_bad_networks(
         command="explain networks",
         match="two or more distinct networks",
     )
+
+
+def test_style_report_config_carries_vgg19_layer_names_to_another_network(user_module):
+    from xstyle.models.registry import translate_gatys_layers
+    from xstyle.report.style import StyleReportConfig
+
+    spec = f"{user_module}:stub"
+    assert translate_gatys_layers(spec, ("relu1_1", "relu3_1", "relu4_2")) == ("act:0", "relu3", "relu3")
+    assert translate_gatys_layers("vgg19-caffe", "relu3_1") == "relu3_1"
+    config = StyleReportConfig(network=spec)
+    assert config.carrier_layers == ("act:0", "relu2", "relu3") and config.ablation_layer == "relu3"
+    assert StyleReportConfig().carrier_layers == ("relu1_1", "relu2_1", "relu3_1")  # VGG19 unchanged
+    with pytest.raises(ValueError, match=r"carrier_layers must be layer names of the network"):
+        StyleReportConfig(network=spec, carrier_layers=("relu9",))
+
+
+@pytest.mark.slow
+def test_efficientnet_lite0_transfer_carriers_and_report_at_64px(tmp_path):
+    """The real non-VGG network end to end: transfer, channel carriers and the fast style report."""
+    from xstyle.cli import main
+    from xstyle.explain.style.maps import channel_carriers
+    from xstyle.transfer import TransferConfig, style_transfer
+
+    config = TransferConfig(network="efficientnet-lite0", size=64, steps=(20,))
+    result = style_transfer("sample:chelsea", "sample:starry_night", config=config)
+    assert result.final["style"] < result.history[0].style
+    net = config.load_network()
+    from xstyle.data import resolve_image
+
+    content, style = resolve_image("sample:chelsea", size=64), resolve_image("sample:starry_night", size=64)
+    carriers = channel_carriers(result.image, content=content, style=style, model=net, n_steps=2)
+    assert next(iter(carriers.score)) == "_swish:0" and "_blocks.6._swish:0" in carriers.score
+    out = tmp_path / "report"
+    assert (
+        main(["-q", "report", "style", "--fast", "--network", "efficientnet-lite0", "--out", str(out)]) == 0
+    )
+    assert (out / "index.html").is_file()

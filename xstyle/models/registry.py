@@ -63,6 +63,7 @@ __all__ = [
     "network_layers",
     "register_network",
     "seeded",
+    "translate_gatys_layers",
 ]
 
 DEFAULT_NETWORK = "vgg19-caffe"
@@ -419,6 +420,24 @@ def layers_for(model: Any, layers: str | Sequence[str] | None, *, kind: str) -> 
         content, style = model_defaults(model)
         return content if kind == "content" else style
     return layers
+
+
+def translate_gatys_layers(spec: str | NetworkSpec, layers: str | Sequence[str]) -> Any:
+    """VGG19's Gatys layer names carried over to another network by position: ``relu1_1`` ..
+    ``relu5_1`` become its style layers 1 .. 5, ``relu4_2`` its content layer; other names (and
+    every name on VGG19) are kept. Lets a config whose defaults name VGG19 layers run elsewhere."""
+    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+
+    net_spec = get_network_spec(spec)
+    if net_spec.family == "vgg19":
+        return layers
+    content, style = network_defaults(net_spec)
+    mapping = dict(zip(GATYS_STYLE_LAYERS, style, strict=False)) | dict(
+        zip(GATYS_CONTENT_LAYERS, content, strict=False)
+    )
+    if isinstance(layers, str):
+        return mapping.get(layers, layers)
+    return tuple(mapping.get(name, name) for name in layers)
 
 
 def _builtin_specs() -> list[NetworkSpec]:
