@@ -18,6 +18,7 @@ from xstyle.explain.latent.directions import (
     interfacegan_directions,
     sefa_directions,
 )
+from xstyle.explain.latent.measures import COLOUR_MEASURES
 from xstyle.explain.latent.probes import explain_latent, find_directions, probe_layers, sample_latents
 from xstyle.explain.latent.traversal import traverse
 from xstyle.hooks import assert_no_hooks
@@ -79,8 +80,8 @@ class ShapeClassifier(nn.Module):
     """Logits (B, 2): a disc covers more of the image than the square (any module returning logits)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        coverage = ((x + 1) / 2).min(dim=1).values.lt(0.9).float().mean(dim=(1, 2))
-        return torch.stack([0.25 - coverage, coverage - 0.25], dim=1) * 50
+        coverage = torch.sigmoid((0.9 - ((x + 1) / 2).min(dim=1).values) * 50).mean(dim=(1, 2))
+        return torch.stack([0.38 - coverage, coverage - 0.38], dim=1) * 50
 
 
 @pytest.fixture(params=["linear-first", "conv-first"], scope="module")
@@ -173,3 +174,31 @@ def test_hue_helper_is_right():
     rgb = _hsv_to_rgb(torch.tensor([0.0, 60.0, 120.0]))
     assert torch.allclose(rgb, torch.tensor([[1.0, 0, 0], [1, 1, 0], [0, 1, 0]]))
     assert math.isclose(float(_masks()[0].sum()), 64.0)
+
+
+def test_gan_style_splits_hue_to_z_and_shape_to_the_label(planted):
+    from xstyle.explain.latent.gan_style import gan_style
+
+    res = gan_style(
+        planted,
+        ShapeClassifier(),
+        n_z=12,
+        n_reverse=2,
+        reverse_digit=1,
+        n_attribution=4,
+        n_steps=4,
+        n_direction=20,
+        n_walk=3,
+        n_boot=10,
+        sefa_components=1,
+        ganspace_components=1,
+        seed=0,
+    )
+    assert res.variance["hue"]["z"] >= 0.95
+    assert res.variance["coverage"]["label"] >= 0.95
+    assert res.agreement.tolist() == [1.0, 1.0]
+    assert res.analogies.shape == (12, CLASSES, 3, SIZE, SIZE)
+    assert res.gram == {}  # the stub classifier has no act1/act2 layers
+    assert res.directions["sefa_0"]["measure"] == "hue"
+    assert res.config["measures"] == list(COLOUR_MEASURES)
+    assert_no_hooks(planted.generator)

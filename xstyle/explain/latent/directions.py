@@ -37,6 +37,7 @@ __all__ = [
     "DirectionComparison",
     "compare_directions",
     "conditional_direction",
+    "first_layer",
     "ganspace_directions",
     "interfacegan_directions",
     "layer_matrix",
@@ -254,7 +255,7 @@ def ganspace_directions(
     ]
 
 
-def _first_layer(model: nn.Module) -> tuple[nn.Module, nn.Module | None]:
+def first_layer(model: nn.Module) -> tuple[nn.Module, nn.Module | None]:
     """The first Linear or (transposed) convolution of ``model`` and the module after it."""
     modules = list(model.modules())
     for i, m in enumerate(modules):
@@ -309,7 +310,7 @@ def sefa_directions(
     elif isinstance(model, nn.Linear | nn.ConvTranspose2d | nn.Conv2d):
         w = layer_matrix(model)
     elif isinstance(model, nn.Module):
-        layer, nxt = _first_layer(model)
+        layer, nxt = first_layer(model)
         w = layer_matrix(layer)
         bn = nxt if isinstance(nxt, nn.BatchNorm1d) and nxt.num_features == w.shape[0] else None
     else:

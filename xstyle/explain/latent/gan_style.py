@@ -49,9 +49,10 @@ from xstyle._checks import check_int, check_seed
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.targets import Target
-from xstyle.explain.latent._common import GENERATOR_STAGES, generate, measure_digits
-from xstyle.explain.latent.directions import ganspace_directions
-from xstyle.explain.latent.measures import _moments
+from xstyle.explain.latent._common import default_stages, generate, resolve_generator
+from xstyle.explain.latent._common import measure as measure_of
+from xstyle.explain.latent.directions import first_layer, ganspace_directions, layer_matrix
+from xstyle.explain.latent.measures import COLOUR_MEASURES, _moments
 from xstyle.explain.latent.plots import AnalogyDisplay, GanStyleDisplay
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.losses import gram_matrix
@@ -349,6 +350,7 @@ def _walk(
     direction: np.ndarray,
     steps: np.ndarray,
     n_classes: int,
+    measure_fn: Callable[[torch.Tensor], dict[str, np.ndarray]],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Walk z (n, D) along ``direction`` by ``steps`` at fixed labels; returns the measures
     (S, n) and the classifier's predicted classes (S, n)."""
@@ -359,13 +361,19 @@ def _walk(
     s, n = walked.shape[:2]
     inputs = with_labels(walked.reshape(s * n, -1), labels.repeat(s), n_classes=n_classes)
     images, _ = generate(generator, inputs)
-    measures = measure_digits(images)
+    measures = measure_fn(images)
     predicted = _class_probs(classifier, images).argmax(dim=1).numpy().reshape(s, n)
     return {k: np.asarray(v).reshape(s, n) for k, v in measures.items()}, predicted
 
 
 def _stage_probes(
-    stages: dict[str, torch.Tensor], measures: dict[str, np.ndarray], r: int, c: int, *, seed: int
+    stages: dict[str, torch.Tensor],
+    measures: dict[str, np.ndarray],
+    r: int,
+    c: int,
+    *,
+    seed: int,
+    names: Sequence[str] = GAN_STYLE_MEASURES,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Linear probes per stage, fed z's variation alone or the label's (see the result's ``probes``).
 
@@ -387,7 +395,7 @@ def _stage_probes(
             feats = (x - x.mean(axis=1 - axis, keepdims=True)).reshape(r * c, -1)
             k = max(1, min(20, feats.shape[0] - 1, feats.shape[1]))
             comps = PCA(n_components=k, random_state=seed).fit_transform(feats)
-            for m in GAN_STYLE_MEASURES:
+            for m in names:
                 y = np.asarray(measures[m], dtype=np.float64).reshape(r, c)
                 y = (y - y.mean(axis=1 - axis, keepdims=True)).ravel()
                 score = cross_val_score(Ridge(alpha=1.0), comps, y, cv=folds, scoring="r2").mean()
@@ -416,8 +424,17 @@ def gan_style(
     n_boot: int = 200,
     seed: int = 0,
     progress: Progress | None = None,
+    measures: Sequence[str] | None = None,
 ) -> GanStyleResult:
     """Measure how a conditional DCGAN splits content (the label) from style (z).
+
+    Any conditional generator works (a :class:`~xstyle.models.generators.GeneratorSpec`, a spec
+    string or a module with ``latent_dim`` and ``n_classes`` taking cat(z, one-hot y)), with any
+    classifier returning logits of its images. Grey digits are measured with the digit measures
+    (:data:`GAN_STYLE_MEASURES`) and attributed through the differentiable ones; other images with
+    ``measures`` (default: the colour measures), without the measure attribution. The Gram view
+    needs the classifier's layers ``act1`` and ``act2`` (xstyle's classifiers) and is skipped
+    (empty) otherwise; SeFa reads the generator's first Linear or (transposed) convolution.
 
     Args:
         generator: a conditional generator (``n_classes`` > 0), mapping cat(z, one-hot y)
@@ -435,8 +452,17 @@ def gan_style(
         n_boot: bootstrap resamples of the z rows for the intervals.
         seed: seeds every latent and resample.
         progress: called with a short message before each part.
+        measures: for non-digit images, the measures whose variance is split (names or callables
+            of :mod:`~xstyle.explain.latent.measures`); default: the colour measures.
     """
+    generator = resolve_generator(generator)
     n_classes = _check_conditional(generator)
+    digits = measures is None and int(getattr(generator, "channels", 1) or 1) == 1
+    names = list(GAN_STYLE_MEASURES) if digits else list(COLOUR_MEASURES if measures is None else measures)
+
+    def measure_fn(images: torch.Tensor) -> dict[str, np.ndarray]:
+        return measure_of(images) if digits else measure_of(images, measures=names)
+
     for name, value, low in (
         ("n_z", n_z, 2),
         ("n_reverse", n_reverse, 1),
@@ -472,16 +498,17 @@ def gan_style(
     say("z x label grid")
     z = prior.sample(r, latent_dim, generator=torch_rng)
     grid_inputs = _grid_inputs(z, c)
-    images, stages = generate(generator, grid_inputs, stages=GENERATOR_STAGES)
+    stage_names = default_stages(generator)
+    images, stages = generate(generator, grid_inputs, stages=stage_names)
     probs = _class_probs(classifier, images)
     labels = torch.arange(c).repeat(r)
     hit = (probs.argmax(dim=1) == labels).double().reshape(r, c)
     agreement = hit.mean(dim=0).numpy()
     confidence = probs.gather(1, labels[:, None])[:, 0].double().reshape(r, c).mean(dim=0).numpy()
-    measures = measure_digits(images)
+    measured = measure_fn(images)
     variance: dict[str, dict[str, Any]] = {}
-    for m in GAN_STYLE_MEASURES:
-        grid = np.asarray(measures[m], dtype=np.float64).reshape(r, c)
+    for m in names:
+        grid = np.asarray(measured[m], dtype=np.float64).reshape(r, c)
         shares = two_way_shares(grid)
         shares["z_ci"] = _bootstrap_rows(
             lambda rows, g=grid: two_way_shares(g[rows])["z"], r, n_boot=n_boot, rng=rng
@@ -491,7 +518,7 @@ def gan_style(
         )
         variance[m] = shares
     mixing = {s: two_way_shares(a.double().reshape(r, c, -1).numpy()) for s, a in stages.items()}
-    probes = _stage_probes(stages, measures, r, c, seed=seed)
+    probes = _stage_probes(stages, measured, r, c, seed=seed, names=names)
     reverse_z = prior.sample(n_reverse, latent_dim, generator=torch_rng)
     reverse, _ = generate(
         generator, with_labels(reverse_z, torch.full((n_reverse,), reverse_digit), n_classes=c)
@@ -506,7 +533,8 @@ def gan_style(
     baseline = torch.zeros_like(inputs)  # z at the prior's centre, no label switched on
     attribution: dict[str, dict[str, Any]] = {}
     targets: dict[str, Target] = {"class": RequestedClassTarget(generator, classifier)}
-    targets.update({m: MeasureTarget(generator, m) for m in DIFFERENTIABLE})
+    if digits:
+        targets.update({m: MeasureTarget(generator, m) for m in DIFFERENTIABLE})
     for name, target in targets.items():
         res = attribute(target, inputs, method="ig", baselines=baseline, n_steps=n_steps, seed=seed)
         a = res.attributions.double()
@@ -525,7 +553,8 @@ def gan_style(
     # 5: Gram statistics of the classifier's features
     t0 = time.perf_counter()
     say("Gram view")
-    taps = _classifier_taps(classifier, images, GRAM_LAYERS)
+    has_layers = set(GRAM_LAYERS) <= {name for name, _ in classifier.named_modules()}
+    taps = _classifier_taps(classifier, images, GRAM_LAYERS) if has_layers else {}
     gram: dict[str, dict[str, Any]] = {}
     for layer, feats in taps.items():
         same_z, same_label, ratio, ci = _distance_ratio(
@@ -547,14 +576,15 @@ def gan_style(
     say("directions per label")
     zd = prior.sample(n_direction, latent_dim, generator=torch_rng)
     per_label, pcs = {}, {}
-    first = GENERATOR_STAGES[0]
+    first = stage_names[0] if stage_names else None
+    ganspace_components = ganspace_components if first is not None else 0
     for j in range(c):
         imgs, feats = generate(
             generator,
             with_labels(zd, torch.full((n_direction,), j), n_classes=c),
             stages=(first,) if ganspace_components else (),
         )
-        per_label[j] = measure_digits(imgs)
+        per_label[j] = measure_fn(imgs)
         if ganspace_components:
             found = ganspace_directions(feats[first], zd, n_components=ganspace_components)
             pcs[j] = [np.asarray(d.vector, dtype=np.float64) for d in found]
@@ -565,7 +595,7 @@ def gan_style(
     directions: dict[str, dict[str, Any]] = {}
     zn = zd.double().numpy()
     to_walk: list[tuple[str, np.ndarray, dict[str, Any]]] = []
-    for m in GAN_STYLE_MEASURES:
+    for m in names:
         dirs = np.stack([_fit_direction(zn, np.asarray(per_label[j][m], dtype=np.float64)) for j in range(c)])
         pooled = _fit_direction(np.tile(zn, (c, 1)), np.concatenate([per_label[j][m] for j in range(c)]))
         cos = dirs @ dirs.T
@@ -581,20 +611,20 @@ def gan_style(
         directions[f"ganspace_{k}"] = entry
         to_walk.append((f"ganspace_{k}", pooled / max(np.linalg.norm(pooled), 1e-12), entry))
     if sefa_components:
-        w = generator.fc.weight.detach().double()[:, :latent_dim]
+        w = layer_matrix(first_layer(generator)[0]).double()[:, :latent_dim]
         _, vecs = torch.linalg.eigh(w.T @ w)
         for k in range(min(sefa_components, latent_dim)):
             entry = {}
             directions[f"sefa_{k}"] = entry
             to_walk.append((f"sefa_{k}", vecs[:, -1 - k].numpy(), entry))
     for m, vector, entry in to_walk:
-        walked, predicted = _walk(generator, classifier, zw_all, walk_labels, vector, steps, c)
+        walked, predicted = _walk(generator, classifier, zw_all, walk_labels, vector, steps, c, measure_fn)
         by_label = lambda a: a.reshape(a.shape[0], c, n_walk)  # noqa: E731
         measure = (
             m
-            if m in GAN_STYLE_MEASURES
+            if m in names
             else max(
-                GAN_STYLE_MEASURES,
+                names,
                 key=lambda k: np.abs(walked[k][-1] - walked[k][0]).mean() / (walked[k].std() + 1e-12),
             )
         )
@@ -621,6 +651,7 @@ def gan_style(
         "seed": seed,
         "prior": prior.spec,
         "baseline": "z = 0, label part = 0",
+        "measures": [m if isinstance(m, str) else getattr(m, "__name__", "measure") for m in names],
     }
     return GanStyleResult(
         analogies=images.reshape(r, c, *images.shape[1:]),
