@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent._common import _moments
 from xstyle.explain.latent.gan_style import gan_style, two_way_shares
+from xstyle.explain.latent.measures import _moments
 from xstyle.gan.dcgan import Generator
 from xstyle.gan.prior import with_labels
 from xstyle.hooks import assert_no_hooks

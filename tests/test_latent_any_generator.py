@@ -202,3 +202,23 @@ def test_gan_style_splits_hue_to_z_and_shape_to_the_label(planted):
     assert res.directions["sefa_0"]["measure"] == "hue"
     assert res.config["measures"] == list(COLOUR_MEASURES)
     assert_no_hooks(planted.generator)
+
+
+def test_discriminator_maps_on_colour_images_and_a_conditional_discriminator():
+    from xstyle.explain.latent.gan_maps import discriminator_maps
+
+    class LeftRed(nn.Module):
+        """D(x, y): the red minus blue of the left half, times (y + 1): the right half never counts."""
+
+        def forward(self, x, labels):
+            left = (x[:, 0, :, : SIZE // 2] - x[:, 2, :, : SIZE // 2]).sum(dim=(1, 2))
+            return ((labels.float() + 1) * left)[:, None]
+
+    spec = wrap_generator(Planted(conv_first=False), latent_dim=LATENT, n_classes=CLASSES)
+    fake = spec.synthesize(spec.sample_latent(3, seed=0))
+    real = spec.synthesize(spec.sample_latent(3, seed=1))
+    res = discriminator_maps(LeftRed(), real, fake, n_steps=8, sanity=False, label=1)
+    assert res.real_maps.shape == (3, SIZE, SIZE)
+    assert float(res.real_maps[:, :, SIZE // 2 :].abs().max()) == 0.0
+    assert float(res.real_maps[:, :, : SIZE // 2].abs().sum()) > 0
+    assert res.completeness["real"] < 1e-3  # IG from the white canvas is complete for a linear D

@@ -38,9 +38,11 @@ Progress = Callable[[str], None]
 
 
 def _check_digits(digits: torch.Tensor, name: str) -> None:
-    if not isinstance(digits, torch.Tensor) or digits.ndim != 4 or digits.shape[1:] != (1, 28, 28):
+    if not isinstance(digits, torch.Tensor) or digits.ndim != 4 or not 1 <= digits.shape[1] <= 4:
         shape = tuple(digits.shape) if isinstance(digits, torch.Tensor) else type(digits).__name__
-        raise ValueError(f"{name} must be digits of shape (N, 1, 28, 28) in [-1, 1]; got {shape}.")
+        raise ValueError(
+            f"{name} must be digits (N, 1, 28, 28) or images (N, C, H, W) in [-1, 1]; got {shape}."
+        )
     if len(digits) < 1:
         raise ValueError(f"{name} must hold at least one digit.")
 
@@ -101,23 +103,40 @@ def discriminator_maps(
     sanity: bool = True,
     seed: int = 0,
     progress: Progress | None = None,
+    label: int | None = None,
     **attribute_options: Any,
 ) -> DiscriminatorMapsResult:
-    """Pixel attributions of D's logit for real (N, 1, 28, 28) and generated digits, both in [-1, 1]."""
+    """Pixel attributions of D's logit for real (N, 1, 28, 28) and generated digits, both in [-1, 1].
+
+    Any discriminator and image size work: images (N, C, H, W) in [-1, 1], the maps summed over the
+    channels. The baseline is the empty canvas: -1 for grey digits, else the median colour of the
+    real images' border pixels (white for the emoji); "stroke" pixels are the digits' ink (> 0), or
+    the pixels farther than 0.2 from that background. A conditional discriminator ``D(x, labels)``
+    is judged at one ``label`` for all images.
+    """
     _check_digits(real, "real")
     _check_digits(fake, "fake")
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(
+            f"real and fake must have one shape; got {tuple(real.shape)} and {tuple(fake.shape)}."
+        )
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
+    if label is not None:
+        discriminator = _AtLabel(discriminator, label)
     target = DiscriminatorTarget(discriminator)
+    grey = real.shape[1] == 1
+    border = torch.cat([real[:, :, 0], real[:, :, -1], real[:, :, :, 0], real[:, :, :, -1]], dim=2)
+    background = -1.0 if grey else border.transpose(0, 1).flatten(1).median(dim=1).values[None, :, None, None]
     out: dict[str, Any] = {}
     for name, digits in (("real", real), ("fake", fake)):
         say(f"discriminator attribution ({name})")
-        base = torch.full_like(digits, -1.0)
+        base = torch.full_like(digits, -1.0) if grey else torch.zeros_like(digits) + background
         res = attribute(
             target, digits, method=method, baselines=base, n_steps=n_steps, seed=seed, **attribute_options
         )
-        maps = res.attributions[:, 0]
-        ink = digits[:, 0] > 0
+        maps = res.attributions.sum(dim=1)
+        ink = digits[:, 0] > 0 if grey else (digits - background).abs().amax(dim=1) > 0.2
         mass = maps.abs()
         share = (mass * ink).flatten(1).sum(1) / mass.flatten(1).sum(1).clamp_min(1e-30)
         out[name] = (maps, res.scores, float(share.mean()), float(ink.double().mean()), res.completeness())
@@ -135,7 +154,7 @@ def discriminator_maps(
             method=method,
             n_steps=n_steps,
             seed=seed,
-            baselines=torch.full_like(real[:1], -1.0),
+            baselines=torch.full_like(real[:1], -1.0) if grey else torch.zeros_like(real[:1]) + background,
             **attribute_options,
         )
     return DiscriminatorMapsResult(
@@ -153,6 +172,18 @@ def discriminator_maps(
         method=method,
         seconds=time.perf_counter() - start,
     )
+
+
+class _AtLabel(nn.Module):
+    """A conditional discriminator judged at one label: ``D(x, label for every image)``."""
+
+    def __init__(self, discriminator: nn.Module, label: int) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+        self.label = int(label)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x, torch.full((x.shape[0],), self.label, dtype=torch.long, device=x.device))
 
 
 @dataclass(frozen=True, eq=False)
