@@ -154,6 +154,34 @@ def test_engine_options_are_checked():
         LocalEngine(2)  # keyword-only
 
 
+def test_ray_engine_bounds_workers_and_threads_by_the_clusters_cpus(monkeypatch):
+    """Counts for a cluster are checked on connecting (its CPUs are known then), before any actor."""
+    import importlib.machinery
+    import types
+
+    fake = types.ModuleType("ray")
+    fake.__spec__ = importlib.machinery.ModuleSpec("ray", None)
+    fake.is_initialized, fake.cluster_resources = (lambda: True), (lambda: {"CPU": 4.0})
+    monkeypatch.setitem(sys.modules, "ray", fake)  # a connection already open in this process
+    with pytest.raises(
+        ValueError, match=r"workers 10 asks for more worker processes .* the Ray cluster's 4 cores"
+    ):
+        RayEngine(address="127.0.0.1:6379", workers=10).__enter__()
+    with pytest.raises(
+        ValueError, match="threads 8 asks for more threads in one worker than the Ray cluster's"
+    ):
+        RayEngine(address="auto", threads=8).__enter__()
+    engine = RayEngine(address="auto", workers=2, threads=2).__enter__()  # 2 x 2 on 4 CPUs: fits
+    assert (engine.workers, engine.threads) == (2, 2)
+    engine.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("address", ["nonsense", "127.0.0.1:0", "ray://:10001", "http://head:6379", "[zz]:1"])
+def test_ray_addresses_are_checked_for_their_form(address):
+    with pytest.raises(ValueError, match="address must be 'local', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'"):
+        RayEngine(address=address)
+
+
 def test_ray_is_imported_only_when_a_ray_engine_is_entered():
     code = (
         "import sys\n"

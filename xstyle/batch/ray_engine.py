@@ -176,10 +176,13 @@ class RayEngine(_Engine):
     Args:
         address: ``"local"`` starts a Ray instance on this machine (all its cores, no dashboard)
             and shuts it down on exit; ``"auto"`` (a cluster started with ``ray start``),
-            ``"ray://host:port"`` or ``"host:port"`` connect to an existing cluster. When Ray is
-            already initialised in this process, that connection is used and left open.
+            ``"ray://host:port"`` or ``"host:port"`` connect to an existing cluster (the form is
+            checked at once, see :func:`parse_ray_address`; :func:`check_ray_address` also checks the
+            cluster answers). When Ray is already initialised in this process, that connection is
+            used and left open.
         workers, threads: actors and threads per actor; None: :func:`plan_workers` with the
-            cluster's CPUs (known once entered; for ``"local"`` at once).
+            cluster's CPUs (known once entered; for ``"local"`` at once). On connecting to a
+            cluster, more of either than its CPUs is refused (ValueError, one line).
         max_retries: Ray's ``max_restarts`` and ``max_task_retries`` per actor.
         n_jobs: how many jobs will run, when known (only sizes the default ``workers``).
         runtime_env: passed to ``ray.init`` (e.g. ``{"pip": [...]}`` or ``{"working_dir": ...}``
