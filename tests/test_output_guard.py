@@ -385,6 +385,25 @@ def test_a_lock_is_stale_once_its_process_has_ended_and_released_after_a_run(tmp
     assert done.returncode == 0, done.stderr
 
 
+def test_locks_of_killed_runs_are_swept_away(tmp_path, monkeypatch):
+    locks = tmp_path / "locks"
+    monkeypatch.setattr(atomic, "_LOCK_DIR_OVERRIDE", locks)
+    monkeypatch.setattr(atomic, "_SWEPT", [])
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = {"pid": int(gone.stdout), "start": None, "path": str(tmp_path / "a")}
+    alive = {"pid": 1, "start": atomic._process_start(1), "path": str(tmp_path / "b")}
+    locks.mkdir()
+    (locks / "dead.lock").write_text(json.dumps(dead))
+    (locks / "alive.lock").write_text(json.dumps(alive))
+    with hold_output(tmp_path / "c"):
+        assert sorted(p.name for p in locks.iterdir()) == sorted(
+            ["alive.lock", f"{atomic._lock_key(tmp_path / 'c')}.lock"]
+        )
+    assert sorted(p.name for p in locks.iterdir()) == ["alive.lock"]
+
+
 def test_a_refused_check_leaves_no_lock_behind(tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.md").write_text("mine")

@@ -281,6 +281,27 @@ def _holder_text(record: dict[str, Any] | None) -> str:
     return f"another xstyle run (PID {record['pid']}, since {since}: {command})"
 
 
+_SWEPT: list[Path] = []  # lock folders this process has cleared of stale locks
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the lock files of ended processes (killed runs) from ``folder``, once per process."""
+    if folder in _SWEPT:
+        return
+    _SWEPT.append(folder)
+    now = time.time()
+    for entry in folder.iterdir():
+        try:
+            if entry.suffix == ".lock":
+                record = _read_lock(entry)
+                if record is not None and not _holder_alive(record):
+                    _set_aside(entry, record)
+            elif entry.suffix in (".new", ".stale") and now - entry.stat().st_mtime > 60:
+                entry.unlink()  # left by a process killed while taking or clearing a lock
+        except OSError:
+            pass
+
+
 def _acquire(path: Path, what: str) -> bool:
     """Take the lock of ``path`` for this process; True if taken now, False if already held (or if
     locks cannot be kept here). Raises ValueError (one line) while another running process holds it."""
@@ -290,6 +311,7 @@ def _acquire(path: Path, what: str) -> bool:
     folder = _lock_dir()
     if folder is None:
         return False
+    _sweep(folder)
     lock = folder / f"{key}.lock"
     record = json.dumps(_lock_record(path))
     for _ in range(5):
