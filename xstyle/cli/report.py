@@ -137,6 +137,7 @@ def _gan_report_config(args: argparse.Namespace):
         methods = tuple(_direction_methods(methods))
     changes = _given(
         checkpoint=args.checkpoint,
+        generator_weights=getattr(args, "generator_weights", None),
         classifier=args.classifier,
         conditional_checkpoint=args.conditional_checkpoint,
         n_latent=getattr(args, "n", None),
@@ -179,7 +180,11 @@ def _check_report_inputs(style=None, gan=None) -> None:
             from xstyle.stylizer.train import load_stylizer
 
             load_stylizer(style.fast_model)
-    if gan is not None:
+    if gan is not None and not _digit_gan(gan):  # any other generator: its spec and weights load
+        from xstyle.report.gan import load_report_generator
+
+        load_report_generator(gan)
+    elif gan is not None:
         from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
         from xstyle.gan.train import load_checkpoint
 
@@ -201,6 +206,12 @@ def _check_report_inputs(style=None, gan=None) -> None:
             from xstyle.gan.classifier import load_classifier
 
             load_classifier(gan.classifier)
+
+
+def _digit_gan(gan) -> bool:
+    from xstyle.report.gan import is_dcgan_on_digits
+
+    return is_dcgan_on_digits(gan.checkpoint)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -289,7 +300,18 @@ def add_parsers(sub) -> None:
 
     def gan_options(p, *, full: bool) -> None:
         g = p.add_argument_group("GAN report options (defaults: xstyle.report.gan.GANReportConfig)")
-        g.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: the shipped one)")
+        g.add_argument(
+            "--checkpoint",
+            default=None,
+            help="the generator: a DCGAN checkpoint, shipped:NAME (e.g. shipped:emoji-dcgan) or your "
+            "module:callable / DIR:entry (default: the shipped MNIST DCGAN)",
+        )
+        g.add_argument(
+            "--generator-weights",
+            default=None,
+            metavar="FILE",
+            help="a state dict for a module:callable generator (loaded weights-only, checked key by key)",
+        )
         g.add_argument("--classifier", default=None, help="digit classifier (default: the shipped one)")
         g.add_argument(
             "--conditional-checkpoint",

@@ -13,14 +13,15 @@ from xstyle.report._common import ProgressCallback, _FigureSaver, _new_report, _
 from xstyle.report.captions import text
 from xstyle.report.writer import Report, Table, save_image_figure
 
-__all__ = ["GANReportConfig", "build_gan_report"]
+__all__ = ["GANReportConfig", "build_gan_report", "is_dcgan_on_digits", "load_report_generator"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class GANReportConfig(_ReportConfig):
     """Options of the GAN report (checkpoint and classifier default to the shipped ones)."""
 
-    checkpoint: str | None = None  # DCGAN checkpoint; None: the shipped release
+    checkpoint: str | None = None  # DCGAN checkpoint or any generator spec; None: the shipped release
+    generator_weights: str | None = None  # weights (a state dict file) for a module:callable generator
     classifier: str | None = None  # digit classifier; None: the shipped one
     n_quality: int = 1000  # generated digits scored (IS / Fréchet distance analogues)
     n_latent: int = 1500  # latent samples for probes and directions
@@ -104,6 +105,8 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from xstyle.gan.train import load_checkpoint
 
     p = prefix
+    if not is_dcgan_on_digits(c.checkpoint):
+        return _any_generator_part(runner, c, root, report, p)
     metrics: dict[str, Any] = {}
     with runner.stage("load DCGAN and classifier") as step:
         ckpt = load_checkpoint(c.checkpoint or shipped_gan_path())
@@ -203,22 +206,29 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     return metrics
 
 
-def _style_content(c: GANReportConfig, classifier, step):
-    """Run :func:`~xstyle.explain.latent.gan_style.gan_style` on the conditional DCGAN."""
+def _style_content(c: GANReportConfig, classifier, step, *, spec=None):
+    """Run :func:`~xstyle.explain.latent.gan_style.gan_style` on the conditional DCGAN (or on the
+    conditional generator ``spec``)."""
     from xstyle.explain.latent.gan_style import gan_style
     from xstyle.gan.train import load_checkpoint
 
-    spec = c.conditional_checkpoint or "shipped:dcgan-conditional"
-    ckpt = load_checkpoint(spec)
-    if not ckpt.config.conditional:
-        raise ValueError(
-            f"the conditional checkpoint {spec} is unconditional; pass a DCGAN trained with "
-            "`xstyle gan train --conditional` (or leave it out for shipped:dcgan-conditional)."
-        )
+    if spec is None:
+        name = c.conditional_checkpoint or "shipped:dcgan-conditional"
+        ckpt = load_checkpoint(name)
+        if not ckpt.config.conditional:
+            raise ValueError(
+                f"the conditional checkpoint {name} is unconditional; pass a DCGAN trained with "
+                "`xstyle gan train --conditional` (or leave it out for shipped:dcgan-conditional)."
+            )
+        generator = ckpt.sampler
+    else:
+        generator = spec
     fast = c.n_style_z < 10
+    n_classes = int(getattr(spec, "n_classes", 10) or 10)
     return gan_style(
-        ckpt.sampler,
+        generator,
         classifier,
+        reverse_digit=min(7, n_classes - 1),
         n_z=c.n_style_z,
         n_attribution=6 if fast else 20,
         n_steps=c.n_steps,
@@ -232,15 +242,32 @@ def _style_content(c: GANReportConfig, classifier, step):
     )
 
 
-def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfig, style) -> None:
+def _style_content_section(
+    report: Report,
+    root: Path,
+    p: str,
+    c: GANReportConfig,
+    style,
+    *,
+    name: str | None = None,
+    class_names: tuple[str, ...] = (),
+) -> None:
     save = _FigureSaver(root, p)
-    name = c.conditional_checkpoint or "the shipped conditional DCGAN"
-    s = report.section(
-        "Style versus content: the label writes the digit, z the handwriting",
-        f"{name} generates a digit from a latent z and a label. On a grid of {style.config['n_z']} "
-        "latents times the ten labels (every z written as every digit), the numbers below measure "
-        "which input carries what.",
-    )
+    if name is None:
+        name = c.conditional_checkpoint or "the shipped conditional DCGAN"
+        s = report.section(
+            "Style versus content: the label writes the digit, z the handwriting",
+            f"{name} generates a digit from a latent z and a label. On a grid of {style.config['n_z']} "
+            "latents times the ten labels (every z written as every digit), the numbers below measure "
+            "which input carries what.",
+        )
+    else:
+        s = report.section(
+            "Style versus content: what the label carries and what z carries",
+            f"{name} generates an image from a latent z and a label. On a grid of {style.config['n_z']} "
+            f"latents times the {style.config['n_classes']} labels (every z drawn with every label), the "
+            "numbers below split each measure's variance between z, the label and their interaction.",
+        )
     s.figure(save(style.plot_analogies(rows=10), "analogies", "gan.analogies"))
     s.figure(save(style.plot(), "style_content", "gan.style_content"))
     s.table(
@@ -258,7 +285,10 @@ def _style_content_section(report: Report, root: Path, p: str, c: GANReportConfi
         Table(
             columns=("quantity", "value"),
             rows=(
-                *((f"classified as requested, digit {d}", float(a)) for d, a in enumerate(style.agreement)),
+                *(
+                    (f"classified as requested, {class_names[d] if class_names else f'digit {d}'}", float(a))
+                    for d, a in enumerate(style.agreement)
+                ),
                 *(
                     (
                         f"IG share on the label: {k}",
@@ -484,10 +514,16 @@ def _gan_sections(report: Report, root: Path, p: str, c: GANReportConfig, **r: A
         )
     )
 
+    _latent_section(report, root, p, c, latent)
+
+
+def _latent_section(report: Report, root: Path, p: str, c: GANReportConfig, latent) -> None:
+    save = _FigureSaver(root, p)
+    measured = ", ".join(a for a in latent.samples.attributes)
     s = report.section(
         "Latent directions",
-        f"{c.n_latent} latent samples: linear probes read attributes (class, ink, thickness, slant, "
-        "width, height, confidence) from z and each generator stage; the direction methods find "
+        f"{c.n_latent} latent samples: linear probes read attributes ({measured}) "
+        "from z and each generator stage; the direction methods find "
         "directions (see the table); each direction is walked and its effect measured.",
     )
     s.figure(save(latent.plot(kind="probes"), "probes", "gan.probes"))
@@ -532,3 +568,199 @@ _GAN_SUMMARY = (
     "Part 2 opens a DCGAN trained on MNIST digits: sample quality, what the discriminator looks at, "
     "which latent dimensions decide the digit, and which latent directions change which attribute."
 )
+
+
+# ---------------------------------------------------------------------------- any generator
+
+
+def is_dcgan_on_digits(spec: str | None) -> bool:
+    """Whether the report's ``checkpoint`` names an xstyle DCGAN trained on MNIST digits (the
+    digit report: classifier, held-out digits, class attribution, prior components); anything else
+    (the colour emoji DCGAN, the user's ``module:callable``) gets the report of any generator."""
+    if spec is None:
+        return True
+    import xstyle.gan  # noqa: F401 - registers shipped:NAME and checkpoints
+    from xstyle.gan.train import load_checkpoint
+    from xstyle.shipped import is_shipped_spec, shipped_models
+
+    name = spec.removeprefix("shipped:")
+    if is_shipped_spec(spec) and name not in shipped_models("dcgan"):
+        return False
+    if not is_shipped_spec(spec) and not (spec.endswith(".pt") and Path(spec).is_file()):
+        return False
+    return load_checkpoint(spec).config.dataset == "mnist"
+
+
+def load_report_generator(c: GANReportConfig):
+    """The :class:`~xstyle.models.generators.GeneratorSpec` of ``c.checkpoint`` (with
+    ``c.generator_weights``), its classifier (``c.classifier`` or the spec's own) and the real
+    held-out images to compare with (None where the generator has no data set)."""
+    import xstyle.gan  # noqa: F401 - registers shipped:NAME and checkpoints
+    from xstyle.gan.classifier import load_classifier
+    from xstyle.gan.train import load_gan_data
+    from xstyle.models.generators import get_generator
+
+    spec = get_generator(c.checkpoint, weights=c.generator_weights)
+    classifier = load_classifier(c.classifier) if c.classifier else spec.classifier
+    dataset = spec.card.get("dataset") if isinstance(spec.card, dict) else None
+    real = load_gan_data(dataset, "heldout") if dataset else None
+    return spec, classifier, real
+
+
+def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p: str) -> dict:
+    """The report of any generator: samples and quality, discriminator maps, probes, directions
+    and traversals, and for a conditional one the label-versus-z analysis; parts that need what
+    the generator lacks (a classifier, a discriminator, real images, labels) are skipped and say so."""
+    import torch
+    from torchvision.utils import make_grid
+
+    from xstyle.explain.latent.gan_maps import discriminator_maps
+    from xstyle.explain.latent.probes import explain_latent
+    from xstyle.gan.metrics import evaluate_generator
+
+    metrics: dict[str, Any] = {}
+    skipped: list[str] = []
+    with runner.stage("load DCGAN and classifier") as step:
+        spec, classifier, real = load_report_generator(c)
+        step("loaded")
+    metrics["generator"] = spec.to_dict()
+    with runner.stage("samples and quality") as step:
+        rows = min(spec.n_classes, 10) if spec.conditional else 8
+        per_row = 8
+        labels = torch.arange(rows).repeat_interleave(per_row) if spec.conditional else None
+        samples = spec.synthesize(spec.sample_latent(rows * per_row, seed=c.seed, labels=labels))
+        quality = None
+        if classifier is not None and real is not None:
+            quality = evaluate_generator(spec.generator, classifier, real, n_samples=c.n_quality, seed=c.seed)
+            metrics["quality"] = quality.to_dict()
+        else:
+            skipped.append("quality (needs a classifier and real images)")
+        step("scored samples" if quality else "no classifier or real images: quality skipped")
+    d_maps = None
+    with runner.stage("discriminator maps") as step:
+        if spec.discriminator is not None and real is not None:
+            label = 0 if getattr(spec.discriminator, "n_classes", 0) else None
+            pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(c.seed))
+            real_imgs = real.images[pick]
+            if label is not None:
+                real_imgs = real_imgs[real.labels[pick] == label]
+            fake_labels = label if spec.conditional else None
+            fake = spec.synthesize(spec.sample_latent(c.digits, seed=c.seed + 1, labels=fake_labels))
+            d_maps = discriminator_maps(
+                spec.discriminator.eval(),
+                real_imgs[: c.digits],
+                fake,
+                n_steps=c.n_steps,
+                sanity=c.sanity,
+                seed=c.seed,
+                progress=step,
+                label=label,
+            )
+            metrics["discriminator"] = d_maps.to_dict()
+        else:
+            skipped.append("discriminator maps (needs a discriminator and real images)")
+            step("skipped")
+    with runner.stage("latent class attribution") as step:
+        step("digits only: skipped")
+    with runner.stage("prior components") as step:
+        step("digits only: skipped")
+    with runner.stage("latent directions") as step:
+        latent = explain_latent(
+            spec,
+            classifier,
+            n=c.n_latent,
+            seed=c.seed,
+            methods=c.methods,
+            n_components=c.n_components,
+            n_traverse=c.n_traverse,
+        )
+        step("probes, directions, traversals")
+    metrics["latent"] = latent.to_dict()
+    style = None
+    with runner.stage("style versus content (conditional DCGAN)") as step:
+        if c.style_content and spec.conditional and classifier is not None:
+            style = _style_content(c, classifier, step, spec=spec)
+            metrics["style_content"] = style.to_dict()
+        elif c.style_content:
+            skipped.append("label versus z (needs a conditional generator and a classifier)")
+        step("z x label grid, shares, directions" if style else "skipped")
+    metrics["skipped"] = skipped
+    with runner.stage("GAN figures") as step:
+        grid = make_grid(samples, nrow=per_row, normalize=True, value_range=(-1, 1), pad_value=1)
+        grid = torch.nn.functional.interpolate(grid[None], scale_factor=2, mode="nearest")
+        _any_samples_section(report, root, p, spec, grid, quality, skipped)
+        if d_maps is not None:
+            _any_discriminator_section(report, root, p, d_maps)
+        _latent_section(report, root, p, c, latent)
+        if style is not None:
+            _style_content_section(report, root, p, c, style, name=spec.name, class_names=spec.class_names)
+        step("saved figures")
+    return metrics
+
+
+def _any_samples_section(report: Report, root: Path, p: str, spec, grid, quality, skipped: list[str]) -> None:
+    rows = "one row per label" + (f" ({', '.join(spec.class_names[:10])})" if spec.class_names else "")
+    s = report.section(
+        "Samples and quality",
+        f"Images from the generator {spec.name} ({spec.description or 'the user’s module'}): "
+        f"{spec.channels} channel(s), {spec.image_size}×{spec.image_size} pixels, latent size "
+        f"{spec.latent_dim}" + (f", {spec.n_classes} labels" if spec.conditional else "") + ".",
+    )
+    s.figure(
+        save_image_figure(
+            grid,
+            root,
+            f"{p}samples",
+            title="Generated images",
+            caption="G(z) for seeded latents" + (f"; {rows}." if spec.conditional else "."),
+            width=480,
+        )
+    )
+    if quality is not None:
+        rows_q = [
+            ("samples scored", quality.n_samples),
+            (
+                "Fréchet distance (classifier features, against held-out real images)",
+                quality.frechet_distance,
+            ),
+            ("confident samples (max p ≥ 0.9), %", 100 * quality.confident_fraction),
+            ("class balance (normalised entropy)", quality.balance_entropy),
+        ]
+        if quality.label_agreement is not None:
+            rows_q.insert(1, ("classified as the requested label, %", 100 * quality.label_agreement))
+        s.table(Table(columns=("quantity", "value"), rows=tuple(rows_q), **text("gan.table_quality")))
+    if skipped:
+        s.table(
+            Table(
+                columns=("skipped", ""),
+                rows=tuple((k, "") for k in skipped),
+                title="Parts skipped",
+                caption="What this generator does not provide for these parts.",
+            )
+        )
+
+
+def _any_discriminator_section(report: Report, root: Path, p: str, d_maps) -> None:
+    save = _FigureSaver(root, p)
+    s = report.section(
+        "What does the discriminator look at?",
+        f"Integrated Gradients of the discriminator's logit on {len(d_maps.real)} real held-out images "
+        f"and {len(d_maps.fake)} generated ones (baseline: the empty canvas, the background colour).",
+    )
+    s.figure(save(d_maps.plot(), "discriminator_maps", "gan.discriminator_maps"))
+    s.table(
+        Table(
+            columns=("images", "mean logit", "attribution on the foreground", "foreground fraction"),
+            rows=tuple(
+                (
+                    kind,
+                    float(getattr(d_maps, f"{kind}_logits").mean()),
+                    d_maps.stroke_share[kind],
+                    d_maps.ink_fraction[kind],
+                )
+                for kind in ("real", "fake")
+            ),
+            title="Discriminator numbers",
+            caption="Share of |attribution| on foreground pixels against their share of the image.",
+        )
+    )

@@ -107,7 +107,7 @@ class TraversalDisplay(Display):
         if result.flip_rate is not None:
             parts.append(f"class flips {result.flip_rate:.0%}")
         return cls(
-            images=images[:, :, 0].detach().cpu().numpy(),
+            images=_pixels(images),
             alphas=np.asarray(result.alphas, dtype=float),
             title="; ".join(parts),
         )
@@ -115,13 +115,13 @@ class TraversalDisplay(Display):
     def plot(self, *, ax: Axes | None = None) -> TraversalDisplay:
         import matplotlib.pyplot as plt
 
-        r, s, h, w = self.images.shape
+        r, s, h, w = self.images.shape[:4]
         if ax is None:
             _, ax = plt.subplots(figsize=(0.6 * s + 0.6, 0.6 * r + 0.8), layout="constrained")
         import textwrap
 
         pad = 2
-        canvas = np.full((r * (h + pad) - pad, s * (w + pad) - pad), 0.5)  # grey gaps
+        canvas = np.full((r * (h + pad) - pad, s * (w + pad) - pad, *self.images.shape[4:]), 0.5)  # grey gaps
         for i in range(r):
             for j in range(s):  # white ink on black, as MNIST and the sample grids
                 canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
@@ -299,7 +299,7 @@ class DiscriminatorMapsDisplay(Display):
                 ((r.real, r.real_maps, r.real_logits, "real"), (r.fake, r.fake_maps, r.fake_logits, "fake"))
             ):
                 ax = axes[2 * row, k]
-                ax.imshow(_np(digits[k, 0]), cmap="gray", vmin=-1, vmax=1)
+                ax.imshow((_pixels(digits[k]) + 1) / 2, cmap="gray", vmin=0, vmax=1)
                 ax.set_title(f"{name} D={float(logits[k]):.1f}", fontsize=7)
                 ax.set_axis_off()
                 _show_map(axes[2 * row + 1, k], maps[k], title="")
@@ -307,10 +307,17 @@ class DiscriminatorMapsDisplay(Display):
         return self._drawn(panels=axes)
 
 
+def _pixels(images: Any) -> np.ndarray:
+    """(..., C, H, W) images -> (..., H, W) for one channel, (..., H, W, 3) for colour (numpy)."""
+    a = _np(images)
+    return a[..., 0, :, :] if a.shape[-3] == 1 else np.moveaxis(a[..., :3, :, :], -3, -1)
+
+
 def _digit_canvas(digits: np.ndarray, pad: int = 2) -> np.ndarray:
-    """(R, C, 28, 28) digits in [-1, 1] -> one (R * 30, C * 30) image in [0, 1], white gaps."""
-    r, c, h, w = digits.shape
-    canvas = np.ones((r * (h + pad) - pad, c * (w + pad) - pad))
+    """(R, C, 28, 28) digits (or (R, C, H, W, 3) colour images) in [-1, 1] -> one image in [0, 1],
+    white gaps."""
+    r, c, h, w = digits.shape[:4]
+    canvas = np.ones((r * (h + pad) - pad, c * (w + pad) - pad, *digits.shape[4:]))
     for i in range(r):
         for j in range(c):
             canvas[i * (h + pad) : i * (h + pad) + h, j * (w + pad) : j * (w + pad) + w] = (
@@ -331,10 +338,10 @@ class AnalogyDisplay(Display):
     @classmethod
     def from_result(cls, result, *, rows: int | None = None) -> AnalogyDisplay:
         """Collect the digits of a :class:`~xstyle.explain.latent.gan_style.GanStyleResult`."""
-        a = _np(result.analogies[:, :, 0])
+        a = _pixels(result.analogies)
         return cls(
             analogies=a[:rows] if rows else a,
-            reverse=_np(result.reverse[:, 0]),
+            reverse=_pixels(result.reverse),
             reverse_digit=result.reverse_digit,
         )
 
@@ -352,15 +359,16 @@ class AnalogyDisplay(Display):
             figure = axes[0].figure
         grid = axes[0]
         grid.imshow(_digit_canvas(self.analogies), cmap="gray", vmin=0, vmax=1)
-        grid.set_xticks([j * 30 + 14 for j in range(c)], [str(j) for j in range(c)])
-        grid.set_yticks([i * 30 + 14 for i in range(r)], [f"z{i + 1}" for i in range(r)], fontsize=7)
+        step = self.analogies.shape[3] + 2
+        grid.set_xticks([j * step + step // 2 for j in range(c)], [str(j) for j in range(c)])
+        grid.set_yticks([i * step + step // 2 for i in range(r)], [f"z{i + 1}" for i in range(r)], fontsize=7)
         grid.set_xlabel("label (the content)")
         grid.set_ylabel("latent z (the style)")
         grid.set_title("Analogies: each row keeps its z, each column its label", fontsize=10)
         per_row = max(c, 1)
         rows = -(-m // per_row)
-        pad_to = np.full((rows, per_row, 28, 28), 1.0)
-        pad_to.reshape(-1, 28, 28)[:m] = self.reverse
+        pad_to = np.full((rows, per_row, *self.reverse.shape[1:]), 1.0)
+        pad_to.reshape(-1, *self.reverse.shape[1:])[:m] = self.reverse
         axes[1].imshow(_digit_canvas(pad_to), cmap="gray", vmin=0, vmax=1)
         axes[1].set_axis_off()
         axes[1].set_title(f"The digit {self.reverse_digit} written with {m} latents", fontsize=9)
