@@ -71,3 +71,11 @@ def test_cli_default_is_auto():
 
     args = build_parser().parse_args(["transfer", "sample:chelsea", "sample:starry_night", "-o", "x.png"])
     assert args.precision == "auto"
+
+
+def test_other_devices_stay_float32_unless_asked(cpu_with):
+    cpu_with("amx_bf16")
+    assert resolve_precision("auto", device="mps") == "float32"
+    assert resolve_precision("bfloat16", device="mps") == "bfloat16"
+    if not torch.cuda.is_available():
+        assert bf16_units(device="cuda") is None

@@ -31,12 +31,14 @@ def _cpu_flags() -> frozenset[str]:
 
 @cache
 def bf16_units(*, device: str = "cpu") -> str | None:
-    """The bf16 hardware of ``device`` ("cpu" or "cuda"): ``"AMX"``, ``"AVX-512 BF16"``, ``"CUDA"``
-    or None where bf16 would be emulated."""
+    """The bf16 hardware of ``device`` (a torch device type: "cpu", "cuda", ...): ``"AMX"``,
+    ``"AVX-512 BF16"``, ``"CUDA"`` or None where bf16 would be emulated (or is not known to pay)."""
     import torch
 
     if device == "cuda":
         return "CUDA" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
+    if device != "cpu":
+        return None  # other accelerators: float32 unless asked for explicitly
     flags = _cpu_flags()
     cpu = getattr(torch, "cpu", None)
     if "amx_bf16" in flags or (cpu is not None and getattr(cpu, "_is_amx_tile_supported", bool)()):

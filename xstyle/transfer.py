@@ -350,7 +350,8 @@ class StyleObjective:
         self.content_scale = float(content_scale)
         self.alpha = config.alpha * self.content_scale
         self.beta = config.beta
-        self.precision = resolve_precision(precision)
+        self.device_type = content.device.type  # autocast and "auto" follow the images' device
+        self.precision = resolve_precision(precision, device=self.device_type)
         self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
         weights = config.style_weights or [1.0 / len(config.style_layers)] * len(config.style_layers)
         self.style_weights = dict(zip(config.style_layers, map(float, weights), strict=True))
@@ -367,7 +368,7 @@ class StyleObjective:
 
     def _autocast(self):
         if self.precision == "bfloat16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
+            return torch.autocast(self.device_type, dtype=torch.bfloat16)
         return nullcontext()
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -615,7 +616,7 @@ def style_transfer(
     if model is None:
         model = config.load_network()
     gen = torch.Generator().manual_seed(config.seed)
-    precision = resolve_precision(config.precision)
+    precision = resolve_precision(config.precision, device=content_img.device.type)
     timings: dict[str, float] = {"setup": time.perf_counter() - t_start}
     history: list[TransferStep] = []
     full_pixels = content_img.shape[-2] * content_img.shape[-1]
