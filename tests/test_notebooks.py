@@ -20,6 +20,7 @@ def test_three_notebooks_exist_with_outputs_stripped():
         "01_style_vs_content.ipynb",
         "02_gram_spectra.ipynb",
         "03_latent_directions.ipynb",
+        "04_networks.ipynb",
     ]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)

@@ -169,7 +169,9 @@ class NetworkComparison(Plottable):
         contents, styles: (P, 3, H, W) the pairs at the transfers' size.
         style_distance, content_distance: producer (each network, then :data:`PHOTO`) -> judge
             network -> mean over the pairs (per pair in ``per_pair``).
-        ratios: network -> the beta/alpha of each pair's transfer.
+        ratios: network -> the beta/alpha of each pair's transfer (``config["balance_on_raw_features"]``
+            lists the transfers whose balance was measured without the transform, where a
+            saturated softmax left one end of it at 0).
         feature_transform, feature_temperature: the transfers' transform (None: raw features).
         config: the settings; timings: seconds per network (transfers) and judging.
     """
@@ -280,6 +282,7 @@ def compare_networks(
     images: dict[str, list[torch.Tensor]] = {}
     ratios: dict[str, list[float]] = {}
     timings: dict[str, float] = {}
+    fallbacks: list[str] = []
     for n in networks:
         say(f"statistics and transfers ({n})")
         t0 = time.perf_counter()
@@ -291,7 +294,12 @@ def compare_networks(
         images[n], ratios[n] = [], []
         for content, style in zip(contents, styles, strict=True):
             # both ends weigh the same at beta/alpha = r0 * (effective alpha / alpha); style_factor x that
-            r0 = balance_ratio(content, style, config=configs[n], model=models[n])
+            try:
+                r0 = balance_ratio(content, style, config=configs[n], model=models[n])
+            except ValueError:  # a saturated softmax can make one end 0: balance on the raw features
+                raw = replace(configs[n], feature_transform=None)
+                r0 = balance_ratio(content, style, config=raw, model=models[n])
+                fallbacks.append(f"{n}, pair {len(ratios[n])}")
             ratio = style_factor * r0 * configs[n].content_weight() / configs[n].alpha
             config = replace(configs[n], alpha=1.0, beta=ratio)
             result = style_transfer(content, style, config=config, model=models[n])
@@ -319,6 +327,12 @@ def compare_networks(
         ratios=ratios,
         feature_transform=feature_transform,
         feature_temperature=feature_temperature,
-        config={"size": size, "steps": steps, "style_factor": style_factor, "seed": seed},
+        config={
+            "size": size,
+            "steps": steps,
+            "style_factor": style_factor,
+            "seed": seed,
+            "balance_on_raw_features": fallbacks,
+        },
         timings=timings,
     )
