@@ -153,6 +153,11 @@ def test_faithfulness_beats_random_on_the_planted_map_and_the_inverted_map_fails
     inverted = dataclasses.replace(regions, style=-regions.style, content=-regions.content)
     bad = region_faithfulness(inverted, **kw)
     assert not bad.passed and bad.gain < good.gain
+    # the verdicts: the planted map finds its half, the inverted one is worse than random
+    assert good.verdict == "localised" and bad.verdict == "failed"
+    assert good.best_gain_ci[0] > 0 and good.spread > 0  # the halves differ: some order can beat random
+    assert bad.verdict_line().startswith(f"{which} map: failed, ")
+    assert good.to_dict()["verdict"] == "localised"
     assert good.to_dict()["steps"] == 8 and good.to_dict()["n_random"] == 10
     d = good.plot()
     assert len(d.ax_.lines) == 11 and "passes" in d.ax_.get_title()
@@ -187,9 +192,12 @@ def test_explain_regions_tests_both_maps_and_a_shuffled_map_fails(planted_maps, 
     assert maps.options["baselines"] == "filler"
     result = explain_regions(maps, model=caffe_vgg, style=style, method="grid", n_regions=16, n_random=10)
     assert result.passed == {"style": True, "content": True}
+    assert result.verdict == {"style": "localised", "content": "localised"}
+    assert [line.split(":")[0] for line in result.verdict_lines()] == ["style map", "content map"]
     assert np.allclose(result.regions.style, regions.style)  # the same regions as the fixture's
     data = result.to_dict()
     assert data["baselines"] == "filler" and data["passed"] == {"style": True, "content": True}
+    assert data["verdict"] == result.verdict and data["sign_convention"].startswith("Evidence is")
     assert data["faithfulness"]["style"]["gain_ci"][0] > 0 and data["regions"]["n_regions"] == 16
     shuffled = dataclasses.replace(regions, style=np.random.default_rng(3).permutation(regions.style))
     control = region_faithfulness(shuffled, model=caffe_vgg, content=content, style=style, n_random=10)
@@ -197,3 +205,64 @@ def test_explain_regions_tests_both_maps_and_a_shuffled_map_fails(planted_maps, 
     d = result.plot()
     assert d.axes_.shape == (1, 3) and "style map passes" in d.figure_._suptitle.get_text()
     plt.close("all")
+
+
+def _test_result(**numbers):
+    from xstyle.explain.style.faithfulness import RegionFaithfulnessResult
+
+    curve = np.linspace(1, 0, 5)
+    base = dict(which="style", filler="content photo", fractions=np.linspace(0, 1, 5), curve=curve)
+    base |= dict(random=np.stack([curve, curve]), random_fractions=np.stack([np.linspace(0, 1, 5)] * 2))
+    base |= dict(area=0.5, random_area=0.5, losses={"filler": 2.0, "image": 1.0})
+    return RegionFaithfulnessResult(**base, **numbers)
+
+
+@pytest.mark.parametrize(
+    ("numbers", "verdict"),
+    [
+        # passes: the map finds the regions that carry its loss
+        (
+            dict(gain=0.1, gain_ci=(0.05, 0.15), passed=True, best_gain=0.2, best_gain_ci=(0.1, 0.3)),
+            "localised",
+        ),
+        # no order of the regions beats random by UNIFORM_GAIN: the picture is evenly stylised
+        (
+            dict(gain=0.01, gain_ci=(-0.01, 0.03), passed=False, best_gain=0.02, best_gain_ci=(0.01, 0.03)),
+            "uniform",
+        ),
+        (
+            dict(gain=0.0, gain_ci=(-0.02, 0.02), passed=False, best_gain=0.1, best_gain_ci=(-0.1, 0.3)),
+            "uniform",
+        ),
+        # the regions differ (the best order passes by more than UNIFORM_GAIN) and the map missed them
+        (
+            dict(gain=0.01, gain_ci=(-0.01, 0.03), passed=False, best_gain=0.2, best_gain_ci=(0.1, 0.3)),
+            "failed",
+        ),
+        # worse than random
+        (
+            dict(gain=-0.2, gain_ci=(-0.3, -0.1), passed=False, best_gain=0.0, best_gain_ci=(-0.1, 0.1)),
+            "failed",
+        ),
+    ],
+)
+def test_the_verdict_reads_the_map_and_the_best_order(numbers, verdict):
+    r = _test_result(spread=0.05, **numbers)
+    assert r.verdict == verdict
+    line = r.verdict_line()
+    assert line.startswith(f"style map: {verdict}, ") and f"gain over random {numbers['gain']:+.3f}" in line
+    assert "random orders' spread 0.050" in line and "\n" not in line
+    assert r.to_dict()["verdict"] == verdict and r.to_dict()["best_gain"] == numbers["best_gain"]
+
+
+def test_region_shares_keep_the_sign_of_a_map_that_sums_to_minus_one():
+    """SIGN_CONVENTION: a map whose baseline was closer sums to -1; its regions keep their signs."""
+    content = torch.zeros(16, 16, dtype=torch.float64)
+    content[:, :8] = 1.0 / 128  # the left half pulls towards the target ...
+    content[:, 8:] = -3.0 / 128  # ... the right half pushes away three times as hard
+    r = region_evidence(torch.ones(16, 16), content, _image(16, 16), method="grid", n_regions=4)
+    assert r.content.sum() == pytest.approx(-1.0)
+    assert r.content[[0, 2]] == pytest.approx([0.25, 0.25]) and r.content[[1, 3]] == pytest.approx(
+        [-0.75, -0.75]
+    )
+    assert r.style.sum() == pytest.approx(1.0)
