@@ -128,13 +128,18 @@ def register_network(spec: NetworkSpec) -> NetworkSpec:
     """Add ``spec`` to the registry under ``spec.name`` (replacing one of the same name); returns it."""
     if not isinstance(spec, NetworkSpec):
         raise TypeError(f"register_network takes a NetworkSpec; got {type(spec).__name__}.")
+    _ensure_builtins()
     _REGISTRY[spec.name] = spec
     network_layers.cache_clear()
     return spec
 
 
+_BUILTINS: list[bool] = []  # [True] once the built-in specs are in the registry
+
+
 def _ensure_builtins() -> None:
-    if not _REGISTRY:
+    if not _BUILTINS:
+        _BUILTINS.append(True)
         for spec in _builtin_specs():
             _REGISTRY.setdefault(spec.name, spec)
 
