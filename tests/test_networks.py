@@ -559,7 +559,7 @@ def test_compare_networks_on_two_networks(user_module):
     assert set(r.style_distance) == {*nets, "photo (no transfer)"}
     assert all(set(row) == set(nets) for row in r.style_distance.values())
     assert r.content_distance["photo (no transfer)"][nets[0]] == pytest.approx(0.0, abs=1e-6)
-    assert r.images[nets[1]].shape == (1, 3, 32, 32)
+    assert r.images[nets[1]][0].shape == (1, 3, 32, 32)
     data = r.to_dict()
     assert data["feature_transform"] == "softmax" and "images" not in data
     assert "| photo (no transfer) |" in r.table("style")

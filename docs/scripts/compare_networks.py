@@ -30,10 +30,12 @@ def main() -> int:
     parser.add_argument("out")
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--transforms", default="plain,softmax", help="plain and/or softmax, comma-separated")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, transform in (("plain", None), ("softmax", "softmax")):
+    for name in args.transforms.split(","):
+        transform = {"plain": None, "softmax": "softmax"}[name]
         result = compare_networks(
             PAIRS,
             size=args.size,

@@ -165,8 +165,8 @@ class NetworkComparison(Plottable):
         layers: network -> its ``(content_layers, style_layers)`` (shallow to deep).
         statistics: network -> style layer -> statistic (:data:`STATISTICS`) -> mean over the
             pairs' style images.
-        images: network -> (P, 3, H, W) transfers in [0, 1], one per pair.
-        contents, styles: (P, 3, H, W) the pairs at the transfers' size.
+        images: network -> one (1, 3, H, W) transfer in [0, 1] per pair (sizes may differ by pair).
+        contents, styles: the pairs, (1, 3, H, W) each, the style resized to its photo's size.
         style_distance, content_distance: producer (each network, then :data:`PHOTO`) -> judge
             network -> mean over the pairs (per pair in ``per_pair``).
         ratios: network -> the beta/alpha of each pair's transfer (``config["balance_on_raw_features"]``
@@ -182,9 +182,9 @@ class NetworkComparison(Plottable):
     pairs: tuple[tuple[str, str], ...]
     layers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
     statistics: dict[str, dict[str, dict[str, float]]]
-    images: dict[str, torch.Tensor]
-    contents: torch.Tensor
-    styles: torch.Tensor
+    images: dict[str, tuple[torch.Tensor, ...]]
+    contents: tuple[torch.Tensor, ...]
+    styles: tuple[torch.Tensor, ...]
     style_distance: dict[str, dict[str, float]]
     content_distance: dict[str, dict[str, float]]
     per_pair: dict[str, Any]
@@ -316,11 +316,9 @@ def compare_networks(
         pairs=tuple((describe_image(c), describe_image(s)) for c, s in pairs),
         layers=layers,
         statistics=statistics,
-        images={n: torch.cat(v) for n, v in images.items()},
-        contents=torch.cat(contents),
-        styles=torch.cat(
-            [resize_image(s, tuple(c.shape[-2:])) for c, s in zip(contents, styles, strict=True)]
-        ),
+        images={n: tuple(v) for n, v in images.items()},
+        contents=tuple(contents),
+        styles=tuple(resize_image(s, tuple(c.shape[-2:])) for c, s in zip(contents, styles, strict=True)),
         style_distance={p: {j: float(np.mean(v)) for j, v in row.items()} for p, row in style_d.items()},
         content_distance={p: {j: float(np.mean(v)) for j, v in row.items()} for p, row in content_d.items()},
         per_pair={"style_distance": style_d, "content_distance": content_d},

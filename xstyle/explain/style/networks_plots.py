@@ -51,7 +51,7 @@ class NetworkComparisonDisplay(Display):
             figure.suptitle(title)
             return self._drawn(panels=axes)
         if kind == "transfers":
-            n_pairs, cols = r.contents.shape[0], 2 + len(r.networks)
+            n_pairs, cols = len(r.contents), 2 + len(r.networks)
             figure, axes = _figure(n_pairs, cols, (2.2 * cols, 2.3 * n_pairs + 0.4), ax=ax)
             axes = np.asarray(axes).reshape(n_pairs, cols)
             for i in range(n_pairs):
