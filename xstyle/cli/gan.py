@@ -51,11 +51,11 @@ def _gan_checkpoint(path: str | None):
     return load_checkpoint(path or shipped_gan_path())
 
 
-def _classifier(path: str | None):
+def _classifier(path: str | None, dataset: str = "mnist"):
     from xstyle.gan.classifier import load_classifier
-    from xstyle.gan.shipped import shipped_classifier_path
+    from xstyle.gan.generator_spec import DATASET_CLASSIFIERS
 
-    return load_classifier(path or shipped_classifier_path())
+    return load_classifier(path or DATASET_CLASSIFIERS[dataset])
 
 
 def _check_digit(digit: int | None, ckpt) -> None:
@@ -208,8 +208,8 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         args.output, "-o/--output", suffixes=(".pt",), overwrite=args.overwrite, siblings=(".json",)
     )
     source = load_checkpoint(args.checkpoint)
-    classifier = _classifier(args.classifier)
-    heldout = _digits_from("sample", split="heldout")
+    classifier = _classifier(args.classifier, source.config.dataset)
+    heldout = _digits_from("sample", split="heldout", dataset=source.config.dataset)
     meta_path = Path(args.checkpoint).with_suffix(".json")
     train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     history = filled = None
@@ -247,6 +247,7 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "ema_decay": source.config.ema_decay,
         "prior": source.config.prior,
         "conditional": source.config.conditional,
+        "dataset": source.config.dataset,
     }
     # measure the weights that ship: float16-rounded, loaded back as float32
     quality = evaluate_generator(
@@ -282,8 +283,8 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
         _output_file(args.json, "--json", suffixes=(".json",), overwrite=args.overwrite)
     ckpt = _gan_checkpoint(args.checkpoint)
     _check_digit(args.digit, ckpt)
-    classifier = _classifier(args.classifier)
-    heldout = _digits_from(args.data, split="heldout")
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
+    heldout = _digits_from(args.data, split="heldout", dataset=ckpt.config.dataset)
     accuracy = evaluate_classifier(classifier, heldout)
     quality = evaluate_generator(
         ckpt.sampler, classifier, heldout, n_samples=args.n_samples, seed=args.seed, labels=args.digit
@@ -292,11 +293,11 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
     rows = [
         ("classifier held-out accuracy", f"{accuracy:.4f}"),
         ("samples", f"{quality.n_samples} (latent prior: {ckpt.config.prior})"),
-        ("Inception Score (MNIST analogue)", f"{quality.inception_score:.3f}"),
+        ("Inception Score (classifier analogue)", f"{quality.inception_score:.3f}"),
         ("Fréchet distance (classifier features)", f"{quality.frechet_distance:.3f}"),
         ("confident (max p >= 0.9)", f"{quality.confident_fraction:.3f}"),
         ("class balance (normalised entropy)", f"{quality.balance_entropy:.3f}"),
-        ("class counts 0..9", " ".join(str(c) for c in quality.class_counts)),
+        (f"class counts 0..{len(quality.class_counts) - 1}", " ".join(str(c) for c in quality.class_counts)),
     ]
     if quality.label_agreement is not None:
         rows.append(("classified as the requested digit", f"{quality.label_agreement:.3f}"))

@@ -204,13 +204,17 @@ class GeneratorSpec:
 
 
 def _is_native(spec: GeneratorSpec) -> bool:
-    """Whether ``spec.module`` already takes flat inputs and returns [-1, 1] with labels concatenated."""
+    """Whether ``spec.module`` already is what the analyses run (xstyle's DCGAN): flat inputs, [-1, 1]
+    output, labels concatenated, and ``latent_dim``, ``n_classes``, ``channels``, ``image_size``
+    attributes that agree with the spec."""
     return (
         spec.latent_shape == (spec.latent_dim,)
         and spec.output_range == (-1.0, 1.0)
         and spec.label_input == "concat"
         and getattr(spec.module, "latent_dim", None) == spec.latent_dim
         and int(getattr(spec.module, "n_classes", 0)) == spec.n_classes
+        and getattr(spec.module, "channels", None) == spec.channels
+        and getattr(spec.module, "image_size", None) == spec.image_size
     )
 
 

@@ -231,6 +231,7 @@ def ganspace_directions(
         ``n_components`` directions, method ``"ganspace"``, source ``"pc0"``, ``"pc1"``, ...; score
         the component's explained-variance ratio. Each is the column of ``U`` in the least-squares
         fit ``z ~ U x + c`` (x: a sample's PCA coordinates), normalised; its sign follows the PCA axis.
+        Components without variance (a stage of lower rank than ``n_components``) are left out.
     """
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LinearRegression
@@ -249,9 +250,11 @@ def ganspace_directions(
     pca = PCA(n_components=n_components, svd_solver=solver, random_state=random_state)
     coords = pca.fit_transform(y)
     u = LinearRegression().fit(coords, x).coef_  # (D, k): z ~ U coords + c
+    # a component without variance (the stage has lower rank than n_components) has no direction
     return [
         Direction(u[:, k], "ganspace", f"pc{k}", float(pca.explained_variance_ratio_[k]))
         for k in range(n_components)
+        if np.linalg.norm(u[:, k]) > 1e-12
     ]
 
 

@@ -460,6 +460,7 @@ def explain_latent(
     from xstyle.explain.latent.traversal import traverse
 
     generator = resolve_generator(generator)
+    chosen = attributes is None
     attributes, conditional = default_attributes(
         generator, attributes, conditional, classifier=classifier is not None, measures=measures
     )
@@ -486,6 +487,10 @@ def explain_latent(
         measures=measures,
     )
     timings["sample_and_measure"] = time.perf_counter() - t0
+    if chosen:  # default attributes that do not vary over these samples have no boundary: left out
+        varies = [a for a in attributes if np.ptp(np.asarray(samples.attributes[a], dtype=float)) > 1e-9]
+        conditional = [p for p in conditional if p[0] in varies and p[1] in varies]
+        attributes = varies
     t0 = time.perf_counter()
     probes = probe_layers(samples, cv=cv, random_state=seed)
     timings["probes"] = time.perf_counter() - t0
