@@ -254,7 +254,8 @@ def load_checked_state(module: Any, path: str | os.PathLike, *, network: str) ->
 
 
 def get_network(
-    spec: str | NetworkSpec = DEFAULT_NETWORK,
+    spec: str | NetworkSpec,
+    /,
     *,
     weights: str | os.PathLike | None = None,
     seed: int = 0,

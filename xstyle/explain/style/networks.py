@@ -63,6 +63,7 @@ __all__ = [
 DEFAULT_NETWORKS: tuple[str, ...] = ("vgg19-caffe", "efficientnet-lite0", "resnet18-random")
 #: the per-depth statistics, in the order the display draws them
 STATISTICS: tuple[str, ...] = ("max_over_mean", "activation_entropy", "gram_entropy", "participation_ratio")
+# (networks_plots.py draws them in this order too)
 #: the reference row of the judging tables: the content photo itself, unstylised
 PHOTO = "photo (no transfer)"
 

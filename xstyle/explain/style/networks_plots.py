@@ -32,10 +32,9 @@ class NetworkComparisonDisplay(Display):
         or ``"content"`` distances for the table); returns self."""
         r = self.result
         if kind == "statistics":
-            from xstyle.explain.style.networks import STATISTICS
-
-            figure, axes = _figure(1, len(STATISTICS), (4.0 * len(STATISTICS), 3.4), ax=ax)
-            for panel, stat in zip(axes.ravel(), STATISTICS, strict=True):
+            stats = tuple(_TITLES)  # networks.STATISTICS, in the same order
+            figure, axes = _figure(1, len(stats), (4.0 * len(stats), 3.4), ax=ax)
+            for panel, stat in zip(axes.ravel(), stats, strict=True):
                 for net in r.networks:
                     values = [r.statistics[net][layer][stat] for layer in r.layers[net][1]]
                     depth = np.linspace(0, 1, len(values)) if len(values) > 1 else np.zeros(1)
