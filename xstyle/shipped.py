@@ -7,6 +7,8 @@ name                kind              what
 ``dcgan``           dcgan             the DCGAN release (float16), ``assets/gan/dcgan_mnist``
 ``dcgan-conditional`` dcgan           the class-conditional DCGAN, ``assets/gan/dcgan_conditional``
 ``digit-classifier`` digit-classifier the digit scorer, ``assets/gan/digit_classifier``
+``emoji-dcgan``     dcgan             the conditional colour DCGAN on emoji, ``assets/gan/dcgan_emoji``
+``emoji-classifier`` digit-classifier the emoji-category scorer, ``assets/gan/emoji_classifier``
 ``<painting>``      stylizer          one real-time stylizer per ``assets/stylizers/*.pt``
 =================== ================= ======================================================
 
@@ -122,6 +124,22 @@ _GAN_ASSETS = (
         "the digit classifier that scores generated digits",
         "digit classifier",
         "xstyle gan train-classifier -o clf.pt",
+    ),
+    (
+        "emoji-dcgan",
+        "dcgan",
+        "dcgan_emoji",
+        "the class-conditional DCGAN on 32x32 RGB Noto emoji (9 categories; float16 weights)",
+        "emoji DCGAN",
+        "xstyle gan train --dataset emoji --conditional --out runs/emoji",
+    ),
+    (
+        "emoji-classifier",
+        "digit-classifier",
+        "emoji_classifier",
+        "the classifier of the emoji's 9 Unicode categories that scores the emoji DCGAN",
+        "emoji classifier",
+        "xstyle gan train-classifier --dataset emoji --balanced -o clf.pt",
     ),
 )
 

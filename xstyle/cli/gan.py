@@ -243,23 +243,26 @@ def _cmd_gan_export(args: argparse.Namespace) -> int:
         "epochs": source.epoch,
         "train_seconds": sum(h.get("seconds", 0.0) for h in source.history),
         "data": train_meta.get("data"),
-        "generator_is_ema": source.generator_ema is not None,
+        "generator_is_ema": source.generator_ema is not None and not args.no_ema,
         "ema_decay": source.config.ema_decay,
         "prior": source.config.prior,
         "conditional": source.config.conditional,
         "dataset": source.config.dataset,
     }
     # measure the weights that ship: float16-rounded, loaded back as float32
-    quality = evaluate_generator(
-        half_precision_copy(source.sampler), classifier, heldout, n_samples=1000, seed=0
-    )
+    released = source.generator if args.no_ema else source.sampler
+    quality = evaluate_generator(half_precision_copy(released), classifier, heldout, n_samples=1000, seed=0)
     if filled:
         card["history_quality"] = (
             f"epochs {', '.join(map(str, filled))}: measured after training from the run's epoch "
             f"checkpoints against {heldout.source} (xstyle gan export --fill-history)"
         )
     export_release(
-        args.checkpoint, out, metrics={**card, "quality_release_weights": quality.to_dict()}, history=history
+        args.checkpoint,
+        out,
+        metrics={**card, "quality_release_weights": quality.to_dict()},
+        history=history,
+        use_ema=not args.no_ema,
     )
     agreement = "" if quality.label_agreement is None else f", label agreement {quality.label_agreement:.3f}"
     print(
@@ -401,6 +404,9 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
     p.add_argument("--command-line", default="", help="the training command, recorded in the model card")
+    p.add_argument(
+        "--no-ema", action="store_true", help="release the raw generator, not the run's moving average"
+    )
     p.add_argument(
         "--fill-history",
         action="store_true",

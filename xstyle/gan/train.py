@@ -468,6 +468,7 @@ def export_release(
     *,
     metrics: dict | None = None,
     history: list[dict] | None = None,
+    use_ema: bool = True,
 ) -> Path:
     """Write the weights of a trainer checkpoint as a small release file (float16, no optimiser state).
 
@@ -475,7 +476,9 @@ def export_release(
     them back to float32), so a release of the DCGAN takes about 5 MB. When the run kept a moving
     average of the generator, the release's generator *is* that average (``generator_is_ema``).
     Metrics measured on the *release* weights belong in ``metrics``; a JSON model card is written
-    beside the file. ``history`` replaces the checkpoint's training history (e.g. the one of
+    beside the file. ``use_ema=False`` releases the raw generator even when the run kept an average
+    (a short run's average still leans on its first steps). ``history`` replaces the checkpoint's
+    training history (e.g. the one of
     :func:`xstyle.gan.metrics.fill_history_quality`); it must cover the same epochs.
     """
     ckpt = load_checkpoint(checkpoint)
@@ -486,8 +489,8 @@ def export_release(
         )
     state = {
         "format": RELEASE_FORMAT,
-        "generator": cast_floats(ckpt.sampler.state_dict(), torch.float16),
-        "generator_is_ema": ckpt.generator_ema is not None,
+        "generator": cast_floats((ckpt.sampler if use_ema else ckpt.generator).state_dict(), torch.float16),
+        "generator_is_ema": use_ema and ckpt.generator_ema is not None,
         "discriminator": cast_floats(ckpt.discriminator.state_dict(), torch.float16),
         "config": ckpt.config.to_dict(),
         "epoch": ckpt.epoch,
