@@ -61,7 +61,7 @@ def _probe_directions(args: argparse.Namespace, methods: list[str]):
     from xstyle.explain.latent.probes import find_directions, sample_latents
 
     ckpt = _gan_checkpoint(args.checkpoint)
-    classifier = _classifier(args.classifier)
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
     # GANSpace reads the first stage only; the other methods need no activations
     stages = ["act0"] if "ganspace" in methods else []
     _check_digit(args.digit, ckpt)
@@ -82,7 +82,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
 
     out = _probe_check(args)
     ckpt = _gan_checkpoint(args.checkpoint)
-    classifier = _classifier(args.classifier)
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
     t0 = time.perf_counter()
     _check_digit(args.digit, ckpt)
     samples = sample_latents(
@@ -183,7 +183,8 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must lie in (0, 1]; got {args.threshold}.")
     paths = find_checkpoints(args.run_dir) if args.run_dir else list(args.checkpoints)
-    classifier = _classifier(args.classifier)
+    dataset = _gan_checkpoint(str(paths[0])).config.dataset if paths else "mnist"
+    classifier = _classifier(args.classifier, dataset)
 
     def progress(epoch: int, seconds: float) -> None:
         if not args.quiet:
@@ -211,7 +212,10 @@ def _cmd_probe_components(args: argparse.Namespace) -> int:
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
     result = prior_components(
-        ckpt.sampler, _classifier(args.classifier), n_per_component=args.n, seed=args.seed
+        ckpt.sampler,
+        _classifier(args.classifier, ckpt.config.dataset),
+        n_per_component=args.n,
+        seed=args.seed,
     )
     body, figures = {"components": result.to_dict()}, {"components.png": result.plot()}
     note = f"; prior {result.prior}, {args.n} digits per component"
