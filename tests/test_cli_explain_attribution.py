@@ -61,7 +61,7 @@ def test_attribution_writes_every_figure_and_number(tmp_path, capsys):
     assert data["transfer"]["steps"] == 3
     assert data["regions"]["method"] == "slic" and 0 <= data["regions"]["style_dominated_area"] <= 1
     assert sc["options"]["baselines"] == "filler"
-    for which, filler in (("style", "content photo"), ("content", "blur of the stylised image")):
+    for which, filler in (("style", "content photo"), ("content", "painting")):
         test = data["faithfulness"][which]
         assert test["filler"] == filler and isinstance(test["passed"], bool)
         assert test["gain_ci"][0] <= test["gain"] <= test["gain_ci"][1]

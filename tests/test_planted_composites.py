@@ -65,19 +65,23 @@ def _check_default(maps, painted):
         assert float(evidence.sum()) == pytest.approx(expected, abs=1e-6), name
 
 
-def test_the_default_content_map_points_at_the_photo_when_the_baseline_is_closer(caffe_vgg):
-    """chelsea | Starry Night halves at 64 px: the blur of the composite is closer to the photo's
-    content than the composite, the case in which the evidence used to flip sign (share 0.21)."""
-    maps, painted = _maps(caffe_vgg, "chelsea", "starry_night", "halves", 64)
-    assert maps.options["baselines"] == "filler"
+def test_the_sign_keeps_its_meaning_when_the_baseline_is_closer(caffe_vgg):
+    """chelsea | Starry Night halves at 64 px against a blur of the composite: the blur is closer to
+    the photo's content than the composite, the case in which the evidence used to flip sign (then
+    only 21 % of the positive content evidence lay on the photo half)."""
+    maps, painted = _maps(caffe_vgg, "chelsea", "starry_night", "halves", 64, baselines="blur")
     assert maps.cases["content"] == "baseline closer"
-    _check_default(maps, painted)
+    assert float(maps.content_evidence.sum()) == pytest.approx(-1.0, abs=1e-6)
+    # its positive pixels still pull towards the photo's content: most of them are on the photo
+    assert positive_share(maps.content_evidence, ~painted) > 0.55
     data = maps.to_dict()["evidence"]["content"]
     assert data["case"] == "baseline closer" and data["baseline_loss"] < data["image_loss"]
+    assert data["attribution_total"] > 0  # f(x) - f(b) > 0: the attributions push the loss up overall
 
 
 def test_the_default_maps_find_a_painted_patch(caffe_vgg):
     maps, painted = _maps(caffe_vgg, "astronaut", "great_wave", "patch", 64)
+    assert maps.options["baselines"] == "filler"
     assert 0.2 < float(painted.double().mean()) < 0.3  # a quarter of the picture
     _check_default(maps, painted)
 

@@ -582,7 +582,7 @@ def _add_attribution_parsers(esub) -> None:
         "--baseline",
         None,
         "filler",
-        "attribution baseline: filler = the photo for the style maps and a blur for the content map, "
+        "attribution baseline: filler = the photo for the style maps and the painting for the content map, "
         "the baselines the region faithfulness test checks",
         choices=("filler", "black", "blur", "mean", "noise"),
     )

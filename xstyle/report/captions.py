@@ -259,8 +259,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "Middle: the stylised image's regions inserted into the content photo, most style evidence"
             " first, and the style loss after each step (1: the photo's loss, 0: the stylised image's)"
-            "; grey: random orders. Right: the same for the content map, inserting into a blur of the "
-            "stylised image and following the content loss. A curve below the random ones means the "
+            "; grey: random orders. Right: the same for the content map, inserting into the painting "
+            "(resized to the image) and following the content loss. A curve below the random ones means the "
             "map found the regions that carry its loss. Verdicts — localised: the map beats random;"
             " uniform: not even the regions sorted by the loss change each causes alone beat random by"
             " {uniform_gain}, so the loss is spread evenly and no map can answer; failed: the map does"
@@ -273,10 +273,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "Gain: the random orders' mean area under the normalised curve minus the map's (> 0: "
             "better than random); passed when the 95 % bootstrap interval over the random orders lies"
             " above 0. Best order: the gain of the regions sorted by the loss change each causes alone"
-            " (what a map could reach); spread: the standard deviation of the random orders' areas. A "
-            "filler's loss can lie below the image's (a blur can be closer to the photo's features than"
-            " the stylisation); the curve then rises, the regions with the most negative evidence go "
-            "first, and the test asks which regions carry that change."
+            " (what a map could reach); spread: the standard deviation of the random orders' areas. "
+            "Should a filler's loss lie below the image's, the curve rises, the regions with the most "
+            "negative evidence go first, and the test asks which regions carry that change."
         ),
     ),
     "style.table_attribution_numbers": (

@@ -164,9 +164,9 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         "Where do the style and the content live?",
         f"Captum {maps.method.upper()} attributions of the style loss and the content loss of the "
         f"stylised image ({c.maps_size} px, {c.n_steps} integration steps). The style maps start from "
-        "the content photo (the layout without the style) and the content map from a blur of the "
-        "stylised image (its colours without the shapes): evidence maps show which pixels move each "
-        "loss from there to the stylised image's value.",
+        "the content photo (the layout without the style) and the content map from the painting "
+        "resized to the image (the style without the photo's shapes): evidence maps show which pixels "
+        "move each loss from there to the stylised image's value.",
     )
     s.figure(
         save(

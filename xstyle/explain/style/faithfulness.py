@@ -7,8 +7,8 @@ map's evidence (most first), measuring the loss that map explains after each ste
 
 * the **style** map: the filler is the content photo (it has the layout but not the style), and
   the curve is the style loss against the painting's Gram matrices;
-* the **content** map: the filler is a blur of the stylised image (its colours and texture energy
-  without the shapes), and the curve is the content loss against the photo's ``relu4_2`` features.
+* the **content** map: the filler is the painting resized to the image (the style without the
+  photo's shapes), and the curve is the content loss against the photo's ``relu4_2`` features.
 
 A faithful map moves the loss from the filler's value to the image's sooner than random orders of
 the same regions. Each curve is normalised (1 at the filler, 0 at the full stylised image); the
@@ -18,8 +18,9 @@ bootstrap interval over the random orders; the map passes when the interval's lo
 The test follows the change from the filler to the image, whichever way it goes: when the image's
 loss is below the filler's, the regions with the most positive evidence
 (:data:`~xstyle.explain.style.maps.SIGN_CONVENTION`: they bring the image closer to the target) go
-first; when it is above (a blur can be closer to the photo's content than the stylised image), the
-most negative ones do. Each result also says whether the map *can* answer (:attr:`verdict`):
+first; when it is above (rare with these fillers; a blur of the image, say, can be closer to the
+photo's content than the image), the most negative ones do. Each result also says whether the map
+*can* answer (:attr:`verdict`):
 ``"localised"`` (the map passes), ``"uniform"`` (it does not, and neither does the best order any
 map could give — the regions sorted by the loss change each causes alone — so the loss falls alike
 whatever is inserted first: the picture is evenly stylised, a fact about the image), or ``"failed"``
@@ -27,14 +28,11 @@ whatever is inserted first: the picture is evenly stylised, a fact about the ima
 map missed them — or the map's order is worse than random, its interval below 0).
 
 The maps must explain the step the test takes: compute them with the fillers as attribution
-baselines (:func:`filler_for`; e.g. ``style_content_maps(..., baselines=filler_for("style", ...))``).
+baselines (``style_content_maps(..., baselines="filler")``, the default; :func:`filler_for`).
 Maps against a black baseline say which pixels matter compared with black, which is another
 question: on a planted image (left half a crop of the painting, right half the photo, 16 grid
 regions) the black-baseline style map *fails* this test (gain −0.33) while the photo-baseline map
-passes (gain 0.14, interval 0.03–0.23) and its inverse fails. For the content test, note that a
-blur can have a lower content loss than the stylised image (the stylisation moved the features
-further from the photo than blurring does): the curve then rises from the blur's loss to the
-image's, and the test asks which regions carry that change.
+passes (gain 0.14, interval 0.03–0.23) and its inverse fails.
 """
 
 from __future__ import annotations
@@ -186,7 +184,7 @@ def region_faithfulness(
         content, style: (1, 3, H, W) in [0, 1]: the photo (the style test's filler and the content
             loss's target) and the painting (the style loss's target).
         which: ``"style"`` (style map, content photo as filler, style loss) or ``"content"``
-            (content map, blurred image as filler, content loss).
+            (content map, the painting resized to the image as filler, content loss).
         steps: points of each curve after the start (regions inserted in groups).
         n_random: random orders; n_boot: bootstrap resamples of them; seed: seeds both.
     """
@@ -203,12 +201,12 @@ def region_faithfulness(
         raise ValueError(
             f"content {tuple(content.shape)} must have the stylised image's size {tuple(image.shape)}."
         )
-    filler = filler_for(which, image=image, content=content)
+    filler = filler_for(which, image=image, content=content, style=style)
     if which == "style":
         filler_name, loss, shares = "content photo", StyleLossTarget(model, style), regions.style
     else:
         filler_name, loss, shares = (
-            "blur of the stylised image",
+            "painting",
             ContentLossTarget(model, content),
             regions.content,
         )
@@ -275,7 +273,7 @@ class RegionExplanation(Plottable):
     Attributes:
         regions: the style and content evidence summed over the image's regions.
         style_test, content_test: :func:`region_faithfulness` of the style map (content photo as
-            filler, style loss) and of the content map (blur as filler, content loss).
+            filler, style loss) and of the content map (the painting as filler, content loss).
         baselines: the attribution baselines of the maps (``"filler"`` is the one the test checks).
     """
 

@@ -10,14 +10,14 @@ Three questions, each a function returning a frozen Result with a ``plot()``:
    per layer, with pixel maps of the top pairs.
 
 Reading the signs: the maps explain the *loss* f of the stylised image x against a baseline b
-(default ``"filler"``: the content photo for the style maps, a blur of x for the content map, the
-baselines the region test checks; ``"black"`` asks which pixels matter compared with a black image,
-``"blur"`` what the fine detail contributes). :data:`SIGN_CONVENTION` states the convention every map,
-region sum and report uses: the evidence is ``-attribution / |f(b) - f(x)|``, positive where a pixel
-brings x closer to the target than the baseline, whichever of x and b is closer; the map sums to +1
-when x is closer (case ``"image closer"``) and to -1 when b is (``"baseline closer"``, e.g. a blur of
-x can be closer to the photo's content than x). Positive dominance = the pixel does more for the
-style than for the content.
+(default ``"filler"``: the content photo for the style maps, the painting resized to x's size for
+the content map, the baselines the region test checks; ``"black"`` asks which pixels matter compared
+with a black image, ``"blur"`` what the fine detail contributes). :data:`SIGN_CONVENTION` states the
+convention every map, region sum and report uses: the evidence is ``-attribution / |f(b) - f(x)|``,
+positive where a pixel brings x closer to the target than the baseline, whichever of x and b is
+closer; the map sums to +1 when x is closer (case ``"image closer"``) and to -1 when b is
+(``"baseline closer"``, e.g. a blur of x, ``baselines="blur"``, can be closer to the photo's content
+than x). Positive dominance = the pixel does more for the style than for the content.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from xstyle.explain.attribution import (
 )
 from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 from xstyle.hooks import FeatureTap
-from xstyle.images import check_rgb
+from xstyle.images import check_rgb, resize_image
 from xstyle.losses import gram_matrix
 from xstyle.models.registry import model_layers
 
@@ -208,19 +208,23 @@ def _evidence(result: AttributionResult) -> torch.Tensor:
     return raw if total < 1e-300 else raw / total
 
 
-def filler_for(which: str, *, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+def filler_for(
+    which: str, *, image: torch.Tensor, content: torch.Tensor, style: torch.Tensor | None = None
+) -> torch.Tensor:
     """The filler of the ``which`` test, (1, 3, H, W) in [0, 1]: the content photo for the style
-    map, a Gaussian blur of the stylised ``image`` (sigma = min(H, W) / 16) for the content map.
-    Use it as the attribution baseline of the maps the test checks."""
+    map (the layout without the style), the painting ``style`` resized to the image's size for the
+    content map (the style without the photo's content). Use it as the attribution baseline of the
+    maps the test checks. Both are farther from their target than a stylised image normally is, so
+    the question is well posed; a blur of the image, the content filler before, is often *closer*
+    to the photo's content than the image (docs/evidence.md)."""
     if which not in ("style", "content"):
         raise ValueError(f"which must be 'style' or 'content'; got {which!r}.")
     if which == "style":
         return content.detach().to(image.dtype)
-    from torchvision.transforms.functional import gaussian_blur
-
-    s = min(image.shape[-2:]) / 16
-    k = min(2 * round(3 * s) + 1, 2 * (min(image.shape[-2:]) // 2) - 1)
-    return gaussian_blur(image.detach(), kernel_size=[k, k], sigma=[s, s])
+    if style is None:
+        raise ValueError("the content filler is the painting: pass style=, the style image (1, 3, H', W').")
+    check_rgb(style, name="style", single=True)
+    return resize_image(style.detach(), tuple(image.shape[-2:])).to(image.dtype)
 
 
 def style_content_maps(
@@ -248,11 +252,12 @@ def style_content_maps(
         style: (1, 3, H', W') the style image.
         model: a VGG19 extractor (:func:`xstyle.load_vgg19`, truncated at or after the deepest layer).
         method: an input method of :func:`~xstyle.explain.attribution.engine.attribute` (default IG).
-        baselines: ``"filler"`` (default): the style maps against the content photo and the content
-            map against a blur of ``stylized`` (:func:`filler_for`), the baselines under which the
-            region faithfulness test (:func:`~xstyle.explain.style.faithfulness.region_faithfulness`)
-            checks the maps and the only one that puts the evidence on the planted part of a
-            planted composite (docs/measurements.md); a kind of
+        baselines: ``"filler"`` (default): the style maps against the content photo and the content map
+            against the painting resized to ``stylized`` (:func:`filler_for`), the baselines under
+            which the region faithfulness test
+            (:func:`~xstyle.explain.style.faithfulness.region_faithfulness`) checks the maps and the
+            only one that puts the evidence on the planted part of a planted composite
+            (docs/measurements.md); a kind of
             :func:`~xstyle.explain.attribution.engine.make_baseline` (``"black"`` asks which pixels
             matter compared with black, another question), or a tensor.
         n_steps: IG steps.
@@ -270,7 +275,7 @@ def style_content_maps(
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
     if isinstance(baselines, str) and baselines == "filler":
-        base = {w: filler_for(w, image=stylized, content=content) for w in ("style", "content")}
+        base = {w: filler_for(w, image=stylized, content=content, style=style) for w in ("style", "content")}
     elif isinstance(baselines, str):
         base = dict.fromkeys(("style", "content"), make_baseline(stylized, kind=baselines, seed=seed))
     else:
