@@ -111,3 +111,60 @@ def test_the_report_runs_on_the_users_generator(user, capsys):
     )
     dirs = {d["label"]: d for d in metrics["latent"]["directions"]}
     assert "sefa:eig0" in dirs
+
+
+@pytest.mark.slow
+def test_the_shipped_emoji_dcgan_through_sample_eval_probe_and_report(tmp_path, capsys):
+    import json
+
+    code, out, err = _run(
+        capsys,
+        "gan",
+        "sample",
+        "--checkpoint",
+        "shipped:emoji-dcgan",
+        "-n",
+        "18",
+        "-o",
+        str(tmp_path / "grid.png"),
+    )
+    assert code == 0 and (tmp_path / "grid.png").is_file(), err
+    code, out, err = _run(
+        capsys,
+        "gan",
+        "eval",
+        "--checkpoint",
+        "shipped:emoji-dcgan",
+        "--n-samples",
+        "200",
+        "--json",
+        str(tmp_path / "eval.json"),
+    )
+    assert code == 0, err
+    scores = json.loads((tmp_path / "eval.json").read_text())
+    assert len(scores["class_counts"]) == 9 and 0 <= scores["label_agreement"] <= 1
+    code, out, err = _run(
+        capsys,
+        "probe",
+        "attributes",
+        "--checkpoint",
+        "shipped:emoji-dcgan",
+        "-n",
+        "60",
+        "--out",
+        str(tmp_path / "probe"),
+    )
+    assert code == 0 and "hue (r2)" in out, err
+    code, out, err = _run(
+        capsys,
+        "report",
+        "gan",
+        "--fast",
+        "--checkpoint",
+        "shipped:emoji-dcgan",
+        "--out",
+        str(tmp_path / "report"),
+    )
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())["metrics"]["gan"]
+    assert metrics["generator"]["class_names"][2] == "Flags" and "style_content" in metrics
