@@ -32,7 +32,10 @@ def test_conditional_shapes_and_the_design_layers_plus_labels():
 
 def test_a_conditional_discriminator_needs_labels_and_an_unconditional_one_refuses_them():
     x = torch.zeros(2, 1, 28, 28)
-    with pytest.raises(ValueError, match="this discriminator is conditional: pass the digits' labels"):
+    with pytest.raises(
+        ValueError,
+        match=r"conditional: pass the images' labels, D\(x, labels\) with labels \(B,\) in 0..9",
+    ):
         Discriminator(n_classes=10)(x)
     with pytest.raises(ValueError, match="labels are for a conditional discriminator"):
         Discriminator()(x, torch.tensor([1, 2]))

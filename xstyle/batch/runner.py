@@ -371,7 +371,9 @@ def _run_batch(
         started = True
         report(None)
         if todo:
-            setup = functools.partial(worker_setup, kinds=kinds, weights=settings.weights)
+            setup = functools.partial(
+                worker_setup, kinds=kinds, weights=settings.weights, network=settings.network
+            )
             for outcome in engine.run(run_item, jobs(), setup=setup):
                 item = by_id[outcome.key]
                 common = dict(

@@ -42,6 +42,8 @@ class BatchSettings:
         carriers: top carrier channels recorded per layer and painting.
         gan_samples: digits generated to score a checkpoint; probe_samples: digits for its probes.
         weights: VGG19 weights (``caffe``: the original, offline).
+        network: the feature network of every item (:func:`xstyle.models.list_networks`; None:
+            VGG19 with ``weights``); the paintings' layers are its own style layers.
         seed: the batch seed; each item's own seed is derived from it and the item's id.
     """
 
@@ -56,6 +58,7 @@ class BatchSettings:
     gan_samples: int = D.BATCH_GAN_SAMPLES
     probe_samples: int = D.BATCH_PROBE_SAMPLES
     weights: str = D.TRANSFER_WEIGHTS
+    network: str | None = None
     seed: int = D.BATCH_SEED
 
     def __post_init__(self) -> None:
@@ -75,6 +78,10 @@ class BatchSettings:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
         object.__setattr__(self, "seed", check_seed(self.seed))
+        if self.network is not None:  # an unknown network: one line before any item runs
+            from xstyle.models.registry import get_network_spec
+
+            get_network_spec(self.network)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,12 +115,15 @@ class WorkerState:
 
     weights: str = D.TRANSFER_WEIGHTS
     models: dict[str, Any] = field(default_factory=dict)
+    network: str | None = None
 
     def vgg(self):
+        """The feature network (VGG19 truncated after relu5_1 unless ``network`` names another)."""
         if "vgg" not in self.models:
-            from xstyle.models.vgg import load_vgg19
+            from xstyle.transfer import TransferConfig
 
-            self.models["vgg"] = load_vgg19(self.weights, last_layer="relu5_1")
+            config = TransferConfig(weights=self.weights, network=self.network)
+            self.models["vgg"] = config.load_network(last_layer="relu5_1")
         return self.models["vgg"]
 
     def scorer(self):
@@ -128,12 +138,14 @@ class WorkerState:
         return self.models["classifier"], self.models["heldout"]
 
 
-def worker_setup(*, kinds: tuple[str, ...] = ("pair",), weights: str = D.TRANSFER_WEIGHTS) -> WorkerState:
+def worker_setup(
+    *, kinds: tuple[str, ...] = ("pair",), weights: str = D.TRANSFER_WEIGHTS, network: str | None = None
+) -> WorkerState:
     """Load the models the item ``kinds`` need, once per worker (figures drawn off-screen: Agg)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    state = WorkerState(weights=weights)
+    state = WorkerState(weights=weights, network=network)
     if {"pair", "painting"} & set(kinds):
         state.vgg()
     if "checkpoint" in kinds:
@@ -186,7 +198,13 @@ def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]
     content = _image(inputs["content"], data["content"], s.size, "content")
     style = _image(inputs["style"], data["style"], s.size, "style")
     config = TransferConfig(
-        size=s.size, steps=(s.steps,), alpha=s.alpha, beta=s.beta, weights=s.weights, seed=payload["seed"]
+        size=s.size,
+        steps=(s.steps,),
+        alpha=s.alpha,
+        beta=s.beta,
+        weights=s.weights,
+        network=s.network,
+        seed=payload["seed"],
     )
     vgg = state.vgg()
     result = style_transfer(content, style, config=config, model=vgg)
@@ -219,6 +237,7 @@ def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]
             k: {"gain": t.gain, "best_gain": t.best_gain, "spread": t.spread} for k, t in tests.items()
         },
         "size_hw": list(result.image.shape[-2:]),
+        "network": config.network_name,
     }
     return {
         "numbers": numbers,
@@ -237,11 +256,16 @@ def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, 
     spec = payload["item"]["inputs"]["painting"]
     image = _image(spec, payload["data"]["painting"], s.painting_size, "painting")
     vgg = state.vgg()
-    with FeatureTap(vgg, list(_LAYERS), stop_after_last=True) as tap, torch.no_grad():
+    layers = _LAYERS
+    if s.network is not None:  # another network: its own style layers
+        from xstyle.models.registry import translate_gatys_layers
+
+        layers = translate_gatys_layers(s.network, _LAYERS)
+    with FeatureTap(vgg, list(layers), stop_after_last=True) as tap, torch.no_grad():
         feats = tap.run(image)
     decomposition = decompose_features(feats)
     spectra, carriers, fingerprint = {}, {}, []
-    for layer in _LAYERS:
+    for layer in layers:
         sp = decomposition.spectra[layer]
         spectra[layer] = {
             "participation_ratio": sp.participation_ratio,
@@ -259,7 +283,7 @@ def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, 
         "numbers": {
             "spectra": spectra,
             "carriers": carriers,
-            "fingerprint_layers": list(_LAYERS),
+            "fingerprint_layers": list(layers),
             "size_hw": list(image.shape[-2:]),
         },
         "files": {
@@ -336,5 +360,5 @@ def run_item(state: WorkerState | None, payload: dict[str, Any]) -> dict[str, An
     (an unreadable image, a damaged checkpoint): the engine records the error for this item.
     """
     settings = BatchSettings(**payload["settings"])
-    state = state if state is not None else WorkerState(weights=settings.weights)
+    state = state if state is not None else WorkerState(weights=settings.weights, network=settings.network)
     return _TASKS[payload["item"]["kind"]](state, payload, settings)

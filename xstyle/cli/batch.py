@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xstyle.cli._args import UsageError, _positive_int, _seed
+from xstyle.cli._args import NETWORK_HELP, UsageError, _positive_int, _seed
 from xstyle.cli._options import _add_command, _add_group, _option, _pick
 
 #: How long ``--ray HOST:PORT`` may take to answer before the batch is refused.
@@ -103,6 +103,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     items = _items(args)
     settings = BatchSettings(
         **_pick(args, "size", "steps", "painting_size", "gan_samples", "probe_samples", "weights", "seed"),
+        network=args.network,
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
     )
@@ -171,6 +172,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     ):
         _option(g, flag, _positive_int, default, what)
     _option(g, "--weights", None, d.TRANSFER_WEIGHTS, "VGG19 weights")
+    g.add_argument("--network", default=None, metavar="SPEC", help=NETWORK_HELP)
     _option(g, "--seed", _seed, d.BATCH_SEED, "batch seed; each item derives its own")
     p.add_argument("--no-report", action="store_true", help="skip the collection report (build it later)")
     p.set_defaults(func=_cmd_batch)

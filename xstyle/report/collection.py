@@ -252,11 +252,19 @@ def _pairs_part(
         }
         seconds = _number(folder.results[i].get("seconds"))
         verdict = _map_verdict(numbers.get("map_verdict"))
-        metrics["items"][i] = {**dict(inputs), **values, "map_verdict": verdict, "seconds": seconds}
+        network = str(numbers.get("network", "vgg19"))  # batches before networks were chosen: VGG19
+        metrics["items"][i] = {
+            **dict(inputs),
+            **values,
+            "map_verdict": verdict,
+            "seconds": seconds,
+            "network": network,
+        }
         rows.append(
             (
                 short_name(inputs.get("content", "?")),
                 short_name(inputs.get("style", "?")),
+                network,
                 values["style_share"],
                 values["content_ssim"],
                 values["style_evidence_share"],
@@ -272,6 +280,7 @@ def _pairs_part(
                 columns=(
                     "content",
                     "style",
+                    "network",
                     "style share",
                     "content SSIM",
                     "style evidence share",
