@@ -552,3 +552,30 @@ def test_a_real_full_file_system_keeps_the_previous_output(small_tmpfs, quick_pa
     done = sorted(p.name for p in (small_tmpfs / "batch" / "items").iterdir())
     assert done and all((small_tmpfs / "batch" / "items" / n / "result.json").is_file() for n in done)
     assert _no_temporaries(small_tmpfs) == []
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_users_process_is_stale(tmp_path, monkeypatch):
+    """A killed run's PID reused by a process of another user (``kill(pid, 0)``: EPERM): its start time
+    tells the two apart, as for a process of the same user."""
+    locks = tmp_path / "locks"
+    monkeypatch.setattr(atomic, "_LOCK_DIR_OVERRIDE", locks)
+    monkeypatch.setattr(atomic, "_SWEPT", [locks])  # no sweep: the lock is met when taking it
+
+    def not_yours(pid, sig):
+        if pid != os.getpid():
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(atomic.os, "kill", not_yours)
+    start = atomic._process_start(1)
+    assert start is not None  # PID 1 runs: another user's process, as far as kill() tells
+    locks.mkdir()
+    lock = locks / f"{atomic._lock_key(tmp_path / 'out')}.lock"
+    reused = {"pid": 1, "start": str(int(start) + 1), "since": "then", "command": "xstyle killed"}
+    lock.write_text(json.dumps(reused))
+    check_output_dir(tmp_path / "out")  # taken over, not "being written by another xstyle run"
+    assert json.loads(lock.read_text())["pid"] == os.getpid()
+    atomic.release_output(tmp_path / "out")
+    running = {**reused, "start": start}  # PID 1 as it was when it wrote the lock: still running
+    lock.write_text(json.dumps(running))
+    with pytest.raises(ValueError, match=r"being written by another xstyle run \(PID 1,"):
+        check_output_dir(tmp_path / "out")

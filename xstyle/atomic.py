@@ -245,7 +245,10 @@ def _is_mine(record: dict[str, Any]) -> bool:
 
 
 def _holder_alive(record: dict[str, Any] | None) -> bool:
-    """Whether the process that wrote a lock ``record`` is still running (same PID and start time)."""
+    """Whether the process that wrote a lock ``record`` is still running (same PID and start time).
+
+    A PID that now belongs to another user's process (``kill`` answers EPERM) is told apart by its
+    start time too: ``/proc/PID/stat`` is readable for every process."""
     if record is None:
         return False
     pid = record["pid"]
@@ -253,8 +256,10 @@ def _holder_alive(record: dict[str, Any] | None) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, ValueError):
-        return pid > 0  # another user's process (or an absurd PID: not a process)
+    except (OverflowError, ValueError):
+        return False  # an absurd PID: not a process
+    except PermissionError:
+        pass  # a process of another user: the run's PID reused, unless its start time matches
     start = _process_start(pid)
     return start is None or record.get("start") in (None, start)
 
