@@ -579,3 +579,25 @@ def test_a_lock_whose_pid_now_belongs_to_another_users_process_is_stale(tmp_path
     lock.write_text(json.dumps(running))
     with pytest.raises(ValueError, match=r"being written by another xstyle run \(PID 1,"):
         check_output_dir(tmp_path / "out")
+
+
+def test_a_full_lock_folder_neither_stops_the_run_nor_leaves_a_file(tmp_path, monkeypatch):
+    """/tmp full while --out is elsewhere: the lock cannot be written, so none is kept (as where the
+    file system has no hard links) and the run goes on; its half-written lock file is removed."""
+    locks = tmp_path / "locks"
+    monkeypatch.setattr(atomic, "_LOCK_DIR_OVERRIDE", locks)
+    monkeypatch.setattr(atomic, "_SWEPT", [locks])
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        if self.parent == locks:
+            with open(self, "w") as fh:
+                fh.write(text[:5])  # half of it, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with atomic_dir(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_bytes(b"1")
+    assert (tmp_path / "out" / "a.txt").read_bytes() == b"1"
+    assert list(locks.iterdir()) == []

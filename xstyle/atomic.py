@@ -321,7 +321,11 @@ def _acquire(path: Path, what: str) -> bool:
     record = json.dumps(_lock_record(path))
     for _ in range(5):
         new = folder / f".{key}.{os.getpid()}-{secrets.token_hex(4)}.new"
-        new.write_text(record, encoding="utf-8")
+        try:
+            new.write_text(record, encoding="utf-8")
+        except OSError:  # the lock folder is full or unwritable: no lock kept (as without hard links)
+            new.unlink(missing_ok=True)
+            return False
         try:
             os.link(new, lock)  # atomic: fails if the lock exists, and a reader never sees half of it
         except FileExistsError:
