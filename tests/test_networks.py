@@ -643,3 +643,14 @@ def test_efficientnet_lite0_transfer_carriers_and_report_at_64px(tmp_path):
         main(["-q", "report", "style", "--fast", "--network", "efficientnet-lite0", "--out", str(out)]) == 0
     )
     assert (out / "index.html").is_file()
+
+
+def test_batch_settings_and_workers_take_a_network(user_module):
+    from xstyle.batch.tasks import BatchSettings, WorkerState
+
+    with pytest.raises(ValueError, match=r"'vgg19-cafe' is not known.*Did you mean 'vgg19-caffe'"):
+        BatchSettings(network="vgg19-cafe")
+    settings = BatchSettings(network=f"{user_module}:stub")
+    assert settings.to_dict()["network"] == f"{user_module}:stub"
+    net = WorkerState(network=settings.network).vgg()
+    assert net.xstyle_network == f"{user_module}:stub" and not net.act.inplace
