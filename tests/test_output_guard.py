@@ -601,3 +601,14 @@ def test_a_full_lock_folder_neither_stops_the_run_nor_leaves_a_file(tmp_path, mo
         (tmp / "a.txt").write_bytes(b"1")
     assert (tmp_path / "out" / "a.txt").read_bytes() == b"1"
     assert list(locks.iterdir()) == []
+
+
+def test_items_given_to_run_batch_with_ids_differing_only_in_case_are_refused(tmp_path, quick_paintings):
+    """They would share one folder on a case-insensitive file system (macOS, Windows): refused before
+    anything is written, as a manifest's are."""
+    from xstyle.batch.items import BatchItem
+
+    items = [BatchItem("painting", name, {"painting": S}) for name in ("Cat", "dog", "cat")]
+    with pytest.raises(ValueError, match=r"unique \(ignoring case\).*\['Cat', 'cat'\]"):
+        run_batch(items, tmp_path / "out", engine=InProcessEngine())
+    assert list(tmp_path.iterdir()) == []

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,10 +107,10 @@ def _check_items(items: Sequence[BatchItem]) -> list[BatchItem]:
     bad = [i for i in items if not isinstance(i, BatchItem)]
     if bad:
         raise TypeError(f"items must be BatchItem objects; got {type(bad[0]).__name__}.")
-    seen: set[str] = set()
-    dupes = sorted({i.id for i in items if i.id in seen or seen.add(i.id)})
+    counts = Counter(i.id.casefold() for i in items)  # one folder each, also where case is ignored
+    dupes = sorted({i.id for i in items if counts[i.id.casefold()] > 1})
     if dupes:
-        raise ValueError(f"item ids must be unique; repeated: {dupes[:4]}.")
+        raise ValueError(f"item ids must be unique (ignoring case); repeated: {dupes[:4]}.")
     return items
 
 
