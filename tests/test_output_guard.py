@@ -612,3 +612,13 @@ def test_items_given_to_run_batch_with_ids_differing_only_in_case_are_refused(tm
     with pytest.raises(ValueError, match=r"unique \(ignoring case\).*\['Cat', 'cat'\]"):
         run_batch(items, tmp_path / "out", engine=InProcessEngine())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_ipv6_ray_address_is_named_as_given(monkeypatch):
+    import xstyle.batch.ray_engine as ray_engine
+
+    monkeypatch.setattr(ray_engine, "_connect", lambda host, port, timeout: "connection refused")
+    with pytest.raises(ValueError, match=r"no Ray cluster answers at \[::1\]:6379 \(connection refused\)"):
+        ray_engine.check_ray_address("[::1]:6379", what="--ray")
+    with pytest.raises(ValueError, match=r"answers at head\.example:6379 \("):
+        ray_engine.check_ray_address("ray://head.example:6379", what="--ray")

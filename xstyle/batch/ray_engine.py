@@ -152,8 +152,9 @@ def check_ray_address(address: str, *, timeout: float = 2.0, what: str = "addres
             return text
     reason = _connect(host, port, timeout)
     if reason is not None:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address in brackets
         raise ValueError(
-            f"{what} {text!r}: no Ray cluster answers at {host}:{port} ({reason}); start it (`ray start "
+            f"{what} {text!r}: no Ray cluster answers at {where} ({reason}); start it (`ray start "
             "--head`), check the address, or use local."
         )
     return text

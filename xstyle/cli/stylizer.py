@@ -10,6 +10,7 @@ from pathlib import Path
 from xstyle import __version__
 from xstyle.atomic import atomic_path, check_new_files, check_writable
 from xstyle.cli._args import (
+    NETWORK_HELP,
     UsageError,
     _add_overwrite,
     _checkpoint_folder,
@@ -38,7 +39,7 @@ def _stylizer_card_command(args: argparse.Namespace) -> str:
 # the StylizerConfig fields set by the options of the same name
 _CONFIG_OPTIONS = (
     "epochs steps_per_epoch batch_size crop_size style_size lr alpha beta tv_weight adv_weight seed "
-    "checkpoint_every weights"
+    "checkpoint_every weights network"
 ).split()
 
 
@@ -63,13 +64,12 @@ def _cmd_stylizer_train(args: argparse.Namespace) -> int:
         out_dir=str(out),
     )
     # validate every input before any long work starts (the photos take seconds to load)
-    from xstyle.models.vgg import load_vgg19
     from xstyle.stylizer import load_stylizer
 
     style = _stylizer_style(args.style, config.style_size)
     # a bad --resume file is named now, not after the photos load (and is loaded only once)
     resume = load_stylizer(args.resume) if args.resume is not None else None
-    vgg = load_vgg19(config.weights, last_layer=config.deepest_layer)
+    vgg = config.load_network()
     if args.content_dir is not None:
         content = ContentSet(load_folder(args.content_dir), f"folder {args.content_dir}")
     else:
@@ -207,7 +207,6 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
     from xstyle.data import resolve_image
     from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
-    from xstyle.models.vgg import load_vgg19
     from xstyle.report.displays import StylizerTrainingDisplay
     from xstyle.stylizer import load_stylizer
 
@@ -215,7 +214,7 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
     model = load_stylizer(args.model)
     content = resolve_image(args.content, size=args.size)
     style = resize_image(model.style, max(content.shape[-2:]))
-    vgg = load_vgg19(model.config.weights, last_layer="relu5_1")
+    vgg = model.config.load_network(last_layer="relu5_1")  # VGG19: up to relu5_1
 
     def progress(message: str) -> None:
         if not args.quiet:
@@ -286,6 +285,7 @@ def add_parsers(sub) -> None:
         ("--checkpoint-every", _positive_int, 1, "epochs between checkpoints"),
     ):
         _option(p, flag, type_, default, what)
+    p.add_argument("--network", default=None, metavar="SPEC", help=f"loss {NETWORK_HELP}")
     p.add_argument("--resume", default=None, help="continue from this checkpoint (epoch_NNNN.pt)")
     p.add_argument(
         "--max-minutes",

@@ -50,14 +50,13 @@ def add_stylizer_section(
     """
     from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
-    from xstyle.models.vgg import load_vgg19
     from xstyle.report.writer import Table, save_image_figure
     from xstyle.stylizer.plots import StylizerTrainingDisplay
     from xstyle.stylizer.train import load_stylizer
 
     save = _FigureSaver(Path(root), prefix)
     stylizer = load_stylizer(model)
-    vgg = vgg if vgg is not None else load_vgg19(stylizer.config.weights, last_layer="relu5_1")
+    vgg = vgg if vgg is not None else stylizer.config.load_network(last_layer="relu5_1")
     style = resize_image(stylizer.style, max(content.shape[-2:]))
     result = explain_stylizer(
         stylizer.net,
