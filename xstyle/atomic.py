@@ -7,8 +7,9 @@
   size, device, inode and status-change time (``st_ctime``), so a later run may replace it only
   while it holds exactly those files, the very ones xstyle wrote: a file a user added or edited
   there is never deleted (the run is refused and names it), even one listed in the manifest with
-  its correct hash (a new file has another inode, and no user can set a file's ``st_ctime``). A
-  manifest of an older xstyle (hashes only) is not trusted: such a folder is refused.
+  its correct hash (a new file has another inode, and no user can set a file's ``st_ctime``; a
+  manifest written on purpose with the values ``stat`` shows is not guarded against). A manifest of
+  an older xstyle (hashes only) is not trusted: such a folder is refused.
 * One run at a time writes an output path: :func:`check_output_dir` takes a lock for it (a lock
   file holding the process's PID, in a private folder of this user's under ``/tmp``), released
   when :func:`atomic_dir` ends, by :func:`release_output` or at exit, and stale once its process
@@ -176,7 +177,7 @@ def disk_full_error(target: str | os.PathLike, *, need_bytes: float) -> DiskFull
 
 def _output_need(written: int, previous: int) -> int:
     """Estimated size of a whole output: the previous one's size, or twice what was written before the
-    disk filled (a lower bound of the whole), whichever is larger."""
+    disk filled (a guess: the whole is at least what was written), whichever is larger."""
     return max(previous, 2 * written)
 
 
