@@ -654,3 +654,15 @@ def test_batch_settings_and_workers_take_a_network(user_module):
     assert settings.to_dict()["network"] == f"{user_module}:stub"
     net = WorkerState(network=settings.network).vgg()
     assert net.xstyle_network == f"{user_module}:stub" and not net.act.inplace
+
+
+def test_stylizer_perceptual_loss_on_a_user_network(user_module):
+    from xstyle.stylizer.train import StylizerConfig
+
+    spec = f"{user_module}:stub"
+    config = StylizerConfig(network=spec)
+    assert (config.content_layers, config.style_layers) == network_defaults(spec)
+    assert config.deepest_layer == "relu3" and config.load_network().xstyle_network == spec
+    assert StylizerConfig().style_layers[0] == "relu1_1" and StylizerConfig().network_name == "vgg19-caffe"
+    with pytest.raises(ValueError, match=r"style_layers must be layer names of the network"):
+        StylizerConfig(network=spec, style_layers=("relu9",))

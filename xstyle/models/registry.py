@@ -430,8 +430,9 @@ def layers_for(model: Any, layers: str | Sequence[str] | None, *, kind: str) -> 
 
 def translate_gatys_layers(spec: str | NetworkSpec, layers: str | Sequence[str]) -> Any:
     """VGG19's Gatys layer names carried over to another network by position: ``relu1_1`` ..
-    ``relu5_1`` become its style layers 1 .. 5, ``relu4_2`` its content layer; other names (and
-    every name on VGG19) are kept. Lets a config whose defaults name VGG19 layers run elsewhere."""
+    ``relu5_1`` become its style layers 1 .. 5, ``relu4_2`` its content layer, and the whole Gatys
+    style tuple its whole default style tuple; other names (and every name on VGG19) are kept.
+    Lets a config whose defaults name VGG19 layers run elsewhere."""
     from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
 
     net_spec = get_network_spec(spec)
@@ -443,6 +444,8 @@ def translate_gatys_layers(spec: str | NetworkSpec, layers: str | Sequence[str])
     )
     if isinstance(layers, str):
         return mapping.get(layers, layers)
+    if tuple(layers) == GATYS_STYLE_LAYERS:  # all of Gatys et al.'s style layers: all of its own
+        return tuple(style)
     return tuple(mapping.get(name, name) for name in layers)
 
 

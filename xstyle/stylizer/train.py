@@ -54,7 +54,8 @@ from xstyle._resume import Resumable, refuse_mismatch, write_checkpoint
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, discriminator_loss, generator_loss, gram_matrix, style_loss
-from xstyle.models.vgg import LAYER_NAMES, VGG19Features, check_layer_names, load_vgg19
+from xstyle.models.registry import check_network_layers, deepest, get_network, translate_gatys_layers
+from xstyle.models.vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats
 from xstyle.shipped import is_shipped_spec, resolve_shipped, shipped_models
@@ -113,6 +114,9 @@ class StylizerConfig(SavedConfigMixin):
     style_layers: tuple[str, ...] = _STYLE_LAYERS
     normalize: str = "mean"  # "mean" (size-independent) or "seed" (the Gatys formulas)
     weights: str = "caffe"  # VGG19 weights for the losses
+    #: the loss network (xstyle.models.list_networks()); None: VGG19 with ``weights``. On another
+    #: network the default (VGG19) layer names become its own by position
+    network: str | None = None
     arch: ArchConfig = field(default_factory=ArchConfig)
     seed: int = 0
     checkpoint_every: int = 1  # epochs between checkpoints (the last epoch is always saved)
@@ -162,12 +166,30 @@ class StylizerConfig(SavedConfigMixin):
             raise ValueError(f"style_scale must be two numbers 0 < lo <= hi; got {self.style_scale!r}.")
         if self.normalize not in ("seed", "mean"):
             raise ValueError(f"normalize must be 'seed' or 'mean'; got {self.normalize!r}.")
+        if self.network is not None:
+            for name in ("content_layers", "style_layers"):
+                layers = translate_gatys_layers(self.network, getattr(self, name))
+                object.__setattr__(self, name, tuple(layers))
         for name in ("content_layers", "style_layers"):
-            check_layer_names(getattr(self, name), param=name)
+            check_network_layers(self.network_name, getattr(self, name), param=name)
+
+    @property
+    def network_name(self) -> str:
+        """The loss network's spec (``network``, else VGG19 with ``weights``)."""
+        if self.network is not None:
+            return self.network
+        return f"vgg19-{self.weights}" if self.weights in WEIGHT_SOURCES else "vgg19"
 
     @property
     def deepest_layer(self) -> str:
-        return max((*self.content_layers, *self.style_layers), key=LAYER_NAMES.index)
+        if self.network is None:
+            return max((*self.content_layers, *self.style_layers), key=LAYER_NAMES.index)
+        return deepest(self.network, (*self.content_layers, *self.style_layers))
+
+    def load_network(self, *, last_layer: str | None = None):
+        """The loss network; VGG19 truncated after ``last_layer`` (default :attr:`deepest_layer`)."""
+        file = None if self.network is not None or self.weights in WEIGHT_SOURCES else self.weights
+        return get_network(self.network_name, weights=file, last_layer=last_layer or self.deepest_layer)
 
 
 def total_variation(images: torch.Tensor) -> torch.Tensor:
@@ -301,7 +323,7 @@ class StylizerTrainer(Resumable):
             raise ValueError("style must be one RGB image of shape (1, 3, H, W) in [0, 1].")
         self.style = resize_image(style, cfg.style_size)
         self.style_name = style_name
-        self.vgg = vgg if vgg is not None else load_vgg19(cfg.weights, last_layer=cfg.deepest_layer)
+        self.vgg = vgg if vgg is not None else cfg.load_network()
         self.loss = PerceptualLoss(
             self.vgg,
             self.style,
