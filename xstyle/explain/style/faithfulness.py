@@ -85,7 +85,8 @@ class RegionFaithfulnessResult(Plottable):
             gain_ci: 95 % bootstrap interval over the random orders; passed: gain_ci[0] > 0.
         losses: {"filler": raw loss at the filler, "image": at the stylised image}.
         best_gain, best_gain_ci: the same for the best order a map could give (regions sorted by
-            the share of the filler-to-image change each causes when inserted alone, per area);
+            their share of the filler-to-image change per area: the mean of the change each causes
+            inserted alone into the filler and removed alone from the image);
             spread: the standard deviation of the random orders' areas.
         verdict: ``"localised"``, ``"uniform"`` or ``"failed"`` (module docstring).
     """
@@ -215,16 +216,26 @@ def region_faithfulness(
     rng = np.random.default_rng(seed)
     segments = regions.segments
     with frozen(model):
-        # the loss at the filler, at the image, and with each region inserted alone
+        # the loss at the filler, at the image, with each region inserted alone into the filler
+        # and with each region removed alone from the image
         masks = [(segments == r).to(image.dtype) for r in range(k)]
-        singles = torch.cat([filler, image, *(filler * (1 - m) + image * m for m in masks)])
+        singles = torch.cat(
+            [
+                filler,
+                image,
+                *(filler * (1 - m) + image * m for m in masks),
+                *(image * (1 - m) + filler * m for m in masks),
+            ]
+        )
         with torch.no_grad():
             alone = torch.cat([loss(chunk) for chunk in singles.split(16)]).double().numpy()
         start, end = float(alone[0]), float(alone[1])
         # the change the test follows, filler -> image: a fall (evidence > 0 first) or a rise
         direction = 1.0 if start >= end else -1.0
         order = np.argsort(-direction * shares, kind="stable")
-        change = (alone[2:] - start) / (end - start if abs(end - start) > 1e-30 else 1.0)
+        # each region's part of that change, the mean of its effect at both ends of the path
+        effect = 0.5 * ((alone[2 : 2 + k] - start) + (end - alone[2 + k :]))
+        change = effect / (end - start if abs(end - start) > 1e-30 else 1.0)
         best = np.argsort(-change / np.maximum(regions.area, 1e-12), kind="stable")
         fractions, raw = _curve(order, segments, regions.area, image, filler, loss, steps)
         best_fractions, best_raw = _curve(best, segments, regions.area, image, filler, loss, steps)
