@@ -74,9 +74,10 @@ def style_vs_content() -> list:
             "## 2 · Where are the style and the content?\n\n"
             "`style_content_maps` attributes the style loss (per layer and in total) and the content "
             'loss of the stylised image to its pixels. `baselines="filler"` starts the style maps '
-            "from the content photo (the layout without the style) and the content map from a blur of "
-            "the stylised image (its colours without the shapes). Each *evidence* map is the pixel's "
-            "share of the loss change from there; the *dominance* map is style minus content evidence."
+            "from the content photo (the layout without the style) and the content map from the "
+            "painting (the style without the photo's shapes). A pixel's *evidence* is positive where it "
+            "brings the image closer to the target than that start; the *dominance* map is style minus "
+            "content evidence."
         ),
         code(
             "from xstyle.explain.style.maps import channel_carriers, style_content_maps\n\n"
