@@ -622,3 +622,13 @@ def test_an_unreachable_ipv6_ray_address_is_named_as_given(monkeypatch):
         ray_engine.check_ray_address("[::1]:6379", what="--ray")
     with pytest.raises(ValueError, match=r"answers at head\.example:6379 \("):
         ray_engine.check_ray_address("ray://head.example:6379", what="--ray")
+
+
+def test_a_manifest_over_the_size_limit_is_refused_with_the_documented_limit(tmp_path):
+    """docs/safety.md: 'a .csv or .json file of at most 256 MB'; the line says the same number."""
+    big = tmp_path / "m.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(300_000_000)  # sparse: nothing is written or read
+    with pytest.raises(ValueError, match=r"is 300 MB; a manifest lists items, at most 256 MB"):
+        read_manifest(big)
+    assert "at most 256 MB" in (Path(__file__).parents[1] / "docs" / "safety.md").read_text()

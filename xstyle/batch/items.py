@@ -59,7 +59,7 @@ MAX_ID_CHARS = 200
 #: Ids derived from long file names are shortened to this length (a hash of the inputs keeps them apart).
 DERIVED_ID_CHARS = 100
 #: Largest manifest file read (a list of items, not data).
-MAX_MANIFEST_BYTES = 256 << 20
+MAX_MANIFEST_BYTES = 256_000_000
 
 
 @dataclass(frozen=True)
