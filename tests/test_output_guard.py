@@ -632,3 +632,20 @@ def test_a_manifest_over_the_size_limit_is_refused_with_the_documented_limit(tmp
     with pytest.raises(ValueError, match=r"is 300 MB; a manifest lists items, at most 256 MB"):
         read_manifest(big)
     assert "at most 256 MB" in (Path(__file__).parents[1] / "docs" / "safety.md").read_text()
+
+
+def test_a_batch_keeps_its_folder_locked_until_its_report_is_written(complete_batch, monkeypatch, capsys):
+    """A second run on the folder must not start writing items while the first reads them for its
+    collection report: the lock is held from the run's start to the report's end."""
+    import xstyle.report.collection as collection
+
+    held = []
+
+    def report(folder, **kwargs):
+        held.append(atomic._lock_key(Path(folder)) in atomic._LOCKS_HELD)
+        return Path(folder) / "report"
+
+    monkeypatch.setattr(collection, "build_collection_report", report)
+    assert main(["-q", "batch", "paintings", S, "--out", "out", "--workers", "1", "--threads", "1"]) == 0
+    assert held == [True]
+    assert atomic._lock_key(complete_batch) not in atomic._LOCKS_HELD  # released when the command ends

@@ -97,6 +97,7 @@ def _bar(quiet: bool, total: int):
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
+    from xstyle.atomic import hold_output
     from xstyle.batch.runner import pending_items, run_batch
     from xstyle.batch.tasks import BatchSettings
 
@@ -109,27 +110,28 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     todo = pending_items(items, args.out)  # a resumed batch: size the engine for what is left
     engine = _engine(args, len(todo), settings, {i.kind for i in todo} or {i.kind for i in items})
-    close_bar, progress = _bar(args.quiet, len(items))
-    try:
-        result = run_batch(
-            items,
-            args.out,
-            settings=settings,
-            engine=engine,
-            collection=args.batch_command,
-            progress=progress,
-            what="--out",
-        )
-    finally:
-        close_bar()
-    done, skipped, failed = result.count("done"), result.count("skipped"), result.count("failed")
-    line = f"wrote {args.out}/ ({done} done, {failed} failed"
-    line += f", {skipped} done by an earlier run)" if skipped else ")"
-    if not args.no_report:
-        from xstyle.report.collection import build_collection_report
+    with hold_output(args.out, what="--out"):  # one run per folder, until its report is written too
+        close_bar, progress = _bar(args.quiet, len(items))
+        try:
+            result = run_batch(
+                items,
+                args.out,
+                settings=settings,
+                engine=engine,
+                collection=args.batch_command,
+                progress=progress,
+                what="--out",
+            )
+        finally:
+            close_bar()
+        done, skipped, failed = result.count("done"), result.count("skipped"), result.count("failed")
+        line = f"wrote {args.out}/ ({done} done, {failed} failed"
+        line += f", {skipped} done by an earlier run)" if skipped else ")"
+        if not args.no_report:
+            from xstyle.report.collection import build_collection_report
 
-        report = build_collection_report(args.out)
-        line += f"; report: {report}/index.html"
+            report = build_collection_report(args.out)
+            line += f"; report: {report}/index.html"
     print(line)
     for status in result.failed:
         print(f"  failed: {status.id}: {status.error}")
