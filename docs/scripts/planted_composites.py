@@ -78,7 +78,10 @@ def main() -> None:
     )
     vgg = load_vgg19("caffe", last_layer="relu5_1")
     rows = []
-    print("size | kind | photo x painting | baseline | style: share on painted part | content: share on photo part")
+    print(
+        "size | kind | photo x painting | baseline | style: share on painted part | "
+        "content: share on photo part"
+    )
     for size in args.sizes:
         for photo_name, painting_name in PAIRS:
             photo, painting = load_sample(photo_name, size=size), load_sample(painting_name, size=size)
