@@ -649,3 +649,15 @@ def test_a_batch_keeps_its_folder_locked_until_its_report_is_written(complete_ba
     assert main(["-q", "batch", "paintings", S, "--out", "out", "--workers", "1", "--threads", "1"]) == 0
     assert held == [True]
     assert atomic._lock_key(complete_batch) not in atomic._LOCKS_HELD  # released when the command ends
+
+
+def test_a_failed_in_process_command_keeps_no_lock(tmp_path, monkeypatch, capsys):
+    """--out is locked while the arguments are parsed; a command that then fails (here: a missing
+    style image) must not keep that lock in a long-lived process such as a notebook."""
+    monkeypatch.chdir(tmp_path)
+    held_before = set(atomic._LOCKS_HELD)
+    code = main(["-q", "explain", "gram", "--style", "missing.png", "--out", "NB"])
+    assert code == 2 and "missing.png" in capsys.readouterr().err
+    assert set(atomic._LOCKS_HELD) == held_before
+    with hold_output(tmp_path / "NB"):  # the folder is free for the next run at once
+        pass

@@ -56,6 +56,7 @@ __all__ = [
     "check_writable",
     "hold_output",
     "release_output",
+    "releasing_output_locks",
     "save_with_card",
     "write_json",
 ]
@@ -357,6 +358,24 @@ def release_output(path: str | os.PathLike) -> None:
         record = _read_lock(lock)
         if record is not None and _is_mine(record):
             lock.unlink(missing_ok=True)
+
+
+@contextmanager
+def releasing_output_locks() -> Iterator[None]:
+    """Release, when the block ends, every output lock this process took inside it.
+
+    A command checks (and locks) its ``--out`` while its arguments are parsed; when it then fails
+    before the folder is written, the lock must not outlive the command in a long-lived process
+    (a notebook or a test calling ``xstyle.cli.main``)."""
+    before = set(_LOCKS_HELD)
+    try:
+        yield
+    finally:
+        for key in [k for k in _LOCKS_HELD if k not in before]:
+            lock = _LOCKS_HELD.pop(key)
+            record = _read_lock(lock)
+            if record is not None and _is_mine(record):
+                lock.unlink(missing_ok=True)
 
 
 @atexit.register

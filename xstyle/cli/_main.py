@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstyle import __version__
-from xstyle.atomic import DiskFullError
+from xstyle.atomic import DiskFullError, releasing_output_locks
 from xstyle.cli import batch, explain, gan, probe, report, stylizer, transfer
 from xstyle.cli._args import (
     UsageError,
@@ -91,6 +91,12 @@ _PATH_ERRNOS = frozenset(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    # the --out checks lock their folders while the arguments are parsed: none outlives the command
+    with releasing_output_locks():
+        return _parse_and_run(argv)
+
+
+def _parse_and_run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
