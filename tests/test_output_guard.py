@@ -661,3 +661,16 @@ def test_a_failed_in_process_command_keeps_no_lock(tmp_path, monkeypatch, capsys
     assert set(atomic._LOCKS_HELD) == held_before
     with hold_output(tmp_path / "NB"):  # the folder is free for the next run at once
         pass
+
+
+def test_a_collection_report_waits_for_no_batch_still_writing_its_folder(
+    tmp_path, monkeypatch, capsys, quick_paintings
+):
+    """`xstyle batch report OUT` while a batch run writes OUT would report a half-written collection."""
+    monkeypatch.chdir(tmp_path)
+    run_batch(_starry(), tmp_path / "out", engine=InProcessEngine(), collection="paintings")
+    before = snapshot(tmp_path)
+    with held_by_another_process(tmp_path / "out") as proc:
+        line = run_cli(["batch", "report", "out"], capsys)
+    assert f"'out' is being written by another xstyle run (PID {proc.pid}" in line
+    assert snapshot(tmp_path) == before

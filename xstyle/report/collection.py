@@ -775,13 +775,16 @@ def build_collection_report(
     Raises:
         ValueError: one line, when ``batch_dir`` is not a batch folder or ``out`` may not be written.
     """
-    from xstyle.atomic import atomic_dir, check_output_dir
+    from xstyle.atomic import atomic_dir, check_output_dir, hold_output
 
     folder = read_batch_folder(batch_dir)
     target = Path(out) if out is not None else folder.root / "report"
-    check_output_dir(target, what="the report folder")
-    runner = _Runner(_stage_plan(folder), progress)
-    with atomic_dir(target) as tmp:
-        report = _build(folder, tmp, target, runner)
-        write_report(report, tmp, links_inside=folder.root)
+    # not while a batch run writes the folder (refused in one line naming it); the same process's
+    # own batch run already holds it
+    with hold_output(folder.root, what="the batch folder"):
+        check_output_dir(target, what="the report folder")
+        runner = _Runner(_stage_plan(folder), progress)
+        with atomic_dir(target) as tmp:
+            report = _build(folder, tmp, target, runner)
+            write_report(report, tmp, links_inside=folder.root)
     return target
