@@ -282,3 +282,27 @@ def test_layer_attribution_on_one_call_of_a_reused_module_matches_an_unshared_co
     with pytest.raises(ValueError, match=r"layer: layer 'relu' runs 2 times.*'relu:0'"):
         attribute(_SumTarget(shared), x, method="layer_ig", layer="relu", n_steps=8)
     assert_no_hooks(shared)
+
+
+def test_a_tap_records_every_forward_pass_of_a_reused_module_not_only_the_first():
+    """Calls are counted per forward pass of the whole model: a second batch through the same tap
+    (features cleared by hand between batches, as a batched caller does) records its calls too."""
+    import torch
+    from torch import nn
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.Tanh()
+
+        def forward(self, x):
+            return self.act(self.act(x) * 2)
+
+    model = Twice()
+    a, b = torch.full((1, 2), 0.5), torch.full((1, 2), -0.25)
+    with FeatureTap(model, ["act:0", "act:1"]) as tap:
+        for x in (a, b):
+            tap.features = {}
+            model(x)
+            assert torch.allclose(tap.features["act:0"], torch.tanh(x))
+            assert torch.allclose(tap.features["act:1"], torch.tanh(2 * torch.tanh(x)))

@@ -302,6 +302,10 @@ class FeatureTap(_HookContext):
 
             return hook
 
+        def new_pass(module: nn.Module, args) -> None:
+            self._calls.clear()  # calls are counted per forward pass of the whole model
+
+        self._handles.append(self.model.register_forward_pre_hook(new_pass))
         for name, entries in by_module.items():
             self._handles.append(modules[name].register_forward_hook(make_hook(name, entries)))
 
