@@ -62,7 +62,7 @@ def test_symmetry_and_colourfulness():
 
 def test_defaults_per_channels_and_digit_measures_unchanged():
     assert default_measures(1) == DIGIT_MEASURES and default_measures(3) == COLOUR_MEASURES
-    assert set(COLOUR_MEASURES) <= set(list_measures(3)) and "ink" not in list_measures(3)
+    assert set(COLOUR_MEASURES) <= set(list_measures(channels=3)) and "ink" not in list_measures(channels=3)
     digits = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     new, old = measure_images(digits), measure_digits(digits)
     assert list(new) == list(DIGIT_MEASURES)

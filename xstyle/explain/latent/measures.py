@@ -56,7 +56,7 @@ COLOUR_MEASURES = ("hue", "saturation", "brightness", "colourfulness", "coverage
 _FOREGROUND = 0.1  # RGB distance (on [0, 1]) from the background colour that counts as foreground
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds a callable
 class Measure:
     """A named measure: ``fn(images (N, C, H, W) in [-1, 1]) -> (N,)``; ``channels`` it accepts
     (None: any)."""
@@ -87,7 +87,7 @@ def register_measure(
     return measure
 
 
-def list_measures(channels: int | None = None) -> list[str]:
+def list_measures(*, channels: int | None = None) -> list[str]:
     """The registered measures' names (those that accept ``channels``, or all)."""
     return [
         n for n, m in _REGISTRY.items() if channels is None or m.channels is None or channels in m.channels
