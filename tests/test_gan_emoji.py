@@ -143,3 +143,25 @@ def test_metrics_score_a_colour_generator_and_its_label_agreement(emoji_small):
     wrong = DigitClassifier()
     with pytest.raises(ValueError, match=r"images must have shape \(N, 1, 28, 28\)"):
         evaluate_generator(Lookup(), wrong, emoji_small, n_samples=18)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gan", "eval", "--checkpoint", "shipped:dcgan", "--classifier", "CLF"],
+        ["probe", "components", "-n", "10", "--out", "out", "--classifier", "CLF"],
+    ],
+)
+def test_a_classifier_of_other_images_is_refused_for_the_digit_dcgan(argv, tmp_path, monkeypatch, capsys):
+    """An emoji-shaped classifier (3 channels, 32 px, 9 classes) cannot score digits: one line, exit 2."""
+    from xstyle.cli import main
+    from xstyle.gan.classifier import DigitClassifier, save_classifier
+
+    monkeypatch.chdir(tmp_path)
+    save_classifier(DigitClassifier(channels=3, image_size=32, n_classes=9), tmp_path / "clf.pt", metadata={})
+    argv = [str(tmp_path / "clf.pt") if a == "CLF" else a for a in argv]
+    before = sorted(tmp_path.iterdir())
+    assert main(["-q", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "takes 3-channel 32 px images in 9 classes" in err[0], err
+    assert sorted(tmp_path.iterdir()) == before

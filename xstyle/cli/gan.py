@@ -52,10 +52,23 @@ def _gan_checkpoint(path: str | None):
 
 
 def _classifier(path: str | None, dataset: str = "mnist"):
+    """The classifier at ``path`` (default: the shipped one of ``dataset``); one line unless it takes
+    the data set's images and tells its classes apart."""
     from xstyle.gan.classifier import load_classifier
     from xstyle.gan.generator_spec import DATASET_CLASSIFIERS
+    from xstyle.gan.train import gan_dataset
 
-    return load_classifier(path or DATASET_CLASSIFIERS[dataset])
+    clf = load_classifier(path or DATASET_CLASSIFIERS[dataset])
+    spec = gan_dataset(dataset)
+    want = (spec.channels, spec.image_size, spec.image_size)
+    if tuple(clf.input_shape) != want or clf.n_classes != spec.n_classes:
+        raise UsageError(
+            f"--classifier {path} takes {clf.input_shape[0]}-channel {clf.input_shape[1]} px images in "
+            f"{clf.n_classes} classes; the {dataset} images need {spec.channels} channels at "
+            f"{spec.image_size} px in {spec.n_classes} classes: pass a classifier trained with "
+            f"`xstyle gan train-classifier --dataset {dataset}`."
+        )
+    return clf
 
 
 def _check_digit(digit: int | None, ckpt) -> None:
@@ -105,7 +118,7 @@ def _cmd_gan_train(args: argparse.Namespace) -> int:
             f"--dataset {args.dataset} needs --classifier CLF.pt (a classifier of its classes, from "
             f"`xstyle gan train-classifier --dataset {args.dataset}`) for its metrics, or --no-metrics."
         )
-    classifier = _classifier(args.classifier) if not args.no_metrics else None
+    classifier = _classifier(args.classifier, args.dataset) if not args.no_metrics else None
     trainer = GANTrainer(data, config=config, resume=args.resume)
     steps_per_epoch = len([s for s in range(0, len(data), config.batch_size) if len(data) - s > 1])
     remaining = max(config.epochs - trainer.epoch, 0) * steps_per_epoch
