@@ -124,8 +124,8 @@ def test_sefa_folds_batchnorm_and_rejects_bad_input():
         sefa_directions(gan, n_components=101)
     with pytest.raises(ValueError, match="BatchNorm1d"):
         sefa_directions(nn.Linear(3, 4), fold_batchnorm=True)
-    with pytest.raises(ValueError, match=r"no nn\.Linear"):
-        sefa_directions(nn.Conv2d(1, 1, 3))
+    with pytest.raises(ValueError, match=r"no nn\.Linear or convolution"):
+        sefa_directions(nn.Sequential(nn.ReLU(), nn.Tanh()))
     with pytest.raises(ValueError, match="matrix"):
         sefa_directions(torch.ones(3))
 

@@ -71,6 +71,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
         ),
     ),
     "gan.table_quality": ("Quality", ""),
+    "gan.any_discriminator_numbers": (
+        "Discriminator numbers",
+        "Share of |attribution| on foreground pixels against their share of the image.",
+    ),
+    "gan.any_skipped": ("Parts skipped", "What this generator does not provide for these parts."),
+    "gan.any_samples": (
+        "Generated images",
+        "G(z) for seeded latents{rows}.",
+    ),
     "gan.samples": (
         "64 generated digits",
         (

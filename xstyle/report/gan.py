@@ -711,8 +711,7 @@ def _any_samples_section(report: Report, root: Path, p: str, spec, grid, quality
             grid,
             root,
             f"{p}samples",
-            title="Generated images",
-            caption="G(z) for seeded latents" + (f"; {rows}." if spec.conditional else "."),
+            **text("gan.any_samples", rows=f"; {rows}" if spec.conditional else ""),
             width=480,
         )
     )
@@ -734,8 +733,7 @@ def _any_samples_section(report: Report, root: Path, p: str, spec, grid, quality
             Table(
                 columns=("skipped", ""),
                 rows=tuple((k, "") for k in skipped),
-                title="Parts skipped",
-                caption="What this generator does not provide for these parts.",
+                **text("gan.any_skipped"),
             )
         )
 
@@ -760,7 +758,6 @@ def _any_discriminator_section(report: Report, root: Path, p: str, d_maps) -> No
                 )
                 for kind in ("real", "fake")
             ),
-            title="Discriminator numbers",
-            caption="Share of |attribution| on foreground pixels against their share of the image.",
+            **text("gan.any_discriminator_numbers"),
         )
     )
