@@ -94,6 +94,7 @@ def test_gram_ranking_curve_is_monotone_on_a_constructed_example(caffe_vgg):
     assert data["summary"]["per_ranking"]["gram"][0]["style_relative_change"] is None
 
 
+@pytest.mark.slow
 def test_scores_rankings_and_correlation(caffe_vgg, tiny_images):
     content, style = tiny_images
     scores = channel_scores(content, style, layer="relu2_1", config=CONFIG, model=caffe_vgg)

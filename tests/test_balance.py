@@ -23,6 +23,7 @@ def _weighted_content(model, size: int, normalize: str) -> float:
     return objective.alpha * float(c.total)
 
 
+@pytest.mark.slow
 def test_size_weighting_keeps_the_content_term_size_independent(caffe_vgg):
     """Under "size" the weighted content term of one image pair stays within 25% from 64 to 256 px;
     under "seed" it grows 3-5x per doubling of the side. Measured (chelsea vs great_wave): "size"
@@ -46,6 +47,7 @@ def test_the_reference_size_is_the_seed_and_smaller_sizes_get_more_content_weigh
     assert TransferConfig(size=256, alpha=3.0, normalize="mean").content_weight() == 3.0
 
 
+@pytest.mark.slow
 def test_size_is_the_seed_formulas_with_a_scaled_alpha(caffe_vgg):
     """A 64 px run under "size" is exactly a "seed" run with alpha * (512/64)**2, pyramid included;
     the effective weights are recorded per step and in the result's JSON."""

@@ -199,6 +199,7 @@ def test_bad_settings(kw, match):
 # ------------------------------------------------------------------------------------------ tasks
 
 
+@pytest.mark.slow
 def test_pair_task_is_pure_and_ships_no_paths(tmp_path):
     content = _png(tmp_path / "c.png", 3, size=(48, 40))
     (item,) = pair_items([content], ["sample:great_wave"])
@@ -216,6 +217,7 @@ def test_pair_task_is_pure_and_ships_no_paths(tmp_path):
     assert Image.open(__import__("io").BytesIO(a["files"]["stylised.png"])).size == (32, 27)
 
 
+@pytest.mark.slow
 def test_painting_task_fingerprint_and_carriers():
     (item,) = painting_items(["sample:starry_night"])
     out = run_item(worker_setup(kinds=("painting",)), make_payload(item, TINY))
@@ -259,6 +261,7 @@ def _collection(tmp_path):
     return items
 
 
+@pytest.mark.slow
 def test_run_batch_writes_one_folder_per_item_and_records_failures(tmp_path):
     items = _collection(tmp_path)
     out = tmp_path / "out"
@@ -288,6 +291,7 @@ def test_run_batch_writes_one_folder_per_item_and_records_failures(tmp_path):
     assert all(p.eta_seconds is not None for p in seen[1:])
 
 
+@pytest.mark.slow
 def test_rerun_skips_done_items_and_retries_failed_ones(tmp_path):
     items = _collection(tmp_path)
     out = tmp_path / "out"
@@ -305,6 +309,7 @@ def test_rerun_skips_done_items_and_retries_failed_ones(tmp_path):
     assert (out / "failed" / "broken__great_wave.json").exists()
 
 
+@pytest.mark.slow
 def test_same_settings_same_numbers_in_two_batches(tmp_path):
     items = _collection(tmp_path)[:2]
     for name in ("one", "two"):
@@ -316,6 +321,7 @@ def test_same_settings_same_numbers_in_two_batches(tmp_path):
         assert one["numbers"] == two["numbers"]
 
 
+@pytest.mark.slow
 def test_other_settings_or_a_foreign_folder_are_refused(tmp_path):
     items = _collection(tmp_path)[:1]
     out = tmp_path / "out"

@@ -182,6 +182,7 @@ def test_ray_addresses_are_checked_for_their_form(address):
         RayEngine(address=address)
 
 
+@pytest.mark.slow
 def test_ray_is_imported_only_when_a_ray_engine_is_entered():
     code = (
         "import sys\n"
@@ -246,6 +247,7 @@ def test_local_setup_failure_fails_each_job_with_one_line(local2):
     assert {o.error for o in outcomes} == {"setup failed: RuntimeError: no weights here"}
 
 
+@pytest.mark.slow
 def test_local_worker_killed_once_is_retried(local2, tmp_path, caplog):
     marker = tmp_path / "died"
     jobs = [(f"j{x}", {"x": x, "die": x == 2, "marker": str(marker), "sleep": 0.2}) for x in range(6)]
@@ -256,6 +258,7 @@ def test_local_worker_killed_once_is_retried(local2, tmp_path, caplog):
     assert any("died" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_local_job_that_always_kills_its_worker_is_lost_and_the_others_succeed(local2):
     assert local2.max_retries == 1
     jobs = [(f"j{x}", {"x": x, "die": x == 1, "sleep": 0.2}) for x in range(6)]
@@ -303,6 +306,7 @@ def test_local_engine_misuse_is_explained(local2):
     assert bad.error.startswith("the payload cannot be pickled: ")
 
 
+@pytest.mark.slow
 def test_local_abandoned_run_stops_its_workers_at_exit():
     t0 = time.perf_counter()
     with LocalEngine(workers=1, threads=1) as engine:

@@ -259,6 +259,7 @@ def test_interrupted_note_for_commands_that_write_at_the_end(tmp_path):
     assert _interrupted_note(fresh) == "no checkpoint was written yet."
 
 
+@pytest.mark.slow
 def test_train_with_a_mixture_prior_records_it(tmp_path, capsys):
     out = tmp_path / "run"
     code, _, err = _run(

@@ -142,6 +142,7 @@ def test_a_few_steps_lower_the_discriminator_loss(small_digits):
     assert last < first
 
 
+@pytest.mark.slow
 def test_resume_gives_exactly_the_uninterrupted_weights(small_digits, tmp_path):
     cfg = dict(batch_size=16, seed=3)
     full = GANTrainer(small_digits, config=GANConfig(epochs=2, out_dir=str(tmp_path / "a"), **cfg))
@@ -262,6 +263,7 @@ def test_ema_follows_the_moving_average_formula(small_digits):
         assert not torch.equal(ema[name], after_second[name])
 
 
+@pytest.mark.slow
 def test_ema_survives_resume_and_release(small_digits, tmp_path):
     from xstyle.gan.train import export_release
 

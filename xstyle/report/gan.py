@@ -50,7 +50,12 @@ class GANReportConfig(_ReportConfig):
         "n_style_z": 3,
     }
     #: the demo: fewer scored digits and latent samples (the full report's numbers are steadier)
-    _DEMO: ClassVar[dict[str, Any]] = {"n_quality": 500, "n_latent": 800, "n_attribution": 100}
+    _DEMO: ClassVar[dict[str, Any]] = {
+        "n_quality": 500,
+        "n_latent": 600,
+        "n_attribution": 100,
+        "n_style_z": 15,
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", tuple(self.methods))

@@ -87,15 +87,21 @@ class StyleReportConfig(_ReportConfig):
         "carrier_size": 24,
         "carrier_steps": 2,
     }
-    #: the demo: no deletion curves or randomisation check (two thirds of the maps' cost; the full
-    #: report runs them), maps and the region test at 192 px, fewer fingerprints, ranks and ratios
+    #: the demo (a few minutes): no deletion curves or randomisation check (the full report runs
+    #: them), 64 evaluations, maps and the region test at 160 px with 32 regions, the channel,
+    #: Gram-entry, ablation, low-rank and trade-off runs at 96 px, fewer ranks, ratios, fingerprints
+    #: and carrier steps
     _DEMO: ClassVar[dict[str, Any]] = {
+        "steps": (64,),
         "sanity": False,
-        "maps_size": 192,
-        "n_random": 6,
+        "maps_size": 160,
+        "n_regions": 32,
+        "n_random": 4,
+        "analysis_size": 96,
         "ranks": (1, 8, None),
         "tradeoff_ratios": (1e2, 1e3, 1e4, 1e5, 1e6),
         "fingerprint_samples": 6,
+        "carrier_steps": 32,
     }
 
     def __post_init__(self) -> None:
