@@ -5,9 +5,10 @@ parallel region waits for the thread that shares its core with the other process
 transfer on two threads beside one busy core ran far slower than on one thread
 (``benchmarks/bench_threads.py``; the table is in docs/performance.md). The CLI therefore counts
 the cores that are busy when it starts (a short sample of ``/proc/stat``) and takes the rest;
-``xstyle --threads N`` overrides it. It also asks OpenMP to sleep rather than spin while a thread
-waits (``OMP_WAIT_POLICY=PASSIVE``, unless the user set it): spinning threads steal the core that
-the other process and their own slowest thread need.
+``xstyle --threads N`` overrides it. When a core is busy it also asks OpenMP to sleep rather than
+spin while a thread waits (``OMP_WAIT_POLICY=PASSIVE``, unless the user set it): spinning threads
+steal the core that the other process and their own slowest thread need. On a quiet machine
+OpenMP's default (spin a while, then sleep) is faster and is left alone.
 """
 
 from __future__ import annotations
@@ -73,12 +74,13 @@ def default_threads(*, cores: int | None = None, busy: int | None = None) -> int
     return max(1, min(cores, math.floor(cores - busy)))
 
 
-def configure_threads(*, threads: int | None = None) -> int:
-    """Set torch's intra-op threads to ``threads`` (None: :func:`default_threads`); returns the number."""
+def configure_threads(*, threads: int | None = None, busy: int | None = None) -> int:
+    """Set torch's intra-op threads to ``threads`` (None: :func:`default_threads`, given ``busy``
+    cores or sampling them); returns the number."""
     import torch
 
     cores = usable_cores()
-    n = default_threads(cores=cores) if threads is None else int(threads)
+    n = default_threads(cores=cores, busy=busy) if threads is None else int(threads)
     if not 1 <= n <= cores:
         raise ValueError(
             f"--threads must be between 1 and {cores} (the cores this process may use); got {threads!r}."
@@ -88,17 +90,19 @@ def configure_threads(*, threads: int | None = None) -> int:
 
 
 @contextmanager
-def passive_waiting() -> Iterator[bool]:
-    """``OMP_WAIT_POLICY=PASSIVE`` (unless set already) for this block and the processes it starts.
+def passive_waiting(*, when: bool = True) -> Iterator[bool]:
+    """``OMP_WAIT_POLICY=PASSIVE`` (unless set already) for this block and the processes it starts,
+    ``when`` other processes keep cores busy (on a quiet machine OpenMP's default is faster).
 
     OpenMP reads the variable once, when torch is first imported: it takes effect in this process
     only if torch is not imported yet, and always in worker processes started inside the block.
     Yields whether it takes effect here; the environment is restored on exit.
     """
     before = os.environ.get("OMP_WAIT_POLICY")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if when:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        yield before is None and "torch" not in sys.modules
+        yield when and before is None and "torch" not in sys.modules
     finally:
-        if before is None:
+        if when and before is None:
             os.environ.pop("OMP_WAIT_POLICY", None)

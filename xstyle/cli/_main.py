@@ -123,13 +123,15 @@ def _parse_and_run(argv: Sequence[str] | None) -> int:
         )
         return 2
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    from xstyle._threads import passive_waiting
+    from xstyle._threads import busy_cores, passive_waiting
 
-    with passive_waiting():  # before torch is imported: OpenMP threads sleep instead of spinning
-        return _run(args)
+    busy = busy_cores()  # cores other processes keep busy, sampled before torch starts
+    # beside a busy process OpenMP threads sleep instead of spinning (set before torch is imported)
+    with passive_waiting(when=busy > 0):
+        return _run(args, busy=busy)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, *, busy: int) -> int:
     """Run the parsed command; map errors to one line and an exit code."""
     # after parsing: --help, --version and usage errors answer without importing torch
     from xstyle.images import ImageError
@@ -148,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
     caller_threads = torch.get_num_threads()  # restored on the way out (main() may run in-process)
     try:
         _check_size_options(args)  # a size the machine cannot hold: one line now, not an OOM later
-        configure_threads(threads=args.torch_threads)
+        configure_threads(threads=args.torch_threads, busy=busy)
         return args.func(args)
     except (UsageError, ImageError, WeightsError, ValueError, FloatingPointError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
