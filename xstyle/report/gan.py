@@ -102,7 +102,6 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from xstyle.data import load_digits
     from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
     from xstyle.explain.latent.prior import prior_components
-    from xstyle.explain.latent.probes import explain_latent
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.prior import draw_latents
@@ -168,18 +167,7 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
             metrics["prior_components"] = components.to_dict()
         step("classified each component's digits" if components else "N(0, I) prior: nothing to do")
 
-    with runner.stage("latent directions") as step:
-        latent = explain_latent(
-            generator,
-            classifier,
-            n=c.n_latent,
-            seed=c.seed,
-            methods=c.methods,
-            n_components=c.n_components,
-            n_traverse=c.n_traverse,
-        )
-        step("probes, directions, traversals")
-    metrics["latent"] = latent.to_dict()
+    latent = _latent_stage(runner, c, generator, classifier, metrics)
 
     style = None
     with runner.stage("style versus content (conditional DCGAN)") as step:
@@ -620,7 +608,6 @@ def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report:
     from torchvision.utils import make_grid
 
     from xstyle.explain.latent.gan_maps import discriminator_maps
-    from xstyle.explain.latent.probes import explain_latent
     from xstyle.gan.metrics import evaluate_generator
 
     metrics: dict[str, Any] = {}
@@ -669,18 +656,7 @@ def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report:
         step("digits only: skipped")
     with runner.stage("prior components") as step:
         step("digits only: skipped")
-    with runner.stage("latent directions") as step:
-        latent = explain_latent(
-            spec,
-            classifier,
-            n=c.n_latent,
-            seed=c.seed,
-            methods=c.methods,
-            n_components=c.n_components,
-            n_traverse=c.n_traverse,
-        )
-        step("probes, directions, traversals")
-    metrics["latent"] = latent.to_dict()
+    latent = _latent_stage(runner, c, spec, classifier, metrics)
     style = None
     with runner.stage("style versus content (conditional DCGAN)") as step:
         if c.style_content and spec.conditional and classifier is not None:
@@ -701,6 +677,26 @@ def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report:
             _style_content_section(report, root, p, c, style, name=spec.name, class_names=spec.class_names)
         step("saved figures")
     return metrics
+
+
+def _latent_stage(runner: _Runner, c: GANReportConfig, generator, classifier, metrics: dict):
+    """The "latent directions" stage: probes, directions and traversals of ``generator`` (a DCGAN or
+    any generator spec), recorded under ``metrics["latent"]``."""
+    from xstyle.explain.latent.probes import explain_latent
+
+    with runner.stage("latent directions") as step:
+        latent = explain_latent(
+            generator,
+            classifier,
+            n=c.n_latent,
+            seed=c.seed,
+            methods=c.methods,
+            n_components=c.n_components,
+            n_traverse=c.n_traverse,
+        )
+        step("probes, directions, traversals")
+    metrics["latent"] = latent.to_dict()
+    return latent
 
 
 def _any_samples_section(report: Report, root: Path, p: str, spec, grid, quality, skipped: list[str]) -> None:
