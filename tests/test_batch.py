@@ -374,6 +374,12 @@ def _links_resolve(report: Path) -> None:
         assert (report / unquote(target)).exists(), target
 
 
+def _finished_results(out: Path) -> list[Path]:
+    """The result files of finished items: a glob's ``*`` also matches the hidden temporary folder
+    an item is written in before it is swapped in, which a kill leaves unfinished."""
+    return [p for p in out.glob("items/*/result.json") if not p.parent.name.startswith(".")]
+
+
 @pytest.mark.slow
 def test_cli_kill_and_resume_redoes_only_unfinished_items(tmp_path):
     """SIGKILL the whole batch (driver and workers) after its first item; the same command again
@@ -386,11 +392,11 @@ def test_cli_kill_and_resume_redoes_only_unfinished_items(tmp_path):
     argv = [*_CLI, "pairs", contents, "sample:great_wave", "--out", str(out), *_TINY_CLI, "--no-report"]
     proc = subprocess.Popen(argv, cwd=tmp_path, start_new_session=True, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not list(out.glob("items/*/result.json")):
+    while time.monotonic() < deadline and not _finished_results(out):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    first = list(out.glob("items/*/result.json"))
+    first = _finished_results(out)
     assert 1 <= len(first) < 3, "the batch should be killed part-way"
     stamps = {p: p.stat().st_mtime_ns for p in first}
     again = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
