@@ -22,7 +22,7 @@ import time
 import torch
 from _machine import machine
 
-from xstyle.explain.latent.probes import generate, measure_digits, probe_layers, sample_latents
+from xstyle.explain.gan.probes import generate, measure_digits, probe_layers, sample_latents
 from xstyle.gan.classifier import DigitClassifier, load_classifier
 from xstyle.gan.dcgan import Generator
 from xstyle.gan.prior import draw_latents

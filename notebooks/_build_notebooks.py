@@ -379,7 +379,7 @@ def latent_directions() -> list:
             "the pixels."
         ),
         code(
-            "from xstyle.explain.latent.probes import probe_layers, sample_latents\n\n"
+            "from xstyle.explain.gan.probes import probe_layers, sample_latents\n\n"
             "samples = sample_latents(generator, classifier=classifier, n=N, seed=0)\n"
             'samples.summary()["attributes"]'
         ),
@@ -396,7 +396,7 @@ def latent_directions() -> list:
             "to z; SeFa takes eigenvectors of the first layer's weights, with no data at all."
         ),
         code(
-            "from xstyle.explain.latent.directions import (\n"
+            "from xstyle.explain.gan.directions import (\n"
             "    compare_directions,\n"
             "    ganspace_directions,\n"
             "    interfacegan_directions,\n"
@@ -415,7 +415,7 @@ def latent_directions() -> list:
             "attribute changed most and how often the class flipped."
         ),
         code(
-            "from xstyle.explain.latent.traversal import traverse\n\n"
+            "from xstyle.explain.gan.traversal import traverse\n\n"
             'scales = {k: float(np.std(v)) for k, v in samples.attributes.items() if k != "class"}\n'
             "walks = [\n"
             "    traverse(generator, d, classifier=classifier, n=N_TRAVERSE, seed=1, scales=scales)\n"
@@ -459,7 +459,7 @@ def latent_directions() -> list:
             "where in the generator the two inputs mix."
         ),
         code(
-            "from xstyle.explain.latent.gan_style import gan_style\n\n"
+            "from xstyle.explain.gan.gan_style import gan_style\n\n"
             'conditional = load_checkpoint("shipped:dcgan-conditional").sampler\n'
             "style = gan_style(\n"
             "    conditional,\n"

@@ -18,9 +18,9 @@ ALLOWED = {
     "xstyle.stylizer.data.load_content_photos": {"split"},
     "xstyle.explain.style.fingerprint.style_fingerprints": {"images"},
     # what to measure is the call's subject, as layers are a tap's
-    "xstyle.explain.latent.measures.measure_images": {"measures"},
-    "xstyle.explain.latent.measures.colour_measures": {"names"},
-    "xstyle.explain.latent.measures.digit_measures": {"names"},
+    "xstyle.explain.gan.measures.measure_images": {"measures"},
+    "xstyle.explain.gan.measures.colour_measures": {"names"},
+    "xstyle.explain.gan.measures.digit_measures": {"names"},
     "xstyle.cli.main": {"argv"},
     "xstyle.gan.dcgan.Generator": {"latent_dim"},
     "xstyle.gan.dcgan.Discriminator": {"dropout"},

@@ -297,7 +297,7 @@ def test_analyses_leave_no_hooks_on_error(random_vgg, tiny_images):
 
 
 def test_gan_analyses_leave_no_hooks_on_error():
-    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
+    from xstyle.explain.gan.gan_maps import discriminator_maps, latent_class_attribution
     from xstyle.gan.classifier import DigitClassifier
     from xstyle.gan.dcgan import Discriminator, Generator
 

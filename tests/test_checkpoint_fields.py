@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from xstyle.cli import main
-from xstyle.explain.latent.dynamics import find_checkpoints
+from xstyle.explain.gan.dynamics import find_checkpoints
 from xstyle.gan.classifier import DigitClassifier, load_classifier, save_classifier
 from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
 from xstyle.gan.train import GANConfig, GANTrainer, load_checkpoint

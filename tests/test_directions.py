@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.directions import (
+from xstyle.explain.gan.directions import (
     Direction,
     DirectionComparison,
     compare_directions,
@@ -16,8 +16,8 @@ from xstyle.explain.latent.directions import (
     interfacegan_directions,
     sefa_directions,
 )
-from xstyle.explain.latent.probes import sample_latents
-from xstyle.explain.latent.traversal import TraversalResult, traverse
+from xstyle.explain.gan.probes import sample_latents
+from xstyle.explain.gan.traversal import TraversalResult, traverse
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.dcgan import Generator
 from xstyle.hooks import assert_no_hooks

@@ -1,4 +1,4 @@
-"""Probe scores across training checkpoints (xstyle.explain.latent.dynamics) and their display."""
+"""Probe scores across training checkpoints (xstyle.explain.gan.dynamics) and their display."""
 
 import json
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.dynamics import ProbeDynamicsResult, find_checkpoints, probe_dynamics
-from xstyle.explain.latent.probes import probe_layers, sample_latents
+from xstyle.explain.gan.dynamics import ProbeDynamicsResult, find_checkpoints, probe_dynamics
+from xstyle.explain.gan.probes import probe_layers, sample_latents
 from xstyle.gan.train import load_checkpoint
 from xstyle.hooks import assert_no_hooks
 

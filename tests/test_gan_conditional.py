@@ -230,7 +230,7 @@ def test_probes_take_a_digit_for_a_conditional_model(conditional_ckpt, tmp_path,
     import json
 
     from xstyle.cli import main
-    from xstyle.explain.latent.probes import sample_latents
+    from xstyle.explain.gan.probes import sample_latents
     from xstyle.gan.prior import split_labels
     from xstyle.gan.train import load_checkpoint
 

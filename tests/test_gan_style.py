@@ -1,4 +1,4 @@
-"""Style versus content in a conditional DCGAN (xstyle.explain.latent.gan_style), on planted stubs
+"""Style versus content in a conditional DCGAN (xstyle.explain.gan.gan_style), on planted stubs
 where the answer is known: the label sets a stroke's slant, z[0] its length."""
 
 import json
@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.gan_style import gan_style, two_way_shares
-from xstyle.explain.latent.measures import _moments
+from xstyle.explain.gan.gan_style import gan_style, two_way_shares
+from xstyle.explain.gan.measures import _moments
 from xstyle.gan.dcgan import Generator
 from xstyle.gan.prior import with_labels
 from xstyle.hooks import assert_no_hooks

@@ -1,4 +1,4 @@
-"""Attributes of digits, linear probes and the layer x attribute table (xstyle.explain.latent.probes)."""
+"""Attributes of digits, linear probes and the layer x attribute table (xstyle.explain.gan.probes)."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.probes import (
+from xstyle.explain.gan.probes import (
     ProbeResult,
     ProbeTableResult,
     explain_latent,
@@ -343,7 +343,7 @@ def test_explain_latent_rejects_bad_options(kwargs, match, tiny_gan, tiny_clf):
 
 
 def test_find_directions_from_samples(tiny_gan, tiny_clf):
-    from xstyle.explain.latent.probes import find_directions
+    from xstyle.explain.gan.probes import find_directions
 
     samples = sample_latents(tiny_gan, classifier=tiny_clf, n=60, seed=0, stages=["act0"])
     dirs = find_directions(

@@ -12,15 +12,15 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.directions import (
+from xstyle.explain.gan.directions import (
     Direction,
     ganspace_directions,
     interfacegan_directions,
     sefa_directions,
 )
-from xstyle.explain.latent.measures import COLOUR_MEASURES
-from xstyle.explain.latent.probes import explain_latent, find_directions, probe_layers, sample_latents
-from xstyle.explain.latent.traversal import traverse
+from xstyle.explain.gan.measures import COLOUR_MEASURES
+from xstyle.explain.gan.probes import explain_latent, find_directions, probe_layers, sample_latents
+from xstyle.explain.gan.traversal import traverse
 from xstyle.hooks import assert_no_hooks
 from xstyle.models.generators import GeneratorSpec, wrap_generator
 
@@ -177,7 +177,7 @@ def test_hue_helper_is_right():
 
 
 def test_gan_style_splits_hue_to_z_and_shape_to_the_label(planted):
-    from xstyle.explain.latent.gan_style import gan_style
+    from xstyle.explain.gan.gan_style import gan_style
 
     res = gan_style(
         planted,
@@ -205,7 +205,7 @@ def test_gan_style_splits_hue_to_z_and_shape_to_the_label(planted):
 
 
 def test_discriminator_maps_on_colour_images_and_a_conditional_discriminator():
-    from xstyle.explain.latent.gan_maps import discriminator_maps
+    from xstyle.explain.gan.gan_maps import discriminator_maps
 
     class LeftRed(nn.Module):
         """D(x, y): the red minus blue of the left half, times (y + 1): the right half never counts."""

@@ -61,7 +61,7 @@ ACYCLIC_PACKAGES = ("explain",)
 
 #: groups inside a package and their order: a group may import a strictly lower one only (style and
 #: latent both build on attribution, and never on each other); the package's __init__ is exempt
-SUBLAYERS: dict[str, dict[str, int]] = {"explain": {"attribution": 0, "style": 1, "latent": 1}}
+SUBLAYERS: dict[str, dict[str, int]] = {"explain": {"attribution": 0, "style": 1, "gan": 1}}
 
 #: the layer of the façade ``xstyle/__init__.py`` when imported from inside the package
 FACADE_LAYER = 7
@@ -353,8 +353,8 @@ def test_checker_flags_cycles_and_unmapped_modules(tmp_path):
         {
             "gan/train.py": "from fake.stylizer import model\n",
             "stylizer/model.py": "def f():\n    import fake.gan.train\n",
-            "explain/latent.py": "def f():\n    from fake.explain.traversal import t\n",
-            "explain/traversal.py": "from fake.explain.latent import g\n",
+            "explain/gan.py": "def f():\n    from fake.explain.traversal import t\n",
+            "explain/traversal.py": "from fake.explain.gan import g\n",
             "mystery.py": "from fake import images\n",
             "images.py": "",
         },
@@ -362,25 +362,25 @@ def test_checker_flags_cycles_and_unmapped_modules(tmp_path):
     problems = find_violations(root, "fake")
     assert any(p.startswith("cycle between packages gan <-> stylizer") for p in problems)
     assert any(
-        p.startswith("cycle inside fake.explain: fake.explain.latent <-> fake.explain.traversal")
+        p.startswith("cycle inside fake.explain: fake.explain.gan <-> fake.explain.traversal")
         for p in problems
     )
     assert any("'mystery' has no layer" in p for p in problems)
 
 
 def test_explain_groups_build_on_attribution_only(tmp_path):
-    """explain/style and explain/latent may import explain/attribution, never each other; attribution
+    """explain/style and explain/gan may import explain/attribution, never each other; attribution
     imports neither."""
     import shutil
 
     root = tmp_path / "xstyle"
     shutil.copytree(PACKAGE_ROOT, root, ignore=shutil.ignore_patterns("assets", "__pycache__"))
     for rel, line in [
-        ("style/gram.py", "from xstyle.explain.latent.probes import ATTRIBUTES"),
+        ("style/gram.py", "from xstyle.explain.gan.probes import ATTRIBUTES"),
         ("attribution/engine.py", "from xstyle.explain.style import gram"),
     ]:
         f = root / "explain" / rel
         f.write_text(f.read_text() + f"\n\ndef _bad():\n    {line}\n")
     new = sorted(set(find_violations(root)) - set(find_violations(PACKAGE_ROOT)))
-    assert any("explain/style may not import explain/latent" in p for p in new), new
+    assert any("explain/style may not import explain/gan" in p for p in new), new
     assert any("explain/attribution may not import explain/style" in p for p in new), new

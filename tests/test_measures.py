@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from xstyle.explain.latent._common import measure_digits
-from xstyle.explain.latent.measures import (
+from xstyle.explain.gan._common import measure_digits
+from xstyle.explain.gan.measures import (
     COLOUR_MEASURES,
     DIGIT_MEASURES,
     default_measures,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.gan_maps import discriminator_maps
+from xstyle.explain.gan.gan_maps import discriminator_maps
 
 WINDOW = (slice(8, 16), slice(10, 18))  # rows, columns the stub critic reads
 

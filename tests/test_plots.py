@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from xstyle._plotting import Display
-from xstyle.explain.latent.plots import ProbeTableDisplay
-from xstyle.explain.latent.probes import ProbeTableResult
+from xstyle.explain.gan.plots import ProbeTableDisplay
+from xstyle.explain.gan.probes import ProbeTableResult
 from xstyle.explain.style.ablation import AblationResult
 from xstyle.explain.style.plots import AblationCurveDisplay, GramSpectrumDisplay, TradeoffDisplay
 from xstyle.explain.style.tradeoff import TradeoffResult

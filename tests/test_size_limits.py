@@ -165,7 +165,7 @@ def test_the_prior_bounds_its_components_wherever_it_is_built():
 
 
 def test_library_functions_check_their_sizes_before_allocating():
-    from xstyle.explain.latent.prior import prior_components
+    from xstyle.explain.gan.prior import prior_components
     from xstyle.gan.dcgan import Generator
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.images import resize_image

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
+from xstyle.explain.gan.gan_maps import discriminator_maps, latent_class_attribution
 from xstyle.explain.style.maps import channel_carriers, edge_mass, style_content_maps
 
 

@@ -298,8 +298,8 @@ def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str
     import matplotlib.pyplot as plt
     import torch
 
-    from xstyle.explain.latent._common import sample_latents
-    from xstyle.explain.latent.probes import probe_layers
+    from xstyle.explain.gan._common import sample_latents
+    from xstyle.explain.gan.probes import probe_layers
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.prior import draw_latents
     from xstyle.gan.train import load_checkpoint

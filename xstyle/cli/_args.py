@@ -264,7 +264,7 @@ def _add_direction_methods(p: argparse.ArgumentParser) -> None:
 def _direction_methods(text: str) -> list[str]:
     """A --methods value: a comma-separated subset of the direction finders (checked after parsing,
     as it imports the library)."""
-    from xstyle.explain.latent.probes import METHODS
+    from xstyle.explain.gan.probes import METHODS
 
     methods = [m.strip() for m in text.split(",") if m.strip()]
     if not methods or any(m not in METHODS for m in methods):

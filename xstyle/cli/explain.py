@@ -38,7 +38,7 @@ log = logging.getLogger("xstyle")
 def _cmd_explain_latent(args: argparse.Namespace) -> int:
     """Probe, find, traverse and compare latent directions of the DCGAN; write figures and JSON."""
 
-    from xstyle.explain.latent.probes import explain_latent
+    from xstyle.explain.gan.probes import explain_latent
 
     methods = _direction_methods(args.methods)
     if args.n < 50:
@@ -458,7 +458,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     """Discriminator maps on real and generated digits; latent dimensions that decide the class."""
     import torch
 
-    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
+    from xstyle.explain.gan.gan_maps import discriminator_maps, latent_class_attribution
     from xstyle.gan.prior import draw_latents
 
     out = _output_folder(args.out)
@@ -512,7 +512,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
 def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
     """Style (z) versus content (the label) in a class-conditional DCGAN."""
-    from xstyle.explain.latent.gan_style import gan_style
+    from xstyle.explain.gan.gan_style import gan_style
     from xstyle.gan.train import load_checkpoint
 
     out = _output_folder(args.out)

@@ -58,7 +58,7 @@ def _write_probe(
 
 def _probe_directions(args: argparse.Namespace, methods: list[str]):
     """Load the models, sample and measure latents, find the directions (shared by directions/traverse)."""
-    from xstyle.explain.latent.probes import find_directions, sample_latents
+    from xstyle.explain.gan.probes import find_directions, sample_latents
 
     ckpt = _gan_checkpoint(args.checkpoint)
     classifier = _classifier(args.classifier, ckpt.config.dataset)
@@ -78,7 +78,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
     """The layer x attribute probe table of a DCGAN checkpoint: probes.json and probes.png."""
     import time
 
-    from xstyle.explain.latent.probes import probe_layers, sample_latents
+    from xstyle.explain.gan.probes import probe_layers, sample_latents
 
     out = _probe_check(args)
     ckpt = _gan_checkpoint(args.checkpoint)
@@ -104,7 +104,7 @@ def _cmd_probe_attributes(args: argparse.Namespace) -> int:
 
 def _cmd_probe_directions(args: argparse.Namespace) -> int:
     """InterFaceGAN/GANSpace/SeFa directions and their cosine comparison: directions.json, similarity.png."""
-    from xstyle.explain.latent.directions import compare_directions
+    from xstyle.explain.gan.directions import compare_directions
 
     methods = _direction_methods(args.methods)
     out = _probe_check(args)
@@ -128,8 +128,8 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
     """Traversal grids along each direction and what they change: traversals.json, traversals/*.png."""
     import numpy as np
 
-    from xstyle.explain.latent.probes import traversal_alignment
-    from xstyle.explain.latent.traversal import traverse
+    from xstyle.explain.gan.probes import traversal_alignment
+    from xstyle.explain.gan.traversal import traverse
 
     methods = _direction_methods(args.methods)
     if args.steps < 2:
@@ -177,7 +177,7 @@ def _cmd_probe_traverse(args: argparse.Namespace) -> int:
 
 def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
     """Probe scores across the checkpoints of a training run: dynamics.json and dynamics.png."""
-    from xstyle.explain.latent.dynamics import find_checkpoints, probe_dynamics
+    from xstyle.explain.gan.dynamics import find_checkpoints, probe_dynamics
 
     out = _probe_check(args)
     if not 0 < args.threshold <= 1:
@@ -207,7 +207,7 @@ def _cmd_probe_dynamics(args: argparse.Namespace) -> int:
 
 def _cmd_probe_components(args: argparse.Namespace) -> int:
     """Which digit each component of the latent prior became: components.json and components.png."""
-    from xstyle.explain.latent.prior import prior_components
+    from xstyle.explain.gan.prior import prior_components
 
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)

@@ -2,8 +2,8 @@
 
 Grouped by question: :mod:`xstyle.explain.attribution` (targets, the Captum engine, sanity checks),
 :mod:`xstyle.explain.style` (maps, Gram, ablation, trade-off, the stylizer) and
-:mod:`xstyle.explain.latent` (digit measures, probes, directions, traversal, dynamics, prior, GAN maps);
-style and latent build on attribution, never on each other. Each analysis returns a frozen ``*Result``
+:mod:`xstyle.explain.gan` (measures, probes, directions, traversal, dynamics, prior, GAN maps);
+style and gan build on attribution, never on each other. Each analysis returns a frozen ``*Result``
 dataclass with ``to_dict()`` (JSON-able numbers) and ``plot()`` (a Display in the group's ``plots``
 module, beside it); nothing here draws at import time.
 
@@ -42,7 +42,7 @@ from xstyle.explain.attribution import (
     randomisation_check,
     register_method,
 )
-from xstyle.explain.latent import (
+from xstyle.explain.gan import (
     ATTRIBUTES,
     Direction,
     DirectionComparison,

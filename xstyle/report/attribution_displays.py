@@ -1,6 +1,6 @@
 """Re-exports of the attribution ``*Display`` classes, which now live beside their
 results in :mod:`xstyle.explain.attribution.plots`, :mod:`xstyle.explain.style.plots` and
-:mod:`xstyle.explain.latent.plots`. Kept so ``from xstyle.report.attribution_displays import X``
+:mod:`xstyle.explain.gan.plots`. Kept so ``from xstyle.report.attribution_displays import X``
 keeps working.
 """
 
@@ -9,7 +9,7 @@ from xstyle.explain.attribution.plots import (
     DeletionInsertionDisplay,
     RandomisationDisplay,
 )
-from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
+from xstyle.explain.gan.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 from xstyle.explain.style.plots import ChannelCarriersDisplay, GramEntryDisplay, StyleContentDisplay
 
 __all__ = [

@@ -2,11 +2,11 @@
 
 Kept so ``from xstyle.report.displays import X`` keeps working; new code imports from the sibling
 plots modules (:mod:`xstyle.transfer_plots`, :mod:`xstyle.gan.plots`, :mod:`xstyle.stylizer.plots`,
-:mod:`xstyle.explain.style.plots`, :mod:`xstyle.explain.latent.plots`). The Display protocol is
+:mod:`xstyle.explain.style.plots`, :mod:`xstyle.explain.gan.plots`). The Display protocol is
 documented in :mod:`xstyle._plotting`.
 """
 
-from xstyle.explain.latent.plots import (
+from xstyle.explain.gan.plots import (
     DirectionSimilarityDisplay,
     PriorComponentsDisplay,
     ProbeDynamicsDisplay,

@@ -100,8 +100,8 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
     from torchvision.utils import make_grid
 
     from xstyle.data import load_digits
-    from xstyle.explain.latent.gan_maps import discriminator_maps, latent_class_attribution
-    from xstyle.explain.latent.prior import prior_components
+    from xstyle.explain.gan.gan_maps import discriminator_maps, latent_class_attribution
+    from xstyle.explain.gan.prior import prior_components
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
     from xstyle.gan.metrics import evaluate_generator
     from xstyle.gan.prior import draw_latents
@@ -200,9 +200,9 @@ def _gan_part(runner: _Runner, c: GANReportConfig, root: Path, report: Report, p
 
 
 def _style_content(c: GANReportConfig, classifier, step, *, spec=None):
-    """Run :func:`~xstyle.explain.latent.gan_style.gan_style` on the conditional DCGAN (or on the
+    """Run :func:`~xstyle.explain.gan.gan_style.gan_style` on the conditional DCGAN (or on the
     conditional generator ``spec``)."""
-    from xstyle.explain.latent.gan_style import gan_style
+    from xstyle.explain.gan.gan_style import gan_style
     from xstyle.gan.train import load_checkpoint
 
     if spec is None:
@@ -607,7 +607,7 @@ def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report:
     import torch
     from torchvision.utils import make_grid
 
-    from xstyle.explain.latent.gan_maps import discriminator_maps
+    from xstyle.explain.gan.gan_maps import discriminator_maps
     from xstyle.gan.metrics import evaluate_generator
 
     metrics: dict[str, Any] = {}
@@ -682,7 +682,7 @@ def _any_generator_part(runner: _Runner, c: GANReportConfig, root: Path, report:
 def _latent_stage(runner: _Runner, c: GANReportConfig, generator, classifier, metrics: dict):
     """The "latent directions" stage: probes, directions and traversals of ``generator`` (a DCGAN or
     any generator spec), recorded under ``metrics["latent"]``."""
-    from xstyle.explain.latent.probes import explain_latent
+    from xstyle.explain.gan.probes import explain_latent
 
     with runner.stage("latent directions") as step:
         latent = explain_latent(

@@ -27,8 +27,8 @@ from xstyle._checks import check_int, check_seed
 from xstyle._json import field_dict
 from xstyle._limits import check_memory, gan_eval_bytes
 from xstyle._plotting import Plottable
-from xstyle.explain.latent._common import generate, latent_dim_of
-from xstyle.explain.latent.plots import PriorComponentsDisplay
+from xstyle.explain.gan._common import generate, latent_dim_of
+from xstyle.explain.gan.plots import PriorComponentsDisplay
 from xstyle.gan.classifier import DigitClassifier
 from xstyle.gan.metrics import CONFIDENT, classifier_outputs
 from xstyle.gan.prior import prior_of, with_labels
@@ -120,7 +120,7 @@ def prior_components(
         distance_bins: quantile bins of the distance to the component mean (>= 1).
         batch_size: digits per forward pass.
 
-    Both models run in eval mode without gradients (:func:`xstyle.explain.latent.probes.generate`); their
+    Both models run in eval mode without gradients (:func:`xstyle.explain.gan.probes.generate`); their
     ``training`` flags are restored.
 
     Returns:

@@ -1,14 +1,15 @@
-"""Latent: which directions of the GAN's latent space control which attributes of a digit.
+"""GAN: which directions of a generator's latent space control which attributes of its images.
 
-* :mod:`.probes` — digit measures, latent samples, linear probes per generator stage;
+* :mod:`.measures` — what is measured per image (digit, colour and shape measures, the user's own);
+* :mod:`.probes` — latent samples, linear probes per generator stage;
 * :mod:`.directions` — InterFaceGAN, GANSpace and SeFa directions; :mod:`.traversal` — walks along them;
 * :mod:`.dynamics` — probes over training checkpoints; :mod:`.prior` — mixture-prior components;
 * :mod:`.gan_maps` — attribution for the GAN (discriminator maps, latent-to-class);
-* :mod:`.gan_style` — the conditional DCGAN: which input carries the digit, which the handwriting;
+* :mod:`.gan_style` — a conditional generator: which input carries the content (label), which the style (z);
 * :mod:`.plots` — their Displays.
 """
 
-from xstyle.explain.latent.directions import (
+from xstyle.explain.gan.directions import (
     Direction,
     DirectionComparison,
     compare_directions,
@@ -17,18 +18,18 @@ from xstyle.explain.latent.directions import (
     interfacegan_directions,
     sefa_directions,
 )
-from xstyle.explain.latent.dynamics import (
+from xstyle.explain.gan.dynamics import (
     ProbeDynamicsResult,
     find_checkpoints,
     probe_dynamics,
 )
-from xstyle.explain.latent.gan_maps import (
+from xstyle.explain.gan.gan_maps import (
     DiscriminatorMapsResult,
     LatentClassResult,
     discriminator_maps,
     latent_class_attribution,
 )
-from xstyle.explain.latent.gan_style import (
+from xstyle.explain.gan.gan_style import (
     GAN_STYLE_MEASURES,
     GanStyleResult,
     MeasureTarget,
@@ -36,11 +37,11 @@ from xstyle.explain.latent.gan_style import (
     gan_style,
     two_way_shares,
 )
-from xstyle.explain.latent.prior import (
+from xstyle.explain.gan.prior import (
     PriorComponentsResult,
     prior_components,
 )
-from xstyle.explain.latent.probes import (
+from xstyle.explain.gan.probes import (
     ATTRIBUTES,
     GENERATOR_STAGES,
     LatentResult,
@@ -55,7 +56,7 @@ from xstyle.explain.latent.probes import (
     sample_latents,
     traversal_alignment,
 )
-from xstyle.explain.latent.traversal import (
+from xstyle.explain.gan.traversal import (
     TraversalResult,
     traverse,
 )

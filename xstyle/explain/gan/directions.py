@@ -30,7 +30,7 @@ from torch import nn
 from xstyle._checks import check_int, check_matrix
 from xstyle._json import field_dict
 from xstyle._plotting import Plottable
-from xstyle.explain.latent.plots import DirectionSimilarityDisplay
+from xstyle.explain.gan.plots import DirectionSimilarityDisplay
 
 __all__ = [
     "Direction",
@@ -130,7 +130,7 @@ def interfacegan_directions(
         digits: digits for one-vs-rest class boundaries (needs ``attributes["class"]``).
         fraction: share of samples at each end, in (0, 0.5].
         cv, random_state: cross-validation of each boundary (see
-            :func:`~xstyle.explain.latent.probes.fit_probe`).
+            :func:`~xstyle.explain.gan.probes.fit_probe`).
 
     Returns:
         Directions with method ``"interfacegan"``, source the attribute (or ``"class=d"``), score the
@@ -138,7 +138,7 @@ def interfacegan_directions(
     """
     from sklearn.svm import LinearSVC
 
-    from xstyle.explain.latent._common import fit_probe
+    from xstyle.explain.gan._common import fit_probe
 
     x = _as_latents(z)
     if not 0 < fraction <= 0.5:

@@ -35,7 +35,7 @@ from torch import nn
 
 from xstyle._checks import check_int, check_matrix
 from xstyle._plotting import Plottable
-from xstyle.explain.latent._common import (
+from xstyle.explain.gan._common import (
     ATTRIBUTES,
     GENERATOR_STAGES,
     LatentSamples,
@@ -48,16 +48,16 @@ from xstyle.explain.latent._common import (
     resolve_generator,
     sample_latents,
 )
-from xstyle.explain.latent.measures import default_measures
-from xstyle.explain.latent.plots import ProbeTableDisplay
+from xstyle.explain.gan.measures import default_measures
+from xstyle.explain.gan.plots import ProbeTableDisplay
 from xstyle.rng import RandomStream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.latent.directions import Direction, DirectionComparison
-    from xstyle.explain.latent.plots import DirectionSimilarityDisplay
-    from xstyle.explain.latent.traversal import TraversalResult
+    from xstyle.explain.gan.directions import Direction, DirectionComparison
+    from xstyle.explain.gan.plots import DirectionSimilarityDisplay
+    from xstyle.explain.gan.traversal import TraversalResult
 
 __all__ = [
     "ATTRIBUTES",
@@ -378,7 +378,7 @@ def find_directions(
     """
     generator = resolve_generator(generator)
     attributes, conditional = default_attributes(generator, attributes, conditional, samples=samples)
-    from xstyle.explain.latent.directions import (
+    from xstyle.explain.gan.directions import (
         conditional_direction,
         ganspace_directions,
         interfacegan_directions,
@@ -450,14 +450,14 @@ def explain_latent(
         n_traverse: latents per traversal; alphas: steps in units of sigma (z's std along a unit vector).
         labels: for a conditional generator, the digit(s) its latents write (None: balanced).
         measures: what to measure (default: the digit measures for grey images, the colour ones
-            for RGB; see :mod:`~xstyle.explain.latent.measures`); ``attributes``/``conditional``
+            for RGB; see :mod:`~xstyle.explain.gan.measures`); ``attributes``/``conditional``
             None: :func:`default_attributes`.
 
     ``generator`` may also be a :class:`~xstyle.models.generators.GeneratorSpec` or a spec string,
     and ``classifier`` None (then ``class``/``confidence`` are not measured).
     """
-    from xstyle.explain.latent.directions import compare_directions
-    from xstyle.explain.latent.traversal import traverse
+    from xstyle.explain.gan.directions import compare_directions
+    from xstyle.explain.gan.traversal import traverse
 
     generator = resolve_generator(generator)
     chosen = attributes is None

@@ -1,8 +1,8 @@
 """Training dynamics of latent probes: when each attribute becomes linearly readable during training.
 
 For every checkpoint saved while a DCGAN trained, :func:`probe_dynamics` draws the *same* seeded
-latents, generates and measures the digits (:func:`~xstyle.explain.latent.probes.sample_latents`) and
-builds the layer x attribute probe table (:func:`~xstyle.explain.latent.probes.probe_layers`). Stacked over
+latents, generates and measures the digits (:func:`~xstyle.explain.gan.probes.sample_latents`) and
+builds the layer x attribute probe table (:func:`~xstyle.explain.gan.probes.probe_layers`). Stacked over
 the checkpoints' epochs this gives, per attribute and stage, a curve of probe score against epoch.
 
 Probe scores are accuracy for ``class`` (chance: the majority-class share at that epoch) and
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
-from xstyle.explain.latent._common import ProbeGrid, by_stage
+from xstyle.explain.gan._common import ProbeGrid, by_stage
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.latent.plots import ProbeDynamicsDisplay
+    from xstyle.explain.gan.plots import ProbeDynamicsDisplay
 
 __all__ = ["ProbeDynamicsResult", "find_checkpoints", "probe_dynamics"]
 
@@ -154,7 +154,7 @@ class ProbeDynamicsResult(ProbeGrid):
         ``stages``: the panels (default every stage); ``axes``: as many matplotlib axes to draw on.
         Returns a ``ProbeDynamicsDisplay``.
         """
-        from xstyle.explain.latent.plots import ProbeDynamicsDisplay
+        from xstyle.explain.gan.plots import ProbeDynamicsDisplay
 
         return ProbeDynamicsDisplay.from_result(self, stages=stages).plot(ax=axes)
 
@@ -194,9 +194,9 @@ def probe_dynamics(
         classifier: the digit scorer adding ``class`` and ``confidence`` (``None``: shape only).
         n: latent samples per checkpoint (>= 2); the same seeded latents at every epoch.
         seed: seeds the latents, folds and PCA: same seed, same numbers.
-        stages, attributes, cv, n_components: as in :func:`~xstyle.explain.latent.probes.probe_layers`
+        stages, attributes, cv, n_components: as in :func:`~xstyle.explain.gan.probes.probe_layers`
             (``stages`` are tapped with :class:`~xstyle.hooks.FeatureTap`; default
-            :data:`~xstyle.explain.latent.probes.GENERATOR_STAGES`).
+            :data:`~xstyle.explain.gan.probes.GENERATOR_STAGES`).
         style: also measure and probe ``gram_energy`` (needs ``classifier``).
         progress: optional callable ``(epoch, seconds)`` called after each checkpoint.
 
@@ -208,7 +208,7 @@ def probe_dynamics(
             bad options (before any checkpoint is probed where it can be told up front).
     """
     from xstyle._checks import check_int
-    from xstyle.explain.latent.probes import probe_layers, sample_latents
+    from xstyle.explain.gan.probes import probe_layers, sample_latents
     from xstyle.gan.train import GANCheckpoint
     from xstyle.hooks import resolve_layers
 

@@ -4,7 +4,7 @@ For a unit direction v and latents z ~ N(0, I), the steps are ``z + alpha * v``;
 on any unit vector has standard deviation 1, ``alpha`` is in units of sigma. (Under a mixture prior,
 :mod:`xstyle.gan.prior`, sigma is the components' own standard deviation S; a direction that runs
 between component means also crosses the gaps between them.) At every step the digits
-are measured (:func:`xstyle.explain.latent.probes.measure_digits`) and summarised by:
+are measured (:func:`xstyle.explain.gan.probes.measure_digits`) and summarised by:
 
 * **slope** -- change of each attribute per unit step (least squares over the steps, per latent,
   averaged over latents), in the attribute's own units;
@@ -29,13 +29,13 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_seed
-from xstyle.explain.latent._common import generate, latent_dim_of, measure, resolve_generator
-from xstyle.explain.latent.directions import Direction
+from xstyle.explain.gan._common import generate, latent_dim_of, measure, resolve_generator
+from xstyle.explain.gan.directions import Direction
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from xstyle.explain.latent.plots import TraversalDisplay
+    from xstyle.explain.gan.plots import TraversalDisplay
 
 __all__ = ["TraversalResult", "traverse"]
 
@@ -47,7 +47,7 @@ class TraversalResult:
     """The measured effects of moving latents along one direction.
 
     Attributes:
-        direction: the :class:`~xstyle.explain.latent.directions.Direction` walked.
+        direction: the :class:`~xstyle.explain.gan.directions.Direction` walked.
         alphas: (S,) steps in units of sigma.
         means: attribute -> (S,) mean value at each step (``class`` excluded).
         slopes: attribute -> change per unit step, in the attribute's units.
@@ -97,7 +97,7 @@ class TraversalResult:
 
     def plot(self, *, ax: Axes | None = None, rows: int | None = None) -> TraversalDisplay:
         """The grid of digits (latents x steps); returns a ``TraversalDisplay``."""
-        from xstyle.explain.latent.plots import TraversalDisplay
+        from xstyle.explain.gan.plots import TraversalDisplay
 
         return TraversalDisplay.from_result(self, rows=rows).plot(ax=ax)
 
@@ -128,13 +128,13 @@ def traverse(
         z: the latents (n, D) to start from; default ``n`` drawn from the generator's prior with ``seed``.
         alphas: steps in units of sigma (>= 2 distinct values; 0 need not be among them).
         scales: attribute -> standard deviation used to compare changes across attributes
-            (e.g. over a :class:`~xstyle.explain.latent.probes.LatentSamples`); default: the standard
+            (e.g. over a :class:`~xstyle.explain.gan.probes.LatentSamples`); default: the standard
             deviation over the ``n`` latents at alpha = 0 (too few latents make this noisy).
         style: measure ``gram_energy`` too.
         rows: latents kept as images for the grid.
         labels: for a conditional generator when ``z`` is drawn: the digit(s) to write (None:
             balanced).
-        measures: what to measure (see :func:`~xstyle.explain.latent.probes.sample_latents`).
+        measures: what to measure (see :func:`~xstyle.explain.gan.probes.sample_latents`).
     """
     generator = resolve_generator(generator)
     if not isinstance(direction, Direction):

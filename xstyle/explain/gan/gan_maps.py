@@ -24,7 +24,7 @@ from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
 from xstyle.explain.attribution.targets import ClassTarget, DiscriminatorTarget
-from xstyle.explain.latent.plots import DiscriminatorMapsDisplay, LatentClassDisplay
+from xstyle.explain.gan.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 from xstyle.hooks import frozen
 
 __all__ = [

@@ -46,7 +46,7 @@ class ProbeTableDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> ProbeTableDisplay:
-        """Collect the table of a :class:`~xstyle.explain.latent.probes.ProbeTableResult`."""
+        """Collect the table of a :class:`~xstyle.explain.gan.probes.ProbeTableResult`."""
         return cls(
             stages=list(result.stages),
             attributes=list(result.attributes),
@@ -98,7 +98,7 @@ class TraversalDisplay(Display):
 
     @classmethod
     def from_result(cls, result, *, rows: int | None = None) -> TraversalDisplay:
-        """Collect the digits of a :class:`~xstyle.explain.latent.traversal.TraversalResult`."""
+        """Collect the digits of a :class:`~xstyle.explain.gan.traversal.TraversalResult`."""
         images = result.images[:rows] if rows else result.images
         d = result.direction
         parts = [f"{d.label} (score {d.score:.2f})"]
@@ -139,7 +139,7 @@ class TraversalDisplay(Display):
 @dataclass(eq=False)
 class DirectionSimilarityDisplay(SignedHeatmapDisplay):
     """Heatmap of signed cosine similarities between latent directions of several methods
-    (``from_result``: a :class:`~xstyle.explain.latent.directions.DirectionComparison`)."""
+    (``from_result``: a :class:`~xstyle.explain.gan.directions.DirectionComparison`)."""
 
     labels: list[str]
     cosine: np.ndarray
@@ -177,7 +177,7 @@ class ProbeDynamicsDisplay(Display):
 
     @classmethod
     def from_result(cls, result, *, stages=None) -> ProbeDynamicsDisplay:
-        """Collect a :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
+        """Collect a :class:`~xstyle.explain.gan.dynamics.ProbeDynamicsResult` (``stages``: the panels)."""
         names = list(result.stages) if stages is None else list(stages)
         bad = [s for s in names if s not in result.stages]
         if bad or not names:
@@ -337,7 +337,7 @@ class AnalogyDisplay(Display):
 
     @classmethod
     def from_result(cls, result, *, rows: int | None = None) -> AnalogyDisplay:
-        """Collect the digits of a :class:`~xstyle.explain.latent.gan_style.GanStyleResult`."""
+        """Collect the digits of a :class:`~xstyle.explain.gan.gan_style.GanStyleResult`."""
         a = _pixels(result.analogies)
         return cls(
             analogies=a[:rows] if rows else a,
@@ -389,7 +389,7 @@ class GanStyleDisplay(Display):
 
     @classmethod
     def from_result(cls, result) -> GanStyleDisplay:
-        """Collect the numbers of a :class:`~xstyle.explain.latent.gan_style.GanStyleResult`."""
+        """Collect the numbers of a :class:`~xstyle.explain.gan.gan_style.GanStyleResult`."""
         return cls(
             measures=list(result.variance),
             variance=result.variance,

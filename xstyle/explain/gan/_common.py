@@ -1,10 +1,10 @@
-"""What :mod:`xstyle.explain.latent.probes`, :mod:`~xstyle.explain.latent.directions` and
-:mod:`~xstyle.explain.latent.traversal` share: measuring generated digits, generating and sampling
+"""What :mod:`xstyle.explain.gan.probes`, :mod:`~xstyle.explain.gan.directions` and
+:mod:`~xstyle.explain.gan.traversal` share: measuring generated digits, generating and sampling
 latents, fitting one linear probe.
 
 Lives below the three so that directions -> here and traversal -> directions / here, while
-:mod:`~xstyle.explain.latent.probes` (the whole analysis) imports them all: no import cycle. Import the
-public names from :mod:`xstyle.explain.latent.probes`, which re-exports them.
+:mod:`~xstyle.explain.gan.probes` (the whole analysis) imports them all: no import cycle. Import the
+public names from :mod:`xstyle.explain.gan.probes`, which re-exports them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from xstyle._checks import check_int, check_matrix, check_seed
-from xstyle.explain.latent.measures import digit_measures, measure_images
+from xstyle.explain.gan.measures import digit_measures, measure_images
 from xstyle.hooks import FeatureTap, device_of, frozen, resolve_layers
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def measure(
     batch_size: int = 500,
 ) -> dict[str, np.ndarray]:
     """The measures of generated images: grey digits with no ``measures`` get :func:`measure_digits`
-    (exactly as before); anything else :func:`~xstyle.explain.latent.measures.measure_images`
+    (exactly as before); anything else :func:`~xstyle.explain.gan.measures.measure_images`
     (``measures`` names/callables, default per channels; ``style`` is for digits only)."""
     if measures is None and images.ndim == 4 and images.shape[1] == 1:
         return measure_digits(images, classifier=classifier, style=style, batch_size=batch_size)
@@ -288,7 +288,7 @@ def sample_latents(
         batch_size: latents per forward pass.
         labels: for a conditional generator, the digit(s) to generate (one int or n ints; None:
             balanced, 0..9 in turn; see :func:`xstyle.gan.prior.draw_latents`).
-        measures: what to measure (names of :mod:`~xstyle.explain.latent.measures` and/or callables
+        measures: what to measure (names of :mod:`~xstyle.explain.gan.measures` and/or callables
             images -> (N,)); default: the digit measures for grey images, the colour ones for RGB.
     """
     check_int(n, "n", 2)
@@ -372,8 +372,8 @@ class ProbeGrid:
     """Mixin of the probe-table results (fields ``stages``, ``attributes``, ``metrics``, ``scores``
     ...): cell lookup with a one-line error and the attribute -> metric map of their ``to_dict``.
 
-    Used by :class:`~xstyle.explain.latent.probes.ProbeTableResult` and
-    :class:`~xstyle.explain.latent.dynamics.ProbeDynamicsResult`, which declare their fields
+    Used by :class:`~xstyle.explain.gan.probes.ProbeTableResult` and
+    :class:`~xstyle.explain.gan.dynamics.ProbeDynamicsResult`, which declare their fields
     themselves (so their field order stays as documented).
     """
 

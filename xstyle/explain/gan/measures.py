@@ -4,7 +4,7 @@ A measure maps an image batch (N, C, H, W) in [-1, 1] to one number per image (N
 InterFaceGAN directions, traversals and the label-versus-z analysis read whichever measures they
 are given; :func:`default_measures` chooses them per kind of image:
 
-* grey digits (C = 1), the digit measures of :func:`~xstyle.explain.latent.probes.measure_digits`:
+* grey digits (C = 1), the digit measures of :func:`~xstyle.explain.gan.probes.measure_digits`:
   ``ink``, ``thickness``, ``slant``, ``width``, ``height``;
 * colour images (C = 3), colour and shape measures on the [0, 1] scale, over the *foreground* (the
   pixels farther than 0.1 in RGB from the background colour, the median of the border pixels;

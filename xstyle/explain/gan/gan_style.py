@@ -21,7 +21,7 @@ labels (every z written as every digit):
    and the same ratio for the flattened features as a reference, with bootstrap intervals.
 6. **Style directions at a fixed label** — per label, an InterFaceGAN direction in z (a linear fit
    of the measure on z) for every measure and GANSpace directions (principal components of the first
-   stage carried back to z by :func:`~xstyle.explain.latent.directions.ganspace_directions`); the
+   stage carried back to z by :func:`~xstyle.explain.gan.directions.ganspace_directions`); the
    cosine between the per-label directions, and walking each label's digits along the pooled
    direction: the measure's slope per label and the class-flip rate. SeFa's
    closed-form directions of the z columns of the first layer are walked the same way.
@@ -49,11 +49,11 @@ from xstyle._checks import check_int, check_seed
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.targets import Target
-from xstyle.explain.latent._common import default_stages, generate, resolve_generator
-from xstyle.explain.latent._common import measure as measure_of
-from xstyle.explain.latent.directions import first_layer, ganspace_directions, layer_matrix
-from xstyle.explain.latent.measures import COLOUR_MEASURES, _moments
-from xstyle.explain.latent.plots import AnalogyDisplay, GanStyleDisplay
+from xstyle.explain.gan._common import default_stages, generate, resolve_generator
+from xstyle.explain.gan._common import measure as measure_of
+from xstyle.explain.gan.directions import first_layer, ganspace_directions, layer_matrix
+from xstyle.explain.gan.measures import COLOUR_MEASURES, _moments
+from xstyle.explain.gan.plots import AnalogyDisplay, GanStyleDisplay
 from xstyle.hooks import FeatureTap, frozen
 from xstyle.losses import gram_matrix
 
@@ -453,7 +453,7 @@ def gan_style(
         seed: seeds every latent and resample.
         progress: called with a short message before each part.
         measures: for non-digit images, the measures whose variance is split (names or callables
-            of :mod:`~xstyle.explain.latent.measures`); default: the colour measures.
+            of :mod:`~xstyle.explain.gan.measures`); default: the colour measures.
     """
     generator = resolve_generator(generator)
     n_classes = _check_conditional(generator)
