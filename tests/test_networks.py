@@ -196,6 +196,34 @@ def test_torchvision_random_weights_are_seeded_and_leave_the_global_rng_alone():
     assert network_defaults("resnet18-random")[1][:2] == ("relu", "layer1.0.relu:0")
 
 
+def test_torchvision_default_weights_load_from_the_cache_offline(tmp_path, monkeypatch):
+    """The default weights come through torchvision's weights API from $TORCH_HOME (a file placed
+    by hand, as on an offline machine); without the file and without a network: one line."""
+    import torchvision.models as tvm
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    enum = tvm.get_model_weights("squeezenet1_0").DEFAULT
+    cached = tmp_path / "hub" / "checkpoints" / enum.url.rsplit("/", 1)[1]
+
+    def offline(*args, **kwargs):
+        raise OSError("no network here")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(NetworkError, match=r"needs torchvision's weights file .*squeezenet1_0") as info:
+        get_network("torchvision:squeezenet1_0")
+    assert "\n" not in str(info.value) and "OSError" in str(info.value)
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        placed = tvm.squeezenet1_0()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(placed.state_dict(), cached)
+    net = get_network("torchvision:squeezenet1_0")
+    assert torch.equal(net.features[0].weight, placed.features[0].weight)
+    assert not torch.equal(
+        net.features[0].weight, get_network("torchvision:squeezenet1_0", weights="random").features[0].weight
+    )
+
+
 def test_a_network_spec_object_is_accepted():
     spec = NetworkSpec(
         name="stub-spec", family="user", factory=lambda **kw: make_stub(), mean=(0, 0, 0), std=(1, 1, 1)
