@@ -407,6 +407,312 @@ def _stage_probes(
     return out
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every stage of :func:`gan_style` shares: the models, the measures and the seeded streams.
+
+    ``rng`` (NumPy) draws the attributed inputs and every bootstrap resample, ``torch_rng`` every
+    latent; the stages consume them in a fixed order (grid, attribution, Gram view, directions), so
+    one seed gives one result.
+    """
+
+    generator: nn.Module
+    classifier: nn.Module
+    n_classes: int
+    digits: bool  # grey digits: the digit measures, and IG of the differentiable ones
+    names: list[Any]  # the measures whose variance is split (names or callables)
+    measures: Sequence[Any] | None  # what the caller asked for (None: chosen per image kind)
+    prior: Any
+    latent_dim: int
+    n_boot: int
+    seed: int
+    rng: np.random.Generator
+    torch_rng: torch.Generator
+
+    def measure(self, images: torch.Tensor) -> dict[str, np.ndarray]:
+        """The measures of ``images`` (N, C, H, W) in [-1, 1]: name -> (N,)."""
+        return measure_of(images) if self.digits else measure_of(images, measures=self.names)
+
+    def ci(self, stat: Callable[[np.ndarray], float], n_rows: int) -> tuple[float, float]:
+        """95 % bootstrap interval of ``stat`` over ``n_rows`` resampled rows (draws from ``rng``)."""
+        return _bootstrap_rows(stat, n_rows, n_boot=self.n_boot, rng=self.rng)
+
+
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """The z x label grid (R rows of z, C labels, row-major) and what was read off it."""
+
+    r: int
+    inputs: torch.Tensor  # (R * C, D + C) cat(z, one-hot y)
+    images: torch.Tensor  # (R * C, ch, H, W) in [-1, 1]
+    stages: dict[str, torch.Tensor]  # stage -> (R * C, F)
+    stage_names: tuple[str, ...]
+    measured: dict[str, np.ndarray]  # measure -> (R * C,)
+
+
+def _check_options(
+    counts: dict[str, tuple[int, int]], *, reverse_digit: Any, n_classes: int, walk: Any
+) -> None:
+    """Refuse a count below its minimum (``counts``: name -> (value, minimum)), a reverse digit
+    outside 0..C - 1 or a walk that is not a finite number > 0, in one line each."""
+    for name, (value, low) in counts.items():
+        check_int(value, name, low)
+    if (
+        isinstance(reverse_digit, bool)
+        or not isinstance(reverse_digit, int)
+        or not 0 <= reverse_digit < n_classes
+    ):
+        raise ValueError(f"reverse_digit must be a digit in 0..{n_classes - 1}; got {reverse_digit!r}.")
+    if not (isinstance(walk, int | float) and np.isfinite(walk) and walk > 0):
+        raise ValueError(f"walk must be a finite number > 0; got {walk!r}.")
+
+
+def _setup(
+    generator: Any, classifier: nn.Module, *, measures: Sequence[Any] | None, n_boot: int, seed: int
+) -> _Run:
+    """Resolve the generator, choose the measures per image kind and seed both random streams."""
+    from xstyle.gan.prior import prior_of
+
+    check_seed(seed)
+    generator = resolve_generator(generator)
+    n_classes = _check_conditional(generator)
+    digits = measures is None and int(getattr(generator, "channels", 1) or 1) == 1
+    names = list(GAN_STYLE_MEASURES) if digits else list(COLOUR_MEASURES if measures is None else measures)
+    return _Run(
+        generator=generator,
+        classifier=classifier,
+        n_classes=n_classes,
+        digits=digits,
+        names=names,
+        measures=measures,
+        prior=prior_of(generator),
+        latent_dim=int(generator.latent_dim),
+        n_boot=n_boot,
+        seed=seed,
+        rng=np.random.default_rng(seed),
+        torch_rng=torch.Generator().manual_seed(seed),
+    )
+
+
+def _run_grid(run: _Run, n_z: int) -> _Grid:
+    """Stage 1: every one of ``n_z`` prior latents written with every label; images, stages, measures."""
+    z = run.prior.sample(n_z, run.latent_dim, generator=run.torch_rng)
+    inputs = _grid_inputs(z, run.n_classes)
+    stage_names = tuple(default_stages(run.generator))
+    images, stages = generate(run.generator, inputs, stages=stage_names)
+    return _Grid(
+        r=n_z,
+        inputs=inputs,
+        images=images,
+        stages=stages,
+        stage_names=stage_names,
+        measured=run.measure(images),
+    )
+
+
+def _content_control(run: _Run, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 2: per label (C,), the share of the grid read as the requested label, and the
+    classifier's mean probability of it."""
+    r, c = grid.r, run.n_classes
+    probs = _class_probs(run.classifier, grid.images)
+    labels = torch.arange(c).repeat(r)
+    hit = (probs.argmax(dim=1) == labels).double().reshape(r, c)
+    confidence = probs.gather(1, labels[:, None])[:, 0].double().reshape(r, c).mean(dim=0).numpy()
+    return hit.mean(dim=0).numpy(), confidence
+
+
+def _variance_split(run: _Run, grid: _Grid) -> dict[str, dict[str, Any]]:
+    """Stage 3: per measure, the z / label / interaction shares with bootstrap intervals over z rows."""
+    r, c = grid.r, run.n_classes
+    variance: dict[str, dict[str, Any]] = {}
+    for m in run.names:
+        values = np.asarray(grid.measured[m], dtype=np.float64).reshape(r, c)
+        shares: dict[str, Any] = dict(two_way_shares(values))
+        shares["z_ci"] = run.ci(lambda rows, g=values: two_way_shares(g[rows])["z"], r)
+        shares["label_ci"] = run.ci(lambda rows, g=values: two_way_shares(g[rows])["label"], r)
+        variance[m] = shares
+    return variance
+
+
+def _reverse_analogy(run: _Run, *, n_reverse: int, reverse_digit: int) -> torch.Tensor:
+    """Stage 1b: ``reverse_digit`` written with ``n_reverse`` prior latents, (n, ch, H, W) in [-1, 1]."""
+    from xstyle.gan.prior import with_labels
+
+    z = run.prior.sample(n_reverse, run.latent_dim, generator=run.torch_rng)
+    labels = torch.full((n_reverse,), reverse_digit)
+    images, _ = generate(run.generator, with_labels(z, labels, n_classes=run.n_classes))
+    return images
+
+
+def _attribution_split(
+    run: _Run, grid: _Grid, *, n_attribution: int, n_steps: int
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Stage 4: IG from (z = 0, label part = 0) of the requested class (and, for digits, of the
+    differentiable measures); the share on the label inputs per target. Returns it and the count."""
+    r, c = grid.r, run.n_classes
+    pick = torch.as_tensor(np.sort(run.rng.choice(r * c, size=min(n_attribution, r * c), replace=False)))
+    inputs = grid.inputs[pick]
+    baseline = torch.zeros_like(inputs)  # z at the prior's centre, no label switched on
+    targets: dict[str, Target] = {"class": RequestedClassTarget(run.generator, run.classifier)}
+    if run.digits:
+        targets.update({m: MeasureTarget(run.generator, m) for m in DIFFERENTIABLE})
+    attribution: dict[str, dict[str, Any]] = {}
+    for name, target in targets.items():
+        res = attribute(target, inputs, method="ig", baselines=baseline, n_steps=n_steps, seed=run.seed)
+        a = res.attributions.double()
+        on_label = a[:, -c:].sum(dim=1).abs()
+        on_z = a[:, :-c].sum(dim=1).abs()
+        share = (on_label / (on_label + on_z).clamp_min(1e-12)).numpy()
+        attribution[name] = {
+            "label_share": float(share.mean()),
+            "label_share_ci": run.ci(lambda rows, s=share: float(s[rows].mean()), len(share)),
+            "completeness": res.completeness(),
+        }
+    return attribution, len(pick)
+
+
+def _gram_view(run: _Run, grid: _Grid) -> dict[str, dict[str, Any]]:
+    """Stage 5: same-z over same-label distances of the classifier's Gram matrices and features
+    (empty when the classifier has no ``act1``/``act2`` layers)."""
+    classifier, r, c = run.classifier, grid.r, run.n_classes
+    has_layers = set(GRAM_LAYERS) <= {name for name, _ in classifier.named_modules()}
+    taps = _classifier_taps(classifier, grid.images, GRAM_LAYERS) if has_layers else {}
+    gram: dict[str, dict[str, Any]] = {}
+    for layer, feats in taps.items():
+        same_z, same_label, ratio, ci = _distance_ratio(
+            gram_matrix(feats, normalize="mean").flatten(1), r, c, n_boot=run.n_boot, rng=run.rng
+        )
+        _, _, f_ratio, f_ci = _distance_ratio(feats.flatten(1), r, c, n_boot=run.n_boot, rng=run.rng)
+        gram[layer] = {
+            "same_z": same_z,
+            "same_label": same_label,
+            "ratio": ratio,
+            "ratio_ci": ci,
+            "feature_ratio": f_ratio,
+            "feature_ratio_ci": f_ci,
+        }
+    return gram
+
+
+def _per_label_samples(
+    run: _Run, zd: torch.Tensor, *, first: str | None, ganspace_components: int
+) -> tuple[dict[int, dict[str, np.ndarray]], dict[int, list[np.ndarray]]]:
+    """Stage 6a: the latents zd (n, D) written as every label: the measures per label and, when
+    asked, each label's GANSpace components of the first stage carried back to z."""
+    from xstyle.gan.prior import with_labels
+
+    per_label: dict[int, dict[str, np.ndarray]] = {}
+    pcs: dict[int, list[np.ndarray]] = {}
+    n = zd.shape[0]
+    for j in range(run.n_classes):
+        imgs, feats = generate(
+            run.generator,
+            with_labels(zd, torch.full((n,), j), n_classes=run.n_classes),
+            stages=(first,) if ganspace_components and first is not None else (),
+        )
+        per_label[j] = run.measure(imgs)
+        if ganspace_components and first is not None:
+            found = ganspace_directions(feats[first], zd, n_components=ganspace_components)
+            pcs[j] = [np.asarray(d.vector, dtype=np.float64) for d in found]
+    return per_label, pcs
+
+
+def _cosine_entry(dirs: np.ndarray) -> dict[str, Any]:
+    """Cosines (C, C) between unit directions (C, D), and their mean off the diagonal."""
+    cos = dirs @ dirs.T
+    return {"cosine": cos, "mean_cosine": float(cos[~np.eye(len(dirs), dtype=bool)].mean())}
+
+
+def _directions_to_walk(
+    run: _Run,
+    zd: torch.Tensor,
+    per_label: dict[int, dict[str, np.ndarray]],
+    pcs: dict[int, list[np.ndarray]],
+    *,
+    ganspace_components: int,
+    sefa_components: int,
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, np.ndarray, dict[str, Any]]]]:
+    """Stage 6b: per measure the per-label InterFaceGAN directions and the pooled one, the GANSpace
+    components aligned across labels, SeFa's top directions; returns the entries and what to walk."""
+    c = run.n_classes
+    directions: dict[str, dict[str, Any]] = {}
+    to_walk: list[tuple[str, np.ndarray, dict[str, Any]]] = []
+    zn = zd.double().numpy()
+    for m in run.names:
+        dirs = np.stack([_fit_direction(zn, np.asarray(per_label[j][m], dtype=np.float64)) for j in range(c)])
+        pooled = _fit_direction(np.tile(zn, (c, 1)), np.concatenate([per_label[j][m] for j in range(c)]))
+        directions[m] = _cosine_entry(dirs)
+        to_walk.append((m, pooled, directions[m]))
+    for k in range(ganspace_components):
+        dirs = np.stack([pcs[j][k] for j in range(c)])
+        dirs *= np.sign(dirs @ dirs[0])[:, None]  # a component's sign is arbitrary: align with label 0
+        pooled = dirs.mean(axis=0)
+        directions[f"ganspace_{k}"] = _cosine_entry(dirs)
+        to_walk.append(
+            (f"ganspace_{k}", pooled / max(np.linalg.norm(pooled), 1e-12), directions[f"ganspace_{k}"])
+        )
+    if sefa_components:
+        w = layer_matrix(first_layer(run.generator)[0]).double()[:, : run.latent_dim]
+        _, vecs = torch.linalg.eigh(w.T @ w)
+        for k in range(min(sefa_components, run.latent_dim)):
+            directions[f"sefa_{k}"] = {}
+            to_walk.append((f"sefa_{k}", vecs[:, -1 - k].numpy(), directions[f"sefa_{k}"]))
+    return directions, to_walk
+
+
+def _walk_entries(
+    run: _Run, to_walk: list[tuple[str, np.ndarray, dict[str, Any]]], *, n_walk: int, walk: float
+) -> None:
+    """Stage 6c: walk ``n_walk`` prior latents per label from -walk to +walk along each direction;
+    fills each entry's ``measure`` (its own, or the one that moves most), ``slope`` (C,) and
+    ``flip_rate`` (C,)."""
+    c = run.n_classes
+    steps = np.array([-walk, 0.0, walk])
+    zw = run.prior.sample(n_walk, run.latent_dim, generator=run.torch_rng)
+    walk_labels = torch.arange(c).repeat_interleave(n_walk)
+    zw_all = zw.repeat(c, 1)
+    start = int(np.flatnonzero(steps == 0)[0])
+    for m, vector, entry in to_walk:
+        walked, predicted = _walk(
+            run.generator, run.classifier, zw_all, walk_labels, vector, steps, c, run.measure
+        )
+        by_label = lambda a: a.reshape(a.shape[0], c, n_walk)  # noqa: E731
+        measure = (
+            m
+            if m in run.names
+            else max(
+                run.names,
+                key=lambda k: np.abs(walked[k][-1] - walked[k][0]).mean() / (walked[k].std() + 1e-12),
+            )
+        )
+        values = by_label(walked[measure])
+        entry["measure"] = measure
+        entry["slope"] = (values[-1] - values[0]).mean(axis=1) / (2 * walk)
+        flipped = by_label((predicted[[0, -1]] != predicted[start]).astype(np.float64))
+        entry["flip_rate"] = flipped.mean(axis=(0, 2))
+
+
+def _style_directions(
+    run: _Run,
+    grid: _Grid,
+    *,
+    n_direction: int,
+    n_walk: int,
+    walk: float,
+    sefa_components: int,
+    ganspace_components: int,
+) -> dict[str, dict[str, Any]]:
+    """Stage 6: the style directions at a fixed label (fit per label, compared, walked)."""
+    zd = run.prior.sample(n_direction, run.latent_dim, generator=run.torch_rng)
+    first = grid.stage_names[0] if grid.stage_names else None
+    per_label, pcs = _per_label_samples(run, zd, first=first, ganspace_components=ganspace_components)
+    directions, to_walk = _directions_to_walk(
+        run, zd, per_label, pcs, ganspace_components=ganspace_components, sefa_components=sefa_components
+    )
+    _walk_entries(run, to_walk, n_walk=n_walk, walk=walk)
+    return directions
+
+
 def gan_style(
     generator: nn.Module,
     classifier: nn.Module,
@@ -455,192 +761,64 @@ def gan_style(
         measures: for non-digit images, the measures whose variance is split (names or callables
             of :mod:`~xstyle.explain.gan.measures`); default: the colour measures.
     """
-    generator = resolve_generator(generator)
-    n_classes = _check_conditional(generator)
-    digits = measures is None and int(getattr(generator, "channels", 1) or 1) == 1
-    names = list(GAN_STYLE_MEASURES) if digits else list(COLOUR_MEASURES if measures is None else measures)
-
-    def measure_fn(images: torch.Tensor) -> dict[str, np.ndarray]:
-        return measure_of(images) if digits else measure_of(images, measures=names)
-
-    for name, value, low in (
-        ("n_z", n_z, 2),
-        ("n_reverse", n_reverse, 1),
-        ("n_attribution", n_attribution, 1),
-        ("n_steps", n_steps, 1),
-        ("n_direction", n_direction, 10),
-        ("n_walk", n_walk, 1),
-        ("sefa_components", sefa_components, 0),
-        ("ganspace_components", ganspace_components, 0),
-        ("n_boot", n_boot, 10),
-    ):
-        check_int(value, name, low)
-    if (
-        isinstance(reverse_digit, bool)
-        or not isinstance(reverse_digit, int)
-        or not 0 <= reverse_digit < n_classes
-    ):
-        raise ValueError(f"reverse_digit must be a digit in 0..{n_classes - 1}; got {reverse_digit!r}.")
-    if not (isinstance(walk, int | float) and np.isfinite(walk) and walk > 0):
-        raise ValueError(f"walk must be a finite number > 0; got {walk!r}.")
-    check_seed(seed)
-    from xstyle.gan.prior import prior_of, with_labels
-
+    run = _setup(generator, classifier, measures=measures, n_boot=n_boot, seed=seed)
+    counts = {
+        "n_z": (n_z, 2),
+        "n_reverse": (n_reverse, 1),
+        "n_attribution": (n_attribution, 1),
+        "n_steps": (n_steps, 1),
+        "n_direction": (n_direction, 10),
+        "n_walk": (n_walk, 1),
+        "sefa_components": (sefa_components, 0),
+        "ganspace_components": (ganspace_components, 0),
+        "n_boot": (n_boot, 10),
+    }
+    _check_options(counts, reverse_digit=reverse_digit, n_classes=run.n_classes, walk=walk)
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
-    rng = np.random.default_rng(seed)
-    torch_rng = torch.Generator().manual_seed(seed)
-    prior, latent_dim = prior_of(generator), int(generator.latent_dim)
-    r, c = n_z, n_classes
 
-    # 1-3, 7: the grid, its classes, measures and generator activations
     t0 = time.perf_counter()
     say("z x label grid")
-    z = prior.sample(r, latent_dim, generator=torch_rng)
-    grid_inputs = _grid_inputs(z, c)
-    stage_names = default_stages(generator)
-    images, stages = generate(generator, grid_inputs, stages=stage_names)
-    probs = _class_probs(classifier, images)
-    labels = torch.arange(c).repeat(r)
-    hit = (probs.argmax(dim=1) == labels).double().reshape(r, c)
-    agreement = hit.mean(dim=0).numpy()
-    confidence = probs.gather(1, labels[:, None])[:, 0].double().reshape(r, c).mean(dim=0).numpy()
-    measured = measure_fn(images)
-    variance: dict[str, dict[str, Any]] = {}
-    for m in names:
-        grid = np.asarray(measured[m], dtype=np.float64).reshape(r, c)
-        shares = two_way_shares(grid)
-        shares["z_ci"] = _bootstrap_rows(
-            lambda rows, g=grid: two_way_shares(g[rows])["z"], r, n_boot=n_boot, rng=rng
-        )
-        shares["label_ci"] = _bootstrap_rows(
-            lambda rows, g=grid: two_way_shares(g[rows])["label"], r, n_boot=n_boot, rng=rng
-        )
-        variance[m] = shares
-    mixing = {s: two_way_shares(a.double().reshape(r, c, -1).numpy()) for s, a in stages.items()}
-    probes = _stage_probes(stages, measured, r, c, seed=seed, names=names)
-    reverse_z = prior.sample(n_reverse, latent_dim, generator=torch_rng)
-    reverse, _ = generate(
-        generator, with_labels(reverse_z, torch.full((n_reverse,), reverse_digit), n_classes=c)
-    )
+    grid = _run_grid(run, n_z)
+    agreement, confidence = _content_control(run, grid)
+    variance = _variance_split(run, grid)
+    mixing = {
+        s: two_way_shares(a.double().reshape(n_z, run.n_classes, -1).numpy()) for s, a in grid.stages.items()
+    }
+    probes = _stage_probes(grid.stages, grid.measured, n_z, run.n_classes, seed=seed, names=run.names)
+    reverse = _reverse_analogy(run, n_reverse=n_reverse, reverse_digit=reverse_digit)
     timings["grid"] = time.perf_counter() - t0
 
-    # 4: attribution to the label inputs versus z
     t0 = time.perf_counter()
     say("integrated gradients")
-    pick = torch.as_tensor(np.sort(rng.choice(r * c, size=min(n_attribution, r * c), replace=False)))
-    inputs = grid_inputs[pick]
-    baseline = torch.zeros_like(inputs)  # z at the prior's centre, no label switched on
-    attribution: dict[str, dict[str, Any]] = {}
-    targets: dict[str, Target] = {"class": RequestedClassTarget(generator, classifier)}
-    if digits:
-        targets.update({m: MeasureTarget(generator, m) for m in DIFFERENTIABLE})
-    for name, target in targets.items():
-        res = attribute(target, inputs, method="ig", baselines=baseline, n_steps=n_steps, seed=seed)
-        a = res.attributions.double()
-        on_label = a[:, -c:].sum(dim=1).abs()
-        on_z = a[:, :-c].sum(dim=1).abs()
-        share = (on_label / (on_label + on_z).clamp_min(1e-12)).numpy()
-        attribution[name] = {
-            "label_share": float(share.mean()),
-            "label_share_ci": _bootstrap_rows(
-                lambda rows, s=share: float(s[rows].mean()), len(share), n_boot=n_boot, rng=rng
-            ),
-            "completeness": res.completeness(),
-        }
+    attribution, n_attributed = _attribution_split(run, grid, n_attribution=n_attribution, n_steps=n_steps)
     timings["attribution"] = time.perf_counter() - t0
 
-    # 5: Gram statistics of the classifier's features
     t0 = time.perf_counter()
     say("Gram view")
-    has_layers = set(GRAM_LAYERS) <= {name for name, _ in classifier.named_modules()}
-    taps = _classifier_taps(classifier, images, GRAM_LAYERS) if has_layers else {}
-    gram: dict[str, dict[str, Any]] = {}
-    for layer, feats in taps.items():
-        same_z, same_label, ratio, ci = _distance_ratio(
-            gram_matrix(feats, normalize="mean").flatten(1), r, c, n_boot=n_boot, rng=rng
-        )
-        _, _, f_ratio, f_ci = _distance_ratio(feats.flatten(1), r, c, n_boot=n_boot, rng=rng)
-        gram[layer] = {
-            "same_z": same_z,
-            "same_label": same_label,
-            "ratio": ratio,
-            "ratio_ci": ci,
-            "feature_ratio": f_ratio,
-            "feature_ratio_ci": f_ci,
-        }
+    gram = _gram_view(run, grid)
     timings["gram"] = time.perf_counter() - t0
 
-    # 6: style directions per label
     t0 = time.perf_counter()
     say("directions per label")
-    zd = prior.sample(n_direction, latent_dim, generator=torch_rng)
-    per_label, pcs = {}, {}
-    first = stage_names[0] if stage_names else None
-    ganspace_components = ganspace_components if first is not None else 0
-    for j in range(c):
-        imgs, feats = generate(
-            generator,
-            with_labels(zd, torch.full((n_direction,), j), n_classes=c),
-            stages=(first,) if ganspace_components else (),
-        )
-        per_label[j] = measure_fn(imgs)
-        if ganspace_components:
-            found = ganspace_directions(feats[first], zd, n_components=ganspace_components)
-            pcs[j] = [np.asarray(d.vector, dtype=np.float64) for d in found]
-    steps = np.array([-walk, 0.0, walk])
-    zw = prior.sample(n_walk, latent_dim, generator=torch_rng)
-    walk_labels = torch.arange(c).repeat_interleave(n_walk)
-    zw_all = zw.repeat(c, 1)
-    directions: dict[str, dict[str, Any]] = {}
-    zn = zd.double().numpy()
-    to_walk: list[tuple[str, np.ndarray, dict[str, Any]]] = []
-    for m in names:
-        dirs = np.stack([_fit_direction(zn, np.asarray(per_label[j][m], dtype=np.float64)) for j in range(c)])
-        pooled = _fit_direction(np.tile(zn, (c, 1)), np.concatenate([per_label[j][m] for j in range(c)]))
-        cos = dirs @ dirs.T
-        entry = {"cosine": cos, "mean_cosine": float(cos[~np.eye(c, dtype=bool)].mean())}
-        directions[m] = entry
-        to_walk.append((m, pooled, entry))
-    for k in range(ganspace_components):
-        dirs = np.stack([pcs[j][k] for j in range(c)])
-        dirs *= np.sign(dirs @ dirs[0])[:, None]  # a component's sign is arbitrary: align with label 0
-        cos = dirs @ dirs.T
-        pooled = dirs.mean(axis=0)
-        entry = {"cosine": cos, "mean_cosine": float(cos[~np.eye(c, dtype=bool)].mean())}
-        directions[f"ganspace_{k}"] = entry
-        to_walk.append((f"ganspace_{k}", pooled / max(np.linalg.norm(pooled), 1e-12), entry))
-    if sefa_components:
-        w = layer_matrix(first_layer(generator)[0]).double()[:, :latent_dim]
-        _, vecs = torch.linalg.eigh(w.T @ w)
-        for k in range(min(sefa_components, latent_dim)):
-            entry = {}
-            directions[f"sefa_{k}"] = entry
-            to_walk.append((f"sefa_{k}", vecs[:, -1 - k].numpy(), entry))
-    for m, vector, entry in to_walk:
-        walked, predicted = _walk(generator, classifier, zw_all, walk_labels, vector, steps, c, measure_fn)
-        by_label = lambda a: a.reshape(a.shape[0], c, n_walk)  # noqa: E731
-        measure = (
-            m
-            if m in names
-            else max(
-                names,
-                key=lambda k: np.abs(walked[k][-1] - walked[k][0]).mean() / (walked[k].std() + 1e-12),
-            )
-        )
-        values = by_label(walked[measure])
-        entry["measure"] = measure
-        entry["slope"] = (values[-1] - values[0]).mean(axis=1) / (2 * walk)
-        start = int(np.flatnonzero(steps == 0)[0])
-        flipped = by_label((predicted[[0, -1]] != predicted[start]).astype(np.float64))
-        entry["flip_rate"] = flipped.mean(axis=(0, 2))
+    if not grid.stage_names:  # GANSpace reads the first stage
+        ganspace_components = 0
+    directions = _style_directions(
+        run,
+        grid,
+        n_direction=n_direction,
+        n_walk=n_walk,
+        walk=walk,
+        sefa_components=sefa_components,
+        ganspace_components=ganspace_components,
+    )
     timings["directions"] = time.perf_counter() - t0
 
     config = {
         "n_z": n_z,
-        "n_classes": c,
+        "n_classes": run.n_classes,
         "n_reverse": n_reverse,
-        "n_attribution": len(pick),
+        "n_attribution": n_attributed,
         "n_steps": n_steps,
         "n_direction": n_direction,
         "n_walk": n_walk,
@@ -649,12 +827,12 @@ def gan_style(
         "ganspace_components": ganspace_components,
         "n_boot": n_boot,
         "seed": seed,
-        "prior": prior.spec,
+        "prior": run.prior.spec,
         "baseline": "z = 0, label part = 0",
-        "measures": [m if isinstance(m, str) else getattr(m, "__name__", "measure") for m in names],
+        "measures": [m if isinstance(m, str) else getattr(m, "__name__", "measure") for m in run.names],
     }
     return GanStyleResult(
-        analogies=images.reshape(r, c, *images.shape[1:]),
+        analogies=grid.images.reshape(n_z, run.n_classes, *grid.images.shape[1:]),
         reverse=reverse,
         reverse_digit=reverse_digit,
         agreement=agreement,
