@@ -55,6 +55,20 @@ class _FigureSaver:
         return save_figure(figure, self.root, f"{self.prefix}{name}", svg=svg, **text(key, **fields))
 
 
+@dataclass(frozen=True)
+class _Page:
+    """Where a report's sections go: the :class:`Report`, its folder (figures under
+    ``root/figures/``) and the prefix of the figures' names; :attr:`save` saves a figure there."""
+
+    report: Report
+    root: Path
+    prefix: str = ""
+
+    @property
+    def save(self) -> _FigureSaver:
+        return _FigureSaver(self.root, self.prefix)
+
+
 _Config = TypeVar("_Config", bound="_ReportConfig")
 
 

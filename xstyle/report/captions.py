@@ -436,6 +436,29 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "better)."
         ),
     ),
+    "style.network_statistics": (
+        "How {network}'s activations behave by depth",
+        (
+            "Statistics of the style image's activations at each style layer of {network}, shallow (0)"
+            " to deep (1). Wang et al. (2021) found that a few large activations and a low entropy (a"
+            " peaky layer) leave a Gram matrix that a handful of values dominate, which weakens a Gatys"
+            " transfer on that layer. Here the peakiest layer is {peak_layer} (max / mean |activation|"
+            " {peak:.3g}, {fold:.3g} times {flat}'s); the activation entropy is lowest at {low}"
+            " ({entropy:.2f}; 1 = flat, 0 = one spike); the style's Gram energy spreads over the fewest"
+            " channels at {narrow} (participation ratio {narrow_share:.1f} % of its channels) and over"
+            " the most at {wide} ({wide_share:.1f} %)."
+        ),
+    ),
+    "style.table_network_statistics": (
+        "Activation statistics per style layer",
+        (
+            "On the style image at the report's size. Max / mean: the largest |activation| over the"
+            " mean |activation|; entropies of the normalised |activations| and |Gram entries|, divided"
+            " by their maximum (1 = flat, 0 = one spike); participation ratio: (Σλ)² / Σλ² of the Gram"
+            " spectrum over the channel count. `xstyle explain networks` gives the same numbers for"
+            " several networks side by side."
+        ),
+    ),
     # --- the real-time stylizer's section
     "stylizer.output": (
         "Stylizer output",

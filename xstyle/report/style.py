@@ -2,19 +2,21 @@
 
 ``build_style_report`` runs the plan of stages (transfer, Captum maps, channel carriers, Gram
 entries, spectra, low-rank styles, fingerprints, ablation, trade-off, optionally a real-time
-stylizer); :mod:`xstyle.report.style_sections` turns the results into sections and figures.
+stylizer), one function each in :mod:`xstyle.report.style_stages`;
+:mod:`xstyle.report.style_sections` turns the results into sections and figures.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from xstyle._checks import check_int
-from xstyle.report._common import ProgressCallback, _new_report, _ReportConfig, _Runner, _Stage
-from xstyle.report.style_sections import _style_sections
+from xstyle.report._common import ProgressCallback, _new_report, _Page, _ReportConfig, _Runner, _Stage
+from xstyle.report.style_sections import add_style_sections
+from xstyle.report.style_stages import STYLE_STAGES, StyleRun
 from xstyle.report.writer import Report
 
 __all__ = ["StyleReportConfig", "build_style_report"]
@@ -163,6 +165,19 @@ class StyleReportConfig(_ReportConfig):
         out["ranks"] = ["full" if k is None else k for k in self.ranks]
         return out
 
+    def _transfer_config(self) -> Any:
+        """The :class:`~xstyle.transfer.TransferConfig` of the report's stylisation."""
+        from xstyle.transfer import TransferConfig
+
+        return TransferConfig(
+            size=self.size,
+            steps=self.steps,
+            weights=self.weights,
+            network=self.network,
+            precision=self.precision,
+            seed=self.seed,
+        )
+
 
 def _vgg_cost(size: int) -> float:
     """Estimated seconds of one VGG19 forward + backward at ``size`` px (2-core CPU)."""
@@ -170,6 +185,7 @@ def _vgg_cost(size: int) -> float:
 
 
 def _style_plan(c: StyleReportConfig) -> list[_Stage]:
+    from xstyle.report.style_network import measures_network
     from xstyle.transfer import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, TransferConfig
 
     n_style = len(GATYS_STYLE_LAYERS)
@@ -188,6 +204,8 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
     return [
         _Stage("load images and VGG19", 1, 3),
         _Stage("style transfer", sum(c.steps), transfer),
+        # one forward pass through the style layers, on networks other than the default only
+        *([_Stage("network statistics", 1, 1 + _vgg_cost(c.size) / 3)] if measures_network(c) else []),
         _Stage("style/content maps", maps_steps, maps),
         # 2 tests x (1 + n_random orders) curves of 9 points, forward passes only (~1/3 of forward+backward)
         _Stage("region faithfulness", 2, 2 * (c.n_random + 1) * 9 * m / 3),
@@ -222,261 +240,38 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
 
 
 def _style_part(runner: _Runner, c: StyleReportConfig, root: Path, report: Report, prefix: str) -> dict:
-    """Run every style analysis, save its figures, add its sections; returns its metrics."""
-    from xstyle.data import resolve_image
-    from xstyle.explain.style.ablation import ablation_curves
-    from xstyle.explain.style.faithfulness import explain_regions
-    from xstyle.explain.style.fingerprint import style_fingerprints
-    from xstyle.explain.style.gram import compare_grams, decompose_gram
-    from xstyle.explain.style.lowrank import lowrank_style_sweep
-    from xstyle.explain.style.maps import channel_carriers, gram_entry_attribution, style_content_maps
-    from xstyle.explain.style.summary import summarise_style
-    from xstyle.explain.style.tradeoff import tradeoff_sweep
-    from xstyle.images import resize_image
-    from xstyle.transfer import TransferConfig, style_transfer
-
-    p = prefix
-    metrics: dict[str, Any] = {}
-    with runner.stage("load images and VGG19") as step:
-        config = TransferConfig(
-            size=c.size,
-            steps=c.steps,
-            weights=c.weights,
-            network=c.network,
-            precision=c.precision,
-            seed=c.seed,
-        )
-        content_full = resolve_image(c.content, size=c.size)
-        style_full = resolve_image(c.style, size=c.size)
-        model = config.load_network()
-        step("loaded")
-
-    with runner.stage("style transfer") as step:
-        transfer = style_transfer(
-            content_full, style_full, config=config, model=model, callbacks=[lambda s: step(f"{s.size}px")]
-        )
-    metrics["transfer"] = transfer.to_dict()
-
-    # the maps at maps_size with the fillers as baselines (the region test checks those); the other
-    # analyses at analysis_size (their cost grows with the pixel count)
-    content_m = resolve_image(c.content, size=c.maps_size)
-    style_m = resolve_image(c.style, size=c.maps_size)
-    with runner.stage("style/content maps") as step:
-        maps = style_content_maps(
-            resize_image(transfer.image, tuple(content_m.shape[-2:])),
-            content=content_m,
-            style=style_m,
-            model=model,
-            method=c.method,
-            baselines="filler",
-            n_steps=c.n_steps,
-            sanity=c.sanity,
-            deletion_steps=c.deletion_steps,
-            seed=c.seed,
-            progress=step,
-        )
-    with runner.stage("region faithfulness") as step:
-        regions = explain_regions(
-            maps,
-            model=model,
-            style=style_m,
-            method=c.regions,
-            n_regions=c.n_regions,
-            n_random=c.n_random,
-            seed=c.seed,
-        )
-        step(f"style map {'passes' if regions.style_test.passed else 'fails'}")
-        step(f"content map {'passes' if regions.content_test.passed else 'fails'}")
-    metrics["regions"] = regions.to_dict()
-    content = resolve_image(c.content, size=c.analysis_size)
-    style = resolve_image(c.style, size=c.analysis_size)
-    stylized = resize_image(transfer.image, tuple(content.shape[-2:]))
-    common = dict(content=content, style=style, model=model, n_steps=c.n_steps, seed=c.seed)
-    with runner.stage("channel carriers") as step:
-        carriers = channel_carriers(stylized, method=c.channel_method, progress=step, **common)
-    with runner.stage("Gram entries") as step:
-        entries = gram_entry_attribution(
-            stylized,
-            style=style,
-            model=model,
-            method=c.method,
-            top_k=c.top_pairs,
-            n_steps=max(2, c.n_steps // 2),
-            seed=c.seed,
-            progress=step,
-        )
-    metrics["style_content"] = maps.to_dict()
-    metrics["channels"] = carriers.to_dict()
-    metrics["gram_entries"] = entries.to_dict()
-
-    with runner.stage("Gram spectra") as step:
-        decomposition = decompose_gram(style_full, model=model)
-        step("decomposed the style's Grams")
-        comparison = compare_grams(transfer.image, style_full, model=model)
-        step("compared the stylised image's Grams with the style's")
-    metrics["gram_spectra"] = decomposition.to_dict()
-    metrics["gram_comparison"] = comparison.to_dict()
-
-    pictures: list[tuple[Any, Any]] = []
-    if c.carrier_layers:
-        with runner.stage("carriers visualised") as step:
-            pictures = _visualise_carriers(c, model, decomposition, style_full, step)
-        metrics["carriers_visualised"] = {
-            ch.layer: {"channels": ch.to_dict(), "gram_components": gc.to_dict() if gc else None}
-            for ch, gc in pictures
-        }
-
-    adam = TransferConfig(
-        size=c.analysis_size,
-        steps=(c.lowrank_steps,),
-        optimizer="adam",
-        weights=c.weights,
-        network=c.network,
-        seed=c.seed,
-    )
-    with runner.stage("low-rank styles") as step:
-        lowrank = lowrank_style_sweep(content, style, ranks=c.ranks, config=adam, model=model)
-        step("swept ranks")
-    metrics["lowrank"] = lowrank.to_dict()
-
-    with runner.stage("style fingerprints") as step:
-        samples = _fingerprint_samples(c)
-        images: dict[str, Any] = {s.name: f"sample:{s.name}" for s in samples}
-        kinds = {s.name: s.kind for s in samples}
-        for name, image in (("content", c.content), ("style", c.style)):
-            if not (image.startswith("sample:") and image[7:] in images):
-                images[name], kinds[name] = image, "other"
-        images["stylised"], kinds["stylised"] = transfer.image, "stylised"
-        fingerprints = style_fingerprints(
-            images, kinds=kinds, model=model, size=c.fingerprint_size, seed=c.seed
-        )
-        step("compared styles")
-    metrics["fingerprints"] = fingerprints.to_dict()
-
-    with runner.stage("channel ablation") as step:
-        layer = c.ablation_layer
-        extra = {}
-        if layer in carriers.style_scores:
-            extra["captum_style"] = carriers.style_scores[layer].abs()
-        ablation = ablation_curves(
-            content,
-            style,
-            layer=layer,
-            image=stylized,
-            scores=extra,
-            config=replace(adam, steps=(1,)),
-            model=model,
-            seed=c.seed,
-        )
-        step("ablated channels")
-    metrics["ablation"] = ablation.to_dict()
-    summary = summarise_style(
-        regions=regions, maps=maps, carriers=carriers, decomposition=decomposition, ablation=ablation
-    )
-    metrics["summary"] = summary.to_dict()
-
-    with runner.stage("trade-off sweep") as step:
-        tradeoff = tradeoff_sweep(
-            content,
-            style,
-            ratios=c.tradeoff_ratios,
-            config=replace(adam, steps=(c.tradeoff_steps,)),
-            model=model,
-        )
-        step("swept beta/alpha")
-    metrics["tradeoff"] = tradeoff.to_dict()
-
+    """Run every style stage (:data:`~xstyle.report.style_stages.STYLE_STAGES`), add the sections
+    and their figures, then the real-time stylizer's when asked; returns the metrics."""
+    run = StyleRun(c=c)
+    for stage in STYLE_STAGES:
+        stage(runner, run)
+    page = _Page(report, root, prefix)
     with runner.stage("style figures") as step:
-        _style_sections(
-            report,
-            root,
-            p,
-            c,
-            transfer=transfer,
-            content_full=content_full,
-            style_full=style_full,
-            maps=maps,
-            regions=regions,
-            summary=summary,
-            carriers=carriers,
-            entries=entries,
-            decomposition=decomposition,
-            comparison=comparison,
-            pictures=pictures,
-            lowrank=lowrank,
-            fingerprints=fingerprints,
-            ablation=ablation,
-            tradeoff=tradeoff,
-            style_layers=config.style_layers,
-        )
+        add_style_sections(page, run)
         step("saved figures")
     if c.fast_model:
         with runner.stage("real-time stylizer") as step:
-            metrics["stylizer"] = _stylizer_part(c, root, report, p, transfer, content_full, model, step)
-    return metrics
+            run.metrics["stylizer"] = _stylizer_part(page, run, step)
+    return run.metrics
 
 
-def _visualise_carriers(
-    c: StyleReportConfig, model: Any, decomposition: Any, style_full: Any, step: Any
-) -> list:
-    """Per carrier layer: (ChannelVisualization of its top channels by the style's Gram energy,
-    GramComponentVisualization of its leading eigencomponents, or None when none are asked)."""
-    from xstyle.data import resolve_image
-    from xstyle.explain.style.featurevis import visualize_channels, visualize_gram_components
-    from xstyle.explain.style.gram import decompose_gram
-
-    style = resolve_image(c.style, size=c.carrier_size)
-    missing = [layer for layer in c.carrier_layers if layer not in decomposition.spectra]
-    spectra = dict(decomposition.spectra)
-    if missing:  # layers outside the Gatys style layers: decompose them too
-        spectra.update(decompose_gram(style_full, layers=missing, model=model).spectra)
-    common = dict(size=c.carrier_size, steps=c.carrier_steps, seed=c.seed, weights=c.weights)
-    out = []
-    for layer in c.carrier_layers:
-        share = spectra[layer].channel_share
-        top = [int(i) for i in share.argsort(descending=True)[: c.carrier_channels]]
-        channels = visualize_channels(model, layer, top, **common)
-        n = min(c.carrier_components, share.numel())
-        components = (
-            visualize_gram_components(model, layer, style, components=tuple(range(n)), **common)
-            if n
-            else None
-        )
-        out.append((channels, components))
-        step(layer)
-    return out
-
-
-def _stylizer_part(c, root, report, p, transfer, content, vgg, step) -> dict:
+def _stylizer_part(page: _Page, run: StyleRun, step: Any) -> dict:
     """The fast model's section: the same photo at the same size, beside the optimisation result."""
     from xstyle.report.stylizer import add_stylizer_section
 
+    c = run.c
     return add_stylizer_section(
-        report,
-        root,
+        page.report,
+        page.root,
         c.fast_model,
-        content,
-        vgg=vgg,
-        optimisation=transfer.final,
+        run.content_full,
+        vgg=run.model,
+        optimisation=run.transfer.final,
         optimisation_style=c.style,
         n_steps=c.n_steps,
-        prefix=f"{p}stylizer_",
+        prefix=f"{page.prefix}stylizer_",
         progress=step,
     )
-
-
-def _fingerprint_samples(c: StyleReportConfig) -> list:
-    """The sample photos and paintings compared with the result (alternating kinds when limited)."""
-    from xstyle.data import list_samples
-
-    used = {c.content[7:], c.style[7:]}
-    photos = [s for s in list_samples("photo") if s.name not in used]
-    paintings = [s for s in list_samples("painting") if s.name not in used]
-    mixed = [s for pair in zip(photos, paintings, strict=False) for s in pair]
-    mixed += photos[len(paintings) :] + paintings[len(photos) :]
-    picked = mixed if c.fingerprint_samples is None else mixed[: c.fingerprint_samples]
-    chosen = {s.name for s in picked} | used
-    return [s for s in list_samples() if s.name in chosen]
 
 
 def build_style_report(

@@ -1,37 +1,39 @@
-"""The style report's sections: figures, tables and captions from the results of its stages."""
+"""The style report's sections, in order: :data:`STYLE_SECTIONS` lists one function per section,
+each ``section(page, run)`` adding its figures, tables and captions from the results on the
+:class:`~xstyle.report.style_stages.StyleRun`. A new section is one function and one entry.
+
+This module holds the answer first, the transfer and the trade-off; the maps, the channel and Gram
+sections and the network's are in ``style_sections_maps.py``, ``style_sections_gram.py`` and
+``style_network.py``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from xstyle.report._common import _FigureSaver
+from xstyle.report._common import _Page
 from xstyle.report.captions import FLAT_SWEEP_NOTE, text
-from xstyle.report.writer import Report, Table, save_image_figure
+from xstyle.report.style_network import network_section
+from xstyle.report.style_sections_gram import (
+    ablation_section,
+    carriers_section,
+    pictures_section,
+    spectra_section,
+)
+from xstyle.report.style_sections_maps import maps_section
+from xstyle.report.writer import Table, save_image_figure
 
 if TYPE_CHECKING:
-    from xstyle.report.style import StyleReportConfig
+    from xstyle.report.style_stages import StyleRun
+
+__all__ = ["STYLE_SECTIONS", "add_style_sections"]
 
 
 def _flat(values, *, tolerance: float = 0.01) -> bool:
     """Whether positive numbers all lie within ``tolerance`` (relative) of each other."""
     values = [float(v) for v in values]
     return bool(values) and min(values) > 0 and max(values) / min(values) - 1 < tolerance
-
-
-def _cases_text(cases: dict[str, str | None]) -> str:
-    """Which of image and baseline was closer, per total map, in words for the maps' caption."""
-    words = {
-        "image closer": "the image is closer to the target than its baseline (the map sums to +1)",
-        "baseline closer": "the baseline is closer than the image (the map sums to -1)",
-        "equal": "image and baseline are equally close",
-    }
-    parts = [
-        f"for the {label} map {words.get(cases.get(name) or '', 'no baseline was used')}"
-        for name, label in (("style:total", "total style"), ("content", "content"))
-        if name in cases
-    ]
-    return "; ".join(parts) or "no map"
 
 
 def _final_losses(final: dict) -> list[tuple[str, Any]]:
@@ -53,89 +55,49 @@ def _image_panel(images: list, titles: list[str]):
     return fig
 
 
-def _carrier_grid(pictures: list):
-    """One row per layer: what its top carrier channels respond to, then its Gram components' textures."""
-    import matplotlib.pyplot as plt
-
-    cols = max(len(ch.channels) + (len(gc.components) if gc else 0) for ch, gc in pictures)
-    fig, axes = plt.subplots(
-        len(pictures), cols, figsize=(1.9 * cols, 2.1 * len(pictures)), layout="constrained", squeeze=False
-    )
-    for row, (channels, components) in zip(axes, pictures, strict=True):
-        k = len(channels.channels)
-        channels.plot(ax=row[:k])
-        if components is not None:
-            components.plot(ax=row[k : k + len(components.components)], show_style=False)
-        for extra in row[k + (len(components.components) if components else 0) :]:
-            extra.set_axis_off()
-    return fig
-
-
-def _carrier_rows(pictures: list) -> list[tuple]:
-    """(layer, picture, final value, value at the start) per carrier picture."""
-    rows: list[tuple] = []
-    for channels, components in pictures:
-        for c, a, a0 in zip(
-            channels.channels, channels.activations, channels.initial_activations, strict=True
-        ):
-            rows.append((channels.layer, f"channel {c}", a, a0))
-        if components is None:
-            continue
-        # the loss is the relative error times one constant per component: scale it back to the start
-        for k, e, loss, loss0 in zip(
-            components.components,
-            components.relative_errors,
-            components.losses,
-            components.initial_losses,
-            strict=True,
-        ):
-            rows.append((components.layer, f"Gram component {k}", e, e * loss0 / loss if loss > 0 else None))
-    return rows
-
-
-def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **r: Any) -> None:
-    from xstyle.explain.style.faithfulness import UNIFORM_GAIN
-    from xstyle.explain.style.maps import SIGN_CONVENTION
-
-    save = _FigureSaver(root, p)
-    transfer, maps, carriers, entries = r["transfer"], r["maps"], r["carriers"], r["entries"]
-    decomposition, comparison, lowrank = r["decomposition"], r["comparison"], r["lowrank"]
-    fingerprints, ablation, tradeoff = r["fingerprints"], r["ablation"], r["tradeoff"]
-    final = transfer.final
-
-    summary, explained = r["summary"], r["regions"]
-    s = report.section(
+def summary_section(page: _Page, run: StyleRun) -> None:
+    """ "Where this style lives": the answer first, with the check behind each part of it."""
+    c, save = run.c, page.save
+    s = page.report.section(
         "Where this style lives",
         f"The answer first: where the style of {c.style} sits in the stylised {c.content} — which "
         "regions, which VGG19 layers, which channels and how many Gram eigencomponents — each with the "
         "check that says how far to trust it. The sections below give the details.",
     )
-    s.figure(save(summary.plot(), "summary", "style.summary"))
+    s.figure(save(run.summary.plot(), "summary", "style.summary"))
     s.table(
         Table(
             columns=("question", "answer", "check"),
-            rows=tuple(summary.rows()),
+            rows=tuple(run.summary.rows()),
             **text("style.table_summary"),
         )
     )
 
-    s = report.section(
+
+def _schedule_text(transfer: Any) -> str:
+    schedule = transfer.config.schedule
+    if len(schedule) > 1:
+        return (
+            "coarse-to-fine L-BFGS with "
+            + " + ".join(f"{n} at {px} px" for px, n in schedule)
+            + " evaluations"
+        )
+    return f"single-scale L-BFGS with {transfer.config.level_steps[0]} evaluations"
+
+
+def transfer_section(page: _Page, run: StyleRun) -> None:
+    """ "Style transfer": the pair, the stylised image, the loss curves and the final losses."""
+    c, save, root, transfer = run.c, page.save, page.root, run.transfer
+    s = page.report.section(
         "Style transfer",
         f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, VGG19 "
-        f"{c.weights} weights, {c.size} px, "
-        + (
-            "coarse-to-fine L-BFGS with "
-            + " + ".join(f"{n} at {px} px" for px, n in transfer.config.schedule)
-            + " evaluations"
-            if len(transfer.config.schedule) > 1
-            else f"single-scale L-BFGS with {transfer.config.level_steps[0]} evaluations"
-        )
-        + "). Every later section explains this result.",
+        f"{c.weights} weights, {c.size} px, {_schedule_text(transfer)}). Every later section explains "
+        "this result.",
     )
     s.figure(
         save(
             _image_panel(
-                [r["content_full"], r["style_full"], transfer.image],
+                [run.content_full, run.style_full, transfer.image],
                 [f"content: {c.content}", f"style: {c.style}", "stylised"],
             ),
             "pair",
@@ -146,7 +108,7 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
         save_image_figure(
             transfer.image,
             root,
-            f"{p}stylised",
+            f"{page.prefix}stylised",
             **text("style.stylised", width=transfer.image.shape[-1], height=transfer.image.shape[-2]),
             width=max(480, int(transfer.image.shape[-1])),
         )
@@ -155,266 +117,16 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
     s.table(
         Table(
             columns=("loss of the result", "value"),
-            rows=(*_final_losses(final), ("seconds", transfer.timings.get("total"))),
+            rows=(*_final_losses(transfer.final), ("seconds", transfer.timings.get("total"))),
             **text("style.table_final_losses"),
         )
     )
 
-    s = report.section(
-        "Where do the style and the content live?",
-        f"Captum {maps.method.upper()} attributions of the style loss and the content loss of the "
-        f"stylised image ({c.maps_size} px, {c.n_steps} integration steps). The style maps start from "
-        "the content photo (the layout without the style) and the content map from the painting "
-        "resized to the image (the style without the photo's shapes): evidence maps show which pixels "
-        "move each loss from there to the stylised image's value.",
-    )
-    s.figure(
-        save(
-            maps.plot(),
-            "style_content_maps",
-            "style.style_content_maps",
-            sign_convention=SIGN_CONVENTION,
-            cases=_cases_text(maps.cases),
-        )
-    )
-    regions = explained.regions
-    verdict = " ".join(line[0].upper() + line[1:] + "." for line in explained.verdict_lines())
-    s.figure(
-        save(
-            regions.plot(),
-            "regions",
-            "style.regions",
-            n_regions=len(regions.style),
-            share=100 * regions.style_share,
-            verdict=verdict,
-        )
-    )
-    s.figure(
-        save(
-            explained.plot(),
-            "region_faithfulness",
-            "style.region_faithfulness",
-            uniform_gain=UNIFORM_GAIN,
-            verdict=verdict,
-        )
-    )
-    s.table(
-        Table(
-            columns=(
-                "map",
-                "filler",
-                "loss at filler",
-                "loss at image",
-                "gain over random",
-                "95 % CI",
-                "passed",
-                "best order",
-                "spread",
-                "verdict",
-            ),
-            rows=tuple(
-                (
-                    which,
-                    test.filler,
-                    test.losses["filler"],
-                    test.losses["image"],
-                    test.gain,
-                    f"{test.gain_ci[0]:+.3f} to {test.gain_ci[1]:+.3f}",
-                    test.passed,
-                    test.best_gain,
-                    test.spread,
-                    test.verdict,
-                )
-                for which, test in (("style", explained.style_test), ("content", explained.content_test))
-            ),
-            **text("style.table_region_faithfulness"),
-        )
-    )
-    s.table(
-        Table(
-            columns=("map", "loss at image", "loss at baseline", "completeness error", "edge/flat ratio"),
-            rows=tuple(
-                (
-                    name,
-                    maps.losses[name]["image"],
-                    maps.losses[name]["baseline"],
-                    maps.completeness.get(name),
-                    maps.edges.get(name, {}).get("edge_to_flat"),
-                )
-                for name in maps.losses
-            ),
-            **text("style.table_attribution_numbers", style_percent=100 * maps.style_share),
-        )
-    )
-    if maps.deletion or maps.randomisation:
-        s.text(
-            "Sanity checks: deletion/insertion curves remove (or add) pixels in the map's order and "
-            "should change the loss faster than random orders; model randomisation re-initialises "
-            "VGG19 block by block and the maps should stop resembling the trained network's maps."
-        )
-    for name, curve in maps.deletion.items():
-        s.figure(
-            save(
-                curve.plot(title=name),
-                f"deletion_{name}",
-                "style.deletion",
-                passed="yes" if curve.passed else "no",
-                name=name,
-            )
-        )
-    for name, check in maps.randomisation.items():
-        s.figure(
-            save(
-                check.plot(),
-                f"randomisation_{name}",
-                "style.randomisation",
-                threshold=check.threshold,
-                passed="yes" if check.passed else "no",
-                name=name,
-            )
-        )
-    rows = [
-        (name, "deletion/insertion", curve.deletion_auc, curve.random_deletion_auc, curve.passed)
-        for name, curve in maps.deletion.items()
-    ] + [
-        (name, "randomisation", float(check.spearman_abs[-1]), check.threshold, check.passed)
-        for name, check in maps.randomisation.items()
-    ]
-    if rows:
-        s.table(
-            Table(
-                columns=("map", "check", "value", "reference", "passed"),
-                rows=tuple(rows),
-                **text("style.table_sanity_checks"),
-            )
-        )
 
-    s = report.section(
-        "Which channels and Gram entries carry the style?",
-        f"Channel attributions ({carriers.method}) of the style and the content loss at each tapped "
-        "layer, and the channel pairs whose Gram entries hold most of the style loss.",
-    )
-    s.figure(save(carriers.plot(), "channel_carriers", "style.channel_carriers"))
-    top = carriers.top(8, kind="style")
-    s.table(
-        Table(
-            columns=("layer", "channel", "style share", "content share", "score"),
-            rows=tuple(
-                (t["layer"], t["channel"], t["style_share"], t["content_share"], t["score"]) for t in top
-            ),
-            **text("style.table_strongest_style_carriers"),
-        )
-    )
-    s.figure(save(entries.plot(), "gram_entries", "style.gram_entries"))
-    s.table(
-        Table(
-            columns=("layer", "pair (i, j)", "contribution", "share of layer loss"),
-            rows=tuple(
-                (layer, f"({t['i']}, {t['j']})", t["contribution"], t["share"])
-                for layer, rows_ in entries.top_pairs.items()
-                for t in rows_
-            ),
-            **text("style.table_largest_gram_entries"),
-        )
-    )
-
-    pictures = r.get("pictures") or []
-    if pictures:
-        first = pictures[0][0]
-        s = report.section(
-            "What this style is made of",
-            "Feature visualisation of the carriers: for each layer, images optimised to excite the "
-            "channels that hold most of the style's Gram energy, then textures synthesised to match "
-            "only one eigencomponent of the style's Gram matrix (Fourier-parameterised images with "
-            "colour decorrelation, jitter and a fixed seed).",
-        )
-        s.figure(
-            save(
-                _carrier_grid(pictures),
-                "carriers_visualised",
-                "style.carriers_visualised",
-                size=first.config["size"],
-                steps=first.config["steps"],
-                seed=first.config["seed"],
-            )
-        )
-        s.table(
-            Table(
-                columns=("layer", "picture", "mean activation / relative error", "from noise"),
-                rows=tuple(_carrier_rows(pictures)),
-                **text("style.table_carriers_visualised"),
-            )
-        )
-
-    s = report.section(
-        "Gram spectra and low-rank styles",
-        "The style image's Gram matrices decomposed into eigencomponents: how many directions in "
-        "feature space hold the style, how the stylised result still differs from the style's "
-        "statistics, and what a transfer with only the top-k components looks like.",
-    )
-    s.figure(save(decomposition.plot(), "gram_spectrum", "style.gram_spectrum", svg=True))
-    s.figure(
-        save(decomposition.plot(kind="cumulative"), "gram_cumulative", "style.gram_cumulative", svg=True)
-    )
-    s.table(
-        Table(
-            columns=("layer", "channels", "participation ratio", "entropy rank", "top-1 energy", "k for 90%"),
-            rows=tuple(
-                (
-                    name,
-                    spec.n_channels,
-                    spec.participation_ratio,
-                    spec.entropy_rank,
-                    spec.energy(1),
-                    spec.components_for(0.9),
-                )
-                for name, spec in decomposition.spectra.items()
-            ),
-            **text("style.table_spectra"),
-        )
-    )
-    s.figure(save(comparison.plot(), "gram_comparison", "style.gram_comparison"))
-    s.figure(save(lowrank.plot(), "lowrank", "style.lowrank", steps=c.lowrank_steps, size=c.analysis_size))
-    s.table(
-        Table(
-            columns=("k", "style loss vs full target", "content loss"),
-            rows=tuple(
-                ("full" if k is None else k, sl, cl)
-                for k, sl, cl in zip(lowrank.ranks, lowrank.style_loss, lowrank.content_loss, strict=True)
-            ),
-            **text("style.table_lowrank_sweep"),
-        )
-    )
-    s.figure(
-        save(fingerprints.plot(), "fingerprints", "style.fingerprints", n_images=len(fingerprints.names))
-    )
-    s.figure(save(fingerprints.plot(kind="agreement"), "statistics_agreement", "style.statistics_agreement"))
-
-    head = ablation.summary.get("headline", {})
-    s = report.section(
-        "Channel ablation",
-        f"Channels of {ablation.layer} removed ({ablation.mode} ablation) in the order of several "
-        "rankings, and the resulting change of the stylised image's style and content losses.",
-    )
-    s.figure(save(ablation.plot(), "ablation", "style.ablation", layer=ablation.layer))
-    s.table(
-        Table(
-            columns=("quantity", "value"),
-            rows=(
-                ("Spearman gram vs attribution ranking", ablation.rank_correlation),
-                ("channels removed (headline)", head.get("count")),
-                (
-                    "top gram channels change style more than content",
-                    head.get("gram_top_change_style_more_than_content"),
-                ),
-                ("style loss before", ablation.style_before),
-                ("content loss before", ablation.content_before),
-            ),
-            **text("style.table_ablation_summary"),
-        )
-    )
-
-    s = report.section(
+def tradeoff_section(page: _Page, run: StyleRun) -> None:
+    """ "Style/content trade-off": one transfer per beta/alpha, with the losses and SSIM of each."""
+    c, save, tradeoff = run.c, page.save, run.tradeoff
+    s = page.report.section(
         "Style/content trade-off",
         f"One transfer per β/α ({c.tradeoff_steps} Adam steps, {c.analysis_size} px), from photo-like "
         "to painting-like, with the content loss, style loss and SSIM to the photo.",
@@ -425,21 +137,34 @@ def _style_sections(report: Report, root: Path, p: str, c: StyleReportConfig, **
             tradeoff.plot(), "tradeoff", "style.tradeoff", svg=True, flat_note=FLAT_SWEEP_NOTE if flat else ""
         )
     )
+    columns = (tradeoff.ratios, tradeoff.content_loss, tradeoff.style_loss, tradeoff.ssim)
     s.table(
         Table(
             columns=("β/α", "content loss", "style loss", "SSIM to photo", "knee"),
             rows=tuple(
-                (f"{r_:.3g}", cl, sl, ss, i == tradeoff.knee)  # one format for every ratio
-                for i, (r_, cl, sl, ss) in enumerate(
-                    zip(
-                        tradeoff.ratios,
-                        tradeoff.content_loss,
-                        tradeoff.style_loss,
-                        tradeoff.ssim,
-                        strict=True,
-                    )
-                )
+                (f"{r:.3g}", cl, sl, ss, i == tradeoff.knee)  # one format for every ratio
+                for i, (r, cl, sl, ss) in enumerate(zip(*columns, strict=True))
             ),
             **text("style.table_trade_off_sweep", balance=tradeoff.balance),
         )
     )
+
+
+#: the sections in the order the report shows them
+STYLE_SECTIONS: tuple[Callable[[_Page, StyleRun], None], ...] = (
+    summary_section,
+    transfer_section,
+    network_section,
+    maps_section,
+    carriers_section,
+    pictures_section,
+    spectra_section,
+    ablation_section,
+    tradeoff_section,
+)
+
+
+def add_style_sections(page: _Page, run: StyleRun) -> None:
+    """Add every section of :data:`STYLE_SECTIONS` to ``page.report``, in order."""
+    for section in STYLE_SECTIONS:
+        section(page, run)
