@@ -407,7 +407,7 @@ def _stage_probes(
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds models and random streams
 class _Run:
     """What every stage of :func:`gan_style` shares: the models, the measures and the seeded streams.
 
