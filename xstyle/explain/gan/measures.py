@@ -21,6 +21,15 @@ are given; :func:`default_measures` chooses them per kind of image:
   ``symmetry``   left-right symmetry, 1 - mean |x - mirror(x)| over all pixels and channels, [0, 1]
   ============== ==================================================================================
 
+One more RGB measure reads a known style factor of the emoji data, skin tone (registered, not a
+default): ``skin_tone``, the mean CIELAB lightness L* (0 black .. 100 white) of the *skin-coloured*
+pixels (:func:`skin_mask`: hue 5..50 degrees, saturation 0.12..0.85, value >= 0.2 and red at least
+0.06 above blue, which holds for Noto's yellow default and its five Fitzpatrick tones, from
+(241, 208, 175) to (116, 94, 86), and rejects white, grey, black, red, green and blue). It falls as
+the Fitzpatrick tone rises (1 lightest .. 5 darkest). With fewer skin pixels than
+:data:`SKIN_MIN_PIXELS` (a share of the image) the missing weight is the foreground's mean L*, so an
+image without skin gets its foreground's lightness: finite, never NaN.
+
 The user's own measures are callables ``f(images) -> (N,)`` (a tensor or an array), passed by name
 in a mapping or registered with :func:`register_measure`; a classifier (any module returning
 logits) adds ``class`` and ``confidence``.
@@ -44,15 +53,23 @@ __all__ = [
     "default_measures",
     "digit_measures",
     "get_measure",
+    "lightness",
     "list_measures",
     "measure_images",
     "register_measure",
+    "skin_mask",
+    "skin_tone",
 ]
 
 #: the digit measures (grey images), in the order they are reported
 DIGIT_MEASURES = ("ink", "thickness", "slant", "width", "height")
 #: the colour and shape measures (RGB images)
 COLOUR_MEASURES = ("hue", "saturation", "brightness", "colourfulness", "coverage", "symmetry")
+#: the skin-colour box of :func:`skin_mask` (hue in degrees, saturation and value in [0, 1], and
+#: the least red-minus-blue on [0, 1])
+SKIN_HUE, SKIN_SATURATION, SKIN_MIN_VALUE, SKIN_RED_OVER_BLUE = (5.0, 50.0), (0.12, 0.85), 0.2, 0.06
+#: the share of an image's pixels below which :func:`skin_tone` fills in the foreground's lightness
+SKIN_MIN_PIXELS = 0.005
 _FOREGROUND = 0.1  # RGB distance (on [0, 1]) from the background colour that counts as foreground
 
 
@@ -180,6 +197,57 @@ def colour_measures(images: torch.Tensor, names: Sequence[str] = COLOUR_MEASURES
     return {k: v.numpy() for k, v in out.items()}
 
 
+# ------------------------------------------------------------------------------------ skin tone
+
+
+def lightness(x: torch.Tensor) -> torch.Tensor:
+    """CIELAB L* (N, H, W) in [0, 100] of sRGB images x (N, 3, H, W) in [0, 1] (D65 white)."""
+    lin = torch.where(x <= 0.04045, x / 12.92, ((x.clamp_min(0) + 0.055) / 1.055) ** 2.4)
+    y = 0.2126 * lin[:, 0] + 0.7152 * lin[:, 1] + 0.0722 * lin[:, 2]
+    delta = 6.0 / 29.0
+    f = torch.where(y > delta**3, y.clamp_min(delta**3) ** (1.0 / 3.0), y / (3 * delta**2) + 4.0 / 29.0)
+    return 116.0 * f - 16.0
+
+
+def skin_mask(images: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) bool: the skin-coloured pixels of images (N, 3, H, W) in [-1, 1].
+
+    A pixel is skin-coloured when its HSV hue lies in :data:`SKIN_HUE` degrees (orange: between red
+    and yellow), its saturation in :data:`SKIN_SATURATION`, its value is at least
+    :data:`SKIN_MIN_VALUE` and its red exceeds its blue by :data:`SKIN_RED_OVER_BLUE` (on [0, 1]).
+    """
+    x = _rgb01(images)
+    hue, sat, value = _hsv(x)
+    hue = torch.rad2deg(hue)
+    return (
+        (hue >= SKIN_HUE[0])
+        & (hue <= SKIN_HUE[1])
+        & (sat >= SKIN_SATURATION[0])
+        & (sat <= SKIN_SATURATION[1])
+        & (value >= SKIN_MIN_VALUE)
+        & (x[:, 0] - x[:, 2] >= SKIN_RED_OVER_BLUE)
+    )
+
+
+def skin_tone(images: torch.Tensor) -> np.ndarray:
+    """Skin lightness (N,) in [0, 100] of images (N, 3, H, W) in [-1, 1]: the mean L* of the
+    skin-coloured pixels (:func:`skin_mask`); lower is darker skin.
+
+    Fallback, so the value is never NaN: with k skin pixels and fewer than m = max(1,
+    :data:`SKIN_MIN_PIXELS` x H x W), the m - k missing pixels count with the foreground's mean L*
+    (an image without skin gets its foreground's lightness).
+    """
+    x = _rgb01(images)
+    light = lightness(x)
+    mask = skin_mask(images).to(light.dtype)
+    count = mask.flatten(1).sum(1)
+    need = max(1.0, SKIN_MIN_PIXELS * x.shape[2] * x.shape[3])
+    missing = (need - count).clamp_min(0)
+    fill = _masked_mean(light, _foreground(x))
+    total = (light * mask).flatten(1).sum(1) + missing * fill
+    return (total / (count + missing)).numpy()
+
+
 # -------------------------------------------------------------------------------- digit measures
 
 
@@ -282,6 +350,12 @@ for _name in DIGIT_MEASURES:
     register_measure(_name, _digit_measure(_name), description=_DESCRIPTIONS[_name], channels=(1,))
 for _name in COLOUR_MEASURES:
     register_measure(_name, _colour_measure(_name), description=_DESCRIPTIONS[_name])
+register_measure(
+    "skin_tone",
+    skin_tone,
+    description="mean CIELAB lightness L* of the skin-coloured pixels (lower: darker skin)",
+    channels=(3,),
+)
 
 
 # ------------------------------------------------------------------------------------ measuring
