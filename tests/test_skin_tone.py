@@ -125,3 +125,33 @@ def test_skin_tone_orders_the_fitzpatrick_variants_of_real_emoji(split):
     rhos = np.nan_to_num(rhos, nan=0.0)  # five equal values (no skin read) order nothing: 0
     assert float(np.mean(rhos)) >= 0.9
     assert np.isfinite(values).all()
+
+
+@pytest.mark.slow
+def test_gan_style_splits_skin_tone_on_the_shipped_emoji_dcgan():
+    from xstyle.explain.gan.gan_style import gan_style
+    from xstyle.models.generators import get_generator
+
+    spec = get_generator("shipped:emoji-dcgan")
+    res = gan_style(
+        spec,
+        spec.classifier,
+        measures=["skin_tone", "brightness"],
+        n_z=6,
+        n_reverse=1,
+        n_attribution=2,
+        n_steps=4,
+        n_direction=10,
+        n_walk=1,
+        n_boot=10,
+        sefa_components=1,
+        ganspace_components=0,
+        seed=0,
+    )
+    shares = res.variance["skin_tone"]
+    assert shares["z"] + shares["label"] + shares["interaction"] == pytest.approx(1.0)
+    for key in ("z", "label"):
+        lo, hi = shares[f"{key}_ci"]
+        assert 0 <= lo <= hi <= 1
+    assert res.config["measures"] == ["skin_tone", "brightness"]
+    assert res.analogies.shape == (6, 9, 3, 32, 32)
