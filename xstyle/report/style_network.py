@@ -106,7 +106,7 @@ def _card_text(card: NetworkCard) -> str:
 
 
 def network_section(page: _Page, run: StyleRun) -> None:
-    """ "The feature network": its card; on a network other than the default, its per-depth
+    """Section "The feature network": its card; on a network other than the default, its per-depth
     activation statistics on the style image (a figure and a table)."""
     card = run.network
     s = page.report.section("The feature network", _card_text(card))

@@ -56,7 +56,7 @@ def _image_panel(images: list, titles: list[str]):
 
 
 def summary_section(page: _Page, run: StyleRun) -> None:
-    """ "Where this style lives": the answer first, with the check behind each part of it."""
+    """Section "Where this style lives": the answer first, with the check behind each part of it."""
     c, save = run.c, page.save
     s = page.report.section(
         "Where this style lives",
@@ -86,7 +86,7 @@ def _schedule_text(transfer: Any) -> str:
 
 
 def transfer_section(page: _Page, run: StyleRun) -> None:
-    """ "Style transfer": the pair, the stylised image, the loss curves and the final losses."""
+    """Section "Style transfer": the pair, the stylised image, the loss curves and the final losses."""
     c, save, root, transfer = run.c, page.save, page.root, run.transfer
     s = page.report.section(
         "Style transfer",
@@ -124,7 +124,7 @@ def transfer_section(page: _Page, run: StyleRun) -> None:
 
 
 def tradeoff_section(page: _Page, run: StyleRun) -> None:
-    """ "Style/content trade-off": one transfer per beta/alpha, with the losses and SSIM of each."""
+    """Section "Style/content trade-off": one transfer per beta/alpha, with the losses and SSIM of each."""
     c, save, tradeoff = run.c, page.save, run.tradeoff
     s = page.report.section(
         "Style/content trade-off",

@@ -17,7 +17,7 @@ __all__ = ["ablation_section", "carriers_section", "pictures_section", "spectra_
 
 
 def carriers_section(page: _Page, run: StyleRun) -> None:
-    """ "Which channels and Gram entries carry the style?": channel attributions and Gram entries."""
+    """Section "Which channels and Gram entries carry the style?": channel attributions and Gram entries."""
     save, carriers, entries = page.save, run.carriers, run.entries
     s = page.report.section(
         "Which channels and Gram entries carry the style?",
@@ -90,7 +90,7 @@ def _carrier_rows(pictures: list) -> list[tuple]:
 
 
 def pictures_section(page: _Page, run: StyleRun) -> None:
-    """ "What this style is made of": feature visualisation of the carriers (when any were asked)."""
+    """Section "What this style is made of": feature visualisation of the carriers (when any were asked)."""
     pictures = run.pictures
     if not pictures:
         return
@@ -122,7 +122,7 @@ def pictures_section(page: _Page, run: StyleRun) -> None:
 
 
 def spectra_section(page: _Page, run: StyleRun) -> None:
-    """ "Gram spectra and low-rank styles": the spectra, the low-rank sweep and the fingerprints."""
+    """Section "Gram spectra and low-rank styles": the spectra, the low-rank sweep and the fingerprints."""
     s = page.report.section(
         "Gram spectra and low-rank styles",
         "The style image's Gram matrices decomposed into eigencomponents: how many directions in "
@@ -184,7 +184,7 @@ def _fingerprints(page: _Page, s: Section, fingerprints: Any) -> None:
 
 
 def ablation_section(page: _Page, run: StyleRun) -> None:
-    """ "Channel ablation": channels of one layer removed in several orders, and what that does."""
+    """Section "Channel ablation": channels of one layer removed in several orders, and what that does."""
     save, ablation = page.save, run.ablation
     head = ablation.summary.get("headline", {})
     s = page.report.section(

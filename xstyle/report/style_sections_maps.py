@@ -31,7 +31,7 @@ def _cases_text(cases: dict[str, str | None]) -> str:
 
 
 def maps_section(page: _Page, run: StyleRun) -> None:
-    """ "Where do the style and the content live?": the maps, the regions, their numbers and checks."""
+    """Section "Where do the style and the content live?": the maps, the regions, their numbers and checks."""
     c, maps = run.c, run.maps
     s = page.report.section(
         "Where do the style and the content live?",
