@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             import matplotlib
 
             matplotlib.use("Agg")
-            from xstyle.report.displays import StylizerComparisonDisplay
+            from xstyle.explain.style.stylizer_plots import StylizerComparisonDisplay
 
             shown = {k: resize_image(v, size) for k, v in photos.items()}
             d = StylizerComparisonDisplay.from_images(shown, outputs, table).plot()

@@ -342,7 +342,7 @@ def test_config_validation(kwargs, match):
 
 
 def test_training_display_plots_losses_and_frechet_distance():
-    from xstyle.report.displays import GANTrainingDisplay
+    from xstyle.gan.plots import GANTrainingDisplay
 
     history = [
         {"epoch": 1, "d_loss": 1.2, "g_loss": 0.8},

@@ -47,12 +47,22 @@ def _transfer_result(alpha: float = 2.0, beta: float = 1e3) -> TransferResult:
 
 
 def test_every_display_shares_the_protocol():
-    import xstyle.report.displays as displays
+    """Every public ``*Display`` of a plots module (beside its results) is a Display that draws itself."""
+    import importlib
+    import pkgutil
 
-    names = [n for n in displays.__all__ if n.endswith("Display")]
-    assert len(names) >= 19
-    for name in names:
-        cls = getattr(displays, name)
+    import xstyle
+
+    names = ["xstyle"] + [m.name for m in pkgutil.walk_packages(xstyle.__path__, "xstyle.")]
+    plots = [importlib.import_module(n) for n in names if n.rsplit(".", 1)[-1].endswith("plots")]
+    classes = {
+        f"{module.__name__}.{name}": getattr(module, name)
+        for module in plots
+        for name in getattr(module, "__all__", [])
+        if name.endswith("Display")
+    }
+    assert len(classes) >= 27
+    for name, cls in classes.items():
         assert issubclass(cls, Display), name
         assert "plot" in vars(cls), name  # each draws its own picture
 

@@ -252,7 +252,8 @@ def test_hooks_never_leak_on_error(nets, pair, random_vgg, entry):
 
 
 def test_displays_from_steps():
-    from xstyle.report.displays import StylizerComparisonDisplay, StylizerTrainingDisplay
+    from xstyle.explain.style.stylizer_plots import StylizerComparisonDisplay
+    from xstyle.stylizer.plots import StylizerTrainingDisplay
 
     steps = [
         dict(

@@ -121,8 +121,8 @@ def _write_stylizer_figures(trainer, heldout: dict, out: Path) -> None:
     import torch
 
     from xstyle.images import resize_image, save_image
-    from xstyle.report.displays import StylizerTrainingDisplay
     from xstyle.stylizer import stylize
+    from xstyle.stylizer.plots import StylizerTrainingDisplay
 
     display = StylizerTrainingDisplay.from_steps(trainer.steps).plot()
     with atomic_path(out / "losses.png") as tmp:
@@ -207,8 +207,8 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
     from xstyle.data import resolve_image
     from xstyle.explain.style.stylizer import explain_stylizer
     from xstyle.images import resize_image
-    from xstyle.report.displays import StylizerTrainingDisplay
     from xstyle.stylizer import load_stylizer
+    from xstyle.stylizer.plots import StylizerTrainingDisplay
 
     out = _output_folder(args.out)
     model = load_stylizer(args.model)
