@@ -357,14 +357,13 @@ def latent_directions() -> list:
             "from torchvision.utils import make_grid\n\n"
             "from xstyle.gan import draw_latents\n"
             "from xstyle.gan.classifier import load_classifier\n"
-            "from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path\n"
             "from xstyle.gan.train import load_checkpoint\n\n"
-            'CHECKPOINT = os.environ.get("XSTYLE_NOTEBOOK_CHECKPOINT") or shipped_gan_path()\n'
+            'CHECKPOINT = os.environ.get("XSTYLE_NOTEBOOK_CHECKPOINT") or "shipped:dcgan"\n'
             "N = 100 if FAST else 2000  # latent samples\n"
             "K = 2 if FAST else 5  # GANSpace / SeFa directions\n"
             "N_TRAVERSE = 4 if FAST else 24  # latents walked per direction\n\n"
             "generator = load_checkpoint(CHECKPOINT).sampler\n"
-            "classifier = load_classifier(shipped_classifier_path())\n"
+            'classifier = load_classifier("shipped:digit-classifier")\n'
             "with torch.no_grad():\n"
             "    # z from the checkpoint's own latent prior (the shipped one: a mixture of 10 Gaussians)\n"
             "    z = draw_latents(generator, 32, generator=torch.Generator().manual_seed(0))\n"

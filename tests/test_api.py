@@ -10,7 +10,7 @@ import xstyle
 # size, dropout rate or architecture, as torch.nn modules take them), or a whole config
 ALLOWED = {
     "xstyle.data.list_samples": {"kind"},
-    "xstyle.shipped.shipped_models": {"kind"},
+    "xstyle.models.shipped.shipped_models": {"kind"},
     "xstyle.models.vgg.load_vgg19": {"weights"},
     "xstyle.data.load_digits": {"split"},
     "xstyle.data.load_emoji": {"split"},
@@ -95,3 +95,24 @@ def test_dataclasses_holding_tensors_compare_by_identity():
     a = DigitData(torch.zeros(2, 1, 28, 28), torch.zeros(2, dtype=torch.long), "zeros")
     b = DigitData(a.images, a.labels, "zeros")
     assert a == a and a != b and len({a, b}) == 2
+
+
+def test_every_model_is_found_through_xstyle_models():
+    """Networks, generators and shipped files share one package; the old lookups and re-exports are gone."""
+    import importlib.util
+
+    import xstyle.models as models
+
+    for name in ("get_network", "list_networks", "get_generator", "list_generators", "shipped_models"):
+        assert name in models.__all__ and callable(getattr(models, name)), name
+    assert "vgg19-caffe" in models.list_networks()
+    assert models.resolve_shipped("shipped:dcgan", "dcgan").is_file()
+    assert models.load_vgg19 is importlib.import_module("xstyle.models.vgg").load_vgg19
+    gone = (
+        "xstyle.shipped",
+        "xstyle.gan.shipped",
+        "xstyle.report.displays",
+        "xstyle.report.attribution_displays",
+        "xstyle.report.builders",
+    )
+    assert [m for m in gone if importlib.util.find_spec(m) is not None] == []

@@ -103,7 +103,6 @@ def _warm_up() -> None:
             pass
     from xstyle.data import load_digits, resolve_image
     from xstyle.gan.classifier import load_classifier
-    from xstyle.gan.shipped import shipped_classifier_path
     from xstyle.gan.train import load_checkpoint
     from xstyle.models.vgg import load_vgg19
     from xstyle.stylizer import load_stylizer
@@ -113,7 +112,7 @@ def _warm_up() -> None:
         vgg(resolve_image(C, size=32))  # starts the thread pools too
     resolve_image(S, size=32)
     load_checkpoint(SHIPPED_GAN)
-    load_classifier(shipped_classifier_path())
+    load_classifier("shipped:digit-classifier")
     load_stylizer(SHIPPED_STYLIZER)
     load_digits("heldout")
 

@@ -18,8 +18,8 @@ import torch
 from xstyle.cli import main
 from xstyle.explain.gan.dynamics import find_checkpoints
 from xstyle.gan.classifier import DigitClassifier, load_classifier, save_classifier
-from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
 from xstyle.gan.train import GANConfig, GANTrainer, load_checkpoint
+from xstyle.models.shipped import resolve_shipped
 from xstyle.stylizer.train import StylizerConfig, export_stylizer, load_stylizer, shipped_stylizers
 
 NAN, INF = float("nan"), float("inf")
@@ -37,8 +37,8 @@ def sources(tmp_path_factory) -> dict[str, Path]:
     trainer.fit()
     return {
         "gan": trainer.save_checkpoint(root / "epoch_0001.pt"),
-        "release": shipped_gan_path(),
-        "classifier": shipped_classifier_path(),
+        "release": resolve_shipped("shipped:dcgan", "dcgan"),
+        "classifier": resolve_shipped("shipped:digit-classifier", "digit-classifier"),
         "stylizer": shipped_stylizers()["starry_night"],
     }
 

@@ -222,12 +222,13 @@ def test_load_errors(tmp_path):
     ):
         load_classifier(tmp_path / "list.pt")
 
-    from xstyle.gan.shipped import shipped_gan_path
+    from xstyle.models.shipped import resolve_shipped
 
     with pytest.raises(
         ValueError, match=r"is an xstyle 'xstyle.dcgan-release/1' checkpoint, not digit-classifier"
     ):
-        load_classifier(shipped_gan_path())  # the DCGAN passed where the classifier belongs
+        # the DCGAN passed where the classifier belongs
+        load_classifier(resolve_shipped("shipped:dcgan", "dcgan"))
 
     cut_message = None
     (tmp_path / "cut.pt").write_bytes((tmp_path / "list.pt").read_bytes()[:200])
@@ -366,9 +367,9 @@ def test_shipped_classifier_loads_and_scores_the_heldout_digits():
 
     from xstyle.data import load_digits
     from xstyle.gan.classifier import evaluate_classifier, load_classifier
-    from xstyle.gan.shipped import shipped_classifier_path
+    from xstyle.models.shipped import resolve_shipped
 
-    path = shipped_classifier_path()
+    path = resolve_shipped("shipped:digit-classifier", "digit-classifier")
     model = load_classifier(path)
     accuracy = evaluate_classifier(model, load_digits("heldout"))
     card = json.loads(path.with_suffix(".json").read_text())

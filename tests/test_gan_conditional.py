@@ -100,9 +100,8 @@ def test_conditional_training_resumes_exactly_and_refuses_the_other_kind(small_d
 def test_label_agreement_is_measured_for_conditional_generators_only(small_digits):
     from xstyle.gan.classifier import load_classifier
     from xstyle.gan.metrics import evaluate_generator
-    from xstyle.gan.shipped import shipped_classifier_path
 
-    clf = load_classifier(shipped_classifier_path())
+    clf = load_classifier("shipped:digit-classifier")
     torch.manual_seed(0)
     q = evaluate_generator(Generator(n_classes=10), clf, small_digits, n_samples=60, labels=3)
     assert 0 <= q.label_agreement <= 1

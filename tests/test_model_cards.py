@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xstyle.shipped import shipped_models
+from xstyle.models.shipped import shipped_models
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

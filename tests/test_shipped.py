@@ -1,4 +1,4 @@
-"""The registry of shipped models (:mod:`xstyle.shipped`) and the ``shipped:NAME`` spec every loader takes."""
+"""The shipped models (:mod:`xstyle.models.shipped`) and the ``shipped:NAME`` spec every loader takes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import xstyle.shipped
-from xstyle.shipped import KINDS, SHIPPED_PREFIX, resolve_shipped, shipped_model, shipped_models
+import xstyle
+from xstyle.models.shipped import KINDS, SHIPPED_PREFIX, resolve_shipped, shipped_model, shipped_models
 
 ENTRIES = list(shipped_models().values())
 
@@ -59,20 +59,17 @@ def test_file_stems_are_aliases():
     assert shipped_model("shipped:digit_classifier", "digit-classifier").name == "digit-classifier"
 
 
-def test_the_registry_imports_no_torch():
-    code = "import sys, xstyle.shipped as s; s.shipped_models(); assert 'torch' not in sys.modules"
+def test_the_table_imports_no_torch():
+    code = "import sys, xstyle.models.shipped as s; s.shipped_models(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_gan_loaders_accept_shipped_specs():
     from xstyle.gan.classifier import DigitClassifier, load_classifier
-    from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
     from xstyle.gan.train import load_checkpoint
 
-    assert shipped_gan_path() == resolve_shipped("shipped:dcgan", "dcgan")
-    assert shipped_classifier_path() == resolve_shipped("shipped:digit-classifier", "digit-classifier")
     ckpt = load_checkpoint("shipped:dcgan")
-    assert ckpt.epoch == load_checkpoint(shipped_gan_path()).epoch
+    assert ckpt.epoch == load_checkpoint(resolve_shipped("shipped:dcgan", "dcgan")).epoch
     assert isinstance(load_classifier("shipped:digit-classifier"), DigitClassifier)
     with pytest.raises(ValueError, match="not shipped"):
         load_checkpoint("shipped:digit-classifier")
@@ -83,7 +80,7 @@ def test_the_gan_loaders_accept_shipped_specs():
 def test_the_stylizer_loader_accepts_shipped_specs():
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers
 
-    assets = Path(xstyle.shipped.__file__).parent / "assets" / "stylizers"
+    assets = Path(xstyle.__file__).parent / "assets" / "stylizers"
     assert shipped_stylizers() == {p.stem: p for p in sorted(assets.glob("*.pt"))}
     for name in shipped_stylizers():
         assert load_stylizer(f"shipped:{name}").config == load_stylizer(shipped_stylizers()[name]).config

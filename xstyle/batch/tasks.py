@@ -131,9 +131,8 @@ class WorkerState:
         if "classifier" not in self.models:
             from xstyle.data import load_digits
             from xstyle.gan.classifier import load_classifier
-            from xstyle.gan.shipped import shipped_classifier_path
 
-            self.models["classifier"] = load_classifier(shipped_classifier_path())
+            self.models["classifier"] = load_classifier("shipped:digit-classifier")
             self.models["heldout"] = load_digits("heldout")
         return self.models["classifier"], self.models["heldout"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xstyle import __version__
 from xstyle.atomic import DiskFullError, releasing_output_locks
-from xstyle.cli import batch, explain, gan, probe, report, stylizer, transfer
+from xstyle.cli import batch, explain, gan, models, probe, report, stylizer, transfer
 from xstyle.cli._args import (
     UsageError,
     _check_size_options,
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "1; two threads beside a busy process run slower than one)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (transfer, gan, explain, report, probe, stylizer, batch):
+    for group in (transfer, models, gan, explain, report, probe, stylizer, batch):
         group.add_parsers(sub)
     return parser
 

@@ -45,10 +45,9 @@ def _digits_from(spec: str, *, split: str, dataset: str = "mnist"):
 
 
 def _gan_checkpoint(path: str | None):
-    from xstyle.gan.shipped import shipped_gan_path
     from xstyle.gan.train import load_checkpoint
 
-    return load_checkpoint(path or shipped_gan_path())
+    return load_checkpoint(path or "shipped:dcgan")
 
 
 def _classifier(path: str | None, dataset: str = "mnist"):

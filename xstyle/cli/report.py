@@ -185,10 +185,9 @@ def _check_report_inputs(style=None, gan=None) -> None:
 
         load_report_generator(gan)
     elif gan is not None:
-        from xstyle.gan.shipped import shipped_classifier_path, shipped_gan_path
         from xstyle.gan.train import load_checkpoint
 
-        if load_checkpoint(gan.checkpoint or shipped_gan_path()).config.conditional:
+        if load_checkpoint(gan.checkpoint or "shipped:dcgan").config.conditional:
             raise UsageError(
                 f"--checkpoint is the unconditional DCGAN; {gan.checkpoint} is class-conditional: pass "
                 "it as --conditional-checkpoint."
@@ -201,7 +200,9 @@ def _check_report_inputs(style=None, gan=None) -> None:
                     "`xstyle gan train --conditional`."
                 )
         if gan.classifier is None:
-            shipped_classifier_path()
+            from xstyle.models.shipped import resolve_shipped
+
+            resolve_shipped("shipped:digit-classifier", "digit-classifier")  # installed?
         else:
             from xstyle.gan.classifier import load_classifier
 

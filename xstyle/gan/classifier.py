@@ -35,9 +35,9 @@ from xstyle._checks import check_int
 from xstyle.atomic import save_with_card
 from xstyle.data import DigitData, ImageData, check_digit_data
 from xstyle.hooks import device_of, frozen
+from xstyle.models.shipped import is_shipped_spec, resolve_shipped
 from xstyle.rng import RandomStream
 from xstyle.safeload import load_weights_only
-from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
     "FEATURE_DIM",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xstyle.gan.dcgan import Generator
 from xstyle.models.generators import GeneratorSpec, register_generator_source
-from xstyle.shipped import is_shipped_spec, shipped_models
+from xstyle.models.shipped import is_shipped_spec, shipped_models
 
 __all__ = ["DATASET_CLASSIFIERS", "dcgan_spec", "load_dcgan_spec"]
 

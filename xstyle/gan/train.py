@@ -37,9 +37,9 @@ from xstyle.gan.dcgan import N_DIGITS, Discriminator, Generator
 from xstyle.gan.prior import LatentPrior, draw_latents, prior_of, with_labels
 from xstyle.hooks import frozen
 from xstyle.losses import discriminator_loss, generator_loss
+from xstyle.models.shipped import is_shipped_spec, resolve_shipped
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats
-from xstyle.shipped import is_shipped_spec, resolve_shipped
 
 __all__ = [
     "DATASETS",

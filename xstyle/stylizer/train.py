@@ -55,10 +55,10 @@ from xstyle.hooks import FeatureTap, frozen
 from xstyle.images import check_rgb
 from xstyle.losses import content_loss, discriminator_loss, generator_loss, gram_matrix, style_loss
 from xstyle.models.registry import check_network_layers, deepest, get_network, translate_gatys_layers
+from xstyle.models.shipped import is_shipped_spec, resolve_shipped, shipped_models
 from xstyle.models.vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features
 from xstyle.rng import RandomStream
 from xstyle.safeload import cast_floats
-from xstyle.shipped import is_shipped_spec, resolve_shipped, shipped_models
 from xstyle.stylizer.data import ContentSet, PhotoCrops, random_crops
 from xstyle.stylizer.model import ArchConfig, PatchDiscriminator, TransformNet
 

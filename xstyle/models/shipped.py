@@ -1,9 +1,9 @@
-"""The models xstyle ships, in one registry, and the one spec syntax that names them: ``shipped:NAME``.
+"""The models xstyle ships, in one table, and the one spec syntax that names them: ``shipped:NAME``.
 
 =================== ================= ======================================================
 name                kind              what
 =================== ================= ======================================================
-``vgg19-caffe``     vgg19-weights     the original Oxford VGG19 (weight source ``"caffe"``)
+``vgg19-caffe``     vgg19-weights     the original Oxford VGG19 (the network ``vgg19-caffe``)
 ``dcgan``           dcgan             the DCGAN release (float16), ``assets/gan/dcgan_mnist``
 ``dcgan-conditional`` dcgan           the class-conditional DCGAN, ``assets/gan/dcgan_conditional``
 ``digit-classifier`` digit-classifier the digit scorer, ``assets/gan/digit_classifier``
@@ -13,12 +13,14 @@ name                kind              what
 =================== ================= ======================================================
 
 Every loader takes ``shipped:NAME`` for its kind (:func:`xstyle.models.vgg.load_vgg19`,
+:func:`xstyle.models.get_network`, :func:`xstyle.models.get_generator`,
 :func:`xstyle.gan.train.load_checkpoint`, :func:`xstyle.gan.classifier.load_classifier`,
-:func:`xstyle.stylizer.train.load_stylizer`); the older spellings keep working (``"caffe"``, the
-``None`` defaults of the CLI and reports, :mod:`xstyle.gan.shipped`). The file stems
-``dcgan_mnist`` and ``digit_classifier`` are accepted as aliases.
+:func:`xstyle.stylizer.train.load_stylizer`); :func:`resolve_shipped` gives a file's path. The file
+stems ``dcgan_mnist`` and ``digit_classifier`` are accepted as aliases. The feature networks are in
+:mod:`xstyle.models.registry` and the generators in :mod:`xstyle.models.generators`; ``xstyle
+models`` lists all three.
 
-Low layer: no torch at import time (locating the VGG19 file imports :mod:`xstyle.models.vgg`).
+No torch at import time (locating the VGG19 file imports :mod:`xstyle.models.vgg`).
 """
 
 from __future__ import annotations
