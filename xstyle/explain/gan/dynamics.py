@@ -1,7 +1,9 @@
 """Training dynamics of latent probes: when each attribute becomes linearly readable during training.
 
-For every checkpoint saved while a DCGAN trained, :func:`probe_dynamics` draws the *same* seeded
-latents, generates and measures the digits (:func:`~xstyle.explain.gan.probes.sample_latents`) and
+For every checkpoint saved while a DCGAN trained (on any data set: digits, emoji), :func:`probe_dynamics`
+draws the *same* seeded latents, generates and measures the images
+(:func:`~xstyle.explain.gan.probes.sample_latents`; the measures of the checkpoints' data set,
+:func:`~xstyle.explain.gan.measures.dataset_measures`, unless given) and
 builds the layer x attribute probe table (:func:`~xstyle.explain.gan.probes.probe_layers`). Stacked over
 the checkpoints' epochs this gives, per attribute and stage, a curve of probe score against epoch.
 
@@ -159,14 +161,39 @@ class ProbeDynamicsResult(ProbeGrid):
         return ProbeDynamicsDisplay.from_result(self, stages=stages).plot(ax=axes)
 
 
-def _load(item: Any) -> tuple[nn.Module, int, str]:
-    """(generator, epoch, label) of a checkpoint path or a loaded ``GANCheckpoint``."""
+def _load(item: Any) -> tuple[nn.Module, int, str, str]:
+    """(generator, epoch, label, data set) of a checkpoint path or a loaded ``GANCheckpoint``."""
     from xstyle.gan.train import GANCheckpoint, load_checkpoint
 
     if isinstance(item, GANCheckpoint):
-        return item.sampler, int(item.epoch), str(item.path) if item.path else "<in memory>"
+        label = str(item.path) if item.path else "<in memory>"
+        return item.sampler, int(item.epoch), label, str(item.config.dataset)
     ckpt = load_checkpoint(item)
-    return ckpt.sampler, int(ckpt.epoch), str(item)
+    return ckpt.sampler, int(ckpt.epoch), str(item), str(ckpt.config.dataset)
+
+
+def _read_epochs(items: list[Any], stages: Sequence[str] | None) -> tuple[dict[int, tuple[str, Any]], str]:
+    """epoch -> (label, item) of every checkpoint, and their one data set; one line for a repeated
+    epoch, checkpoints of different data sets or a stage the first generator lacks."""
+    from xstyle.hooks import resolve_layers
+
+    seen: dict[int, tuple[str, Any]] = {}
+    datasets: dict[str, str] = {}
+    for item in items:
+        generator, epoch, label, dataset = _load(item)
+        if stages and not seen:
+            resolve_layers(generator, list(stages), param="stages")
+        if epoch in seen:
+            raise ValueError(
+                f"checkpoints {seen[epoch][0]!r} and {label!r} are both from epoch {epoch}; "
+                "pass each epoch once."
+            )
+        seen[epoch] = (label, item)
+        datasets.setdefault(dataset, label)
+    if len(datasets) > 1:
+        named = ", ".join(f"{d} ({label!r})" for d, label in datasets.items())
+        raise ValueError(f"checkpoints come from different data sets: {named}; probe one training run's.")
+    return seen, next(iter(datasets))
 
 
 def probe_dynamics(
@@ -182,16 +209,18 @@ def probe_dynamics(
     style: bool = False,
     batch_size: int = 250,
     progress: Any = None,
+    measures: Any = None,
 ) -> ProbeDynamicsResult:
     """Probe every attribute at every generator stage, for each training checkpoint.
 
     Args:
-        checkpoints: paths of DCGAN checkpoints (``epoch_NNNN.pt``, e.g. from
+        checkpoints: paths of DCGAN checkpoints of one data set (``epoch_NNNN.pt``, e.g. from
             :func:`find_checkpoints`) or loaded :class:`~xstyle.gan.train.GANCheckpoint` objects, in
             any order; each one's epoch is read from the checkpoint, and the result is sorted by it.
             Paths are loaded (``weights_only=True``) once up front for their epochs, so that bad
             files and repeated epochs fail early, then again one at a time to be probed.
-        classifier: the digit scorer adding ``class`` and ``confidence`` (``None``: shape only).
+        classifier: the scorer of the images (any module returning logits, e.g. the data set's
+            shipped classifier) adding ``class`` and ``confidence`` (``None``: the measures only).
         n: latent samples per checkpoint (>= 2); the same seeded latents at every epoch.
         seed: seeds the latents, folds and PCA: same seed, same numbers.
         stages, attributes, cv, n_components: as in :func:`~xstyle.explain.gan.probes.probe_layers`
@@ -199,18 +228,22 @@ def probe_dynamics(
             :data:`~xstyle.explain.gan.probes.GENERATOR_STAGES`).
         style: also measure and probe ``gram_energy`` (needs ``classifier``).
         progress: optional callable ``(epoch, seconds)`` called after each checkpoint.
+        measures: what to measure (names of :mod:`~xstyle.explain.gan.measures` and/or callables);
+            default: the checkpoints' data set's (:func:`~xstyle.explain.gan.measures.dataset_measures`:
+            the digit measures for MNIST, colour, shape and skin tone for emoji).
 
     Every generator is run in eval mode without gradients; a loaded checkpoint's ``training`` flag is
     restored and no hook outlives the call, also when a forward pass raises.
 
     Raises:
-        ValueError: no checkpoint, a missing or invalid file, two checkpoints of the same epoch, or
-            bad options (before any checkpoint is probed where it can be told up front).
+        ValueError: no checkpoint, a missing or invalid file, two checkpoints of the same epoch or
+            of different data sets, or bad options (before any checkpoint is probed where it can be
+            told up front).
     """
     from xstyle._checks import check_int
+    from xstyle.explain.gan.measures import dataset_measures
     from xstyle.explain.gan.probes import probe_layers, sample_latents
     from xstyle.gan.train import GANCheckpoint
-    from xstyle.hooks import resolve_layers
 
     items = list(checkpoints) if not isinstance(checkpoints, (str, os.PathLike)) else [checkpoints]
     if not items:
@@ -227,22 +260,14 @@ def probe_dynamics(
     if style and classifier is None:
         raise ValueError("style=True measures the scorer's Gram energy; pass a classifier as well.")
     # a first pass reads every epoch, so that bad files and repeated epochs fail before the long part
-    seen: dict[int, tuple[str, Any]] = {}
-    for item in items:
-        generator, epoch, label = _load(item)
-        if stages and not seen:
-            resolve_layers(generator, list(stages), param="stages")
-        if epoch in seen:
-            raise ValueError(
-                f"checkpoints {seen[epoch][0]!r} and {label!r} are both from epoch {epoch}; "
-                "pass each epoch once."
-            )
-        seen[epoch] = (label, item)
+    seen, dataset = _read_epochs(items, stages)
     rows: list[tuple[int, str, Any, float]] = []
     for epoch in sorted(seen):
         label, item = seen[epoch]
         t0 = time.perf_counter()
         generator = _load(item)[0]
+        if measures is None and dataset != "mnist":  # digits keep their measures exactly as before
+            measures = dataset_measures(dataset, channels=int(getattr(generator, "channels", 3) or 3))
         samples = sample_latents(
             generator,
             classifier=classifier,
@@ -251,6 +276,7 @@ def probe_dynamics(
             stages=stages,
             style=style,
             batch_size=batch_size,
+            measures=measures,
         )
         table = probe_layers(
             samples, attributes=attributes, cv=cv, n_components=n_components, random_state=seed

@@ -2,9 +2,10 @@
 
 * :func:`discriminator_maps` — pixel attributions of the discriminator's real/fake logit on real and
   generated digits, with stroke-versus-background mass and deletion/insertion curves.
-* :func:`latent_class_attribution` — IG of the digit scorer's logit of G(z) to the 100 latent
-  dimensions, per predicted class, and a causal check: moving z along a class's top dimensions raises
-  that class's logit more than moving it along random dimensions.
+* :func:`latent_class_attribution` — IG of a classifier's logit of G(z) (the digit scorer, the emoji
+  classifier, any module returning logits) to the latent dimensions, per predicted class, and a causal
+  check: moving z along a class's top dimensions raises that class's logit more than moving it along
+  random dimensions. For a conditional generator G(z, y) only z is attributed (the label stays).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from xstyle._json import field_dict
 from xstyle._plotting import Plottable
 from xstyle.explain.attribution.engine import attribute
 from xstyle.explain.attribution.sanity import DeletionInsertionResult, deletion_insertion, randomisation_check
-from xstyle.explain.attribution.targets import ClassTarget, DiscriminatorTarget
+from xstyle.explain.attribution.targets import DiscriminatorTarget, Target
+from xstyle.explain.gan._common import resolve_generator
 from xstyle.explain.gan.plots import DiscriminatorMapsDisplay, LatentClassDisplay
 from xstyle.hooks import frozen
 
@@ -188,12 +190,13 @@ class _AtLabel(nn.Module):
 
 @dataclass(frozen=True, eq=False)
 class LatentClassResult(Plottable):
-    """Which latent dimensions decide the digit class of G(z).
+    """Which latent dimensions decide the class of G(z) (a digit, an emoji category, ...).
 
     Attributes:
-        attribution: (10, latent_dim) mean IG attribution of the class logit to each z dimension,
-            over the samples predicted as that class (NaN rows for classes never predicted).
-        counts: (10,) samples per predicted class.
+        attribution: (K, latent_dim) mean IG attribution of the class logit to each z dimension,
+            over the samples predicted as that class (NaN rows for classes never predicted); K is
+            the classifier's number of classes.
+        counts: (K,) samples per predicted class.
         top_dims: class -> the ``top`` dimensions by mean |attribution|.
         causal: class -> {"top": mean logit change when each sample's z moves by ``step`` further
             along its top dimensions (away from the baseline where the attribution is positive,
@@ -230,9 +233,64 @@ class LatentClassResult(Plottable):
         )
 
 
+class _LogitOfG(Target):
+    """The classifier's logit of class ``k`` of G(w), as a function of G's input w (N, D [+ C]) -> (N,)."""
+
+    deeplift_ok = True
+
+    def __init__(self, generator: nn.Module, classifier: nn.Module, k: int) -> None:
+        super().__init__()
+        self.model = generator
+        self.classifier = classifier
+        self.k = int(k)
+
+    @property
+    def label(self) -> str:
+        return f"class {self.k} logit of G(z)"
+
+    def networks(self) -> list[nn.Module]:
+        return [self.model, self.classifier]
+
+    def with_model(self, model: nn.Module) -> _LogitOfG:
+        return _LogitOfG(model, self.classifier, self.k)
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.model(w))[:, self.k]
+
+
+def _class_inputs(
+    generator: nn.Module, classifier: nn.Module, n: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Seeded inputs w (n, D [+ C]) from the generator's prior (a conditional generator's labels
+    balanced), the classes (n,) the classifier predicts for G(w), and its number of classes K."""
+    from xstyle.gan.prior import draw_latents
+
+    w = draw_latents(generator, n, generator=gen)
+    with frozen(generator, classifier), torch.no_grad():
+        logits = classifier(generator(w))
+    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[0] != n:
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"the classifier must return logits (N, K) of the generated images; got {got}.")
+    return w, logits.argmax(1), int(logits.shape[1])
+
+
+def _causal_gain(
+    target: Target, members: torch.Tensor, attributions: torch.Tensor, dims: list[int], step: float
+) -> float:
+    """Mean change of ``target`` when each member's chosen z dimensions move ``step`` further from
+    the baseline 0 where their attribution is positive (back towards it where negative)."""
+    # IG credits the move from the baseline 0 to z; continuing that move along a dimension with
+    # positive attribution (and back along one with negative) should raise the logit
+    direction = torch.sign(attributions) * torch.sign(members)
+    with frozen(target.model, target.classifier), torch.no_grad():
+        moved = members.clone()
+        moved[:, dims] += step * direction[:, dims].to(moved.dtype)
+        return float((target(moved) - target(members)).mean())
+
+
 def latent_class_attribution(
-    generator: nn.Module,
-    classifier: nn.Module,
+    generator: Any,
+    classifier: nn.Module | None,
     *,
     n: int = 200,
     method: str = "ig",
@@ -246,8 +304,11 @@ def latent_class_attribution(
     """Attribute each sample's predicted-class logit to z (baseline z = 0) and check it causally.
 
     Args:
-        generator: z (N, latent_dim) -> digits (N, 1, 28, 28) in [-1, 1].
-        classifier: digits -> logits (N, 10).
+        generator: z (N, latent_dim) -> images (N, C, H, W) in [-1, 1] (a module, a
+            :class:`~xstyle.models.generators.GeneratorSpec` or a spec string); a conditional one
+            takes cat(z, one-hot y), its labels drawn balanced and kept on the baseline, so only z
+            is attributed.
+        classifier: images -> logits (N, K), any K; None: the spec's classifier.
         n: latent samples (z from the generator's prior, N(0, I) by default, seeded with ``seed``).
         top: dimensions per class reported and moved in the causal check.
         step: how far each of those coordinates moves (in units of the prior's standard deviation).
@@ -255,51 +316,58 @@ def latent_class_attribution(
     check_int(n, "n", 1)
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
+    if isinstance(generator, str):  # a spec string: its spec, which may carry a classifier
+        import xstyle.gan  # noqa: F401 - registers shipped:NAME and checkpoints
+        from xstyle.models.generators import get_generator
+
+        generator = get_generator(generator)
+    classifier = classifier if classifier is not None else getattr(generator, "classifier", None)
+    if classifier is None:
+        raise ValueError(
+            "latent_class_attribution needs a classifier (the generator's spec has none); pass one."
+        )
+    generator = resolve_generator(generator)
     latent_dim = int(getattr(generator, "latent_dim", 100))
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= latent_dim // 2:
         raise ValueError(f"top must be an integer in [1, {latent_dim // 2}]; got {top!r}.")
     gen = torch.Generator().manual_seed(check_seed(seed))
-    from xstyle.gan.prior import draw_latents
-
-    z = draw_latents(generator, n, generator=gen)
-    with frozen(generator, classifier), torch.no_grad():
-        predicted = classifier(generator(z)).argmax(1)
-    attribution = np.full((10, latent_dim), np.nan)
-    abs_attr = np.full((10, latent_dim), np.nan)
-    counts = np.bincount(predicted.numpy(), minlength=10)
+    w, predicted, k = _class_inputs(generator, classifier, n, gen)
+    attribution = np.full((k, latent_dim), np.nan)
+    abs_attr = np.full((k, latent_dim), np.nan)
+    counts = np.bincount(predicted.numpy(), minlength=k)
     top_dims: dict[int, list[int]] = {}
     causal: dict[int, dict[str, float]] = {}
     errors = []
-    for digit in range(10):
-        members = z[predicted == digit]
+    for cls in range(k):
+        members = w[predicted == cls]
         if len(members) == 0:
             continue
-        say(f"latent attribution (class {digit}, {len(members)} samples)")
-        target = ClassTarget(generator, classifier, digit)
+        say(f"latent attribution (class {cls}, {len(members)} samples)")
+        target = _LogitOfG(generator, classifier, cls)
+        baseline: Any = "zeros"
+        if members.shape[1] > latent_dim:  # conditional: the label part stays on the baseline
+            baseline = torch.cat([torch.zeros_like(members[:, :latent_dim]), members[:, latent_dim:]], 1)
         res = attribute(
-            target, members, method=method, baselines="zeros", n_steps=n_steps, seed=seed, **attribute_options
+            target,
+            members,
+            method=method,
+            baselines=baseline,
+            n_steps=n_steps,
+            seed=seed,
+            **attribute_options,
         )
-        a = res.attributions.double()
-        attribution[digit] = a.mean(0).numpy()
-        abs_attr[digit] = a.abs().mean(0).numpy()
+        a = res.attributions.double()[:, :latent_dim]
+        attribution[cls] = a.mean(0).numpy()
+        abs_attr[cls] = a.abs().mean(0).numpy()
         if res.completeness() is not None:
             errors.append(res.completeness())
-        dims = np.argsort(-abs_attr[digit], kind="stable")[:top].tolist()
-        top_dims[digit] = dims
+        dims = np.argsort(-abs_attr[cls], kind="stable")[:top].tolist()
+        top_dims[cls] = dims
         others = [d for d in torch.randperm(latent_dim, generator=gen).tolist() if d not in dims]
-        rand_dims = others[:top]  # random dimensions outside the top ones
-        # IG credits the move from the baseline 0 to z; continuing that move along a dimension with
-        # positive attribution (and back along one with negative) should raise the logit
-        direction = torch.sign(res.attributions) * torch.sign(members)
-        with frozen(generator, classifier), torch.no_grad():
-            before = target(members)
-            gains = []
-            for chosen in (dims, rand_dims):
-                moved = members.clone()
-                moved[:, chosen] += step * direction[:, chosen].to(moved.dtype)
-                gains.append(float((target(moved) - before).mean()))
-        up_top, up_rand = gains
-        causal[digit] = {"top": up_top, "random": up_rand}
+        gains = [
+            _causal_gain(target, members, res.attributions, chosen, step) for chosen in (dims, others[:top])
+        ]
+        causal[cls] = {"top": gains[0], "random": gains[1]}
     return LatentClassResult(
         attribution=attribution,
         abs_attribution=abs_attr,

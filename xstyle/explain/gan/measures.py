@@ -46,10 +46,12 @@ import torch
 
 __all__ = [
     "COLOUR_MEASURES",
+    "DATASET_MEASURES",
     "DIGIT_MEASURES",
     "Measure",
     "classify",
     "colour_measures",
+    "dataset_measures",
     "default_measures",
     "digit_measures",
     "get_measure",
@@ -70,6 +72,12 @@ COLOUR_MEASURES = ("hue", "saturation", "brightness", "colourfulness", "coverage
 SKIN_HUE, SKIN_SATURATION, SKIN_MIN_VALUE, SKIN_RED_OVER_BLUE = (5.0, 50.0), (0.12, 0.85), 0.2, 0.06
 #: the share of an image's pixels below which :func:`skin_tone` fills in the foreground's lightness
 SKIN_MIN_PIXELS = 0.005
+#: the measures of each training data set's images (``xstyle gan train --dataset``): the digits'
+#: shape, the emoji's colour, shape and skin tone (their known style factor)
+DATASET_MEASURES: dict[str, tuple[str, ...]] = {
+    "mnist": DIGIT_MEASURES,
+    "emoji": (*COLOUR_MEASURES, "skin_tone"),
+}
 _FOREGROUND = 0.1  # RGB distance (on [0, 1]) from the background colour that counts as foreground
 
 
@@ -123,6 +131,12 @@ def get_measure(name: str) -> Measure:
 def default_measures(channels: int) -> tuple[str, ...]:
     """The measures the analyses use by default for images of ``channels`` channels."""
     return DIGIT_MEASURES if channels == 1 else COLOUR_MEASURES
+
+
+def dataset_measures(dataset: str | None, *, channels: int) -> tuple[str, ...]:
+    """The measures of a data set's images (:data:`DATASET_MEASURES`), or for an unknown data set
+    (None, a user's generator) :func:`default_measures` of ``channels``."""
+    return DATASET_MEASURES.get(dataset or "", default_measures(channels))
 
 
 # ------------------------------------------------------------------------------- colour measures

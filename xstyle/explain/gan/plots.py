@@ -280,7 +280,7 @@ class LatentClassDisplay(Display):
         a = np.nan_to_num(r.attribution)
         lim = float(np.abs(a).max()) or 1.0
         im = ax.imshow(a, aspect="auto", cmap=CMAP, vmin=-lim, vmax=lim)
-        ax.set_yticks(range(10), [f"{d} (n={c})" for d, c in enumerate(r.counts)], fontsize=7)
+        ax.set_yticks(range(len(r.counts)), [f"{d} (n={c})" for d, c in enumerate(r.counts)], fontsize=7)
         ax.set_xlabel("latent dimension")
         ax.set_title("Which latent dimensions decide the class (mean IG of the class logit)", fontsize=9)
         ax.figure.colorbar(im, ax=ax, shrink=0.8)
