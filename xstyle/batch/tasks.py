@@ -5,7 +5,8 @@ and the *bytes* of its input files (``sample:NAME`` and ``shipped:NAME`` specs t
 resolve on the worker), so a task needs no shared file system and runs the same on this machine
 and on a Ray cluster. :func:`run_item` returns plain data: ``{"numbers": {...}, "files": {name:
 bytes}}``; the driver writes it (atomically). :func:`worker_setup` loads the models once per worker
-(VGG19 for pairs and paintings; the digit classifier and held-out digits for checkpoints).
+(VGG19 for pairs and paintings; for checkpoints, per data set its classifier and held-out images:
+digits for an MNIST DCGAN, emoji for an emoji one).
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ class BatchSettings:
         n_steps: integrated-gradients steps of the maps.
         painting_size: long side a painting is analysed at, px.
         carriers: top carrier channels recorded per layer and painting.
-        gan_samples: digits generated to score a checkpoint; probe_samples: digits for its probes.
+        gan_samples: images generated to score a checkpoint; probe_samples: images for its probes.
+        classifier: what scores a checkpoint's images: None (its data set's shipped classifier:
+            digits or emoji; batches from before this setting resume), ``"none"`` (no quality
+            scores nor class probe; the measures are still probed) or a classifier spec
+            (``shipped:NAME`` or a ``.pt`` file).
         weights: VGG19 weights (``caffe``: the original, offline).
         network: the feature network of every item (:func:`xstyle.models.list_networks`; None:
             VGG19 with ``weights``); the paintings' layers are its own style layers.
@@ -59,6 +64,7 @@ class BatchSettings:
     probe_samples: int = D.BATCH_PROBE_SAMPLES
     weights: str = D.TRANSFER_WEIGHTS
     network: str | None = None
+    classifier: str | None = None
     seed: int = D.BATCH_SEED
 
     def __post_init__(self) -> None:
@@ -78,6 +84,11 @@ class BatchSettings:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
         object.__setattr__(self, "seed", check_seed(self.seed))
+        if self.classifier is not None and (not isinstance(self.classifier, str) or not self.classifier):
+            raise ValueError(
+                "classifier must be None (the data set's own), 'none' or a classifier spec; "
+                f"got {self.classifier!r}."
+            )
         if self.network is not None:  # an unknown network: one line before any item runs
             from xstyle.models.registry import get_network_spec
 
@@ -126,15 +137,19 @@ class WorkerState:
             self.models["vgg"] = config.load_network(last_layer="relu5_1")
         return self.models["vgg"]
 
-    def scorer(self):
-        """(digit classifier, held-out real digits)."""
-        if "classifier" not in self.models:
-            from xstyle.data import load_digits
+    def scorer(self, dataset: str = "mnist", classifier: str | None = None):
+        """(classifier or None, held-out real images) for checkpoints of ``dataset`` (cached):
+        ``classifier`` None is the data set's shipped one, ``"none"`` none, else a spec."""
+        key = f"scorer:{dataset}:{classifier}"
+        if key not in self.models:
             from xstyle.gan.classifier import load_classifier
+            from xstyle.gan.generator_spec import DATASET_CLASSIFIERS
+            from xstyle.gan.train import load_gan_data
 
-            self.models["classifier"] = load_classifier("shipped:digit-classifier")
-            self.models["heldout"] = load_digits("heldout")
-        return self.models["classifier"], self.models["heldout"]
+            spec = DATASET_CLASSIFIERS[dataset] if classifier is None else classifier
+            clf = None if classifier == "none" else load_classifier(spec)
+            self.models[key] = (clf, load_gan_data(dataset, "heldout"))
+        return self.models[key]
 
 
 def worker_setup(
@@ -244,6 +259,13 @@ def _pair(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]
     }
 
 
+def _network_name(s: BatchSettings) -> str:
+    """The feature network's spec as the pairs record it (``vgg19-<weights>`` by default)."""
+    from xstyle.transfer import TransferConfig
+
+    return TransferConfig(weights=s.weights, network=s.network).network_name
+
+
 def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
     import numpy as np
     import torch
@@ -284,6 +306,7 @@ def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, 
             "carriers": carriers,
             "fingerprint_layers": list(layers),
             "size_hw": list(image.shape[-2:]),
+            "network": _network_name(s),
         },
         "files": {
             "painting.png": _png(resize_image(image, 128)),
@@ -293,54 +316,86 @@ def _painting(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, 
     }
 
 
-def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-    import torch
-
-    from xstyle.explain.gan._common import sample_latents
-    from xstyle.explain.gan.probes import probe_layers
-    from xstyle.gan.metrics import evaluate_generator
-    from xstyle.gan.prior import draw_latents
+def _load_checkpoint(payload: dict) -> Any:
+    """The checkpoint of a checkpoint item: its spec, or the bytes that travelled with the task."""
     from xstyle.gan.train import load_checkpoint
 
     spec, data = payload["item"]["inputs"]["checkpoint"], payload["data"]["checkpoint"]
     if data is None:
-        checkpoint = load_checkpoint(spec)
-    else:  # the bytes travelled with the task: load them from a private temporary file
-        fd, tmp = tempfile.mkstemp(suffix=".pt")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            checkpoint = load_checkpoint(tmp)
-        except ValueError as err:  # its message names the file: the user's, not this temporary one
-            raise ValueError(str(err).replace(repr(tmp), repr(spec)).replace(tmp, spec)) from None
-        finally:
-            os.unlink(tmp)
-    generator = checkpoint.sampler
-    classifier, heldout = state.scorer()
-    seed = payload["seed"]
-    quality = evaluate_generator(generator, classifier, heldout, n_samples=s.gan_samples, seed=seed)
-    samples = sample_latents(generator, classifier=classifier, n=s.probe_samples, seed=seed)
-    probes = probe_layers(samples, attributes=["class"], cv=3, n_components=32, random_state=seed)
-    accuracy = {stage: _finite(probes.scores[i, 0]) for i, stage in enumerate(probes.stages)}
+        return load_checkpoint(spec)
+    fd, tmp = tempfile.mkstemp(suffix=".pt")  # the bytes: load them from a private temporary file
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return load_checkpoint(tmp)
+    except ValueError as err:  # its message names the file: the user's, not this temporary one
+        raise ValueError(str(err).replace(repr(tmp), repr(spec)).replace(tmp, spec)) from None
+    finally:
+        os.unlink(tmp)
+
+
+def _sample_sheet(generator: Any, seed: int, epoch: int) -> bytes:
+    """PNG of 32 samples (grey digits or colour images) of ``generator``, 4 x 8."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from xstyle.gan.prior import draw_latents
+    from xstyle.hooks import frozen
+
     z = draw_latents(generator, 32, generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        digits = generator(z).clamp(-1, 1).add(1).div(2)
+    with frozen(generator), torch.no_grad():
+        images = generator(z).clamp(-1, 1).add(1).div(2)
     fig, axes = plt.subplots(4, 8, figsize=(6, 3.2), layout="constrained")
-    for ax, digit in zip(axes.ravel(), digits, strict=True):
-        ax.imshow(digit[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    for ax, image in zip(axes.ravel(), images, strict=True):
+        if image.shape[0] == 1:
+            ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(image[:3].permute(1, 2, 0).numpy())
         ax.set_axis_off()
-    fig.suptitle(f"epoch {checkpoint.epoch}", fontsize=9)
+    fig.suptitle(f"epoch {epoch}", fontsize=9)
+    return _figure_png(fig)
+
+
+def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str, Any]:
+    from xstyle.explain.gan._common import sample_latents
+    from xstyle.explain.gan.measures import dataset_measures
+    from xstyle.explain.gan.probes import probe_layers
+    from xstyle.gan.metrics import evaluate_generator
+
+    checkpoint = _load_checkpoint(payload)
+    generator, seed = checkpoint.sampler, payload["seed"]
+    dataset = str(checkpoint.config.dataset)
+    classifier, heldout = state.scorer(dataset, s.classifier)
+    quality = None
+    if classifier is not None:
+        quality = evaluate_generator(generator, classifier, heldout, n_samples=s.gan_samples, seed=seed)
+    measures = list(dataset_measures(dataset, channels=int(heldout.images.shape[1])))
+    samples = sample_latents(
+        generator,
+        classifier=classifier,
+        n=s.probe_samples,
+        seed=seed,
+        measures=None if dataset == "mnist" else measures,  # digits: exactly the digit measures
+    )
+    attributes = (["class"] if classifier is not None else []) + measures
+    probes = probe_layers(samples, attributes=attributes, cv=3, n_components=32, random_state=seed)
+    scores = {
+        a: {stage: _finite(probes.scores[i, j]) for i, stage in enumerate(probes.stages)}
+        for j, a in enumerate(probes.attributes)
+    }
     return {
         "numbers": {
             "epoch": checkpoint.epoch,
-            "confident_fraction": quality.confident_fraction,
-            "frechet_distance": quality.frechet_distance,
-            "inception_score": quality.inception_score,
-            "label_agreement": quality.label_agreement,
-            "probe_accuracy": accuracy,
+            "dataset": dataset,
+            "classifier": None if classifier is None else (s.classifier or "auto"),
+            "confident_fraction": None if quality is None else quality.confident_fraction,
+            "frechet_distance": None if quality is None else quality.frechet_distance,
+            "inception_score": None if quality is None else quality.inception_score,
+            "label_agreement": None if quality is None else quality.label_agreement,
+            "probe_accuracy": scores.pop("class", {}),
+            "probe_r2": scores,
         },
-        "files": {"samples.png": _figure_png(fig)},
+        "files": {"samples.png": _sample_sheet(generator, seed, checkpoint.epoch)},
     }
 
 

@@ -105,6 +105,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     settings = BatchSettings(
         **_pick(args, "size", "steps", "painting_size", "gan_samples", "probe_samples", "weights", "seed"),
         network=args.network,
+        classifier=None if args.classifier == "auto" else args.classifier,
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
     )
@@ -169,12 +170,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         ("--maps-size", None, "long side of the style/content maps (default --size)"),
         ("--ig-steps", d.BATCH_IG_STEPS, "integrated-gradients steps"),
         ("--painting-size", d.BATCH_PAINTING_SIZE, "long side paintings are analysed at"),
-        ("--gan-samples", d.BATCH_GAN_SAMPLES, "digits scored per checkpoint"),
-        ("--probe-samples", d.BATCH_PROBE_SAMPLES, "digits probed per checkpoint"),
+        ("--gan-samples", d.BATCH_GAN_SAMPLES, "images scored per checkpoint"),
+        ("--probe-samples", d.BATCH_PROBE_SAMPLES, "images probed per checkpoint"),
     ):
         _option(g, flag, _positive_int, default, what)
     _option(g, "--weights", None, d.TRANSFER_WEIGHTS, "VGG19 weights")
     g.add_argument("--network", default=None, metavar="SPEC", help=NETWORK_HELP)
+    g.add_argument(
+        "--classifier",
+        default="auto",
+        metavar="SPEC",
+        help="what scores each checkpoint's images: auto (its data set's shipped classifier: digits or "
+        "emoji), none (measures only), or shipped:NAME / a .pt file (default auto)",
+    )
     _option(g, "--seed", _seed, d.BATCH_SEED, "batch seed; each item derives its own")
     p.add_argument("--no-report", action="store_true", help="skip the collection report (build it later)")
     p.set_defaults(func=_cmd_batch)

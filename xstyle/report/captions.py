@@ -543,11 +543,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "collection.table_checkpoints": (
         "Every checkpoint",
         (
-            "Click a column header to sort (again to reverse). Confident: share of generated digits "
-            "the classifier reads with p ≥ 0.9; Fréchet distance and Inception Score are MNIST "
-            "analogues on the classifier's features and outputs; probe: cross-validated accuracy of a "
-            "linear probe reading the digit class at each generator stage. The last column opens the "
-            "item's result.json."
+            "Click a column header to sort (again to reverse). Data set: what the generator was trained "
+            "on (digits: mnist, emoji), which picks its classifier and held-out images. Confident: share "
+            "of generated images the classifier reads with p ≥ 0.9; Fréchet distance and Inception Score "
+            "are analogues on the classifier's features and outputs; probe: cross-validated accuracy of "
+            "a linear probe reading the class at each generator stage (empty without a classifier). The "
+            "last column opens the item's result.json."
+        ),
+    ),
+    "collection.table_checkpoint_measures": (
+        "What the generator's stages encode",
+        (
+            "Per checkpoint and measure of its data set's images (digits: ink, thickness, slant, width, "
+            "height; emoji: colour, shape and skin tone), the cross-validated R² of a linear probe reading "
+            "the measure, at the stage that reads it best (named after the number). 0 is chance, 1 a "
+            "perfect linear read-out."
         ),
     ),
     "collection.atlas": (
@@ -585,8 +595,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Quality over training ({n} checkpoints)",
         (
             "Each measure against the checkpoint's epoch, one marker per checkpoint. Rising confident "
-            "share and Inception Score and a falling Fréchet distance mean better digits; the last "
-            "panel shows how well a linear probe reads the digit class from each generator stage."
+            "share and Inception Score and a falling Fréchet distance mean better images; the last "
+            "panel shows how well a linear probe reads the class from each generator stage."
         ),
     ),
     "collection.table_failed": (

@@ -368,8 +368,10 @@ def _paintings_table(
             for layer, f in first.items()
         }
         seconds = _number(folder.results[i].get("seconds"))
+        network = str(numbers.get("network", "vgg19"))  # batches before networks were recorded: VGG19
         metrics[i] = {
             "painting": folder.items[i]["inputs"].get("painting"),
+            "network": network,
             "participation_ratio": pr,
             "top_carrier": {layer: None if f is None else f[0] for layer, f in first.items()},
             "seconds": seconds,
@@ -377,6 +379,7 @@ def _paintings_table(
         rows.append(
             (
                 names[i],
+                network,
                 *(pr[layer] for layer in layers),
                 *(top[layer] for layer in layers),
                 seconds,
@@ -387,6 +390,7 @@ def _paintings_table(
         Table(
             columns=(
                 "painting",
+                "network",
                 *(f"PR {layer}" for layer in layers),
                 *(f"top carrier {layer}" for layer in layers),
                 "seconds",
@@ -577,7 +581,7 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
     ids = folder.done("checkpoint")
     s = report.section(
         "Checkpoints: quality over training",
-        f"{len(ids)} GAN checkpoint(s) scored with the digit classifier and probed stage by stage.",
+        f"{len(ids)} GAN checkpoint(s) scored with their data set's classifier and probed stage by stage.",
     )
 
     def epoch_of(i: str) -> float:
@@ -608,6 +612,7 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
         rows.append(
             (
                 short_name(folder.items[i]["inputs"].get("checkpoint", i)),
+                str(numbers.get("dataset", "mnist")),  # batches before other data sets: digits
                 series["epochs"][-1],
                 *(series[key][-1] for key, _ in _CURVES),
                 *(series["probe_accuracy"][st][-1] for st in stages),
@@ -626,6 +631,7 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
         Table(
             columns=(
                 "checkpoint",
+                "data set",
                 "epoch",
                 "confident share",
                 "Fréchet distance",
@@ -640,7 +646,51 @@ def _checkpoints_part(report: Report, root: Path, folder: BatchFolder, report_di
             **text("collection.table_checkpoints"),
         )
     )
+    series["probe_r2"] = _measure_probes(s, folder, ids)
     return series
+
+
+def _measure_probes(s: Section, folder: BatchFolder, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A table of each checkpoint's best probe R² per measure (and its stage); id -> measure ->
+    {"r2", "stage"}. Nothing for batches whose checkpoints recorded no measure probes."""
+    best: dict[str, dict[str, Any]] = {}
+    measures: list[str] = []
+    for i in ids:
+        probes = folder.results[i]["numbers"].get("probe_r2")
+        probes = probes if isinstance(probes, Mapping) else {}
+        best[i] = {}
+        for m, by_stage in probes.items():
+            scores = {st: _number(v) for st, v in by_stage.items()} if isinstance(by_stage, Mapping) else {}
+            scores = {st: v for st, v in scores.items() if v is not None}
+            if str(m) not in measures:
+                measures.append(str(m))
+            if scores:
+                stage = max(scores, key=lambda st: scores[st])
+                best[i][str(m)] = {"r2": scores[stage], "stage": str(stage)}
+    if not measures:
+        return best
+
+    def cell(i: str, m: str) -> str | None:
+        entry = best[i].get(m)
+        return None if entry is None else f"{entry['r2']:.2f} ({entry['stage']})"
+
+    rows = [
+        (
+            short_name(folder.items[i]["inputs"].get("checkpoint", i)),
+            folder.results[i]["numbers"].get("epoch"),
+            *(cell(i, m) for m in measures),
+        )
+        for i in ids
+    ]
+    s.table(
+        Table(
+            columns=("checkpoint", "epoch", *measures),
+            rows=tuple(rows),
+            sortable=True,
+            **text("collection.table_checkpoint_measures"),
+        )
+    )
+    return best
 
 
 # -------------------------------------------------------------------------------------- failures
