@@ -378,7 +378,7 @@ def latent_directions() -> list:
             "the pixels."
         ),
         code(
-            "from xstyle.explain.gan.probes import probe_layers, sample_latents\n\n"
+            "from xstyle.explain.gan.probes import find_directions, probe_layers, sample_latents\n\n"
             "samples = sample_latents(generator, classifier=classifier, n=N, seed=0)\n"
             'samples.summary()["attributes"]'
         ),
@@ -482,6 +482,71 @@ def latent_directions() -> list:
             "share is one the digit's identity dictates (a 1 is narrower than a 0 whatever the "
             "hand). The Gram ratio asks whether texture statistics of the classifier's features group "
             "digits by hand or by identity; the README quotes the shipped model's numbers."
+        ),
+        md(
+            "## 7 · A colour GAN: which measures z carries and which the label carries\n\n"
+            "Everything above runs on any generator. The shipped emoji DCGAN is conditional too: "
+            "G(z, y) draws a 32×32 colour emoji of one of nine Unicode categories (y), scored by its "
+            "own emoji classifier. Its images are measured with the colour and shape measures and "
+            "`skin_tone` (the CIELAB lightness of the skin-coloured pixels; the emoji data carry "
+            "skin tone as a known style factor). `gan_style` splits each measure's variance over a "
+            "z × category grid into z, label and interaction, with bootstrap intervals over z."
+        ),
+        code(
+            "from xstyle.explain.gan.measures import COLOUR_MEASURES\n"
+            "from xstyle.models.generators import get_generator\n\n"
+            'emoji = get_generator("shipped:emoji-dcgan")  # the generator, its prior and its classifier\n'
+            'measures = [*COLOUR_MEASURES, "skin_tone"]\n'
+            "emoji_style = gan_style(\n"
+            "    emoji,\n"
+            "    emoji.classifier,\n"
+            "    measures=measures,\n"
+            "    reverse_digit=5,  # the reverse analogy: People & Body written with many z\n"
+            "    n_z=4 if FAST else 30,\n"
+            "    n_attribution=4 if FAST else 20,\n"
+            "    n_steps=4 if FAST else 16,\n"
+            "    n_direction=20 if FAST else 200,\n"
+            "    n_walk=2 if FAST else 16,\n"
+            "    n_boot=20 if FAST else 200,\n"
+            "    seed=0,\n"
+            ")\n"
+            "emoji_style.plot_analogies(rows=4)\n"
+            "plt.show()\n"
+            "{\n"
+            "    m: f\"z {v['z']:.2f} ({v['z_ci'][0]:.2f}-{v['z_ci'][1]:.2f}), \"\n"
+            "    f\"label {v['label']:.2f} ({v['label_ci'][0]:.2f}-{v['label_ci'][1]:.2f})\"\n"
+            "    for m, v in emoji_style.variance.items()\n"
+            "}"
+        ),
+        md(
+            "The three methods on the colour GAN: InterFaceGAN boundaries for a few measures, "
+            "GANSpace components of its first stage and SeFa's eigenvectors of its first layer, "
+            "compared by cosine (each unsupervised direction matched to the nearest named one)."
+        ),
+        code(
+            "emoji_samples = sample_latents(\n"
+            "    emoji, classifier=emoji.classifier, n=N, seed=0, measures=measures\n"
+            ")\n"
+            "emoji_directions = find_directions(\n"
+            "    emoji,\n"
+            "    emoji_samples,\n"
+            '    attributes=["hue", "coverage", "skin_tone"],\n'
+            "    conditional=(),\n"
+            "    n_components=K,\n"
+            ")\n"
+            "emoji_comparison = compare_directions(emoji_directions)\n"
+            "emoji_comparison.plot()\n"
+            "plt.show()\n"
+            "list(emoji_comparison.matches)"
+        ),
+        md(
+            "**What to take away.** With 30 z (docs/gan-training.md), z carries most of the shape "
+            "(coverage 0.68, symmetry 0.59 of the variance) and about half of the skin tone (0.47, "
+            "label 0.21); the label carries as much of the saturation as z does. This generator is "
+            "undertrained (43 % of its images are read as the requested category), so its "
+            "skin-coloured pixels are not only faces: the skin-tone share is about the lightness of "
+            "orange and brown pixels in every category, and within People & Body z spans roughly the "
+            "real tones 2–4."
         ),
     ]
 
