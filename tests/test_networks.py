@@ -202,6 +202,7 @@ def test_torchvision_default_weights_load_from_the_cache_offline(tmp_path, monke
     import torchvision.models as tvm
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)  # follow TORCH_HOME whatever set_dir said before
     enum = tvm.get_model_weights("squeezenet1_0").DEFAULT
     cached = tmp_path / "hub" / "checkpoints" / enum.url.rsplit("/", 1)[1]
 
