@@ -241,7 +241,7 @@ def test_style_report_fast(style_report):
     assert pictured["channels"]["channels"] == sorted(range(len(share)), key=lambda i: -share[i])[:2]
     assert md.index("## Which channels and Gram entries") < md.index("## What this style is made of")
     assert (style_report / "figures" / "style_gram_spectrum.svg").is_file()
-    assert [e["stage"] for e in data["log"]][:2] == ["load images and VGG19", "style transfer"]
+    assert [e["stage"] for e in data["log"]][:2] == ["load images and the network", "style transfer"]
     # --fast-model: the shipped stylizer explained on the same photo, beside the optimisation result
     fast = style["stylizer"]
     assert fast["model"] == "shipped:starry_night"

@@ -67,7 +67,7 @@ def test_network_section_names_the_layers_and_its_numbers_are_compare_networks(s
     from xstyle.explain.style.networks import STATISTICS, compare_networks
 
     run, runner = _stub_run(stub)
-    assert [e["stage"] for e in runner.log] == ["load images and VGG19", "network statistics"]
+    assert [e["stage"] for e in runner.log] == ["load images and the network", "network statistics"]
     report = Report(title="t")
     network_section(_Page(report, tmp_path, "style_"), run)
     (section,) = report.sections
@@ -106,3 +106,11 @@ def test_default_vgg19_gets_a_card_and_no_extra_stage(tmp_path):
     assert "vgg19-caffe" in section.intro and "relu4_2" in section.intro and "relu5_1" in section.intro
     assert not section.figures and not list(tmp_path.iterdir())  # nothing drawn, nothing computed
     assert run.network.statistics is None and run.network.to_dict()["license"]
+
+
+def test_the_report_text_names_its_network(stub):
+    """The transfer and summary texts name the network the report ran on, not always VGG19."""
+    from xstyle.report.style_sections import _network_words
+
+    assert _network_words(StyleReportConfig.fast()) == "VGG19 caffe weights"
+    assert _network_words(StyleReportConfig.fast(network=stub)) == f"the network {stub}"

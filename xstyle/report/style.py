@@ -202,7 +202,7 @@ def _style_plan(c: StyleReportConfig) -> list[_Stage]:
     entries = n_style * c.top_pairs * max(2, c.n_steps // 2) * u
     ratios = 7 if c.tradeoff_ratios is None else len(c.tradeoff_ratios)
     return [
-        _Stage("load images and VGG19", 1, 3),
+        _Stage("load images and the network", 1, 3),
         _Stage("style transfer", sum(c.steps), transfer),
         # one forward pass through the style layers, on networks other than the default only
         *([_Stage("network statistics", 1, 1 + _vgg_cost(c.size) / 3)] if measures_network(c) else []),

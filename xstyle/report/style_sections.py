@@ -25,6 +25,7 @@ from xstyle.report.style_sections_maps import maps_section
 from xstyle.report.writer import Table, save_image_figure
 
 if TYPE_CHECKING:
+    from xstyle.report.style import StyleReportConfig
     from xstyle.report.style_stages import StyleRun
 
 __all__ = ["STYLE_SECTIONS", "add_style_sections"]
@@ -55,14 +56,22 @@ def _image_panel(images: list, titles: list[str]):
     return fig
 
 
+def _network_words(c: StyleReportConfig) -> str:
+    """How the text names the report's network: "VGG19 caffe weights" or "the network NAME"."""
+    if c.network is None:
+        return f"VGG19 {c.weights} weights"
+    return f"the network {c._transfer_config().network_name}"
+
+
 def summary_section(page: _Page, run: StyleRun) -> None:
     """Section "Where this style lives": the answer first, with the check behind each part of it."""
     c, save = run.c, page.save
     s = page.report.section(
         "Where this style lives",
         f"The answer first: where the style of {c.style} sits in the stylised {c.content} — which "
-        "regions, which VGG19 layers, which channels and how many Gram eigencomponents — each with the "
-        "check that says how far to trust it. The sections below give the details.",
+        f"regions, which layers of {'VGG19' if c.network is None else _network_words(c)}, which channels "
+        "and how many Gram eigencomponents — each with the check that says how far to trust it. The "
+        "sections below give the details.",
     )
     s.figure(save(run.summary.plot(), "summary", "style.summary"))
     s.table(
@@ -90,8 +99,8 @@ def transfer_section(page: _Page, run: StyleRun) -> None:
     c, save, root, transfer = run.c, page.save, page.root, run.transfer
     s = page.report.section(
         "Style transfer",
-        f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, VGG19 "
-        f"{c.weights} weights, {c.size} px, {_schedule_text(transfer)}). Every later section explains "
+        f"The content photo {c.content} was stylised with {c.style} (Gatys et al. 2016, "
+        f"{_network_words(c)}, {c.size} px, {_schedule_text(transfer)}). Every later section explains "
         "this result.",
     )
     s.figure(

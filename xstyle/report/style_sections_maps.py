@@ -150,7 +150,8 @@ def _sanity_checks(page: _Page, s: Section, run: StyleRun) -> None:
         s.text(
             "Sanity checks: deletion/insertion curves remove (or add) pixels in the map's order and "
             "should change the loss faster than random orders; model randomisation re-initialises "
-            "VGG19 block by block and the maps should stop resembling the trained network's maps."
+            "the network block by block from the top, and the maps should stop resembling the trained "
+            "network's maps."
         )
     for name, curve in maps.deletion.items():
         s.figure(

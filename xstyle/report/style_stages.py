@@ -60,7 +60,7 @@ def _load(runner: _Runner, run: StyleRun) -> None:
     from xstyle.data import resolve_image
 
     c = run.c
-    with runner.stage("load images and VGG19") as step:
+    with runner.stage("load images and the network") as step:
         run.config = c._transfer_config()
         run.content_full = resolve_image(c.content, size=c.size)
         run.style_full = resolve_image(c.style, size=c.size)
