@@ -168,3 +168,6 @@ def test_the_shipped_emoji_dcgan_through_sample_eval_probe_and_report(tmp_path, 
     assert code == 0, err
     metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())["metrics"]["gan"]
     assert metrics["generator"]["class_names"][2] == "Flags" and "style_content" in metrics
+    shares = metrics["style_content"]["variance"]  # the emoji data set's measures, skin tone included
+    assert {"hue", "coverage", "skin_tone"} <= set(shares)
+    assert shares["skin_tone"]["z"] + shares["skin_tone"]["label"] <= 1 + 1e-9

@@ -182,6 +182,17 @@ def style_content_stage(runner: _Runner, run: GANRun) -> None:
             step("z x label grid, shares, attribution, Gram, directions" if run.style else "skipped")
 
 
+def _colour_measures(spec: Any) -> tuple[str, ...] | None:
+    """What the conditional analysis measures on a colour generator: its data set's measures (emoji:
+    colour, shape and skin tone), else the colour measures; None for grey digits (the digit measures)."""
+    from xstyle.explain.gan.measures import dataset_measures
+
+    if spec is None or spec.channels == 1:
+        return None
+    dataset = spec.card.get("dataset") if isinstance(spec.card, dict) else None
+    return dataset_measures(dataset, channels=spec.channels)
+
+
 def _style_content(
     c: GANReportConfig, classifier: Any, step: Callable[[str], None], *, spec: Any = None
 ) -> Any:
@@ -206,6 +217,7 @@ def _style_content(
     return gan_style(
         generator,
         classifier,
+        measures=_colour_measures(spec),
         reverse_digit=min(7, n_classes - 1),
         n_z=c.n_style_z,
         n_attribution=6 if fast else 20,
