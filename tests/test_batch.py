@@ -342,16 +342,15 @@ def test_a_task_that_raises_is_recorded_and_the_others_go_on(tmp_path, monkeypat
     items = _collection(tmp_path)[:2]
     import xstyle.batch.tasks as tasks
 
-    real = tasks._TASKS["pair"]
-
-    def flaky(state, payload, settings):
+    def flaky(state, payload, settings):  # the task itself is not under test: no transfer runs
         if payload["item"]["id"].startswith("a"):
             raise RuntimeError("boom\nsecond line")
-        return real(state, payload, settings)
+        return {"numbers": {"total": 1.0}, "files": {"note.txt": b"ok"}}
 
     monkeypatch.setitem(tasks._TASKS, "pair", flaky)
     result = run_batch(items, tmp_path / "out", settings=TINY, engine=InProcessEngine())
     assert [(s.status, s.error) for s in result.items] == [("failed", "RuntimeError: boom"), ("done", None)]
+    assert (tmp_path / "out" / "items" / items[1].id / "note.txt").read_bytes() == b"ok"
 
 
 # ------------------------------------------------------------------------- end to end (processes)

@@ -208,6 +208,7 @@ def test_single_scale_lbfgs_recovers_from_divergence(caffe_vgg):
     assert result.final["total"] < 0.5 * losses[0]
 
 
+@pytest.mark.slow
 def test_lbfgs_falls_back_to_a_line_search_where_every_restart_overshoots(caffe_vgg):
     """On sample:china the line-search-free L-BFGS overshoots on its first quasi-Newton step even
     at an eighth of the step size (it used to return the photo unchanged, style loss 100x the
