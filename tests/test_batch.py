@@ -437,6 +437,12 @@ def test_cli_bad_items_among_good_ones_and_a_manifest_with_a_missing_file(tmp_pa
         ),
         (["manifest", "nope.csv", "--out", "o"], "manifest 'nope.csv' does not exist"),
         (["pairs", "sample:chelsea", "sample:great_wave", "--out", "o", "--size", "8"], "size must be"),
+        (["checkpoints", "shipped:dcgan", "--out", "o", "--classifier", ""], "classifier must be"),
+        (
+            ["checkpoints", "shipped:dcgan", "--out", "o", "--classifier", "missing.pt"],
+            "missing.pt: classifier weights not found",
+        ),
+        (["checkpoints", "shipped:dcgan", "--out", "o", "--classifier", "shipped:nope"], "shipped:nope"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2_nothing_written(expect_cli_error, argv, match):

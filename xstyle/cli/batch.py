@@ -109,6 +109,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         maps_size=min(args.maps_size or args.size, args.size),
         n_steps=args.ig_steps,
     )
+    if settings.classifier not in (None, "none") and any(i.kind == "checkpoint" for i in items):
+        from xstyle.gan.classifier import load_classifier
+
+        load_classifier(settings.classifier)  # a missing or wrong file: one line before --out is made
     todo = pending_items(items, args.out)  # a resumed batch: size the engine for what is left
     engine = _engine(args, len(todo), settings, {i.kind for i in todo} or {i.kind for i in items})
     with hold_output(args.out, what="--out"):  # one run per folder, until its report is written too
