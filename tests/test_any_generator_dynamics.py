@@ -128,6 +128,57 @@ def test_latent_class_attribution_takes_a_spec_and_its_classifier():
         latent_class_attribution(bare, None, n=4)
 
 
+class Boom(RuntimeError):
+    pass
+
+
+def _explode(*_args, **_kwargs):
+    raise Boom("forced failure inside the forward pass")
+
+
+@pytest.mark.parametrize("broken", ["generator", "classifier"])
+def test_latent_class_attribution_of_a_spec_leaves_no_hooks_when_a_forward_pass_raises(broken):
+    """A spec's generator and classifier keep their flags and carry no hook after a failure in either."""
+    g, clf = RedByZ(), ReadsRed()
+    spec = wrap_generator(g, latent_dim=LATENT, n_classes=CLASSES, classifier=clf)  # one forward pass
+    g.train()
+    clf.train()
+    g.gain.bias.requires_grad_(False)
+    if broken == "generator":
+        g.gain.forward = _explode
+    else:
+        clf.forward = _explode
+    with pytest.raises(Boom):
+        latent_class_attribution(spec, None, n=6, n_steps=2, top=1, seed=0)
+    for net in (g, clf):
+        assert_no_hooks(net)
+        assert net.training
+    assert g.gain.weight.requires_grad and not g.gain.bias.requires_grad
+
+
+def test_dynamics_with_the_emoji_measures_leaves_no_hooks_when_a_step_raises(emoji_ckpts):
+    """probe_dynamics with measures (skin tone among them): a generator stage or a measure that
+    raises leaves the loaded checkpoints' generators as found, with no hook."""
+    from xstyle.gan.train import load_checkpoint
+
+    ckpt = load_checkpoint(emoji_ckpts[0])
+    g = ckpt.sampler
+    g.train()
+
+    def bad_measure(images):
+        raise Boom("forced failure in a measure")
+
+    with pytest.raises(Boom):  # a measure after the tapped forward passes
+        probe_dynamics([ckpt], None, measures=["skin_tone", bad_measure], **FAST)
+    assert_no_hooks(g)
+    assert g.training
+    g.get_submodule("act0").forward = _explode  # a tapped stage itself
+    with pytest.raises(Boom):
+        probe_dynamics([ckpt], None, measures=["skin_tone"], **FAST)
+    assert_no_hooks(g)
+    assert g.training and all(m.training for m in g.modules())
+
+
 # ------------------------------------------------------------------------------- batch and report
 
 

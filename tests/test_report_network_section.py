@@ -114,3 +114,25 @@ def test_the_report_text_names_its_network(stub):
 
     assert _network_words(StyleReportConfig.fast()) == "VGG19 caffe weights"
     assert _network_words(StyleReportConfig.fast(network=stub)) == f"the network {stub}"
+
+
+def test_the_network_statistics_leave_no_hooks_when_the_forward_pass_raises(stub):
+    """The report's network-statistics stage taps the user's network: a failure inside it leaves
+    the network as found (no hook, ``training`` and ``requires_grad`` restored)."""
+    from xstyle.hooks import assert_no_hooks
+
+    class Boom(RuntimeError):
+        pass
+
+    def explode(*_args, **_kwargs):
+        raise Boom("forced failure inside the forward pass")
+
+    net = _StubNet().train()
+    net.conv1.bias.requires_grad_(False)
+    net.relu2.forward = explode  # between the first and the last tapped style layer
+    config = StyleReportConfig.fast(network=stub)._transfer_config()
+    with pytest.raises(Boom):
+        network_card(config, model=net, style=torch.rand(1, 3, 16, 16))
+    assert_no_hooks(net)
+    assert net.training and all(m.training for m in net.modules())
+    assert net.conv1.weight.requires_grad and not net.conv1.bias.requires_grad
