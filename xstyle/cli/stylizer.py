@@ -252,7 +252,7 @@ def _cmd_stylizer_explain(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
-    """Register ``xstyle stylizer train|apply|explain`` (real-time style transfer, issue 8)."""
+    """Register ``xstyle stylizer train|apply|explain`` (real-time style transfer)."""
     ssub = _add_group(sub, "stylizer", "train, apply and explain feed-forward (real-time) stylizers")
     model_help = "shipped:starry_night, shipped:great_wave, or model.pt / epoch_NNNN.pt from `stylizer train`"
 
