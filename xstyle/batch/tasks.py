@@ -137,7 +137,7 @@ class WorkerState:
             self.models["vgg"] = config.load_network(last_layer="relu5_1")
         return self.models["vgg"]
 
-    def scorer(self, dataset: str = "mnist", classifier: str | None = None):
+    def scorer(self, dataset: str = "mnist", *, classifier: str | None = None) -> tuple[Any, Any]:
         """(classifier or None, held-out real images) for checkpoints of ``dataset`` (cached):
         ``classifier`` None is the data set's shipped one, ``"none"`` none, else a spec."""
         key = f"scorer:{dataset}:{classifier}"
@@ -365,7 +365,7 @@ def _checkpoint(state: WorkerState, payload: dict, s: BatchSettings) -> dict[str
     checkpoint = _load_checkpoint(payload)
     generator, seed = checkpoint.sampler, payload["seed"]
     dataset = str(checkpoint.config.dataset)
-    classifier, heldout = state.scorer(dataset, s.classifier)
+    classifier, heldout = state.scorer(dataset, classifier=s.classifier)
     quality = None
     if classifier is not None:
         quality = evaluate_generator(generator, classifier, heldout, n_samples=s.gan_samples, seed=seed)
