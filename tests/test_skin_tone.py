@@ -95,6 +95,12 @@ def test_skin_tone_is_a_registered_rgb_measure():
     assert get_measure("skin_tone").fn is skin_tone
     out = measure_images(_painted(NOTO_SKIN[1:3]), ["skin_tone", "hue"])
     assert out["skin_tone"] == pytest.approx([_lstar(c) for c in NOTO_SKIN[1:3]], abs=1e-4)
+    grey = _painted(NOTO_SKIN[1:3])[:, :1]  # a grey image has no skin colour: one line, not a number
+    with pytest.raises(
+        ValueError, match=r"measure 'skin_tone' is for images with 3 channels; these have 1"
+    ) as err:
+        measure_images(grey, ["skin_tone"])
+    assert "\n" not in str(err.value) and "ink" in str(err.value)
 
 
 def _tone_sets(split: str) -> tuple[np.ndarray, list[list[int]]]:

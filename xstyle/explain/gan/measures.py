@@ -443,7 +443,14 @@ def measure_images(
         if isinstance(m, str) and m in batch:
             out[name] = batch[m]
         elif isinstance(m, str):
-            out[name] = _as_values(name, get_measure(m).fn(images), n)
+            registered = get_measure(m)
+            if registered.channels is not None and images.shape[1] not in registered.channels:
+                fits = ", ".join(list_measures(channels=images.shape[1]))
+                raise ValueError(
+                    f"measure {m!r} is for images with {' or '.join(map(str, registered.channels))} "
+                    f"channels; these have {images.shape[1]}: use {fits} (or pass a callable)."
+                )
+            out[name] = _as_values(name, registered.fn(images), n)
         elif callable(m):
             out[name] = _as_values(name, m(images), n)
         else:
