@@ -199,9 +199,11 @@ def test_the_checkpoint_task_scores_an_emoji_checkpoint(emoji_ckpts, classifier)
     assert out["files"]["samples.png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_bad_classifier_setting_is_one_line():
-    with pytest.raises(ValueError, match="classifier must be"):
+def test_a_bad_classifier_setting_is_one_line_and_auto_is_the_default():
+    with pytest.raises(ValueError, match="classifier must be 'auto'"):
         BatchSettings(classifier="")
+    assert BatchSettings(classifier="auto").classifier is None  # the CLI's word, stored as the default
+    assert BatchSettings(classifier="auto").to_dict() == BatchSettings().to_dict()  # so batches resume
 
 
 def test_the_collection_report_shows_the_data_set_and_the_measure_probes(tmp_path):

@@ -42,8 +42,9 @@ class BatchSettings:
         painting_size: long side a painting is analysed at, px.
         carriers: top carrier channels recorded per layer and painting.
         gan_samples: images generated to score a checkpoint; probe_samples: images for its probes.
-        classifier: what scores a checkpoint's images: None (its data set's shipped classifier:
-            digits or emoji; batches from before this setting resume), ``"none"`` (no quality
+        classifier: what scores a checkpoint's images: None or ``"auto"`` (its data set's shipped
+            classifier: digits or emoji; stored as None, so batches from before this setting
+            resume), ``"none"`` (no quality
             scores nor class probe; the measures are still probed) or a classifier spec
             (``shipped:NAME`` or a ``.pt`` file).
         weights: VGG19 weights (``caffe``: the original, offline).
@@ -84,9 +85,11 @@ class BatchSettings:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
         object.__setattr__(self, "seed", check_seed(self.seed))
+        if self.classifier == "auto":  # the CLI's word for the default
+            object.__setattr__(self, "classifier", None)
         if self.classifier is not None and (not isinstance(self.classifier, str) or not self.classifier):
             raise ValueError(
-                "classifier must be None (the data set's own), 'none' or a classifier spec; "
+                "classifier must be 'auto' (the data set's own), 'none' or a classifier spec; "
                 f"got {self.classifier!r}."
             )
         if self.network is not None:  # an unknown network: one line before any item runs
