@@ -30,18 +30,18 @@ demo: $(VENV)/.installed
 # the fast tier: every module and command on tiny inputs; a test that hangs fails after TEST_TIMEOUT s
 TEST_TIMEOUT ?= 120
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check xstyle tests benchmarks
+	$(BIN)/ruff check xstyle tests benchmarks notebooks/_build_notebooks.py docs/scripts
 	$(BIN)/python -m pytest -q --timeout=$(TEST_TIMEOUT) --durations=15
 
 # everything: the fast tier plus the slow end-to-end tier (real reports, Ray, training, notebooks,
 # the browser, every benchmark's --quick run)
 test-all: $(VENV)/.installed-dev
-	$(BIN)/ruff check xstyle tests benchmarks
+	$(BIN)/ruff check xstyle tests benchmarks notebooks/_build_notebooks.py docs/scripts
 	$(BIN)/python -m pytest -q --run-slow --durations=30
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check xstyle tests benchmarks
-	$(BIN)/ruff format --check xstyle tests benchmarks
+	$(BIN)/ruff check xstyle tests benchmarks notebooks/_build_notebooks.py docs/scripts
+	$(BIN)/ruff format --check xstyle tests benchmarks notebooks/_build_notebooks.py docs/scripts
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_transfer.py

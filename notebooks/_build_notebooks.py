@@ -57,7 +57,7 @@ def style_vs_content() -> list:
         code(
             "from xstyle import TransferConfig, load_sample, load_vgg19, resize_image, style_transfer\n\n"
             "SIZE = 48 if FAST else 192  # long side of the stylised image, px\n"
-            "STEPS = (3,) if FAST else (100, 20)  # evaluations per pyramid level, coarse to fine\n\n"
+            "STEPS = (3,) if FAST else (120,)  # one level: below 256 px a coarse level copies the layout\n\n"
             'vgg = load_vgg19("caffe", last_layer="relu5_1")  # the original Oxford VGG19\n'
             'content = load_sample("astronaut", size=SIZE)\n'
             'style = load_sample("starry_night", size=SIZE)\n'
@@ -439,8 +439,8 @@ def latent_directions() -> list:
         md(
             "**What to take away.** On the shipped DCGAN (the moving average after 330 epochs, "
             "latents from a mixture of 10 Gaussians) ink, slant and width are linearly readable "
-            "from z already (R² 0.67–0.81, the probe table in `docs/measurements.md`), thickness and height less "
-            "so (0.44 and 0.46 from z), the class fairly well (71 % accuracy: the prior's "
+            "from z already (R² 0.67–0.81, the probe table in `docs/measurements.md`), thickness "
+            "and height less so (0.44 and 0.46 from z), the class fairly well (71 % accuracy: the prior's "
             "components became digits), and the classifier's confidence not at all (R² ≈ 0); "
             "unsupervised directions often line up with a named attribute (|cos| well above the "
             "≈ 0.1 of random 100-d directions), and walking along a direction rarely changes one "

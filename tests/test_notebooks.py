@@ -36,6 +36,19 @@ def test_three_notebooks_exist_with_outputs_stripped():
         assert "torch.randn" not in source, path.name
 
 
+def test_the_build_script_writes_exactly_the_committed_notebooks(tmp_path, monkeypatch):
+    """notebooks/_build_notebooks.py is the source: rebuilding gives the committed files byte for
+    byte, so an edit to one and not the other fails here."""
+    folder = NOTEBOOKS[0].parent
+    monkeypatch.syspath_prepend(str(folder))
+    import _build_notebooks
+
+    written = _build_notebooks.build(tmp_path)
+    assert sorted(p.name for p in written) == [p.name for p in NOTEBOOKS]
+    for path in written:
+        assert path.read_bytes() == (folder / path.name).read_bytes(), path.name
+
+
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     from xstyle.data import DigitData, load_digits
