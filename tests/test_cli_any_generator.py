@@ -171,3 +171,31 @@ def test_the_shipped_emoji_dcgan_through_sample_eval_probe_and_report(tmp_path, 
     shares = metrics["style_content"]["variance"]  # the emoji data set's measures, skin tone included
     assert {"hue", "coverage", "skin_tone"} <= set(shares)
     assert shares["skin_tone"]["z"] + shares["skin_tone"]["label"] <= 1 + 1e-9
+
+
+def test_sampling_the_emoji_dcgan_names_images_and_labels_not_digits(tmp_path, capsys):
+    code, out, err = _run(
+        capsys,
+        "gan",
+        "sample",
+        "--checkpoint",
+        "shipped:emoji-dcgan",
+        "-n",
+        "9",
+        "-o",
+        str(tmp_path / "e.png"),
+    )
+    assert code == 0, err
+    assert out.strip().endswith("(9 images, seed 0, labels 0..8 in turn)")
+    code, out, err = _run(
+        capsys,
+        "gan",
+        "sample",
+        "--checkpoint",
+        "shipped:dcgan-conditional",
+        "-n",
+        "4",
+        "-o",
+        str(tmp_path / "d.png"),
+    )
+    assert code == 0 and out.strip().endswith("(4 digits, seed 0, digits 0..9 in turn)"), err

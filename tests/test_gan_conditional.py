@@ -157,7 +157,7 @@ def test_cli_sample_writes_the_requested_digit_and_eval_reports_agreement(condit
         str(report),
     ]
     assert main(argv) == 0
-    assert "classified as the requested digit" in capsys.readouterr().out
+    assert "classified as the requested label" in capsys.readouterr().out
     import json
 
     assert 0 <= json.loads(report.read_text())["label_agreement"] <= 1

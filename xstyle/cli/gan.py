@@ -70,6 +70,12 @@ def _classifier(path: str | None, dataset: str = "mnist"):
     return clf
 
 
+_LABEL_HELP = (
+    "generate this label only (a digit 0..9, or an emoji category 0..8; default: every label in turn, "
+    "balanced)"
+)
+
+
 def _check_digit(digit: int | None, ckpt) -> None:
     """--digit needs a conditional checkpoint."""
     if digit is not None and not ckpt.config.conditional:
@@ -198,14 +204,16 @@ def _cmd_gan_sample(args: argparse.Namespace) -> int:
         digits, nrow=max(1, round(args.n**0.5)), normalize=True, value_range=(-1, 1), pad_value=1
     )
     save_image(grid, out)
+    is_digits = ckpt.config.dataset == "mnist"
+    n_classes = int(getattr(ckpt.sampler, "n_classes", 0) or 0)
     what = (
         ""
         if not ckpt.config.conditional
-        else f", digit {args.digit}"
+        else f", {'digit' if is_digits else 'label'} {args.digit}"
         if args.digit is not None
-        else ", digits 0..9 in turn"
+        else f", {'digits' if is_digits else 'labels'} 0..{n_classes - 1} in turn"
     )
-    print(f"wrote {out} ({args.n} digits, seed {args.seed}{what})")
+    print(f"wrote {out} ({args.n} {'digits' if is_digits else 'images'}, seed {args.seed}{what})")
     return 0
 
 
@@ -315,7 +323,7 @@ def _cmd_gan_eval(args: argparse.Namespace) -> int:
         (f"class counts 0..{len(quality.class_counts) - 1}", " ".join(str(c) for c in quality.class_counts)),
     ]
     if quality.label_agreement is not None:
-        rows.append(("classified as the requested digit", f"{quality.label_agreement:.3f}"))
+        rows.append(("classified as the requested label", f"{quality.label_agreement:.3f}"))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -399,12 +407,12 @@ def add_parsers(sub) -> None:
     _option(p, "--data", None, "sample", data_help)
     _add_overwrite(p)
 
-    p = _add_command(gsub, "sample", _cmd_gan_sample, "write a grid of generated digits")
+    p = _add_command(gsub, "sample", _cmd_gan_sample, "write a grid of generated images (digits, emoji)")
     p.add_argument("--checkpoint", default=None, help="DCGAN checkpoint (default: shipped)")
     _option(p, "-n", _positive_int, 64, "number of digits")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="the grid image (.png, .jpg)")
     _option(p, "--seed", _seed, 0, "seeds the latents")
-    _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
+    _add_digit(p, what=_LABEL_HELP)
     _add_overwrite(p)
 
     p = _add_command(
@@ -431,10 +439,10 @@ def add_parsers(sub) -> None:
         gsub, "eval", _cmd_gan_eval, "classifier accuracy, IS and Fréchet distance analogues, class balance"
     )
     _add_gan_models(p)
-    _option(p, "--n-samples", _positive_int, 1000, f"generated digits, >= {MIN_EVAL_SAMPLES}")
+    _option(p, "--n-samples", _positive_int, 1000, f"generated images, >= {MIN_EVAL_SAMPLES}")
     _option(p, "--seed", _seed, 0, "seeds the latents")
     _option(p, "--data", None, "sample", data_help)
-    _add_digit(p, what="generate this digit only (default: 0..9 in turn, balanced)")
+    _add_digit(p, what=_LABEL_HELP)
     p.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     _add_overwrite(p)
 
