@@ -171,6 +171,23 @@ def test_the_shipped_emoji_dcgan_through_sample_eval_probe_and_report(tmp_path, 
     shares = metrics["style_content"]["variance"]  # the emoji data set's measures, skin tone included
     assert {"hue", "coverage", "skin_tone"} <= set(shares)
     assert shares["skin_tone"]["z"] + shares["skin_tone"]["label"] <= 1 + 1e-9
+    emoji = ["--checkpoint", "shipped:emoji-dcgan"]
+    code, out, err = _run(
+        capsys, "explain", "latent", *emoji, "-n", "60", "--components", "1", "--n-traverse", "2",
+        "--out", str(tmp_path / "latent"),
+    )  # fmt: skip
+    assert code == 0, err
+    latent = json.loads((tmp_path / "latent" / "latent.json").read_text())
+    assert "hue" in json.dumps(latent["probes"]) and "class accuracy" in out  # colour measures, 9 classes
+    code, out, err = _run(
+        capsys, "explain", "gan-style", *emoji, "--n-z", "3", "--n-attribution", "2", "--n-steps", "2",
+        "--n-direction", "20", "--n-boot", "10", "--out", str(tmp_path / "style"),
+    )  # fmt: skip
+    assert code == 0 and "variance explained by z (the style)" in out and "skin_tone" in out, err
+    code, out, err = _run(
+        capsys, "explain", "gan-style", *emoji, "--digit", "9", "--out", str(tmp_path / "s9")
+    )
+    assert code == 2 and "--digit must be a label in 0..8" in err and not (tmp_path / "s9").exists()
 
 
 def test_sampling_the_emoji_dcgan_names_images_and_labels_not_digits(tmp_path, capsys):

@@ -49,7 +49,7 @@ def _cmd_explain_latent(args: argparse.Namespace) -> int:
     ckpt = _gan_checkpoint(args.checkpoint)
     _check_digit(args.digit, ckpt)
     generator = ckpt.sampler
-    classifier = _classifier(args.classifier)
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
     result = explain_latent(
         generator,
         classifier,
@@ -513,6 +513,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
     """Style (z) versus content (the label) in a class-conditional DCGAN."""
     from xstyle.explain.gan.gan_style import gan_style
+    from xstyle.explain.gan.measures import DATASET_MEASURES
     from xstyle.gan.train import load_checkpoint
 
     out = _output_folder(args.out)
@@ -522,11 +523,15 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
             f"explain gan-style needs a class-conditional DCGAN; {ckpt.path} is unconditional "
             "(use shipped:dcgan-conditional or train one with `xstyle gan train --conditional`)."
         )
-    classifier = _classifier(args.classifier)
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
+    n_classes = int(ckpt.sampler.n_classes)
+    if not 0 <= args.digit < n_classes:
+        raise UsageError(f"--digit must be a label in 0..{n_classes - 1} of this DCGAN; got {args.digit}.")
     result = gan_style(
         ckpt.sampler,
         classifier,
         reverse_digit=args.digit,
+        measures=None if ckpt.config.dataset == "mnist" else DATASET_MEASURES.get(ckpt.config.dataset),
         progress=log.info,
         **_pick(args, "n_z", "n_attribution", "n_steps", "n_direction", "n_boot", "seed"),
     )
@@ -541,7 +546,8 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
         figures={"analogies.png": lambda: result.plot_analogies(rows=10), "gan_style.png": result.plot},
     )
     shares = ", ".join(f"{m} {100 * z:.0f} %" for m, z in result.z_shares().items())
-    print(f"variance explained by z (the handwriting): {shares}")
+    style = "the handwriting" if ckpt.config.dataset == "mnist" else "the style"
+    print(f"variance explained by z ({style}): {shares}")
     return 0
 
 
