@@ -10,8 +10,9 @@ does not import torch.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from xstyle._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -80,18 +81,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """Import a public name on first access and keep it (later lookups skip this)."""
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xstyle' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes("xstyle", _SOURCES, __all__, globals())
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ provides

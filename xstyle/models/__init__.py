@@ -16,8 +16,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from xstyle._lazy import lazy_attributes
 
 # public name -> the module that defines it
 _SOURCES: dict[str, str] = {
@@ -111,17 +112,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xstyle.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes("xstyle.models", _SOURCES, __all__, globals())
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ provides
