@@ -113,7 +113,29 @@ def per_step(content_src, style_src, *, sizes, rounds, reps, bf16_sizes, alpha, 
     return rows
 
 
-def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config):
+def _variant(spec: str, config: TransferConfig) -> tuple[TransferConfig, str | None]:
+    """``"PRECISION:S1,S2[:stylizer:NAME]"`` (``bfloat16:150,60``, ``bfloat16:60:stylizer:starry_night``)
+    -> (``config`` with that precision and schedule, the stylizer to warm-start from or None)."""
+    precision, _, rest = spec.partition(":")
+    steps, _, start = rest.partition(":")
+    if precision not in ("float32", "bfloat16") or not steps or (start and not start.startswith("stylizer:")):
+        raise SystemExit(
+            f"--variants takes PRECISION:STEPS[:stylizer:NAME] like bfloat16:150,60; got {spec!r}"
+        )
+    cfg = TransferConfig(
+        **{**config.to_dict(), "precision": precision, "steps": tuple(int(s) for s in steps.split(","))}
+    )
+    return cfg, start.removeprefix("stylizer:") or None
+
+
+def _warm_start(content: torch.Tensor, name: str) -> torch.Tensor:
+    """The shipped stylizer ``name``'s output for ``content`` (its time counts in the case's)."""
+    from xstyle.stylizer.train import load_stylizer, stylize
+
+    return stylize(load_stylizer(f"shipped:{name}").net, content)
+
+
+def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config, variants=()):
     content = resolve_image(content_src, size=size)
     style = resolve_image(style_src, size=size)
     model = load_vgg19(config.weights, last_layer=config.deepest_layer)
@@ -135,18 +157,25 @@ def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config):
             style_layers=config.style_layers,
         )
 
-    def xstyle():
-        return style_transfer(content, style, config=config, model=model).image
+    def xstyle(cfg=config, stylizer=None):
+        start = None if stylizer is None else _warm_start(content, stylizer)
+        return style_transfer(content, style, config=cfg, model=model, start=start).image
 
     cases = {
         f"reference: {ref_steps} L-BFGS evals at {size} px (tutorial)": reference,
         f"xstyle default schedule {config.steps} @ {config.level_sizes}": xstyle,
     }
+    for spec in variants:
+        cfg, stylizer = _variant(spec, config)
+        warm = f" from the {stylizer} stylizer" if stylizer else ""
+        cases[f"xstyle {cfg.precision} {cfg.steps} @ {cfg.level_sizes}{warm}"] = lambda c=cfg, w=stylizer: (
+            xstyle(c, w)
+        )
     names = list(cases)
     times = {n: [] for n in names}
     losses = {}
     for r in range(rounds):
-        order = names[r % 2 :] + names[: r % 2]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             t0 = time.perf_counter()
             img = cases[name]()
@@ -157,10 +186,12 @@ def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config):
     for name in names:
         t, (tot, c, s) = statistics.median(times[name]), losses[name]
         print(f"{name:<62} {t:>9.1f} {tot:>12.4g} {c:>11.4g} {s:>11.4g}")
-    ref_t, x_t = (statistics.median(times[n]) for n in names)
-    ref_l, x_l = (losses[n][0] for n in names)
-    print(f"speed-up {ref_t / x_t:.2f}x; xstyle final loss / reference final loss = {x_l / ref_l:.3f}")
-    return ref_t / x_t, x_l / ref_l
+    ref_t, ref_l = statistics.median(times[names[0]]), losses[names[0]][0]
+    for name in names[1:]:
+        x_t, x_l = statistics.median(times[name]), losses[name][0]
+        print(f"{name}: {ref_t / x_t:.2f}x sooner; final loss / reference's = {x_l / ref_l:.3f}")
+    first = names[1]
+    return ref_t / statistics.median(times[first]), losses[first][0] / ref_l
 
 
 def main(argv=None) -> int:
@@ -172,6 +203,15 @@ def main(argv=None) -> int:
     p.add_argument("--reps", type=int, default=2, help="repetitions per round (min taken)")
     p.add_argument("--quality-rounds", type=int, default=2)
     p.add_argument("--skip-quality", action="store_true")
+    p.add_argument("--skip-steps", action="store_true", help="only the time-to-quality comparison")
+    p.add_argument(
+        "--variants",
+        nargs="*",
+        default=[],
+        metavar="PRECISION:STEPS",
+        help="more xstyle schedules for the time-to-quality comparison, e.g. bfloat16:150,60, or "
+        "bfloat16:60:stylizer:starry_night to start from a shipped stylizer's output",
+    )
     p.add_argument("--quick", action="store_true", help="tiny sizes and one round (smoke test)")
     args = p.parse_args(argv)
     print(machine())
@@ -184,15 +224,24 @@ def main(argv=None) -> int:
     print(f'precision="auto" (the CLI\'s default) runs {resolve_precision("auto")} on this machine')
     common = dict(content_src=args.content, style_src=args.style, alpha=config.alpha, beta=config.beta)
     bf16_sizes = set(args.sizes) if has_bf16 else set()
-    per_step(sizes=args.sizes, rounds=args.rounds, reps=args.reps, bf16_sizes=bf16_sizes, **common)
-    if not has_bf16 and not args.quick:
+    if not args.skip_steps:
+        per_step(sizes=args.sizes, rounds=args.rounds, reps=args.reps, bf16_sizes=bf16_sizes, **common)
+    if not has_bf16 and not args.quick and not args.skip_steps:
         # without bf16 units PyTorch emulates bf16 (tens of times slower): measure it once, small
         print("(no bf16 units: bf16 measured at 128 px only, 3 rounds)")
         per_step(sizes=[128], rounds=3, reps=1, bf16_sizes={128}, **common)
     if not args.skip_quality:
         if args.quick:
             config = TransferConfig(size=64, steps=(4, 2))
-            time_to_quality(args.content, args.style, size=64, ref_steps=6, rounds=1, config=config)
+            time_to_quality(
+                args.content,
+                args.style,
+                size=64,
+                ref_steps=6,
+                rounds=1,
+                config=config,
+                variants=args.variants or ["float32:3,2", "float32:3:stylizer:starry_night"],
+            )
         else:
             time_to_quality(
                 args.content,
@@ -201,6 +250,7 @@ def main(argv=None) -> int:
                 ref_steps=100,
                 rounds=args.quality_rounds,
                 config=config,
+                variants=args.variants,
             )
     return 0
 

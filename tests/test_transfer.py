@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from xstyle.data import load_sample
 from xstyle.hooks import assert_no_hooks
 from xstyle.models.vgg import load_vgg19
 from xstyle.transfer import StyleObjective, TransferConfig, TransferStep, style_transfer
@@ -117,6 +118,25 @@ def test_same_seed_same_image_noise_init(caffe_vgg, tiny_images):
     c = style_transfer(content, style, config=_cfg(init="noise", seed=6), model=caffe_vgg).image
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
+
+
+def test_a_warm_start_is_where_the_first_level_begins(caffe_vgg):
+    """``start=`` replaces ``config.init``: starting from the style image resized to the first
+    level is exactly ``init="style"`` (same evaluations, same losses), and differs from the photo."""
+    content, style = load_sample("chelsea", size=64), load_sample("great_wave", size=64)
+    cfg = _cfg(size=64, steps=(3, 2))  # two levels: the start is resized to the 32 px one
+    warm = style_transfer(content, style, config=cfg, model=caffe_vgg, start=style)
+    as_init = style_transfer(
+        content, style, config=_cfg(size=64, steps=(3, 2), init="style"), model=caffe_vgg
+    )
+    photo = style_transfer(content, style, config=cfg, model=caffe_vgg)
+    assert [h.total for h in warm.history] == [h.total for h in as_init.history]
+    assert torch.equal(warm.image, as_init.image)
+    assert warm.history[0].total != photo.history[0].total
+    assert warm.meta["start"] == "image" and photo.meta["start"] == "content"
+    with pytest.raises(ValueError, match="not batches"):
+        style_transfer(content, style, config=cfg, model=caffe_vgg, start=style.repeat(2, 1, 1, 1))
+    assert_no_hooks(caffe_vgg)
 
 
 def test_adam_and_style_init(caffe_vgg, tiny_images):

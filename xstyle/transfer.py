@@ -583,6 +583,7 @@ def style_transfer(
     *,
     config: TransferConfig | None = None,
     model: VGG19Features | None = None,
+    start: ImageLike | None = None,
     callbacks: Sequence[Callable[[TransferStep], None]] = (),
 ) -> TransferResult:
     """Stylise ``content`` with the style of ``style`` (Gatys et al. 2016).
@@ -594,6 +595,9 @@ def style_transfer(
             weighted so that alpha/beta give the same balance at every size).
         model: a VGG19 extractor to reuse (its weights must match ``config.weights``); by default
             one is loaded and truncated after the deepest needed layer.
+        start: a warm start: the image the first level starts from instead of ``config.init``
+            (e.g. a real-time stylizer's output for this painting, :func:`xstyle.stylizer.train.stylize`),
+            in the same forms as ``content``; resized to the first level's size.
         callbacks: called with a :class:`TransferStep` after every optimiser evaluation
             (progress bars, logging, early inspection).
 
@@ -608,11 +612,14 @@ def style_transfer(
     t_start = time.perf_counter()
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
-    if content_img.shape[0] != 1 or style_img.shape[0] != 1:
-        raise ValueError("style_transfer takes one content and one style image, not batches.")
+    start_img = None if start is None else resolve_image(start, size=config.size)
+    if any(img is not None and img.shape[0] != 1 for img in (content_img, style_img, start_img)):
+        raise ValueError("style_transfer takes one content, style and start image, not batches.")
     colour_content = content_img
     if config.preserve_color:
         content_img, style_img = _luminance_pair(content_img, style_img)
+        if start_img is not None:  # the optimisation runs on luminance: so does its start
+            start_img = _luminance(start_img).expand(-1, 3, -1, -1).clamp(0, 1)
     if model is None:
         model = config.load_network()
     gen = torch.Generator().manual_seed(config.seed)
@@ -644,7 +651,9 @@ def style_transfer(
                 content_scale=scale,
                 precision=precision,
             )
-            if image is None:
+            if image is None and start_img is not None:
+                image = resize_image(start_img, tuple(c_lvl.shape[-2:]))
+            elif image is None:
                 image = make_initial_image(config.init, c_lvl, s_lvl, generator=gen)
             elif config.upsample == "residual":
                 # carry the coarse level's *change* to the content up, keep the content's fine detail
@@ -701,6 +710,7 @@ def style_transfer(
         "network": config.network_name,
         "size_hw": list(image.shape[-2:]),
         "precision": precision,
+        "start": "image" if start is not None else config.init,
     }
     if config.normalize == "size":
         meta["normalize_reference_size"] = D.NORMALIZE_REFERENCE_SIZE

@@ -119,7 +119,22 @@ def _config_from(args: argparse.Namespace):
     return TransferConfig(**_pick(args, *_CONFIG_OPTIONS))
 
 
-def _run_transfer(content, style, config, *, quiet: bool):
+def _start_image(spec: str | None, content_img):
+    """The warm start of ``--start``: None, an image spec, or ``stylizer:NAME`` (a shipped stylizer's
+    name or a stylizer file) applied to the content image."""
+    if spec is None:
+        return None
+    from xstyle.data import resolve_image
+
+    if not spec.startswith("stylizer:"):
+        return resolve_image(spec)
+    from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
+
+    name = spec.removeprefix("stylizer:")
+    return stylize(load_stylizer(f"shipped:{name}" if name in shipped_stylizers() else name).net, content_img)
+
+
+def _run_transfer(content, style, config, *, quiet: bool, start: str | None = None):
     """Load images, show a progress bar; return (TransferResult, content image, style image)."""
     from tqdm.auto import tqdm
 
@@ -130,6 +145,7 @@ def _run_transfer(content, style, config, *, quiet: bool):
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
     model = config.load_network()
+    start_img = _start_image(start, content_img)
     with tqdm(
         total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr
     ) as bar:
@@ -138,7 +154,9 @@ def _run_transfer(content, style, config, *, quiet: bool):
             bar.update(1)
             bar.set_postfix(level=f"{step.size}px", loss=f"{step.total:.3g}", refresh=False)
 
-        result = style_transfer(content_img, style_img, config=config, model=model, callbacks=[progress])
+        result = style_transfer(
+            content_img, style_img, config=config, model=model, start=start_img, callbacks=[progress]
+        )
     return result, content_img, style_img
 
 
@@ -169,7 +187,7 @@ def _cmd_samples(args: argparse.Namespace) -> int:
 def _cmd_transfer(args: argparse.Namespace) -> int:
     out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite, siblings=(".json",))
     config = _config_from(args)
-    result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet)
+    result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet, start=args.start)
     json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
     print(
         f"wrote {out} and {json_path} "
@@ -212,6 +230,14 @@ def add_parsers(sub) -> None:
     p.add_argument("content", metavar="CONTENT", help="content image: a path or sample:NAME")
     p.add_argument("style", metavar="STYLE", help="style image: a path or sample:NAME")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="output image (.png, .jpg)")
+    p.add_argument(
+        "--start",
+        default=None,
+        metavar="IMAGE",
+        help="warm start: the image the optimisation starts from instead of --init (a path or "
+        "sample:NAME), or stylizer:NAME to start from a real-time stylizer's output (a shipped "
+        "painting's name, see `xstyle models --kind stylizer`, or a stylizer file)",
+    )
     _add_transfer_options(p)
     _add_overwrite(p)
 
