@@ -180,9 +180,23 @@ def test_cli_sample_writes_the_requested_digit_and_eval_reports_agreement(condit
             "n_z must be",
         ),
         (
-            ["explain", "gan-attribution", "--checkpoint", "{cgan}", "--out", "o"],
+            ["explain", "gan-attribution", "--digit", "3", "--out", "o"],
             "explain gan-attribution",
-            "is conditional",
+            "--digit needs a conditional DCGAN",
+        ),
+        (
+            [
+                "explain",
+                "gan-attribution",
+                "--checkpoint",
+                "shipped:emoji-dcgan",
+                "--digit",
+                "9",
+                "--out",
+                "o",
+            ],
+            "explain gan-attribution",
+            "0..8",
         ),
     ],
 )
@@ -191,6 +205,35 @@ def test_conditional_and_unconditional_mixups_exit_2_with_one_line(
 ):
     argv = [a.replace("{cgan}", str(conditional_ckpt)) for a in argv]
     expect_cli_error(argv, command=command, match=match)
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "label", "n_classes"), [("dcgan-conditional", 3, 10), ("emoji-dcgan", 2, 9)]
+)
+def test_cli_gan_attribution_maps_a_conditional_discriminator_at_one_label(
+    tmp_path, capsys, checkpoint, label, n_classes
+):
+    """A conditional D judges (image, label) pairs: real and generated images of ``--digit`` are
+    mapped at that label, and the class attribution reads the data set's own classifier."""
+    import json
+
+    from xstyle.cli import main
+
+    out = tmp_path / "maps"
+    argv = [
+        "-q",
+        "explain",
+        "gan-attribution",
+        "--checkpoint",
+        f"shipped:{checkpoint}",
+        "--digit",
+        str(label),
+    ]
+    code = main([*argv, "--digits", "2", "-n", "6", "--n-steps", "2", "--no-sanity", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    data = json.loads((out / "gan_attribution.json").read_text())
+    assert data["label"] == label and data["discriminator"]["n"] == [2, 2]
+    assert len(data["latent"]["counts"]) == n_classes and sum(data["latent"]["counts"]) == 6
 
 
 def test_cli_explain_gan_style_writes_figures_and_numbers(conditional_ckpt, tmp_path, capsys):

@@ -455,7 +455,8 @@ def _cmd_explain_attribution(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
-    """Discriminator maps on real and generated digits; latent dimensions that decide the class."""
+    """Discriminator maps on real and generated images (of one label for a conditional DCGAN); the
+    latent dimensions that decide the classifier's class."""
     import torch
 
     from xstyle.explain.gan.gan_maps import discriminator_maps, latent_class_attribution
@@ -463,19 +464,27 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
 
     out = _output_folder(args.out)
     ckpt = _gan_checkpoint(args.checkpoint)
-    if ckpt.config.conditional:
+    _check_digit(args.digit, ckpt)
+    classifier = _classifier(args.classifier, ckpt.config.dataset)
+    real = _digits_from(args.data, split="heldout", dataset=ckpt.config.dataset)
+    # a conditional discriminator judges (image, label) pairs: map real and generated images of one label
+    label = (args.digit or 0) if ckpt.config.conditional else None
+    n_classes = int(getattr(ckpt.sampler, "n_classes", 0))
+    if label is not None and label >= n_classes:
         raise UsageError(
-            f"explain gan-attribution reads an unconditional DCGAN; {ckpt.path} is conditional "
-            "(its discriminator needs labels): explain it with `xstyle explain gan-style`."
+            f"--digit must be a label in 0..{n_classes - 1} for this {ckpt.config.dataset} DCGAN; "
+            f"got {label}."
         )
-    classifier = _classifier(args.classifier)
-    real = _digits_from(args.data, split="heldout")
     gen = torch.Generator().manual_seed(args.seed)
-    pick = torch.randperm(len(real), generator=gen)[: args.digits]
-    real_digits = real.images[pick]
+    pick = torch.randperm(len(real), generator=gen)
+    if label is not None:
+        pick = pick[real.labels[pick] == label]
+    real_digits = real.images[pick[: args.digits]]
+    if not len(real_digits):
+        raise UsageError(f"{real.source} holds no image of label {label} to map; pick another --digit.")
     generator, discriminator = ckpt.sampler.eval(), ckpt.discriminator.eval()
     with torch.no_grad():
-        fake_digits = generator(draw_latents(generator, args.digits, generator=gen))
+        fake_digits = generator(draw_latents(generator, len(real_digits), generator=gen, labels=label))
     progress = log.info
     d_maps = discriminator_maps(
         discriminator,
@@ -485,6 +494,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
         sanity=not args.no_sanity,
         seed=args.seed,
         progress=progress,
+        label=label,
     )
     latent = latent_class_attribution(
         generator, classifier, n=args.n, n_steps=args.n_steps, seed=args.seed, progress=progress
@@ -498,6 +508,7 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
         "xstyle_version": __version__,
         "checkpoint": str(args.checkpoint or "shipped"),
         "seed": args.seed,
+        "label": label,
         "discriminator": d_maps.to_dict(),
         "latent": latent.to_dict(),
     }
@@ -606,8 +617,15 @@ def _add_attribution_parsers(esub) -> None:
         "discriminator maps and the latent dimensions behind each class",
     )
     _add_gan_models(p)
-    _option(p, "--data", None, "sample", "real digits: 'sample' or 'mnist:ROOT'")
-    _option(p, "--digits", _positive_int, 16, "real and generated digits mapped")
+    _option(p, "--data", None, "sample", "real digits: 'sample' or 'mnist:ROOT' (MNIST only)")
+    _option(p, "--digits", _positive_int, 16, "real and generated images mapped")
+    p.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="a conditional DCGAN's discriminator judges (image, label) pairs: map the images of this "
+        "label (a digit, or an emoji category 0..8; default 0)",
+    )
     _option(p, "-n", _positive_int, 200, "latent samples for the class attribution")
     _option(p, "--n-steps", _positive_int, 32, "integration steps")
     p.add_argument("--no-sanity", action="store_true", help="skip deletion curves and randomisation checks")
