@@ -72,6 +72,7 @@ def test_transfer_warm_starts_from_a_shipped_stylizer(tmp_path, capsys):
         assert code == 0, err
         runs[name] = json.loads(out.with_suffix(".json").read_text())
     assert runs["photo"]["meta"]["start"] == "content" and runs["warm"]["meta"]["start"] == "image"
+    assert "start" not in runs["photo"] and runs["warm"]["start"] == "stylizer:starry_night"
     # at 64 px the stylizer's output already carries much of the painting's style (measured: 0.53x
     # the photo's style loss; at 32 px, below what it was trained for, only 0.88x)
     assert runs["warm"]["history"][0]["style"] < 0.7 * runs["photo"]["history"][0]["style"]
@@ -99,7 +100,7 @@ def test_transfer_warm_starts_from_a_shipped_stylizer(tmp_path, capsys):
         ),
         (
             ["transfer", "sample:chelsea", "sample:great_wave", "-o", "o.png", "--start", "stylizer:nope"],
-            "nope",
+            "takes a shipped stylizer (great_wave, starry_night)",
         ),
         (
             [

@@ -139,6 +139,23 @@ def test_a_warm_start_is_where_the_first_level_begins(caffe_vgg):
     assert_no_hooks(caffe_vgg)
 
 
+def test_a_warm_start_of_another_shape_is_fitted_and_follows_preserve_color(caffe_vgg):
+    """A tall start on a wide content is stretched to the content's shape; with ``preserve_color``
+    the optimisation runs on luminance, so a colourful start counts only by its luminance."""
+    from xstyle.transfer import _luminance
+
+    content, style = load_sample("chelsea", size=48), load_sample("great_wave", size=48)
+    tall = load_sample("starry_night", size=48).transpose(-1, -2)
+    assert tall.shape[-2:] != content.shape[-2:]
+    res = style_transfer(content, style, config=_cfg(size=48, steps=(2,)), model=caffe_vgg, start=tall)
+    assert res.meta["size_hw"] == list(content.shape[-2:])
+    grey = _luminance(tall).expand(-1, 3, -1, -1)
+    cfg = _cfg(size=48, steps=(2,), preserve_color=True)
+    colour = style_transfer(content, style, config=cfg, model=caffe_vgg, start=tall)
+    as_grey = style_transfer(content, style, config=cfg, model=caffe_vgg, start=grey)
+    assert [h.total for h in colour.history] == pytest.approx([h.total for h in as_grey.history], rel=1e-5)
+
+
 def test_adam_and_style_init(caffe_vgg, tiny_images):
     content, style = tiny_images
     res = style_transfer(

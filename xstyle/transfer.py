@@ -597,7 +597,8 @@ def style_transfer(
             one is loaded and truncated after the deepest needed layer.
         start: a warm start: the image the first level starts from instead of ``config.init``
             (e.g. a real-time stylizer's output for this painting, :func:`xstyle.stylizer.train.stylize`),
-            in the same forms as ``content``; resized to the first level's size.
+            in the same forms as ``content``; resized to the first level's height and width (a
+            start of another aspect ratio is stretched to the content's).
         callbacks: called with a :class:`TransferStep` after every optimiser evaluation
             (progress bars, logging, early inspection).
 
@@ -612,7 +613,7 @@ def style_transfer(
     t_start = time.perf_counter()
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
-    start_img = None if start is None else resolve_image(start, size=config.size)
+    start_img = None if start is None else resolve_image(start, size=config.size).to(content_img.device)
     if any(img is not None and img.shape[0] != 1 for img in (content_img, style_img, start_img)):
         raise ValueError("style_transfer takes one content, style and start image, not batches.")
     colour_content = content_img

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xstyle import __version__
 from xstyle.cli._args import (
+    UsageError,
     _add_network,
     _add_overwrite,
     _layers,
@@ -21,6 +23,9 @@ from xstyle.cli._args import (
     write_outputs,
 )
 from xstyle.cli._options import _add_command, _option, _pick
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _add_transfer_options(p: argparse.ArgumentParser) -> None:
@@ -119,19 +124,28 @@ def _config_from(args: argparse.Namespace):
     return TransferConfig(**_pick(args, *_CONFIG_OPTIONS))
 
 
-def _start_image(spec: str | None, content_img):
+def _start_image(spec: str | None, content_img: torch.Tensor) -> torch.Tensor | None:
     """The warm start of ``--start``: None, an image spec, or ``stylizer:NAME`` (a shipped stylizer's
-    name or a stylizer file) applied to the content image."""
+    name or a stylizer file) applied to ``content_img`` (1, 3, H, W) in [0, 1]; (1, 3, h, w) in [0, 1]."""
     if spec is None:
         return None
-    from xstyle.data import resolve_image
+    from xstyle.data import SAMPLE_PREFIX, load_sample
+    from xstyle.images import load_image
 
+    if spec.startswith(SAMPLE_PREFIX):
+        return load_sample(spec)
     if not spec.startswith("stylizer:"):
-        return resolve_image(spec)
+        return load_image(spec, name=f"--start image {spec!r}")
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
 
-    name = spec.removeprefix("stylizer:")
-    return stylize(load_stylizer(f"shipped:{name}" if name in shipped_stylizers() else name).net, content_img)
+    name, shipped = spec.removeprefix("stylizer:"), shipped_stylizers()
+    if name not in shipped and not Path(name).is_file():
+        raise UsageError(
+            f"--start stylizer:NAME takes a shipped stylizer ({', '.join(sorted(shipped))}) or a "
+            f"stylizer file written by `xstyle stylizer train`; got {name!r} (`xstyle models --kind "
+            "stylizer` lists them)."
+        )
+    return stylize(load_stylizer(f"shipped:{name}" if name in shipped else name).net, content_img)
 
 
 def _run_transfer(content, style, config, *, quiet: bool, start: str | None = None):
@@ -144,8 +158,8 @@ def _run_transfer(content, style, config, *, quiet: bool, start: str | None = No
     # validate everything the user gave before any long work starts
     content_img = resolve_image(content, size=config.size)
     style_img = resolve_image(style, size=config.size)
-    model = config.load_network()
     start_img = _start_image(start, content_img)
+    model = config.load_network()
     with tqdm(
         total=sum(config.steps), desc="style transfer", unit="eval", disable=quiet, file=sys.stderr
     ) as bar:
@@ -160,16 +174,19 @@ def _run_transfer(content, style, config, *, quiet: bool, start: str | None = No
     return result, content_img, style_img
 
 
-def _transfer_data(result, *, content: str, style: str) -> dict:
-    """The JSON written beside a stylised image."""
-    return {"xstyle_version": __version__, "content": content, "style": style, **result.to_dict()}
+def _transfer_data(result, *, content: str, style: str, start: str | None = None) -> dict:
+    """The JSON written beside a stylised image (``start``: the ``--start`` spec, if any)."""
+    data = {"xstyle_version": __version__, "content": content, "style": style, **result.to_dict()}
+    return data if start is None else {**data, "start": start}
 
 
-def _write_transfer_outputs(result, image_path: Path, *, content: str, style: str) -> Path:
+def _write_transfer_outputs(
+    result, image_path: Path, *, content: str, style: str, start: str | None = None
+) -> Path:
     from xstyle.atomic import write_json
     from xstyle.images import save_image
 
-    data = _transfer_data(result, content=content, style=style)
+    data = _transfer_data(result, content=content, style=style, start=start)
     json_path = image_path.with_suffix(".json")
     save_image(result.image, image_path)
     write_json(data, json_path)
@@ -188,7 +205,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     out = _output_file(args.output, "-o/--output", image=True, overwrite=args.overwrite, siblings=(".json",))
     config = _config_from(args)
     result, _, _ = _run_transfer(args.content, args.style, config, quiet=args.quiet, start=args.start)
-    json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style)
+    json_path = _write_transfer_outputs(result, out, content=args.content, style=args.style, start=args.start)
     print(
         f"wrote {out} and {json_path} "
         f"(total loss {result.final['total']:.4g}, {result.timings['total']:.1f} s)"
@@ -236,7 +253,8 @@ def add_parsers(sub) -> None:
         metavar="IMAGE",
         help="warm start: the image the optimisation starts from instead of --init (a path or "
         "sample:NAME), or stylizer:NAME to start from a real-time stylizer's output (a shipped "
-        "painting's name, see `xstyle models --kind stylizer`, or a stylizer file)",
+        "painting's name, see `xstyle models --kind stylizer`, or a stylizer file); resized to the "
+        "content's shape",
     )
     _add_transfer_options(p)
     _add_overwrite(p)
