@@ -135,7 +135,9 @@ def _warm_start(content: torch.Tensor, name: str) -> torch.Tensor:
     return stylize(load_stylizer(f"shipped:{name}").net, content)
 
 
-def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config, variants=()):
+def time_to_quality(
+    content_src, style_src, *, size, ref_steps, rounds, config, variants=(), with_default=True
+):
     content = resolve_image(content_src, size=size)
     style = resolve_image(style_src, size=size)
     model = load_vgg19(config.weights, last_layer=config.deepest_layer)
@@ -161,10 +163,9 @@ def time_to_quality(content_src, style_src, *, size, ref_steps, rounds, config, 
         start = None if stylizer is None else _warm_start(content, stylizer)
         return style_transfer(content, style, config=cfg, model=model, start=start).image
 
-    cases = {
-        f"reference: {ref_steps} L-BFGS evals at {size} px (tutorial)": reference,
-        f"xstyle default schedule {config.steps} @ {config.level_sizes}": xstyle,
-    }
+    cases = {f"reference: {ref_steps} L-BFGS evals at {size} px (tutorial)": reference}
+    if with_default or not variants:
+        cases[f"xstyle default schedule {config.steps} @ {config.level_sizes}"] = xstyle
     for spec in variants:
         cfg, stylizer = _variant(spec, config)
         warm = f" from the {stylizer} stylizer" if stylizer else ""
@@ -204,6 +205,9 @@ def main(argv=None) -> int:
     p.add_argument("--quality-rounds", type=int, default=2)
     p.add_argument("--skip-quality", action="store_true")
     p.add_argument("--skip-steps", action="store_true", help="only the time-to-quality comparison")
+    p.add_argument(
+        "--skip-default", action="store_true", help="leave the default schedule out of the comparison"
+    )
     p.add_argument(
         "--variants",
         nargs="*",
@@ -251,6 +255,7 @@ def main(argv=None) -> int:
                 rounds=args.quality_rounds,
                 config=config,
                 variants=args.variants,
+                with_default=not args.skip_default,
             )
     return 0
 
