@@ -23,6 +23,7 @@ import argparse
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -169,8 +170,8 @@ def time_to_quality(
     for spec in variants:
         cfg, stylizer = _variant(spec, config)
         warm = f" from the {stylizer} stylizer" if stylizer else ""
-        cases[f"xstyle {cfg.precision} {cfg.steps} @ {cfg.level_sizes}{warm}"] = lambda c=cfg, w=stylizer: (
-            xstyle(c, w)
+        cases[f"xstyle {cfg.precision} {cfg.steps} @ {cfg.level_sizes}{warm}"] = partial(
+            xstyle, cfg, stylizer
         )
     names = list(cases)
     times = {n: [] for n in names}
@@ -191,8 +192,6 @@ def time_to_quality(
     for name in names[1:]:
         x_t, x_l = statistics.median(times[name]), losses[name][0]
         print(f"{name}: {ref_t / x_t:.2f}x sooner; final loss / reference's = {x_l / ref_l:.3f}")
-    first = names[1]
-    return ref_t / statistics.median(times[first]), losses[first][0] / ref_l
 
 
 def main(argv=None) -> int:

@@ -134,13 +134,14 @@ def load_sample(name: str, *, size: int | None = None) -> torch.Tensor:
 
 
 def resolve_image(
-    source: ImageLike, *, size: int | None = None, max_pixels: int | None = None
+    source: ImageLike, *, size: int | None = None, max_pixels: int | None = None, name: str | None = None
 ) -> torch.Tensor:
-    """Load ``sample:NAME`` strings with :func:`load_sample` and anything else with :func:`load_image`."""
+    """Load ``sample:NAME`` strings with :func:`load_sample` and anything else with :func:`load_image`
+    (``name``: how its errors call the input)."""
     if isinstance(source, str) and source.startswith(SAMPLE_PREFIX):
         return load_sample(source, size=size)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
-    return load_image(source, size=size, **kwargs)
+    return load_image(source, size=size, name=name, **kwargs)
 
 
 def load_single_image(image: ImageLike, *, size: int | None = None, param: str = "image") -> torch.Tensor:

@@ -460,7 +460,12 @@ def _luminance_pair(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.T
     """Grey (3-channel) luminance images; the style's luminance matched to the content's mean/std."""
     lc, ls = _luminance(content), _luminance(style)
     ls = (ls - ls.mean()) * (lc.std() / ls.std().clamp_min(1e-6)) + lc.mean()
-    return lc.expand(-1, 3, -1, -1).clamp(0, 1), ls.expand(-1, 3, -1, -1).clamp(0, 1)
+    return _grey(lc), _grey(ls)
+
+
+def _grey(luminance: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) luminance -> the 3-channel grey image (N, 3, H, W) in [0, 1]."""
+    return luminance.expand(-1, 3, -1, -1).clamp(0, 1)
 
 
 def make_initial_image(
@@ -620,7 +625,7 @@ def style_transfer(
     if config.preserve_color:
         content_img, style_img = _luminance_pair(content_img, style_img)
         if start_img is not None:  # the optimisation runs on luminance: so does its start
-            start_img = _luminance(start_img).expand(-1, 3, -1, -1).clamp(0, 1)
+            start_img = _grey(_luminance(start_img))
     if model is None:
         model = config.load_network()
     gen = torch.Generator().manual_seed(config.seed)

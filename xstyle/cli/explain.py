@@ -469,12 +469,6 @@ def _cmd_explain_gan_attribution(args: argparse.Namespace) -> int:
     real = _digits_from(args.data, split="heldout", dataset=ckpt.config.dataset)
     # a conditional discriminator judges (image, label) pairs: map real and generated images of one label
     label = (args.digit or 0) if ckpt.config.conditional else None
-    n_classes = int(getattr(ckpt.sampler, "n_classes", 0))
-    if label is not None and label >= n_classes:
-        raise UsageError(
-            f"--digit must be a label in 0..{n_classes - 1} for this {ckpt.config.dataset} DCGAN; "
-            f"got {label}."
-        )
     gen = torch.Generator().manual_seed(args.seed)
     pick = torch.randperm(len(real), generator=gen)
     if label is not None:
@@ -535,9 +529,7 @@ def _cmd_explain_gan_style(args: argparse.Namespace) -> int:
             "(use shipped:dcgan-conditional or train one with `xstyle gan train --conditional`)."
         )
     classifier = _classifier(args.classifier, ckpt.config.dataset)
-    n_classes = int(ckpt.sampler.n_classes)
-    if not 0 <= args.digit < n_classes:
-        raise UsageError(f"--digit must be a label in 0..{n_classes - 1} of this DCGAN; got {args.digit}.")
+    _check_digit(args.digit, ckpt)
     result = gan_style(
         ckpt.sampler,
         classifier,
@@ -619,12 +611,8 @@ def _add_attribution_parsers(esub) -> None:
     _add_gan_models(p)
     _option(p, "--data", None, "sample", "real digits: 'sample' or 'mnist:ROOT' (MNIST only)")
     _option(p, "--digits", _positive_int, 16, "real and generated images mapped")
-    p.add_argument(
-        "--digit",
-        type=_digit,
-        default=None,
-        help="a conditional DCGAN's discriminator judges (image, label) pairs: map the images of this "
-        "label (a digit, or an emoji category 0..8; default 0)",
+    _add_digit(
+        p, what="its discriminator judges (image, label) pairs: map the images of this label (default 0)"
     )
     _option(p, "-n", _positive_int, 200, "latent samples for the class attribution")
     _option(p, "--n-steps", _positive_int, 32, "integration steps")

@@ -77,12 +77,17 @@ _LABEL_HELP = (
 
 
 def _check_digit(digit: int | None, ckpt) -> None:
-    """--digit needs a conditional checkpoint."""
-    if digit is not None and not ckpt.config.conditional:
+    """--digit needs a conditional checkpoint and one of its labels."""
+    if digit is None:
+        return
+    if not ckpt.config.conditional:
         raise UsageError(
             f"--digit needs a conditional DCGAN; {ckpt.path or 'the checkpoint'} is unconditional "
             "(train one with `xstyle gan train --conditional`, or use shipped:dcgan-conditional)."
         )
+    n_classes = int(ckpt.sampler.n_classes)
+    if not 0 <= digit < n_classes:
+        raise UsageError(f"--digit must be a label in 0..{n_classes - 1} of this DCGAN; got {digit}.")
 
 
 #: options that pass to GANConfig under their own names

@@ -129,13 +129,10 @@ def _start_image(spec: str | None, content_img: torch.Tensor) -> torch.Tensor | 
     name or a stylizer file) applied to ``content_img`` (1, 3, H, W) in [0, 1]; (1, 3, h, w) in [0, 1]."""
     if spec is None:
         return None
-    from xstyle.data import SAMPLE_PREFIX, load_sample
-    from xstyle.images import load_image
+    from xstyle.data import resolve_image
 
-    if spec.startswith(SAMPLE_PREFIX):
-        return load_sample(spec)
     if not spec.startswith("stylizer:"):
-        return load_image(spec, name=f"--start image {spec!r}")
+        return resolve_image(spec, name=f"--start image {spec!r}")
     from xstyle.stylizer.train import load_stylizer, shipped_stylizers, stylize
 
     name, shipped = spec.removeprefix("stylizer:"), shipped_stylizers()
